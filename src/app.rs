@@ -1,0 +1,100 @@
+//! The application assembled: shared state, the middleware stack around the routes, and the
+//! server with its graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::middleware;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::config::Config;
+use crate::events::EventBus;
+use crate::services::{AuditService, AuthService, TenantService, UserService};
+use crate::web;
+use crate::web::ops::Metrics;
+
+/// What every handler can reach. Cheap to clone: everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: PgPool,
+    pub events: EventBus,
+    pub metrics: Arc<Metrics>,
+    pub auth: AuthService,
+    pub users: UserService,
+    pub tenants: TenantService,
+    pub audit: AuditService,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: PgPool, events: EventBus) -> Self {
+        Self {
+            auth: AuthService::new(pool.clone()),
+            users: UserService::new(pool.clone(), events.clone()),
+            tenants: TenantService::new(pool.clone(), events.clone()),
+            audit: AuditService::new(pool.clone()),
+            config: Arc::new(config),
+            pool,
+            events,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}
+
+/// The routes wrapped in the middleware stack. Outermost first: request id, log line and
+/// metrics; security headers; panics to 500; body limit and timeout; error rendering; CSRF;
+/// flash clean-up.
+pub fn build(state: AppState) -> Router {
+    web::router()
+        .layer(middleware::from_fn(web::flash::clear_after_display))
+        .layer(middleware::from_fn_with_state(state.clone(), web::auth::csrf_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), web::error::render))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn(web::ops::security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), web::ops::observe))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = build(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

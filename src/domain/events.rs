@@ -1,0 +1,27 @@
+//! Domain events: what happened, published on the bus after the transaction that did it commits.
+
+use super::{Role, TenantId, UserId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainEvent {
+    TenantCreated { tenant_id: TenantId },
+    UserCreated { tenant_id: TenantId, user_id: UserId },
+    UserRoleChanged { tenant_id: TenantId, user_id: UserId, role: Role },
+    UserDeactivated { tenant_id: TenantId, user_id: UserId },
+    UserReactivated { tenant_id: TenantId, user_id: UserId },
+    ProfileUpdated { tenant_id: TenantId, user_id: UserId },
+}
+
+impl DomainEvent {
+    /// Every event belongs to exactly one tenant; subscribers filter on it.
+    pub fn tenant_id(&self) -> TenantId {
+        match self {
+            DomainEvent::TenantCreated { tenant_id }
+            | DomainEvent::UserCreated { tenant_id, .. }
+            | DomainEvent::UserRoleChanged { tenant_id, .. }
+            | DomainEvent::UserDeactivated { tenant_id, .. }
+            | DomainEvent::UserReactivated { tenant_id, .. }
+            | DomainEvent::ProfileUpdated { tenant_id, .. } => *tenant_id,
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Pure types and rules of the CRM: no I/O, no framework types. A value of a type here is valid by construction.
+
+pub mod events;
+pub mod locale;
+pub mod permission;
+pub mod principal;
+pub mod tenant;
+pub mod user;
+
+pub use events::DomainEvent;
+pub use locale::Locale;
+pub use permission::{Permission, PermissionSet, Role};
+pub use principal::{Actor, Principal};
+pub use tenant::{TenantId, TenantName};
+pub use user::{Email, Password, PersonName, UserId};
+
+/// Invalid input, naming the field it came from so a form or a JSON error can point at it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {code}")]
+pub struct DomainError {
+    /// The input field, e.g. `email`.
+    pub field: &'static str,
+    /// A stable machine code that is also the i18n key suffix, e.g. `invalid_email`.
+    pub code: &'static str,
+}
+
+impl DomainError {
+    pub fn new(field: &'static str, code: &'static str) -> Self {
+        Self { field, code }
+    }
+}

@@ -1,0 +1,137 @@
+//! Staff users: their email, name and password rules.
+
+use std::fmt;
+
+use super::DomainError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A sign-in email address: trimmed, lower-cased (sign-in is case-insensitive), and shaped
+/// like `local@domain.tld`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err(DomainError::new("email", "required"));
+        }
+        let valid = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && match email.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && local.len() <= 64
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && domain
+                            .split('.')
+                            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
+                }
+                None => false,
+            };
+        if !valid {
+            return Err(DomainError::new("email", "invalid_email"));
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A person's display name: trimmed, 1 to 100 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(DomainError::new("name", "required"));
+        }
+        if name.chars().count() > 100 {
+            return Err(DomainError::new("name", "too_long"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password that meets the policy: 10 to 128 characters, not only one repeated
+/// character. Long passphrases beat composition rules (NIST SP 800-63B).
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_CHARS: usize = 10;
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let chars = raw.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(DomainError::new("password", "password_too_short"));
+        }
+        if chars > 128 {
+            return Err(DomainError::new("password", "too_long"));
+        }
+        let mut it = raw.chars();
+        let first = it.next();
+        if it.all(|c| Some(c) == first) {
+            return Err(DomainError::new("password", "password_too_weak"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_lower_cased() {
+        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused_with_the_field_named() {
+        for bad in ["", "ann", "ann@", "@x.io", "ann@localhost", "a b@x.io", "ann@x..io", "a@b@c.io"] {
+            let err = Email::parse(bad).unwrap_err();
+            assert_eq!(err.field, "email", "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_must_be_long_and_not_one_repeated_character() {
+        assert_eq!(Password::parse("short").unwrap_err().code, "password_too_short");
+        assert_eq!(Password::parse("aaaaaaaaaaaa").unwrap_err().code, "password_too_weak");
+        assert!(Password::parse("correct horse battery").is_ok());
+    }
+}

@@ -1,0 +1,73 @@
+//! The in-process event bus: services publish `DomainEvent`s after commit; subscribers (the log
+//! today, realtime and notifications later) receive them without ever blocking the publisher.
+
+use tokio::sync::broadcast;
+
+use crate::domain::DomainEvent;
+
+#[derive(Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<DomainEvent>,
+}
+
+impl EventBus {
+    /// `capacity` events are kept for slow subscribers; one that falls further behind skips
+    /// ahead (and is told how many it missed) instead of slowing everyone down.
+    pub fn new(capacity: usize) -> Self {
+        Self { sender: broadcast::channel(capacity).0 }
+    }
+
+    /// Publishes to every current subscriber. Call only after the change has committed.
+    pub fn publish(&self, event: DomainEvent) {
+        // No subscriber is not an error: nobody needs to hear about this one.
+        let _ = self.sender.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
+        self.sender.subscribe()
+    }
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new(1024)
+    }
+}
+
+/// Logs every event at debug level: the first subscriber, and a trace of what happened.
+pub fn spawn_log_subscriber(bus: &EventBus) -> tokio::task::JoinHandle<()> {
+    let mut rx = bus.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(event) => tracing::debug!(tenant_id = %event.tenant_id(), ?event, "domain event"),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "event log subscriber lagged")
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TenantId;
+
+    #[tokio::test]
+    async fn every_subscriber_receives_what_is_published_after_it_subscribed() {
+        let bus = EventBus::new(8);
+        let mut a = bus.subscribe();
+        let mut b = bus.subscribe();
+        let event = DomainEvent::TenantCreated { tenant_id: TenantId(uuid::Uuid::new_v4()) };
+        bus.publish(event.clone());
+        assert_eq!(a.recv().await.unwrap(), event);
+        assert_eq!(b.recv().await.unwrap(), event);
+    }
+
+    #[test]
+    fn publishing_with_no_subscriber_is_fine() {
+        EventBus::new(1).publish(DomainEvent::TenantCreated { tenant_id: TenantId(uuid::Uuid::nil()) });
+    }
+}

@@ -1,0 +1,11 @@
+//! The CRM as a library: the `crm` binary and the integration tests both build on it.
+
+pub mod app;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod events;
+pub mod repos;
+pub mod services;
+pub mod web;

@@ -1,0 +1,85 @@
+//! The audit_log table: who changed what, written in the same transaction as the change.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::TenantTx;
+use crate::domain::Actor;
+
+use super::RepoError;
+
+/// One change to record. `entity` is a stable lower-case noun (`user`, `api_token`, …).
+pub struct Entry<'a> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: &'a str,
+    pub summary: &'a str,
+}
+
+pub async fn record(tx: &mut TenantTx, actor: &Actor, entry: Entry<'_>) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "INSERT INTO audit_log (tenant_id, actor_user_id, actor_name, action, entity, entity_id, summary)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        tenant,
+        actor.user_id().map(|u| u.0),
+        actor.name(),
+        entry.action,
+        entry.entity,
+        entry.entity_id,
+        entry.summary
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor_name: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub summary: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of entries, newest first, optionally of one entity kind; and the total matching.
+pub async fn list(
+    tx: &mut TenantTx,
+    entity: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditEntry>, i64), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let items = sqlx::query_as!(
+        AuditEntry,
+        "SELECT id, actor_name, action, entity, entity_id, summary, created_at FROM audit_log
+         WHERE tenant_id = $1 AND ($2::text IS NULL OR entity = $2)
+         ORDER BY id DESC LIMIT $3 OFFSET $4",
+        tenant,
+        entity,
+        limit,
+        offset
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM audit_log WHERE tenant_id = $1 AND ($2::text IS NULL OR entity = $2)"#,
+        tenant,
+        entity
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok((items, total))
+}
+
+/// The entity kinds present in the tenant's log, for the filter.
+pub async fn entities(tx: &mut TenantTx) -> Result<Vec<String>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows =
+        sqlx::query_scalar!("SELECT DISTINCT entity FROM audit_log WHERE tenant_id = $1 ORDER BY entity", tenant)
+            .fetch_all(tx.conn())
+            .await?;
+    Ok(rows)
+}

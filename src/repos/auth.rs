@@ -1,0 +1,115 @@
+//! Look-ups that happen before a tenant is known, each through a named SECURITY DEFINER
+//! function of the first migration: never by lifting row-level security for a request.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::types::PgInterval;
+use uuid::Uuid;
+
+use crate::domain::{Locale, Permission, Principal, Role, TenantId, UserId};
+
+use super::RepoError;
+
+/// What sign-in needs to know about the account behind an email.
+#[derive(Debug)]
+pub struct LoginAccount {
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+pub async fn login_account(pool: &PgPool, email: &str) -> Result<Option<LoginAccount>, RepoError> {
+    let row = sqlx::query!(
+        r#"SELECT tenant_id AS "tenant_id!", user_id AS "user_id!", password_hash AS "password_hash!", active AS "active!"
+           FROM auth_login_account($1)"#,
+        email
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| LoginAccount {
+        tenant_id: TenantId(r.tenant_id),
+        user_id: UserId(r.user_id),
+        password_hash: r.password_hash,
+        active: r.active,
+    }))
+}
+
+/// The user behind a live session (not expired, not idle longer than `idle`, user active).
+pub async fn session_principal(
+    pool: &PgPool,
+    token_hash: &[u8],
+    idle: Duration,
+) -> Result<Option<Principal>, RepoError> {
+    let idle = PgInterval::try_from(idle).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let row = sqlx::query_as!(
+        PrincipalRow,
+        r#"SELECT tenant_id AS "tenant_id!", tenant_name AS "tenant_name!", user_id AS "user_id!", email AS "email!",
+                  name AS "name!", role AS "role!", locale, permissions AS "permissions!"
+           FROM auth_session_principal($1, $2)"#,
+        token_hash,
+        idle
+    )
+    .fetch_optional(pool)
+    .await?;
+    row.map(PrincipalRow::into_principal).transpose()
+}
+
+/// The user an unrevoked API token acts as.
+pub async fn token_principal(pool: &PgPool, token_hash: &[u8]) -> Result<Option<Principal>, RepoError> {
+    let row = sqlx::query_as!(
+        PrincipalRow,
+        r#"SELECT tenant_id AS "tenant_id!", tenant_name AS "tenant_name!", user_id AS "user_id!", email AS "email!",
+                  name AS "name!", role AS "role!", locale, permissions AS "permissions!"
+           FROM auth_token_principal($1)"#,
+        token_hash
+    )
+    .fetch_optional(pool)
+    .await?;
+    row.map(PrincipalRow::into_principal).transpose()
+}
+
+#[derive(Debug)]
+pub struct TenantSummary {
+    pub id: TenantId,
+    pub name: String,
+}
+
+/// Every tenant, oldest first: for the command line and first-run set-up.
+pub async fn list_tenants(pool: &PgPool) -> Result<Vec<TenantSummary>, RepoError> {
+    let rows = sqlx::query!(r#"SELECT id AS "id!", name AS "name!" FROM list_tenants()"#).fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|r| TenantSummary { id: TenantId(r.id), name: r.name }).collect())
+}
+
+struct PrincipalRow {
+    tenant_id: Uuid,
+    tenant_name: String,
+    user_id: i64,
+    email: String,
+    name: String,
+    role: String,
+    locale: Option<String>,
+    permissions: Vec<String>,
+}
+
+impl PrincipalRow {
+    fn into_principal(self) -> Result<Principal, RepoError> {
+        let corrupt = |e: crate::domain::DomainError| RepoError::Corrupt(e.to_string());
+        Ok(Principal {
+            tenant_id: TenantId(self.tenant_id),
+            tenant_name: self.tenant_name,
+            user_id: UserId(self.user_id),
+            email: self.email,
+            name: self.name,
+            role: self.role.parse::<Role>().map_err(corrupt)?,
+            locale: self.locale.as_deref().map(str::parse::<Locale>).transpose().map_err(corrupt)?,
+            permissions: self
+                .permissions
+                .iter()
+                .map(|p| p.parse::<Permission>())
+                .collect::<Result<_, _>>()
+                .map_err(corrupt)?,
+        })
+    }
+}

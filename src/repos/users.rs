@@ -1,0 +1,224 @@
+//! The users table: staff accounts of one tenant.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::TenantTx;
+use crate::domain::{Email, Locale, PersonName, Role, UserId};
+
+use super::{RepoError, conflict_on};
+
+const UNIQUE: &[(&str, &str)] = &[("users_email_key", "email")];
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub locale: Option<Locale>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a Email,
+    pub name: &'a PersonName,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+pub async fn insert(tx: &mut TenantTx, user: NewUser<'_>) -> Result<UserId, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO users (tenant_id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        tenant,
+        user.email.as_str(),
+        user.name.as_str(),
+        user.password_hash,
+        user.role.as_str()
+    )
+    .fetch_one(tx.conn())
+    .await
+    .map_err(conflict_on(UNIQUE))?;
+    Ok(UserId(id))
+}
+
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: String,
+    locale: Option<String>,
+    active: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = RepoError;
+    fn try_from(r: UserRow) -> Result<Self, RepoError> {
+        let corrupt = |e: crate::domain::DomainError| RepoError::Corrupt(e.to_string());
+        Ok(User {
+            id: UserId(r.id),
+            email: r.email,
+            name: r.name,
+            role: r.role.parse().map_err(corrupt)?,
+            locale: r.locale.as_deref().map(str::parse).transpose().map_err(corrupt)?,
+            active: r.active,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// Every user of the tenant: active ones first, then by name.
+pub async fn list(tx: &mut TenantTx) -> Result<Vec<User>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query_as!(
+        UserRow,
+        "SELECT id, email, name, role, locale, active, created_at FROM users
+         WHERE tenant_id = $1 ORDER BY active DESC, lower(name), id",
+        tenant
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    rows.into_iter().map(User::try_from).collect()
+}
+
+pub async fn get(tx: &mut TenantTx, id: UserId) -> Result<User, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query_as!(
+        UserRow,
+        "SELECT id, email, name, role, locale, active, created_at FROM users WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)?;
+    row.try_into()
+}
+
+/// Locks the user's row for the rest of the transaction, so two admins changing roles at once
+/// cannot both remove "the other" last admin.
+pub async fn get_for_update(tx: &mut TenantTx, id: UserId) -> Result<User, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query_as!(
+        UserRow,
+        "SELECT id, email, name, role, locale, active, created_at FROM users
+         WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        tenant,
+        id.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)?;
+    row.try_into()
+}
+
+/// Active admins of the tenant, locking their rows for the rest of the transaction.
+pub async fn lock_active_admins(tx: &mut TenantTx) -> Result<Vec<UserId>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE tenant_id = $1 AND active AND role = 'admin' ORDER BY id FOR UPDATE",
+        tenant
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
+pub async fn set_role(tx: &mut TenantTx, id: UserId, role: Role) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE users SET role = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        role.as_str()
+    )
+    .execute(tx.conn())
+    .await?;
+    found(done.rows_affected())
+}
+
+pub async fn set_active(tx: &mut TenantTx, id: UserId, active: bool) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE users SET active = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        active
+    )
+    .execute(tx.conn())
+    .await?;
+    found(done.rows_affected())
+}
+
+pub async fn set_profile(
+    tx: &mut TenantTx,
+    id: UserId,
+    name: &PersonName,
+    locale: Option<Locale>,
+) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE users SET name = $3, locale = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        name.as_str(),
+        locale.map(|l| l.as_str())
+    )
+    .execute(tx.conn())
+    .await?;
+    found(done.rows_affected())
+}
+
+pub async fn set_locale(tx: &mut TenantTx, id: UserId, locale: Option<Locale>) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE users SET locale = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        locale.map(|l| l.as_str())
+    )
+    .execute(tx.conn())
+    .await?;
+    found(done.rows_affected())
+}
+
+pub async fn password_hash(tx: &mut TenantTx, id: UserId) -> Result<String, RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query_scalar!("SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2", tenant, id.0)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(RepoError::NotFound)
+}
+
+pub async fn set_password_hash(tx: &mut TenantTx, id: UserId, hash: &str) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE users SET password_hash = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        hash
+    )
+    .execute(tx.conn())
+    .await?;
+    found(done.rows_affected())
+}
+
+pub async fn find_by_email(tx: &mut TenantTx, email: &Email) -> Result<User, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query_as!(
+        UserRow,
+        "SELECT id, email, name, role, locale, active, created_at FROM users WHERE tenant_id = $1 AND email = $2",
+        tenant,
+        email.as_str()
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)?;
+    row.try_into()
+}
+
+fn found(rows: u64) -> Result<(), RepoError> {
+    if rows == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}

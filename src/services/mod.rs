@@ -1,0 +1,51 @@
+//! Use cases. Services own transactions, audit entries and event publishing; they take and
+//! return domain values, never HTTP types.
+
+pub mod audit;
+pub mod auth;
+pub mod tenants;
+pub mod users;
+
+use crate::domain::DomainError;
+use crate::repos::RepoError;
+
+pub use audit::AuditService;
+pub use auth::AuthService;
+pub use tenants::TenantService;
+pub use users::UserService;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Input that breaks a rule of the domain; names the field.
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    #[error("{field} is already taken")]
+    Conflict { field: &'static str },
+    #[error("not found")]
+    NotFound,
+    /// A business rule forbids the change (e.g. removing the last admin); `code` says which.
+    #[error("not allowed: {code}")]
+    Refused { code: &'static str },
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    #[error(transparent)]
+    Repo(RepoError),
+}
+
+impl From<RepoError> for ServiceError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound => ServiceError::NotFound,
+            RepoError::Conflict { field } => ServiceError::Conflict { field },
+            other => ServiceError::Repo(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        ServiceError::Repo(RepoError::Db(e))
+    }
+}

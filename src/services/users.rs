@@ -1,0 +1,263 @@
+//! Managing staff users: adding, roles, deactivation, and each user's own profile.
+
+use sqlx::PgPool;
+
+use crate::crypto::password;
+use crate::db::TenantTx;
+use crate::domain::{
+    Actor, DomainError, DomainEvent, Email, Locale, Password, PersonName, Principal, Role, TenantId, UserId,
+};
+use crate::events::EventBus;
+use crate::repos::users::{self, User};
+use crate::repos::{audit, sessions};
+
+use super::ServiceError;
+
+#[derive(Clone)]
+pub struct UserService {
+    pool: PgPool,
+    events: EventBus,
+}
+
+/// What an admin types to add a user; parsed by `UserService::create`.
+pub struct NewUserInput<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password: &'a str,
+    pub role: &'a str,
+}
+
+/// A user as the users page lists them.
+pub struct UserSummary {
+    pub user: User,
+    pub live_sessions: i64,
+}
+
+impl UserService {
+    pub fn new(pool: PgPool, events: EventBus) -> Self {
+        Self { pool, events }
+    }
+
+    /// Validates every field at once, so a form can show all its errors together.
+    pub async fn create(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        input: NewUserInput<'_>,
+    ) -> Result<UserId, Vec<ServiceError>> {
+        let email = Email::parse(input.email);
+        let name = PersonName::parse(input.name);
+        let pass = Password::parse(input.password);
+        let role = input.role.parse::<Role>();
+        let (email, name, pass, role) = match (email, name, pass, role) {
+            (Ok(e), Ok(n), Ok(p), Ok(r)) => (e, n, p, r),
+            (e, n, p, r) => {
+                let errors = [e.err(), n.err(), p.err(), r.err()];
+                return Err(errors.into_iter().flatten().map(ServiceError::Invalid).collect());
+            }
+        };
+        self.insert(tenant, actor, &email, &name, &pass, role).await.map_err(|e| vec![e])
+    }
+
+    async fn insert(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        email: &Email,
+        name: &PersonName,
+        pass: &Password,
+        role: Role,
+    ) -> Result<UserId, ServiceError> {
+        let hash = {
+            let p = pass.expose().to_owned();
+            tokio::task::spawn_blocking(move || password::hash(&p))
+                .await
+                .map_err(|e| ServiceError::Repo(crate::repos::RepoError::Corrupt(e.to_string())))?
+        };
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let id = users::insert(&mut tx, users::NewUser { email, name, password_hash: &hash, role }).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            audit::Entry {
+                action: "created",
+                entity: "user",
+                entity_id: &id.to_string(),
+                summary: &format!("{email} ({role})"),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::UserCreated { tenant_id: tenant, user_id: id });
+        Ok(id)
+    }
+
+    pub async fn list(&self, tenant: TenantId) -> Result<Vec<UserSummary>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let all = users::list(&mut tx).await?;
+        let mut out = Vec::with_capacity(all.len());
+        for user in all {
+            let live_sessions = sessions::count_for_user(&mut tx, user.id).await?;
+            out.push(UserSummary { user, live_sessions });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn get(&self, tenant: TenantId, id: UserId) -> Result<User, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let user = users::get(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Changes a user's role. The tenant always keeps at least one active admin.
+    pub async fn change_role(&self, by: &Principal, id: UserId, role: &str) -> Result<(), ServiceError> {
+        let role = role.parse::<Role>()?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let admins = users::lock_active_admins(&mut tx).await?;
+        let user = users::get_for_update(&mut tx, id).await?;
+        if user.role == role {
+            return Ok(());
+        }
+        if role != Role::Admin && admins == [id] {
+            return Err(ServiceError::Refused { code: "last_admin" });
+        }
+        users::set_role(&mut tx, id, role).await?;
+        audit::record(
+            &mut tx,
+            &by.actor(),
+            audit::Entry {
+                action: "role_changed",
+                entity: "user",
+                entity_id: &id.to_string(),
+                summary: &format!("{}: {} → {}", user.email, user.role, role),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::UserRoleChanged { tenant_id: by.tenant_id, user_id: id, role });
+        Ok(())
+    }
+
+    /// Deactivating ends all of the user's sessions at once; their API tokens stop working too.
+    pub async fn set_active(&self, by: &Principal, id: UserId, active: bool) -> Result<(), ServiceError> {
+        if !active && id == by.user_id {
+            return Err(ServiceError::Refused { code: "deactivate_self" });
+        }
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let admins = users::lock_active_admins(&mut tx).await?;
+        let user = users::get_for_update(&mut tx, id).await?;
+        if user.active == active {
+            return Ok(());
+        }
+        if !active && admins == [id] {
+            return Err(ServiceError::Refused { code: "last_admin" });
+        }
+        users::set_active(&mut tx, id, active).await?;
+        if !active {
+            sessions::delete_for_user(&mut tx, id, None).await?;
+        }
+        audit::record(
+            &mut tx,
+            &by.actor(),
+            audit::Entry {
+                action: if active { "reactivated" } else { "deactivated" },
+                entity: "user",
+                entity_id: &id.to_string(),
+                summary: &user.email,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let (tenant_id, user_id) = (by.tenant_id, id);
+        self.events.publish(if active {
+            DomainEvent::UserReactivated { tenant_id, user_id }
+        } else {
+            DomainEvent::UserDeactivated { tenant_id, user_id }
+        });
+        Ok(())
+    }
+
+    /// The user's own name and language.
+    pub async fn update_profile(&self, me: &Principal, name: &str, locale: Option<Locale>) -> Result<(), ServiceError> {
+        let name = PersonName::parse(name)?;
+        let mut tx = TenantTx::begin(&self.pool, me.tenant_id).await?;
+        users::set_profile(&mut tx, me.user_id, &name, locale).await?;
+        audit::record(
+            &mut tx,
+            &me.actor(),
+            audit::Entry {
+                action: "profile_updated",
+                entity: "user",
+                entity_id: &me.user_id.to_string(),
+                summary: &me.email,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::ProfileUpdated { tenant_id: me.tenant_id, user_id: me.user_id });
+        Ok(())
+    }
+
+    /// The language switch in the navigation: no audit entry, it is a display preference.
+    pub async fn set_locale(&self, me: &Principal, locale: Option<Locale>) -> Result<(), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, me.tenant_id).await?;
+        users::set_locale(&mut tx, me.user_id, locale).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes the user's own password after checking the current one, and ends their other
+    /// sessions (`keep_session` is the hash of the one making the change).
+    pub async fn change_password(
+        &self,
+        me: &Principal,
+        current: &str,
+        new: &str,
+        keep_session: Option<&[u8]>,
+    ) -> Result<(), ServiceError> {
+        let new = Password::parse(new).map_err(|e| DomainError::new("new_password", e.code))?;
+        let mut tx = TenantTx::begin(&self.pool, me.tenant_id).await?;
+        let stored = users::password_hash(&mut tx, me.user_id).await?;
+        let (current, new_plain) = (current.to_owned(), new.expose().to_owned());
+        let (ok, hash) =
+            tokio::task::spawn_blocking(move || (password::verify(&current, &stored), password::hash(&new_plain)))
+                .await
+                .map_err(|e| ServiceError::Repo(crate::repos::RepoError::Corrupt(e.to_string())))?;
+        if !ok {
+            return Err(DomainError::new("current_password", "wrong_password").into());
+        }
+        users::set_password_hash(&mut tx, me.user_id, &hash).await?;
+        sessions::delete_for_user(&mut tx, me.user_id, keep_session).await?;
+        audit::record(
+            &mut tx,
+            &me.actor(),
+            audit::Entry {
+                action: "password_changed",
+                entity: "user",
+                entity_id: &me.user_id.to_string(),
+                summary: &me.email,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a user from the command line: `tenant` is the one named, or the only one.
+    pub async fn create_from_cli(
+        &self,
+        tenant: TenantId,
+        email: &str,
+        name: &str,
+        password: &str,
+        role: &str,
+    ) -> Result<UserId, ServiceError> {
+        let email = Email::parse(email)?;
+        let name = PersonName::parse(name)?;
+        let pass = Password::parse(password)?;
+        let role = role.parse::<Role>()?;
+        self.insert(tenant, &Actor::System, &email, &name, &pass, role).await
+    }
+}

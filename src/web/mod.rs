@@ -1,0 +1,52 @@
+//! The HTTP face of the CRM: pages (HTML + htmx), the JSON API, webhooks later; and the
+//! middleware they share. Nothing below this module knows axum.
+
+pub mod api;
+pub mod auth;
+pub mod cookies;
+pub mod error;
+pub mod flash;
+pub mod i18n;
+pub mod ops;
+pub mod pages;
+pub mod static_files;
+pub mod views;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use crate::app::AppState;
+use pages::settings;
+
+/// The largest urlencoded form accepted (bodies in general are capped in `app`).
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Every route of the application, without the middleware stack (see `app::build`).
+pub fn router() -> Router<AppState> {
+    let crm = Router::new()
+        .route("/crm", get(pages::home::show))
+        .route("/crm/locale", post(pages::home::switch_locale))
+        .route("/crm/settings", get(settings::index))
+        .route("/crm/settings/profile", get(settings::profile::show).post(settings::profile::update))
+        .route("/crm/settings/password", post(settings::profile::change_password))
+        .route("/crm/settings/users", get(settings::users::list).post(settings::users::create))
+        .route("/crm/settings/users/new", get(settings::users::new))
+        .route("/crm/settings/users/{id}/role", post(settings::users::change_role))
+        .route("/crm/settings/users/{id}/deactivate", post(settings::users::deactivate))
+        .route("/crm/settings/users/{id}/reactivate", post(settings::users::reactivate))
+        .route("/crm/settings/tokens", get(settings::tokens::list).post(settings::tokens::create))
+        .route("/crm/settings/tokens/{id}/revoke", post(settings::tokens::revoke))
+        .route("/crm/settings/audit", get(settings::audit::list));
+
+    Router::new()
+        .route("/", get(|| async { axum::response::Redirect::to("/crm") }))
+        .route("/login", get(pages::auth::show).post(pages::auth::submit))
+        .route("/logout", post(pages::auth::sign_out))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/static/{*path}", get(static_files::serve))
+        .merge(crm)
+        .merge(api::router())
+        .fallback(|| async { error::AppError::NotFound })
+}

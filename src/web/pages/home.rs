@@ -1,0 +1,47 @@
+//! The home page, and the language switch in the navigation.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::domain::{Locale, Permission};
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::views::Section;
+use crate::web::views::home::HomePage;
+use crate::web::views::settings::AuditRow;
+
+use super::{render, safe_return_path};
+
+pub async fn show(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    let activity = if me.principal.can(Permission::UserManage) {
+        let page = state.audit.list(me.principal.tenant_id, None, 1, 8).await?;
+        Some(page.items.iter().map(AuditRow::from).collect())
+    } else {
+        None
+    };
+    let greeting = me.tr.t1("home.greeting", "name", &me.principal.name);
+    render(StatusCode::OK, &HomePage { shell: me.shell(Section::Home), greeting, activity })
+}
+
+#[derive(Deserialize)]
+pub struct LocaleForm {
+    locale: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Saves the language picked in the navigation and returns to the page it was picked on.
+pub async fn switch_locale(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Form(form): Form<LocaleForm>,
+) -> Result<Response, AppError> {
+    let locale = form.locale.parse::<Locale>().map_err(|e| AppError::Invalid(vec![e]))?;
+    state.users.set_locale(&me.principal, Some(locale)).await?;
+    let back = safe_return_path(&form.back).unwrap_or("/crm");
+    Ok(Redirect::to(back).into_response())
+}

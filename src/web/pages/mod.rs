@@ -1,0 +1,54 @@
+//! HTML handlers, one module per area. Each is thin: extract → check permission → service → view.
+
+pub mod auth;
+pub mod home;
+pub mod settings;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::domain::DomainError;
+use crate::services::ServiceError;
+use crate::web::error::AppError;
+use crate::web::i18n::Tr;
+use crate::web::views::FormErrors;
+
+/// Renders a template as a page with `status`.
+pub fn render(status: StatusCode, page: &impl Template) -> Result<Response, AppError> {
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// Splits service errors into what a form shows beside its fields, and the rest (which become
+/// an error page). A conflict names its field (`email` is taken).
+pub fn form_errors(tr: Tr, errors: Vec<ServiceError>) -> Result<FormErrors, AppError> {
+    let mut out = FormErrors::default();
+    for e in errors {
+        match e {
+            ServiceError::Invalid(DomainError { field, code }) => out.add(field, tr.error(code)),
+            ServiceError::Conflict { field } => out.add(field, tr.error(&format!("{field}_taken"))),
+            other => return Err(other.into()),
+        }
+    }
+    Ok(out)
+}
+
+/// A local path to return to after a form, never another site (`//evil.example`, `/\evil`).
+pub fn safe_return_path(raw: &str) -> Option<&str> {
+    let ok =
+        raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\') && !raw.chars().any(char::is_control);
+    ok.then_some(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_path;
+
+    #[test]
+    fn only_local_paths_are_followed_after_a_form() {
+        assert_eq!(safe_return_path("/crm/settings?tab=1"), Some("/crm/settings?tab=1"));
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "crm", "", "/a\nb"] {
+            assert_eq!(safe_return_path(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Settings: the user's own profile and API tokens; for admins, users and the audit log.
+
+pub mod audit;
+pub mod profile;
+pub mod tokens;
+pub mod users;
+
+use axum::response::Redirect;
+
+pub async fn index() -> Redirect {
+    Redirect::to("/crm/settings/profile")
+}

@@ -1,0 +1,100 @@
+//! The user's own profile: name, language, password.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::domain::{DomainError, Locale, Permission};
+use crate::services::ServiceError;
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, Flash};
+use crate::web::pages::{form_errors, render};
+use crate::web::views::settings::{ProfilePage, Tab, tabs};
+use crate::web::views::{FormErrors, Section};
+
+fn page(
+    me: &CurrentUser,
+    name: String,
+    locale: String,
+    profile_errors: FormErrors,
+    password_errors: FormErrors,
+) -> ProfilePage {
+    ProfilePage {
+        shell: me.shell(Section::Settings),
+        tabs: tabs(Tab::Profile, me.principal.can(Permission::UserManage)),
+        name,
+        email: me.principal.email.clone(),
+        locale,
+        profile_errors,
+        password_errors,
+    }
+}
+
+pub async fn show(me: CurrentUser) -> Result<Response, AppError> {
+    let locale = me.principal.locale.map(|l| l.as_str().to_owned()).unwrap_or_default();
+    render(StatusCode::OK, &page(&me, me.principal.name.clone(), locale, FormErrors::default(), FormErrors::default()))
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    locale: String,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, AppError> {
+    let locale = match form.locale.as_str() {
+        "" => None,
+        code => Some(code.parse::<Locale>().map_err(|e| AppError::Invalid(vec![e]))?),
+    };
+    match state.users.update_profile(&me.principal, &form.name, locale).await {
+        Ok(()) => Ok(flash::redirect("/crm/settings/profile", Flash::success("flash.profile_saved"))),
+        Err(e) => {
+            let errors = form_errors(me.tr, vec![e])?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page(&me, form.name, form.locale, errors, FormErrors::default()))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let result = if form.new_password != form.confirm_password {
+        Err(ServiceError::Invalid(DomainError::new("confirm_password", "password_mismatch")))
+    } else {
+        let keep = me.session_hash();
+        state.users.change_password(&me.principal, &form.current_password, &form.new_password, Some(&keep)).await
+    };
+    match result {
+        Ok(()) => Ok(flash::redirect("/crm/settings/profile", Flash::success("flash.password_changed"))),
+        Err(e) => {
+            let errors = form_errors(me.tr, vec![e])?;
+            let locale = me.principal.locale.map(|l| l.as_str().to_owned()).unwrap_or_default();
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page(&me, me.principal.name.clone(), locale, FormErrors::default(), errors),
+            )
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Users admin (UserManage): list, add, change role, deactivate and reactivate.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::domain::{Permission, Role, UserId};
+use crate::services::users::NewUserInput;
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, Flash};
+use crate::web::pages::{form_errors, render};
+use crate::web::views::settings::{NewUserPage, Tab, UserRow, UsersPage, tabs};
+use crate::web::views::{FormErrors, Section};
+
+pub async fn list(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    me.require(Permission::UserManage)?;
+    let users = state.users.list(me.principal.tenant_id).await?;
+    render(
+        StatusCode::OK,
+        &UsersPage {
+            shell: me.shell(Section::Settings),
+            tabs: tabs(Tab::Users, true),
+            users: users.iter().map(|u| UserRow::from_summary(u, me.principal.user_id)).collect(),
+            roles: Role::ALL,
+        },
+    )
+}
+
+fn new_page(me: &CurrentUser, email: String, name: String, role: String, errors: FormErrors) -> NewUserPage {
+    NewUserPage {
+        shell: me.shell(Section::Settings),
+        tabs: tabs(Tab::Users, true),
+        email,
+        name,
+        role,
+        roles: Role::ALL,
+        errors,
+    }
+}
+
+pub async fn new(me: CurrentUser) -> Result<Response, AppError> {
+    me.require(Permission::UserManage)?;
+    render(
+        StatusCode::OK,
+        &new_page(&me, String::new(), String::new(), Role::Agent.as_str().into(), FormErrors::default()),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, AppError> {
+    me.require(Permission::UserManage)?;
+    let input = NewUserInput { email: &form.email, name: &form.name, password: &form.password, role: &form.role };
+    match state.users.create(me.principal.tenant_id, &me.principal.actor(), input).await {
+        Ok(_) => Ok(flash::redirect("/crm/settings/users", Flash::success("flash.user_added"))),
+        Err(errors) => {
+            let errors = form_errors(me.tr, errors)?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &new_page(&me, form.email, form.name, form.role, errors))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    role: String,
+}
+
+pub async fn change_role(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, AppError> {
+    me.require(Permission::UserManage)?;
+    state.users.change_role(&me.principal, UserId(id), &form.role).await?;
+    Ok(flash::redirect("/crm/settings/users", Flash::success("flash.role_changed")))
+}
+
+pub async fn deactivate(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    me.require(Permission::UserManage)?;
+    state.users.set_active(&me.principal, UserId(id), false).await?;
+    Ok(flash::redirect("/crm/settings/users", Flash::success("flash.user_deactivated")))
+}
+
+pub async fn reactivate(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    me.require(Permission::UserManage)?;
+    state.users.set_active(&me.principal, UserId(id), true).await?;
+    Ok(flash::redirect("/crm/settings/users", Flash::success("flash.user_reactivated")))
+}

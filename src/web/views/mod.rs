@@ -1,0 +1,158 @@
+//! View models: what each template needs, built from domain values. `Shell` is the frame every
+//! page shares (navigation, user, language, flash, CSRF token).
+
+pub mod auth;
+pub mod errors;
+pub mod home;
+pub mod settings;
+
+use std::collections::HashMap;
+
+use crate::domain::{Locale, Permission, Principal};
+use crate::web::flash::Flash;
+use crate::web::i18n::Tr;
+use crate::web::static_files;
+
+/// Which navigation entry a page belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Home,
+    Clients,
+    Chats,
+    Templates,
+    Settings,
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub icon: &'static str,
+    pub active: bool,
+}
+
+pub struct ShellUser {
+    pub name: String,
+    pub email: String,
+    pub tenant_name: String,
+    pub initials: String,
+    pub locale: Option<Locale>,
+}
+
+pub struct Shell {
+    pub tr: Tr,
+    pub user: Option<ShellUser>,
+    pub nav: Vec<NavItem>,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    /// The path and query of this page, to come back to after switching language.
+    pub here: String,
+}
+
+impl Shell {
+    /// The frame of a page for a signed-in user: navigation holds only what they may open.
+    pub fn signed_in(
+        principal: &Principal,
+        tr: Tr,
+        csrf: String,
+        flash: Option<Flash>,
+        section: Section,
+        here: String,
+    ) -> Self {
+        let entries: [(Section, &str, &str, &str, Option<Permission>); 5] = [
+            (Section::Home, "/crm", "nav.home", "home", None),
+            (Section::Clients, "/crm/clients", "nav.clients", "users", Some(Permission::ClientRead)),
+            (Section::Chats, "/crm/chats", "nav.chats", "chat", Some(Permission::ChatRead)),
+            (Section::Templates, "/crm/instant-messages", "nav.templates", "template", Some(Permission::TemplateRead)),
+            (Section::Settings, "/crm/settings", "nav.settings", "settings", None),
+        ];
+        let nav = entries
+            .into_iter()
+            .filter(|(_, _, _, _, needs)| needs.is_none_or(|p| principal.can(p)))
+            .map(|(s, href, label, icon, _)| NavItem { href, label, icon, active: s == section })
+            .collect();
+        Self {
+            tr,
+            user: Some(ShellUser {
+                name: principal.name.clone(),
+                email: principal.email.clone(),
+                tenant_name: principal.tenant_name.clone(),
+                initials: initials(&principal.name),
+                locale: principal.locale,
+            }),
+            nav,
+            csrf,
+            flash,
+            here,
+        }
+    }
+
+    /// The frame of a page seen before sign-in (the login page, errors for visitors).
+    pub fn anonymous(tr: Tr, csrf: String) -> Self {
+        Self { tr, user: None, nav: Vec::new(), csrf, flash: None, here: "/".into() }
+    }
+
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.tr.t(key)
+    }
+
+    /// The translation of `prefix.value` (a role, an audit action…), or `value` itself if the
+    /// catalog has none: values come from data, and a new one must not break the page.
+    pub fn label(&self, prefix: &str, value: &str) -> String {
+        let key = format!("{prefix}.{value}");
+        let text = self.tr.t(&key);
+        if text == key { value.to_owned() } else { text.to_owned() }
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.tr.locale.as_str()
+    }
+
+    /// `?v=…` for static URLs, so browsers may cache them for a year.
+    pub fn static_v(&self) -> &'static str {
+        static_files::version()
+    }
+
+    /// The language picker's options: (code, native name, selected).
+    pub fn locales(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Locale::ALL.iter().map(|l| (l.as_str(), l.native_name(), *l == self.tr.locale)).collect()
+    }
+}
+
+fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+}
+
+/// Errors of a submitted form, by field, already translated.
+#[derive(Default)]
+pub struct FormErrors(HashMap<&'static str, &'static str>);
+
+impl FormErrors {
+    pub fn add(&mut self, field: &'static str, message: &'static str) {
+        self.0.entry(field).or_insert(message);
+    }
+
+    pub fn get(&self, field: &str) -> Option<&'static str> {
+        self.0.get(field).copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Formats a time for tables: `2026-11-22 14:05` in UTC.
+pub fn datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initials;
+
+    #[test]
+    fn initials_take_the_first_letters_of_two_words() {
+        assert_eq!(initials("ada lovelace byron"), "AL");
+        assert_eq!(initials("Шерзод"), "Ш");
+        assert_eq!(initials(""), "");
+    }
+}

@@ -1,0 +1,176 @@
+//! Settings pages: the user's profile, API tokens, and (for admins) users and the audit log.
+
+use askama::Template;
+
+use super::{FormErrors, Shell, datetime};
+use crate::domain::{Role, UserId};
+use crate::repos::api_tokens::ApiToken;
+use crate::repos::audit::AuditEntry;
+use crate::services::users::UserSummary;
+
+/// Which settings tab is open; tabs the user may not open are not shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Profile,
+    Tokens,
+    Users,
+    Audit,
+}
+
+pub struct TabLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+pub fn tabs(active: Tab, can_manage_users: bool) -> Vec<TabLink> {
+    let mut all = vec![
+        (Tab::Profile, "/crm/settings/profile", "settings.tab.profile"),
+        (Tab::Tokens, "/crm/settings/tokens", "settings.tab.tokens"),
+    ];
+    if can_manage_users {
+        all.push((Tab::Users, "/crm/settings/users", "settings.tab.users"));
+        all.push((Tab::Audit, "/crm/settings/audit", "settings.tab.audit"));
+    }
+    all.into_iter().map(|(t, href, label)| TabLink { href, label, active: t == active }).collect()
+}
+
+#[derive(Template)]
+#[template(path = "settings/profile.html")]
+pub struct ProfilePage {
+    pub shell: Shell,
+    pub tabs: Vec<TabLink>,
+    pub name: String,
+    pub email: String,
+    /// "" follows the browser.
+    pub locale: String,
+    pub profile_errors: FormErrors,
+    pub password_errors: FormErrors,
+}
+
+pub struct UserRow {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+    pub is_me: bool,
+    pub sessions: i64,
+    pub created: String,
+}
+
+impl UserRow {
+    pub fn from_summary(s: &UserSummary, me: UserId) -> Self {
+        Self {
+            id: s.user.id,
+            name: s.user.name.clone(),
+            email: s.user.email.clone(),
+            role: s.user.role,
+            active: s.user.active,
+            is_me: s.user.id == me,
+            sessions: s.live_sessions,
+            created: datetime(&s.user.created_at),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings/users.html")]
+pub struct UsersPage {
+    pub shell: Shell,
+    pub tabs: Vec<TabLink>,
+    pub users: Vec<UserRow>,
+    pub roles: [Role; 3],
+}
+
+#[derive(Template)]
+#[template(path = "settings/user_new.html")]
+pub struct NewUserPage {
+    pub shell: Shell,
+    pub tabs: Vec<TabLink>,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub roles: [Role; 3],
+    pub errors: FormErrors,
+}
+
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub revoked: bool,
+}
+
+impl From<&ApiToken> for TokenRow {
+    fn from(t: &ApiToken) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            prefix: t.prefix.clone(),
+            created: datetime(&t.created_at),
+            last_used: t.last_used_at.as_ref().map(datetime),
+            revoked: t.revoked_at.is_some(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings/tokens.html")]
+pub struct TokensPage {
+    pub shell: Shell,
+    pub tabs: Vec<TabLink>,
+    pub tokens: Vec<TokenRow>,
+    /// The token just created: shown this once.
+    pub created: Option<String>,
+    pub name: String,
+    pub errors: FormErrors,
+}
+
+pub struct AuditRow {
+    pub when: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub summary: String,
+}
+
+impl From<&AuditEntry> for AuditRow {
+    fn from(e: &AuditEntry) -> Self {
+        Self {
+            when: datetime(&e.created_at),
+            actor: e.actor_name.clone(),
+            action: e.action.clone(),
+            entity: e.entity.clone(),
+            entity_id: e.entity_id.clone(),
+            summary: e.summary.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings/audit.html")]
+pub struct AuditPage {
+    pub shell: Shell,
+    pub tabs: Vec<TabLink>,
+    pub rows: Vec<AuditRow>,
+    pub entities: Vec<String>,
+    pub entity: String,
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+}
+
+impl AuditPage {
+    /// The URL of another page of the same filtered list.
+    pub fn page_url(&self, page: i64) -> String {
+        let mut url = format!("/crm/settings/audit?page={page}");
+        if !self.entity.is_empty() {
+            url.push_str(&format!("&entity={}", crate::web::error::urlencode(&self.entity)));
+        }
+        url
+    }
+}

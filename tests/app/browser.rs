@@ -1,0 +1,205 @@
+//! In a real browser: headless Chromium, driven over the W3C WebDriver protocol by chromedriver.
+//! Screenshots land in target/tmp/screenshots for people to look at.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use crm::domain::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    process: Child,
+    http: reqwest::Client,
+    base: String,
+    session: String,
+    profile: std::path::PathBuf,
+}
+
+impl Driver {
+    /// Starts chromedriver and a headless Chromium session, or says what to install.
+    async fn start() -> Option<Driver> {
+        let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
+        let Some(chromedriver) = chromedriver else {
+            if std::env::var("CRM_SKIP_BROWSER_TESTS").is_ok_and(|v| v == "1") {
+                eprintln!("browser tests skipped: CRM_SKIP_BROWSER_TESTS=1");
+                return None;
+            }
+            panic!(
+                "browser tests need Chromium and its driver: apt-get install chromium chromium-driver (or set CRM_SKIP_BROWSER_TESTS=1)"
+            );
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // Its own process group, so that dropping the driver ends Chromium too, even after a panic.
+        let process = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = std::env::temp_dir().join(format!("crm-chromium-{}", uuid::Uuid::new_v4().simple()));
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                         "--window-size=1280,800", format!("--user-data-dir={}", profile.display())]
+            }
+        }}});
+        let res: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
+        let session = res["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {res}")).to_owned();
+        Some(Driver { process, http, base, session, profile })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut req = self.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res: Value = req.send().await.unwrap().json().await.unwrap();
+        if let Some(err) = res["value"].get("error") {
+            panic!("webdriver {path}: {err} {}", res["value"]["message"]);
+        }
+        res["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v =
+            self.call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
+        v[ELEMENT].as_str().unwrap().to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{el}/value"), Some(json!({"text": text}))).await;
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{el}/click"), Some(json!({}))).await;
+    }
+
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap().to_owned()
+    }
+
+    async fn source(&self) -> String {
+        self.call(reqwest::Method::GET, "/source", None).await.as_str().unwrap().to_owned()
+    }
+
+    async fn script(&self, js: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": js, "args": []}))).await
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.call(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await;
+    }
+
+    async fn wait_for_url(&self, suffix: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = self.url().await;
+            if url.ends_with(suffix) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "still at {url}, waiting for {suffix}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let b64 = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap();
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn quit(self) {
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the process group this driver created; no memory is involved.
+        unsafe { libc::kill(-(self.process.id() as i32), libc::SIGKILL) };
+        let _ = self.process.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+#[tokio::test]
+async fn an_admin_signs_in_through_the_browser_and_sees_the_shell() {
+    let app = TestApp::spawn().await;
+    let creds = app.create_user(app.tenant, Role::Admin).await;
+    let Some(browser) = Driver::start().await else { return };
+
+    browser.goto(&format!("{}/crm/settings/users", app.base_url)).await;
+    browser.wait_for_url("/login?next=/crm/settings/users").await;
+    browser.screenshot("login").await;
+    browser.type_into("#email", &creds.email).await;
+    browser.type_into("#password", &creds.password).await;
+    browser.click("button[type=submit].btn-primary").await;
+    browser.wait_for_url("/crm/settings/users").await;
+
+    let html = browser.source().await;
+    assert!(html.contains("Olivia Owner"), "the users list");
+    for nav in ["Home", "Clients", "Chats", "Message templates", "Settings"] {
+        assert!(html.contains(&format!("</span>{nav}</a>")), "navigation shows {nav}");
+    }
+    assert_eq!(browser.script("return getComputedStyle(document.querySelector('.sidebar')).display").await, "block");
+    browser.screenshot("shell-users").await;
+
+    browser.goto(&format!("{}/crm", app.base_url)).await;
+    browser.screenshot("shell-home").await;
+
+    // A phone: nothing is wider than the screen.
+    browser.resize(360, 740).await;
+    let overflow =
+        browser.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 360 px");
+    browser.goto(&format!("{}/crm/settings/users", app.base_url)).await;
+    let overflow =
+        browser.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert_eq!(overflow.as_i64(), Some(0), "users table overflows at 360 px");
+    browser.screenshot("shell-phone").await;
+
+    // The language switch, as a person uses it: pick Русский, the page comes back translated.
+    browser.resize(1280, 800).await;
+    browser.click("#shell-locale option[value=ru]").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser.script("return document.documentElement.lang").await != "ru" {
+        assert!(Instant::now() < deadline, "the page did not switch to Russian");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(browser.url().await.ends_with("/crm/settings/users"), "back on the same page");
+    assert!(browser.source().await.contains("Пользователи"));
+
+    // Sign out through the account menu.
+    browser.click("details.user-menu summary").await;
+    browser.click(".menu-button").await;
+    browser.wait_for_url("/login").await;
+    browser.quit().await;
+}

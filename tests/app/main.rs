@@ -1,0 +1,14 @@
+//! Integration tests: the application as staff, admins and integrators meet it, over a real
+//! PostgreSQL. One binary, one module per area; `helpers` holds `TestApp`.
+
+mod audit;
+mod browser;
+mod cli;
+mod csrf;
+mod helpers;
+mod i18n;
+mod ops;
+mod sign_in;
+mod tenancy;
+mod tokens;
+mod users;
