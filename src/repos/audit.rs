@@ -36,6 +36,8 @@ pub async fn record(tx: &mut TenantTx, actor: &Actor, entry: Entry<'_>) -> Resul
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub id: i64,
+    /// `None` for the system or the command line.
+    pub actor_user_id: Option<i64>,
     pub actor_name: String,
     pub action: String,
     pub entity: String,
@@ -54,7 +56,7 @@ pub async fn list(
     let tenant = tx.tenant_id().0;
     let items = sqlx::query_as!(
         AuditEntry,
-        "SELECT id, actor_name, action, entity, entity_id, summary, created_at FROM audit_log
+        "SELECT id, actor_user_id, actor_name, action, entity, entity_id, summary, created_at FROM audit_log
          WHERE tenant_id = $1 AND ($2::text IS NULL OR entity = $2)
          ORDER BY id DESC LIMIT $3 OFFSET $4",
         tenant,

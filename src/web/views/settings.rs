@@ -131,7 +131,8 @@ pub struct TokensPage {
 
 pub struct AuditRow {
     pub when: String,
-    pub actor: String,
+    /// `None`: the system or the command line.
+    pub actor: Option<String>,
     pub action: String,
     pub entity: String,
     pub entity_id: String,
@@ -142,7 +143,7 @@ impl From<&AuditEntry> for AuditRow {
     fn from(e: &AuditEntry) -> Self {
         Self {
             when: datetime(&e.created_at),
-            actor: e.actor_name.clone(),
+            actor: e.actor_user_id.map(|_| e.actor_name.clone()),
             action: e.action.clone(),
             entity: e.entity.clone(),
             entity_id: e.entity_id.clone(),
