@@ -48,16 +48,16 @@ impl AppState {
 }
 
 /// The routes wrapped in the middleware stack. Outermost first: request id, log line and
-/// metrics; security headers; panics to 500; body limit and timeout; error rendering; CSRF;
-/// flash clean-up.
+/// metrics; security headers; error rendering (so a panic, a time-out or a refused body gets
+/// a proper page or JSON error too); panics to 500; time-out; body limit; CSRF; flash clean-up.
 pub fn build(state: AppState) -> Router {
     web::router()
         .layer(middleware::from_fn(web::flash::clear_after_display))
         .layer(middleware::from_fn_with_state(state.clone(), web::auth::csrf_guard))
-        .layer(middleware::from_fn_with_state(state.clone(), web::error::render))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn_with_state(state.clone(), web::error::render))
         .layer(middleware::from_fn(web::ops::security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), web::ops::observe))
         .with_state(state)

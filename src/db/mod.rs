@@ -53,11 +53,11 @@ impl Database {
         }
         let dir = data_dir.to_path_buf();
         let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir, cluster)).await??;
-        let db = Self { owner: pg.connect_options(EMBEDDED_DATABASE), embedded: Some(pg) };
-        if let Some(pg) = &db.embedded {
-            create_database_if_missing(pg.connect_options("postgres"), EMBEDDED_DATABASE).await?;
+        if let Err(e) = create_database_if_missing(pg.connect_options("postgres"), EMBEDDED_DATABASE).await {
+            let _ = tokio::task::spawn_blocking(move || pg.stop()).await;
+            return Err(e);
         }
-        Ok(db)
+        Ok(Self { owner: pg.connect_options(EMBEDDED_DATABASE), embedded: Some(pg) })
     }
 
     pub fn is_embedded(&self) -> bool {

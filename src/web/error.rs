@@ -142,22 +142,30 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     let headers = req.headers().clone();
     let res = next.run(req).await;
 
+    // Probes and scrapers get the plain answers they expect.
+    if matches!(path.as_str(), "/healthz" | "/readyz" | "/metrics") {
+        return res;
+    }
     let info = match res.extensions().get::<ErrorInfo>() {
         Some(info) => info.clone(),
         // Rejections from axum's extractors and the router (bad form, 405…) carry no ErrorInfo
         // and answer in plain text; pages and JSON that handlers rendered on purpose pass through.
-        None if res.status().is_client_error() && is_plain_rejection(&res) => ErrorInfo {
-            status: res.status(),
-            code: match res.status() {
-                StatusCode::NOT_FOUND => "not_found",
-                StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-                StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-                StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-                StatusCode::UNPROCESSABLE_ENTITY => "invalid",
-                _ => "bad_request",
-            },
-            fields: Vec::new(),
-        },
+        None if (res.status().is_client_error() || res.status().is_server_error()) && is_plain_rejection(&res) => {
+            ErrorInfo {
+                status: res.status(),
+                code: match res.status() {
+                    StatusCode::NOT_FOUND => "not_found",
+                    StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+                    StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+                    StatusCode::REQUEST_TIMEOUT => "timeout",
+                    s if s.is_server_error() => "internal",
+                    _ => "bad_request",
+                },
+                fields: Vec::new(),
+            }
+        }
         None => return res,
     };
 

@@ -8,6 +8,7 @@ mod csrf;
 mod helpers;
 mod i18n;
 mod ops;
+mod serve;
 mod sign_in;
 mod tenancy;
 mod tokens;

@@ -76,3 +76,28 @@ async fn unknown_pages_get_a_404_page_in_the_apps_look_and_language() {
     assert_eq!(anonymous.status, 404);
     assert!(anonymous.body.contains("Page not found"));
 }
+
+#[tokio::test]
+async fn a_server_error_shows_a_generic_page_and_a_generic_json_error() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    // Break the database under the running app: the home page reads the audit log.
+    let mut conn = sqlx::ConnectOptions::connect(&app.owner).await.unwrap();
+    sqlx::query("ALTER TABLE audit_log RENAME TO audit_log_gone").execute(&mut conn).await.unwrap();
+
+    let page = admin.get("/crm").await;
+    assert_eq!(page.status, 500);
+    assert!(page.body.contains("Something went wrong"), "{}", page.body);
+    assert!(!page.body.contains("audit_log"), "no internals leak into the page");
+    assert!(page.body.contains("class=\"sidebar\""), "in the app's look");
+}
+
+#[tokio::test]
+async fn a_malformed_form_gets_a_readable_400_not_a_bare_rejection() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    // A role form without its role field.
+    let page = admin.post("/crm/settings/users/1/role", &[]).await;
+    assert!(page.status == 422 || page.status == 400, "{}", page.status);
+    assert!(page.body.contains("<html"), "a page, not axum's plain-text rejection: {}", page.body);
+}
