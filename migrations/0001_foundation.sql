@@ -137,29 +137,26 @@ CREATE POLICY tenant_isolation ON tenants TO crm_app
     USING (id = app_tenant_id()) WITH CHECK (id = app_tenant_id());
 CREATE POLICY owner_access ON tenants TO CURRENT_USER USING (true) WITH CHECK (true);
 
-ALTER TABLE users ENABLE ROW LEVEL SECURITY;
-ALTER TABLE users FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON users TO crm_app
-    USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
-CREATE POLICY owner_access ON users TO CURRENT_USER USING (true) WITH CHECK (true);
+-- Every tenant-owned table gets the same treatment; later migrations call this for theirs:
+--     SELECT isolate_tenant_table('clients');
+-- (run by the migrating role, which becomes the one `owner_access` admits).
+CREATE FUNCTION isolate_tenant_table(tbl regclass) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+        EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+        EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+        EXECUTE format('CREATE POLICY tenant_isolation ON %s TO crm_app
+                          USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id())', tbl);
+        EXECUTE format('CREATE POLICY owner_access ON %s TO %I USING (true) WITH CHECK (true)', tbl, current_user);
+    END
+    $$;
+REVOKE ALL ON FUNCTION isolate_tenant_table(regclass) FROM PUBLIC;
 
-ALTER TABLE sessions ENABLE ROW LEVEL SECURITY;
-ALTER TABLE sessions FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON sessions TO crm_app
-    USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
-CREATE POLICY owner_access ON sessions TO CURRENT_USER USING (true) WITH CHECK (true);
-
-ALTER TABLE api_tokens ENABLE ROW LEVEL SECURITY;
-ALTER TABLE api_tokens FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON api_tokens TO crm_app
-    USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
-CREATE POLICY owner_access ON api_tokens TO CURRENT_USER USING (true) WITH CHECK (true);
-
-ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
-ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON audit_log TO crm_app
-    USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
-CREATE POLICY owner_access ON audit_log TO CURRENT_USER USING (true) WITH CHECK (true);
+SELECT isolate_tenant_table('users');
+SELECT isolate_tenant_table('sessions');
+SELECT isolate_tenant_table('api_tokens');
+SELECT isolate_tenant_table('audit_log');
 
 -- Pre-tenant look-ups. Each runs as the owner (SECURITY DEFINER) and returns only what its
 -- caller needs; search_path is pinned so a caller cannot shadow the tables.

@@ -295,24 +295,33 @@ impl EmbeddedPostgres {
 /// Finds a directory holding initdb, pg_ctl and postgres: PATH first, then pg_config, then
 /// Debian's versioned directories (newest first).
 fn find_bin_dir() -> Result<PathBuf, EmbeddedError> {
+    let pg_config = Command::new("pg_config")
+        .arg("--bindir")
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    search_bin_dir(std::env::var_os("PATH"), pg_config, Path::new("/usr/lib/postgresql"))
+}
+
+fn search_bin_dir(
+    path_var: Option<std::ffi::OsString>,
+    pg_config_bindir: Option<PathBuf>,
+    versioned_root: &Path,
+) -> Result<PathBuf, EmbeddedError> {
     let complete = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|p| dir.join(p).is_file());
     let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            // A PATH entry may hold symlinks into the real directory; follow pg_ctl's.
-            if let Ok(real) = fs::canonicalize(dir.join("pg_ctl"))
-                && let Some(parent) = real.parent()
-            {
-                candidates.push(parent.to_path_buf());
-            }
+    for dir in path_var.iter().flat_map(std::env::split_paths) {
+        // A PATH entry may hold symlinks into the real directory; follow pg_ctl's.
+        if let Ok(real) = fs::canonicalize(dir.join("pg_ctl"))
+            && let Some(parent) = real.parent()
+        {
+            candidates.push(parent.to_path_buf());
         }
     }
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").stderr(Stdio::null()).output()
-        && out.status.success()
-    {
-        candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
-    }
-    if let Ok(entries) = fs::read_dir("/usr/lib/postgresql") {
+    candidates.extend(pg_config_bindir);
+    if let Ok(entries) = fs::read_dir(versioned_root) {
         let mut versions: Vec<(u32, PathBuf)> = entries
             .flatten()
             .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
@@ -386,6 +395,35 @@ fn owner_alive(owner_file: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("crm-embedded-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn no_install_anywhere_says_what_to_install_or_to_set_database_url() {
+        let empty = scratch("empty");
+        let err = search_bin_dir(Some(empty.clone().into_os_string()), None, &empty).unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(err, EmbeddedError::NotInstalled));
+        assert!(message.contains("apt-get install postgresql") && message.contains("DATABASE_URL"), "{message}");
+    }
+
+    #[test]
+    fn the_newest_versioned_install_is_found_when_path_has_none() {
+        let root = scratch("versions");
+        for version in ["13", "16"] {
+            let bin = root.join(version).join("bin");
+            fs::create_dir_all(&bin).unwrap();
+            for tool in ["initdb", "pg_ctl", "postgres"] {
+                fs::write(bin.join(tool), "").unwrap();
+            }
+        }
+        assert_eq!(search_bin_dir(None, None, &root).unwrap(), root.join("16/bin"));
+    }
 
     #[test]
     fn a_short_cluster_path_keeps_its_socket_inside_it() {
