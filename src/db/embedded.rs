@@ -129,15 +129,6 @@ impl EmbeddedPostgres {
         PgConnectOptions::new().socket(&self.socket_dir).port(PORT).username(SUPERUSER).database(database)
     }
 
-    /// A connection URL for tools such as psql or sqlx's compile-time checks.
-    pub fn url(&self, database: &str) -> String {
-        format!("postgres://{SUPERUSER}@localhost:{PORT}/{database}?host={}", self.socket_dir.display())
-    }
-
-    pub fn cluster_dir(&self) -> &Path {
-        &self.cluster_dir
-    }
-
     /// Stops the cluster if this process is the one in charge of it; otherwise leaves it running
     /// for its owner.
     pub fn stop(&self) -> Result<(), EmbeddedError> {

@@ -64,10 +64,6 @@ impl Database {
         self.embedded.is_some()
     }
 
-    pub fn embedded(&self) -> Option<&EmbeddedPostgres> {
-        self.embedded.as_ref()
-    }
-
     /// Applies pending migrations as the database owner.
     pub async fn migrate(&self) -> Result<(), DbError> {
         let mut conn = self.owner.connect().await.map_err(DbError::Connect)?;

@@ -52,16 +52,3 @@ pub async fn delete_for_user(tx: &mut TenantTx, user_id: UserId, keep: Option<&[
     .await?;
     Ok(done.rows_affected())
 }
-
-/// How many live sessions a user has: shown on the users page.
-pub async fn count_for_user(tx: &mut TenantTx, user_id: UserId) -> Result<i64, RepoError> {
-    let tenant = tx.tenant_id().0;
-    let n = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND expires_at > now()"#,
-        tenant,
-        user_id.0
-    )
-    .fetch_one(tx.conn())
-    .await?;
-    Ok(n)
-}

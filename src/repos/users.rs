@@ -69,32 +69,33 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-/// Every user of the tenant: active ones first, then by name.
-pub async fn list(tx: &mut TenantTx) -> Result<Vec<User>, RepoError> {
+/// Every user of the tenant with how many live sessions each has: active users first, then
+/// by name.
+pub async fn list_with_session_counts(tx: &mut TenantTx) -> Result<Vec<(User, i64)>, RepoError> {
     let tenant = tx.tenant_id().0;
-    let rows = sqlx::query_as!(
-        UserRow,
-        "SELECT id, email, name, role, locale, active, created_at FROM users
-         WHERE tenant_id = $1 ORDER BY active DESC, lower(name), id",
+    let rows = sqlx::query!(
+        r#"SELECT u.id, u.email, u.name, u.role, u.locale, u.active, u.created_at,
+                  (SELECT count(*) FROM sessions s
+                    WHERE s.tenant_id = u.tenant_id AND s.user_id = u.id AND s.expires_at > now()) AS "sessions!"
+           FROM users u WHERE u.tenant_id = $1 ORDER BY u.active DESC, lower(u.name), u.id"#,
         tenant
     )
     .fetch_all(tx.conn())
     .await?;
-    rows.into_iter().map(User::try_from).collect()
-}
-
-pub async fn get(tx: &mut TenantTx, id: UserId) -> Result<User, RepoError> {
-    let tenant = tx.tenant_id().0;
-    let row = sqlx::query_as!(
-        UserRow,
-        "SELECT id, email, name, role, locale, active, created_at FROM users WHERE tenant_id = $1 AND id = $2",
-        tenant,
-        id.0
-    )
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(RepoError::NotFound)?;
-    row.try_into()
+    rows.into_iter()
+        .map(|r| {
+            let user = UserRow {
+                id: r.id,
+                email: r.email,
+                name: r.name,
+                role: r.role,
+                locale: r.locale,
+                active: r.active,
+                created_at: r.created_at,
+            };
+            Ok((User::try_from(user)?, r.sessions))
+        })
+        .collect()
 }
 
 /// Locks the user's row for the rest of the transaction, so two admins changing roles at once
@@ -203,20 +204,6 @@ pub async fn set_password_hash(tx: &mut TenantTx, id: UserId, hash: &str) -> Res
     .execute(tx.conn())
     .await?;
     found(done.rows_affected())
-}
-
-pub async fn find_by_email(tx: &mut TenantTx, email: &Email) -> Result<User, RepoError> {
-    let tenant = tx.tenant_id().0;
-    let row = sqlx::query_as!(
-        UserRow,
-        "SELECT id, email, name, role, locale, active, created_at FROM users WHERE tenant_id = $1 AND email = $2",
-        tenant,
-        email.as_str()
-    )
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(RepoError::NotFound)?;
-    row.try_into()
 }
 
 fn found(rows: u64) -> Result<(), RepoError> {

@@ -94,21 +94,9 @@ impl UserService {
 
     pub async fn list(&self, tenant: TenantId) -> Result<Vec<UserSummary>, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-        let all = users::list(&mut tx).await?;
-        let mut out = Vec::with_capacity(all.len());
-        for user in all {
-            let live_sessions = sessions::count_for_user(&mut tx, user.id).await?;
-            out.push(UserSummary { user, live_sessions });
-        }
+        let all = users::list_with_session_counts(&mut tx).await?;
         tx.commit().await?;
-        Ok(out)
-    }
-
-    pub async fn get(&self, tenant: TenantId, id: UserId) -> Result<User, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-        let user = users::get(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(user)
+        Ok(all.into_iter().map(|(user, live_sessions)| UserSummary { user, live_sessions }).collect())
     }
 
     /// Changes a user's role. The tenant always keeps at least one active admin.
