@@ -36,7 +36,7 @@ pub enum EmbeddedError {
     )]
     NoPostgresUser,
     #[error(
-        "the `postgres` system user cannot reach {0} (a parent directory is closed to other users). \
+        "the `postgres` system user cannot reach the PostgreSQL cluster under {0} (a parent directory is closed to other users). \
          Set CRM_DATA_DIR to a directory it can reach, run as an ordinary user, or set DATABASE_URL."
     )]
     Unreachable(PathBuf),
@@ -93,14 +93,11 @@ impl EmbeddedPostgres {
         let data_dir = std::path::absolute(data_dir).map_err(io_err("resolving CRM_DATA_DIR"))?;
         fs::create_dir_all(&data_dir).map_err(io_err(format!("creating {}", data_dir.display())))?;
         let bin_dir = find_bin_dir()?;
-        let run_as = if is_root() {
-            let user = postgres_os_user()?;
-            ensure_reachable(&data_dir, user)?;
-            Some(user)
-        } else {
-            None
+        let run_as = if is_root() { Some(postgres_os_user()?) } else { None };
+        let cluster_dir = match run_as {
+            Some(user) => reachable_cluster_dir(&data_dir, user)?,
+            None => data_dir.join("postgres"),
         };
-        let cluster_dir = data_dir.join("postgres");
         let socket_dir = socket_dir_for(&cluster_dir);
         let pg = Self { bin_dir, owner_file: data_dir.join("postgres.owner"), cluster_dir, socket_dir, run_as };
 
@@ -340,19 +337,53 @@ fn postgres_os_user() -> Result<OsUser, EmbeddedError> {
     }
 }
 
-/// As root, the cluster belongs to `postgres`, which must be able to walk down to it.
-fn ensure_reachable(dir: &Path, user: OsUser) -> Result<(), EmbeddedError> {
-    for ancestor in dir.ancestors() {
-        let meta = fs::metadata(ancestor).map_err(io_err(format!("reading {}", ancestor.display())))?;
-        let mode = meta.permissions().mode();
-        let can_enter = mode & 0o001 != 0
-            || (meta.gid() == user.gid && mode & 0o010 != 0)
-            || (meta.uid() == user.uid && mode & 0o100 != 0);
-        if !can_enter {
-            return Err(EmbeddedError::Unreachable(dir.to_path_buf()));
-        }
+/// Where the cluster of `data_dir` lives when run as root: the cluster belongs to `postgres`,
+/// which must be able to walk down to it. Normally `data_dir/postgres`; when a parent is closed
+/// to other users (a checkout under /root, say), a directory under /var/lib/crm-postgres named
+/// after `data_dir`, linked from `data_dir/postgres` so the data dir still leads to it.
+fn reachable_cluster_dir(data_dir: &Path, user: OsUser) -> Result<PathBuf, EmbeddedError> {
+    let link = data_dir.join("postgres");
+    if fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()) {
+        return fs::canonicalize(&link).map_err(io_err(format!("following {}", link.display())));
     }
-    Ok(())
+    if reachable_by(data_dir, user) {
+        return Ok(link);
+    }
+    if link.exists() {
+        // A cluster made while the path was open; moving it is the operator's call.
+        return Err(EmbeddedError::Unreachable(data_dir.to_path_buf()));
+    }
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    data_dir.hash(&mut hasher);
+    let home = Path::new("/var/lib/crm-postgres");
+    let real = home.join(format!("{:016x}", hasher.finish()));
+    fs::DirBuilder::new()
+        .mode(0o755)
+        .recursive(true)
+        .create(home)
+        .map_err(io_err(format!("creating {}", home.display())))?;
+    if !reachable_by(home, user) {
+        return Err(EmbeddedError::Unreachable(data_dir.to_path_buf()));
+    }
+    std::os::unix::fs::symlink(&real, &link).map_err(io_err(format!("linking {}", link.display())))?;
+    tracing::warn!(
+        data_dir = %data_dir.display(),
+        cluster = %real.display(),
+        "the postgres user cannot reach CRM_DATA_DIR; the cluster lives where it can, linked from the data dir"
+    );
+    Ok(real)
+}
+
+fn reachable_by(dir: &Path, user: OsUser) -> bool {
+    dir.ancestors().all(|ancestor| {
+        fs::metadata(ancestor).is_ok_and(|meta| {
+            let mode = meta.permissions().mode();
+            mode & 0o001 != 0
+                || (meta.gid() == user.gid && mode & 0o010 != 0)
+                || (meta.uid() == user.uid && mode & 0o100 != 0)
+        })
+    })
 }
 
 /// The socket lives in the cluster directory, unless that path is too long for a Unix socket;

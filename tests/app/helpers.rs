@@ -71,16 +71,10 @@ fn server() -> &'static Server {
     })
 }
 
-/// A directory the cluster may live in: the target directory, unless running as root and the
-/// `postgres` user cannot reach it, then the system's temporary directory.
+/// The run's cluster lives in the target directory (embedded.rs finds the `postgres` user a
+/// reachable place for it if need be).
 fn test_cluster_dir() -> std::path::PathBuf {
-    let preferred = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-pg");
-    let reachable = preferred.ancestors().skip(1).all(|dir| {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(dir).map(|m| m.permissions().mode() & 0o001 != 0).unwrap_or(true)
-    });
-    // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 || reachable { preferred } else { std::env::temp_dir().join("crm-test-pg") }
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-pg")
 }
 
 async fn prepare_template(maintenance: PgConnectOptions, template: PgConnectOptions) {
