@@ -247,3 +247,34 @@ async fn navigation_shows_only_what_the_role_may_open() {
     let admin = app.sign_in_as(Role::Admin).await;
     assert!(admin.get("/crm/settings/profile").await.body.contains("href=\"/crm/settings/users\""));
 }
+
+#[tokio::test]
+async fn adding_a_user_publishes_user_created_after_commit_and_a_refused_one_publishes_nothing() {
+    use crm::domain::DomainEvent;
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    let mut events = app.state.events.subscribe();
+
+    admin.get("/crm/settings/users/new").await;
+    admin
+        .post(
+            "/crm/settings/users",
+            &[("email", "evt@example.test"), ("name", "Evt"), ("password", "long enough pass"), ("role", "agent")],
+        )
+        .await;
+    let id = user_id(&app, "evt@example.test").await;
+    match events.try_recv() {
+        Ok(DomainEvent::UserCreated { tenant_id, user_id }) => {
+            assert_eq!((tenant_id, user_id.0), (app.tenant, id));
+        }
+        other => panic!("expected UserCreated, got {other:?}"),
+    }
+
+    admin
+        .post(
+            "/crm/settings/users",
+            &[("email", "evt@example.test"), ("name", "Dup"), ("password", "long enough pass"), ("role", "agent")],
+        )
+        .await;
+    assert!(events.try_recv().is_err(), "a refused change publishes nothing");
+}

@@ -147,7 +147,47 @@ pub fn datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::initials;
+    use super::*;
+    use crate::domain::{PermissionSet, Role, TenantId, UserId};
+
+    fn principal(permissions: PermissionSet) -> Principal {
+        Principal {
+            tenant_id: TenantId(uuid::Uuid::nil()),
+            tenant_name: "Acme".into(),
+            user_id: UserId(1),
+            email: "a@b.test".into(),
+            name: "Ann Lee".into(),
+            role: Role::Viewer,
+            locale: None,
+            permissions,
+        }
+    }
+
+    #[test]
+    fn navigation_hides_what_the_user_may_not_open() {
+        let none = Shell::signed_in(
+            &principal(PermissionSet::default()),
+            Tr::new(Locale::En),
+            String::new(),
+            None,
+            Section::Home,
+            "/crm".into(),
+        );
+        let hrefs: Vec<_> = none.nav.iter().map(|n| n.href).collect();
+        assert_eq!(hrefs, ["/crm", "/crm/settings"]);
+
+        let chats_only: PermissionSet = [Permission::ChatRead].into_iter().collect();
+        let shell = Shell::signed_in(
+            &principal(chats_only),
+            Tr::new(Locale::En),
+            String::new(),
+            None,
+            Section::Chats,
+            "/crm".into(),
+        );
+        let items: Vec<_> = shell.nav.iter().map(|n| (n.href, n.active)).collect();
+        assert_eq!(items, [("/crm", false), ("/crm/chats", true), ("/crm/settings", false)]);
+    }
 
     #[test]
     fn initials_take_the_first_letters_of_two_words() {
