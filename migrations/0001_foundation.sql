@@ -218,7 +218,17 @@ CREATE FUNCTION list_tenants()
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$ SELECT t.id, t.name, t.created_at FROM tenants t ORDER BY t.created_at, t.id $$;
 
+-- Housekeeping across tenants: sessions past their end, or unused for longer than p_idle.
+CREATE FUNCTION purge_ended_sessions(p_idle interval) RETURNS bigint
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$
+        WITH gone AS (
+            DELETE FROM sessions s WHERE s.expires_at <= now() OR s.last_seen_at <= now() - p_idle RETURNING 1
+        )
+        SELECT count(*) FROM gone
+    $$;
+
 REVOKE ALL ON FUNCTION auth_login_account(text), auth_session_principal(bytea, interval),
-    auth_token_principal(bytea), list_tenants() FROM PUBLIC;
+    auth_token_principal(bytea), list_tenants(), purge_ended_sessions(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth_login_account(text), auth_session_principal(bytea, interval),
-    auth_token_principal(bytea), list_tenants(), app_tenant_id() TO crm_app;
+    auth_token_principal(bytea), list_tenants(), purge_ended_sessions(interval), app_tenant_id() TO crm_app;

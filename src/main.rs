@@ -188,6 +188,7 @@ fn long_lived_pool(command: &Command) -> bool {
 
 async fn serve(state: AppState, embedded: bool, events: &EventBus) -> Result<(), BoxError> {
     let _log = events::spawn_log_subscriber(events);
+    let purger = state.auth.spawn_session_purger(std::time::Duration::from_secs(3600));
     if embedded {
         create_demo_tenant_on_first_run(&state).await?;
     }
@@ -197,8 +198,9 @@ async fn serve(state: AppState, embedded: bool, events: &EventBus) -> Result<(),
         .map_err(|e| format!("cannot listen on {addr}: {e} (set BIND_ADDR to another address)"))?;
     println!("CRM is running at {}/login", state.config.public_url);
     tracing::info!(%addr, "listening");
-    app::serve(listener, state, app::shutdown_signal()).await?;
-    Ok(())
+    let served = app::serve(listener, state, app::shutdown_signal()).await;
+    purger.abort();
+    Ok(served?)
 }
 
 /// The embedded default starts with a demo tenant, so a new user can sign in at once.

@@ -70,6 +70,13 @@ pub async fn token_principal(pool: &PgPool, token_hash: &[u8]) -> Result<Option<
     row.map(PrincipalRow::into_principal).transpose()
 }
 
+/// Deletes every tenant's ended sessions; returns how many.
+pub async fn purge_ended_sessions(pool: &PgPool, idle: Duration) -> Result<i64, RepoError> {
+    let idle = PgInterval::try_from(idle).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let n = sqlx::query_scalar!(r#"SELECT purge_ended_sessions($1) AS "n!""#, idle).fetch_one(pool).await?;
+    Ok(n)
+}
+
 #[derive(Debug)]
 pub struct TenantSummary {
     pub id: TenantId,

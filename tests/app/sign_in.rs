@@ -160,3 +160,28 @@ async fn a_deactivated_user_cannot_sign_in() {
     assert_eq!(admin.post(&format!("/crm/settings/users/{id}/deactivate"), &[]).await.status, 303);
     assert_eq!(app.client().try_sign_in(&creds.email, &creds.password).await.status, 401);
 }
+
+#[tokio::test]
+async fn ended_sessions_are_purged_and_live_ones_kept() {
+    let app = TestApp::spawn().await;
+    let live = app.sign_in_as(Role::Agent).await;
+    let _expired = app.sign_in_as(Role::Agent).await;
+    let _idle = app.sign_in_as(Role::Viewer).await;
+    let mut conn = sqlx::ConnectOptions::connect(&app.owner).await.unwrap();
+    sqlx::query(
+        "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = (SELECT max(id) - 1 FROM users)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = now() - interval '8 days' WHERE user_id = (SELECT max(id) FROM users)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    assert_eq!(app.state.auth.purge_ended_sessions().await.unwrap(), 2);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM sessions").await, 1);
+    assert_eq!(live.get("/crm").await.status, 200);
+}
