@@ -1,5 +1,7 @@
 //! Pure types and rules of the CRM: no I/O, no framework types. A value of a type here is valid by construction.
 
+pub mod client;
+pub mod email;
 pub mod events;
 pub mod locale;
 pub mod permission;
@@ -7,12 +9,14 @@ pub mod principal;
 pub mod tenant;
 pub mod user;
 
+pub use client::{ClientFields, ClientId, ClientInput, ContactId, ContactType, ContactValue, Gender, Phone};
+pub use email::Email;
 pub use events::DomainEvent;
 pub use locale::Locale;
 pub use permission::{Permission, PermissionSet, Role};
 pub use principal::{Actor, Principal};
 pub use tenant::{TenantId, TenantName};
-pub use user::{Email, Password, PersonName, UserId};
+pub use user::{Password, PersonName, UserId};
 
 /// Invalid input, naming the field it came from so a form or a JSON error can point at it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! Staff users: their email, name and password rules.
+//! Staff users: their ids, names and password rules.
 
 use std::fmt;
 
@@ -11,48 +11,6 @@ pub struct UserId(pub i64);
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
-    }
-}
-
-/// A sign-in email address: trimmed, lower-cased (sign-in is case-insensitive), and shaped
-/// like `local@domain.tld`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Email(String);
-
-impl Email {
-    pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let email = raw.trim().to_lowercase();
-        if email.is_empty() {
-            return Err(DomainError::new("email", "required"));
-        }
-        let valid = email.len() <= 254
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-            && match email.split_once('@') {
-                Some((local, domain)) => {
-                    !local.is_empty()
-                        && local.len() <= 64
-                        && !domain.contains('@')
-                        && domain.contains('.')
-                        && domain
-                            .split('.')
-                            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
-                }
-                None => false,
-            };
-        if !valid {
-            return Err(DomainError::new("email", "invalid_email"));
-        }
-        Ok(Self(email))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -114,19 +72,6 @@ impl fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn email_is_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
-    }
-
-    #[test]
-    fn malformed_emails_are_refused_with_the_field_named() {
-        for bad in ["", "ann", "ann@", "@x.io", "ann@localhost", "a b@x.io", "ann@x..io", "a@b@c.io"] {
-            let err = Email::parse(bad).unwrap_err();
-            assert_eq!(err.field, "email", "{bad}");
-        }
-    }
 
     #[test]
     fn passwords_must_be_long_and_not_one_repeated_character() {

@@ -38,7 +38,7 @@ impl TenantService {
     /// Creates the tenant and its first admin in one transaction.
     pub async fn create(&self, input: NewTenant<'_>) -> Result<(TenantId, UserId), ServiceError> {
         let name = TenantName::parse(input.name)?;
-        let email = Email::parse(input.admin_email)?;
+        let email = Email::parse(input.admin_email)?.folded();
         let admin_name = PersonName::parse(input.admin_name)?;
         let password = Password::parse(input.admin_password)?;
         let hash = password::hash(password.expose());

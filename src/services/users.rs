@@ -45,7 +45,7 @@ impl UserService {
         actor: &Actor,
         input: NewUserInput<'_>,
     ) -> Result<UserId, Vec<ServiceError>> {
-        let email = Email::parse(input.email);
+        let email = Email::parse(input.email).map(|e| e.folded());
         let name = PersonName::parse(input.name);
         let pass = Password::parse(input.password);
         let role = input.role.parse::<Role>();
@@ -242,7 +242,7 @@ impl UserService {
         password: &str,
         role: &str,
     ) -> Result<UserId, ServiceError> {
-        let email = Email::parse(email)?;
+        let email = Email::parse(email)?.folded();
         let name = PersonName::parse(name)?;
         let pass = Password::parse(password)?;
         let role = role.parse::<Role>()?;

@@ -1,0 +1,491 @@
+//! Clients and their contacts: the people a tenant serves, and the ways to reach them. Every
+//! value here is parsed from what people type, so a value of these types is always valid.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+
+use super::{DomainError, Email};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct ClientId(pub i64);
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct ContactId(pub i64);
+
+/// A phone number in E.164 (`+998901234567`), from what people type: spaces, dashes, dots and
+/// brackets are dropped, a leading `00` becomes `+`. Without `+` or `00`, a number of 10 to 15
+/// digits is taken to start with its country code (people write `998 90 …`); a shorter one is
+/// refused with "include the country code", since guessing the country would be wrong half the time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(DomainError::new("phone", "required"));
+        }
+        let mut digits = String::with_capacity(raw.len());
+        let mut plus = false;
+        for (i, c) in raw.chars().enumerate() {
+            match c {
+                '0'..='9' => digits.push(c),
+                '+' if i == 0 => plus = true,
+                ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
+                _ => return Err(DomainError::new("phone", "invalid_phone")),
+            }
+        }
+        if !plus && let Some(rest) = digits.strip_prefix("00") {
+            digits = rest.to_owned();
+            plus = true;
+        }
+        if !plus && digits.len() < 10 {
+            return Err(DomainError::new("phone", "phone_needs_country_code"));
+        }
+        if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
+            return Err(DomainError::new("phone", "invalid_phone"));
+        }
+        Ok(Self(format!("+{digits}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The country, for the few whose tax-id rules we check.
+    pub fn country(&self) -> Option<Country> {
+        let n = &self.0[1..];
+        if n.starts_with("998") {
+            Some(Country::Uzbekistan)
+        } else if n.starts_with("77") {
+            Some(Country::Kazakhstan)
+        } else if n.starts_with('7') {
+            Some(Country::Russia)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Country {
+    Uzbekistan,
+    Kazakhstan,
+    Russia,
+}
+
+/// A personal tax id: digits only (spaces dropped); 14 digits in Uzbekistan (PINFL), 12 in
+/// Kazakhstan (IIN) and Russia (a person's INN); elsewhere 4 to 20.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Pin(String);
+
+impl Pin {
+    pub fn parse(raw: &str, country: Option<Country>) -> Result<Self, DomainError> {
+        let pin: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        if pin.is_empty() {
+            return Err(DomainError::new("pin", "required"));
+        }
+        if !pin.chars().all(|c| c.is_ascii_digit()) {
+            return Err(DomainError::new("pin", "pin_digits_only"));
+        }
+        let ok = match country {
+            Some(Country::Uzbekistan) => pin.len() == 14,
+            Some(Country::Kazakhstan) | Some(Country::Russia) => pin.len() == 12,
+            None => (4..=20).contains(&pin.len()),
+        };
+        if !ok {
+            let code = match country {
+                Some(Country::Uzbekistan) => "pin_length_uz",
+                Some(_) => "pin_length_12",
+                None => "invalid_pin",
+            };
+            return Err(DomainError::new("pin", code));
+        }
+        Ok(Self(pin))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Passport series (letters or digits, upper-cased, up to 5) and number (4 to 12 letters or
+/// digits), as printed in the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passport {
+    pub series: Option<String>,
+    pub number: String,
+}
+
+impl Passport {
+    pub fn parse(series: &str, number: &str) -> Result<Option<Self>, DomainError> {
+        let clean =
+            |s: &str| -> String { s.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect() };
+        let (series, number) = (clean(series), clean(number));
+        if series.is_empty() && number.is_empty() {
+            return Ok(None);
+        }
+        if number.is_empty() {
+            return Err(DomainError::new("passport_number", "required"));
+        }
+        if series.chars().count() > 5 || !series.chars().all(char::is_alphanumeric) {
+            return Err(DomainError::new("passport_series", "invalid_passport_series"));
+        }
+        if !(4..=12).contains(&number.chars().count()) || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(DomainError::new("passport_number", "invalid_passport_number"));
+        }
+        Ok(Some(Self { series: (!series.is_empty()).then_some(series), number }))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Gender {
+    Male,
+    Female,
+    Other,
+}
+
+impl Gender {
+    pub const ALL: [Gender; 3] = [Gender::Male, Gender::Female, Gender::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+            Gender::Other => "other",
+        }
+    }
+}
+
+impl FromStr for Gender {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Gender::ALL.into_iter().find(|g| g.as_str() == s.trim()).ok_or(DomainError::new("gender", "invalid_gender"))
+    }
+}
+
+/// A date of birth: a real date, not in the future and not before 1900.
+pub fn date_of_birth(raw: &str, today: NaiveDate) -> Result<NaiveDate, DomainError> {
+    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| DomainError::new("date_of_birth", "invalid_date"))?;
+    if date > today {
+        return Err(DomainError::new("date_of_birth", "date_in_future"));
+    }
+    if date < NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date") {
+        return Err(DomainError::new("date_of_birth", "invalid_date"));
+    }
+    Ok(date)
+}
+
+/// How a contact reaches the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContactType {
+    Email,
+    Phone,
+    Telegram,
+    Whatsapp,
+    Other,
+}
+
+impl ContactType {
+    pub const ALL: [ContactType; 5] =
+        [ContactType::Phone, ContactType::Email, ContactType::Telegram, ContactType::Whatsapp, ContactType::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactType::Email => "email",
+            ContactType::Phone => "phone",
+            ContactType::Telegram => "telegram",
+            ContactType::Whatsapp => "whatsapp",
+            ContactType::Other => "other",
+        }
+    }
+}
+
+impl FromStr for ContactType {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ContactType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s.trim())
+            .ok_or(DomainError::new("type", "invalid_contact_type"))
+    }
+}
+
+impl fmt::Display for ContactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A contact's value, normalised for its type: phone-like types to E.164, Telegram usernames
+/// without `@` or `t.me/` (lower-cased: Telegram ignores case), emails with a lower-cased domain.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContactValue {
+    kind: ContactType,
+    value: String,
+}
+
+impl ContactValue {
+    pub fn parse(kind: ContactType, raw: &str) -> Result<Self, DomainError> {
+        let as_value = |e: DomainError| DomainError::new("value", e.code);
+        let value = match kind {
+            ContactType::Phone | ContactType::Whatsapp => Phone::parse(raw).map_err(as_value)?.0,
+            ContactType::Email => Email::parse(raw).map_err(as_value)?.as_str().to_owned(),
+            ContactType::Telegram => {
+                let raw = raw.trim();
+                let handle = raw
+                    .trim_start_matches("https://")
+                    .trim_start_matches("http://")
+                    .trim_start_matches("t.me/")
+                    .trim_start_matches('@');
+                if handle.is_empty() {
+                    return Err(DomainError::new("value", "required"));
+                }
+                let valid = (5..=32).contains(&handle.len())
+                    && handle.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && handle.starts_with(|c: char| c.is_ascii_alphabetic());
+                if !valid {
+                    return Err(DomainError::new("value", "invalid_telegram"));
+                }
+                handle.to_lowercase()
+            }
+            ContactType::Other => {
+                let v = raw.trim();
+                if v.is_empty() {
+                    return Err(DomainError::new("value", "required"));
+                }
+                if v.chars().count() > 200 {
+                    return Err(DomainError::new("value", "too_long"));
+                }
+                v.to_owned()
+            }
+        };
+        Ok(Self { kind, value })
+    }
+
+    pub fn kind(&self) -> ContactType {
+        self.kind
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+/// Optional free text: trimmed; empty means absent; at most `max` characters.
+pub fn optional_text(field: &'static str, raw: Option<&str>, max: usize) -> Result<Option<String>, DomainError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) if s.chars().count() > max => Err(DomainError::new(field, "too_long")),
+        Some(s) => Ok(Some(s.to_owned())),
+    }
+}
+
+/// What people type into a client's form or send to the API, before it is checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct ClientInput {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub gender: Option<String>,
+    pub pin: Option<String>,
+    pub passport_series: Option<String>,
+    pub passport_number: Option<String>,
+    pub comments: Option<String>,
+}
+
+/// A client's fields, every one valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientFields {
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub phone: Option<Phone>,
+    pub email: Option<Email>,
+    pub address: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub gender: Option<Gender>,
+    pub pin: Option<Pin>,
+    pub passport: Option<Passport>,
+    pub comments: Option<String>,
+}
+
+impl ClientFields {
+    /// Checks every field at once, so a form can show all its errors together.
+    pub fn parse(input: &ClientInput, today: NaiveDate) -> Result<Self, Vec<DomainError>> {
+        fn keep<T>(errors: &mut Vec<DomainError>, r: Result<T, DomainError>) -> Option<T> {
+            r.map_err(|e| errors.push(e)).ok()
+        }
+        let mut errors = Vec::new();
+        let e = &mut errors;
+        let present = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+
+        let first_name = keep(
+            e,
+            match present(&input.first_name) {
+                None => Err(DomainError::new("first_name", "required")),
+                Some(n) if n.chars().count() > 100 => Err(DomainError::new("first_name", "too_long")),
+                Some(n) => Ok(n),
+            },
+        );
+        let last_name = keep(e, optional_text("last_name", input.last_name.as_deref(), 100)).flatten();
+        let middle_name = keep(e, optional_text("middle_name", input.middle_name.as_deref(), 100)).flatten();
+        let phone = present(&input.phone).and_then(|p| keep(e, Phone::parse(&p)));
+        let email = present(&input.email).and_then(|v| keep(e, Email::parse(&v)));
+        let address = keep(e, optional_text("address", input.address.as_deref(), 500)).flatten();
+        let date_of_birth = present(&input.date_of_birth).and_then(|d| keep(e, date_of_birth(&d, today)));
+        let gender = present(&input.gender).and_then(|g| keep(e, g.parse::<Gender>()));
+        let country = phone.as_ref().and_then(Phone::country);
+        let pin = present(&input.pin).and_then(|p| keep(e, Pin::parse(&p, country)));
+        let passport = keep(
+            e,
+            Passport::parse(
+                input.passport_series.as_deref().unwrap_or(""),
+                input.passport_number.as_deref().unwrap_or(""),
+            ),
+        )
+        .flatten();
+        let comments = keep(e, optional_text("comments", input.comments.as_deref(), 5000)).flatten();
+
+        match first_name {
+            Some(first_name) if errors.is_empty() => Ok(Self {
+                first_name,
+                last_name,
+                middle_name,
+                phone,
+                email,
+                address,
+                date_of_birth,
+                gender,
+                pin,
+                passport,
+                comments,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// The display name: first, middle and last, as present.
+    pub fn full_name(&self) -> String {
+        [Some(&self.first_name), self.middle_name.as_ref(), self.last_name.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    #[test]
+    fn phones_are_normalised_to_e164_from_what_people_type() {
+        for (raw, want) in [
+            ("+998 (90) 123-45-67", "+998901234567"),
+            ("00998901234567", "+998901234567"),
+            ("998 90 123 45 67", "+998901234567"),
+            ("+7 912 345.67.89", "+79123456789"),
+            ("+1 (415) 555-0100", "+14155550100"),
+        ] {
+            assert_eq!(Phone::parse(raw).unwrap().as_str(), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn bad_phones_say_why() {
+        assert_eq!(Phone::parse("90 123 45 67").unwrap_err().code, "phone_needs_country_code");
+        assert_eq!(Phone::parse("+998 90 12a").unwrap_err().code, "invalid_phone");
+        assert_eq!(Phone::parse("+12345").unwrap_err().code, "invalid_phone");
+        assert_eq!(Phone::parse("+1234567890123456").unwrap_err().code, "invalid_phone");
+        assert_eq!(Phone::parse("9+98901234567").unwrap_err().field, "phone");
+    }
+
+    #[test]
+    fn a_pins_length_is_checked_where_the_country_is_known() {
+        let uz = Phone::parse("+998901234567").unwrap().country();
+        assert_eq!(uz, Some(Country::Uzbekistan));
+        assert!(Pin::parse("3010 1900 1234 56", uz).is_ok());
+        assert_eq!(Pin::parse("123456789012", uz).unwrap_err().code, "pin_length_uz");
+        let ru = Phone::parse("+79123456789").unwrap().country();
+        assert!(Pin::parse("123456789012", ru).is_ok());
+        assert_eq!(Pin::parse("12AB", None).unwrap_err().code, "pin_digits_only");
+        assert!(Pin::parse("123456789", None).is_ok());
+    }
+
+    #[test]
+    fn dates_of_birth_cannot_be_in_the_future() {
+        assert!(date_of_birth("1990-05-01", today()).is_ok());
+        assert_eq!(date_of_birth("2026-11-23", today()).unwrap_err().code, "date_in_future");
+        assert_eq!(date_of_birth("1990-02-30", today()).unwrap_err().code, "invalid_date");
+    }
+
+    #[test]
+    fn contact_values_are_normalised_per_type() {
+        let v = |t, raw| ContactValue::parse(t, raw).map(|c| c.as_str().to_owned());
+        assert_eq!(v(ContactType::Telegram, "@Ann_Lee").unwrap(), "ann_lee");
+        assert_eq!(v(ContactType::Telegram, "https://t.me/ann_lee").unwrap(), "ann_lee");
+        assert_eq!(v(ContactType::Whatsapp, "998 90 123 45 67").unwrap(), "+998901234567");
+        assert_eq!(v(ContactType::Email, "Ann@Example.COM").unwrap(), "Ann@example.com");
+        assert_eq!(ContactValue::parse(ContactType::Telegram, "@ab").unwrap_err().field, "value");
+        assert_eq!(ContactValue::parse(ContactType::Phone, "12").unwrap_err().field, "value");
+    }
+
+    #[test]
+    fn every_invalid_field_is_named_at_once() {
+        let input = ClientInput {
+            first_name: Some("  ".into()),
+            phone: Some("12".into()),
+            email: Some("nope".into()),
+            date_of_birth: Some("2999-01-01".into()),
+            gender: Some("robot".into()),
+            passport_series: Some("AA".into()),
+            ..Default::default()
+        };
+        let errors = ClientFields::parse(&input, today()).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["first_name", "phone", "email", "date_of_birth", "gender", "passport_number"]);
+    }
+
+    #[test]
+    fn a_valid_client_is_parsed_with_its_values_normalised() {
+        let input = ClientInput {
+            first_name: Some(" Ann ".into()),
+            last_name: Some("Lee".into()),
+            phone: Some("+998 90 123 45 67".into()),
+            passport_series: Some("aa".into()),
+            passport_number: Some("1234567".into()),
+            ..Default::default()
+        };
+        let c = ClientFields::parse(&input, today()).unwrap();
+        assert_eq!(c.full_name(), "Ann Lee");
+        assert_eq!(c.phone.unwrap().as_str(), "+998901234567");
+        assert_eq!(c.passport.unwrap().series.as_deref(), Some("AA"));
+    }
+}
