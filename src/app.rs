@@ -15,7 +15,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
 use crate::events::EventBus;
-use crate::services::{AuditService, AuthService, TenantService, UserService};
+use crate::services::{AuditService, AuthService, ClientService, TenantService, UserService};
 use crate::web;
 use crate::web::ops::Metrics;
 
@@ -30,6 +30,7 @@ pub struct AppState {
     pub users: UserService,
     pub tenants: TenantService,
     pub audit: AuditService,
+    pub clients: ClientService,
 }
 
 impl AppState {
@@ -39,6 +40,7 @@ impl AppState {
             users: UserService::new(pool.clone(), events.clone()),
             tenants: TenantService::new(pool.clone(), events.clone()),
             audit: AuditService::new(pool.clone()),
+            clients: ClientService::new(pool.clone(), events.clone()),
             config: Arc::new(config),
             pool,
             events,

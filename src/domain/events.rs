@@ -1,15 +1,47 @@
 //! Domain events: what happened, published on the bus after the transaction that did it commits.
 
-use super::{Role, TenantId, UserId};
+use super::{ClientId, Role, TenantId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainEvent {
-    TenantCreated { tenant_id: TenantId },
-    UserCreated { tenant_id: TenantId, user_id: UserId },
-    UserRoleChanged { tenant_id: TenantId, user_id: UserId, role: Role },
-    UserDeactivated { tenant_id: TenantId, user_id: UserId },
-    UserReactivated { tenant_id: TenantId, user_id: UserId },
-    ProfileUpdated { tenant_id: TenantId, user_id: UserId },
+    TenantCreated {
+        tenant_id: TenantId,
+    },
+    UserCreated {
+        tenant_id: TenantId,
+        user_id: UserId,
+    },
+    UserRoleChanged {
+        tenant_id: TenantId,
+        user_id: UserId,
+        role: Role,
+    },
+    UserDeactivated {
+        tenant_id: TenantId,
+        user_id: UserId,
+    },
+    UserReactivated {
+        tenant_id: TenantId,
+        user_id: UserId,
+    },
+    ProfileUpdated {
+        tenant_id: TenantId,
+        user_id: UserId,
+    },
+    ClientCreated {
+        tenant_id: TenantId,
+        client_id: ClientId,
+    },
+    /// The client's fields or contacts changed.
+    ClientUpdated {
+        tenant_id: TenantId,
+        client_id: ClientId,
+    },
+    /// Archived: gone from lists and search.
+    ClientDeleted {
+        tenant_id: TenantId,
+        client_id: ClientId,
+    },
 }
 
 impl DomainEvent {
@@ -21,7 +53,10 @@ impl DomainEvent {
             | DomainEvent::UserRoleChanged { tenant_id, .. }
             | DomainEvent::UserDeactivated { tenant_id, .. }
             | DomainEvent::UserReactivated { tenant_id, .. }
-            | DomainEvent::ProfileUpdated { tenant_id, .. } => *tenant_id,
+            | DomainEvent::ProfileUpdated { tenant_id, .. }
+            | DomainEvent::ClientCreated { tenant_id, .. }
+            | DomainEvent::ClientUpdated { tenant_id, .. }
+            | DomainEvent::ClientDeleted { tenant_id, .. } => *tenant_id,
         }
     }
 }

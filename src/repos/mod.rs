@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
+pub mod clients;
 pub mod login_failures;
 pub mod sessions;
 pub mod tenants;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clients;
 pub mod tenants;
 pub mod users;
 
@@ -11,6 +12,7 @@ use crate::repos::RepoError;
 
 pub use audit::AuditService;
 pub use auth::AuthService;
+pub use clients::ClientService;
 pub use tenants::TenantService;
 pub use users::UserService;
 
@@ -21,6 +23,9 @@ pub enum ServiceError {
     Invalid(#[from] DomainError),
     #[error("{field} is already taken")]
     Conflict { field: &'static str },
+    /// A unique value (`phone`, `pin`) that another client of the tenant already has.
+    #[error("{field} already belongs to client {existing}")]
+    Duplicate { field: &'static str, existing: crate::domain::ClientId, existing_name: String },
     #[error("not found")]
     NotFound,
     /// A business rule forbids the change (e.g. removing the last admin); `code` says which.

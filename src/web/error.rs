@@ -80,7 +80,7 @@ impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Invalid(d) => AppError::Invalid(vec![d]),
-            ServiceError::Conflict { field } => AppError::Conflict { field },
+            ServiceError::Conflict { field } | ServiceError::Duplicate { field, .. } => AppError::Conflict { field },
             ServiceError::NotFound => AppError::NotFound,
             ServiceError::Refused { code } => AppError::Refused { code },
             ServiceError::BadCredentials => AppError::SignInRequired,
@@ -122,7 +122,7 @@ impl IntoResponse for AppError {
             code: self.code(),
             fields: match &self {
                 AppError::Invalid(errors) => errors.iter().map(|e| (e.field, e.code)).collect(),
-                AppError::Conflict { field } => vec![(*field, "taken")],
+                AppError::Conflict { field } => vec![(*field, taken_code(field))],
                 _ => Vec::new(),
             },
         };
@@ -219,6 +219,17 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     };
     copy_header(&res, &mut out, header::RETRY_AFTER);
     out
+}
+
+/// The message code for a unique value already taken, per field.
+fn taken_code(field: &str) -> &'static str {
+    match field {
+        "phone" => "phone_taken",
+        "pin" => "pin_taken",
+        "email" => "email_taken",
+        "value" => "value_taken",
+        _ => "taken",
+    }
 }
 
 fn is_plain_rejection(res: &Response) -> bool {

@@ -357,3 +357,57 @@ impl Client {
         self.post("/login", &[("email", email), ("password", password)]).await
     }
 }
+
+impl TestApp {
+    /// A JSON API client with a token of a new user of the default tenant with `role`.
+    pub async fn api(&self, role: Role) -> Api {
+        self.api_in(self.tenant, role).await
+    }
+
+    /// A JSON API client acting as a new user of `tenant` with `role`.
+    pub async fn api_in(&self, tenant: TenantId, role: Role) -> Api {
+        let creds = self.create_user(tenant, role).await;
+        let (tenant_id, user) = self.state.auth.account_by_email(&creds.email).await.unwrap().unwrap();
+        let token = self
+            .state
+            .auth
+            .create_api_token(tenant_id, user, "tests", &crm::domain::Actor::System)
+            .await
+            .unwrap()
+            .token;
+        Api { http: reqwest::Client::new(), base: self.base_url.clone(), token }
+    }
+}
+
+/// Calls /api/v1 with a Bearer token.
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    pub token: String,
+}
+
+impl Api {
+    async fn send(&self, req: reqwest::RequestBuilder) -> Page {
+        let res = req.bearer_auth(&self.token).send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap_or_default();
+        Page { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.send(self.http.get(format!("{}{path}", self.base))).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> Page {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> Page {
+        self.send(self.http.patch(format!("{}{path}", self.base)).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Page {
+        self.send(self.http.delete(format!("{}{path}", self.base))).await
+    }
+}

@@ -4,6 +4,7 @@
 mod audit;
 mod browser;
 mod cli;
+mod clients_api;
 mod csrf;
 mod helpers;
 mod i18n;

@@ -6,15 +6,60 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::routing::get;
+use axum::routing::{delete, get};
 use serde::Serialize;
 
-use crate::domain::{Permission, Principal};
+use crate::domain::{DomainError, Permission, Principal};
+use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
+pub mod clients;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/me", get(me)).route("/api/v1/{*rest}", axum::routing::any(not_found))
+    Router::new()
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/clients", get(clients::list).post(clients::create))
+        .route("/api/v1/clients/{id}", get(clients::show).patch(clients::update).delete(clients::delete))
+        .route("/api/v1/clients/{id}/contacts", get(clients::contacts).post(clients::add_contact))
+        .route("/api/v1/clients/{id}/contacts/{contact_id}", delete(clients::remove_contact))
+        .route("/api/v1/{*rest}", axum::routing::any(not_found))
+}
+
+/// A page of a list, as API.md specifies: `?page=1&per_page=25` (at most 100).
+#[derive(Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// `page` (from 1) and `per_page` (1 to 100, default 25) from a query string.
+pub fn paging(params: &std::collections::HashMap<String, String>) -> Result<(i64, i64), Vec<DomainError>> {
+    let number = |name: &'static str, default: i64, max: i64| match params.get(name).map(String::as_str) {
+        None | Some("") => Ok(default),
+        Some(raw) => {
+            raw.parse::<i64>().ok().filter(|n| (1..=max).contains(n)).ok_or(DomainError::new(name, "invalid_number"))
+        }
+    };
+    match (number("page", 1, 1_000_000), number("per_page", 25, 100)) {
+        (Ok(page), Ok(per_page)) => Ok((page, per_page)),
+        (a, b) => Err([a.err(), b.err()].into_iter().flatten().collect()),
+    }
+}
+
+/// Several service errors as one answer: all field errors together (422), else the first
+/// other error (a duplicate is 409, naming its field).
+pub fn service_errors(errors: Vec<ServiceError>) -> AppError {
+    let mut fields = Vec::new();
+    for e in errors {
+        match e {
+            ServiceError::Invalid(d) => fields.push(d),
+            other => return other.into(),
+        }
+    }
+    AppError::Invalid(fields)
 }
 
 /// The user an API token acts as, with that user's tenant and permissions.

@@ -1,0 +1,308 @@
+//! The clients and client_contacts tables.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{Postgres, QueryBuilder};
+
+use crate::db::TenantTx;
+use crate::domain::{ClientFields, ClientId, ContactId, ContactValue};
+
+use super::{RepoError, conflict_on};
+
+const CLIENT_UNIQUE: &[(&str, &str)] = &[("clients_phone_key", "phone"), ("clients_pin_key", "pin")];
+const CONTACT_UNIQUE: &[(&str, &str)] = &[("client_contacts_value_key", "value")];
+
+/// A client as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Client {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub gender: Option<String>,
+    pub pin: Option<String>,
+    pub passport_series: Option<String>,
+    pub passport_number: Option<String>,
+    pub comments: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+impl Client {
+    pub fn full_name(&self) -> String {
+        [Some(&self.first_name), self.middle_name.as_ref(), self.last_name.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Contact {
+    pub id: i64,
+    pub client_id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+}
+
+pub async fn insert(tx: &mut TenantTx, c: &ClientFields) -> Result<ClientId, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO clients (tenant_id, first_name, last_name, middle_name, phone, email, address, date_of_birth,
+                              gender, pin, passport_series, passport_number, comments)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        tenant,
+        c.first_name,
+        c.last_name,
+        c.middle_name,
+        c.phone.as_ref().map(|p| p.as_str()),
+        c.email.as_ref().map(|e| e.as_str()),
+        c.address,
+        c.date_of_birth,
+        c.gender.map(|g| g.as_str()),
+        c.pin.as_ref().map(|p| p.as_str()),
+        c.passport.as_ref().and_then(|p| p.series.as_deref()),
+        c.passport.as_ref().map(|p| p.number.as_str()),
+        c.comments
+    )
+    .fetch_one(tx.conn())
+    .await
+    .map_err(conflict_on(CLIENT_UNIQUE))?;
+    Ok(ClientId(id))
+}
+
+/// Replaces every field of a live (not archived) client.
+pub async fn update(tx: &mut TenantTx, id: ClientId, c: &ClientFields) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE clients SET first_name = $3, last_name = $4, middle_name = $5, phone = $6, email = $7, address = $8,
+                date_of_birth = $9, gender = $10, pin = $11, passport_series = $12, passport_number = $13,
+                comments = $14, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL",
+        tenant,
+        id.0,
+        c.first_name,
+        c.last_name,
+        c.middle_name,
+        c.phone.as_ref().map(|p| p.as_str()),
+        c.email.as_ref().map(|e| e.as_str()),
+        c.address,
+        c.date_of_birth,
+        c.gender.map(|g| g.as_str()),
+        c.pin.as_ref().map(|p| p.as_str()),
+        c.passport.as_ref().and_then(|p| p.series.as_deref()),
+        c.passport.as_ref().map(|p| p.number.as_str()),
+        c.comments
+    )
+    .execute(tx.conn())
+    .await
+    .map_err(conflict_on(CLIENT_UNIQUE))?;
+    if done.rows_affected() == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+/// A live client, locked for the rest of the transaction.
+pub async fn get_for_update(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query_as!(
+        Client,
+        "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
+                passport_series, passport_number, comments, created_at, updated_at, archived_at
+         FROM clients WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL FOR UPDATE",
+        tenant,
+        id.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)
+}
+
+/// A live client.
+pub async fn get(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query_as!(
+        Client,
+        "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
+                passport_series, passport_number, comments, created_at, updated_at, archived_at
+         FROM clients WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL",
+        tenant,
+        id.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)
+}
+
+/// The client (archived or not) that holds a unique `field` (`phone` or `pin`) with `value`.
+pub async fn holder_of(tx: &mut TenantTx, field: &str, value: &str) -> Result<Option<(ClientId, String)>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query!(
+        r#"SELECT id, first_name || coalesce(' ' || last_name, '') AS "name!" FROM clients
+           WHERE tenant_id = $1 AND (($2 = 'phone' AND phone = $3) OR ($2 = 'pin' AND pin = $3))"#,
+        tenant,
+        field,
+        value
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| (ClientId(r.id), r.name)))
+}
+
+/// Hides a live client from lists and search.
+pub async fn archive(tx: &mut TenantTx, id: ClientId) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE clients SET archived_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL",
+        tenant,
+        id.0
+    )
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Most recently changed first.
+    #[default]
+    Updated,
+    Name,
+}
+
+/// A search over live clients.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Matched against any part of the names, phone, email and PIN.
+    pub q: Option<String>,
+    pub created_from: Option<NaiveDate>,
+    pub created_to: Option<NaiveDate>,
+    pub sort: Sort,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Live clients matching `query`, and how many match in all.
+pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, i64), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let filter = |b: &mut QueryBuilder<'_, Postgres>| {
+        b.push(" FROM clients WHERE tenant_id = ").push_bind(tenant).push(" AND archived_at IS NULL");
+        if let Some(q) = query.q.as_deref().map(search_pattern).filter(|p| p != "%%") {
+            b.push(" AND search LIKE ").push_bind(q);
+        }
+        if let Some(from) = query.created_from {
+            b.push(" AND created_at >= ").push_bind(from).push("::date");
+        }
+        if let Some(to) = query.created_to {
+            b.push(" AND created_at < (").push_bind(to).push("::date + 1)");
+        }
+    };
+
+    let mut select = QueryBuilder::<Postgres>::new(
+        "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin, \
+         passport_series, passport_number, comments, created_at, updated_at, archived_at",
+    );
+    filter(&mut select);
+    select.push(match query.sort {
+        Sort::Updated => " ORDER BY updated_at DESC, id DESC",
+        Sort::Name => " ORDER BY lower(first_name), lower(coalesce(last_name, '')), id",
+    });
+    select.push(" LIMIT ").push_bind(query.limit).push(" OFFSET ").push_bind(query.offset);
+    let items: Vec<Client> = select.build_query_as().fetch_all(tx.conn()).await?;
+
+    let mut count = QueryBuilder::<Postgres>::new("SELECT count(*)");
+    filter(&mut count);
+    let total: i64 = count.build_query_scalar().fetch_one(tx.conn()).await?;
+    Ok((items, total))
+}
+
+/// A LIKE pattern for any part of the search text: lower-cased, LIKE's wildcards escaped; a
+/// query that looks like a phone number loses its spaces, dashes and brackets.
+fn search_pattern(q: &str) -> String {
+    let q = q.trim().to_lowercase();
+    let phone_like =
+        q.chars().any(|c| c.is_ascii_digit()) && q.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+    let q: String = if phone_like { q.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect() } else { q };
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub async fn contacts(tx: &mut TenantTx, client: ClientId) -> Result<Vec<Contact>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query_as!(
+        Contact,
+        r#"SELECT id, client_id, type AS "kind", value FROM client_contacts
+           WHERE tenant_id = $1 AND client_id = $2 ORDER BY type, id"#,
+        tenant,
+        client.0
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}
+
+/// The contacts of several clients at once (for the badges of a list).
+pub async fn contacts_of(tx: &mut TenantTx, clients: &[i64]) -> Result<Vec<Contact>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query_as!(
+        Contact,
+        r#"SELECT id, client_id, type AS "kind", value FROM client_contacts
+           WHERE tenant_id = $1 AND client_id = ANY($2) ORDER BY client_id, type, id"#,
+        tenant,
+        clients
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}
+
+pub async fn insert_contact(tx: &mut TenantTx, client: ClientId, value: &ContactValue) -> Result<Contact, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query_as!(
+        Contact,
+        r#"INSERT INTO client_contacts (tenant_id, client_id, type, value) VALUES ($1, $2, $3, $4)
+           RETURNING id, client_id, type AS "kind", value"#,
+        tenant,
+        client.0,
+        value.kind().as_str(),
+        value.as_str()
+    )
+    .fetch_one(tx.conn())
+    .await
+    .map_err(conflict_on(CONTACT_UNIQUE))?;
+    Ok(row)
+}
+
+/// Removes one contact of one client; another client's contact is `NotFound`.
+pub async fn delete_contact(tx: &mut TenantTx, client: ClientId, contact: ContactId) -> Result<Contact, RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query_as!(
+        Contact,
+        r#"DELETE FROM client_contacts WHERE tenant_id = $1 AND client_id = $2 AND id = $3
+           RETURNING id, client_id, type AS "kind", value"#,
+        tenant,
+        client.0,
+        contact.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_pattern;
+
+    #[test]
+    fn search_patterns_escape_wildcards_and_tidy_phone_fragments() {
+        assert_eq!(search_pattern("Ann"), "%ann%");
+        assert_eq!(search_pattern("90 123-45"), "%9012345%");
+        assert_eq!(search_pattern("+998 (90)"), "%+99890%");
+        assert_eq!(search_pattern("50%_off"), "%50\\%\\_off%");
+    }
+}

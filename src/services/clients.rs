@@ -1,0 +1,315 @@
+//! Clients and their contacts: find, create, edit, archive; with audit entries and events.
+
+use chrono::Utc;
+use sqlx::PgPool;
+
+use crate::db::TenantTx;
+use crate::domain::{
+    ClientFields, ClientId, ClientInput, ContactId, ContactType, ContactValue, DomainEvent, Principal, TenantId,
+};
+use crate::events::EventBus;
+use crate::repos::clients::{self, Client, Contact, ListQuery};
+use crate::repos::{RepoError, audit};
+
+use super::ServiceError;
+
+#[derive(Clone)]
+pub struct ClientService {
+    pool: PgPool,
+    events: EventBus,
+}
+
+/// A page of a client list, with each client's contacts for the badges.
+pub struct ClientPage {
+    pub items: Vec<(Client, Vec<Contact>)>,
+    pub total: i64,
+}
+
+impl ClientService {
+    pub fn new(pool: PgPool, events: EventBus) -> Self {
+        Self { pool, events }
+    }
+
+    pub async fn list(&self, tenant: TenantId, query: &ListQuery) -> Result<ClientPage, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let (clients, total) = clients::list(&mut tx, query).await?;
+        let ids: Vec<i64> = clients.iter().map(|c| c.id).collect();
+        let mut contacts = clients::contacts_of(&mut tx, &ids).await?;
+        tx.commit().await?;
+        let items = clients
+            .into_iter()
+            .map(|c| {
+                let mine = contacts.extract_if(.., |k| k.client_id == c.id).collect();
+                (c, mine)
+            })
+            .collect();
+        Ok(ClientPage { items, total })
+    }
+
+    /// A live client with its contacts.
+    pub async fn get(&self, tenant: TenantId, id: ClientId) -> Result<(Client, Vec<Contact>), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let client = clients::get(&mut tx, id).await?;
+        let contacts = clients::contacts(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok((client, contacts))
+    }
+
+    /// Creates a client (and any contacts given with it) in one transaction. Every invalid
+    /// field is reported at once; a phone or PIN another client has names that client.
+    pub async fn create(
+        &self,
+        by: &Principal,
+        input: &ClientInput,
+        contacts: &[(String, String)],
+    ) -> Result<ClientId, Vec<ServiceError>> {
+        let fields = ClientFields::parse(input, Utc::now().date_naive());
+        let values = parse_contacts(contacts);
+        let (fields, values) = match (fields, values) {
+            (Ok(f), Ok(v)) => (f, v),
+            (f, v) => {
+                let mut errors: Vec<ServiceError> = f.err().unwrap_or_default().into_iter().map(Into::into).collect();
+                errors.extend(v.err().unwrap_or_default().into_iter().map(ServiceError::from));
+                return Err(errors);
+            }
+        };
+        self.insert(by, &fields, &values).await.map_err(|e| vec![e])
+    }
+
+    async fn insert(
+        &self,
+        by: &Principal,
+        fields: &ClientFields,
+        values: &[ContactValue],
+    ) -> Result<ClientId, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let id = match clients::insert(&mut tx, fields).await {
+            Ok(id) => id,
+            Err(RepoError::Conflict { field }) => return Err(self.duplicate(by.tenant_id, field, fields).await),
+            Err(e) => return Err(e.into()),
+        };
+        for value in values {
+            match clients::insert_contact(&mut tx, id, value).await {
+                Ok(_) | Err(RepoError::Conflict { .. }) => {} // the same contact twice in one request
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let summary = fields.full_name();
+        audit::record(
+            &mut tx,
+            &by.actor(),
+            audit::Entry { action: "created", entity: "client", entity_id: &id.to_string(), summary: &summary },
+        )
+        .await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::ClientCreated { tenant_id: by.tenant_id, client_id: id });
+        Ok(id)
+    }
+
+    /// Changes the fields present in `patch` (`Some("")` clears one; `None` leaves it), checks
+    /// the result as a whole, and returns the client as saved.
+    pub async fn update(&self, by: &Principal, id: ClientId, patch: &ClientInput) -> Result<Client, Vec<ServiceError>> {
+        let one = |e: ServiceError| vec![e];
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await.map_err(|e| one(e.into()))?;
+        let current = clients::get_for_update(&mut tx, id).await.map_err(|e| one(e.into()))?;
+        let before = input_of(&current);
+        let after = overlay(&before, patch);
+        let fields = ClientFields::parse(&after, Utc::now().date_naive())
+            .map_err(|errors| errors.into_iter().map(ServiceError::from).collect::<Vec<_>>())?;
+        let changed = changed_fields(&before, &after);
+        if changed.is_empty() {
+            return Ok(current);
+        }
+        match clients::update(&mut tx, id, &fields).await {
+            Ok(()) => {}
+            Err(RepoError::Conflict { field }) => return Err(one(self.duplicate(by.tenant_id, field, &fields).await)),
+            Err(e) => return Err(one(e.into())),
+        }
+        audit::record(
+            &mut tx,
+            &by.actor(),
+            audit::Entry {
+                action: "updated",
+                entity: "client",
+                entity_id: &id.to_string(),
+                summary: &changed.join(", "),
+            },
+        )
+        .await
+        .map_err(|e| one(e.into()))?;
+        let saved = clients::get(&mut tx, id).await.map_err(|e| one(e.into()))?;
+        tx.commit().await.map_err(|e| one(e.into()))?;
+        self.events.publish(DomainEvent::ClientUpdated { tenant_id: by.tenant_id, client_id: id });
+        Ok(saved)
+    }
+
+    /// Archives the client: hidden from lists and search, kept for an admin to restore.
+    pub async fn archive(&self, by: &Principal, id: ClientId) -> Result<(), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let client = clients::get_for_update(&mut tx, id).await?;
+        clients::archive(&mut tx, id).await?;
+        audit::record(
+            &mut tx,
+            &by.actor(),
+            audit::Entry {
+                action: "archived",
+                entity: "client",
+                entity_id: &id.to_string(),
+                summary: &client.full_name(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::ClientDeleted { tenant_id: by.tenant_id, client_id: id });
+        Ok(())
+    }
+
+    pub async fn contacts(&self, tenant: TenantId, client: ClientId) -> Result<Vec<Contact>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        clients::get(&mut tx, client).await?;
+        let contacts = clients::contacts(&mut tx, client).await?;
+        tx.commit().await?;
+        Ok(contacts)
+    }
+
+    pub async fn add_contact(
+        &self,
+        by: &Principal,
+        client: ClientId,
+        kind: &str,
+        value: &str,
+    ) -> Result<Contact, ServiceError> {
+        let kind = kind.parse::<ContactType>()?;
+        let value = ContactValue::parse(kind, value)?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        clients::get_for_update(&mut tx, client).await?;
+        let contact = clients::insert_contact(&mut tx, client, &value).await?;
+        audit::record(
+            &mut tx,
+            &by.actor(),
+            audit::Entry {
+                action: "contact_added",
+                entity: "client",
+                entity_id: &client.to_string(),
+                summary: &format!("{kind}: {}", value.as_str()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::ClientUpdated { tenant_id: by.tenant_id, client_id: client });
+        Ok(contact)
+    }
+
+    pub async fn remove_contact(
+        &self,
+        by: &Principal,
+        client: ClientId,
+        contact: ContactId,
+    ) -> Result<(), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        clients::get_for_update(&mut tx, client).await?;
+        let removed = clients::delete_contact(&mut tx, client, contact).await?;
+        audit::record(
+            &mut tx,
+            &by.actor(),
+            audit::Entry {
+                action: "contact_removed",
+                entity: "client",
+                entity_id: &client.to_string(),
+                summary: &format!("{}: {}", removed.kind, removed.value),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::ClientUpdated { tenant_id: by.tenant_id, client_id: client });
+        Ok(())
+    }
+
+    /// Names the client that already holds the unique value `field` of `fields`.
+    async fn duplicate(&self, tenant: TenantId, field: &'static str, fields: &ClientFields) -> ServiceError {
+        let value = match field {
+            "phone" => fields.phone.as_ref().map(|p| p.as_str().to_owned()),
+            "pin" => fields.pin.as_ref().map(|p| p.as_str().to_owned()),
+            _ => None,
+        };
+        let holder = async {
+            let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+            let found = clients::holder_of(&mut tx, field, value.as_deref().unwrap_or_default()).await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(found)
+        };
+        match holder.await {
+            Ok(Some((existing, existing_name))) => ServiceError::Duplicate { field, existing, existing_name },
+            Ok(None) => ServiceError::Conflict { field },
+            Err(e) => e,
+        }
+    }
+}
+
+fn parse_contacts(raw: &[(String, String)]) -> Result<Vec<ContactValue>, Vec<crate::domain::DomainError>> {
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    for (kind, value) in raw {
+        match kind.parse::<ContactType>().and_then(|k| ContactValue::parse(k, value)) {
+            Ok(v) => values.push(v),
+            Err(e) => errors.push(crate::domain::DomainError::new("contacts", e.code)),
+        }
+    }
+    if errors.is_empty() { Ok(values) } else { Err(errors) }
+}
+
+/// A stored client as input, so a patch can be laid over it and the whole re-checked.
+fn input_of(c: &Client) -> ClientInput {
+    ClientInput {
+        first_name: Some(c.first_name.clone()),
+        last_name: c.last_name.clone(),
+        middle_name: c.middle_name.clone(),
+        phone: c.phone.clone(),
+        email: c.email.clone(),
+        address: c.address.clone(),
+        date_of_birth: c.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
+        gender: c.gender.clone(),
+        pin: c.pin.clone(),
+        passport_series: c.passport_series.clone(),
+        passport_number: c.passport_number.clone(),
+        comments: c.comments.clone(),
+    }
+}
+
+fn overlay(base: &ClientInput, patch: &ClientInput) -> ClientInput {
+    let pick = |p: &Option<String>, b: &Option<String>| if p.is_some() { p.clone() } else { b.clone() };
+    ClientInput {
+        first_name: pick(&patch.first_name, &base.first_name),
+        last_name: pick(&patch.last_name, &base.last_name),
+        middle_name: pick(&patch.middle_name, &base.middle_name),
+        phone: pick(&patch.phone, &base.phone),
+        email: pick(&patch.email, &base.email),
+        address: pick(&patch.address, &base.address),
+        date_of_birth: pick(&patch.date_of_birth, &base.date_of_birth),
+        gender: pick(&patch.gender, &base.gender),
+        pin: pick(&patch.pin, &base.pin),
+        passport_series: pick(&patch.passport_series, &base.passport_series),
+        passport_number: pick(&patch.passport_number, &base.passport_number),
+        comments: pick(&patch.comments, &base.comments),
+    }
+}
+
+/// The names of the fields whose (trimmed, empty-as-absent) values differ.
+fn changed_fields(before: &ClientInput, after: &ClientInput) -> Vec<&'static str> {
+    let norm = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let pairs: [(&'static str, &Option<String>, &Option<String>); 12] = [
+        ("first_name", &before.first_name, &after.first_name),
+        ("last_name", &before.last_name, &after.last_name),
+        ("middle_name", &before.middle_name, &after.middle_name),
+        ("phone", &before.phone, &after.phone),
+        ("email", &before.email, &after.email),
+        ("address", &before.address, &after.address),
+        ("date_of_birth", &before.date_of_birth, &after.date_of_birth),
+        ("gender", &before.gender, &after.gender),
+        ("pin", &before.pin, &after.pin),
+        ("passport_series", &before.passport_series, &after.passport_series),
+        ("passport_number", &before.passport_number, &after.passport_number),
+        ("comments", &before.comments, &after.comments),
+    ];
+    pairs.into_iter().filter(|(_, b, a)| norm(b) != norm(a)).map(|(name, _, _)| name).collect()
+}

@@ -1,0 +1,273 @@
+//! /api/v1/clients and their contacts.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::domain::{ClientId, ClientInput, ContactId, DomainError, Permission};
+use crate::repos::clients::{Client, Contact, ListQuery, Sort};
+use crate::web::AppState;
+use crate::web::error::AppError;
+
+use super::{ApiUser, Paged, service_errors};
+
+#[derive(Serialize)]
+pub struct ContactJson {
+    id: i64,
+    #[serde(rename = "type")]
+    kind: String,
+    value: String,
+}
+
+impl From<Contact> for ContactJson {
+    fn from(c: Contact) -> Self {
+        Self { id: c.id, kind: c.kind, value: c.value }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ClientJson {
+    id: i64,
+    first_name: String,
+    last_name: Option<String>,
+    middle_name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    address: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    gender: Option<String>,
+    pin: Option<String>,
+    passport_series: Option<String>,
+    passport_number: Option<String>,
+    comments: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    contacts: Vec<ContactJson>,
+}
+
+impl ClientJson {
+    fn new(c: Client, contacts: Vec<Contact>) -> Self {
+        Self {
+            id: c.id,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            middle_name: c.middle_name,
+            phone: c.phone,
+            email: c.email,
+            address: c.address,
+            date_of_birth: c.date_of_birth,
+            gender: c.gender,
+            pin: c.pin,
+            passport_series: c.passport_series,
+            passport_number: c.passport_number,
+            comments: c.comments,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            contacts: contacts.into_iter().map(ContactJson::from).collect(),
+        }
+    }
+}
+
+const FIELDS: [&str; 12] = [
+    "first_name",
+    "last_name",
+    "middle_name",
+    "phone",
+    "email",
+    "address",
+    "date_of_birth",
+    "gender",
+    "pin",
+    "passport_series",
+    "passport_number",
+    "comments",
+];
+
+/// Reads a client body field by field, so each wrong value is named. In a patch, `null`
+/// clears a field and an absent key leaves it; in a new client both mean "none".
+fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, String)>), AppError> {
+    let Some(map) = body.as_object() else {
+        return Err(AppError::BadRequest("the body must be a JSON object".into()));
+    };
+    let mut errors = Vec::new();
+    let mut values: HashMap<&str, Option<String>> = HashMap::new();
+    for (key, value) in map {
+        // Unknown keys are ignored, as clients written against a newer API expect.
+        let Some(field) = FIELDS.iter().find(|f| **f == key.as_str()) else {
+            continue;
+        };
+        match value {
+            Value::String(s) => {
+                values.insert(field, Some(s.clone()));
+            }
+            Value::Null => {
+                values.insert(field, patch.then(String::new));
+            }
+            _ => errors.push(DomainError::new(field, "must_be_string")),
+        }
+    }
+    let mut contacts = Vec::new();
+    match map.get("contacts") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) if !patch => {
+            for item in items {
+                match (item.get("type").and_then(Value::as_str), item.get("value").and_then(Value::as_str)) {
+                    (Some(t), Some(v)) => contacts.push((t.to_owned(), v.to_owned())),
+                    _ => errors.push(DomainError::new("contacts", "invalid_contact")),
+                }
+            }
+        }
+        Some(_) => errors.push(DomainError::new("contacts", "invalid_contact")),
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut take = |f: &str| values.remove(f).flatten();
+    let input = ClientInput {
+        first_name: take("first_name"),
+        last_name: take("last_name"),
+        middle_name: take("middle_name"),
+        phone: take("phone"),
+        email: take("email"),
+        address: take("address"),
+        date_of_birth: take("date_of_birth"),
+        gender: take("gender"),
+        pin: take("pin"),
+        passport_series: take("passport_series"),
+        passport_number: take("passport_number"),
+        comments: take("comments"),
+    };
+    Ok((input, contacts))
+}
+
+fn parse_date(field: &'static str, raw: Option<&String>) -> Result<Option<NaiveDate>, DomainError> {
+    raw.filter(|s| !s.is_empty())
+        .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| DomainError::new(field, "invalid_date")))
+        .transpose()
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Paged<ClientJson>>, AppError> {
+    user.require(Permission::ClientRead)?;
+    let paging = super::paging(&params);
+    let created_from = parse_date("created_from", params.get("created_from"));
+    let created_to = parse_date("created_to", params.get("created_to"));
+    let sort = match params.get("sort").map(String::as_str) {
+        None | Some("") | Some("updated") => Ok(Sort::Updated),
+        Some("name") => Ok(Sort::Name),
+        Some(_) => Err(DomainError::new("sort", "invalid_sort")),
+    };
+    let ((page, per_page), created_from, created_to, sort) = match (paging, created_from, created_to, sort) {
+        (Ok(p), Ok(a), Ok(b), Ok(c)) => (p, a, b, c),
+        (p, a, b, c) => {
+            let mut errors = p.err().unwrap_or_default();
+            errors.extend([a.err(), b.err(), c.err()].into_iter().flatten());
+            return Err(AppError::Invalid(errors));
+        }
+    };
+    let query = ListQuery {
+        q: params.get("q").cloned(),
+        created_from,
+        created_to,
+        sort,
+        limit: per_page,
+        offset: (page - 1) * per_page,
+    };
+    let result = state.clients.list(user.0.tenant_id, &query).await?;
+    Ok(Json(Paged {
+        items: result.items.into_iter().map(|(c, k)| ClientJson::new(c, k)).collect(),
+        total: result.total,
+        page,
+        per_page,
+    }))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Json(body): Json<Value>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ClientCreate)?;
+    let (input, contacts) = client_input(&body, false)?;
+    let id = state.clients.create(&user.0, &input, &contacts).await.map_err(service_errors)?;
+    let (client, contacts) = state.clients.get(user.0.tenant_id, id).await?;
+    Ok((StatusCode::CREATED, Json(ClientJson::new(client, contacts))).into_response())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ClientJson>, AppError> {
+    user.require(Permission::ClientRead)?;
+    let (client, contacts) = state.clients.get(user.0.tenant_id, ClientId(id)).await?;
+    Ok(Json(ClientJson::new(client, contacts)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<Value>,
+) -> Result<Json<ClientJson>, AppError> {
+    user.require(Permission::ClientUpdate)?;
+    let (patch, _) = client_input(&body, true)?;
+    let client = state.clients.update(&user.0, ClientId(id), &patch).await.map_err(service_errors)?;
+    let contacts = state.clients.contacts(user.0.tenant_id, ClientId(id)).await?;
+    Ok(Json(ClientJson::new(client, contacts)))
+}
+
+pub async fn delete(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    user.require(Permission::ClientDelete)?;
+    state.clients.archive(&user.0, ClientId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn contacts(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<ContactJson>>, AppError> {
+    user.require(Permission::ClientRead)?;
+    let contacts = state.clients.contacts(user.0.tenant_id, ClientId(id)).await?;
+    Ok(Json(contacts.into_iter().map(ContactJson::from).collect()))
+}
+
+pub async fn add_contact(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<Map<String, Value>>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ClientUpdate)?;
+    let field = |name: &'static str| match body.get(name) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        None | Some(Value::Null) => Err(DomainError::new(name, "required")),
+        Some(_) => Err(DomainError::new(name, "must_be_string")),
+    };
+    let (kind, value) = match (field("type"), field("value")) {
+        (Ok(k), Ok(v)) => (k, v),
+        (k, v) => return Err(AppError::Invalid([k.err(), v.err()].into_iter().flatten().collect())),
+    };
+    let contact = state.clients.add_contact(&user.0, ClientId(id), &kind, &value).await?;
+    Ok((StatusCode::CREATED, Json(ContactJson::from(contact))).into_response())
+}
+
+pub async fn remove_contact(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((id, contact_id)): Path<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    user.require(Permission::ClientUpdate)?;
+    state.clients.remove_contact(&user.0, ClientId(id), ContactId(contact_id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
