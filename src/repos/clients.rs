@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::db::TenantTx;
-use crate::domain::{ClientFields, ClientId, ContactId, ContactValue};
+use crate::domain::{ClientFields, ClientId, ClientInput, ContactId, ContactValue};
 
 use super::{RepoError, conflict_on};
 
@@ -40,6 +40,26 @@ impl Client {
             .map(String::as_str)
             .collect::<Vec<_>>()
             .join(" ")
+    }
+}
+
+/// A stored client as input: what a form shows, and what a patch is laid over.
+impl From<&Client> for ClientInput {
+    fn from(c: &Client) -> Self {
+        ClientInput {
+            first_name: Some(c.first_name.clone()),
+            last_name: c.last_name.clone(),
+            middle_name: c.middle_name.clone(),
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+            address: c.address.clone(),
+            date_of_birth: c.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
+            gender: c.gender.clone(),
+            pin: c.pin.clone(),
+            passport_series: c.passport_series.clone(),
+            passport_number: c.passport_number.clone(),
+            comments: c.comments.clone(),
+        }
     }
 }
 

@@ -112,7 +112,7 @@ impl ClientService {
         let one = |e: ServiceError| vec![e];
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await.map_err(|e| one(e.into()))?;
         let current = clients::get_for_update(&mut tx, id).await.map_err(|e| one(e.into()))?;
-        let before = input_of(&current);
+        let before = ClientInput::from(&current);
         let after = overlay(&before, patch);
         let fields = ClientFields::parse(&after, Utc::now().date_naive())
             .map_err(|errors| errors.into_iter().map(ServiceError::from).collect::<Vec<_>>())?;
@@ -256,24 +256,6 @@ fn parse_contacts(raw: &[(String, String)]) -> Result<Vec<ContactValue>, Vec<cra
         }
     }
     if errors.is_empty() { Ok(values) } else { Err(errors) }
-}
-
-/// A stored client as input, so a patch can be laid over it and the whole re-checked.
-fn input_of(c: &Client) -> ClientInput {
-    ClientInput {
-        first_name: Some(c.first_name.clone()),
-        last_name: c.last_name.clone(),
-        middle_name: c.middle_name.clone(),
-        phone: c.phone.clone(),
-        email: c.email.clone(),
-        address: c.address.clone(),
-        date_of_birth: c.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
-        gender: c.gender.clone(),
-        pin: c.pin.clone(),
-        passport_series: c.passport_series.clone(),
-        passport_number: c.passport_number.clone(),
-        comments: c.comments.clone(),
-    }
 }
 
 fn overlay(base: &ClientInput, patch: &ClientInput) -> ClientInput {

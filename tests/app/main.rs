@@ -5,6 +5,7 @@ mod audit;
 mod browser;
 mod cli;
 mod clients_api;
+mod clients_pages;
 mod csrf;
 mod helpers;
 mod i18n;

@@ -1,0 +1,293 @@
+//! The client pages: the searchable list, the create form, and a client's tabs with sections
+//! that edit in place.
+
+use askama::Template;
+
+use super::{FormErrors, Shell, datetime};
+use crate::domain::{ClientInput, ContactType, Gender};
+use crate::repos::clients::{Client, Contact};
+use crate::web::i18n::Tr;
+
+/// One row of the client list.
+pub struct ClientRow {
+    pub id: i64,
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+    /// Contact types present, each once, for the badges: (type, label key).
+    pub badges: Vec<(&'static str, &'static str)>,
+    pub updated: String,
+}
+
+impl ClientRow {
+    pub fn new(c: &Client, contacts: &[Contact]) -> Self {
+        let badges = ContactType::ALL
+            .into_iter()
+            .filter(|t| contacts.iter().any(|k| k.kind == t.as_str()))
+            .map(|t| (t.as_str(), contact_label(t.as_str())))
+            .collect();
+        Self {
+            id: c.id,
+            name: c.full_name(),
+            phone: c.phone.clone().unwrap_or_default(),
+            email: c.email.clone().unwrap_or_default(),
+            badges,
+            updated: datetime(&c.updated_at),
+        }
+    }
+}
+
+/// The list's filters, as they stand in the URL.
+#[derive(Clone, Default, serde::Deserialize)]
+pub struct ListFilters {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub sort: String,
+    pub page: Option<i64>,
+}
+
+impl ListFilters {
+    /// The URL of this list on another page, keeping every filter.
+    pub fn url(&self, page: i64) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [("q", &self.q), ("from", &self.from), ("to", &self.to), ("sort", &self.sort)] {
+            if !v.is_empty() {
+                parts.push(format!("{k}={}", crate::web::error::urlencode(v)));
+            }
+        }
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        if parts.is_empty() { "/crm/clients".into() } else { format!("/crm/clients?{}", parts.join("&")) }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "clients/list.html")]
+pub struct ClientsPage {
+    pub shell: Shell,
+    pub results: ClientResults,
+    pub can_create: bool,
+}
+
+/// The part of the list page that search replaces as people type.
+#[derive(Template)]
+#[template(path = "clients/results.html")]
+pub struct ClientResults {
+    pub tr: Tr,
+    pub filters: ListFilters,
+    pub rows: Vec<ClientRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub errors: FormErrors,
+}
+
+impl ClientResults {
+    pub fn page_url(&self, page: i64) -> String {
+        self.filters.url(page)
+    }
+}
+
+/// How an input is drawn.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Text,
+    Tel,
+    Email,
+    Date,
+    Gender,
+    Textarea,
+}
+
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: InputKind,
+    pub value: String,
+    pub required: bool,
+    pub error: Option<&'static str>,
+}
+
+impl Field {
+    pub fn is(&self, kind: &str) -> bool {
+        matches!(
+            (kind, self.kind),
+            ("text", InputKind::Text)
+                | ("tel", InputKind::Tel)
+                | ("email", InputKind::Email)
+                | ("date", InputKind::Date)
+                | ("gender", InputKind::Gender)
+                | ("textarea", InputKind::Textarea)
+        )
+    }
+
+    /// The gender options: (value, label key).
+    pub fn genders(&self) -> [(&'static str, &'static str); 3] {
+        Gender::ALL.map(|g| (g.as_str(), gender_label(g.as_str())))
+    }
+
+    /// The label key of a gender field's value.
+    pub fn gender_label(&self) -> &'static str {
+        gender_label(&self.value)
+    }
+}
+
+/// The label key of a contact type.
+pub fn contact_label(kind: &str) -> &'static str {
+    match kind {
+        "email" => "contact.email",
+        "phone" => "contact.phone",
+        "telegram" => "contact.telegram",
+        "whatsapp" => "contact.whatsapp",
+        _ => "contact.other",
+    }
+}
+
+fn gender_label(value: &str) -> &'static str {
+    match value {
+        "male" => "gender.male",
+        "female" => "gender.female",
+        _ => "gender.other",
+    }
+}
+
+/// The parts of a profile that are edited one at a time.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Section {
+    Personal,
+    Passport,
+    Tax,
+    Notes,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [Section::Personal, Section::Passport, Section::Tax, Section::Notes];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Section::Personal => "personal",
+            Section::Passport => "passport",
+            Section::Tax => "tax",
+            Section::Notes => "notes",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|x| x.slug() == s)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Personal => "clients.section.personal",
+            Section::Passport => "clients.section.passport",
+            Section::Tax => "clients.section.tax",
+            Section::Notes => "clients.section.notes",
+        }
+    }
+
+    /// The fields of this section, filled from `input`.
+    pub fn fields(self, input: &ClientInput, errors: &FormErrors) -> Vec<Field> {
+        let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let f = |name: &'static str, label, kind, value, required| Field {
+            name,
+            label,
+            kind,
+            value,
+            required,
+            error: errors.get(name),
+        };
+        match self {
+            Section::Personal => vec![
+                f("first_name", "clients.first_name", InputKind::Text, v(&input.first_name), true),
+                f("middle_name", "clients.middle_name", InputKind::Text, v(&input.middle_name), false),
+                f("last_name", "clients.last_name", InputKind::Text, v(&input.last_name), false),
+                f("phone", "clients.phone", InputKind::Tel, v(&input.phone), false),
+                f("email", "clients.email", InputKind::Email, v(&input.email), false),
+                f("date_of_birth", "clients.date_of_birth", InputKind::Date, v(&input.date_of_birth), false),
+                f("gender", "clients.gender", InputKind::Gender, v(&input.gender), false),
+                f("address", "clients.address", InputKind::Text, v(&input.address), false),
+            ],
+            Section::Passport => vec![
+                f("passport_series", "clients.passport_series", InputKind::Text, v(&input.passport_series), false),
+                f("passport_number", "clients.passport_number", InputKind::Text, v(&input.passport_number), false),
+            ],
+            Section::Tax => vec![f("pin", "clients.pin", InputKind::Text, v(&input.pin), false)],
+            Section::Notes => vec![f("comments", "clients.comments", InputKind::Textarea, v(&input.comments), false)],
+        }
+    }
+}
+
+/// A duplicate phone or PIN, with the client who has it.
+pub struct Duplicate {
+    pub field: &'static str,
+    pub client_id: i64,
+    pub client_name: String,
+}
+
+/// One profile section: shown, or (when `editing`) as a form.
+#[derive(Template)]
+#[template(path = "clients/section.html")]
+pub struct SectionView {
+    pub tr: Tr,
+    pub csrf: String,
+    pub client_id: i64,
+    pub section: Section,
+    pub fields: Vec<Field>,
+    pub editing: bool,
+    pub can_edit: bool,
+    pub duplicate: Option<Duplicate>,
+}
+
+#[derive(Template)]
+#[template(path = "clients/new.html")]
+pub struct NewClientPage {
+    pub shell: Shell,
+    pub sections: Vec<(Section, Vec<Field>)>,
+    pub duplicate: Option<Duplicate>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Profile,
+    Contacts,
+    Actions,
+}
+
+pub struct ContactRow {
+    pub id: i64,
+    pub kind: String,
+    pub label: &'static str,
+    pub value: String,
+}
+
+impl From<&Contact> for ContactRow {
+    fn from(c: &Contact) -> Self {
+        Self { id: c.id, kind: c.kind.clone(), label: contact_label(&c.kind), value: c.value.clone() }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "clients/show.html")]
+pub struct ClientPage {
+    pub shell: Shell,
+    pub id: i64,
+    pub name: String,
+    pub tab: Tab,
+    pub sections: Vec<SectionView>,
+    pub contacts: Vec<ContactRow>,
+    /// The contact types to pick from: (value, label key).
+    pub contact_types: Vec<(&'static str, &'static str)>,
+    pub new_contact_type: String,
+    pub new_contact_value: String,
+    pub contact_errors: FormErrors,
+    pub can_edit: bool,
+    pub can_delete: bool,
+    pub created: String,
+    pub updated: String,
+}
