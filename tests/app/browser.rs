@@ -100,6 +100,32 @@ impl Driver {
         self.call(reqwest::Method::POST, &format!("/element/{el}/click"), Some(json!({}))).await;
     }
 
+    async fn clear(&self, css: &str) {
+        let el = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{el}/clear"), Some(json!({}))).await;
+    }
+
+    async fn accept_alert(&self) {
+        self.call(reqwest::Method::POST, "/alert/accept", Some(json!({}))).await;
+    }
+
+    /// Waits until `js` (an expression) is true in the page.
+    async fn wait_until(&self, js: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.script(&format!("return !!({js})")).await != Value::Bool(true) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn sign_in(&self, base: &str, creds: &crate::helpers::Credentials) {
+        self.goto(&format!("{base}/login")).await;
+        self.type_into("#email", &creds.email).await;
+        self.type_into("#password", &creds.password).await;
+        self.click("button[type=submit].btn-primary").await;
+        self.wait_for_url("/crm").await;
+    }
+
     async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap().to_owned()
     }
@@ -201,5 +227,74 @@ async fn an_admin_signs_in_through_the_browser_and_sees_the_shell() {
     browser.click("details.user-menu summary").await;
     browser.click(".menu-button").await;
     browser.wait_for_url("/login").await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn a_client_is_created_found_by_phone_edited_in_place_given_a_contact_and_deleted() {
+    let app = TestApp::spawn().await;
+    let creds = app.create_user(app.tenant, Role::Admin).await;
+    let Some(browser) = Driver::start().await else { return };
+    let base = &app.base_url;
+    browser.sign_in(base, &creds).await;
+
+    for (first, last, phone) in [("Other", "Person", "+7 912 345 67 89"), ("Zarina", "Aliyeva", "+998 93 555 12 34")] {
+        browser.goto(&format!("{base}/crm/clients/new")).await;
+        browser.type_into("#f-first_name", first).await;
+        browser.type_into("#f-last_name", last).await;
+        browser.type_into("#f-phone", phone).await;
+        browser.click("form button[type=submit].btn-primary").await;
+        browser.wait_until("/\\/crm\\/clients\\/\\d+$/.test(location.pathname)", "the new client's page").await;
+    }
+
+    // Find her by typing part of her phone number.
+    browser.goto(&format!("{base}/crm/clients")).await;
+    browser.type_into("#client-q", "555 12").await;
+    browser
+        .wait_until(
+            "document.querySelector('#client-results').textContent.includes('Zarina') && !document.querySelector('#client-results').textContent.includes('Other')",
+            "search results with only Zarina",
+        )
+        .await;
+    assert!(browser.url().await.contains("q=555"), "the query is in the URL");
+    browser.screenshot("clients-search").await;
+    browser.click("#client-results a.row-link").await;
+    browser
+        .wait_until(
+            "document.querySelector('h1') && document.querySelector('h1').textContent === 'Zarina Aliyeva'",
+            "her page",
+        )
+        .await;
+    let page_url = browser.url().await;
+
+    // Edit her email in place.
+    browser.click("#section-personal .panel-header a.btn").await;
+    browser.wait_until("document.querySelector('#section-personal #f-email')", "the personal form").await;
+    browser.clear("#section-personal #f-email").await;
+    browser.type_into("#section-personal #f-email", "zarina@example.uz").await;
+    browser.click("#section-personal button[type=submit]").await;
+    browser.wait_until("document.querySelector('#show-email') && document.querySelector('#show-email').textContent === 'zarina@example.uz'", "the saved email").await;
+    assert_eq!(browser.url().await, page_url, "edited in place, no navigation");
+    browser.screenshot("client-profile").await;
+
+    // Add a Telegram contact.
+    browser.click("nav.tabs a[href$='tab=contacts']").await;
+    browser.wait_for_url("?tab=contacts").await;
+    browser.click("#contact-type option[value=telegram]").await;
+    browser.type_into("#contact-value", "@Zarina_A").await;
+    browser.click("form[action$='/contacts'] button[type=submit]").await;
+    browser.wait_until("document.querySelector('.contact-list') && document.querySelector('.contact-list').textContent.includes('zarina_a')", "the contact").await;
+    browser.screenshot("client-contacts").await;
+
+    // Delete her, confirming the prompt.
+    browser.click("nav.tabs a[href$='tab=actions']").await;
+    browser.wait_for_url("?tab=actions").await;
+    browser.click(".danger-zone button[type=submit]").await;
+    browser.accept_alert().await;
+    browser.wait_for_url("/crm/clients").await;
+    let html = browser.source().await;
+    assert!(html.contains("The client has been deleted."));
+    assert!(!html.contains("Zarina"));
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM clients WHERE archived_at IS NOT NULL").await, 1);
     browser.quit().await;
 }

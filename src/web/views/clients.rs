@@ -29,7 +29,7 @@ impl ClientRow {
         Self {
             id: c.id,
             name: c.full_name(),
-            phone: c.phone.clone().unwrap_or_default(),
+            phone: c.phone.as_deref().map(super::phone).unwrap_or_default(),
             email: c.email.clone().unwrap_or_default(),
             badges,
             updated: datetime(&c.updated_at),
@@ -130,6 +130,11 @@ impl Field {
     /// The gender options: (value, label key).
     pub fn genders(&self) -> [(&'static str, &'static str); 3] {
         Gender::ALL.map(|g| (g.as_str(), gender_label(g.as_str())))
+    }
+
+    /// The value as shown (not edited): phones grouped for reading.
+    pub fn display(&self) -> String {
+        if self.kind == InputKind::Tel { super::phone(&self.value) } else { self.value.clone() }
     }
 
     /// The label key of a gender field's value.
@@ -268,7 +273,8 @@ pub struct ContactRow {
 
 impl From<&Contact> for ContactRow {
     fn from(c: &Contact) -> Self {
-        Self { id: c.id, kind: c.kind.clone(), label: contact_label(&c.kind), value: c.value.clone() }
+        let value = if c.kind == "phone" || c.kind == "whatsapp" { super::phone(&c.value) } else { c.value.clone() };
+        Self { id: c.id, kind: c.kind.clone(), label: contact_label(&c.kind), value }
     }
 }
 

@@ -141,6 +141,26 @@ impl FormErrors {
     }
 }
 
+/// An E.164 phone grouped for reading: `+998 90 123 45 67`, `+7 912 345 67 89`; other
+/// countries as stored.
+pub fn phone(e164: &str) -> String {
+    let group = |code: &str, rest: &str, sizes: &[usize]| {
+        let mut out = format!("+{code}");
+        let mut at = 0;
+        for size in sizes {
+            out.push(' ');
+            out.push_str(&rest[at..at + size]);
+            at += size;
+        }
+        out
+    };
+    match e164.strip_prefix('+') {
+        Some(n) if n.len() == 12 && n.starts_with("998") => group("998", &n[3..], &[2, 3, 2, 2]),
+        Some(n) if n.len() == 11 && n.starts_with('7') => group("7", &n[1..], &[3, 3, 2, 2]),
+        _ => e164.to_owned(),
+    }
+}
+
 /// Formats a time for tables: `2026-11-22 14:05` in UTC.
 pub fn datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
@@ -188,6 +208,13 @@ mod tests {
         );
         let items: Vec<_> = shell.nav.iter().map(|n| (n.href, n.active)).collect();
         assert_eq!(items, [("/crm", false), ("/crm/chats", true), ("/crm/settings", false)]);
+    }
+
+    #[test]
+    fn phones_are_grouped_for_reading_where_the_pattern_is_known() {
+        assert_eq!(phone("+998901234567"), "+998 90 123 45 67");
+        assert_eq!(phone("+79123456789"), "+7 912 345 67 89");
+        assert_eq!(phone("+14155550100"), "+14155550100");
     }
 
     #[test]
