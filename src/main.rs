@@ -33,6 +33,15 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Fill the database with generated tenants and clients (for benchmarks); prints each
+    /// tenant's id and admin credentials.
+    Seed {
+        /// Clients per tenant (at most 9,999,999).
+        #[arg(long)]
+        clients: i64,
+        #[arg(long, default_value_t = 1)]
+        tenants: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +177,17 @@ async fn run_with(command: Command, config: Config, db: &Database) -> Result<(),
             let name = name.unwrap_or_else(|| local_part(&email));
             let id = state.users.create_from_cli(tenant, &email, &name, &password, &role).await?;
             println!("{id}");
+            Ok(())
+        }
+        Command::Seed { clients, tenants } => {
+            let seeder = crm::services::seed::SeedService::new(pool.clone(), events.clone());
+            let started = std::time::Instant::now();
+            let seeded =
+                seeder.run(tenants, clients, |done, total| eprintln!("seeded {done} of {total} clients")).await?;
+            eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
+            for t in seeded {
+                println!("{}  {}  {}", t.id, t.admin_email, t.admin_password);
+            }
             Ok(())
         }
         Command::Token(TokenCommand::Create { email, name }) => {

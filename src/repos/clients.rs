@@ -1,7 +1,6 @@
 //! The clients and client_contacts tables.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Postgres, QueryBuilder};
 
 use crate::db::TenantTx;
 use crate::domain::{ClientFields, ClientId, ClientInput, ContactId, ContactValue};
@@ -207,37 +206,49 @@ pub struct ListQuery {
     pub offset: i64,
 }
 
-/// Live clients matching `query`, and how many match in all.
+/// Counts of matches stop here: an exact count of a broad search at a million clients costs
+/// far more than the page itself. A total equal to this means "at least this many".
+pub const COUNT_CAP: i64 = 1000;
+
+/// Live clients matching `query`, in order, and how many match (up to `COUNT_CAP`).
 pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, i64), RepoError> {
     let tenant = tx.tenant_id().0;
-    let filter = |b: &mut QueryBuilder<'_, Postgres>| {
-        b.push(" FROM clients WHERE tenant_id = ").push_bind(tenant).push(" AND archived_at IS NULL");
-        if let Some(q) = query.q.as_deref().map(search_pattern).filter(|p| p != "%%") {
-            b.push(" AND search LIKE ").push_bind(q);
-        }
-        if let Some(from) = query.created_from {
-            b.push(" AND created_at >= ").push_bind(from).push("::date");
-        }
-        if let Some(to) = query.created_to {
-            b.push(" AND created_at < (").push_bind(to).push("::date + 1)");
-        }
-    };
-
-    let mut select = QueryBuilder::<Postgres>::new(
-        "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin, \
-         passport_series, passport_number, comments, created_at, updated_at, archived_at",
-    );
-    filter(&mut select);
-    select.push(match query.sort {
-        Sort::Updated => " ORDER BY updated_at DESC, id DESC",
-        Sort::Name => " ORDER BY lower(first_name), lower(coalesce(last_name, '')), id",
-    });
-    select.push(" LIMIT ").push_bind(query.limit).push(" OFFSET ").push_bind(query.offset);
-    let items: Vec<Client> = select.build_query_as().fetch_all(tx.conn()).await?;
-
-    let mut count = QueryBuilder::<Postgres>::new("SELECT count(*)");
-    filter(&mut count);
-    let total: i64 = count.build_query_scalar().fetch_one(tx.conn()).await?;
+    let pattern = query.q.as_deref().map(search_pattern).filter(|p| p != "%%");
+    let by_name = query.sort == Sort::Name;
+    let limit = i32::try_from(query.limit).unwrap_or(i32::MAX);
+    let offset = i32::try_from(query.offset).unwrap_or(i32::MAX);
+    let ids: Vec<i64> = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM search_client_ids($1, $2, $3, $4, $5, $6)"#,
+        pattern,
+        query.created_from,
+        query.created_to,
+        by_name,
+        limit,
+        offset
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let mut items = sqlx::query_as!(
+        Client,
+        "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
+                passport_series, passport_number, comments, created_at, updated_at, archived_at
+         FROM clients WHERE tenant_id = $1 AND id = ANY($2)",
+        tenant,
+        &ids
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    items.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+    let cap = i32::try_from(COUNT_CAP).unwrap_or(i32::MAX);
+    let total = sqlx::query_scalar!(
+        r#"SELECT count_client_matches($1, $2, $3, $4) AS "n!""#,
+        pattern,
+        query.created_from,
+        query.created_to,
+        cap
+    )
+    .fetch_one(tx.conn())
+    .await?;
     Ok((items, total))
 }
 

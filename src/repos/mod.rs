@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod login_failures;
+pub mod seed;
 pub mod sessions;
 pub mod tenants;
 pub mod users;

@@ -107,3 +107,28 @@ async fn an_admin_of_one_tenant_sees_nothing_of_another() {
     );
     app.client().sign_in(&Credentials { email: demo_user.email, password: demo_user.password }).await;
 }
+
+#[tokio::test]
+async fn client_search_functions_admit_only_the_transactions_tenant() {
+    let app = TestApp::spawn().await;
+    let (other, _) = app.create_tenant("Other").await;
+    for (tenant, name) in [(app.tenant, "Ours"), (other, "Theirs")] {
+        let api = app.api_in(tenant, crm::domain::Role::Agent).await;
+        let page = api.post("/api/v1/clients", serde_json::json!({"first_name": name})).await;
+        assert_eq!(page.status, 201);
+    }
+    let search = "SELECT id FROM search_client_ids(NULL, NULL, NULL, false, 100, 0)";
+    let outside: Vec<i64> = sqlx::query_scalar(search).fetch_all(&app.pool).await.unwrap();
+    assert!(outside.is_empty(), "no tenant, no rows");
+
+    let mut tx = TenantTx::begin(&app.pool, app.tenant).await.unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar(search).fetch_all(tx.conn()).await.unwrap();
+    let count: i64 =
+        sqlx::query_scalar("SELECT count_client_matches(NULL, NULL, NULL, 1000)").fetch_one(tx.conn()).await.unwrap();
+    let names: Vec<String> = sqlx::query_scalar("SELECT first_name FROM clients WHERE id = ANY($1)")
+        .bind(&ids)
+        .fetch_all(tx.conn())
+        .await
+        .unwrap();
+    assert_eq!((names, count), (vec!["Ours".to_owned()], 1));
+}

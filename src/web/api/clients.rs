@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::domain::{ClientId, ClientInput, ContactId, DomainError, Permission};
-use crate::repos::clients::{Client, Contact, ListQuery, Sort};
+use crate::repos::clients::{COUNT_CAP, Client, Contact, ListQuery, Sort};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -185,6 +185,7 @@ pub async fn list(
     let result = state.clients.list(user.0.tenant_id, &query).await?;
     Ok(Json(Paged {
         items: result.items.into_iter().map(|(c, k)| ClientJson::new(c, k)).collect(),
+        total_exact: result.total < COUNT_CAP,
         total: result.total,
         page,
         per_page,

@@ -26,11 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
 }
 
-/// A page of a list, as API.md specifies: `?page=1&per_page=25` (at most 100).
+/// A page of a list, as API.md specifies: `?page=1&per_page=25` (at most 100). Where counting
+/// every match would cost more than the page (client search), `total` stops at a cap and
+/// `total_exact` is false: "at least `total`".
 #[derive(Serialize)]
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub total: i64,
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
 }

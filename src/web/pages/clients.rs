@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::domain::{ClientId, ClientInput, ContactId, ContactType, DomainError, Permission};
-use crate::repos::clients::{ListQuery, Sort};
+use crate::repos::clients::{COUNT_CAP, ListQuery, Sort};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -55,12 +55,14 @@ pub async fn list(
         offset: (page - 1) * PER_PAGE,
     };
     let result = state.clients.list(me.principal.tenant_id, &query).await?;
+    let total_exact = result.total < COUNT_CAP;
     let results = ClientResults {
         tr: me.tr,
+        has_next: if total_exact { page * PER_PAGE < result.total } else { result.items.len() as i64 == PER_PAGE },
         rows: result.items.iter().map(|(c, k)| ClientRow::new(c, k)).collect(),
         total: result.total,
+        total_exact,
         page,
-        pages: ((result.total + PER_PAGE - 1) / PER_PAGE).max(1),
         filters,
         errors,
     };

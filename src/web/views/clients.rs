@@ -83,8 +83,10 @@ pub struct ClientResults {
     pub filters: ListFilters,
     pub rows: Vec<ClientRow>,
     pub total: i64,
+    /// False when counting stopped at the cap: "more than `total`".
+    pub total_exact: bool,
     pub page: i64,
-    pub pages: i64,
+    pub has_next: bool,
     pub errors: FormErrors,
 }
 

@@ -1,0 +1,76 @@
+//! Fills a database with generated tenants and clients, for benchmarks and demos.
+
+use sqlx::PgPool;
+
+use crate::crypto;
+use crate::db::TenantTx;
+use crate::domain::TenantId;
+use crate::events::EventBus;
+use crate::repos::seed;
+
+use super::ServiceError;
+use super::tenants::{NewTenant, TenantService};
+
+/// Phones are `+99890` and seven digits, so a tenant holds at most this many seeded clients.
+pub const MAX_CLIENTS_PER_TENANT: i64 = 9_999_999;
+const BATCH: i64 = 50_000;
+
+pub struct SeededTenant {
+    pub id: TenantId,
+    pub admin_email: String,
+    pub admin_password: String,
+}
+
+#[derive(Clone)]
+pub struct SeedService {
+    pool: PgPool,
+    tenants: TenantService,
+}
+
+impl SeedService {
+    pub fn new(pool: PgPool, events: EventBus) -> Self {
+        Self { tenants: TenantService::new(pool.clone(), events), pool }
+    }
+
+    /// Creates `tenants` tenants, each with an admin and `clients` clients, committing in
+    /// batches and calling `progress(done, total)` after each.
+    pub async fn run(
+        &self,
+        tenants: usize,
+        clients: i64,
+        mut progress: impl FnMut(i64, i64),
+    ) -> Result<Vec<SeededTenant>, ServiceError> {
+        if !(0..=MAX_CLIENTS_PER_TENANT).contains(&clients) {
+            return Err(crate::domain::DomainError::new("clients", "too_many").into());
+        }
+        let total = clients * tenants as i64;
+        let mut done = 0;
+        let mut seeded = Vec::with_capacity(tenants);
+        for _ in 0..tenants {
+            let tag = &crypto::random_token()[..8].to_lowercase().replace(['-', '_'], "x");
+            let admin_email = format!("admin@seed-{tag}.example");
+            let admin_password = crypto::random_token()[..16].to_owned();
+            let (id, _) = self
+                .tenants
+                .create(NewTenant {
+                    name: &format!("Seed {tag}"),
+                    admin_email: &admin_email,
+                    admin_name: "Seed Admin",
+                    admin_password: &admin_password,
+                })
+                .await?;
+            let mut next = 1;
+            while next <= clients {
+                let count = BATCH.min(clients - next + 1);
+                let mut tx = TenantTx::begin(&self.pool, id).await?;
+                seed::clients(&mut tx, next, count).await?;
+                tx.commit().await?;
+                next += count;
+                done += count;
+                progress(done, total);
+            }
+            seeded.push(SeededTenant { id, admin_email, admin_password });
+        }
+        Ok(seeded)
+    }
+}
