@@ -60,25 +60,39 @@ SELECT isolate_tenant_table('client_contacts');
 -- Search. Under row-level security PostgreSQL does not use an index for operators that are
 -- not leakproof, LIKE among them, so a search through the policy scans the whole table. These
 -- two functions run as the owner, where the trigram index serves; they admit only the tenant
--- of the calling transaction (app_tenant_id()), so the second wall stands. The statement is
--- planned per call (EXECUTE) so the planner sees the pattern's real selectivity.
-CREATE FUNCTION search_client_ids(p_pattern text, p_from date, p_to date, p_by_name boolean, p_limit int, p_offset int)
+-- of the calling transaction (app_tenant_id()), so the second wall stands. Statements are
+-- planned per call (EXECUTE) so the planner sees the pattern.
+--
+-- p_matches is count_client_matches' answer for the same filter. Below its cap the matches are
+-- few: collect them through the trigram index, then sort. At the cap they are many: walking
+-- the sort order's index finds a page after a few rows. (Left to itself the planner misjudges
+-- LIKE's selectivity and may walk the whole index for a pattern that matches nothing.)
+CREATE FUNCTION search_client_ids(p_pattern text, p_from date, p_to date, p_by_name boolean, p_limit int, p_offset int,
+                                  p_matches bigint, p_cap int)
     RETURNS TABLE (id bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
+    DECLARE
+        filter text := 'm.tenant_id = $1 AND m.archived_at IS NULL'
+            || CASE WHEN p_pattern IS NULL THEN '' ELSE ' AND m.search LIKE $2' END
+            || CASE WHEN p_from IS NULL THEN '' ELSE ' AND m.created_at >= $3' END
+            || CASE WHEN p_to IS NULL THEN '' ELSE ' AND m.created_at < $4 + 1' END;
+        sort text := CASE WHEN p_by_name THEN ' ORDER BY lower(m.first_name), lower(coalesce(m.last_name, '''')), m.id'
+                          ELSE ' ORDER BY m.updated_at DESC, m.id DESC' END;
     BEGIN
         IF app_tenant_id() IS NULL THEN
             RETURN;
         END IF;
-        RETURN QUERY EXECUTE
-            'SELECT c.id FROM clients c WHERE c.tenant_id = $1 AND c.archived_at IS NULL'
-            || CASE WHEN p_pattern IS NULL THEN '' ELSE ' AND c.search LIKE $2' END
-            || CASE WHEN p_from IS NULL THEN '' ELSE ' AND c.created_at >= $3' END
-            || CASE WHEN p_to IS NULL THEN '' ELSE ' AND c.created_at < $4 + 1' END
-            || CASE WHEN p_by_name THEN ' ORDER BY lower(c.first_name), lower(coalesce(c.last_name, '''')), c.id'
-                    ELSE ' ORDER BY c.updated_at DESC, c.id DESC' END
-            || ' LIMIT $5 OFFSET $6'
-            USING app_tenant_id(), p_pattern, p_from, p_to, p_limit, p_offset;
+        IF p_pattern IS NOT NULL AND p_matches < p_cap THEN
+            RETURN QUERY EXECUTE
+                'WITH found AS MATERIALIZED (SELECT m.id, m.first_name, m.last_name, m.updated_at FROM clients m WHERE '
+                || filter || ') SELECT m.id FROM found m' || sort || ' LIMIT $5 OFFSET $6'
+                USING app_tenant_id(), p_pattern, p_from, p_to, p_limit, p_offset;
+        ELSE
+            RETURN QUERY EXECUTE
+                'SELECT m.id FROM clients m WHERE ' || filter || sort || ' LIMIT $5 OFFSET $6'
+                USING app_tenant_id(), p_pattern, p_from, p_to, p_limit, p_offset;
+        END IF;
     END
     $$;
 
@@ -106,7 +120,7 @@ CREATE FUNCTION count_client_matches(p_pattern text, p_from date, p_to date, p_c
     END
     $$;
 
-REVOKE ALL ON FUNCTION search_client_ids(text, date, date, boolean, int, int),
+REVOKE ALL ON FUNCTION search_client_ids(text, date, date, boolean, int, int, bigint, int),
     count_client_matches(text, date, date, int) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION search_client_ids(text, date, date, boolean, int, int),
+GRANT EXECUTE ON FUNCTION search_client_ids(text, date, date, boolean, int, int, bigint, int),
     count_client_matches(text, date, date, int) TO crm_app;

@@ -217,14 +217,27 @@ pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, 
     let by_name = query.sort == Sort::Name;
     let limit = i32::try_from(query.limit).unwrap_or(i32::MAX);
     let offset = i32::try_from(query.offset).unwrap_or(i32::MAX);
+    let cap = i32::try_from(COUNT_CAP).unwrap_or(i32::MAX);
+    // Counted first: how many match steers how the page is found (see search_client_ids).
+    let total = sqlx::query_scalar!(
+        r#"SELECT count_client_matches($1, $2, $3, $4) AS "n!""#,
+        pattern,
+        query.created_from,
+        query.created_to,
+        cap
+    )
+    .fetch_one(tx.conn())
+    .await?;
     let ids: Vec<i64> = sqlx::query_scalar!(
-        r#"SELECT id AS "id!" FROM search_client_ids($1, $2, $3, $4, $5, $6)"#,
+        r#"SELECT id AS "id!" FROM search_client_ids($1, $2, $3, $4, $5, $6, $7, $8)"#,
         pattern,
         query.created_from,
         query.created_to,
         by_name,
         limit,
-        offset
+        offset,
+        total,
+        cap
     )
     .fetch_all(tx.conn())
     .await?;
@@ -239,16 +252,6 @@ pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, 
     .fetch_all(tx.conn())
     .await?;
     items.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
-    let cap = i32::try_from(COUNT_CAP).unwrap_or(i32::MAX);
-    let total = sqlx::query_scalar!(
-        r#"SELECT count_client_matches($1, $2, $3, $4) AS "n!""#,
-        pattern,
-        query.created_from,
-        query.created_to,
-        cap
-    )
-    .fetch_one(tx.conn())
-    .await?;
     Ok((items, total))
 }
 

@@ -117,7 +117,7 @@ async fn client_search_functions_admit_only_the_transactions_tenant() {
         let page = api.post("/api/v1/clients", serde_json::json!({"first_name": name})).await;
         assert_eq!(page.status, 201);
     }
-    let search = "SELECT id FROM search_client_ids(NULL, NULL, NULL, false, 100, 0)";
+    let search = "SELECT id FROM search_client_ids(NULL, NULL, NULL, false, 100, 0, 0, 1000)";
     let outside: Vec<i64> = sqlx::query_scalar(search).fetch_all(&app.pool).await.unwrap();
     assert!(outside.is_empty(), "no tenant, no rows");
 
