@@ -53,8 +53,10 @@ async fn main() {
     if exists {
         let mut conn = owner.connect().await.unwrap();
         let seeded: i64 = sqlx::query_scalar("SELECT count(*) FROM clients").fetch_one(&mut conn).await.unwrap_or(0);
+        // A database made by other migrations (edited during development) is made again.
+        let current = db::MIGRATOR.run(&mut conn).await.is_ok();
         conn.close().await.unwrap();
-        if seeded != clients {
+        if seeded != clients || !current {
             admin.execute(format!("DROP DATABASE {} WITH (FORCE)", quote_ident(&name)).as_str()).await.unwrap();
             fresh = true;
         }

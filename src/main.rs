@@ -208,7 +208,11 @@ fn long_lived_pool(command: &Command) -> bool {
 
 async fn serve(state: AppState, embedded: bool, events: &EventBus) -> Result<(), BoxError> {
     let _log = events::spawn_log_subscriber(events);
-    let purger = state.auth.spawn_session_purger(std::time::Duration::from_secs(3600));
+    let purger = crm::services::housekeeping::spawn(
+        state.auth.clone(),
+        state.clients.clone(),
+        std::time::Duration::from_secs(3600),
+    );
     if embedded {
         create_demo_tenant_on_first_run(&state).await?;
     }

@@ -33,7 +33,7 @@ pub async fn record(tx: &mut TenantTx, actor: &Actor, entry: Entry<'_>) -> Resul
     Ok(())
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AuditEntry {
     pub id: i64,
     /// `None` for the system or the command line.
@@ -74,6 +74,22 @@ pub async fn list(
     .fetch_one(tx.conn())
     .await?;
     Ok((items, total))
+}
+
+/// Every entry about one entity, oldest first (for a data export).
+pub async fn for_entity(tx: &mut TenantTx, entity: &str, entity_id: &str) -> Result<Vec<AuditEntry>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query_as!(
+        AuditEntry,
+        "SELECT id, actor_user_id, actor_name, action, entity, entity_id, summary, created_at FROM audit_log
+         WHERE tenant_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY id",
+        tenant,
+        entity,
+        entity_id
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
 }
 
 /// The entity kinds present in the tenant's log, for the filter.

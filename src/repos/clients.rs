@@ -1,6 +1,7 @@
 //! The clients and client_contacts tables.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
 use crate::domain::{ClientFields, ClientId, ClientInput, ContactId, ContactValue};
@@ -11,7 +12,7 @@ const CLIENT_UNIQUE: &[(&str, &str)] = &[("clients_phone_key", "phone"), ("clien
 const CONTACT_UNIQUE: &[(&str, &str)] = &[("client_contacts_value_key", "value")];
 
 /// A client as stored.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Client {
     pub id: i64,
     pub first_name: String,
@@ -158,6 +159,67 @@ pub async fn get(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
     .ok_or(RepoError::NotFound)
 }
 
+/// A client, archived or not (for restoring, exporting, erasing).
+pub async fn get_any(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query_as!(
+        Client,
+        "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
+                passport_series, passport_number, comments, created_at, updated_at, archived_at
+         FROM clients WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)
+}
+
+/// Archived clients, most recently archived first.
+pub async fn archived(tx: &mut TenantTx, limit: i64) -> Result<Vec<Client>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query_as!(
+        Client,
+        "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
+                passport_series, passport_number, comments, created_at, updated_at, archived_at
+         FROM clients WHERE tenant_id = $1 AND archived_at IS NOT NULL ORDER BY archived_at DESC, id DESC LIMIT $2",
+        tenant,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows)
+}
+
+/// Brings back a client archived less than `within` ago.
+pub async fn restore(tx: &mut TenantTx, id: ClientId, within: std::time::Duration) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let within = PgInterval::try_from(within).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let done = sqlx::query!(
+        "UPDATE clients SET archived_at = NULL, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2 AND archived_at > now() - $3::interval",
+        tenant,
+        id.0,
+        within
+    )
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+/// Deletes the client and everything of theirs, and their name from audit summaries.
+pub async fn erase(tx: &mut TenantTx, id: ClientId) -> Result<(), RepoError> {
+    let existed = sqlx::query_scalar!(r#"SELECT erase_client($1) AS "existed!""#, id.0).fetch_one(tx.conn()).await?;
+    if existed { Ok(()) } else { Err(RepoError::NotFound) }
+}
+
+/// Purges clients archived longer than `after` ago, in every tenant; returns how many.
+pub async fn purge_archived(pool: &sqlx::PgPool, after: std::time::Duration) -> Result<i64, RepoError> {
+    let after = PgInterval::try_from(after).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let n = sqlx::query_scalar!(r#"SELECT purge_archived_clients($1) AS "n!""#, after).fetch_one(pool).await?;
+    Ok(n)
+}
+
 /// The client (archived or not) that holds a unique `field` (`phone` or `pin`) with `value`.
 pub async fn holder_of(tx: &mut TenantTx, field: &str, value: &str) -> Result<Option<(ClientId, String)>, RepoError> {
     let tenant = tx.tenant_id().0;
@@ -206,11 +268,12 @@ pub struct ListQuery {
     pub offset: i64,
 }
 
-/// Counts of matches stop here: an exact count of a broad search at a million clients costs
-/// far more than the page itself. A total equal to this means "at least this many".
-pub const COUNT_CAP: i64 = 1000;
+/// Counts of matches stop past this: an exact count of a broad search at a million clients
+/// costs far more than the page itself. A total above it means "more than `COUNT_CAP`".
+pub const COUNT_CAP: i64 = 2000;
 
-/// Live clients matching `query`, in order, and how many match (up to `COUNT_CAP`).
+/// Live clients matching `query`, in order, and how many match (exact up to `COUNT_CAP`;
+/// `COUNT_CAP + 1` means more).
 pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, i64), RepoError> {
     let tenant = tx.tenant_id().0;
     let pattern = query.q.as_deref().map(search_pattern).filter(|p| p != "%%");
@@ -218,41 +281,31 @@ pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, 
     let limit = i32::try_from(query.limit).unwrap_or(i32::MAX);
     let offset = i32::try_from(query.offset).unwrap_or(i32::MAX);
     let cap = i32::try_from(COUNT_CAP).unwrap_or(i32::MAX);
-    // Counted first: how many match steers how the page is found (see search_client_ids).
-    let total = sqlx::query_scalar!(
-        r#"SELECT count_client_matches($1, $2, $3, $4) AS "n!""#,
-        pattern,
-        query.created_from,
-        query.created_to,
-        cap
-    )
-    .fetch_one(tx.conn())
-    .await?;
-    let ids: Vec<i64> = sqlx::query_scalar!(
-        r#"SELECT id AS "id!" FROM search_client_ids($1, $2, $3, $4, $5, $6, $7, $8)"#,
+    let found = sqlx::query!(
+        r#"SELECT ids AS "ids!", total AS "total!" FROM search_clients($1, $2, $3, $4, $5, $6, $7)"#,
         pattern,
         query.created_from,
         query.created_to,
         by_name,
         limit,
         offset,
-        total,
         cap
     )
-    .fetch_all(tx.conn())
+    .fetch_optional(tx.conn())
     .await?;
+    let Some(found) = found else { return Ok((Vec::new(), 0)) };
     let mut items = sqlx::query_as!(
         Client,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
                 passport_series, passport_number, comments, created_at, updated_at, archived_at
          FROM clients WHERE tenant_id = $1 AND id = ANY($2)",
         tenant,
-        &ids
+        &found.ids
     )
     .fetch_all(tx.conn())
     .await?;
-    items.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
-    Ok((items, total))
+    items.sort_by_key(|c| found.ids.iter().position(|id| *id == c.id));
+    Ok((items, found.total))
 }
 
 /// A LIKE pattern for any part of the search text: lower-cased, LIKE's wildcards escaped; a

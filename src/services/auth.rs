@@ -172,22 +172,6 @@ impl AuthService {
         Ok(auth::purge_ended_sessions(&self.pool, SESSION_IDLE).await?)
     }
 
-    /// Runs `purge_ended_sessions` every `every`, for as long as the returned task lives.
-    pub fn spawn_session_purger(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let service = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                match service.purge_ended_sessions().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
-                    Err(e) => tracing::warn!(error = %e, "purging ended sessions failed"),
-                }
-            }
-        })
-    }
-
     /// The tenant and user behind an email, for the command line.
     pub async fn account_by_email(&self, email: &str) -> Result<Option<(TenantId, UserId)>, ServiceError> {
         let account = auth::login_account(&self.pool, &email.trim().to_lowercase()).await?;

@@ -295,3 +295,76 @@ fn changed_fields(before: &ClientInput, after: &ClientInput) -> Vec<&'static str
     ];
     pairs.into_iter().filter(|(_, b, a)| norm(b) != norm(a)).map(|(name, _, _)| name).collect()
 }
+
+/// How long an archived client can be restored before the purge.
+pub const RESTORABLE_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// Everything held about one client: the right of access, as one document.
+#[derive(serde::Serialize)]
+pub struct ClientExport {
+    pub exported_at: chrono::DateTime<Utc>,
+    pub client: Client,
+    pub contacts: Vec<Contact>,
+    pub history: Vec<crate::repos::audit::AuditEntry>,
+}
+
+impl ClientService {
+    /// Archived clients, most recent first, for an admin to restore or erase.
+    pub async fn archived(&self, tenant: TenantId) -> Result<Vec<Client>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let clients = clients::archived(&mut tx, 500).await?;
+        tx.commit().await?;
+        Ok(clients)
+    }
+
+    /// Restores a client archived less than 30 days ago.
+    pub async fn restore(&self, by: &Principal, id: ClientId) -> Result<(), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        clients::restore(&mut tx, id, RESTORABLE_FOR).await?;
+        let client = clients::get(&mut tx, id).await?;
+        audit::record(
+            &mut tx,
+            &by.actor(),
+            audit::Entry {
+                action: "restored",
+                entity: "client",
+                entity_id: &id.to_string(),
+                summary: &client.full_name(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::ClientUpdated { tenant_id: by.tenant_id, client_id: id });
+        Ok(())
+    }
+
+    /// Erases a client (archived or not) at once and for good: the right to erasure.
+    pub async fn erase(&self, by: &Principal, id: ClientId) -> Result<(), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        clients::erase(&mut tx, id).await?;
+        audit::record(
+            &mut tx,
+            &by.actor(),
+            audit::Entry { action: "erased", entity: "client", entity_id: &id.to_string(), summary: "[erased]" },
+        )
+        .await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::ClientDeleted { tenant_id: by.tenant_id, client_id: id });
+        Ok(())
+    }
+
+    /// Everything held about a client (archived or not), as one document.
+    pub async fn export(&self, tenant: TenantId, id: ClientId) -> Result<ClientExport, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let client = clients::get_any(&mut tx, id).await?;
+        let contacts = clients::contacts(&mut tx, id).await?;
+        let history = audit::for_entity(&mut tx, "client", &id.to_string()).await?;
+        tx.commit().await?;
+        Ok(ClientExport { exported_at: Utc::now(), client, contacts, history })
+    }
+
+    /// Purges clients archived more than 30 days ago, in every tenant.
+    pub async fn purge_archived(&self) -> Result<i64, ServiceError> {
+        Ok(clients::purge_archived(&self.pool, RESTORABLE_FOR).await?)
+    }
+}

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod clients;
+pub mod housekeeping;
 pub mod seed;
 pub mod tenants;
 pub mod users;

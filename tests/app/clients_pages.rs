@@ -279,3 +279,103 @@ async fn another_tenants_client_is_404_on_every_page_and_unchanged() {
     );
     assert_eq!(app.scalar_i64("SELECT count(*) FROM client_contacts").await, 1);
 }
+
+#[tokio::test]
+async fn an_admin_restores_a_deleted_client_within_30_days() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    let id = create_client(&admin, &[("first_name", "Returning")]).await;
+    admin.post(&format!("/crm/clients/{id}/delete"), &[]).await;
+    let archived = admin.get("/crm/clients/archived").await;
+    assert!(archived.body.contains("Returning"));
+    assert_eq!(admin.post(&format!("/crm/clients/{id}/restore"), &[]).await.status, 303);
+    assert_eq!(admin.get(&format!("/crm/clients/{id}")).await.status, 200);
+    assert!(admin.get("/crm/clients").await.body.contains("Returning"));
+
+    // Past 30 days there is nothing to restore; the purge takes it.
+    admin.post(&format!("/crm/clients/{id}/delete"), &[]).await;
+    let mut conn = sqlx::ConnectOptions::connect(&app.owner).await.unwrap();
+    sqlx::query("UPDATE clients SET archived_at = now() - interval '31 days'").execute(&mut conn).await.unwrap();
+    assert_eq!(admin.post(&format!("/crm/clients/{id}/restore"), &[]).await.status, 404);
+    assert_eq!(app.state.clients.purge_archived().await.unwrap(), 1);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM clients").await, 0);
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM audit_log WHERE entity = 'client' AND summary LIKE '%Returning%'").await,
+        0,
+        "the purge leaves no name behind"
+    );
+}
+
+#[tokio::test]
+async fn the_purge_keeps_clients_archived_less_than_30_days_ago() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    let id = create_client(&admin, &[("first_name", "Recent")]).await;
+    admin.post(&format!("/crm/clients/{id}/delete"), &[]).await;
+    let mut conn = sqlx::ConnectOptions::connect(&app.owner).await.unwrap();
+    sqlx::query("UPDATE clients SET archived_at = now() - interval '29 days'").execute(&mut conn).await.unwrap();
+    assert_eq!(app.state.clients.purge_archived().await.unwrap(), 0);
+    assert_eq!(admin.post(&format!("/crm/clients/{id}/restore"), &[]).await.status, 303);
+}
+
+#[tokio::test]
+async fn erasing_removes_the_client_their_contacts_and_their_name_from_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    let id = create_client(&admin, &[("first_name", "Forgotten"), ("last_name", "Person")]).await;
+    admin.post(&format!("/crm/clients/{id}/contacts"), &[("type", "email"), ("value", "forgotten@x.io")]).await;
+    let page = admin.post(&format!("/crm/clients/{id}/erase"), &[]).await;
+    assert_eq!(page.location(), Some("/crm/clients"));
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM clients").await, 0);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM client_contacts").await, 0);
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT count(*) FROM audit_log WHERE summary LIKE '%Forgotten%' OR summary LIKE '%forgotten@%'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        app.scalar_i64(&format!("SELECT count(*) FROM audit_log WHERE action = 'erased' AND entity_id = '{id}'")).await,
+        1
+    );
+    assert_eq!(admin.get(&format!("/crm/clients/{id}")).await.status, 404);
+}
+
+#[tokio::test]
+async fn an_admin_downloads_everything_held_about_a_client_as_json() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    let id = create_client(&admin, &[("first_name", "Curious"), ("pin", "123456789")]).await;
+    admin.post(&format!("/crm/clients/{id}/contacts"), &[("type", "telegram"), ("value", "@curious_one")]).await;
+    let page = admin.get(&format!("/crm/clients/{id}/export.json")).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("content-disposition"), Some(format!("attachment; filename=\"client-{id}.json\"").as_str()));
+    let json = page.json();
+    assert_eq!(json["client"]["first_name"], "Curious");
+    assert_eq!(json["client"]["pin"], "123456789");
+    assert_eq!(json["contacts"][0]["value"], "curious_one");
+    assert!(json["history"].as_array().unwrap().len() >= 2, "created and contact_added");
+}
+
+#[tokio::test]
+async fn only_admins_restore_erase_export_or_see_the_archive_and_never_another_tenants() {
+    let app = TestApp::spawn().await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    let id = create_client(&admin, &[("first_name", "Guarded")]).await;
+    assert_eq!(agent.get("/crm/clients/archived").await.status, 403);
+    assert_eq!(agent.get(&format!("/crm/clients/{id}/export.json")).await.status, 403);
+    assert_eq!(agent.post(&format!("/crm/clients/{id}/erase"), &[]).await.status, 403);
+    assert_eq!(agent.post(&format!("/crm/clients/{id}/restore"), &[]).await.status, 403);
+
+    let (_, other_admin) = app.create_tenant("Other").await;
+    let other = app.client();
+    other.sign_in(&other_admin).await;
+    assert_eq!(other.get(&format!("/crm/clients/{id}/export.json")).await.status, 404);
+    assert_eq!(other.post(&format!("/crm/clients/{id}/erase"), &[]).await.status, 404);
+    admin.post(&format!("/crm/clients/{id}/delete"), &[]).await;
+    assert_eq!(other.post(&format!("/crm/clients/{id}/restore"), &[]).await.status, 404);
+    assert!(!other.get("/crm/clients/archived").await.body.contains("Guarded"));
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM clients WHERE archived_at IS NOT NULL").await, 1);
+}

@@ -117,14 +117,12 @@ async fn client_search_functions_admit_only_the_transactions_tenant() {
         let page = api.post("/api/v1/clients", serde_json::json!({"first_name": name})).await;
         assert_eq!(page.status, 201);
     }
-    let search = "SELECT id FROM search_client_ids(NULL, NULL, NULL, false, 100, 0, 0, 1000)";
-    let outside: Vec<i64> = sqlx::query_scalar(search).fetch_all(&app.pool).await.unwrap();
+    let search = "SELECT ids, total FROM search_clients(NULL, NULL, NULL, false, 100, 0, 1000)";
+    let outside: Vec<(Vec<i64>, i64)> = sqlx::query_as(search).fetch_all(&app.pool).await.unwrap();
     assert!(outside.is_empty(), "no tenant, no rows");
 
     let mut tx = TenantTx::begin(&app.pool, app.tenant).await.unwrap();
-    let ids: Vec<i64> = sqlx::query_scalar(search).fetch_all(tx.conn()).await.unwrap();
-    let count: i64 =
-        sqlx::query_scalar("SELECT count_client_matches(NULL, NULL, NULL, 1000)").fetch_one(tx.conn()).await.unwrap();
+    let (ids, count): (Vec<i64>, i64) = sqlx::query_as(search).fetch_one(tx.conn()).await.unwrap();
     let names: Vec<String> = sqlx::query_scalar("SELECT first_name FROM clients WHERE id = ANY($1)")
         .bind(&ids)
         .fetch_all(tx.conn())

@@ -185,8 +185,8 @@ pub async fn list(
     let result = state.clients.list(user.0.tenant_id, &query).await?;
     Ok(Json(Paged {
         items: result.items.into_iter().map(|(c, k)| ClientJson::new(c, k)).collect(),
-        total_exact: result.total < COUNT_CAP,
-        total: result.total,
+        total_exact: result.total <= COUNT_CAP,
+        total: result.total.min(COUNT_CAP),
         page,
         per_page,
     }))

@@ -16,8 +16,8 @@ use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::views::clients::{
-    ClientPage, ClientResults, ClientRow, ClientsPage, ContactRow, Duplicate, ListFilters, NewClientPage, Section,
-    SectionView, Tab, contact_label,
+    ArchivedPage, ArchivedRow, ClientPage, ClientResults, ClientRow, ClientsPage, ContactRow, Duplicate, ListFilters,
+    NewClientPage, Section, SectionView, Tab, contact_label,
 };
 use crate::web::views::{FormErrors, Section as Nav};
 
@@ -55,12 +55,12 @@ pub async fn list(
         offset: (page - 1) * PER_PAGE,
     };
     let result = state.clients.list(me.principal.tenant_id, &query).await?;
-    let total_exact = result.total < COUNT_CAP;
+    let total_exact = result.total <= COUNT_CAP;
     let results = ClientResults {
         tr: me.tr,
         has_next: if total_exact { page * PER_PAGE < result.total } else { result.items.len() as i64 == PER_PAGE },
         rows: result.items.iter().map(|(c, k)| ClientRow::new(c, k)).collect(),
-        total: result.total,
+        total: result.total.min(COUNT_CAP),
         total_exact,
         page,
         filters,
@@ -70,8 +70,12 @@ pub async fn list(
     if headers.get("hx-target").is_some_and(|t| t == "client-results") {
         return render(StatusCode::OK, &results);
     }
-    let page =
-        ClientsPage { shell: me.shell(Nav::Clients), results, can_create: me.principal.can(Permission::ClientCreate) };
+    let page = ClientsPage {
+        shell: me.shell(Nav::Clients),
+        results,
+        can_create: me.principal.can(Permission::ClientCreate),
+        can_see_archived: me.principal.can(Permission::ClientDelete),
+    };
     render(StatusCode::OK, &page)
 }
 
@@ -319,4 +323,57 @@ pub async fn delete(State(state): State<AppState>, me: CurrentUser, Path(id): Pa
     me.require(Permission::ClientDelete)?;
     state.clients.archive(&me.principal, ClientId(id)).await?;
     Ok(flash::redirect("/crm/clients", Flash::success("flash.client_deleted")).into_response())
+}
+
+/// Archived clients, for an admin to restore (30 days) or erase.
+pub async fn archived(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    me.require(Permission::ClientDelete)?;
+    let clients = state.clients.archived(me.principal.tenant_id).await?;
+    let now = chrono::Utc::now();
+    let rows = clients
+        .iter()
+        .map(|c| {
+            let archived_at = c.archived_at.unwrap_or(now);
+            let left = crate::services::clients::RESTORABLE_FOR.as_secs() as i64 - (now - archived_at).num_seconds();
+            ArchivedRow {
+                id: c.id,
+                name: c.full_name(),
+                archived: crate::web::views::datetime(&archived_at),
+                days_left: (left.max(0) + 86_399) / 86_400,
+            }
+        })
+        .collect();
+    render(StatusCode::OK, &ArchivedPage { shell: me.shell(Nav::Clients), rows })
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ClientDelete)?;
+    state.clients.restore(&me.principal, ClientId(id)).await?;
+    Ok(flash::redirect(&format!("/crm/clients/{id}"), Flash::success("flash.client_restored")))
+}
+
+pub async fn erase(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    me.require(Permission::ClientDelete)?;
+    state.clients.erase(&me.principal, ClientId(id)).await?;
+    Ok(flash::redirect("/crm/clients", Flash::success("flash.client_erased")))
+}
+
+/// Everything held about the client as one JSON download (the right of access).
+pub async fn export(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    me.require(Permission::ClientDelete)?;
+    let export = state.clients.export(me.principal.tenant_id, ClientId(id)).await?;
+    let body = serde_json::to_vec_pretty(&export).map_err(AppError::internal)?;
+    let disposition = format!("attachment; filename=\"client-{id}.json\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -73,6 +73,22 @@ pub struct ClientsPage {
     pub shell: Shell,
     pub results: ClientResults,
     pub can_create: bool,
+    pub can_see_archived: bool,
+}
+
+pub struct ArchivedRow {
+    pub id: i64,
+    pub name: String,
+    pub archived: String,
+    /// Whole days left to restore; 0 means the next purge takes the client.
+    pub days_left: i64,
+}
+
+#[derive(Template)]
+#[template(path = "clients/archived.html")]
+pub struct ArchivedPage {
+    pub shell: Shell,
+    pub rows: Vec<ArchivedRow>,
 }
 
 /// The part of the list page that search replaces as people type.

@@ -1,0 +1,26 @@
+//! Periodic clean-up across tenants, run by `crm serve`: ended sessions, and archived clients
+//! past their 30 days.
+
+use std::time::Duration;
+
+use super::{AuthService, ClientService};
+
+/// Runs every clean-up now and then every `every`, for as long as the returned task lives.
+pub fn spawn(auth: AuthService, clients: ClientService, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            report("ended sessions", auth.purge_ended_sessions().await);
+            report("archived clients", clients.purge_archived().await);
+        }
+    })
+}
+
+fn report(what: &str, result: Result<i64, super::ServiceError>) {
+    match result {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "purged {what}"),
+        Err(e) => tracing::warn!(error = %e, "purging {what} failed"),
+    }
+}
