@@ -104,10 +104,21 @@ async fn main() {
 
     let http = reqwest::Client::new();
     let base = format!("http://{addr}");
+    let full_names = [
+        "dilnoza%20karimov",
+        "sergey%20ivanov",
+        "olivia%20smith",
+        "timur%20aliyeva",
+        "anna%20petrova",
+        "zarina%20walker",
+    ];
     let names = ["dilno", "karimov", "aliyeva", "sergey", "olivia", "petrova", "bekzod", "walker", "timur", "nazar"];
     let scenarios: [(&str, PathFor); 4] = [
         ("search: name fragment", Box::new(move |i| format!("/api/v1/clients?q={}", names[i % names.len()]))),
-        ("search: name + surname", Box::new(move |i| format!("/api/v1/clients?q={}%20karimov", names[i % 3]))),
+        (
+            "search: name + surname",
+            Box::new(move |i| format!("/api/v1/clients?q={}", full_names[i % full_names.len()])),
+        ),
         ("search: phone digits", Box::new(move |i| format!("/api/v1/clients?q={}", typed_phone(i, clients)))),
         ("open client by id", Box::new(move |i| format!("/api/v1/clients/{}", 1 + (i * 104729) % clients as usize))),
     ];

