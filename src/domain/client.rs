@@ -289,6 +289,11 @@ impl ContactValue {
     }
 }
 
+/// A client's display name: first, middle and last, as present.
+pub fn full_name(first: &str, middle: Option<&str>, last: Option<&str>) -> String {
+    [Some(first), middle, last].into_iter().flatten().collect::<Vec<_>>().join(" ")
+}
+
 /// Optional free text: trimmed; empty means absent; at most `max` characters.
 pub fn optional_text(field: &'static str, raw: Option<&str>, max: usize) -> Result<Option<String>, DomainError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
@@ -386,14 +391,8 @@ impl ClientFields {
         }
     }
 
-    /// The display name: first, middle and last, as present.
     pub fn full_name(&self) -> String {
-        [Some(&self.first_name), self.middle_name.as_ref(), self.last_name.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(" ")
+        full_name(&self.first_name, self.middle_name.as_deref(), self.last_name.as_deref())
     }
 }
 

@@ -34,12 +34,7 @@ pub struct Client {
 
 impl Client {
     pub fn full_name(&self) -> String {
-        [Some(&self.first_name), self.middle_name.as_ref(), self.last_name.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(" ")
+        crate::domain::client::full_name(&self.first_name, self.middle_name.as_deref(), self.last_name.as_deref())
     }
 }
 
