@@ -1,6 +1,7 @@
 //! Pure types and rules of the CRM: no I/O, no framework types. A value of a type here is valid by construction.
 
 pub mod client;
+pub mod csv;
 pub mod email;
 pub mod events;
 pub mod locale;

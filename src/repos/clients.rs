@@ -303,6 +303,68 @@ pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, 
     Ok((items, found.total))
 }
 
+/// One client as a CSV export row: the fields, and the contacts as `type:value; …`.
+#[derive(Debug)]
+pub struct ExportRow {
+    pub client: Client,
+    pub contacts: String,
+}
+
+/// Every live client matching `query` (no paging), in its order, as a stream: an export reads
+/// the whole table anyway, so it goes through row-level security like any read.
+pub fn export<'a>(
+    tx: &'a mut TenantTx,
+    query: &'a ListQuery,
+) -> impl futures_util::Stream<Item = Result<ExportRow, RepoError>> + 'a {
+    use futures_util::TryStreamExt;
+    let tenant = tx.tenant_id().0;
+    let pattern = query.q.as_deref().map(search_pattern).filter(|p| p != "%%");
+    let by_name = query.sort == Sort::Name;
+    sqlx::query!(
+        r#"SELECT c.id, c.first_name, c.last_name, c.middle_name, c.phone, c.email, c.address, c.date_of_birth,
+                  c.gender, c.pin, c.passport_series, c.passport_number, c.comments, c.created_at, c.updated_at,
+                  c.archived_at,
+                  coalesce((SELECT string_agg(k.type || ':' || k.value, '; ' ORDER BY k.type, k.id)
+                            FROM client_contacts k WHERE k.tenant_id = c.tenant_id AND k.client_id = c.id), '')
+                      AS "contacts!"
+           FROM clients c
+           WHERE c.tenant_id = $1 AND c.archived_at IS NULL
+             AND ($2::text IS NULL OR c.search LIKE $2)
+             AND ($3::date IS NULL OR c.created_at >= $3)
+             AND ($4::date IS NULL OR c.created_at < $4 + 1)
+           ORDER BY CASE WHEN $5 THEN lower(c.first_name) END, CASE WHEN $5 THEN lower(coalesce(c.last_name, '')) END,
+                    CASE WHEN NOT $5 THEN c.updated_at END DESC, c.id"#,
+        tenant,
+        pattern,
+        query.created_from,
+        query.created_to,
+        by_name
+    )
+    .fetch(tx.conn())
+    .map_err(RepoError::from)
+    .map_ok(|r| ExportRow {
+        client: Client {
+            id: r.id,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            middle_name: r.middle_name,
+            phone: r.phone,
+            email: r.email,
+            address: r.address,
+            date_of_birth: r.date_of_birth,
+            gender: r.gender,
+            pin: r.pin,
+            passport_series: r.passport_series,
+            passport_number: r.passport_number,
+            comments: r.comments,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            archived_at: r.archived_at,
+        },
+        contacts: r.contacts,
+    })
+}
+
 /// A LIKE pattern for any part of the search text: lower-cased, LIKE's wildcards escaped; a
 /// query that looks like a phone number loses its spaces, dashes and brackets.
 fn search_pattern(q: &str) -> String {

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/crm/clients", get(pages::clients::list).post(pages::clients::create))
         .route("/crm/clients/new", get(pages::clients::new))
         .route("/crm/clients/archived", get(pages::clients::archived))
+        .route("/crm/clients/export.csv", get(pages::clients::export_csv))
         .route("/crm/clients/{id}/restore", post(pages::clients::restore))
         .route("/crm/clients/{id}/erase", post(pages::clients::erase))
         .route("/crm/clients/{id}/export.json", get(pages::clients::export))

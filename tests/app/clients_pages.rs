@@ -379,3 +379,40 @@ async fn only_admins_restore_erase_export_or_see_the_archive_and_never_another_t
     assert!(!other.get("/crm/clients/archived").await.body.contains("Guarded"));
     assert_eq!(app.scalar_i64("SELECT count(*) FROM clients WHERE archived_at IS NOT NULL").await, 1);
 }
+
+#[tokio::test]
+async fn the_filtered_list_exports_as_csv_with_every_match_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    for i in 0..30 {
+        create_client(&agent, &[("first_name", &format!("Karim {i:02}")), ("phone", &format!("+9989011100{i:02}"))])
+            .await;
+    }
+    let id = create_client(&agent, &[("first_name", "Шерзод"), ("comments", "=HYPERLINK(\"http://evil\")")]).await;
+    agent.post(&format!("/crm/clients/{id}/contacts"), &[("type", "telegram"), ("value", "@sherzod_x")]).await;
+    let (_, other_admin) = app.create_tenant("Other").await;
+    let other = app.client();
+    other.sign_in(&other_admin).await;
+    create_client(&other, &[("first_name", "Karim Foreign")]).await;
+
+    let viewer = app.sign_in_as(Role::Viewer).await;
+    let page = viewer.get("/crm/clients/export.csv?q=karim&sort=name").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(page.header("content-disposition").unwrap().starts_with("attachment; filename=\"clients-"));
+    let lines: Vec<&str> = page.body.trim_start_matches('\u{feff}').lines().collect();
+    assert!(page.body.starts_with('\u{feff}'), "a byte-order mark for Excel");
+    assert!(lines[0].starts_with("id,first_name,last_name"));
+    assert_eq!(lines.len(), 31, "the header and all 30 matches, not one page");
+    assert!(lines[1].contains(",Karim 00,"));
+    assert!(!page.body.contains("Foreign"), "another tenant's client");
+
+    let all = viewer.get("/crm/clients/export.csv").await;
+    let row = all.body.lines().find(|l| l.contains("Шерзод")).unwrap();
+    assert!(row.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "formulas neutralised: {row}");
+    assert!(row.contains("telegram:sherzod_x"));
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM audit_log WHERE action = 'exported' AND summary LIKE '30 rows%'").await,
+        1
+    );
+}

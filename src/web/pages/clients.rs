@@ -377,3 +377,45 @@ pub async fn export(State(state): State<AppState>, me: CurrentUser, Path(id): Pa
     )
         .into_response())
 }
+
+/// The current filtered list as CSV (every match, not one page), streamed as it is read.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(filters): Query<ListFilters>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ClientRead)?;
+    let date = |field: &'static str, raw: &str| {
+        (!raw.is_empty())
+            .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| DomainError::new(field, "invalid_date")))
+            .transpose()
+    };
+    let (created_from, created_to) = match (date("created_from", &filters.from), date("created_to", &filters.to)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (a, b) => return Err(AppError::Invalid([a.err(), b.err()].into_iter().flatten().collect())),
+    };
+    let query = ListQuery {
+        q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
+        created_from,
+        created_to,
+        sort: if filters.sort == "name" { Sort::Name } else { Sort::Updated },
+        limit: 0,
+        offset: 0,
+    };
+    let rx = state.clients.export_csv(&me.principal, query);
+    // A byte-order mark first: without it Excel reads UTF-8 (Cyrillic names) as the local code page.
+    let bom = futures_util::stream::once(async { Ok::<_, std::io::Error>(String::from("\u{feff}")) });
+    let rows = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk.map_err(std::io::Error::other), rx))
+    });
+    let body = axum::body::Body::from_stream(futures_util::StreamExt::chain(bom, rows));
+    let filename = format!("clients-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        body,
+    )
+        .into_response())
+}

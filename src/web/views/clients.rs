@@ -65,6 +65,11 @@ impl ListFilters {
         }
         if parts.is_empty() { "/crm/clients".into() } else { format!("/crm/clients?{}", parts.join("&")) }
     }
+
+    /// The CSV export of this list (every match, every page).
+    pub fn export_url(&self) -> String {
+        self.url(1).replacen("/crm/clients", "/crm/clients/export.csv", 1)
+    }
 }
 
 #[derive(Template)]
