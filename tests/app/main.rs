@@ -9,6 +9,7 @@ mod clients_pages;
 mod csrf;
 mod helpers;
 mod i18n;
+mod openapi;
 mod ops;
 mod serve;
 mod sign_in;

@@ -15,9 +15,11 @@ use crate::web::AppState;
 use crate::web::error::AppError;
 
 pub mod clients;
+pub mod openapi;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/me", get(me))
         .route("/api/v1/clients", get(clients::list).post(clients::create))
         .route("/api/v1/clients/{id}", get(clients::show).patch(clients::update).delete(clients::delete))

@@ -1,0 +1,206 @@
+//! The OpenAPI 3.0 document of /api/v1, served at /api/v1/openapi.json. A test walks every
+//! operation in it against the running application, with the examples given here, so the
+//! document and the code cannot drift apart unnoticed.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::repos::clients::COUNT_CAP;
+use crate::web::AppState;
+
+pub async fn document(State(state): State<AppState>) -> Json<Value> {
+    Json(build(&state.config.public_url))
+}
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn json_response(description: &str, schema: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn body(schema: &str, example: Value) -> Value {
+    json!({"required": true, "content": {"application/json": {
+        "schema": {"$ref": format!("#/components/schemas/{schema}")}, "example": example}}})
+}
+
+fn id_param(name: &str, what: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": what, "schema": {"type": "integer", "format": "int64"}})
+}
+
+pub fn build(public_url: &str) -> Value {
+    let nullable = |t: &str| json!({"type": t, "nullable": true});
+    let client_fields = json!({
+        "first_name": {"type": "string", "maxLength": 100},
+        "last_name": nullable("string"),
+        "middle_name": nullable("string"),
+        "phone": {"type": "string", "nullable": true, "description": "E.164; spaces, dashes, brackets and a leading 00 are accepted"},
+        "email": nullable("string"),
+        "address": nullable("string"),
+        "date_of_birth": {"type": "string", "format": "date", "nullable": true},
+        "gender": {"type": "string", "enum": ["male", "female", "other"], "nullable": true},
+        "pin": {"type": "string", "nullable": true, "description": "digits; 14 for Uzbekistan (+998), 12 for Kazakhstan and Russia (+7)"},
+        "passport_series": nullable("string"),
+        "passport_number": nullable("string"),
+        "comments": nullable("string"),
+    });
+    let mut client_props = client_fields.clone();
+    if let Some(props) = client_props.as_object_mut() {
+        props.insert("id".into(), json!({"type": "integer", "format": "int64"}));
+        props.insert("created_at".into(), json!({"type": "string", "format": "date-time"}));
+        props.insert("updated_at".into(), json!({"type": "string", "format": "date-time"}));
+        props.insert("contacts".into(), json!({"type": "array", "items": {"$ref": "#/components/schemas/Contact"}}));
+    }
+    let mut new_client_props = client_fields.clone();
+    if let Some(props) = new_client_props.as_object_mut() {
+        props.insert("contacts".into(), json!({"type": "array", "items": {"$ref": "#/components/schemas/NewContact"}}));
+    }
+    let common_errors = |extra: &[(&str, &str)]| {
+        let mut responses = serde_json::Map::new();
+        responses.insert("401".into(), error_response("No token, or a revoked one"));
+        responses.insert("403".into(), error_response("The token's user lacks the permission"));
+        for (code, what) in extra {
+            responses.insert((*code).into(), error_response(what));
+        }
+        responses
+    };
+    let with = |mut base: serde_json::Map<String, Value>, code: &str, response: Value| {
+        base.insert(code.into(), response);
+        Value::Object(base)
+    };
+
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "CRM API",
+            "version": "1",
+            "description": "Clients and their contacts. Authenticate with `Authorization: Bearer <token>` (Settings → API tokens, or `crm token create`). A token acts as its user, with that user's permissions and tenant; another tenant's ids answer 404."
+        },
+        "servers": [{"url": format!("{public_url}/api/v1")}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/me": {"get": {
+                "summary": "Who the token acts as",
+                "operationId": "me",
+                "responses": with(common_errors(&[]), "200", json_response("The user, tenant and permissions", "Me")),
+            }},
+            "/clients": {
+                "get": {
+                    "summary": "List and search clients",
+                    "operationId": "listClients",
+                    "description": format!("Live (not deleted) clients, most recently updated first unless sort=name. `total` is exact up to {COUNT_CAP}; beyond that it is {COUNT_CAP} and `total_exact` is false."),
+                    "parameters": [
+                        {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "any part of the names, phone, email or PIN"},
+                        {"name": "created_from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                        {"name": "created_to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["updated", "name"]}},
+                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}}
+                    ],
+                    "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of clients", "ClientPage")),
+                },
+                "post": {
+                    "summary": "Create a client",
+                    "operationId": "createClient",
+                    "requestBody": body("NewClient", json!({"first_name": "Dilnoza", "last_name": "Karimova", "phone": "+998 90 123 45 67",
+                        "contacts": [{"type": "telegram", "value": "@dilnoza_k"}]})),
+                    "responses": with(common_errors(&[
+                        ("400", "The body is not JSON"),
+                        ("409", "Another client has this phone or PIN; `fields` names it"),
+                        ("422", "Invalid values; `fields` names each"),
+                    ]), "201", json_response("The client as stored", "Client")),
+                }
+            },
+            "/clients/{id}": {
+                "parameters": [id_param("id", "the client")],
+                "get": {
+                    "summary": "A client with their contacts",
+                    "operationId": "getClient",
+                    "responses": with(common_errors(&[("404", "No such live client in this tenant")]), "200", json_response("The client", "Client")),
+                },
+                "patch": {
+                    "summary": "Change some fields",
+                    "operationId": "updateClient",
+                    "description": "Fields present are changed (`null` clears one); absent fields stay.",
+                    "requestBody": body("ClientPatch", json!({"email": "dilnoza@example.uz", "comments": null})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such live client in this tenant"),
+                        ("409", "Another client has this phone or PIN"),
+                        ("422", "Invalid values; `fields` names each"),
+                    ]), "200", json_response("The client as stored", "Client")),
+                },
+                "delete": {
+                    "summary": "Delete (archive) a client",
+                    "operationId": "deleteClient",
+                    "description": "Hidden at once; an admin may restore the client for 30 days, then it is purged.",
+                    "responses": with(common_errors(&[("404", "No such live client in this tenant")]), "204", json!({"description": "Deleted"})),
+                }
+            },
+            "/clients/{id}/contacts": {
+                "parameters": [id_param("id", "the client")],
+                "get": {
+                    "summary": "A client's contacts",
+                    "operationId": "listContacts",
+                    "responses": with(common_errors(&[("404", "No such live client in this tenant")]), "200",
+                        json!({"description": "The contacts", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Contact"}}}}})),
+                },
+                "post": {
+                    "summary": "Add a contact",
+                    "operationId": "addContact",
+                    "requestBody": body("NewContact", json!({"type": "whatsapp", "value": "+998 90 765 43 21"})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such live client in this tenant"),
+                        ("409", "The client already has this contact"),
+                        ("422", "Invalid type or value"),
+                    ]), "201", json_response("The contact as stored", "Contact")),
+                }
+            },
+            "/clients/{id}/contacts/{contact_id}": {
+                "parameters": [id_param("id", "the client"), id_param("contact_id", "the contact")],
+                "delete": {
+                    "summary": "Remove a contact",
+                    "operationId": "removeContact",
+                    "responses": with(common_errors(&[("404", "No such contact of this client")]), "204", json!({"description": "Removed"})),
+                }
+            }
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+                    }}}},
+                "Me": {"type": "object", "required": ["id", "email", "name", "role", "permissions", "tenant"], "properties": {
+                    "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
+                    "role": {"type": "string", "enum": ["admin", "agent", "viewer"]},
+                    "locale": {"type": "string", "nullable": true},
+                    "permissions": {"type": "array", "items": {"type": "string"}},
+                    "tenant": {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}}}
+                }},
+                "Client": {"type": "object", "required": ["id", "first_name", "created_at", "updated_at", "contacts"], "properties": client_props},
+                "NewClient": {"type": "object", "required": ["first_name"], "properties": new_client_props},
+                "ClientPatch": {"type": "object", "properties": client_fields},
+                "ClientPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Client"}},
+                    "total": {"type": "integer"}, "total_exact": {"type": "boolean"},
+                    "page": {"type": "integer"}, "per_page": {"type": "integer"}
+                }},
+                "Contact": {"type": "object", "required": ["id", "type", "value"], "properties": {
+                    "id": {"type": "integer"},
+                    "type": {"type": "string", "enum": ["email", "phone", "telegram", "whatsapp", "other"]},
+                    "value": {"type": "string", "description": "normalised: phones in E.164, Telegram usernames without @"}
+                }},
+                "NewContact": {"type": "object", "required": ["type", "value"], "properties": {
+                    "type": {"type": "string", "enum": ["email", "phone", "telegram", "whatsapp", "other"]},
+                    "value": {"type": "string"}
+                }}
+            }
+        }
+    })
+}
