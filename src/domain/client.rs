@@ -320,6 +320,24 @@ pub struct ClientInput {
     pub comments: Option<String>,
 }
 
+impl ClientInput {
+    /// The names of a client's fields, in form and export order.
+    pub const FIELDS: [&'static str; 12] = [
+        "first_name",
+        "last_name",
+        "middle_name",
+        "phone",
+        "email",
+        "address",
+        "date_of_birth",
+        "gender",
+        "pin",
+        "passport_series",
+        "passport_number",
+        "comments",
+    ];
+}
+
 /// A client's fields, every one valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientFields {

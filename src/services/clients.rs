@@ -383,7 +383,11 @@ impl ClientService {
             let result = async {
                 use futures_util::TryStreamExt;
                 let mut db = TenantTx::begin(&pool, by.tenant_id).await?;
-                let _ = tx.send(Ok(crate::domain::csv::line(&EXPORT_HEADER))).await;
+                let header: Vec<&str> = std::iter::once("id")
+                    .chain(ClientInput::FIELDS)
+                    .chain(["contacts", "created_at", "updated_at"])
+                    .collect();
+                let _ = tx.send(Ok(crate::domain::csv::line(&header))).await;
                 let mut rows = 0_u64;
                 {
                     let mut stream = std::pin::pin!(clients::export(&mut db, &query));
@@ -413,25 +417,6 @@ impl ClientService {
         rx
     }
 }
-
-const EXPORT_HEADER: [&str; 16] = [
-    "id",
-    "first_name",
-    "last_name",
-    "middle_name",
-    "phone",
-    "email",
-    "address",
-    "date_of_birth",
-    "gender",
-    "pin",
-    "passport_series",
-    "passport_number",
-    "comments",
-    "contacts",
-    "created_at",
-    "updated_at",
-];
 
 fn export_line(row: &clients::ExportRow) -> String {
     let c = &row.client;

@@ -74,21 +74,6 @@ impl ClientJson {
     }
 }
 
-const FIELDS: [&str; 12] = [
-    "first_name",
-    "last_name",
-    "middle_name",
-    "phone",
-    "email",
-    "address",
-    "date_of_birth",
-    "gender",
-    "pin",
-    "passport_series",
-    "passport_number",
-    "comments",
-];
-
 /// Reads a client body field by field, so each wrong value is named. In a patch, `null`
 /// clears a field and an absent key leaves it; in a new client both mean "none".
 fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, String)>), AppError> {
@@ -99,7 +84,7 @@ fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, 
     let mut values: HashMap<&str, Option<String>> = HashMap::new();
     for (key, value) in map {
         // Unknown keys are ignored, as clients written against a newer API expect.
-        let Some(field) = FIELDS.iter().find(|f| **f == key.as_str()) else {
+        let Some(field) = ClientInput::FIELDS.iter().find(|f| **f == key.as_str()) else {
             continue;
         };
         match value {
