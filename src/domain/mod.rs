@@ -29,6 +29,15 @@ pub struct DomainError {
     pub code: &'static str,
 }
 
+/// A calendar date typed as `YYYY-MM-DD`; empty means absent.
+pub fn parse_date(field: &'static str, raw: &str) -> Result<Option<chrono::NaiveDate>, DomainError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map(Some).map_err(|_| DomainError::new(field, "invalid_date"))
+}
+
 impl DomainError {
     pub fn new(field: &'static str, code: &'static str) -> Self {
         Self { field, code }

@@ -138,20 +138,10 @@ pub async fn get_for_update(tx: &mut TenantTx, id: ClientId) -> Result<Client, R
     .ok_or(RepoError::NotFound)
 }
 
-/// A live client.
+/// A live client (an archived one is `NotFound`).
 pub async fn get(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
-    let tenant = tx.tenant_id().0;
-    sqlx::query_as!(
-        Client,
-        "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
-                passport_series, passport_number, comments, created_at, updated_at, archived_at
-         FROM clients WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL",
-        tenant,
-        id.0
-    )
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(RepoError::NotFound)
+    let client = get_any(tx, id).await?;
+    if client.archived_at.is_some() { Err(RepoError::NotFound) } else { Ok(client) }
 }
 
 /// A client, archived or not (for restoring, exporting, erasing).

@@ -168,8 +168,8 @@ impl FromStr for Gender {
 
 /// A date of birth: a real date, not in the future and not before 1900.
 pub fn date_of_birth(raw: &str, today: NaiveDate) -> Result<NaiveDate, DomainError> {
-    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| DomainError::new("date_of_birth", "invalid_date"))?;
+    let date =
+        crate::domain::parse_date("date_of_birth", raw)?.ok_or(DomainError::new("date_of_birth", "invalid_date"))?;
     if date > today {
         return Err(DomainError::new("date_of_birth", "date_in_future"));
     }

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::domain::{ClientId, ClientInput, ContactId, DomainError, Permission};
+use crate::domain::{ClientId, ClientInput, ContactId, DomainError, Permission, parse_date};
 use crate::repos::clients::{COUNT_CAP, Client, Contact, ListQuery, Sort};
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -131,12 +131,6 @@ fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, 
     Ok((input, contacts))
 }
 
-fn parse_date(field: &'static str, raw: Option<&String>) -> Result<Option<NaiveDate>, DomainError> {
-    raw.filter(|s| !s.is_empty())
-        .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| DomainError::new(field, "invalid_date")))
-        .transpose()
-}
-
 pub async fn list(
     State(state): State<AppState>,
     user: ApiUser,
@@ -144,8 +138,8 @@ pub async fn list(
 ) -> Result<Json<Paged<ClientJson>>, AppError> {
     user.require(Permission::ClientRead)?;
     let paging = super::paging(&params);
-    let created_from = parse_date("created_from", params.get("created_from"));
-    let created_to = parse_date("created_to", params.get("created_to"));
+    let created_from = parse_date("created_from", params.get("created_from").map_or("", String::as_str));
+    let created_to = parse_date("created_to", params.get("created_to").map_or("", String::as_str));
     let sort = match params.get("sort").map(String::as_str) {
         None | Some("") | Some("updated") => Ok(Sort::Updated),
         Some("name") => Ok(Sort::Name),

@@ -5,10 +5,9 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::domain::{ClientId, ClientInput, ContactId, ContactType, DomainError, Permission};
+use crate::domain::{ClientId, ClientInput, ContactId, ContactType, DomainError, Permission, parse_date};
 use crate::repos::clients::{COUNT_CAP, ListQuery, Sort};
 use crate::services::ServiceError;
 use crate::web::AppState;
@@ -29,6 +28,21 @@ fn is_htmx(headers: &HeaderMap) -> bool {
     headers.contains_key("hx-request")
 }
 
+/// The search a list URL asks for. A malformed date is reported and left out of the filter.
+fn list_query(filters: &ListFilters, limit: i64, offset: i64) -> (ListQuery, Vec<DomainError>) {
+    let mut errors = Vec::new();
+    let mut date = |field, raw: &str| parse_date(field, raw).map_err(|e| errors.push(e)).ok().flatten();
+    let query = ListQuery {
+        q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
+        created_from: date("created_from", &filters.from),
+        created_to: date("created_to", &filters.to),
+        sort: if filters.sort == "name" { Sort::Name } else { Sort::Updated },
+        limit,
+        offset,
+    };
+    (query, errors)
+}
+
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -36,24 +50,12 @@ pub async fn list(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     me.require(Permission::ClientRead)?;
-    let mut errors = FormErrors::default();
-    let mut date = |field: &'static str, raw: &str| -> Option<NaiveDate> {
-        if raw.is_empty() {
-            return None;
-        }
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| errors.add(field, me.tr.error("invalid_date"))).ok()
-    };
-    let created_from = date("created_from", &filters.from);
-    let created_to = date("created_to", &filters.to);
     let page = filters.page.unwrap_or(1).max(1);
-    let query = ListQuery {
-        q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
-        created_from,
-        created_to,
-        sort: if filters.sort == "name" { Sort::Name } else { Sort::Updated },
-        limit: PER_PAGE,
-        offset: (page - 1) * PER_PAGE,
-    };
+    let (query, date_errors) = list_query(&filters, PER_PAGE, (page - 1) * PER_PAGE);
+    let mut errors = FormErrors::default();
+    for e in date_errors {
+        errors.add(e.field, me.tr.error(e.code));
+    }
     let result = state.clients.list(me.principal.tenant_id, &query).await?;
     let total_exact = result.total <= COUNT_CAP;
     let results = ClientResults {
@@ -107,22 +109,16 @@ pub async fn create(
     }
 }
 
-/// Field errors beside their fields; a duplicate phone or PIN also names its holder.
+/// Field errors beside their fields (`form_errors`); a duplicate phone or PIN also names its
+/// holder, for a link.
 fn client_errors(me: &CurrentUser, errors: Vec<ServiceError>) -> Result<(FormErrors, Option<Duplicate>), AppError> {
-    let mut form = FormErrors::default();
-    let mut duplicate = None;
-    for e in errors {
-        match e {
-            ServiceError::Invalid(DomainError { field, code }) => form.add(field, me.tr.error(code)),
-            ServiceError::Duplicate { field, existing, existing_name } => {
-                form.add(field, me.tr.error(&format!("{field}_taken")));
-                duplicate = Some(Duplicate { field, client_id: existing.0, client_name: existing_name });
-            }
-            ServiceError::Conflict { field } => form.add(field, me.tr.error(&format!("{field}_taken"))),
-            other => return Err(other.into()),
+    let duplicate = errors.iter().find_map(|e| match e {
+        ServiceError::Duplicate { field, existing, existing_name } => {
+            Some(Duplicate { field, client_id: existing.0, client_name: existing_name.clone() })
         }
-    }
-    Ok((form, duplicate))
+        _ => None,
+    });
+    Ok((super::form_errors(me.tr, errors)?, duplicate))
 }
 
 #[derive(Deserialize, Default)]
@@ -137,7 +133,9 @@ pub struct ShowQuery {
 /// What a client page shows besides the client: an open section form, the add-contact form.
 #[derive(Default)]
 struct PageState {
-    editing: Option<(Section, ClientInput, FormErrors, Option<Duplicate>)>,
+    /// A section open as a form: with what was typed (`None`: the stored values), its errors
+    /// and a duplicate to link.
+    editing: Option<(Section, Option<ClientInput>, FormErrors, Option<Duplicate>)>,
     contact: Option<(String, String, FormErrors)>,
 }
 
@@ -153,18 +151,17 @@ async fn client_page(
     let stored = ClientInput::from(&client);
     let (open, open_input, open_errors, mut open_duplicate) = match page.editing {
         Some((section, input, errors, duplicate)) if can_edit => (Some(section), input, errors, duplicate),
-        _ => (None, ClientInput::default(), FormErrors::default(), None),
+        _ => (None, None, FormErrors::default(), None),
     };
+    let open_input = open_input.unwrap_or_else(|| stored.clone());
+    let no_errors = FormErrors::default();
     let sections = Section::ALL
         .into_iter()
         .map(|s| {
             if open == Some(s) {
-                let mut view = section_view(me, client.id, s, &open_input, true);
-                view.fields = s.fields(&open_input, &open_errors);
-                view.duplicate = open_duplicate.take();
-                view
+                section_view(me, client.id, s, &open_input, true, &open_errors, open_duplicate.take())
             } else {
-                section_view(me, client.id, s, &stored, false)
+                section_view(me, client.id, s, &stored, false, &no_errors, None)
             }
         })
         .collect();
@@ -188,16 +185,25 @@ async fn client_page(
     })
 }
 
-fn section_view(me: &CurrentUser, client_id: i64, section: Section, input: &ClientInput, editing: bool) -> SectionView {
+/// One profile section: shown, or as a form with `errors` and a `duplicate` to link.
+fn section_view(
+    me: &CurrentUser,
+    client_id: i64,
+    section: Section,
+    input: &ClientInput,
+    editing: bool,
+    errors: &FormErrors,
+    duplicate: Option<Duplicate>,
+) -> SectionView {
     SectionView {
         tr: me.tr,
         csrf: me.csrf.clone(),
         client_id,
         section,
-        fields: section.fields(input, &FormErrors::default()),
+        fields: section.fields(input, errors),
         editing,
         can_edit: me.principal.can(Permission::ClientUpdate),
-        duplicate: None,
+        duplicate,
     }
 }
 
@@ -213,11 +219,10 @@ pub async fn show(
         "actions" if me.principal.can(Permission::ClientDelete) => Tab::Actions,
         _ => Tab::Profile,
     };
-    let mut page = PageState::default();
-    if let Some(section) = Section::from_slug(&q.edit) {
-        let (client, _) = state.clients.get(me.principal.tenant_id, ClientId(id)).await?;
-        page.editing = Some((section, ClientInput::from(&client), FormErrors::default(), None));
-    }
+    let page = PageState {
+        editing: Section::from_slug(&q.edit).map(|s| (s, None, FormErrors::default(), None)),
+        contact: None,
+    };
     render(StatusCode::OK, &client_page(&state, &me, ClientId(id), tab, page).await?)
 }
 
@@ -226,27 +231,32 @@ fn section_of(slug: &str) -> Result<Section, AppError> {
 }
 
 /// One section as shown (htmx: after "Cancel").
-pub async fn section(
-    State(state): State<AppState>,
-    me: CurrentUser,
-    Path((id, slug)): Path<(i64, String)>,
-) -> Result<Response, AppError> {
+pub async fn section(state: State<AppState>, me: CurrentUser, path: Path<(i64, String)>) -> Result<Response, AppError> {
     me.require(Permission::ClientRead)?;
-    let section = section_of(&slug)?;
-    let (client, _) = state.clients.get(me.principal.tenant_id, ClientId(id)).await?;
-    render(StatusCode::OK, &section_view(&me, client.id, section, &ClientInput::from(&client), false))
+    section_fragment(state, me, path, false).await
 }
 
 /// One section as a form (htmx: after "Edit").
 pub async fn edit_section(
+    state: State<AppState>,
+    me: CurrentUser,
+    path: Path<(i64, String)>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ClientUpdate)?;
+    section_fragment(state, me, path, true).await
+}
+
+async fn section_fragment(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((id, slug)): Path<(i64, String)>,
+    editing: bool,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientUpdate)?;
     let section = section_of(&slug)?;
     let (client, _) = state.clients.get(me.principal.tenant_id, ClientId(id)).await?;
-    render(StatusCode::OK, &section_view(&me, client.id, section, &ClientInput::from(&client), true))
+    let view =
+        section_view(&me, client.id, section, &ClientInput::from(&client), editing, &FormErrors::default(), None);
+    render(StatusCode::OK, &view)
 }
 
 /// Saves one section: its fields only; the others stay as they are.
@@ -261,7 +271,9 @@ pub async fn save_section(
     let section = section_of(&slug)?;
     match state.clients.update(&me.principal, ClientId(id), &patch).await {
         Ok(client) if is_htmx(&headers) => {
-            render(StatusCode::OK, &section_view(&me, client.id, section, &ClientInput::from(&client), false))
+            let view =
+                section_view(&me, client.id, section, &ClientInput::from(&client), false, &FormErrors::default(), None);
+            render(StatusCode::OK, &view)
         }
         Ok(_) => {
             Ok(flash::redirect(&format!("/crm/clients/{id}#section-{slug}"), Flash::success("flash.client_saved")))
@@ -269,12 +281,10 @@ pub async fn save_section(
         Err(errors) => {
             let (errors, duplicate) = client_errors(&me, errors)?;
             if is_htmx(&headers) {
-                let mut view = section_view(&me, id, section, &patch, true);
-                view.fields = section.fields(&patch, &errors);
-                view.duplicate = duplicate;
+                let view = section_view(&me, id, section, &patch, true, &errors, duplicate);
                 return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
             }
-            let page = PageState { editing: Some((section, patch, errors, duplicate)), contact: None };
+            let page = PageState { editing: Some((section, Some(patch), errors, duplicate)), contact: None };
             render(StatusCode::UNPROCESSABLE_ENTITY, &client_page(&state, &me, ClientId(id), Tab::Profile, page).await?)
         }
     }
@@ -385,23 +395,10 @@ pub async fn export_csv(
     Query(filters): Query<ListFilters>,
 ) -> Result<Response, AppError> {
     me.require(Permission::ClientRead)?;
-    let date = |field: &'static str, raw: &str| {
-        (!raw.is_empty())
-            .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| DomainError::new(field, "invalid_date")))
-            .transpose()
-    };
-    let (created_from, created_to) = match (date("created_from", &filters.from), date("created_to", &filters.to)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (a, b) => return Err(AppError::Invalid([a.err(), b.err()].into_iter().flatten().collect())),
-    };
-    let query = ListQuery {
-        q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
-        created_from,
-        created_to,
-        sort: if filters.sort == "name" { Sort::Name } else { Sort::Updated },
-        limit: 0,
-        offset: 0,
-    };
+    let (query, errors) = list_query(&filters, 0, 0);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
     let rx = state.clients.export_csv(&me.principal, query);
     // A byte-order mark first: without it Excel reads UTF-8 (Cyrillic names) as the local code page.
     let bom = futures_util::stream::once(async { Ok::<_, std::io::Error>(String::from("\u{feff}")) });

@@ -27,7 +27,9 @@ pub fn form_errors(tr: Tr, errors: Vec<ServiceError>) -> Result<FormErrors, AppE
     for e in errors {
         match e {
             ServiceError::Invalid(DomainError { field, code }) => out.add(field, tr.error(code)),
-            ServiceError::Conflict { field } => out.add(field, tr.error(&format!("{field}_taken"))),
+            ServiceError::Conflict { field } | ServiceError::Duplicate { field, .. } => {
+                out.add(field, tr.error(&format!("{field}_taken")))
+            }
             other => return Err(other.into()),
         }
     }
