@@ -177,8 +177,10 @@ CREATE FUNCTION auth_session_principal(p_token_hash bytea, p_idle interval)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
     BEGIN
+        -- Only a live session is touched: touching an idle one would revive it.
         UPDATE sessions s SET last_seen_at = now()
-        WHERE s.token_hash = p_token_hash AND s.last_seen_at < now() - interval '1 minute';
+        WHERE s.token_hash = p_token_hash AND s.last_seen_at < now() - interval '1 minute'
+          AND s.last_seen_at > now() - p_idle AND s.expires_at > now();
         RETURN QUERY
             SELECT u.tenant_id, t.name, u.id, u.email, u.name, u.role, u.locale,
                    ARRAY(SELECT rp.permission FROM role_permissions rp WHERE rp.role = u.role)

@@ -170,6 +170,16 @@ fn the_embedded_default_creates_keeps_and_stops_its_own_cluster() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[tokio::test]
+async fn with_database_url_set_nothing_embedded_is_started() {
+    let app = TestApp::spawn().await;
+    let dir = tempdir("external");
+    let out = crm(&["migrate"], &[("DATABASE_URL", &database_url(&app)), ("CRM_DATA_DIR", &dir.display().to_string())]);
+    assert_eq!(last_line(&out), "migrations applied");
+    assert!(!dir.join("postgres").exists(), "no embedded cluster");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_bad_database_url_fails_with_one_clear_message() {
     let out = crm(&["migrate"], &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")]);

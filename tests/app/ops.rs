@@ -101,3 +101,23 @@ async fn a_malformed_form_gets_a_readable_400_not_a_bare_rejection() {
     assert!(page.status == 422 || page.status == 400, "{}", page.status);
     assert!(page.body.contains("<html"), "a page, not axum's plain-text rejection: {}", page.body);
 }
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_unreachable_while_health_holds() {
+    let app = TestApp::spawn().await;
+    app.pool.close().await;
+    let client = app.client();
+    assert_eq!(client.get("/readyz").await.status, 503);
+    assert_eq!(client.get("/healthz").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_static_file_already_held_is_answered_304() {
+    let app = TestApp::spawn().await;
+    let http = reqwest::Client::new();
+    let first = http.get(format!("{}/static/app.css", app.base_url)).send().await.unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again =
+        http.get(format!("{}/static/app.css", app.base_url)).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+}

@@ -185,3 +185,34 @@ async fn ended_sessions_are_purged_and_live_ones_kept() {
     assert_eq!(app.scalar_i64("SELECT count(*) FROM sessions").await, 1);
     assert_eq!(live.get("/crm").await.status, 200);
 }
+
+#[tokio::test]
+async fn a_session_idle_for_seven_days_or_past_its_thirty_day_life_is_refused() {
+    let app = TestApp::spawn().await;
+    let idle = app.sign_in_as(Role::Agent).await;
+    let old = app.sign_in_as(Role::Agent).await;
+    let fresh = app.sign_in_as(Role::Agent).await;
+    let mut conn = sqlx::ConnectOptions::connect(&app.owner).await.unwrap();
+    let hash = |c: &crate::helpers::Client| crm::crypto::token_hash(&c.cookie("crm_session").unwrap());
+    sqlx::query("UPDATE sessions SET last_seen_at = now() - interval '7 days 1 minute' WHERE token_hash = $1")
+        .bind(hash(&idle))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE token_hash = $1")
+        .bind(hash(&old))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(idle.get("/crm").await.status, 303, "idle too long");
+    assert_eq!(old.get("/crm").await.status, 303, "past its life");
+    assert_eq!(fresh.get("/crm").await.status, 200);
+}
+
+#[tokio::test]
+async fn sign_in_ignores_the_case_of_the_email() {
+    let app = TestApp::spawn().await;
+    let creds = app.create_user(app.tenant, Role::Agent).await;
+    let shouted = creds.email.to_uppercase();
+    assert_eq!(app.client().try_sign_in(&format!("  {shouted} "), &creds.password).await.status, 303);
+}
