@@ -149,7 +149,8 @@ async fn run_with(command: Command, config: Config, db: &Database) -> Result<(),
         println!("migrations applied");
         return Ok(());
     }
-    let pool = db.app_pool(if long_lived_pool(&command) { 20 } else { 2 }).await?;
+    // The server needs room for concurrent requests; a one-shot command needs little.
+    let pool = db.app_pool(if matches!(command, Command::Serve) { 20 } else { 2 }).await?;
     let events = EventBus::default();
     let state = AppState::new(config, pool.clone(), events.clone());
     let result = match command {
@@ -200,10 +201,6 @@ async fn run_with(command: Command, config: Config, db: &Database) -> Result<(),
     };
     pool.close().await;
     result
-}
-
-fn long_lived_pool(command: &Command) -> bool {
-    matches!(command, Command::Serve)
 }
 
 async fn serve(state: AppState, embedded: bool, events: &EventBus) -> Result<(), BoxError> {

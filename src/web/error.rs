@@ -13,7 +13,7 @@ use crate::domain::{DomainError, Locale};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::{self, RequestLocale};
-use crate::web::i18n::Tr;
+use crate::web::i18n::{self, Tr};
 use crate::web::views::errors::ErrorPage;
 use crate::web::views::{Section, Shell};
 
@@ -206,7 +206,8 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     };
     let title = tr.t(error_title_key(info.status));
     let message = match info.code {
-        "last_admin" | "deactivate_self" | "csrf" => tr.error(info.code),
+        // A code with a message of its own (last_admin, csrf…) says exactly what went wrong.
+        code if i18n::exists(&format!("error.{code}")) => tr.error(code),
         _ => tr.t(error_message_key(info.status)),
     };
     let page = ErrorPage { shell, status: info.status.as_u16(), title, message };
