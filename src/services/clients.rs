@@ -5,7 +5,7 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::{
-    ClientFields, ClientId, ClientInput, ContactId, ContactType, ContactValue, DomainEvent, Principal, TenantId,
+    Actor, ClientFields, ClientId, ClientInput, ContactId, ContactType, ContactValue, DomainEvent, Principal, TenantId,
 };
 use crate::events::EventBus;
 use crate::repos::clients::{self, Client, Contact, ListQuery};
@@ -83,24 +83,13 @@ impl ClientService {
         values: &[ContactValue],
     ) -> Result<ClientId, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let id = match clients::insert(&mut tx, fields).await {
+        let id = match insert_client(&mut tx, &by.actor(), fields, values).await {
             Ok(id) => id,
-            Err(RepoError::Conflict { field }) => return Err(self.duplicate(by.tenant_id, field, fields).await),
+            Err(RepoError::Conflict { field }) => {
+                return Err(self.duplicate(by.tenant_id, field, &unique_value(fields, field)).await);
+            }
             Err(e) => return Err(e.into()),
         };
-        for value in values {
-            match clients::insert_contact(&mut tx, id, value).await {
-                Ok(_) | Err(RepoError::Conflict { .. }) => {} // the same contact twice in one request
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let summary = fields.full_name();
-        audit::record(
-            &mut tx,
-            &by.actor(),
-            audit::Entry { action: "created", entity: "client", entity_id: &id.to_string(), summary: &summary },
-        )
-        .await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::ClientCreated { tenant_id: by.tenant_id, client_id: id });
         Ok(id)
@@ -112,31 +101,16 @@ impl ClientService {
         let one = |e: ServiceError| vec![e];
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await.map_err(|e| one(e.into()))?;
         let current = clients::get_for_update(&mut tx, id).await.map_err(|e| one(e.into()))?;
-        let before = ClientInput::from(&current);
-        let after = overlay(&before, patch);
-        let fields = ClientFields::parse(&after, Utc::now().date_naive())
-            .map_err(|errors| errors.into_iter().map(ServiceError::from).collect::<Vec<_>>())?;
-        let changed = changed_fields(&before, &after);
-        if changed.is_empty() {
-            return Ok(current);
+        let after = overlay(&ClientInput::from(&current), patch);
+        match update_client(&mut tx, &by.actor(), &current, &after).await {
+            Ok(false) => return Ok(current),
+            Ok(true) => {}
+            Err(UpdateError::Invalid(errors)) => return Err(errors.into_iter().map(ServiceError::from).collect()),
+            Err(UpdateError::Taken { field, value }) => {
+                return Err(one(self.duplicate(by.tenant_id, field, &value).await));
+            }
+            Err(UpdateError::Repo(e)) => return Err(one(e.into())),
         }
-        match clients::update(&mut tx, id, &fields).await {
-            Ok(()) => {}
-            Err(RepoError::Conflict { field }) => return Err(one(self.duplicate(by.tenant_id, field, &fields).await)),
-            Err(e) => return Err(one(e.into())),
-        }
-        audit::record(
-            &mut tx,
-            &by.actor(),
-            audit::Entry {
-                action: "updated",
-                entity: "client",
-                entity_id: &id.to_string(),
-                summary: &changed.join(", "),
-            },
-        )
-        .await
-        .map_err(|e| one(e.into()))?;
         let saved = clients::get(&mut tx, id).await.map_err(|e| one(e.into()))?;
         tx.commit().await.map_err(|e| one(e.into()))?;
         self.events.publish(DomainEvent::ClientUpdated { tenant_id: by.tenant_id, client_id: id });
@@ -225,16 +199,11 @@ impl ClientService {
         Ok(())
     }
 
-    /// Names the client that already holds the unique value `field` of `fields`.
-    async fn duplicate(&self, tenant: TenantId, field: &'static str, fields: &ClientFields) -> ServiceError {
-        let value = match field {
-            "phone" => fields.phone.as_ref().map(|p| p.as_str().to_owned()),
-            "pin" => fields.pin.as_ref().map(|p| p.as_str().to_owned()),
-            _ => None,
-        };
+    /// Names the client that already holds `value` of the unique `field`.
+    async fn duplicate(&self, tenant: TenantId, field: &'static str, value: &str) -> ServiceError {
         let holder = async {
             let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-            let found = clients::holder_of(&mut tx, field, value.as_deref().unwrap_or_default()).await?;
+            let found = clients::holder_of(&mut tx, field, value).await?;
             tx.commit().await?;
             Ok::<_, ServiceError>(found)
         };
@@ -244,6 +213,74 @@ impl ClientService {
             Err(e) => e,
         }
     }
+}
+
+/// The writes of creating a client, inside `tx`: the client, its contacts (a value given twice
+/// is kept once) and the audit entry. A phone or PIN another client has is a `Conflict`.
+pub(super) async fn insert_client(
+    tx: &mut TenantTx,
+    actor: &Actor,
+    fields: &ClientFields,
+    values: &[ContactValue],
+) -> Result<ClientId, RepoError> {
+    let id = clients::insert(tx, fields).await?;
+    // A conflict would abort the transaction, so repeats are dropped before they are sent.
+    for (i, value) in values.iter().enumerate() {
+        if !values[..i].iter().any(|v| v.kind() == value.kind() && v.as_str() == value.as_str()) {
+            clients::insert_contact(tx, id, value).await?;
+        }
+    }
+    let entry =
+        audit::Entry { action: "created", entity: "client", entity_id: &id.to_string(), summary: &fields.full_name() };
+    audit::record(tx, actor, entry).await?;
+    Ok(id)
+}
+
+pub(super) enum UpdateError {
+    Invalid(Vec<crate::domain::DomainError>),
+    /// Another client has this phone or PIN.
+    Taken {
+        field: &'static str,
+        value: String,
+    },
+    Repo(RepoError),
+}
+
+/// The value of `fields` that a unique `field` (`phone`, `pin`) refused.
+pub(super) fn unique_value(fields: &ClientFields, field: &str) -> String {
+    let value = match field {
+        "phone" => fields.phone.as_ref().map(|p| p.as_str()),
+        "pin" => fields.pin.as_ref().map(|p| p.as_str()),
+        _ => None,
+    };
+    value.unwrap_or_default().to_owned()
+}
+
+/// The writes of editing a client locked in `tx`: `after` checked as a whole, saved and
+/// audited with the names of the fields that changed. `false`: nothing changed.
+pub(super) async fn update_client(
+    tx: &mut TenantTx,
+    actor: &Actor,
+    current: &Client,
+    after: &ClientInput,
+) -> Result<bool, UpdateError> {
+    let fields = ClientFields::parse(after, Utc::now().date_naive()).map_err(UpdateError::Invalid)?;
+    let changed = changed_fields(&ClientInput::from(current), after);
+    if changed.is_empty() {
+        return Ok(false);
+    }
+    let id = ClientId(current.id);
+    match clients::update(tx, id, &fields).await {
+        Ok(()) => {}
+        Err(RepoError::Conflict { field }) => {
+            return Err(UpdateError::Taken { field, value: unique_value(&fields, field) });
+        }
+        Err(e) => return Err(UpdateError::Repo(e)),
+    }
+    let entry =
+        audit::Entry { action: "updated", entity: "client", entity_id: &id.to_string(), summary: &changed.join(", ") };
+    audit::record(tx, actor, entry).await.map_err(UpdateError::Repo)?;
+    Ok(true)
 }
 
 fn parse_contacts(raw: &[(String, String)]) -> Result<Vec<ContactValue>, Vec<crate::domain::DomainError>> {
@@ -258,7 +295,7 @@ fn parse_contacts(raw: &[(String, String)]) -> Result<Vec<ContactValue>, Vec<cra
     if errors.is_empty() { Ok(values) } else { Err(errors) }
 }
 
-fn overlay(base: &ClientInput, patch: &ClientInput) -> ClientInput {
+pub(super) fn overlay(base: &ClientInput, patch: &ClientInput) -> ClientInput {
     let pick = |p: &Option<String>, b: &Option<String>| if p.is_some() { p.clone() } else { b.clone() };
     ClientInput {
         first_name: pick(&patch.first_name, &base.first_name),
