@@ -10,12 +10,11 @@ use axum::middleware;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
 use crate::events::EventBus;
-use crate::services::{AuditService, AuthService, ClientService, TenantService, UserService};
+use crate::services::{AuditService, AuthService, ClientImportService, ClientService, TenantService, UserService};
 use crate::web;
 use crate::web::ops::Metrics;
 
@@ -31,6 +30,7 @@ pub struct AppState {
     pub tenants: TenantService,
     pub audit: AuditService,
     pub clients: ClientService,
+    pub imports: ClientImportService,
 }
 
 impl AppState {
@@ -41,6 +41,7 @@ impl AppState {
             tenants: TenantService::new(pool.clone(), events.clone()),
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone()),
+            imports: ClientImportService::new(pool.clone(), events.clone()),
             config: Arc::new(config),
             pool,
             events,
@@ -49,14 +50,47 @@ impl AppState {
     }
 }
 
+/// What `crm serve` runs besides answering requests: the hourly clean-up and the client
+/// import worker.
+pub struct Background {
+    stop: tokio::sync::watch::Sender<bool>,
+    housekeeping: tokio::task::JoinHandle<()>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn start(state: &AppState) -> Self {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let housekeeping = crate::services::housekeeping::spawn(
+            state.auth.clone(),
+            state.clients.clone(),
+            state.imports.clone(),
+            Duration::from_secs(3600),
+        );
+        Self { stop, housekeeping, workers: vec![state.imports.spawn_worker(stopped)] }
+    }
+
+    /// Asks the workers to stop after the step in hand (an import hands its run back to the
+    /// queue) and waits for them, at most `grace`.
+    pub async fn stop(self, grace: Duration) {
+        self.housekeeping.abort();
+        let _ = self.stop.send(true);
+        for worker in self.workers {
+            let abort = worker.abort_handle();
+            if tokio::time::timeout(grace, worker).await.is_err() {
+                abort.abort();
+            }
+        }
+    }
+}
+
 /// The routes wrapped in the middleware stack. Outermost first: request id, log line and
 /// metrics; security headers; error rendering (so a panic, a time-out or a refused body gets
-/// a proper page or JSON error too); panics to 500; time-out; body limit; CSRF; flash clean-up.
+/// a proper page or JSON error too); panics to 500; time-out; CSRF; flash clean-up. Body limits are per route (`web::router`).
 pub fn build(state: AppState) -> Router {
     web::router()
         .layer(middleware::from_fn(web::flash::clear_after_display))
         .layer(middleware::from_fn_with_state(state.clone(), web::auth::csrf_guard))
-        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), web::error::render))

@@ -205,11 +205,7 @@ async fn run_with(command: Command, config: Config, db: &Database) -> Result<(),
 
 async fn serve(state: AppState, embedded: bool, events: &EventBus) -> Result<(), BoxError> {
     let _log = events::spawn_log_subscriber(events);
-    let purger = crm::services::housekeeping::spawn(
-        state.auth.clone(),
-        state.clients.clone(),
-        std::time::Duration::from_secs(3600),
-    );
+    let background = app::Background::start(&state);
     if embedded {
         create_demo_tenant_on_first_run(&state).await?;
     }
@@ -220,7 +216,7 @@ async fn serve(state: AppState, embedded: bool, events: &EventBus) -> Result<(),
     println!("CRM is running at {}/login", state.config.public_url);
     tracing::info!(%addr, "listening");
     let served = app::serve(listener, state, app::shutdown_signal()).await;
-    purger.abort();
+    background.stop(std::time::Duration::from_secs(10)).await;
     Ok(served?)
 }
 

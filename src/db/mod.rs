@@ -149,6 +149,20 @@ impl TenantTx {
         &mut self.tx
     }
 
+    /// Marks a point to return to when one step of a long transaction fails (an import row):
+    /// `rollback_to_savepoint` undoes the step and leaves the transaction usable.
+    pub async fn savepoint(&mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("SAVEPOINT step").execute(&mut *self.tx).await.map(drop)
+    }
+
+    pub async fn rollback_to_savepoint(&mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("ROLLBACK TO SAVEPOINT step").execute(&mut *self.tx).await.map(drop)
+    }
+
+    pub async fn release_savepoint(&mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("RELEASE SAVEPOINT step").execute(&mut *self.tx).await.map(drop)
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }

@@ -428,6 +428,36 @@ pub async fn delete_contact(tx: &mut TenantTx, client: ClientId, contact: Contac
     .ok_or(RepoError::NotFound)
 }
 
+/// The client an imported row duplicates: one whose phone or email (or a phone, WhatsApp or
+/// email contact) equals `phone` or `email`; live clients first. Also says if it is archived.
+pub async fn find_duplicate(
+    tx: &mut TenantTx,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> Result<Option<(ClientId, bool)>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query!(
+        r#"SELECT c.id, c.archived_at IS NOT NULL AS "archived!" FROM clients c
+           WHERE c.tenant_id = $1 AND c.id IN (
+                 SELECT m.id FROM clients m WHERE m.tenant_id = $1 AND m.phone = $2
+                 UNION ALL
+                 SELECT m.id FROM clients m WHERE m.tenant_id = $1 AND lower(m.email) = $3
+                 UNION ALL
+                 SELECT k.client_id FROM client_contacts k
+                 WHERE k.tenant_id = $1 AND k.type IN ('phone', 'whatsapp') AND k.value = $2
+                 UNION ALL
+                 SELECT k.client_id FROM client_contacts k WHERE k.tenant_id = $1 AND k.type = 'email' AND k.value = $3)
+           ORDER BY c.archived_at IS NOT NULL, c.id
+           LIMIT 1"#,
+        tenant,
+        phone,
+        email.map(str::to_lowercase)
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| (ClientId(r.id), r.archived)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::search_pattern;

@@ -1,18 +1,24 @@
-//! Periodic clean-up across tenants, run by `crm serve`: ended sessions, and archived clients
-//! past their 30 days.
+//! Periodic clean-up across tenants, run by `crm serve`: ended sessions, archived clients
+//! past their 30 days, and client imports finished a week ago.
 
 use std::time::Duration;
 
-use super::{AuthService, ClientService};
+use super::{AuthService, ClientImportService, ClientService};
 
 /// Runs every clean-up now and then every `every`, for as long as the returned task lives.
-pub fn spawn(auth: AuthService, clients: ClientService, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    auth: AuthService,
+    clients: ClientService,
+    imports: ClientImportService,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
             report("ended sessions", auth.purge_ended_sessions().await);
             report("archived clients", clients.purge_archived().await);
+            report("finished client imports", imports.purge_finished().await);
         }
     })
 }

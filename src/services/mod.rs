@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod client_imports;
 pub mod clients;
 pub mod housekeeping;
 pub mod seed;
@@ -14,6 +15,7 @@ use crate::repos::RepoError;
 
 pub use audit::AuditService;
 pub use auth::AuthService;
+pub use client_imports::ClientImportService;
 pub use clients::ClientService;
 pub use tenants::TenantService;
 pub use users::UserService;

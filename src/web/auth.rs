@@ -113,7 +113,8 @@ fn exempt_from_csrf(path: &str) -> bool {
 }
 
 /// Refuses (403, nothing changed) any unsafe-method browser request whose CSRF token — the
-/// `X-CSRF-Token` header (htmx) or the `_csrf` form field — does not match its cookie.
+/// `X-CSRF-Token` header (htmx), the `_csrf` form field, or for an upload `?_csrf=` — does
+/// not match its cookie.
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     if matches!(method, Method::GET | Method::HEAD | Method::OPTIONS) || exempt_from_csrf(req.uri().path()) {
@@ -137,12 +138,19 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         return if matches(sent) { next.run(req).await } else { AppError::CsrfRejected.into_response() };
     }
 
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // An upload (multipart) without JavaScript carries its token in the form's action URL:
+    // reading it from the body would mean buffering the whole file first. Request logs hold
+    // paths only, never queries.
+    if content_type.starts_with("multipart/form-data") {
+        let sent = req.uri().query().and_then(|q| form_field(q.as_bytes(), CSRF_FIELD));
+        return if sent.is_some_and(|s| matches(&s)) {
+            next.run(req).await
+        } else {
+            AppError::CsrfRejected.into_response()
+        };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return AppError::CsrfRejected.into_response();
     }
     let (parts, body) = req.into_parts();

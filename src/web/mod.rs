@@ -13,13 +13,19 @@ pub mod static_files;
 pub mod views;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
 
 pub use crate::app::AppState;
 use pages::settings;
 
-/// The largest urlencoded form accepted (bodies in general are capped in `app`).
+/// The largest urlencoded form accepted.
 pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+/// The largest request body, uploads aside.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// The largest upload: a client CSV, with room for the multipart framing.
+pub const MAX_UPLOAD_BYTES: usize = crate::domain::client::import::MAX_FILE_BYTES + 64 * 1024;
 
 /// Every route of the application, without the middleware stack (see `app::build`).
 pub fn router() -> Router<AppState> {
@@ -30,6 +36,12 @@ pub fn router() -> Router<AppState> {
         .route("/crm/clients/new", get(pages::clients::new))
         .route("/crm/clients/archived", get(pages::clients::archived))
         .route("/crm/clients/export.csv", get(pages::clients::export_csv))
+        .route("/crm/clients/import", get(pages::client_imports::new))
+        .route("/crm/clients/imports/{id}", get(pages::client_imports::show))
+        .route("/crm/clients/imports/{id}/progress", get(pages::client_imports::progress))
+        .route("/crm/clients/imports/{id}/start", post(pages::client_imports::start))
+        .route("/crm/clients/imports/{id}/cancel", post(pages::client_imports::cancel))
+        .route("/crm/clients/imports/{id}/report.csv", get(pages::client_imports::report_csv))
         .route("/crm/clients/{id}/restore", post(pages::clients::restore))
         .route("/crm/clients/{id}/erase", post(pages::clients::erase))
         .route("/crm/clients/{id}/export.json", get(pages::clients::export))
@@ -51,6 +63,12 @@ pub fn router() -> Router<AppState> {
         .route("/crm/settings/tokens/{id}/revoke", post(settings::tokens::revoke))
         .route("/crm/settings/audit", get(settings::audit::list));
 
+    // Uploads are the only bodies above the general limit.
+    let uploads = Router::new()
+        .route("/crm/clients/imports", post(pages::client_imports::upload))
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES));
+
     Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/crm") }))
         .route("/login", get(pages::auth::show).post(pages::auth::submit))
@@ -61,5 +79,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/{*path}", get(static_files::serve))
         .merge(crm)
         .merge(api::router())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(uploads)
         .fallback(|| async { error::AppError::NotFound })
 }

@@ -103,6 +103,7 @@ pub struct TestApp {
     /// The tenant every `sign_in_as` user belongs to.
     pub tenant: TenantId,
     counter: std::sync::atomic::AtomicUsize,
+    owner_pool: tokio::sync::OnceCell<PgPool>,
 }
 
 pub struct Credentials {
@@ -156,7 +157,12 @@ impl TestApp {
             })
             .await
             .expect("default tenant");
-        TestApp { base_url, state, pool, owner, tenant, counter: Default::default() }
+        TestApp { base_url, state, pool, owner, tenant, counter: Default::default(), owner_pool: Default::default() }
+    }
+
+    /// Starts what `crm serve` runs besides requests (the import worker, clean-up).
+    pub fn start_background(&self) -> app::Background {
+        app::Background::start(&self.state)
     }
 
     pub fn client(&self) -> Client {
@@ -217,6 +223,18 @@ impl TestApp {
         let v: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect(sql);
         conn.close().await.expect("close");
         v
+    }
+
+    /// A pool connected as the database owner (no row-level security), for looking under the hood.
+    pub async fn owner_pool(&self) -> PgPool {
+        let pool = self.owner_pool.get_or_init(|| async {
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .connect_with(self.owner.clone())
+                .await
+                .expect("owner pool")
+        });
+        pool.await.clone()
     }
 
     fn next(&self) -> usize {
@@ -337,6 +355,36 @@ impl Client {
     /// Posts a form exactly as given: no CSRF token is added.
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         self.send(self.http.post(format!("{}{path}", self.base)).form(fields)).await
+    }
+
+    /// Posts a multipart form as a browser without JavaScript does: the file, other fields, and
+    /// the remembered CSRF token in the action's query.
+    pub async fn upload(&self, path: &str, file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> Page {
+        let boundary = "----crm-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+                 content-type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let token = self.csrf_token().unwrap_or_default();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let req = self
+            .http
+            .post(format!("{}{path}{sep}_csrf={token}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body);
+        self.send(req).await
     }
 
     pub async fn api_get(&self, path: &str, token: &str) -> Page {

@@ -4,6 +4,7 @@
 mod audit;
 mod browser;
 mod cli;
+mod client_imports;
 mod clients_api;
 mod clients_pages;
 mod csrf;

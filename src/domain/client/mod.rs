@@ -1,6 +1,7 @@
 //! Clients: the people a tenant serves. `ClientInput` is what people type; `ClientFields` is
 //! the same once every value is valid. The values themselves live in `values`.
 
+pub mod import;
 mod values;
 
 use std::fmt;

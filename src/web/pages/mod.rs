@@ -1,6 +1,7 @@
 //! HTML handlers, one module per area. Each is thin: extract → check permission → service → view.
 
 pub mod auth;
+pub mod client_imports;
 pub mod clients;
 pub mod home;
 pub mod settings;

@@ -1,0 +1,250 @@
+//! The client import pages: upload, column mapping with a dry run, progress, and the report.
+
+use askama::Template;
+
+use super::{FormErrors, Shell, datetime};
+use crate::domain::client::import::{Duplicates, Encoding, Status, Target};
+use crate::repos::client_imports::{Counts, Import, IssueRow};
+use crate::web::i18n::Tr;
+
+#[derive(Template)]
+#[template(path = "clients/import_upload.html")]
+pub struct UploadPage {
+    pub shell: Shell,
+    pub encodings: Vec<(&'static str, &'static str)>,
+    pub encoding: &'static str,
+    pub errors: FormErrors,
+    pub recent: Vec<ImportSummary>,
+    pub max_mb: usize,
+}
+
+impl UploadPage {
+    pub fn encodings() -> Vec<(&'static str, &'static str)> {
+        Encoding::ALL.iter().map(|e| (e.as_str(), encoding_label(*e))).collect()
+    }
+}
+
+fn encoding_label(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Utf8 => "import.encoding.utf8",
+        Encoding::Windows1251 => "import.encoding.windows1251",
+        Encoding::Windows1252 => "import.encoding.windows1252",
+    }
+}
+
+/// One earlier import in the upload page's list.
+pub struct ImportSummary {
+    pub id: i64,
+    pub file_name: String,
+    pub created_by: String,
+    pub created: String,
+    pub status: &'static str,
+    pub dry_run: bool,
+    pub counts: Counts,
+    pub rows_total: i32,
+}
+
+impl From<&Import> for ImportSummary {
+    fn from(i: &Import) -> Self {
+        Self {
+            id: i.id,
+            file_name: i.file_name.clone(),
+            created_by: i.created_by.clone(),
+            created: datetime(&i.created_at),
+            status: status_label(i.status),
+            dry_run: i.dry_run,
+            counts: i.counts,
+            rows_total: i.rows_total,
+        }
+    }
+}
+
+pub fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::Uploaded => "import.status.uploaded",
+        Status::Queued => "import.status.queued",
+        Status::Running => "import.status.running",
+        Status::Checked => "import.status.checked",
+        Status::Done => "import.status.done",
+        Status::Failed => "import.status.failed",
+        Status::Cancelled => "import.status.cancelled",
+    }
+}
+
+/// The label key of a column target.
+pub fn target_label(t: Target) -> &'static str {
+    match t {
+        Target::Ignore => "import.target.ignore",
+        Target::Field(f) => match f {
+            "first_name" => "clients.first_name",
+            "last_name" => "clients.last_name",
+            "middle_name" => "clients.middle_name",
+            "phone" => "clients.phone",
+            "email" => "clients.email",
+            "address" => "clients.address",
+            "date_of_birth" => "clients.date_of_birth",
+            "gender" => "clients.gender",
+            "pin" => "clients.pin",
+            "passport_series" => "clients.passport_series",
+            "passport_number" => "clients.passport_number",
+            _ => "clients.comments",
+        },
+        Target::Contact(kind) => super::clients::contact_label(kind.as_str()),
+        Target::ContactList => "import.target.contacts",
+    }
+}
+
+/// One column of the mapping form.
+pub struct ColumnView {
+    pub index: usize,
+    pub header: String,
+    pub samples: Vec<String>,
+    /// The chosen target, as the form sends it.
+    pub selected: String,
+    pub error: Option<&'static str>,
+}
+
+/// A choice of the column picker: (value, label key, group: 0 none, 1 client, 2 contacts).
+pub struct TargetOption {
+    pub value: String,
+    pub label: &'static str,
+    pub group: u8,
+}
+
+pub fn target_options() -> Vec<TargetOption> {
+    Target::all()
+        .into_iter()
+        .map(|t| TargetOption {
+            value: t.to_string(),
+            label: target_label(t),
+            group: match t {
+                Target::Ignore => 0,
+                Target::Field(_) => 1,
+                Target::Contact(_) | Target::ContactList => 2,
+            },
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "clients/import_show.html")]
+pub struct ImportPage {
+    pub shell: Shell,
+    pub id: i64,
+    pub file_name: String,
+    pub created_by: String,
+    pub created: String,
+    pub rows_total: i32,
+    /// The mapping form, while a run may start.
+    pub mapping: Option<MappingForm>,
+    pub progress: Progress,
+    pub report: Option<Report>,
+}
+
+pub struct MappingForm {
+    pub columns: Vec<ColumnView>,
+    pub options: Vec<TargetOption>,
+    pub duplicates: &'static str,
+    pub can_merge: bool,
+    /// A problem with the mapping as a whole (the first name not mapped).
+    pub error: Option<&'static str>,
+    /// A dry run has checked this file: the import may go ahead.
+    pub checked: bool,
+}
+
+/// Where a run stands; polled while it runs.
+#[derive(Template)]
+#[template(path = "clients/import_progress.html")]
+pub struct Progress {
+    pub tr: Tr,
+    pub csrf: String,
+    pub id: i64,
+    pub status: Status,
+    pub status_label: &'static str,
+    pub dry_run: bool,
+    pub counts: Counts,
+    pub rows_total: i32,
+    pub error: Option<String>,
+    pub can_cancel: bool,
+}
+
+impl Progress {
+    pub fn new(tr: Tr, csrf: String, import: &Import, can_cancel: bool) -> Self {
+        Self {
+            tr,
+            csrf,
+            id: import.id,
+            status: import.status,
+            status_label: status_label(import.status),
+            dry_run: import.dry_run,
+            counts: import.counts,
+            rows_total: import.rows_total,
+            error: import.error.clone(),
+            can_cancel,
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.status.in_progress()
+    }
+
+    /// Has a run (dry or not) produced figures to show?
+    pub fn has_figures(&self) -> bool {
+        !matches!(self.status, Status::Uploaded)
+    }
+
+    pub fn percent(&self) -> i32 {
+        if self.rows_total == 0 { 0 } else { (self.counts.rows_done as i64 * 100 / self.rows_total as i64) as i32 }
+    }
+}
+
+/// The rows that failed or were skipped, first ones first.
+pub struct Report {
+    pub rows: Vec<IssueView>,
+    /// More issues than shown: the CSV has them all.
+    pub truncated: bool,
+}
+
+pub struct IssueView {
+    pub line: i32,
+    pub outcome: &'static str,
+    pub field: &'static str,
+    pub message: String,
+    pub client: Option<(i64, String)>,
+}
+
+impl IssueView {
+    pub fn new(tr: Tr, duplicates: Duplicates, row: &IssueRow) -> Self {
+        let i = &row.issue;
+        let outcome = match (i.code.as_str(), duplicates) {
+            ("duplicate", _) | ("duplicate_row", Duplicates::Skip) => "import.outcome.skipped",
+            ("duplicate_row", Duplicates::Merge) => "import.outcome.merged",
+            _ => "import.outcome.failed",
+        };
+        let message = match i.same_as_row {
+            Some(line) => tr.t1("error.duplicate_row", "line", &line),
+            None => tr.error(&i.code).to_owned(),
+        };
+        Self {
+            line: i.row_no,
+            outcome,
+            field: i.field.as_deref().map_or("", field_label),
+            message,
+            client: i.client_id.map(|id| (id, row.client_name.clone().unwrap_or_else(|| format!("#{id}")))),
+        }
+    }
+}
+
+/// The label key of a field an issue names (`phone`, `contact.telegram`).
+fn field_label(field: &str) -> &'static str {
+    match field.parse::<Target>() {
+        Ok(t) if t != Target::Ignore => target_label(t),
+        _ => match field.strip_prefix("contact.").and_then(|k| k.parse().ok()) {
+            Some(kind) => target_label(Target::Contact(kind)),
+            None => match field {
+                "passport" => "clients.passport_number",
+                _ => "",
+            },
+        },
+    }
+}
