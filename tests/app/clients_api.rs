@@ -20,11 +20,13 @@ async fn a_client_is_created_with_normalised_values_and_its_contacts() {
             "/api/v1/clients",
             json!({"first_name": " Ann ", "last_name": "Lee", "phone": "+998 (90) 123-45-67", "email": "Ann@Example.COM",
                    "date_of_birth": "1990-05-01", "gender": "female", "pin": "30101900123456",
-                   "contacts": [{"type": "telegram", "value": "@Ann_Lee"}]}),
+                   "contacts": [{"type": "telegram", "value": "@Ann_Lee"}, {"type": "telegram", "value": "ann_lee"}]}),
         )
         .await;
+    // The same contact twice (once normalised) is kept once.
     assert_eq!(page.status, 201, "{}", page.body);
     let c = page.json();
+    assert_eq!(c["contacts"].as_array().unwrap().len(), 1);
     assert_eq!(c["first_name"], "Ann");
     assert_eq!(c["phone"], "+998901234567");
     assert_eq!(c["email"], "Ann@example.com");
