@@ -58,8 +58,11 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON client_imports, client_import_issues TO 
 SELECT isolate_tenant_table('client_imports');
 SELECT isolate_tenant_table('client_import_issues');
 
--- Duplicates by email, for imports (phones have their unique index).
-CREATE INDEX clients_email_idx ON clients (tenant_id, lower(email)) WHERE email IS NOT NULL;
+-- Duplicates by email, for imports (phones have their unique index). A stored column, not an
+-- index on lower(email): under row-level security only leakproof operators reach an index,
+-- and lower() is not one.
+ALTER TABLE clients ADD COLUMN email_folded text GENERATED ALWAYS AS (lower(email)) STORED;
+CREATE INDEX clients_email_idx ON clients (tenant_id, email_folded) WHERE email_folded IS NOT NULL;
 
 -- The worker takes the oldest queued import of any tenant, or one whose worker stopped
 -- beating, and holds it with a fresh token.
@@ -89,5 +92,29 @@ CREATE FUNCTION purge_client_imports(p_after interval) RETURNS bigint
         SELECT count(*) FROM gone
     $$;
 
-REVOKE ALL ON FUNCTION claim_client_import(interval), purge_client_imports(interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION claim_client_import(interval), purge_client_imports(interval) TO crm_app;
+-- An import writes faster than autovacuum analyses: a table that grew by more than half
+-- since its last analysis is analysed now, so the planner never takes a large table for an
+-- empty one (a duplicate look-up planned for an empty table scans all of it for every key).
+CREATE FUNCTION refresh_client_statistics() RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$
+    DECLARE
+        t text;
+        refreshed boolean := false;
+    BEGIN
+        FOREACH t IN ARRAY ARRAY['clients', 'client_contacts'] LOOP
+            IF EXISTS (SELECT 1 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                       WHERE s.schemaname = 'public' AND s.relname = t
+                         AND s.n_mod_since_analyze > 500 + 0.5 * greatest(c.reltuples, 0)) THEN
+                EXECUTE format('ANALYZE %I', t);
+                refreshed := true;
+            END IF;
+        END LOOP;
+        RETURN refreshed;
+    END
+    $$;
+
+REVOKE ALL ON FUNCTION claim_client_import(interval), purge_client_imports(interval), refresh_client_statistics()
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION claim_client_import(interval), purge_client_imports(interval), refresh_client_statistics()
+    TO crm_app;

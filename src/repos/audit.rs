@@ -33,6 +33,28 @@ pub async fn record(tx: &mut TenantTx, actor: &Actor, entry: Entry<'_>) -> Resul
     Ok(())
 }
 
+/// Many entries by one actor in one statement (an import's created clients).
+pub async fn record_many(tx: &mut TenantTx, actor: &Actor, entries: &[Entry<'_>]) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    fn text<'a>(entries: &[Entry<'a>], f: impl Fn(&Entry<'a>) -> &'a str) -> Vec<String> {
+        entries.iter().map(|e| f(e).to_owned()).collect()
+    }
+    sqlx::query!(
+        "INSERT INTO audit_log (tenant_id, actor_user_id, actor_name, action, entity, entity_id, summary)
+         SELECT $1, $2, $3, * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[])",
+        tenant,
+        actor.user_id().map(|u| u.0),
+        actor.name(),
+        &text(entries, |e| e.action),
+        &text(entries, |e| e.entity),
+        &text(entries, |e| e.entity_id),
+        &text(entries, |e| e.summary)
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AuditEntry {
     pub id: i64,

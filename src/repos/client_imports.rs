@@ -416,3 +416,11 @@ pub async fn release(tx: &mut TenantTx, claim: &Claim) -> Result<(), RepoError> 
     .await?;
     Ok(())
 }
+
+/// Analyses the client tables if they grew by more than half since their last analysis
+/// (see the migration); `true` if it did.
+pub async fn refresh_statistics(pool: &sqlx::PgPool) -> Result<bool, RepoError> {
+    let refreshed =
+        sqlx::query_scalar!(r#"SELECT refresh_client_statistics() AS "refreshed!""#).fetch_one(pool).await?;
+    Ok(refreshed)
+}

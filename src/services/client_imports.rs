@@ -12,7 +12,7 @@ use tokio::sync::{Notify, watch};
 use crate::db::TenantTx;
 use crate::domain::client::import::{Duplicates, Encoding, Mapping, Row, Sheet, Status};
 use crate::domain::{
-    Actor, ClientFields, ClientId, ClientInput, ContactValue, DomainError, DomainEvent, Email, Principal, TenantId,
+    Actor, ClientFields, ClientId, ClientInput, ContactValue, DomainError, DomainEvent, Principal, TenantId,
 };
 use crate::events::EventBus;
 use crate::repos::client_imports::{self, Claim, Counts, Import, Issue, IssueRow, NewImport};
@@ -227,8 +227,7 @@ impl ClientImportService {
         if run.dry_run {
             // Duplicates within the file are remembered, not written: recall the rows before a resume.
             for row in &sheet.rows[..done.min(sheet.rows.len())] {
-                let (input, _) = run.mapping.row(&row.cells);
-                if let Ok(fields) = ClientFields::parse(&input, Utc::now().date_naive()) {
+                if let Ok((_, fields, _)) = run.parse(row) {
                     run.remember(&fields, row.line);
                 }
             }
@@ -241,12 +240,11 @@ impl ClientImportService {
                 self.hand_back(claim).await?;
                 return Ok(());
             }
-            let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
-            let mut issues = Vec::new();
-            let mut events = Vec::new();
-            for row in batch {
-                run.row(&mut tx, row, &mut issues, &mut events).await?;
+            if !run.dry_run && client_imports::refresh_statistics(&self.pool).await? {
+                tracing::debug!(import = claim.id, "client tables analysed");
             }
+            let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
+            let Batch { issues, events, .. } = run.batch(&mut tx, batch).await?;
             let finished = (i == last).then_some(if run.dry_run { Status::Checked } else { Status::Done });
             if finished.is_some() && !run.dry_run {
                 let c = run.counts;
@@ -292,216 +290,324 @@ struct Run {
     duplicates: Duplicates,
     dry_run: bool,
     counts: Counts,
-    /// In a dry run: the line of the first row with each phone (`p:`) and email (`e:`).
+    /// The line of the first row of this run with each phone (`p:`), email (`e:`) and PIN
+    /// (`n:`) that is to become a new client: rows a dry run never writes, and rows of this
+    /// batch not written yet.
     seen: HashMap<String, u32>,
 }
 
-/// What became of one row. A created or changed client is named for its event (a dry run
-/// names none).
-enum Outcome {
-    Created(Option<ClientId>),
-    Merged(Option<ClientId>),
-    Skipped,
-    Failed,
+/// A row that is to become a new client.
+struct NewClient {
+    line: u32,
+    fields: ClientFields,
+    contacts: Vec<ContactValue>,
+}
+
+/// What one batch produced: its report lines, the events to publish after commit, and the
+/// new clients not inserted yet.
+#[derive(Default)]
+struct Batch {
+    issues: Vec<Issue>,
+    events: Vec<DomainEvent>,
+    pending: Vec<NewClient>,
+}
+
+fn issue(line: u32, field: Option<&str>, code: &str) -> Issue {
+    Issue {
+        row_no: line as i32,
+        field: field.map(str::to_owned),
+        code: code.to_owned(),
+        client_id: None,
+        same_as_row: None,
+    }
+}
+
+/// The keys a row is a duplicate by: its phone and its email.
+fn keys(fields: &ClientFields) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(p) = &fields.phone {
+        keys.push(format!("p:{}", p.as_str()));
+    }
+    if let Some(e) = &fields.email {
+        keys.push(format!("e:{}", e.folded().as_str()));
+    }
+    keys
 }
 
 impl Run {
-    fn keys(fields: &ClientFields) -> Vec<String> {
-        let mut keys = Vec::new();
-        if let Some(p) = &fields.phone {
-            keys.push(format!("p:{}", p.as_str()));
-        }
-        if let Some(e) = &fields.email {
-            keys.push(format!("e:{}", e.folded().as_str()));
-        }
-        keys
-    }
-
     fn remember(&mut self, fields: &ClientFields, line: u32) {
-        for key in Self::keys(fields) {
+        let pin = fields.pin.as_ref().map(|p| format!("n:{}", p.as_str()));
+        for key in keys(fields).into_iter().chain(pin) {
             self.seen.entry(key).or_insert(line);
         }
     }
 
-    /// Reads one row and (unless a dry run) writes it, inside a savepoint: a row that fails
-    /// leaves no trace but its issue.
-    async fn row(
-        &mut self,
-        tx: &mut TenantTx,
-        row: &Row,
-        issues: &mut Vec<Issue>,
-        events: &mut Vec<DomainEvent>,
-    ) -> Result<(), ServiceError> {
-        let line = row.line as i32;
-        let issue = |field: Option<&str>, code: &str| Issue {
-            row_no: line,
-            field: field.map(str::to_owned),
-            code: code.to_owned(),
-            client_id: None,
-            same_as_row: None,
-        };
+    /// One row as a valid client, or every reason it is not.
+    fn parse(&self, row: &Row) -> Result<(ClientInput, ClientFields, Vec<ContactValue>), Vec<DomainError>> {
         let (input, raw_contacts) = self.mapping.row(&row.cells);
         let fields = ClientFields::parse(&input, Utc::now().date_naive());
-        let mut contacts = Vec::new();
         let mut errors: Vec<DomainError> = fields.as_ref().err().cloned().unwrap_or_default();
+        let mut contacts = Vec::new();
         for (kind, raw) in &raw_contacts {
             match ContactValue::parse(*kind, raw) {
                 Ok(v) => contacts.push(v),
                 Err(e) => errors.push(DomainError::new(contact_field(*kind), e.code)),
             }
         }
-        self.counts.rows_done += 1;
-        let fields = match fields {
-            Ok(f) if errors.is_empty() => f,
-            _ => {
-                issues.extend(errors.iter().map(|e| issue(Some(e.field), e.code)));
-                self.counts.failed += 1;
-                return Ok(());
-            }
-        };
-
-        tx.savepoint().await?;
-        let outcome = self.write(tx, line, &input, &fields, &contacts, issues).await;
-        match outcome {
-            Ok(Outcome::Created(id)) => {
-                tx.release_savepoint().await?;
-                self.counts.created += 1;
-                let tenant_id = self.claim.tenant_id;
-                events.extend(id.map(|client_id| DomainEvent::ClientCreated { tenant_id, client_id }));
-            }
-            Ok(Outcome::Merged(id)) => {
-                tx.release_savepoint().await?;
-                self.counts.merged += 1;
-                let tenant_id = self.claim.tenant_id;
-                events.extend(id.map(|client_id| DomainEvent::ClientUpdated { tenant_id, client_id }));
-            }
-            Ok(Outcome::Skipped) => {
-                tx.release_savepoint().await?;
-                self.counts.skipped += 1;
-            }
-            Ok(Outcome::Failed) => {
-                tx.rollback_to_savepoint().await?;
-                self.counts.failed += 1;
-            }
-            Err(e) => return Err(e),
+        match fields {
+            Ok(fields) if errors.is_empty() => Ok((input, fields, contacts)),
+            _ => Err(errors),
         }
-        if self.dry_run {
-            self.remember(&fields, row.line);
+    }
+
+    /// Reads a batch of rows and writes it: one look-up of the duplicates and PINs of all its
+    /// rows, new clients inserted together, merges one by one. A dry run writes nothing.
+    async fn batch(&mut self, tx: &mut TenantTx, rows: &[Row]) -> Result<Batch, ServiceError> {
+        let mut out = Batch::default();
+        let mut valid = Vec::new();
+        for row in rows {
+            self.counts.rows_done += 1;
+            match self.parse(row) {
+                Ok(parsed) => valid.push((row.line, parsed)),
+                Err(errors) => {
+                    out.issues.extend(errors.iter().map(|e| issue(row.line, Some(e.field), e.code)));
+                    self.counts.failed += 1;
+                }
+            }
+        }
+        let (mut phones, mut emails, mut pins) = (Vec::new(), Vec::new(), Vec::new());
+        for (_, (_, fields, _)) in &valid {
+            phones.extend(fields.phone.as_ref().map(|p| p.as_str().to_owned()));
+            emails.extend(fields.email.as_ref().map(|e| e.folded().as_str().to_owned()));
+            pins.extend(fields.pin.as_ref().map(|p| p.as_str().to_owned()));
+        }
+        let mut existing: HashMap<String, (ClientId, bool)> = HashMap::new();
+        for (key, id, archived) in clients::find_duplicates(tx, &phones, &emails).await? {
+            // A live client is the duplicate rather than an archived one with the same key.
+            let held = existing.entry(key).or_insert((id, archived));
+            if held.1 && !archived {
+                *held = (id, archived);
+            }
+        }
+        let holders: HashMap<String, ClientId> = clients::pin_holders(tx, &pins).await?.into_iter().collect();
+
+        for (line, (input, fields, contacts)) in valid {
+            let row_keys = keys(&fields);
+            if let Some(&(id, archived)) = row_keys.iter().find_map(|k| existing.get(k)) {
+                match self.duplicates {
+                    Duplicates::Skip => {
+                        out.issues.push(Issue { client_id: Some(id.0), ..issue(line, None, "duplicate") });
+                        self.counts.skipped += 1;
+                    }
+                    Duplicates::Merge if archived => {
+                        out.issues.push(Issue { client_id: Some(id.0), ..issue(line, None, "duplicate_archived") });
+                        self.counts.failed += 1;
+                    }
+                    Duplicates::Merge => {
+                        self.flush(tx, &mut out).await?;
+                        if self.merge(tx, id, line, &input, &contacts, &mut out).await? {
+                            // What the merge wrote is what later rows of the batch may repeat.
+                            let merged = clients::get(tx, id).await?;
+                            if let Ok(now) = ClientFields::parse(&ClientInput::from(&merged), Utc::now().date_naive()) {
+                                existing.extend(keys(&now).into_iter().map(|k| (k, (id, false))));
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            if let Some(&first) = row_keys.iter().find_map(|k| self.seen.get(k)) {
+                // An earlier row of this run that is not in the database (yet).
+                match self.duplicates {
+                    Duplicates::Skip => {
+                        out.issues
+                            .push(Issue { same_as_row: Some(first as i32), ..issue(line, None, "duplicate_row") });
+                        self.counts.skipped += 1;
+                    }
+                    Duplicates::Merge if self.dry_run => {
+                        out.issues
+                            .push(Issue { same_as_row: Some(first as i32), ..issue(line, None, "duplicate_row") });
+                        self.counts.merged += 1;
+                    }
+                    Duplicates::Merge => {
+                        self.flush(tx, &mut out).await?;
+                        let found = clients::find_duplicates(tx, &phones_of(&fields), &emails_of(&fields)).await?;
+                        match found.iter().min_by_key(|(_, _, archived)| *archived) {
+                            Some(&(_, id, _)) => {
+                                self.merge(tx, id, line, &input, &contacts, &mut out).await?;
+                            }
+                            None => {
+                                // The earlier row failed when written after all.
+                                out.issues.push(Issue {
+                                    same_as_row: Some(first as i32),
+                                    ..issue(line, None, "duplicate_row")
+                                });
+                                self.counts.failed += 1;
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            if let Some(pin) = &fields.pin {
+                if let Some(holder) = holders.get(pin.as_str()) {
+                    out.issues.push(Issue { client_id: Some(holder.0), ..issue(line, Some("pin"), "pin_taken") });
+                    self.counts.failed += 1;
+                    continue;
+                }
+                if let Some(&first) = self.seen.get(&format!("n:{}", pin.as_str())) {
+                    out.issues.push(Issue { same_as_row: Some(first as i32), ..issue(line, Some("pin"), "pin_taken") });
+                    self.counts.failed += 1;
+                    continue;
+                }
+            }
+            self.remember(&fields, line);
+            self.counts.created += 1;
+            out.pending.push(NewClient { line, fields, contacts });
+        }
+        self.flush(tx, &mut out).await?;
+        Ok(out)
+    }
+
+    /// Inserts the pending new clients, their contacts and audit entries, a few statements for
+    /// all. If another user took one of their phones or PINs meanwhile, they go one by one and
+    /// only that row fails.
+    async fn flush(&mut self, tx: &mut TenantTx, out: &mut Batch) -> Result<(), ServiceError> {
+        let pending = std::mem::take(&mut out.pending);
+        if pending.is_empty() || self.dry_run {
+            return Ok(());
+        }
+        let tenant_id = self.claim.tenant_id;
+        tx.savepoint().await?;
+        match self.insert_all(tx, &pending).await {
+            Ok(ids) => {
+                tx.release_savepoint().await?;
+                out.events.extend(ids.into_iter().map(|client_id| DomainEvent::ClientCreated { tenant_id, client_id }));
+            }
+            Err(RepoError::Conflict { .. }) => {
+                tx.rollback_to_savepoint().await?;
+                for c in pending {
+                    tx.savepoint().await?;
+                    match insert_client(tx, &self.actor, &c.fields, &c.contacts).await {
+                        Ok(client_id) => {
+                            tx.release_savepoint().await?;
+                            out.events.push(DomainEvent::ClientCreated { tenant_id, client_id });
+                        }
+                        Err(RepoError::Conflict { field }) => {
+                            let holder = holder_after_conflict(tx, field, &unique_value(&c.fields, field)).await?;
+                            tx.release_savepoint().await?;
+                            let code = format!("{field}_taken");
+                            out.issues.push(Issue { client_id: holder, ..issue(c.line, Some(field), &code) });
+                            self.counts.created -= 1;
+                            self.counts.failed += 1;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+            Err(e) => return Err(e.into()),
         }
         Ok(())
     }
 
-    async fn write(
-        &mut self,
-        tx: &mut TenantTx,
-        line: i32,
-        input: &ClientInput,
-        fields: &ClientFields,
-        contacts: &[ContactValue],
-        issues: &mut Vec<Issue>,
-    ) -> Result<Outcome, ServiceError> {
-        let issue = |field: Option<&str>, code: &str, client_id: Option<i64>| Issue {
-            row_no: line,
-            field: field.map(str::to_owned),
-            code: code.to_owned(),
-            client_id,
-            same_as_row: None,
-        };
-        // A dry run remembers rows it did not write: an earlier row of the file may be the duplicate.
-        if self.dry_run
-            && let Some(first) = Self::keys(fields).iter().find_map(|k| self.seen.get(k))
-        {
-            issues.push(Issue { same_as_row: Some(*first as i32), ..issue(None, "duplicate_row", None) });
-            return Ok(match self.duplicates {
-                Duplicates::Skip => Outcome::Skipped,
-                Duplicates::Merge => Outcome::Merged(None),
-            });
-        }
-        let phone = fields.phone.as_ref().map(|p| p.as_str());
-        let email = fields.email.as_ref().map(|e| e.folded());
-        let existing = clients::find_duplicate(tx, phone, email.as_ref().map(Email::as_str)).await?;
-
-        let Some((existing, archived)) = existing else {
-            if let Some(pin) = &fields.pin
-                && let Some((holder, _)) = clients::holder_of(tx, "pin", pin.as_str()).await?
-            {
-                issues.push(issue(Some("pin"), "pin_taken", Some(holder.0)));
-                return Ok(Outcome::Failed);
-            }
-            if self.dry_run {
-                return Ok(Outcome::Created(None));
-            }
-            return match insert_client(tx, &self.actor, fields, contacts).await {
-                Ok(id) => Ok(Outcome::Created(Some(id))),
-                // Another user took the phone or PIN since the look-up above.
-                Err(RepoError::Conflict { field }) => {
-                    let holder = holder_after_conflict(tx, field, &unique_value(fields, field)).await?;
-                    issues.push(issue(Some(field), &format!("{field}_taken"), holder));
-                    Ok(Outcome::Failed)
+    async fn insert_all(&self, tx: &mut TenantTx, pending: &[NewClient]) -> Result<Vec<ClientId>, RepoError> {
+        let fields: Vec<&ClientFields> = pending.iter().map(|c| &c.fields).collect();
+        let ids = clients::insert_many(tx, &fields).await?;
+        let mut contacts: Vec<(ClientId, &ContactValue)> = Vec::new();
+        for (id, c) in ids.iter().zip(pending) {
+            for (i, v) in c.contacts.iter().enumerate() {
+                if !c.contacts[..i].iter().any(|w| w.kind() == v.kind() && w.as_str() == v.as_str()) {
+                    contacts.push((*id, v));
                 }
-                Err(e) => Err(e.into()),
-            };
-        };
-
-        match self.duplicates {
-            Duplicates::Skip => {
-                issues.push(issue(None, "duplicate", Some(existing.0)));
-                Ok(Outcome::Skipped)
             }
-            Duplicates::Merge if archived => {
-                issues.push(issue(None, "duplicate_archived", Some(existing.0)));
-                Ok(Outcome::Failed)
-            }
-            Duplicates::Merge => self.merge(tx, existing, input, contacts, line, issues).await,
         }
+        if !contacts.is_empty() {
+            clients::insert_contacts_many(tx, &contacts).await?;
+        }
+        let id_texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let names: Vec<String> = pending.iter().map(|c| c.fields.full_name()).collect();
+        let entries: Vec<audit::Entry> = id_texts
+            .iter()
+            .zip(&names)
+            .map(|(id, name)| audit::Entry { action: "created", entity: "client", entity_id: id, summary: name })
+            .collect();
+        audit::record_many(tx, &self.actor, &entries).await?;
+        Ok(ids)
     }
 
-    /// Lays the row's non-empty cells over the client and adds the contacts it lacks.
+    /// Lays the row's non-empty cells over client `id` and adds the contacts it lacks, in a
+    /// savepoint of its own. `true`: merged (or, in a dry run, would be).
     async fn merge(
         &mut self,
         tx: &mut TenantTx,
         id: ClientId,
+        line: u32,
         input: &ClientInput,
         contacts: &[ContactValue],
-        line: i32,
-        issues: &mut Vec<Issue>,
-    ) -> Result<Outcome, ServiceError> {
-        let issue = |field: &str, code: &str, client_id: Option<i64>| Issue {
-            row_no: line,
-            field: Some(field.to_owned()),
-            code: code.to_owned(),
-            client_id,
-            same_as_row: None,
-        };
+        out: &mut Batch,
+    ) -> Result<bool, ServiceError> {
+        tx.savepoint().await?;
+        let merged = self.merge_in_savepoint(tx, id, line, input, contacts, out).await;
+        match merged {
+            Ok(Some(changed)) => {
+                tx.release_savepoint().await?;
+                self.counts.merged += 1;
+                if changed {
+                    out.events.push(DomainEvent::ClientUpdated { tenant_id: self.claim.tenant_id, client_id: id });
+                }
+                Ok(true)
+            }
+            Ok(None) => {
+                tx.rollback_to_savepoint().await?;
+                tx.release_savepoint().await?;
+                self.counts.failed += 1;
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `Some(changed)` when merged; `None` when the merged client would be invalid (the
+    /// reasons are in `out`).
+    async fn merge_in_savepoint(
+        &mut self,
+        tx: &mut TenantTx,
+        id: ClientId,
+        line: u32,
+        input: &ClientInput,
+        contacts: &[ContactValue],
+        out: &mut Batch,
+    ) -> Result<Option<bool>, ServiceError> {
         let current = clients::get_for_update(tx, id).await?;
         let after = overlay(&ClientInput::from(&current), input);
         if self.dry_run {
             let fields = match ClientFields::parse(&after, Utc::now().date_naive()) {
                 Ok(f) => f,
                 Err(errors) => {
-                    issues.extend(errors.iter().map(|e| issue(e.field, e.code, None)));
-                    return Ok(Outcome::Failed);
+                    out.issues.extend(errors.iter().map(|e| issue(line, Some(e.field), e.code)));
+                    return Ok(None);
                 }
             };
             if let Some(pin) = &fields.pin
                 && let Some((holder, _)) = clients::holder_of(tx, "pin", pin.as_str()).await?
                 && holder != id
             {
-                issues.push(issue("pin", "pin_taken", Some(holder.0)));
-                return Ok(Outcome::Failed);
+                out.issues.push(Issue { client_id: Some(holder.0), ..issue(line, Some("pin"), "pin_taken") });
+                return Ok(None);
             }
-            return Ok(Outcome::Merged(None));
+            return Ok(Some(false));
         }
         let changed = match update_client(tx, &self.actor, &current, &after).await {
             Ok(changed) => changed,
             Err(UpdateError::Invalid(errors)) => {
-                issues.extend(errors.iter().map(|e| issue(e.field, e.code, None)));
-                return Ok(Outcome::Failed);
+                out.issues.extend(errors.iter().map(|e| issue(line, Some(e.field), e.code)));
+                return Ok(None);
             }
             Err(UpdateError::Taken { field, value }) => {
                 let holder = holder_after_conflict(tx, field, &value).await?;
-                issues.push(issue(field, &format!("{field}_taken"), holder));
-                return Ok(Outcome::Failed);
+                let code = format!("{field}_taken");
+                out.issues.push(Issue { client_id: holder, ..issue(line, Some(field), &code) });
+                return Ok(None);
             }
             Err(UpdateError::Repo(e)) => return Err(e.into()),
         };
@@ -522,8 +628,16 @@ impl Run {
             audit::record(tx, &self.actor, entry).await?;
             added = true;
         }
-        Ok(Outcome::Merged((changed || added).then_some(id)))
+        Ok(Some(changed || added))
     }
+}
+
+fn phones_of(fields: &ClientFields) -> Vec<String> {
+    fields.phone.iter().map(|p| p.as_str().to_owned()).collect()
+}
+
+fn emails_of(fields: &ClientFields) -> Vec<String> {
+    fields.email.iter().map(|e| e.folded().as_str().to_owned()).collect()
 }
 
 /// The client holding a phone or PIN whose write just failed: the row's savepoint is rolled

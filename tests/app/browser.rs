@@ -298,3 +298,47 @@ async fn a_client_is_created_found_by_phone_edited_in_place_given_a_contact_and_
     assert_eq!(app.scalar_i64("SELECT count(*) FROM clients WHERE archived_at IS NOT NULL").await, 1);
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn a_csv_is_uploaded_mapped_dry_run_and_imported_with_live_progress() {
+    let app = TestApp::spawn().await;
+    let _bg = app.start_background();
+    let creds = app.create_user(app.tenant, Role::Agent).await;
+    let Some(browser) = Driver::start().await else { return };
+    let base = &app.base_url;
+    browser.sign_in(base, &creds).await;
+
+    let mut csv = String::from("Фамилия;Имя;Телефон;Telegram;Комментарий\n");
+    for i in 0..1200 {
+        let phone = if i == 3 { "not a phone".to_owned() } else { format!("+99890{i:07}") };
+        csv.push_str(&format!("Surname {i};Name {i};{phone};@user_{i:05};note {i}\n"));
+    }
+    let path = std::env::temp_dir().join(format!("crm-import-{}.csv", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, csv).unwrap();
+
+    browser.goto(&format!("{base}/crm/clients")).await;
+    browser.click("a[href='/crm/clients/import']").await;
+    browser.wait_for_url("/crm/clients/import").await;
+    browser.type_into("#import-file", &path.display().to_string()).await;
+    browser.click("form button[type=submit].btn-primary").await;
+    browser.wait_until("/\\/crm\\/clients\\/imports\\/\\d+$/.test(location.pathname)", "the mapping step").await;
+    assert_eq!(browser.script("return document.querySelector('#col-1').value").await, "first_name");
+    browser.screenshot("import-mapping").await;
+
+    // The dry run: the progress box polls, then the page shows the report by itself.
+    browser.click("button[value=dry_run]").await;
+    browser.wait_until("document.querySelector('#import-report')", "the dry run's report").await;
+    let report = browser.script("return document.querySelector('#import-report').textContent").await;
+    assert!(report.as_str().unwrap().contains("Enter a phone number"), "{report}");
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM clients").await, 0);
+    browser.screenshot("import-dry-run").await;
+
+    browser.click("button[value=import]").await;
+    browser
+        .wait_until("document.querySelector('[data-count=created]') && document.querySelector('[data-count=created]').textContent === '1199' && !document.querySelector('button[value=import]')", "the import's figures")
+        .await;
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM clients").await, 1199);
+    browser.screenshot("import-done").await;
+    let _ = std::fs::remove_file(&path);
+    browser.quit().await;
+}

@@ -160,6 +160,36 @@ async fn duplicates_are_skipped_or_merged_as_chosen() {
 }
 
 #[tokio::test]
+async fn rows_repeating_each_other_in_one_file_are_skipped_or_merged_and_a_repeated_pin_fails() {
+    let app = TestApp::spawn().await;
+    let _bg = app.start_background();
+    let client = app.sign_in_as(Role::Agent).await;
+    let file = "first_name,phone,pin\n\
+                A,+998901111111,\n\
+                B,+998901111111,\n\
+                C,+998902222222,30101900123456\n\
+                D,+998903333333,30101900123456\n";
+    let columns = ["first_name", "phone", "pin"];
+    for (mode, expected, name) in [("skip", (2, 0, 1, 1), "A"), ("merge", (2, 1, 0, 1), "B")] {
+        sqlx::query("DELETE FROM clients").execute(&app.owner_pool().await).await.unwrap();
+        let id = upload(&client, file).await;
+        assert_eq!(start(&client, id, &columns, mode, "dry_run").await, 303);
+        assert_eq!(finish(&app, id).await, "checked");
+        assert_eq!(counts(&app, id).await, expected, "{mode} dry run");
+        assert_eq!(start(&client, id, &columns, mode, "import").await, 303);
+        assert_eq!(finish(&app, id).await, "done");
+        assert_eq!(counts(&app, id).await, expected, "{mode} import");
+        let first: String = sqlx::query_scalar("SELECT first_name FROM clients WHERE phone = '+998901111111'")
+            .fetch_one(&app.owner_pool().await)
+            .await
+            .unwrap();
+        assert_eq!(first, name, "{mode}");
+        let page = client.get(&format!("/crm/clients/imports/{id}")).await;
+        assert!(page.body.contains("Same PIN as line 4."), "{}", page.body);
+    }
+}
+
+#[tokio::test]
 async fn bad_files_and_mappings_are_reported_beside_their_fields() {
     let app = TestApp::spawn().await;
     let client = app.sign_in_as(Role::Agent).await;
@@ -244,7 +274,7 @@ async fn viewers_cannot_import_and_other_tenants_imports_are_not_found() {
 async fn a_run_whose_worker_died_resumes_without_importing_a_row_twice() {
     let app = TestApp::spawn().await;
     let client = app.sign_in_as(Role::Agent).await;
-    let rows = 3000;
+    let rows = 20_000;
     let mut file = String::from("first_name,phone\n");
     for i in 0..rows {
         file.push_str(&format!("Client {i},+99890{i:07}\n"));
@@ -263,6 +293,7 @@ async fn a_run_whose_worker_died_resumes_without_importing_a_row_twice() {
     worker.abort();
     let _ = worker.await;
     let done_before = app.scalar_i64(&format!("SELECT rows_done::bigint FROM client_imports WHERE id = {id}")).await;
+    assert!(done_before < rows, "the worker was stopped mid-run");
 
     // Its heartbeat goes stale; another worker takes the run over where it stopped.
     sqlx::query("UPDATE client_imports SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1")

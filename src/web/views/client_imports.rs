@@ -221,9 +221,10 @@ impl IssueView {
             ("duplicate_row", Duplicates::Merge) => "import.outcome.merged",
             _ => "import.outcome.failed",
         };
-        let message = match i.same_as_row {
-            Some(line) => tr.t1("error.duplicate_row", "line", &line),
-            None => tr.error(&i.code).to_owned(),
+        let message = match (i.code.as_str(), i.same_as_row) {
+            ("pin_taken", Some(line)) => tr.t1("error.pin_same_row", "line", &line),
+            (_, Some(line)) => tr.t1("error.duplicate_row", "line", &line),
+            (code, None) => tr.error(code).to_owned(),
         };
         Self {
             line: i.row_no,
