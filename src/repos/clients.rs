@@ -261,14 +261,14 @@ pub const COUNT_CAP: i64 = 500;
 /// `COUNT_CAP + 1` means more).
 pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, i64), RepoError> {
     let tenant = tx.tenant_id().0;
-    let pattern = query.q.as_deref().map(search_pattern).filter(|p| p != "%%");
+    let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
     let by_name = query.sort == Sort::Name;
     let limit = i32::try_from(query.limit).unwrap_or(i32::MAX);
     let offset = i32::try_from(query.offset).unwrap_or(i32::MAX);
     let cap = i32::try_from(COUNT_CAP).unwrap_or(i32::MAX);
     let found = sqlx::query!(
         r#"SELECT ids AS "ids!", total AS "total!" FROM search_clients($1, $2, $3, $4, $5, $6, $7)"#,
-        pattern,
+        &patterns,
         query.created_from,
         query.created_to,
         by_name,
@@ -308,7 +308,7 @@ pub fn export<'a>(
 ) -> impl futures_util::Stream<Item = Result<ExportRow, RepoError>> + 'a {
     use futures_util::TryStreamExt;
     let tenant = tx.tenant_id().0;
-    let pattern = query.q.as_deref().map(search_pattern).filter(|p| p != "%%");
+    let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
     let by_name = query.sort == Sort::Name;
     sqlx::query!(
         r#"SELECT c.id, c.first_name, c.last_name, c.middle_name, c.phone, c.email, c.address, c.date_of_birth,
@@ -319,13 +319,13 @@ pub fn export<'a>(
                       AS "contacts!"
            FROM clients c
            WHERE c.tenant_id = $1 AND c.archived_at IS NULL
-             AND ($2::text IS NULL OR c.search LIKE $2)
+             AND c.search LIKE ALL($2::text[])
              AND ($3::date IS NULL OR c.created_at >= $3)
              AND ($4::date IS NULL OR c.created_at < $4 + 1)
            ORDER BY CASE WHEN $5 THEN lower(c.first_name) END, CASE WHEN $5 THEN lower(coalesce(c.last_name, '')) END,
                     CASE WHEN NOT $5 THEN c.updated_at END DESC, c.id"#,
         tenant,
-        pattern,
+        &patterns,
         query.created_from,
         query.created_to,
         by_name
@@ -355,15 +355,23 @@ pub fn export<'a>(
     })
 }
 
-/// A LIKE pattern for any part of the search text: lower-cased, LIKE's wildcards escaped; a
-/// query that looks like a phone number loses its spaces, dashes and brackets.
-fn search_pattern(q: &str) -> String {
+/// The words searched a query is: one LIKE pattern per word, each to be found anywhere in
+/// the search text (lower-cased, LIKE's wildcards escaped). A query that looks like a phone
+/// number is one word without its spaces, dashes and brackets. At most 8 words.
+fn search_patterns(q: &str) -> Vec<String> {
     let q = q.trim().to_lowercase();
     let phone_like =
         q.chars().any(|c| c.is_ascii_digit()) && q.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
-    let q: String = if phone_like { q.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect() } else { q };
-    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
+    let words: Vec<String> = if phone_like {
+        vec![q.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()]
+    } else {
+        q.split_whitespace().take(8).map(str::to_owned).collect()
+    };
+    words
+        .into_iter()
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+        .collect()
 }
 
 pub async fn contacts(tx: &mut TenantTx, client: ClientId) -> Result<Vec<Contact>, RepoError> {
@@ -532,13 +540,15 @@ pub async fn insert_contacts_many(tx: &mut TenantTx, many: &[(ClientId, &Contact
 
 #[cfg(test)]
 mod tests {
-    use super::search_pattern;
+    use super::search_patterns;
 
     #[test]
-    fn search_patterns_escape_wildcards_and_tidy_phone_fragments() {
-        assert_eq!(search_pattern("Ann"), "%ann%");
-        assert_eq!(search_pattern("90 123-45"), "%9012345%");
-        assert_eq!(search_pattern("+998 (90)"), "%+99890%");
-        assert_eq!(search_pattern("50%_off"), "%50\\%\\_off%");
+    fn search_patterns_escape_wildcards_split_words_and_tidy_phone_fragments() {
+        assert_eq!(search_patterns("Ann"), ["%ann%"]);
+        assert_eq!(search_patterns(" Ivanov   Sergey "), ["%ivanov%", "%sergey%"]);
+        assert_eq!(search_patterns("90 123-45"), ["%9012345%"]);
+        assert_eq!(search_patterns("+998 (90)"), ["%+99890%"]);
+        assert_eq!(search_patterns("50%_off"), ["%50\\%\\_off%"]);
+        assert!(search_patterns("   ").is_empty());
     }
 }

@@ -99,7 +99,7 @@ async fn malformed_json_is_a_400() {
 }
 
 #[tokio::test]
-async fn search_matches_any_part_of_names_phone_email_and_pin() {
+async fn search_matches_every_word_in_any_part_of_names_phone_email_and_pin() {
     let app = TestApp::spawn().await;
     let api = app.api(Role::Agent).await;
     create(
@@ -131,6 +131,11 @@ async fn search_matches_any_part_of_names_phone_email_and_pin() {
     assert_eq!(names("MAIL.UZ").await, ["Dilnoza"]);
     assert_eq!(names("56789012").await, ["Sergey"]);
     assert_eq!(names("nobody").await, Vec::<String>::new());
+    // Every word must match, in any order (neither has a middle name).
+    assert_eq!(names("sergey ivanov").await, ["Sergey"]);
+    assert_eq!(names("Ivanov  Sergey").await, ["Sergey"]);
+    assert_eq!(names("karim dil").await, ["Dilnoza"]);
+    assert_eq!(names("sergey karimova").await, Vec::<String>::new());
     let all = api.get("/api/v1/clients?sort=name&per_page=1&page=2").await.json();
     assert_eq!((all["total"].as_i64(), all["page"].as_i64(), all["per_page"].as_i64()), (Some(2), Some(2), Some(1)));
     assert_eq!(all["items"][0]["first_name"], "Sergey");
