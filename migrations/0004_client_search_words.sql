@@ -1,7 +1,13 @@
 -- Search matches every word typed, anywhere in the searchable text and in any order: "ivanov
 -- sergey" and "sergey ivanov" both find Sergey Ivanov (one pattern for the whole query found
 -- nobody without a middle name, whose search text has two spaces between the names).
--- Same two-step plan as before (see 0002), with one LIKE per word.
+--
+-- And a first step before the probe of 0002: the first rows of the tenant in the page's sort
+-- order are read (at most 2,000) and matched. If that was the whole tenant, the count is exact
+-- and no index is needed; if they fill the page, the search is dense: the page comes from them
+-- and the count is "at least" what they hold. Only otherwise does the trigram probe run, whose
+-- cost grows with how common the typed trigrams are (17-25 ms at a million clients for a
+-- common surname, against 1-2 ms here).
 
 DROP FUNCTION search_clients(text, date, date, boolean, int, int, int);
 DROP FUNCTION client_matches_by_trigram(uuid, text, date, date, int);
@@ -16,7 +22,7 @@ CREATE FUNCTION client_search_filter(p_words int) RETURNS text
 
 CREATE FUNCTION search_clients(p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit int,
                                p_offset int, p_cap int)
-    RETURNS TABLE (ids bigint[], total bigint)
+    RETURNS TABLE (ids bigint[], total bigint, exact boolean)
     LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
     DECLARE
@@ -27,6 +33,8 @@ CREATE FUNCTION search_clients(p_patterns text[], p_from date, p_to date, p_by_n
             || CASE WHEN p_to IS NULL THEN '' ELSE ' AND m.created_at < $4 + 1' END;
         sort text := CASE WHEN p_by_name THEN ' ORDER BY lower(m.first_name), lower(coalesce(m.last_name, '''')), m.id'
                           ELSE ' ORDER BY m.updated_at DESC, m.id DESC' END;
+        prefix_rows constant int := 2000;
+        scanned int;
         found bigint[];
         n bigint;
     BEGIN
@@ -34,12 +42,24 @@ CREATE FUNCTION search_clients(p_patterns text[], p_from date, p_to date, p_by_n
             RETURN;
         END IF;
         IF words > 0 THEN
+            EXECUTE 'SELECT count(*), coalesce(array_agg(m.id ORDER BY m.n) FILTER (WHERE true'
+                || client_search_filter(words) || '), ''{}'') FROM (SELECT m.id, m.search, row_number() OVER () AS n'
+                || ' FROM (SELECT m.id, m.search FROM clients m WHERE m.tenant_id = $1 AND m.archived_at IS NULL'
+                || CASE WHEN p_from IS NULL THEN '' ELSE ' AND m.created_at >= $3' END
+                || CASE WHEN p_to IS NULL THEN '' ELSE ' AND m.created_at < $4 + 1' END
+                || sort || ' LIMIT $5) m) m'
+                INTO scanned, found USING tenant, p_patterns, p_from, p_to, prefix_rows;
+            n := cardinality(found);
+            IF scanned < prefix_rows OR n > p_offset + p_limit THEN
+                RETURN QUERY SELECT coalesce(found[p_offset + 1 : p_offset + p_limit], '{}'), n, scanned < prefix_rows;
+                RETURN;
+            END IF;
             found := client_matches_by_trigram(tenant, p_patterns, p_from, p_to, p_cap + 1);
             n := cardinality(found);
             IF n <= p_cap THEN
                 RETURN QUERY EXECUTE
-                    'SELECT coalesce(array_agg(p.id), ''{}''), $3 FROM (SELECT m.id FROM clients m WHERE m.tenant_id = $1'
-                    || ' AND m.id = ANY($2)' || sort || ' LIMIT $4 OFFSET $5) p'
+                    'SELECT coalesce(array_agg(p.id), ''{}''), $3, true FROM (SELECT m.id FROM clients m'
+                    || ' WHERE m.tenant_id = $1 AND m.id = ANY($2)' || sort || ' LIMIT $4 OFFSET $5) p'
                     USING tenant, found, n, p_limit, p_offset;
                 RETURN;
             END IF;
@@ -48,9 +68,9 @@ CREATE FUNCTION search_clients(p_patterns text[], p_from date, p_to date, p_by_n
                 INTO n USING tenant, p_patterns, p_from, p_to, p_cap + 1;
         END IF;
         RETURN QUERY EXECUTE
-            'SELECT coalesce(array_agg(p.id), ''{}''), $7 FROM (SELECT m.id FROM clients m WHERE ' || filter || sort
-            || ' LIMIT $5 OFFSET $6) p'
-            USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, n;
+            'SELECT coalesce(array_agg(p.id), ''{}''), least($7, $8), $7 <= $8 FROM (SELECT m.id FROM clients m WHERE '
+            || filter || sort || ' LIMIT $5 OFFSET $6) p'
+            USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, n, p_cap;
     END
     $$;
 

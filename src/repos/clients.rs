@@ -6,7 +6,7 @@ use sqlx::postgres::types::PgInterval;
 use crate::db::TenantTx;
 use crate::domain::{ClientFields, ClientId, ClientInput, ContactId, ContactValue};
 
-use super::{RepoError, conflict_on};
+use super::{RepoError, Total, conflict_on};
 
 const CLIENT_UNIQUE: &[(&str, &str)] = &[("clients_phone_key", "phone"), ("clients_pin_key", "pin")];
 const CONTACT_UNIQUE: &[(&str, &str)] = &[("client_contacts_value_key", "value")];
@@ -254,12 +254,12 @@ pub struct ListQuery {
 }
 
 /// Counts of matches stop past this: an exact count of a broad search at a million clients
-/// costs far more than the page itself. A total above it means "more than `COUNT_CAP`".
+/// costs far more than the page itself.
 pub const COUNT_CAP: i64 = 500;
 
 /// Live clients matching `query`, in order, and how many match (exact up to `COUNT_CAP`;
 /// `COUNT_CAP + 1` means more).
-pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, i64), RepoError> {
+pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, Total), RepoError> {
     let tenant = tx.tenant_id().0;
     let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
     let by_name = query.sort == Sort::Name;
@@ -267,7 +267,7 @@ pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, 
     let offset = i32::try_from(query.offset).unwrap_or(i32::MAX);
     let cap = i32::try_from(COUNT_CAP).unwrap_or(i32::MAX);
     let found = sqlx::query!(
-        r#"SELECT ids AS "ids!", total AS "total!" FROM search_clients($1, $2, $3, $4, $5, $6, $7)"#,
+        r#"SELECT ids AS "ids!", total AS "total!", exact AS "exact!" FROM search_clients($1, $2, $3, $4, $5, $6, $7)"#,
         &patterns,
         query.created_from,
         query.created_to,
@@ -278,7 +278,7 @@ pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, 
     )
     .fetch_optional(tx.conn())
     .await?;
-    let Some(found) = found else { return Ok((Vec::new(), 0)) };
+    let Some(found) = found else { return Ok((Vec::new(), Total::Exact(0))) };
     let mut items = sqlx::query_as!(
         Client,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
@@ -290,7 +290,8 @@ pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, 
     .fetch_all(tx.conn())
     .await?;
     items.sort_by_key(|c| found.ids.iter().position(|id| *id == c.id));
-    Ok((items, found.total))
+    let total = if found.exact { Total::Exact(found.total) } else { Total::AtLeast(found.total) };
+    Ok((items, total))
 }
 
 /// One client as a CSV export row: the fields, and the contacts as `type:value; …`.

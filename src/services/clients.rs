@@ -22,7 +22,7 @@ pub struct ClientService {
 /// A page of a client list, with each client's contacts for the badges.
 pub struct ClientPage {
     pub items: Vec<(Client, Vec<Contact>)>,
-    pub total: i64,
+    pub total: crate::repos::Total,
 }
 
 impl ClientService {

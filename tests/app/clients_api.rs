@@ -272,3 +272,36 @@ async fn another_tenants_client_or_contact_is_404_on_every_route_and_unchanged()
     assert_eq!(theirs_now["first_name"], "Theirs");
     assert_eq!(theirs.get(&contacts).await.json().as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_broad_search_counts_a_lower_bound_and_a_narrow_one_counts_exactly() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Agent).await;
+    sqlx::query(
+        "INSERT INTO clients (tenant_id, first_name, last_name)
+         SELECT $1, 'Ann', 'Lee' || g FROM generate_series(1, 2100) g",
+    )
+    .bind(app.tenant.0)
+    .execute(&app.owner_pool().await)
+    .await
+    .unwrap();
+    let page = |q: &'static str| {
+        let api = &api;
+        async move {
+            let p = api.get(&format!("/api/v1/clients?q={q}&per_page=25")).await;
+            assert_eq!(p.status, 200, "{}", p.body);
+            let j = p.json();
+            (j["items"].as_array().unwrap().len(), j["total"].as_i64().unwrap(), j["total_exact"].as_bool().unwrap())
+        }
+    };
+    // Every one of the first rows in order matches: the page is full, the count a lower bound.
+    let (items, total, exact) = page("ann").await;
+    assert_eq!((items, exact), (25, false));
+    assert!(total >= 26, "{total}");
+    // A narrow search is counted exactly.
+    assert_eq!(page("lee2099").await, (1, 1, true));
+    assert_eq!(page("lee209").await, (11, 11, true)); // lee209 and lee2090…lee2099
+    assert_eq!(page("nobody").await, (0, 0, true));
+    // No search: counting stops at the cap.
+    assert_eq!(page("").await, (25, 500, false));
+}

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::domain::{ClientId, ClientInput, ContactId, DomainError, Permission, parse_date};
-use crate::repos::clients::{COUNT_CAP, Client, Contact, ListQuery, Sort};
+use crate::repos::clients::{Client, Contact, ListQuery, Sort};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -164,8 +164,8 @@ pub async fn list(
     let result = state.clients.list(user.0.tenant_id, &query).await?;
     Ok(Json(Paged {
         items: result.items.into_iter().map(|(c, k)| ClientJson::new(c, k)).collect(),
-        total_exact: result.total <= COUNT_CAP,
-        total: result.total.min(COUNT_CAP),
+        total_exact: result.total.is_exact(),
+        total: result.total.count(),
         page,
         per_page,
     }))

@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A page of a list, as API.md specifies: `?page=1&per_page=25` (at most 100). Where counting
-/// every match would cost more than the page (client search), `total` stops at a cap and
+/// every match would cost more than the page (client search), counting stops early and
 /// `total_exact` is false: "at least `total`".
 #[derive(Serialize)]
 pub struct Paged<T> {

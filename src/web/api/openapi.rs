@@ -90,7 +90,7 @@ pub fn build(public_url: &str) -> Value {
                 "get": {
                     "summary": "List and search clients",
                     "operationId": "listClients",
-                    "description": format!("Live (not deleted) clients, most recently updated first unless sort=name. `total` is exact up to {COUNT_CAP}; beyond that it is {COUNT_CAP} and `total_exact` is false."),
+                    "description": format!("Live (not deleted) clients, most recently updated first unless sort=name. `total` is exact up to {COUNT_CAP} matches; a broad search stops counting earlier, and then `total_exact` is false and `total` is a lower bound."),
                     "parameters": [
                         {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "any part of the names, phone, email or PIN"},
                         {"name": "created_from", "in": "query", "schema": {"type": "string", "format": "date"}},

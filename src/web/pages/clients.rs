@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::domain::{ClientId, ClientInput, ContactId, ContactType, DomainError, Permission, parse_date};
-use crate::repos::clients::{COUNT_CAP, ListQuery, Sort};
+use crate::repos::clients::{ListQuery, Sort};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -57,13 +57,12 @@ pub async fn list(
         errors.add(e.field, me.tr.error(e.code));
     }
     let result = state.clients.list(me.principal.tenant_id, &query).await?;
-    let total_exact = result.total <= COUNT_CAP;
     let results = ClientResults {
         tr: me.tr,
-        has_next: if total_exact { page * PER_PAGE < result.total } else { result.items.len() as i64 == PER_PAGE },
+        has_next: result.total.has_next(page, PER_PAGE, result.items.len()),
         rows: result.items.iter().map(|(c, k)| ClientRow::new(c, k)).collect(),
-        total: result.total.min(COUNT_CAP),
-        total_exact,
+        total: result.total.count(),
+        total_exact: result.total.is_exact(),
         page,
         filters,
         errors,

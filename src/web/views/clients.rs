@@ -104,7 +104,7 @@ pub struct ClientResults {
     pub filters: ListFilters,
     pub rows: Vec<ClientRow>,
     pub total: i64,
-    /// False when counting stopped at the cap: "more than `total`".
+    /// False when counting stopped early: "`total` or more".
     pub total_exact: bool,
     pub page: i64,
     pub has_next: bool,
