@@ -1,5 +1,6 @@
 //! Pure types and rules of the CRM: no I/O, no framework types. A value of a type here is valid by construction.
 
+pub mod chat;
 pub mod client;
 pub mod csv;
 pub mod email;

@@ -61,6 +61,16 @@ fn every_key_used_exists() {
                     }
                 }
             }
+            // A domain error's code is shown through `error.<code>`.
+            for (i, _) in text.match_indices("DomainError::new(\"") {
+                let args: String =
+                    text[i..].chars().skip_while(|c| *c != ',').skip(1).take_while(|c| *c != ')').collect();
+                let code = args.trim().trim_matches('"');
+                let literal = args.trim().starts_with('"');
+                if literal && !en.contains_key(&format!("error.{code}")) {
+                    missing.push(format!("{}: error.{code}", path.display()));
+                }
+            }
         }
     }
     assert!(missing.is_empty(), "keys used but not in en.json: {missing:#?}");
