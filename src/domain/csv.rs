@@ -1,6 +1,6 @@
 //! CSV cells as spreadsheets read them safely: quoted when needed, and a cell that a
 //! spreadsheet would run as a formula (`=`, `@`, or `+`/`-` before something other than a
-//! number) starts with an apostrophe instead.
+//! number) starts with an apostrophe instead, which an import takes off again (`unguarded`).
 
 /// One CSV line (RFC 4180, CRLF-terminated).
 pub fn line<S: AsRef<str>>(cells: &[S]) -> String {
@@ -13,6 +13,15 @@ pub fn line<S: AsRef<str>>(cells: &[S]) -> String {
     }
     out.push_str("\r\n");
     out
+}
+
+/// A cell as it was before `line` guarded it: without the apostrophe before `=`, `@`, `+`
+/// or `-`.
+pub fn unguarded(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '@', '+', '-', '\t', '\r']) => rest,
+        _ => cell,
+    }
 }
 
 fn cell_text(raw: &str) -> String {
@@ -46,5 +55,12 @@ mod tests {
         assert_eq!(cell_text("+998901234567"), "+998901234567");
         assert_eq!(cell_text("-42"), "-42");
         assert_eq!(cell_text("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+    }
+
+    #[test]
+    fn a_guarded_cell_reads_back_as_it_was() {
+        for raw in ["=1+1", "@ann", "+cmd", "-x", "plain", "'quoted"] {
+            assert_eq!(unguarded(&cell_text(raw)), raw);
+        }
     }
 }

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/crm/clients/archived", get(pages::clients::archived))
         .route("/crm/clients/export.csv", get(pages::clients::export_csv))
         .route("/crm/clients/import", get(pages::client_imports::new))
+        .route("/crm/clients/import/sample.csv", get(pages::client_imports::sample_csv))
         .route("/crm/clients/imports/{id}", get(pages::client_imports::show))
         .route("/crm/clients/imports/{id}/progress", get(pages::client_imports::progress))
         .route("/crm/clients/imports/{id}/start", post(pages::client_imports::start))

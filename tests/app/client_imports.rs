@@ -348,3 +348,39 @@ async fn a_cancelled_import_stops_and_keeps_what_it_wrote() {
     assert_eq!(app.scalar_i64("SELECT count(*) FROM clients").await, 0, "a cancelled queued import never runs");
     assert_eq!(client.post(&format!("/crm/clients/imports/{id}/cancel"), &[]).await.status, 409);
 }
+
+#[tokio::test]
+async fn the_sample_file_imports_as_it_is() {
+    let app = TestApp::spawn().await;
+    let _bg = app.start_background();
+    let client = app.sign_in_as(Role::Agent).await;
+    let sample = client.get("/crm/clients/import/sample.csv").await;
+    assert_eq!(sample.status, 200);
+    let id = upload(&client, &sample.body).await;
+    // Every column is recognised without touching the mapping.
+    let page = client.get(&format!("/crm/clients/imports/{id}")).await;
+    assert!(!page.body.contains(r#"<option value="" selected>"#), "an unmapped column in {}", page.body);
+    let columns = [
+        "first_name",
+        "last_name",
+        "middle_name",
+        "phone",
+        "email",
+        "address",
+        "date_of_birth",
+        "gender",
+        "pin",
+        "passport_series",
+        "passport_number",
+        "comments",
+        "contact:telegram",
+        "contact:whatsapp",
+    ];
+    assert_eq!(start(&client, id, &columns, "skip", "import").await, 303);
+    assert_eq!(finish(&app, id).await, "done");
+    let report = client.get(&format!("/crm/clients/imports/{id}")).await.body;
+    assert_eq!(counts(&app, id).await, (1, 0, 0, 0), "{}", &report[report.find("<main").unwrap_or(0)..]);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM client_contacts").await, 2);
+    let viewer = app.sign_in_as(Role::Viewer).await;
+    assert_eq!(viewer.get("/crm/clients/import/sample.csv").await.status, 403);
+}

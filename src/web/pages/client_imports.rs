@@ -6,8 +6,8 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::domain::Permission;
 use crate::domain::client::import::{Duplicates, Encoding, MAX_FILE_BYTES, Mapping, Status, Target};
+use crate::domain::{ClientInput, Permission};
 use crate::repos::client_imports::Import;
 use crate::services::ServiceError;
 use crate::web::AppState;
@@ -257,6 +257,37 @@ pub async fn cancel(State(state): State<AppState>, me: CurrentUser, Path(id): Pa
     me.require(Permission::ClientCreate)?;
     state.imports.cancel(&me.principal, id).await?;
     Ok(flash::redirect(&format!("/crm/clients/imports/{id}"), Flash::success("flash.import_cancelled")))
+}
+
+/// A file to start from: the columns an import reads without mapping, and one example row.
+pub async fn sample_csv(me: CurrentUser) -> Result<Response, AppError> {
+    me.require(Permission::ClientCreate)?;
+    let header: Vec<&str> = ClientInput::FIELDS.iter().copied().chain(["telegram", "whatsapp"]).collect();
+    let example = [
+        "Dilnoza",
+        "Karimova",
+        "",
+        "+998 90 123 45 67",
+        "dilnoza@example.uz",
+        "Tashkent, Amir Temur 1",
+        "1990-03-05",
+        "female",
+        "",
+        "AA",
+        "1234567",
+        "",
+        "dilnoza_k",
+        "+998 90 123 45 67",
+    ];
+    let body = format!("\u{feff}{}{}", crate::domain::csv::line(&header), crate::domain::csv::line(&example));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"clients-sample.csv\""),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// Every failed or skipped row with why, and the row's own cells: fix them and import again.
