@@ -14,7 +14,10 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
 use crate::events::EventBus;
-use crate::services::{AuditService, AuthService, ClientImportService, ClientService, TenantService, UserService};
+use crate::services::delivery::{DeliveryWorker, Providers, Settings};
+use crate::services::{
+    AuditService, AuthService, ChatService, ClientImportService, ClientService, TenantService, UserService,
+};
 use crate::web;
 use crate::web::ops::Metrics;
 
@@ -31,6 +34,9 @@ pub struct AppState {
     pub audit: AuditService,
     pub clients: ClientService,
     pub imports: ClientImportService,
+    pub chats: ChatService,
+    /// The provider of each transport the outbox delivers through.
+    pub providers: Providers,
 }
 
 impl AppState {
@@ -42,6 +48,8 @@ impl AppState {
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),
+            chats: ChatService::new(pool.clone(), events.clone()),
+            providers: Providers::default(),
             config: Arc::new(config),
             pool,
             events,
@@ -50,8 +58,8 @@ impl AppState {
     }
 }
 
-/// What `crm serve` runs besides answering requests: the hourly clean-up and the client
-/// import worker.
+/// What `crm serve` runs besides answering requests: the hourly clean-up, the client import
+/// worker and the delivery worker.
 pub struct Background {
     stop: tokio::sync::watch::Sender<bool>,
     housekeeping: tokio::task::JoinHandle<()>,
@@ -67,7 +75,10 @@ impl Background {
             state.imports.clone(),
             Duration::from_secs(3600),
         );
-        Self { stop, housekeeping, workers: vec![state.imports.spawn_worker(stopped)] }
+        let delivery =
+            DeliveryWorker::new(state.pool.clone(), state.events.clone(), state.providers.clone(), Settings::default());
+        let workers = vec![state.imports.spawn_worker(stopped.clone()), delivery.spawn(stopped)];
+        Self { stop, housekeeping, workers }
     }
 
     /// Asks the workers to stop after the step in hand (an import hands its run back to the

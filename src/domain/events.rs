@@ -1,5 +1,6 @@
 //! Domain events: what happened, published on the bus after the transaction that did it commits.
 
+use super::chat::{ChatId, DeliveryStatus, MessageId};
 use super::{ClientId, Role, TenantId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +43,28 @@ pub enum DomainEvent {
         tenant_id: TenantId,
         client_id: ClientId,
     },
+    ChatCreated {
+        tenant_id: TenantId,
+        chat_id: ChatId,
+        client_id: ClientId,
+    },
+    /// Staff wrote in a chat: an outbound message (queued) or a note.
+    MessageSent {
+        tenant_id: TenantId,
+        chat_id: ChatId,
+        message_id: MessageId,
+    },
+    MessageReceived {
+        tenant_id: TenantId,
+        chat_id: ChatId,
+        message_id: MessageId,
+    },
+    MessageStatusChanged {
+        tenant_id: TenantId,
+        chat_id: ChatId,
+        message_id: MessageId,
+        status: DeliveryStatus,
+    },
 }
 
 impl DomainEvent {
@@ -56,7 +79,11 @@ impl DomainEvent {
             | DomainEvent::ProfileUpdated { tenant_id, .. }
             | DomainEvent::ClientCreated { tenant_id, .. }
             | DomainEvent::ClientUpdated { tenant_id, .. }
-            | DomainEvent::ClientDeleted { tenant_id, .. } => *tenant_id,
+            | DomainEvent::ClientDeleted { tenant_id, .. }
+            | DomainEvent::ChatCreated { tenant_id, .. }
+            | DomainEvent::MessageSent { tenant_id, .. }
+            | DomainEvent::MessageReceived { tenant_id, .. }
+            | DomainEvent::MessageStatusChanged { tenant_id, .. } => *tenant_id,
         }
     }
 }

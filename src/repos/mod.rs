@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
+pub mod chats;
 pub mod client_imports;
 pub mod clients;
 pub mod login_failures;

@@ -3,8 +3,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod chats;
 pub mod client_imports;
 pub mod clients;
+pub mod delivery;
 pub mod housekeeping;
 pub mod seed;
 pub mod tenants;
@@ -15,6 +17,7 @@ use crate::repos::RepoError;
 
 pub use audit::AuditService;
 pub use auth::AuthService;
+pub use chats::ChatService;
 pub use client_imports::ClientImportService;
 pub use clients::ClientService;
 pub use tenants::TenantService;

@@ -3,6 +3,7 @@
 
 mod audit;
 mod browser;
+mod chats;
 mod cli;
 mod client_imports;
 mod clients_api;

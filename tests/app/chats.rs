@@ -1,0 +1,253 @@
+//! Chats and the outbox: writing in a client's chat, delivery through a provider that runs as a
+//! local HTTP server (retries, refusals, a worker that dies mid-send), and delivery reports
+//! that only move a message forward.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use crm::domain::chat::{ChatId, DeliveryStatus, Transport};
+use crm::domain::{ClientId, Principal, Role};
+use crm::repos::chats::Message;
+use crm::services::chats::Outgoing;
+use crm::services::delivery::{DeliveryWorker, Outbound, Provider, Providers, SendError, Settings};
+use futures_util::future::BoxFuture;
+
+use crate::helpers::TestApp;
+
+/// One scripted answer: a status and a body, after a delay.
+#[derive(Clone)]
+struct Answer(u16, &'static str, Duration);
+
+/// A provider's HTTP API, played back from a script; it records every request it gets.
+#[derive(Clone, Default)]
+struct FakeProvider {
+    script: Arc<Mutex<VecDeque<Answer>>>,
+    received: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl FakeProvider {
+    async fn start(script: Vec<Answer>) -> (Self, String) {
+        let fake = FakeProvider { script: Arc::new(Mutex::new(script.into())), ..Default::default() };
+        async fn messages(State(fake): State<FakeProvider>, body: String) -> (StatusCode, String) {
+            fake.received.lock().unwrap().push(serde_json::from_str(&body).unwrap());
+            let Answer(status, text, delay) =
+                fake.script.lock().unwrap().pop_front().unwrap_or(Answer(200, r#"{"id":"late"}"#, Duration::ZERO));
+            tokio::time::sleep(delay).await;
+            (StatusCode::from_u16(status).unwrap(), text.to_owned())
+        }
+        let router = axum::Router::new().route("/messages", post(messages)).with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/messages", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        (fake, url)
+    }
+
+    fn requests(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+}
+
+/// Our side of that API: the way a real provider client maps answers onto `SendError`.
+struct HttpProvider {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Provider for HttpProvider {
+    fn send<'a>(&'a self, m: &'a Outbound) -> BoxFuture<'a, Result<String, SendError>> {
+        Box::pin(async move {
+            let res = self
+                .http
+                .post(&self.url)
+                .json(&serde_json::json!({"to": m.to, "body": m.body}))
+                .send()
+                .await
+                .map_err(|e| SendError::Retry { reason: e.to_string(), after: None })?;
+            let status = res.status();
+            let body: serde_json::Value = res.json().await.unwrap_or_default();
+            match status.as_u16() {
+                200..=299 => Ok(body["id"].as_str().unwrap_or_default().to_owned()),
+                429 | 500..=599 => Err(SendError::Retry { reason: format!("HTTP {status}"), after: None }),
+                _ => Err(SendError::Rejected {
+                    code: status.as_u16().to_string(),
+                    reason: body["message"].as_str().unwrap_or("refused").to_owned(),
+                }),
+            }
+        })
+    }
+}
+
+fn quick() -> Settings {
+    Settings {
+        lease: Duration::from_secs(2),
+        timeout: Duration::from_secs(10),
+        poll: Duration::from_millis(20),
+        max_attempts: 5,
+        first_retry: Duration::from_millis(50),
+    }
+}
+
+fn worker(app: &TestApp, url: &str, settings: Settings) -> DeliveryWorker {
+    let provider = HttpProvider { url: url.to_owned(), http: reqwest::Client::new() };
+    let providers = Providers::default().with(Transport::Sms, Arc::new(provider));
+    DeliveryWorker::new(app.pool.clone(), app.state.events.clone(), providers, settings)
+}
+
+/// An agent of the default tenant, a client with a phone, and the client's chat.
+async fn chat_with_client(app: &TestApp) -> (Principal, ClientId, ChatId) {
+    let creds = app.create_user(app.tenant, Role::Agent).await;
+    let (tenant, user) = app.state.auth.account_by_email(&creds.email).await.unwrap().unwrap();
+    let token = app.state.auth.create_api_token(tenant, user, "t", &crm::domain::Actor::System).await.unwrap().token;
+    let me = app.state.auth.api_principal(&token).await.unwrap().unwrap();
+    let input = crm::domain::ClientInput {
+        first_name: Some("Dilnoza".into()),
+        phone: Some("+998901234567".into()),
+        ..Default::default()
+    };
+    let client = app.state.clients.create(&me, &input, &[]).await.unwrap();
+    let chat = app.state.chats.for_client(&me, client).await.unwrap();
+    (me, client, chat.id)
+}
+
+async fn sms(app: &TestApp, me: &Principal, chat: ChatId, body: &str) -> Message {
+    let out = Outgoing { body, transport: Transport::Sms, contact: None };
+    app.state.chats.send(me, chat, out).await.unwrap()
+}
+
+async fn wait_for_status(app: &TestApp, me: &Principal, m: &Message, status: DeliveryStatus) -> Message {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = app.state.chats.message(me.tenant_id, m.id).await.unwrap();
+        if now.status == Some(status) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "message still {:?}, waited for {status:?}", now.status);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn outbox(app: &TestApp) -> i64 {
+    app.scalar_i64("SELECT count(*) FROM message_deliveries").await
+}
+
+#[tokio::test]
+async fn a_provider_answering_500_twice_then_200_ends_with_the_message_sent_once() {
+    let app = TestApp::spawn().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    let (fake, url) = FakeProvider::start(vec![
+        Answer(500, "{}", Duration::ZERO),
+        Answer(503, "{}", Duration::ZERO),
+        Answer(200, r#"{"id":"SM123"}"#, Duration::ZERO),
+    ])
+    .await;
+    let m = sms(&app, &me, chat, "Your order is ready").await;
+    assert_eq!(m.status, Some(DeliveryStatus::Queued));
+    assert_eq!(outbox(&app).await, 1, "queued with its outbox row, in one transaction");
+
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let _worker = worker(&app, &url, quick()).spawn(stopped);
+    let sent = wait_for_status(&app, &me, &m, DeliveryStatus::Sent).await;
+    assert_eq!(sent.provider_message_id.as_deref(), Some("SM123"));
+    assert!(sent.sent_at.is_some());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.requests(), 3, "two failures, one success, nothing after");
+    assert_eq!(
+        fake.received.lock().unwrap()[2],
+        serde_json::json!({"to": "+998901234567", "body": "Your order is ready"})
+    );
+    assert_eq!(outbox(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_provider_answering_400_ends_failed_with_its_reason() {
+    let app = TestApp::spawn().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    let (fake, url) =
+        FakeProvider::start(vec![Answer(400, r#"{"message":"The 'To' number is not valid"}"#, Duration::ZERO)]).await;
+    let m = sms(&app, &me, chat, "Hello").await;
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let _worker = worker(&app, &url, quick()).spawn(stopped);
+    let failed = wait_for_status(&app, &me, &m, DeliveryStatus::Failed).await;
+    assert_eq!(failed.error_code.as_deref(), Some("400"));
+    assert_eq!(failed.error.as_deref(), Some("The 'To' number is not valid"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(fake.requests(), 1, "a refusal is not retried");
+    assert_eq!(outbox(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_send_leaves_the_message_for_the_next_worker() {
+    let app = TestApp::spawn().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    // The first attempt hangs (the worker dies waiting); the next one is answered.
+    let (fake, url) = FakeProvider::start(vec![
+        Answer(200, r#"{"id":"never"}"#, Duration::from_secs(30)),
+        Answer(200, r#"{"id":"SM2"}"#, Duration::ZERO),
+    ])
+    .await;
+    let m = sms(&app, &me, chat, "Are you there?").await;
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let first = worker(&app, &url, quick()).spawn(stopped.clone());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.requests() == 0 {
+        assert!(Instant::now() < deadline, "the first worker never sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.abort();
+    let _ = first.await;
+    assert_eq!(app.state.chats.message(me.tenant_id, m.id).await.unwrap().status, Some(DeliveryStatus::Queued));
+
+    let _second = worker(&app, &url, quick()).spawn(stopped);
+    let sent = wait_for_status(&app, &me, &m, DeliveryStatus::Sent).await;
+    assert_eq!(sent.provider_message_id.as_deref(), Some("SM2"));
+    assert_eq!(outbox(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_late_sent_after_delivered_does_not_move_the_status_back() {
+    let app = TestApp::spawn().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    let (_fake, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM9"}"#, Duration::ZERO)]).await;
+    let m = sms(&app, &me, chat, "Hi").await;
+    assert_eq!(worker(&app, &url, quick()).run_once().await.unwrap(), 1);
+    wait_for_status(&app, &me, &m, DeliveryStatus::Sent).await;
+
+    let mut events = app.state.events.subscribe();
+    let chats = &app.state.chats;
+    assert!(chats.report(me.tenant_id, m.id, DeliveryStatus::Delivered, None, None).await.unwrap());
+    assert!(!chats.report(me.tenant_id, m.id, DeliveryStatus::Sent, None, None).await.unwrap(), "late sent");
+    assert!(!chats.report(me.tenant_id, m.id, DeliveryStatus::Delivered, None, None).await.unwrap(), "repeat");
+    assert!(!chats.report(me.tenant_id, m.id, DeliveryStatus::Undelivered, None, None).await.unwrap(), "too late");
+    assert_eq!(chats.message(me.tenant_id, m.id).await.unwrap().status, Some(DeliveryStatus::Delivered));
+    // One change, one event.
+    let event = events.recv().await.unwrap();
+    assert!(matches!(event, crm::domain::DomainEvent::MessageStatusChanged { status: DeliveryStatus::Delivered, .. }));
+    assert!(events.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
+    let app = TestApp::spawn().await;
+    let (me, client, chat) = chat_with_client(&app).await;
+    let note = Outgoing { body: "Prefers calls after 6pm", transport: Transport::Note, contact: None };
+    let m = app.state.chats.send(&me, chat, note).await.unwrap();
+    assert_eq!((m.status, m.contact_id), (None, None));
+    assert_eq!(outbox(&app).await, 0);
+    // The chat is the client's one chat, whoever asks.
+    assert_eq!(app.state.chats.for_client(&me, client).await.unwrap().id, chat);
+
+    let (other_tenant, _) = app.create_tenant("Other").await;
+    let creds = app.create_user(other_tenant, Role::Admin).await;
+    let (tenant, user) = app.state.auth.account_by_email(&creds.email).await.unwrap().unwrap();
+    let token = app.state.auth.create_api_token(tenant, user, "t", &crm::domain::Actor::System).await.unwrap().token;
+    let stranger = app.state.auth.api_principal(&token).await.unwrap().unwrap();
+    let out = Outgoing { body: "hi", transport: Transport::Sms, contact: None };
+    let refused = app.state.chats.send(&stranger, chat, out).await;
+    assert!(matches!(refused, Err(crm::services::ServiceError::NotFound)), "{refused:?}");
+    assert!(matches!(app.state.chats.for_client(&stranger, client).await, Err(crm::services::ServiceError::NotFound)));
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM messages").await, 1);
+}
