@@ -251,3 +251,19 @@ async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
     assert!(matches!(app.state.chats.for_client(&stranger, client).await, Err(crm::services::ServiceError::NotFound)));
     assert_eq!(app.scalar_i64("SELECT count(*) FROM messages").await, 1);
 }
+
+#[tokio::test]
+async fn a_message_cannot_be_rewritten_only_its_delivery_state_moves() {
+    let app = TestApp::spawn().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    let m = sms(&app, &me, chat, "Original words").await;
+    let mut tx = crm::db::TenantTx::begin(&app.pool, me.tenant_id).await.unwrap();
+    let rewrite =
+        sqlx::query("UPDATE messages SET body = 'Other words' WHERE id = $1").bind(m.id.0).execute(tx.conn()).await;
+    assert!(rewrite.is_err(), "the application role may not change a message's text");
+    drop(tx);
+    let mut tx = crm::db::TenantTx::begin(&app.pool, me.tenant_id).await.unwrap();
+    sqlx::query("UPDATE messages SET read_at = now() WHERE id = $1").bind(m.id.0).execute(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(app.state.chats.message(me.tenant_id, m.id).await.unwrap().body, "Original words");
+}
