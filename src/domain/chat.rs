@@ -132,10 +132,6 @@ impl DeliveryStatus {
         }
     }
 
-    pub fn is_final(self) -> bool {
-        matches!(self, DeliveryStatus::Read | DeliveryStatus::Failed | DeliveryStatus::Undelivered)
-    }
-
     fn rank(self) -> u8 {
         match self {
             DeliveryStatus::Queued => 0,

@@ -364,11 +364,6 @@ impl Mapping {
         &self.0
     }
 
-    /// The column a client field comes from.
-    pub fn column_of(&self, field: &str) -> Option<usize> {
-        self.0.iter().position(|t| matches!(t, Target::Field(f) if *f == field))
-    }
-
     /// Stored form: one target per column, comma-separated.
     pub fn encode(&self) -> String {
         self.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")

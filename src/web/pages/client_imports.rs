@@ -117,9 +117,9 @@ fn mapping_form(
     duplicates: Duplicates,
     column_error: Option<(Option<usize>, &'static str)>,
 ) -> MappingForm {
-    let saved: Option<Vec<String>> = import.mapping.as_ref().map(|m| m.split(',').map(str::to_owned).collect());
-    let guessed: Vec<String> =
-        crate::domain::client::import::Mapping::guess(&import.header).iter().map(ToString::to_string).collect();
+    let as_form = |targets: &[Target]| targets.iter().map(ToString::to_string).collect::<Vec<String>>();
+    let saved = import.mapping.as_deref().and_then(|m| Mapping::decode(m).ok()).map(|m| as_form(m.targets()));
+    let guessed = as_form(&Mapping::guess(&import.header));
     let selected =
         chosen.map(<[String]>::to_vec).or(saved).filter(|s| s.len() == import.header.len()).unwrap_or(guessed);
     let (error_column, error) = match column_error {
