@@ -63,7 +63,7 @@ async fn main() {
         _ => None,
     })
     .unwrap();
-    let state = AppState::new(config, pool.clone(), EventBus::default());
+    let state = AppState::new(config, pool.clone(), EventBus::default()).unwrap();
     let (tenant, _) = state
         .tenants
         .create(NewTenant {

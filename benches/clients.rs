@@ -95,7 +95,7 @@ async fn main() {
         _ => None,
     })
     .unwrap();
-    let state = AppState::new(config, pool.clone(), events);
+    let state = AppState::new(config, pool.clone(), events).unwrap();
     let tenant = state.tenants.list().await.unwrap().into_iter().find(|t| t.name.starts_with("Seed")).unwrap().id;
     let email = format!("bench-{}@bench.example", uuid::Uuid::new_v4().simple());
     let user = state.users.create_from_cli(tenant, &email, "Bench", "bench password 1", "viewer").await.unwrap();

@@ -16,7 +16,8 @@ use crate::config::Config;
 use crate::events::EventBus;
 use crate::services::delivery::{DeliveryWorker, Providers, Settings};
 use crate::services::{
-    AuditService, AuthService, ChatService, ClientImportService, ClientService, TenantService, UserService,
+    AuditService, AuthService, ChatService, ClientImportService, ClientService, FileStore, MessageTemplateService,
+    TenantService, UserService,
 };
 use crate::web;
 use crate::web::ops::Metrics;
@@ -35,26 +36,33 @@ pub struct AppState {
     pub clients: ClientService,
     pub imports: ClientImportService,
     pub chats: ChatService,
+    pub templates: MessageTemplateService,
+    /// Attachment bytes.
+    pub files: FileStore,
     /// The provider of each transport the outbox delivers through.
     pub providers: Providers,
 }
 
 impl AppState {
-    pub fn new(config: Config, pool: PgPool, events: EventBus) -> Self {
-        Self {
+    /// The state of a running app; fails only if the file store's directory cannot be made.
+    pub fn new(config: Config, pool: PgPool, events: EventBus) -> std::io::Result<Self> {
+        let files = FileStore::local(&config.data_dir.join("files"))?;
+        Ok(Self {
             auth: AuthService::new(pool.clone()),
             users: UserService::new(pool.clone(), events.clone()),
             tenants: TenantService::new(pool.clone(), events.clone()),
             audit: AuditService::new(pool.clone()),
-            clients: ClientService::new(pool.clone(), events.clone()),
+            clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),
-            chats: ChatService::new(pool.clone(), events.clone()),
+            chats: ChatService::new(pool.clone(), events.clone(), files.clone()),
+            templates: MessageTemplateService::new(pool.clone(), events.clone()),
+            files,
             providers: Providers::default(),
             config: Arc::new(config),
             pool,
             events,
             metrics: Arc::new(Metrics::default()),
-        }
+        })
     }
 }
 
@@ -97,12 +105,14 @@ impl Background {
 
 /// The routes wrapped in the middleware stack. Outermost first: request id, log line and
 /// metrics; security headers; error rendering (so a panic, a time-out or a refused body gets
-/// a proper page or JSON error too); panics to 500; time-out; CSRF; flash clean-up. Body limits are per route (`web::router`).
+/// a proper page or JSON error too); panics to 500; time-out (not for `web::streams`, which are
+/// GETs and so need no CSRF check either); CSRF; flash clean-up. Body limits are per route (`web::router`).
 pub fn build(state: AppState) -> Router {
     web::router()
         .layer(middleware::from_fn(web::flash::clear_after_display))
         .layer(middleware::from_fn_with_state(state.clone(), web::auth::csrf_guard))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .merge(web::streams())
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), web::error::render))
         .layer(middleware::from_fn(web::ops::security_headers))

@@ -152,7 +152,7 @@ async fn run_with(command: Command, config: Config, db: &Database) -> Result<(),
     // The server needs room for concurrent requests; a one-shot command needs little.
     let pool = db.app_pool(if matches!(command, Command::Serve) { 20 } else { 2 }).await?;
     let events = EventBus::default();
-    let state = AppState::new(config, pool.clone(), events.clone());
+    let state = AppState::new(config, pool.clone(), events.clone())?;
     let result = match command {
         Command::Serve => serve(state, db.is_embedded(), &events).await,
         Command::Migrate => Ok(()),

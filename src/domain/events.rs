@@ -65,6 +65,19 @@ pub enum DomainEvent {
         message_id: MessageId,
         status: DeliveryStatus,
     },
+    /// Staff read the client's messages up to some point: unread badges change.
+    ChatRead {
+        tenant_id: TenantId,
+        chat_id: ChatId,
+    },
+    TemplateSaved {
+        tenant_id: TenantId,
+        template_id: i64,
+    },
+    TemplateDeleted {
+        tenant_id: TenantId,
+        template_id: i64,
+    },
 }
 
 impl DomainEvent {
@@ -83,7 +96,10 @@ impl DomainEvent {
             | DomainEvent::ChatCreated { tenant_id, .. }
             | DomainEvent::MessageSent { tenant_id, .. }
             | DomainEvent::MessageReceived { tenant_id, .. }
-            | DomainEvent::MessageStatusChanged { tenant_id, .. } => *tenant_id,
+            | DomainEvent::MessageStatusChanged { tenant_id, .. }
+            | DomainEvent::ChatRead { tenant_id, .. }
+            | DomainEvent::TemplateSaved { tenant_id, .. }
+            | DomainEvent::TemplateDeleted { tenant_id, .. } => *tenant_id,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Pure types and rules of the CRM: no I/O, no framework types. A value of a type here is valid by construction.
 
+pub mod attachment;
 pub mod chat;
 pub mod client;
 pub mod csv;
@@ -8,6 +9,7 @@ pub mod events;
 pub mod locale;
 pub mod permission;
 pub mod principal;
+pub mod template;
 pub mod tenant;
 pub mod user;
 

@@ -1,11 +1,10 @@
-//! The chats, messages and message_deliveries (outbox) tables.
+//! The chats table and its members: one chat per client, the inbox's order and unread counts.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
-use crate::domain::chat::{ChatId, DeliveryStatus, Direction, MessageId, Sender, Transport};
-use crate::domain::{ClientId, ContactId, TenantId};
+use crate::domain::chat::{ChatId, DeliveryStatus, Direction, MessageId, Transport};
+use crate::domain::{ClientId, ContactId};
 
 use super::RepoError;
 
@@ -59,265 +58,289 @@ pub async fn get(tx: &mut TenantTx, id: ChatId) -> Result<Chat, RepoError> {
     Ok(Chat { id: ChatId(r.id), client_id: ClientId(r.client_id), created_at: r.created_at })
 }
 
-/// A message as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
+/// A chat as the inbox lists it: whose it is, its newest message and what is unread.
+#[derive(Debug, Clone)]
+pub struct InboxRow {
+    pub id: ChatId,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub client_phone: Option<String>,
+    pub unread: i32,
+    pub last: Option<LastMessage>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LastMessage {
     pub id: MessageId,
-    pub chat_id: ChatId,
-    pub direction: Direction,
-    pub sender_user_id: Option<i64>,
-    pub sender_contact_id: Option<i64>,
-    pub sender_name: String,
     pub body: String,
+    pub direction: Direction,
     pub transport: Transport,
-    pub contact_id: Option<i64>,
     pub status: Option<DeliveryStatus>,
-    pub provider_message_id: Option<String>,
-    pub error_code: Option<String>,
-    pub error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub read_at: Option<DateTime<Utc>>,
+    pub at: DateTime<Utc>,
+    pub attachments: i64,
 }
 
-struct MessageRow {
+/// What the inbox asks for. `q` matches the client's name, phone, email or PIN (every word),
+/// or the text of any message in the chat (full-text).
+#[derive(Debug, Clone, Default)]
+pub struct InboxQuery {
+    pub q: Option<String>,
+    pub unread_only: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct InboxRecord {
     id: i64,
-    chat_id: i64,
-    direction: String,
-    sender_user_id: Option<i64>,
-    sender_contact_id: Option<i64>,
-    sender_name: String,
-    body: String,
-    transport: String,
-    contact_id: Option<i64>,
-    status: Option<String>,
-    provider_message_id: Option<String>,
-    error_code: Option<String>,
-    error: Option<String>,
-    created_at: DateTime<Utc>,
-    sent_at: Option<DateTime<Utc>>,
-    read_at: Option<DateTime<Utc>>,
+    client_id: i64,
+    first_name: String,
+    middle_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+    unread_count: i32,
+    last_id: Option<i64>,
+    last_body: Option<String>,
+    last_direction: Option<String>,
+    last_transport: Option<String>,
+    last_status: Option<String>,
+    last_at: Option<DateTime<Utc>>,
+    last_attachments: Option<i64>,
 }
 
-impl TryFrom<MessageRow> for Message {
+impl TryFrom<InboxRecord> for InboxRow {
     type Error = RepoError;
-    fn try_from(r: MessageRow) -> Result<Self, RepoError> {
-        let corrupt = |what: &str| RepoError::Corrupt(format!("message {}: {what}", r.id));
-        Ok(Message {
-            id: MessageId(r.id),
-            chat_id: ChatId(r.chat_id),
-            direction: r.direction.parse().map_err(|_| corrupt("direction"))?,
-            transport: r.transport.parse().map_err(|_| corrupt("transport"))?,
-            status: r.status.as_deref().map(str::parse).transpose().map_err(|_| corrupt("status"))?,
-            sender_user_id: r.sender_user_id,
-            sender_contact_id: r.sender_contact_id,
-            sender_name: r.sender_name,
-            body: r.body,
-            contact_id: r.contact_id,
-            provider_message_id: r.provider_message_id,
-            error_code: r.error_code,
-            error: r.error,
-            created_at: r.created_at,
-            sent_at: r.sent_at,
-            read_at: r.read_at,
+    fn try_from(r: InboxRecord) -> Result<Self, RepoError> {
+        let corrupt = |what: &str| RepoError::Corrupt(format!("chat {}: last message {what}", r.id));
+        let last = match (r.last_id, r.last_body, r.last_direction, r.last_transport, r.last_at) {
+            (Some(id), Some(body), Some(direction), Some(transport), Some(at)) => Some(LastMessage {
+                id: MessageId(id),
+                body,
+                direction: direction.parse().map_err(|_| corrupt("direction"))?,
+                transport: transport.parse().map_err(|_| corrupt("transport"))?,
+                status: r.last_status.as_deref().map(str::parse).transpose().map_err(|_| corrupt("status"))?,
+                at,
+                attachments: r.last_attachments.unwrap_or(0),
+            }),
+            _ => None,
+        };
+        Ok(InboxRow {
+            id: ChatId(r.id),
+            client_id: ClientId(r.client_id),
+            client_name: crate::domain::client::full_name(
+                &r.first_name,
+                r.middle_name.as_deref(),
+                r.last_name.as_deref(),
+            ),
+            client_phone: r.phone,
+            unread: r.unread_count,
+            last,
         })
     }
 }
 
-pub struct NewMessage<'a> {
-    pub chat: ChatId,
-    pub direction: Direction,
-    pub sender: &'a Sender,
-    pub sender_name: &'a str,
-    pub body: &'a str,
-    pub transport: Transport,
-    pub contact: Option<ContactId>,
+const INBOX_SELECT: &str = "SELECT h.id, h.client_id, c.first_name, c.middle_name, c.last_name, c.phone, h.unread_count,
+        m.id AS last_id, m.body AS last_body, m.direction AS last_direction, m.transport AS last_transport,
+        m.status AS last_status, m.created_at AS last_at,
+        (SELECT count(*) FROM message_attachments a WHERE a.tenant_id = m.tenant_id AND a.message_id = m.id)
+            AS last_attachments
+    FROM chats h
+    JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id
+    LEFT JOIN messages m ON m.tenant_id = h.tenant_id AND m.id = h.last_message_id
+    WHERE c.archived_at IS NULL AND h.tenant_id = ";
+
+/// A page of the inbox, newest activity first. Chats nobody has written in yet are left out.
+pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery) -> Result<Vec<InboxRow>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let mut b = sqlx::QueryBuilder::new(INBOX_SELECT);
+    b.push_bind(tenant);
+    b.push(" AND h.last_message_at IS NOT NULL");
+    if query.unread_only {
+        b.push(" AND h.unread_count > 0");
+    }
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        // The client's fields, every word anywhere (the trigram index of 0002)…
+        b.push(" AND (h.client_id IN (SELECT s.id FROM clients s WHERE s.tenant_id = ");
+        b.push_bind(tenant);
+        for pattern in super::clients::search_patterns(q) {
+            b.push(" AND s.search LIKE ");
+            b.push_bind(pattern);
+        }
+        // …or the words of a message (full-text, the GIN index of 0005).
+        b.push(") OR h.id IN (SELECT t.chat_id FROM messages t WHERE t.tenant_id = ");
+        b.push_bind(tenant);
+        b.push(" AND t.search @@ plainto_tsquery('simple', ");
+        b.push_bind(q.to_owned());
+        b.push(")))");
+    }
+    b.push(" ORDER BY h.last_message_at DESC, h.id DESC LIMIT ");
+    b.push_bind(query.limit);
+    b.push(" OFFSET ");
+    b.push_bind(query.offset);
+    let rows: Vec<InboxRecord> = b.build_query_as().fetch_all(tx.conn()).await?;
+    rows.into_iter().map(InboxRow::try_from).collect()
 }
 
-/// Writes a message (outbound ones `queued`) and moves the chat to the top of the inbox.
-pub async fn insert_message(tx: &mut TenantTx, m: NewMessage<'_>) -> Result<Message, RepoError> {
+/// One chat as the inbox shows it (the thread's header).
+pub async fn inbox_row(tx: &mut TenantTx, id: ChatId) -> Result<InboxRow, RepoError> {
     let tenant = tx.tenant_id().0;
-    let (user, contact) = match m.sender {
-        Sender::User { id, .. } => (Some(id.0), None),
-        Sender::Client { contact_id, .. } => (None, Some(contact_id.0)),
-        Sender::System => (None, None),
-    };
-    let status = (m.direction == Direction::Outbound).then_some(DeliveryStatus::Queued.as_str());
-    let row = sqlx::query_as!(
-        MessageRow,
-        "INSERT INTO messages (tenant_id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body,
-                               transport, contact_id, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         RETURNING id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport,
-                   contact_id, status, provider_message_id, error_code, error, created_at, sent_at, read_at",
-        tenant,
-        m.chat.0,
-        m.direction.as_str(),
-        user,
-        contact,
-        m.sender_name,
-        m.body,
-        m.transport.as_str(),
-        m.contact.map(|c| c.0),
-        status
+    let mut b = sqlx::QueryBuilder::new(INBOX_SELECT);
+    b.push_bind(tenant);
+    b.push(" AND h.id = ");
+    b.push_bind(id.0);
+    let row: Option<InboxRecord> = b.build_query_as().fetch_optional(tx.conn()).await?;
+    row.ok_or(RepoError::NotFound)?.try_into()
+}
+
+/// The client messages no one on the staff has read, over the tenant's live clients.
+pub async fn unread_total(tx: &mut TenantTx) -> Result<i64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let total = sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(h.unread_count), 0)::bigint AS "total!" FROM chats h
+           JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id
+           WHERE h.tenant_id = $1 AND h.unread_count > 0 AND c.archived_at IS NULL"#,
+        tenant
     )
     .fetch_one(tx.conn())
     .await?;
-    sqlx::query!(
-        "UPDATE chats SET last_message_id = $3, last_message_at = $4 WHERE tenant_id = $1 AND id = $2",
+    Ok(total)
+}
+
+/// Marks the client's messages read, up to `up_to` (what the reader was shown) or all, and
+/// recounts the chat's unread under its row lock. Returns how many became read.
+pub async fn mark_read(tx: &mut TenantTx, chat: ChatId, up_to: Option<MessageId>) -> Result<u64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!("SELECT id FROM chats WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, chat.0)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(RepoError::NotFound)?;
+    let read = sqlx::query!(
+        "UPDATE messages SET read_at = now()
+         WHERE tenant_id = $1 AND chat_id = $2 AND direction = 'inbound' AND read_at IS NULL
+           AND id <= coalesce($3, 9223372036854775807)",
         tenant,
-        m.chat.0,
-        row.id,
-        row.created_at
+        chat.0,
+        up_to.map(|m| m.0)
     )
     .execute(tx.conn())
-    .await?;
-    row.try_into()
-}
-
-pub async fn message(tx: &mut TenantTx, id: MessageId) -> Result<Message, RepoError> {
-    let tenant = tx.tenant_id().0;
-    sqlx::query_as!(
-        MessageRow,
-        "SELECT id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport, contact_id,
-                status, provider_message_id, error_code, error, created_at, sent_at, read_at
-         FROM messages WHERE tenant_id = $1 AND id = $2",
-        tenant,
-        id.0
-    )
-    .fetch_optional(tx.conn())
     .await?
-    .ok_or(RepoError::NotFound)?
-    .try_into()
+    .rows_affected();
+    recount_unread(tx, chat).await?;
+    Ok(read)
 }
 
-/// A message locked for a change of its delivery state.
-pub async fn message_for_update(tx: &mut TenantTx, id: MessageId) -> Result<Message, RepoError> {
+/// Marks one of the client's messages read; `false` if it already was (or is not inbound).
+pub async fn mark_message_read(tx: &mut TenantTx, chat: ChatId, message: MessageId) -> Result<bool, RepoError> {
     let tenant = tx.tenant_id().0;
-    sqlx::query_as!(
-        MessageRow,
-        "SELECT id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport, contact_id,
-                status, provider_message_id, error_code, error, created_at, sent_at, read_at
-         FROM messages WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
-        tenant,
-        id.0
-    )
-    .fetch_optional(tx.conn())
-    .await?
-    .ok_or(RepoError::NotFound)?
-    .try_into()
-}
-
-/// Records a new delivery state: `sent` with the provider's id, or a failure with its code
-/// and reason. The caller has checked that the state moves forward.
-pub async fn set_status(
-    tx: &mut TenantTx,
-    id: MessageId,
-    status: DeliveryStatus,
-    provider_message_id: Option<&str>,
-    error: Option<(&str, &str)>,
-) -> Result<(), RepoError> {
-    let tenant = tx.tenant_id().0;
-    sqlx::query!(
-        "UPDATE messages SET status = $3, provider_message_id = coalesce($4, provider_message_id),
-                error_code = $5, error = $6,
-                sent_at = CASE WHEN $3 = 'sent' THEN coalesce(sent_at, now()) ELSE sent_at END
-         WHERE tenant_id = $1 AND id = $2",
-        tenant,
-        id.0,
-        status.as_str(),
-        provider_message_id,
-        error.map(|e| e.0),
-        error.map(|e| e.1)
-    )
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-/// The contact value a message goes to (`None` if the contact was removed since).
-pub async fn destination(tx: &mut TenantTx, contact: i64) -> Result<Option<String>, RepoError> {
-    let tenant = tx.tenant_id().0;
-    let value =
-        sqlx::query_scalar!("SELECT value FROM client_contacts WHERE tenant_id = $1 AND id = $2", tenant, contact)
+    sqlx::query!("SELECT id FROM chats WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, chat.0)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(RepoError::NotFound)?;
+    let exists =
+        sqlx::query_scalar!("SELECT 1 FROM messages WHERE tenant_id = $1 AND chat_id = $2 AND id = $3", tenant, chat.0, message.0)
             .fetch_optional(tx.conn())
             .await?;
-    Ok(value)
+    if exists.is_none() {
+        return Err(RepoError::NotFound);
+    }
+    let read = sqlx::query!(
+        "UPDATE messages SET read_at = now()
+         WHERE tenant_id = $1 AND chat_id = $2 AND id = $3 AND direction = 'inbound' AND read_at IS NULL",
+        tenant,
+        chat.0,
+        message.0
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    recount_unread(tx, chat).await?;
+    Ok(read > 0)
 }
 
-/// Puts an outbound message in the outbox, due now.
-pub async fn enqueue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> {
+async fn recount_unread(tx: &mut TenantTx, chat: ChatId) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query!(
-        "INSERT INTO message_deliveries (tenant_id, message_id) VALUES ($1, $2)
-         ON CONFLICT (tenant_id, message_id) DO UPDATE SET due_at = now(), attempts = 0, last_error = NULL",
+        "UPDATE chats SET unread_count = (SELECT count(*) FROM messages m WHERE m.tenant_id = $1 AND m.chat_id = $2
+                                           AND m.direction = 'inbound' AND m.read_at IS NULL)
+         WHERE tenant_id = $1 AND id = $2",
         tenant,
-        id.0
+        chat.0
     )
     .execute(tx.conn())
     .await?;
     Ok(())
 }
 
-/// An outbox row a worker holds for a while.
-#[derive(Debug, Clone, Copy)]
-pub struct DeliveryClaim {
-    pub tenant_id: TenantId,
-    pub message_id: MessageId,
-    /// This attempt's number, from 1.
-    pub attempt: i32,
+/// Who takes part in a chat: staff who wrote in it, and the client's contacts it travelled on.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Member {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub user_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub transport: Option<String>,
+    pub name: String,
 }
 
-pub async fn claim_deliveries(
-    pool: &sqlx::PgPool,
-    limit: i32,
-    lease: std::time::Duration,
-) -> Result<Vec<DeliveryClaim>, RepoError> {
-    let lease = PgInterval::try_from(lease).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+pub async fn members(tx: &mut TenantTx, chat: ChatId) -> Result<Vec<Member>, RepoError> {
+    let tenant = tx.tenant_id().0;
     let rows = sqlx::query!(
-        r#"SELECT tenant_id AS "tenant_id!", message_id AS "message_id!", attempts AS "attempts!"
-           FROM claim_message_deliveries($1, $2)"#,
-        limit,
-        lease
+        r#"SELECT m.id, m.user_id, m.contact_id, m.transport, coalesce(u.name, k.value, '') AS "name!"
+           FROM chat_members m
+           LEFT JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id
+           LEFT JOIN client_contacts k ON k.tenant_id = m.tenant_id AND k.id = m.contact_id
+           WHERE m.tenant_id = $1 AND m.chat_id = $2 ORDER BY m.id"#,
+        tenant,
+        chat.0
     )
-    .fetch_all(pool)
+    .fetch_all(tx.conn())
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| DeliveryClaim {
-            tenant_id: TenantId(r.tenant_id),
-            message_id: MessageId(r.message_id),
-            attempt: r.attempts,
+        .map(|r| Member {
+            id: r.id,
+            kind: if r.user_id.is_some() { "user" } else { "client" },
+            user_id: r.user_id,
+            contact_id: r.contact_id,
+            transport: r.transport,
+            name: r.name,
         })
         .collect())
 }
 
-/// Takes a message out of the outbox (sent, or failed for good).
-pub async fn dequeue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> {
+/// Adds a member, unless it is one already: a user who writes, or a contact a message travels on.
+pub async fn join(tx: &mut TenantTx, chat: ChatId, who: Joiner) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
-    sqlx::query!("DELETE FROM message_deliveries WHERE tenant_id = $1 AND message_id = $2", tenant, id.0)
-        .execute(tx.conn())
-        .await?;
+    match who {
+        Joiner::User(user) => {
+            sqlx::query!(
+                "INSERT INTO chat_members (tenant_id, chat_id, user_id) VALUES ($1, $2, $3)
+                 ON CONFLICT (tenant_id, chat_id, user_id) WHERE user_id IS NOT NULL DO NOTHING",
+                tenant,
+                chat.0,
+                user.0
+            )
+            .execute(tx.conn())
+            .await?;
+        }
+        Joiner::Contact(contact, transport) => {
+            sqlx::query!(
+                "INSERT INTO chat_members (tenant_id, chat_id, contact_id, transport) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant_id, chat_id, contact_id, transport) WHERE contact_id IS NOT NULL DO NOTHING",
+                tenant,
+                chat.0,
+                contact.0,
+                transport.as_str()
+            )
+            .execute(tx.conn())
+            .await?;
+        }
+    }
     Ok(())
 }
 
-/// Makes a message due again after `delay`, remembering why the last attempt did not go.
-pub async fn retry_later(
-    tx: &mut TenantTx,
-    id: MessageId,
-    delay: std::time::Duration,
-    error: &str,
-) -> Result<(), RepoError> {
-    let tenant = tx.tenant_id().0;
-    let delay = PgInterval::try_from(delay).map_err(|e| RepoError::Corrupt(e.to_string()))?;
-    sqlx::query!(
-        "UPDATE message_deliveries SET due_at = now() + $3, last_error = $4 WHERE tenant_id = $1 AND message_id = $2",
-        tenant,
-        id.0,
-        delay,
-        error
-    )
-    .execute(tx.conn())
-    .await?;
-    Ok(())
+pub enum Joiner {
+    User(crate::domain::UserId),
+    Contact(ContactId, Transport),
 }

@@ -1,35 +1,67 @@
 //! Chats: a client's one conversation, writing in it (outbound messages go to the outbox in
-//! the same transaction), and delivery reports that only move a message forward.
+//! the same transaction), the inbox and its unread counts, and delivery reports that only move
+//! a message forward.
 
+use bytes::Bytes;
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
-use crate::domain::chat::{ChatId, DeliveryStatus, Direction, MessageBody, MessageId, Sender, Transport};
+use crate::domain::attachment::{FileSpec, MAX_FILES};
+use crate::domain::chat::{
+    ChatId, DeliveryStatus, Direction, MessageBody, MessageId, Sender, Transport, render_template,
+};
 use crate::domain::{ClientId, ContactId, ContactType, ContactValue, DomainError, DomainEvent, Principal, TenantId};
 use crate::events::EventBus;
-use crate::repos::chats::{self, Chat, Message, NewMessage};
-use crate::repos::{audit, clients};
+use crate::repos::chats::{self, Chat, InboxQuery, InboxRow, Joiner, Member};
+use crate::repos::messages::{self, Attachment, Message, NewAttachment, NewMessage};
+use crate::repos::{audit, clients, outbox};
 
-use super::ServiceError;
+use super::{FileStore, ServiceError};
 
 #[derive(Clone)]
 pub struct ChatService {
     pool: PgPool,
     events: EventBus,
+    files: FileStore,
 }
 
-/// What staff write: the text, and how it goes (a note, or a transport to one of the
-/// client's contacts).
+/// What staff write: the text, how it goes (a note, or a transport to one of the client's
+/// contacts), and files.
 pub struct Outgoing<'a> {
     pub body: &'a str,
     pub transport: Transport,
     /// The contact to send to; the client's first contact the transport reaches when absent.
     pub contact: Option<ContactId>,
+    pub files: Vec<Upload>,
+}
+
+/// A file as uploaded: the name the user's machine gave it and its bytes.
+pub struct Upload {
+    pub file_name: String,
+    pub bytes: Bytes,
+}
+
+/// What a client wrote on a channel, once the channel has found (or made) the client's contact.
+pub struct Incoming<'a> {
+    pub client: ClientId,
+    pub contact: ContactId,
+    pub transport: Transport,
+    pub sender_name: &'a str,
+    pub body: &'a str,
+}
+
+/// A way the composer can send: a transport and the contact it reaches (`None`: the client's
+/// own phone number, which becomes a contact on first use).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub transport: Transport,
+    pub contact: Option<ContactId>,
+    pub value: String,
 }
 
 impl ChatService {
-    pub fn new(pool: PgPool, events: EventBus) -> Self {
-        Self { pool, events }
+    pub fn new(pool: PgPool, events: EventBus, files: FileStore) -> Self {
+        Self { pool, events, files }
     }
 
     /// The client's chat, made (and announced) on first use.
@@ -52,10 +84,120 @@ impl ChatService {
         Ok(chat)
     }
 
+    /// A page of the inbox, newest activity first.
+    pub async fn inbox(&self, tenant: TenantId, query: &InboxQuery) -> Result<Vec<InboxRow>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let rows = chats::inbox(&mut tx, query).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// One chat as the inbox shows it, with its members.
+    pub async fn chat(&self, tenant: TenantId, id: ChatId) -> Result<(InboxRow, Vec<Member>), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let row = chats::inbox_row(&mut tx, id).await?;
+        let members = chats::members(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok((row, members))
+    }
+
+    /// The client's messages no one on the staff has read, over the whole inbox.
+    pub async fn unread_total(&self, tenant: TenantId) -> Result<i64, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let total = chats::unread_total(&mut tx).await?;
+        tx.commit().await?;
+        Ok(total)
+    }
+
+    /// A page of a chat's messages, newest first (`before`: older than that message).
+    pub async fn thread(
+        &self,
+        tenant: TenantId,
+        chat: ChatId,
+        before: Option<MessageId>,
+        limit: i64,
+    ) -> Result<Vec<Message>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        chats::get(&mut tx, chat).await?;
+        let page = messages::thread(&mut tx, chat, before, limit.clamp(1, 100)).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
+
+    /// The ways a message can go to the chat's client through the `configured` transports:
+    /// each contact of a kind one of them reaches, and the client's own phone for SMS.
+    pub async fn routes(
+        &self,
+        tenant: TenantId,
+        chat: ChatId,
+        configured: &[Transport],
+    ) -> Result<Vec<Route>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let chat = chats::get(&mut tx, chat).await?;
+        let contacts = clients::contacts(&mut tx, chat.client_id).await?;
+        let phone = clients::get(&mut tx, chat.client_id).await?.phone;
+        tx.commit().await?;
+        let mut routes = Vec::new();
+        for &transport in configured {
+            let Some(kind) = transport.reaches() else { continue };
+            for c in contacts.iter().filter(|c| c.kind == kind.as_str()) {
+                routes.push(Route { transport, contact: Some(ContactId(c.id)), value: c.value.clone() });
+            }
+            if let (ContactType::Phone, Some(phone)) = (kind, &phone)
+                && !routes.iter().any(|r| r.transport == transport && &r.value == phone)
+            {
+                routes.push(Route { transport, contact: None, value: phone.clone() });
+            }
+        }
+        Ok(routes)
+    }
+
     /// Writes a message from `by`: a note is stored only; anything else is queued for its
-    /// transport and put in the outbox, in the same transaction.
+    /// transport and put in the outbox, in the same transaction. Files are stored first and
+    /// deleted again if the message cannot be written.
     pub async fn send(&self, by: &Principal, chat: ChatId, out: Outgoing<'_>) -> Result<Message, ServiceError> {
-        let body = MessageBody::parse(out.body, false)?;
+        let body = MessageBody::parse(out.body, !out.files.is_empty())?;
+        // A template's variable left as typed would reach the client as `{{client.first_name}}`.
+        if !render_template(body.as_str(), |_| None).unfilled.is_empty() {
+            return Err(DomainError::new("body", "unfilled_variables").into());
+        }
+        if out.files.len() > MAX_FILES {
+            return Err(DomainError::new("files", "too_many_files").into());
+        }
+        let specs = out.files.iter().map(|f| FileSpec::check(&f.file_name, &f.bytes)).collect::<Result<Vec<_>, _>>()?;
+        let mut stored: Vec<String> = Vec::new();
+        for file in &out.files {
+            let key = FileStore::new_key(by.tenant_id);
+            if let Err(e) = self.files.put(&key, file.bytes.clone()).await {
+                self.files.delete_all(&stored).await;
+                return Err(e.into());
+            }
+            stored.push(key);
+        }
+        let written = self.write(by, chat, &out, &body, &specs, &stored, &out.files).await;
+        if written.is_err() {
+            self.files.delete_all(&stored).await;
+        }
+        let message = written?;
+        self.events.publish(DomainEvent::MessageSent {
+            tenant_id: by.tenant_id,
+            chat_id: message.chat_id,
+            message_id: message.id,
+        });
+        Ok(message)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn write(
+        &self,
+        by: &Principal,
+        chat: ChatId,
+        out: &Outgoing<'_>,
+        body: &MessageBody,
+        specs: &[FileSpec],
+        keys: &[String],
+        files: &[Upload],
+    ) -> Result<Message, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let chat = chats::get(&mut tx, chat).await?;
         let contact = match out.transport.reaches() {
@@ -64,7 +206,7 @@ impl ChatService {
         };
         let direction = out.transport.direction_out();
         let sender = Sender::User { id: by.user_id, name: by.name.clone() };
-        let message = chats::insert_message(
+        let mut message = messages::insert_message(
             &mut tx,
             NewMessage {
                 chat: chat.id,
@@ -77,20 +219,123 @@ impl ChatService {
             },
         )
         .await?;
+        for ((spec, key), file) in specs.iter().zip(keys).zip(files) {
+            let attachment = NewAttachment {
+                file_name: &spec.file_name,
+                content_type: spec.content_type,
+                size_bytes: file.bytes.len() as i64,
+                storage_key: key,
+            };
+            message.attachments.push(messages::insert_attachment(&mut tx, message.id, &attachment).await?);
+        }
+        chats::join(&mut tx, chat.id, Joiner::User(by.user_id)).await?;
+        if let Some(contact) = contact {
+            chats::join(&mut tx, chat.id, Joiner::Contact(contact, out.transport)).await?;
+        }
         if direction == Direction::Outbound {
-            chats::enqueue(&mut tx, message.id).await?;
+            outbox::enqueue(&mut tx, message.id).await?;
         }
         let summary = format!("{} message {}", out.transport.as_str(), message.id);
         let entry =
             audit::Entry { action: "message_sent", entity: "chat", entity_id: &chat.id.to_string(), summary: &summary };
         audit::record(&mut tx, &by.actor(), entry).await?;
         tx.commit().await?;
-        self.events.publish(DomainEvent::MessageSent {
+        Ok(message)
+    }
+
+    /// Stores what a client wrote (a channel calls this once it knows the contact), in the
+    /// client's chat, made on first use. It counts as unread until staff read it.
+    pub async fn receive(&self, tenant: TenantId, incoming: Incoming<'_>) -> Result<Message, ServiceError> {
+        let body = MessageBody::parse(incoming.body, false)?;
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let (chat, made) = chats::for_client(&mut tx, incoming.client).await?;
+        let sender = Sender::Client { client_id: incoming.client, contact_id: incoming.contact };
+        let message = messages::insert_message(
+            &mut tx,
+            NewMessage {
+                chat: chat.id,
+                direction: Direction::Inbound,
+                sender: &sender,
+                sender_name: incoming.sender_name,
+                body: body.as_str(),
+                transport: incoming.transport,
+                contact: Some(incoming.contact),
+            },
+        )
+        .await?;
+        chats::join(&mut tx, chat.id, Joiner::Contact(incoming.contact, incoming.transport)).await?;
+        tx.commit().await?;
+        if made {
+            self.events.publish(DomainEvent::ChatCreated {
+                tenant_id: tenant,
+                chat_id: chat.id,
+                client_id: incoming.client,
+            });
+        }
+        self.events.publish(DomainEvent::MessageReceived { tenant_id: tenant, chat_id: chat.id, message_id: message.id });
+        Ok(message)
+    }
+
+    /// Marks the client's messages read up to `up_to` (what the reader was shown), or all.
+    pub async fn mark_read(&self, by: &Principal, chat: ChatId, up_to: Option<MessageId>) -> Result<u64, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        chats::get(&mut tx, chat).await?;
+        let read = chats::mark_read(&mut tx, chat, up_to).await?;
+        tx.commit().await?;
+        if read > 0 {
+            self.events.publish(DomainEvent::ChatRead { tenant_id: by.tenant_id, chat_id: chat });
+        }
+        Ok(read)
+    }
+
+    /// Marks one of the client's messages read.
+    pub async fn mark_message_read(&self, by: &Principal, chat: ChatId, message: MessageId) -> Result<(), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        chats::get(&mut tx, chat).await?;
+        let read = chats::mark_message_read(&mut tx, chat, message).await?;
+        tx.commit().await?;
+        if read {
+            self.events.publish(DomainEvent::ChatRead { tenant_id: by.tenant_id, chat_id: chat });
+        }
+        Ok(())
+    }
+
+    /// Sends a failed message again: back to `queued` and into the outbox.
+    pub async fn retry(&self, by: &Principal, chat: ChatId, id: MessageId) -> Result<Message, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        chats::get(&mut tx, chat).await?;
+        let message = messages::message_for_update(&mut tx, id).await?;
+        if message.chat_id != chat {
+            return Err(ServiceError::NotFound);
+        }
+        if !matches!(message.status, Some(DeliveryStatus::Failed | DeliveryStatus::Undelivered)) {
+            return Err(ServiceError::Refused { code: "retry_not_failed" });
+        }
+        messages::requeue(&mut tx, id).await?;
+        outbox::enqueue(&mut tx, id).await?;
+        let summary = format!("message {id}");
+        let entry =
+            audit::Entry { action: "message_retried", entity: "chat", entity_id: &chat.to_string(), summary: &summary };
+        audit::record(&mut tx, &by.actor(), entry).await?;
+        let message = messages::message(&mut tx, id).await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::MessageStatusChanged {
             tenant_id: by.tenant_id,
-            chat_id: chat.id,
-            message_id: message.id,
+            chat_id: chat,
+            message_id: id,
+            status: DeliveryStatus::Queued,
         });
         Ok(message)
+    }
+
+    /// An attachment of a chat's message, with its bytes.
+    pub async fn attachment(&self, tenant: TenantId, chat: ChatId, id: i64) -> Result<(Attachment, Bytes), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        chats::get(&mut tx, chat).await?;
+        let attachment = messages::attachment(&mut tx, chat, id).await?;
+        tx.commit().await?;
+        let bytes = self.files.get(&attachment.storage_key).await?;
+        Ok((attachment, bytes))
     }
 
     /// Applies a delivery report (from a provider's callback or the delivery worker). A report
@@ -117,9 +362,10 @@ impl ChatService {
         Ok(changed.is_some())
     }
 
+    /// One message of the tenant, with its attachments.
     pub async fn message(&self, tenant: TenantId, id: MessageId) -> Result<Message, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-        let message = chats::message(&mut tx, id).await?;
+        let message = messages::message(&mut tx, id).await?;
         tx.commit().await?;
         Ok(message)
     }
@@ -133,11 +379,11 @@ pub(super) async fn report_in(
     provider_message_id: Option<&str>,
     error: Option<(&str, &str)>,
 ) -> Result<Option<(ChatId, DeliveryStatus)>, ServiceError> {
-    let message = chats::message_for_update(tx, id).await?;
+    let message = messages::message_for_update(tx, id).await?;
     let Some(now) = message.status.and_then(|s| s.after(reported)) else {
         return Ok(None);
     };
-    chats::set_status(tx, id, now, provider_message_id, error).await?;
+    messages::set_status(tx, id, now, provider_message_id, error).await?;
     Ok(Some((message.chat_id, now)))
 }
 

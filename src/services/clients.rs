@@ -17,6 +17,8 @@ use super::ServiceError;
 pub struct ClientService {
     pool: PgPool,
     events: EventBus,
+    /// Where the client's attachments are, to erase them with the client.
+    files: super::FileStore,
 }
 
 /// A page of a client list, with each client's contacts for the badges.
@@ -26,8 +28,8 @@ pub struct ClientPage {
 }
 
 impl ClientService {
-    pub fn new(pool: PgPool, events: EventBus) -> Self {
-        Self { pool, events }
+    pub fn new(pool: PgPool, events: EventBus, files: super::FileStore) -> Self {
+        Self { pool, events, files }
     }
 
     pub async fn list(&self, tenant: TenantId, query: &ListQuery) -> Result<ClientPage, ServiceError> {
@@ -378,6 +380,7 @@ impl ClientService {
     /// Erases a client (archived or not) at once and for good: the right to erasure.
     pub async fn erase(&self, by: &Principal, id: ClientId) -> Result<(), ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let files = crate::repos::messages::storage_keys_of_client(&mut tx, id).await?;
         clients::erase(&mut tx, id).await?;
         audit::record(
             &mut tx,
@@ -386,6 +389,8 @@ impl ClientService {
         )
         .await?;
         tx.commit().await?;
+        // After the commit: a failed erase must not have lost the files of a kept client.
+        self.files.delete_all(&files).await;
         self.events.publish(DomainEvent::ClientDeleted { tenant_id: by.tenant_id, client_id: id });
         Ok(())
     }

@@ -14,7 +14,8 @@ use crate::db::TenantTx;
 use crate::domain::chat::{DeliveryStatus, MessageId, Transport};
 use crate::domain::{DomainEvent, TenantId};
 use crate::events::EventBus;
-use crate::repos::chats::{self, DeliveryClaim};
+use crate::repos::outbox::{self, DeliveryClaim};
+use crate::repos::messages;
 
 use super::ServiceError;
 use super::chats::report_in;
@@ -57,6 +58,11 @@ impl Providers {
 
     fn get(&self, transport: Transport) -> Option<&Arc<dyn Provider>> {
         self.0.get(&transport)
+    }
+
+    /// The transports a message can go out on, in a stable order.
+    pub fn transports(&self) -> Vec<Transport> {
+        Transport::ALL.into_iter().filter(|t| self.0.contains_key(t)).collect()
     }
 }
 
@@ -125,7 +131,7 @@ impl DeliveryWorker {
 
     /// Claims the due messages (up to 20) and delivers them; returns how many it handled.
     pub async fn run_once(&self) -> Result<usize, ServiceError> {
-        let claims = chats::claim_deliveries(&self.pool, 20, self.settings.lease).await?;
+        let claims = outbox::claim_deliveries(&self.pool, 20, self.settings.lease).await?;
         for claim in &claims {
             if let Err(e) = self.deliver(claim).await {
                 tracing::error!(message = claim.message_id.0, error = %e, "delivery failed to record");
@@ -136,9 +142,9 @@ impl DeliveryWorker {
 
     async fn deliver(&self, claim: &DeliveryClaim) -> Result<(), ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
-        let message = chats::message(&mut tx, claim.message_id).await?;
+        let message = messages::message(&mut tx, claim.message_id).await?;
         let to = match message.contact_id {
-            Some(contact) => chats::destination(&mut tx, contact).await?,
+            Some(contact) => messages::destination(&mut tx, contact).await?,
             None => None,
         };
         tx.commit().await?;
@@ -184,26 +190,26 @@ impl DeliveryWorker {
         let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
         let changed = match outcome {
             None => {
-                chats::dequeue(&mut tx, id).await?;
+                outbox::dequeue(&mut tx, id).await?;
                 None
             }
             Some(Ok(provider_id)) => {
-                chats::dequeue(&mut tx, id).await?;
+                outbox::dequeue(&mut tx, id).await?;
                 report_in(&mut tx, id, DeliveryStatus::Sent, Some(&provider_id), None).await?
             }
             Some(Err(SendError::Retry { reason, after })) if claim.attempt < self.settings.max_attempts => {
                 let delay = after.unwrap_or_else(|| backoff(self.settings.first_retry, claim.attempt));
                 tracing::info!(message = id.0, attempt = claim.attempt, ?delay, %reason, "delivery will be retried");
-                chats::retry_later(&mut tx, id, delay, &reason).await?;
+                outbox::retry_later(&mut tx, id, delay, &reason).await?;
                 None
             }
             Some(Err(SendError::Retry { reason, .. })) => {
-                chats::dequeue(&mut tx, id).await?;
+                outbox::dequeue(&mut tx, id).await?;
                 let reason = format!("Gave up after {} attempts: {reason}", claim.attempt);
                 report_in(&mut tx, id, DeliveryStatus::Failed, None, Some(("retries_exhausted", &reason))).await?
             }
             Some(Err(SendError::Rejected { code, reason })) => {
-                chats::dequeue(&mut tx, id).await?;
+                outbox::dequeue(&mut tx, id).await?;
                 report_in(&mut tx, id, DeliveryStatus::Failed, None, Some((&code, &reason))).await?
             }
         };

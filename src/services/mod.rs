@@ -7,7 +7,9 @@ pub mod chats;
 pub mod client_imports;
 pub mod clients;
 pub mod delivery;
+pub mod files;
 pub mod housekeeping;
+pub mod message_templates;
 pub mod seed;
 pub mod tenants;
 pub mod users;
@@ -20,6 +22,8 @@ pub use auth::AuthService;
 pub use chats::ChatService;
 pub use client_imports::ClientImportService;
 pub use clients::ClientService;
+pub use files::FileStore;
+pub use message_templates::MessageTemplateService;
 pub use tenants::TenantService;
 pub use users::UserService;
 
@@ -44,6 +48,9 @@ pub enum ServiceError {
     Throttled { retry_after_secs: u64 },
     #[error(transparent)]
     Repo(RepoError),
+    /// The object store holding attachments failed.
+    #[error("file store: {0}")]
+    Files(#[from] object_store::Error),
 }
 
 impl From<RepoError> for ServiceError {

@@ -86,6 +86,7 @@ impl From<ServiceError> for AppError {
             ServiceError::BadCredentials => AppError::SignInRequired,
             ServiceError::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
             ServiceError::Repo(r) => AppError::internal(r),
+            ServiceError::Files(f) => AppError::internal(f),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod error;
 pub mod flash;
 pub mod i18n;
+pub mod live;
 pub mod ops;
 pub mod pages;
 pub mod static_files;
@@ -26,6 +27,14 @@ pub const MAX_FORM_BYTES: usize = 1024 * 1024;
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// The largest upload: a client CSV, with room for the multipart framing.
 pub const MAX_UPLOAD_BYTES: usize = crate::domain::client::import::MAX_FILE_BYTES + 64 * 1024;
+/// The largest message: its files at their limit, the text and the multipart framing.
+pub const MAX_MESSAGE_BYTES: usize =
+    crate::domain::attachment::MAX_FILES * crate::domain::attachment::MAX_FILE_BYTES + 128 * 1024;
+
+/// Responses that stream for minutes, kept out of the request time-out (see `app::build`).
+pub fn streams() -> Router<AppState> {
+    Router::new().route("/crm/chats/events", get(live::events))
+}
 
 /// Every route of the application, without the middleware stack (see `app::build`).
 pub fn router() -> Router<AppState> {
@@ -52,6 +61,20 @@ pub fn router() -> Router<AppState> {
         .route("/crm/clients/{id}/contacts", post(pages::clients::add_contact))
         .route("/crm/clients/{id}/contacts/{contact}/delete", post(pages::clients::remove_contact))
         .route("/crm/clients/{id}/delete", post(pages::clients::delete))
+        .route("/crm/clients/{id}/chat", get(pages::chats::for_client))
+        .route("/crm/chats", get(pages::chats::inbox))
+        .route("/crm/chats/list", get(pages::chats::list))
+        .route("/crm/chats/unread", get(pages::chats::unread))
+        .route("/crm/chats/{id}", get(pages::chats::show))
+        .route("/crm/chats/{id}/messages", get(pages::chats::older))
+        .route("/crm/chats/{id}/read", post(pages::chats::mark_read))
+        .route("/crm/chats/{id}/messages/{message}/retry", post(pages::chats::retry))
+        .route("/crm/chats/{id}/attachments/{attachment}", get(pages::chats::attachment))
+        .route("/crm/instant-messages", get(pages::message_templates::list).post(pages::message_templates::create))
+        .route("/crm/instant-messages/new", get(pages::message_templates::new))
+        .route("/crm/instant-messages/{id}", post(pages::message_templates::update))
+        .route("/crm/instant-messages/{id}/edit", get(pages::message_templates::edit))
+        .route("/crm/instant-messages/{id}/delete", post(pages::message_templates::delete))
         .route("/crm/settings", get(settings::index))
         .route("/crm/settings/profile", get(settings::profile::show).post(settings::profile::update))
         .route("/crm/settings/password", post(settings::profile::change_password))
@@ -69,6 +92,10 @@ pub fn router() -> Router<AppState> {
         .route("/crm/clients/imports", post(pages::client_imports::upload))
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES));
+    let messages = Router::new()
+        .route("/crm/chats/{id}/messages", post(pages::chats::send))
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(MAX_MESSAGE_BYTES));
 
     Router::new()
         .route("/", get(|| async { axum::response::Redirect::to("/crm") }))
@@ -82,5 +109,6 @@ pub fn router() -> Router<AppState> {
         .merge(api::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(uploads)
+        .merge(messages)
         .fallback(|| async { error::AppError::NotFound })
 }

@@ -27,6 +27,11 @@ static FILES: &[File] = &[
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/vendor/htmx-2.0.11.min.js"),
     },
+    File {
+        path: "vendor/htmx-ext-sse-2.2.4.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/vendor/htmx-ext-sse-2.2.4.min.js"),
+    },
 ];
 
 static VERSION: LazyLock<String> = LazyLock::new(|| {

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use crm::domain::chat::{ChatId, DeliveryStatus, Transport};
 use crm::domain::{ClientId, Principal, Role};
-use crm::repos::chats::Message;
+use crm::repos::messages::Message;
 use crm::services::chats::Outgoing;
 use crm::services::delivery::{DeliveryWorker, Outbound, Provider, Providers, SendError, Settings};
 use futures_util::future::BoxFuture;
@@ -114,7 +114,7 @@ async fn chat_with_client(app: &TestApp) -> (Principal, ClientId, ChatId) {
 }
 
 async fn sms(app: &TestApp, me: &Principal, chat: ChatId, body: &str) -> Message {
-    let out = Outgoing { body, transport: Transport::Sms, contact: None };
+    let out = Outgoing { body, transport: Transport::Sms, contact: None, files: Vec::new() };
     app.state.chats.send(me, chat, out).await.unwrap()
 }
 
@@ -233,7 +233,7 @@ async fn a_late_sent_after_delivered_does_not_move_the_status_back() {
 async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
     let app = TestApp::spawn().await;
     let (me, client, chat) = chat_with_client(&app).await;
-    let note = Outgoing { body: "Prefers calls after 6pm", transport: Transport::Note, contact: None };
+    let note = Outgoing { body: "Prefers calls after 6pm", transport: Transport::Note, contact: None, files: Vec::new() };
     let m = app.state.chats.send(&me, chat, note).await.unwrap();
     assert_eq!((m.status, m.contact_id), (None, None));
     assert_eq!(outbox(&app).await, 0);
@@ -245,7 +245,7 @@ async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
     let (tenant, user) = app.state.auth.account_by_email(&creds.email).await.unwrap().unwrap();
     let token = app.state.auth.create_api_token(tenant, user, "t", &crm::domain::Actor::System).await.unwrap().token;
     let stranger = app.state.auth.api_principal(&token).await.unwrap().unwrap();
-    let out = Outgoing { body: "hi", transport: Transport::Sms, contact: None };
+    let out = Outgoing { body: "hi", transport: Transport::Sms, contact: None, files: Vec::new() };
     let refused = app.state.chats.send(&stranger, chat, out).await;
     assert!(matches!(refused, Err(crm::services::ServiceError::NotFound)), "{refused:?}");
     assert!(matches!(app.state.chats.for_client(&stranger, client).await, Err(crm::services::ServiceError::NotFound)));

@@ -144,7 +144,7 @@ impl TestApp {
             map.insert((*k).to_owned(), (*v).to_owned());
         }
         let config = Config::from_lookup(|k| map.get(k).cloned()).expect("config");
-        let state = AppState::new(config, pool.clone(), EventBus::default());
+        let state = AppState::new(config, pool.clone(), EventBus::default()).expect("app state");
         tokio::spawn(app::serve(listener, state.clone(), std::future::pending()));
 
         let (tenant, _) = state

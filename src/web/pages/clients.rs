@@ -20,13 +20,9 @@ use crate::web::views::clients::{
 };
 use crate::web::views::{FormErrors, Section as Nav};
 
-use super::render;
+use super::{is_htmx, render};
 
 const PER_PAGE: i64 = 25;
-
-fn is_htmx(headers: &HeaderMap) -> bool {
-    headers.contains_key("hx-request")
-}
 
 /// The search a list URL asks for. A malformed date is reported and left out of the filter.
 fn list_query(filters: &ListFilters, limit: i64, offset: i64) -> (ListQuery, Vec<DomainError>) {

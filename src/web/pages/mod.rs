@@ -1,9 +1,11 @@
 //! HTML handlers, one module per area. Each is thin: extract → check permission → service → view.
 
 pub mod auth;
+pub mod chats;
 pub mod client_imports;
 pub mod clients;
 pub mod home;
+pub mod message_templates;
 pub mod settings;
 
 use askama::Template;
@@ -15,6 +17,11 @@ use crate::services::ServiceError;
 use crate::web::error::AppError;
 use crate::web::i18n::Tr;
 use crate::web::views::FormErrors;
+
+/// Whether htmx sent the request (it wants a fragment, not a page or a redirect).
+pub fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
 
 /// Renders a template as a page with `status`.
 pub fn render(status: StatusCode, page: &impl Template) -> Result<Response, AppError> {

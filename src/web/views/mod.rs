@@ -2,11 +2,13 @@
 //! page shares (navigation, user, language, flash, CSRF token).
 
 pub mod auth;
+pub mod chats;
 pub mod client_imports;
 pub mod clients;
 pub mod errors;
 pub mod home;
 pub mod settings;
+pub mod templates;
 
 use std::collections::HashMap;
 
@@ -48,6 +50,8 @@ pub struct Shell {
     pub flash: Option<Flash>,
     /// The path and query of this page, to come back to after switching language.
     pub here: String,
+    /// Whether the page listens for live chat updates (the user may read chats).
+    pub live: bool,
 }
 
 impl Shell {
@@ -85,12 +89,13 @@ impl Shell {
             csrf,
             flash,
             here,
+            live: principal.can(Permission::ChatRead),
         }
     }
 
     /// The frame of a page seen before sign-in (the login page, errors for visitors).
     pub fn anonymous(tr: Tr, csrf: String) -> Self {
-        Self { tr, user: None, nav: Vec::new(), csrf, flash: None, here: "/".into() }
+        Self { tr, user: None, nav: Vec::new(), csrf, flash: None, here: "/".into(), live: false }
     }
 
     pub fn t(&self, key: &'static str) -> &'static str {
@@ -120,7 +125,7 @@ impl Shell {
     }
 }
 
-fn initials(name: &str) -> String {
+pub(crate) fn initials(name: &str) -> String {
     name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect()
 }
 

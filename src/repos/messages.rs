@@ -1,0 +1,374 @@
+//! The messages of a chat and the files attached to them.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::TenantTx;
+use crate::domain::ContactId;
+use crate::domain::chat::{ChatId, DeliveryStatus, Direction, MessageId, Sender, Transport};
+
+use super::RepoError;
+
+/// A message as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub chat_id: ChatId,
+    pub direction: Direction,
+    pub sender_user_id: Option<i64>,
+    pub sender_contact_id: Option<i64>,
+    pub sender_name: String,
+    pub body: String,
+    pub transport: Transport,
+    pub contact_id: Option<i64>,
+    pub status: Option<DeliveryStatus>,
+    pub provider_message_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+    /// Filled by the reads that show messages (`thread`, `message`); empty after an insert.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file that came or goes with a message; its bytes are in the object store.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Attachment {
+    pub id: i64,
+    #[serde(skip)]
+    pub message_id: MessageId,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    #[serde(skip)]
+    pub storage_key: String,
+}
+
+impl Attachment {
+    /// Images are shown inline; anything else is a download link.
+    pub fn is_image(&self) -> bool {
+        matches!(self.content_type.as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp")
+    }
+}
+
+struct MessageRow {
+    id: i64,
+    chat_id: i64,
+    direction: String,
+    sender_user_id: Option<i64>,
+    sender_contact_id: Option<i64>,
+    sender_name: String,
+    body: String,
+    transport: String,
+    contact_id: Option<i64>,
+    status: Option<String>,
+    provider_message_id: Option<String>,
+    error_code: Option<String>,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+    read_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = RepoError;
+    fn try_from(r: MessageRow) -> Result<Self, RepoError> {
+        let corrupt = |what: &str| RepoError::Corrupt(format!("message {}: {what}", r.id));
+        Ok(Message {
+            id: MessageId(r.id),
+            chat_id: ChatId(r.chat_id),
+            direction: r.direction.parse().map_err(|_| corrupt("direction"))?,
+            transport: r.transport.parse().map_err(|_| corrupt("transport"))?,
+            status: r.status.as_deref().map(str::parse).transpose().map_err(|_| corrupt("status"))?,
+            sender_user_id: r.sender_user_id,
+            sender_contact_id: r.sender_contact_id,
+            sender_name: r.sender_name,
+            body: r.body,
+            contact_id: r.contact_id,
+            provider_message_id: r.provider_message_id,
+            error_code: r.error_code,
+            error: r.error,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+            read_at: r.read_at,
+            attachments: Vec::new(),
+        })
+    }
+}
+
+pub struct NewMessage<'a> {
+    pub chat: ChatId,
+    pub direction: Direction,
+    pub sender: &'a Sender,
+    pub sender_name: &'a str,
+    pub body: &'a str,
+    pub transport: Transport,
+    pub contact: Option<ContactId>,
+}
+
+/// Writes a message (outbound ones `queued`) and moves the chat to the top of the inbox; the
+/// client's messages count as unread until staff read them.
+pub async fn insert_message(tx: &mut TenantTx, m: NewMessage<'_>) -> Result<Message, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let (user, contact) = match m.sender {
+        Sender::User { id, .. } => (Some(id.0), None),
+        Sender::Client { contact_id, .. } => (None, Some(contact_id.0)),
+        Sender::System => (None, None),
+    };
+    let status = (m.direction == Direction::Outbound).then_some(DeliveryStatus::Queued.as_str());
+    let row = sqlx::query_as!(
+        MessageRow,
+        "INSERT INTO messages (tenant_id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body,
+                               transport, contact_id, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport,
+                   contact_id, status, provider_message_id, error_code, error, created_at, sent_at, read_at",
+        tenant,
+        m.chat.0,
+        m.direction.as_str(),
+        user,
+        contact,
+        m.sender_name,
+        m.body,
+        m.transport.as_str(),
+        m.contact.map(|c| c.0),
+        status
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    sqlx::query!(
+        "UPDATE chats SET last_message_id = $3, last_message_at = $4, unread_count = unread_count + $5
+         WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        m.chat.0,
+        row.id,
+        row.created_at,
+        i32::from(m.direction == Direction::Inbound)
+    )
+    .execute(tx.conn())
+    .await?;
+    row.try_into()
+}
+
+/// One message with its attachments.
+pub async fn message(tx: &mut TenantTx, id: MessageId) -> Result<Message, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let message: Message = sqlx::query_as!(
+        MessageRow,
+        "SELECT id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport, contact_id,
+                status, provider_message_id, error_code, error, created_at, sent_at, read_at
+         FROM messages WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)?
+    .try_into()?;
+    let mut one = [message];
+    with_attachments(tx, &mut one).await?;
+    let [message] = one;
+    Ok(message)
+}
+
+/// A page of a chat's messages, newest first: the latest `limit`, or those before `before`.
+pub async fn thread(
+    tx: &mut TenantTx,
+    chat: ChatId,
+    before: Option<MessageId>,
+    limit: i64,
+) -> Result<Vec<Message>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query_as!(
+        MessageRow,
+        "SELECT id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport, contact_id,
+                status, provider_message_id, error_code, error, created_at, sent_at, read_at
+         FROM messages WHERE tenant_id = $1 AND chat_id = $2 AND id < coalesce($3, 9223372036854775807)
+         ORDER BY id DESC LIMIT $4",
+        tenant,
+        chat.0,
+        before.map(|b| b.0),
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let mut messages = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>, _>>()?;
+    with_attachments(tx, &mut messages).await?;
+    Ok(messages)
+}
+
+/// Fills each message's attachments, in one query.
+async fn with_attachments(tx: &mut TenantTx, messages: &mut [Message]) -> Result<(), RepoError> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant_id().0;
+    let ids: Vec<i64> = messages.iter().map(|m| m.id.0).collect();
+    let rows = sqlx::query!(
+        "SELECT id, message_id, file_name, content_type, size_bytes, storage_key FROM message_attachments
+         WHERE tenant_id = $1 AND message_id = ANY($2) ORDER BY id",
+        tenant,
+        &ids
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    for r in rows {
+        if let Some(m) = messages.iter_mut().find(|m| m.id.0 == r.message_id) {
+            m.attachments.push(Attachment {
+                id: r.id,
+                message_id: MessageId(r.message_id),
+                file_name: r.file_name,
+                content_type: r.content_type,
+                size_bytes: r.size_bytes,
+                storage_key: r.storage_key,
+            });
+        }
+    }
+    Ok(())
+}
+
+pub struct NewAttachment<'a> {
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub size_bytes: i64,
+    pub storage_key: &'a str,
+}
+
+pub async fn insert_attachment(
+    tx: &mut TenantTx,
+    message: MessageId,
+    a: &NewAttachment<'_>,
+) -> Result<Attachment, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let id = sqlx::query_scalar!(
+        "INSERT INTO message_attachments (tenant_id, message_id, file_name, content_type, size_bytes, storage_key)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        tenant,
+        message.0,
+        a.file_name,
+        a.content_type,
+        a.size_bytes,
+        a.storage_key
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(Attachment {
+        id,
+        message_id: message,
+        file_name: a.file_name.to_owned(),
+        content_type: a.content_type.to_owned(),
+        size_bytes: a.size_bytes,
+        storage_key: a.storage_key.to_owned(),
+    })
+}
+
+/// An attachment of a chat's message, to serve its file.
+pub async fn attachment(tx: &mut TenantTx, chat: ChatId, id: i64) -> Result<Attachment, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let r = sqlx::query!(
+        "SELECT a.id, a.message_id, a.file_name, a.content_type, a.size_bytes, a.storage_key
+         FROM message_attachments a JOIN messages m ON m.tenant_id = a.tenant_id AND m.id = a.message_id
+         WHERE a.tenant_id = $1 AND a.id = $2 AND m.chat_id = $3",
+        tenant,
+        id,
+        chat.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)?;
+    Ok(Attachment {
+        id: r.id,
+        message_id: MessageId(r.message_id),
+        file_name: r.file_name,
+        content_type: r.content_type,
+        size_bytes: r.size_bytes,
+        storage_key: r.storage_key,
+    })
+}
+
+/// The stored files of a client's messages, to delete with the client (erasure).
+pub async fn storage_keys_of_client(
+    tx: &mut TenantTx,
+    client: crate::domain::ClientId,
+) -> Result<Vec<String>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    Ok(sqlx::query_scalar!(
+        "SELECT a.storage_key FROM message_attachments a
+         JOIN messages m ON m.tenant_id = a.tenant_id AND m.id = a.message_id
+         JOIN chats h ON h.tenant_id = m.tenant_id AND h.id = m.chat_id
+         WHERE a.tenant_id = $1 AND h.client_id = $2",
+        tenant,
+        client.0
+    )
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Puts a failed message back to `queued` for a manual retry (the one way back from a
+/// terminal state).
+pub async fn requeue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "UPDATE messages SET status = 'queued', error_code = NULL, error = NULL WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A message locked for a change of its delivery state.
+pub async fn message_for_update(tx: &mut TenantTx, id: MessageId) -> Result<Message, RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query_as!(
+        MessageRow,
+        "SELECT id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport, contact_id,
+                status, provider_message_id, error_code, error, created_at, sent_at, read_at
+         FROM messages WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        tenant,
+        id.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)?
+    .try_into()
+}
+
+/// Records a new delivery state: `sent` with the provider's id, or a failure with its code
+/// and reason. The caller has checked that the state moves forward.
+pub async fn set_status(
+    tx: &mut TenantTx,
+    id: MessageId,
+    status: DeliveryStatus,
+    provider_message_id: Option<&str>,
+    error: Option<(&str, &str)>,
+) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "UPDATE messages SET status = $3, provider_message_id = coalesce($4, provider_message_id),
+                error_code = $5, error = $6,
+                sent_at = CASE WHEN $3 = 'sent' THEN coalesce(sent_at, now()) ELSE sent_at END
+         WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        status.as_str(),
+        provider_message_id,
+        error.map(|e| e.0),
+        error.map(|e| e.1)
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The contact value a message goes to (`None` if the contact was removed since).
+pub async fn destination(tx: &mut TenantTx, contact: i64) -> Result<Option<String>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let value =
+        sqlx::query_scalar!("SELECT value FROM client_contacts WHERE tenant_id = $1 AND id = $2", tenant, contact)
+            .fetch_optional(tx.conn())
+            .await?;
+    Ok(value)
+}
+

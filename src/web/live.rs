@@ -1,0 +1,113 @@
+//! Live updates over Server-Sent Events: each open page of a user who may read chats hears of
+//! its own tenant's chat events, and of nothing else. A new message arrives rendered for that
+//! user (language, permissions) and is appended to its thread if that thread is open; a status
+//! change replaces the bubble shown; any chat event tells the list and the unread badge to
+//! refresh.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use futures_util::stream::{self, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+use crate::domain::chat::MessageId;
+use crate::domain::{DomainEvent, Permission, TenantId};
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::i18n::Tr;
+use crate::web::views::chats::{MessageFragment, MessageView, Swap};
+
+/// A stream ends after this long and the browser reconnects at once, signing in again: a user
+/// signed out or stripped of ChatRead stops hearing within this time.
+const STREAM_LIFETIME: Duration = Duration::from_secs(300);
+
+/// Who listens, and how to render for them.
+struct Listener {
+    state: AppState,
+    tenant: TenantId,
+    tr: Tr,
+    csrf: String,
+    can_retry: bool,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    me.require(Permission::ChatRead)?;
+    let listener = Listener {
+        tenant: me.principal.tenant_id,
+        tr: me.tr,
+        csrf: me.csrf.clone(),
+        can_retry: me.principal.can(Permission::ChatUpdate),
+        state: state.clone(),
+    };
+    let rx = state.events.subscribe();
+    let deadline = Instant::now() + STREAM_LIFETIME;
+    // Reconnect quickly after the stream's planned end or a restart.
+    let hello = stream::once(async { vec![Event::default().retry(Duration::from_secs(1)).comment("live")] });
+    let updates = stream::unfold((rx, listener), move |(mut rx, listener)| async move {
+        loop {
+            let event = match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Err(_) | Ok(Err(RecvError::Closed)) => return None,
+                // Missed events: at least bring the list and badges up to date.
+                Ok(Err(RecvError::Lagged(_))) => return Some((vec![inbox()], (rx, listener))),
+                Ok(Ok(event)) => event,
+            };
+            let out = listener.render(&event).await;
+            if !out.is_empty() {
+                return Some((out, (rx, listener)));
+            }
+        }
+    });
+    let events = hello.chain(updates).flat_map(|batch| stream::iter(batch.into_iter().map(Ok)));
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// "Refresh the chat list and the unread badge."
+fn inbox() -> Event {
+    Event::default().event("inbox").data("1")
+}
+
+impl Listener {
+    /// What this listener's page should do about `event`; nothing for another tenant's.
+    async fn render(&self, event: &DomainEvent) -> Vec<Event> {
+        if event.tenant_id() != self.tenant {
+            return Vec::new();
+        }
+        let (message, swap) = match event {
+            DomainEvent::MessageSent { message_id, .. } | DomainEvent::MessageReceived { message_id, .. } => {
+                (*message_id, Swap::Append)
+            }
+            DomainEvent::MessageStatusChanged { message_id, .. } => (*message_id, Swap::Replace),
+            DomainEvent::ChatCreated { .. } | DomainEvent::ChatRead { .. } => return vec![inbox()],
+            _ => return Vec::new(),
+        };
+        match self.bubble(message, swap).await {
+            Some(html) => vec![Event::default().event("message").data(html), inbox()],
+            None => vec![inbox()],
+        }
+    }
+
+    async fn bubble(&self, id: MessageId, swap: Swap) -> Option<String> {
+        let message = match self.state.chats.message(self.tenant, id).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(message_id = %id, error = %e, "live update: cannot load the message");
+                return None;
+            }
+        };
+        let fragment = MessageFragment {
+            tr: self.tr,
+            csrf: self.csrf.clone(),
+            m: MessageView::new(&message, self.can_retry),
+            swap,
+        };
+        askama::Template::render(&fragment).map_err(|e| tracing::warn!(error = %e, "live update: render")).ok()
+    }
+}

@@ -1,0 +1,403 @@
+//! The inbox at /crm/chats: the chat list, a thread, sending (with files, as a note, through a
+//! chosen contact), marking read, retrying, and the files themselves. Every URL also works as
+//! a plain page or form without JavaScript.
+
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::domain::chat::{ChatId, Direction, MessageId, Transport};
+use crate::domain::{ClientId, ContactId, DomainError, Permission};
+use crate::repos::chats::InboxQuery;
+use crate::services::ServiceError;
+use crate::services::chats::{Outgoing, Upload};
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::views::Section as Nav;
+use crate::web::views::chats::{
+    ChatList, ChatRow, Composer, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, Swap,
+    TemplateChoice, ThreadView, UnreadBadge,
+};
+
+use super::{is_htmx, render};
+
+const CHATS_PER_PAGE: i64 = 30;
+const MESSAGES_PER_PAGE: i64 = 50;
+
+async fn chat_list(
+    state: &AppState,
+    me: &CurrentUser,
+    filters: InboxFilters,
+    active: Option<i64>,
+) -> Result<ChatList, AppError> {
+    let page = filters.page.unwrap_or(1).clamp(1, 1000);
+    let query = InboxQuery {
+        q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
+        unread_only: filters.unread_only(),
+        limit: CHATS_PER_PAGE * page + 1,
+        offset: 0,
+    };
+    let mut rows = state.chats.inbox(me.principal.tenant_id, &query).await?;
+    let has_next = rows.len() as i64 > CHATS_PER_PAGE * page;
+    rows.truncate((CHATS_PER_PAGE * page) as usize);
+    let now = chrono::Utc::now();
+    Ok(ChatList {
+        tr: me.tr,
+        rows: rows.iter().map(|r| ChatRow::new(r, active, now)).collect(),
+        filters,
+        active,
+        page,
+        has_next,
+    })
+}
+
+/// A page of messages, oldest first, for the thread or "load older".
+async fn messages_page(
+    state: &AppState,
+    me: &CurrentUser,
+    chat: ChatId,
+    before: Option<MessageId>,
+) -> Result<(MessagesPage, Option<Transport>), AppError> {
+    let mut page = state.chats.thread(me.principal.tenant_id, chat, before, MESSAGES_PER_PAGE + 1).await?;
+    let older = page.len() as i64 > MESSAGES_PER_PAGE;
+    page.truncate(MESSAGES_PER_PAGE as usize);
+    let client_wrote_on = page.iter().find(|m| m.direction == Direction::Inbound).map(|m| m.transport);
+    page.reverse();
+    let can_retry = me.principal.can(Permission::ChatUpdate);
+    let today = chrono::Utc::now().date_naive();
+    Ok((
+        MessagesPage {
+            tr: me.tr,
+            csrf: me.csrf.clone(),
+            chat_id: chat.0,
+            older_than: if older { page.first().map(|m| m.id.0) } else { None },
+            items: page.iter().map(|m| MessageView::new(m, can_retry)).collect(),
+            today: today.format("%Y-%m-%d").to_string(),
+            yesterday: today.pred_opt().map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        },
+        client_wrote_on,
+    ))
+}
+
+/// What the composer shows after a send that failed: what was typed and why.
+#[derive(Default)]
+struct Draft {
+    body: String,
+    via: Option<String>,
+    note: bool,
+    error: Option<&'static str>,
+}
+
+async fn composer(
+    state: &AppState,
+    me: &CurrentUser,
+    chat: ChatId,
+    client: ClientId,
+    draft: Draft,
+    preferred: Option<Transport>,
+) -> Result<Composer, AppError> {
+    let can_send = me.principal.can(Permission::ChatCreate);
+    let routes = if can_send {
+        state.chats.routes(me.principal.tenant_id, chat, &state.providers.transports()).await?
+    } else {
+        Vec::new()
+    };
+    let templates = if can_send && me.principal.can(Permission::TemplateRead) {
+        state.templates.filled_for(&me.principal, client).await?.iter().map(TemplateChoice::from).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Composer {
+        tr: me.tr,
+        csrf: me.csrf.clone(),
+        chat_id: chat.0,
+        routes: Composer::route_options(me.tr, &routes, draft.via.as_deref(), preferred),
+        body: draft.body,
+        note: draft.note,
+        error: draft.error,
+        templates,
+        can_send,
+        sent: None,
+    })
+}
+
+async fn thread_view(
+    state: &AppState,
+    me: &CurrentUser,
+    chat: ChatId,
+    filters: &InboxFilters,
+    before: Option<MessageId>,
+    draft: Draft,
+) -> Result<ThreadView, AppError> {
+    let (header, _) = state.chats.chat(me.principal.tenant_id, chat).await?;
+    let (messages, client_wrote_on) = messages_page(state, me, chat, before).await?;
+    let newest = messages.items.last().map(|m| m.id);
+    let composer = composer(state, me, chat, header.client_id, draft, client_wrote_on).await?;
+    Ok(ThreadView {
+        tr: me.tr,
+        csrf: me.csrf.clone(),
+        chat_id: chat.0,
+        client_id: header.client_id.0,
+        initials: crate::web::views::initials(&header.client_name),
+        client_name: header.client_name,
+        client_phone: header.client_phone.as_deref().map(crate::web::views::phone).unwrap_or_default(),
+        unread: header.unread,
+        messages,
+        composer,
+        // What a reader sees of an older page is not the newest: only the latest page marks.
+        newest: if before.is_none() { newest } else { None },
+        can_mark_read: me.principal.can(Permission::ChatUpdate),
+        back: format!("/crm/chats{}", filters.query(None)),
+    })
+}
+
+pub async fn inbox(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(filters): Query<InboxFilters>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ChatRead)?;
+    let list = chat_list(&state, &me, filters, None).await?;
+    render(StatusCode::OK, &InboxPage { shell: me.shell(Nav::Chats), list, thread: None })
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(flatten)]
+    filters: InboxFilters,
+    /// Show the messages older than this one (the no-JavaScript "older" link).
+    before: Option<i64>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ChatRead)?;
+    let thread = thread_view(&state, &me, ChatId(id), &q.filters, q.before.map(MessageId), Draft::default()).await?;
+    let list = chat_list(&state, &me, q.filters, Some(id)).await?;
+    render(StatusCode::OK, &InboxPage { shell: me.shell(Nav::Chats), list, thread: Some(thread) })
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    filters: InboxFilters,
+    active: Option<i64>,
+}
+
+/// The chat list alone: search as you type, and the refresh a live update asks for.
+pub async fn list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ChatRead)?;
+    render(StatusCode::OK, &chat_list(&state, &me, q.filters, q.active).await?)
+}
+
+#[derive(Deserialize)]
+pub struct OlderQuery {
+    before: Option<i64>,
+}
+
+/// Older messages of a thread, loaded when the reader scrolls to the top.
+pub async fn older(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<OlderQuery>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ChatRead)?;
+    let (page, _) = messages_page(&state, &me, ChatId(id), q.before.map(MessageId)).await?;
+    render(StatusCode::OK, &page)
+}
+
+/// The navigation's unread badge.
+pub async fn unread(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    me.require(Permission::ChatRead)?;
+    let total = state.chats.unread_total(me.principal.tenant_id).await?;
+    render(StatusCode::OK, &UnreadBadge { total })
+}
+
+/// A client's chat (made on first use), from the client page's Chat tab.
+pub async fn for_client(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(client): Path<i64>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ChatRead)?;
+    me.require(Permission::ClientRead)?;
+    let chat = state.chats.for_client(&me.principal, ClientId(client)).await?;
+    Ok(Redirect::to(&format!("/crm/chats/{}", chat.id)).into_response())
+}
+
+/// The composer's form as sent.
+struct SendForm {
+    body: String,
+    via: String,
+    note: bool,
+    files: Vec<Upload>,
+}
+
+async fn read_send_form(mut form: Multipart) -> Result<SendForm, AppError> {
+    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(e.to_string());
+    let mut out = SendForm { body: String::new(), via: String::new(), note: false, files: Vec::new() };
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("body") => out.body = field.text().await.map_err(bad)?,
+            Some("via") => out.via = field.text().await.map_err(bad)?,
+            Some("note") => out.note = !field.text().await.map_err(bad)?.is_empty(),
+            Some("files") => {
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(bad)?;
+                // A form sent with no file chosen has one empty, nameless part.
+                if !(file_name.is_empty() && bytes.is_empty()) {
+                    out.files.push(Upload { file_name, bytes });
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// `sms:12` (a transport and a contact), `sms:` (the client's phone), or a note.
+pub fn parse_via(
+    via: &str,
+    note: bool,
+    configured: &[Transport],
+) -> Result<(Transport, Option<ContactId>), DomainError> {
+    if note {
+        return Ok((Transport::Note, None));
+    }
+    let (transport, contact) = via.split_once(':').unwrap_or((via, ""));
+    let transport: Transport = transport.parse().map_err(|_| DomainError::new("via", "invalid_transport"))?;
+    if transport != Transport::Note && !configured.contains(&transport) {
+        return Err(DomainError::new("via", "channel_not_configured"));
+    }
+    let contact = match contact {
+        "" => None,
+        id => Some(ContactId(id.parse().map_err(|_| DomainError::new("via", "invalid_transport"))?)),
+    };
+    Ok((transport, contact))
+}
+
+pub async fn send(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    me.require(Permission::ChatCreate)?;
+    let chat = ChatId(id);
+    let form = read_send_form(form).await?;
+    let sent = match parse_via(&form.via, form.note, &state.providers.transports()) {
+        Ok((transport, contact)) => {
+            let out = Outgoing { body: &form.body, transport, contact, files: form.files };
+            state.chats.send(&me.principal, chat, out).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    let (header, _) = state.chats.chat(me.principal.tenant_id, chat).await?;
+    match sent {
+        Ok(_) if !is_htmx(&headers) => Ok(Redirect::to(&format!("/crm/chats/{id}")).into_response()),
+        Ok(message) => {
+            // A fresh composer, still on the channel the agent chose, and the new bubble.
+            let draft = Draft { via: Some(form.via), ..Draft::default() };
+            let mut composer = composer(&state, &me, chat, header.client_id, draft, None).await?;
+            composer.sent = Some(MessageFragment {
+                tr: me.tr,
+                csrf: me.csrf.clone(),
+                m: MessageView::new(&message, me.principal.can(Permission::ChatUpdate)),
+                swap: Swap::Append,
+            });
+            render(StatusCode::OK, &composer)
+        }
+        Err(ServiceError::Invalid(DomainError { code, .. })) => {
+            let draft = Draft { body: form.body, via: Some(form.via), note: form.note, error: Some(me.tr.error(code)) };
+            if is_htmx(&headers) {
+                let composer = composer(&state, &me, chat, header.client_id, draft, None).await?;
+                return render(StatusCode::UNPROCESSABLE_ENTITY, &composer);
+            }
+            let thread = thread_view(&state, &me, chat, &InboxFilters::default(), None, draft).await?;
+            let list = chat_list(&state, &me, InboxFilters::default(), Some(id)).await?;
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &InboxPage { shell: me.shell(Nav::Chats), list, thread: Some(thread) },
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReadForm {
+    /// The newest message the reader was shown; everything when absent.
+    #[serde(default)]
+    up_to: String,
+}
+
+pub async fn mark_read(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<ReadForm>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ChatUpdate)?;
+    let up_to = match form.up_to.trim() {
+        "" => None,
+        raw => Some(MessageId(raw.parse().map_err(|_| AppError::Invalid(vec![DomainError::new("up_to", "invalid_id")]))?)),
+    };
+    state.chats.mark_read(&me.principal, ChatId(id), up_to).await?;
+    if is_htmx(&headers) {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok(Redirect::to(&format!("/crm/chats/{id}")).into_response())
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: HeaderMap,
+    Path((id, message)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ChatUpdate)?;
+    let message = state.chats.retry(&me.principal, ChatId(id), MessageId(message)).await?;
+    if is_htmx(&headers) {
+        let fragment =
+            MessageFragment { tr: me.tr, csrf: me.csrf.clone(), m: MessageView::new(&message, true), swap: Swap::Inline };
+        return render(StatusCode::OK, &fragment);
+    }
+    Ok(Redirect::to(&format!("/crm/chats/{id}")).into_response())
+}
+
+/// A message's file, for signed-in users of its tenant only. Images verified at upload show
+/// inline; everything else downloads, and nothing served here may run as a page.
+pub async fn attachment(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((id, attachment)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    me.require(Permission::ChatRead)?;
+    let (a, bytes) = state.chats.attachment(me.principal.tenant_id, ChatId(id), attachment).await?;
+    let disposition = if a.is_image() { "inline" } else { "attachment" };
+    let encoded = crate::web::error::urlencode(&a.file_name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, a.content_type.clone()),
+            (header::CONTENT_DISPOSITION, format!("{disposition}; filename*=UTF-8''{encoded}")),
+            (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

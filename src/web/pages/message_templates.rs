@@ -1,0 +1,98 @@
+//! Message templates at /crm/instant-messages (the seed's route): everyone who may use them
+//! sees the list; admins (TemplateManage) create, edit and delete.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::domain::Permission;
+use crate::domain::template::TemplateInput;
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, Flash};
+use crate::web::views::templates::{TemplateFormPage, TemplateRow, TemplatesPage};
+use crate::web::views::{FormErrors, Section as Nav};
+
+use super::{form_errors, render};
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    me.require(Permission::TemplateRead)?;
+    let rows = state.templates.list(me.principal.tenant_id, Some(&q.q)).await?;
+    let page = TemplatesPage {
+        shell: me.shell(Nav::Templates),
+        q: q.q,
+        rows: rows.iter().map(TemplateRow::from).collect(),
+        can_manage: me.principal.can(Permission::TemplateManage),
+    };
+    render(StatusCode::OK, &page)
+}
+
+fn form_page(me: &CurrentUser, id: Option<i64>, input: TemplateInput, errors: FormErrors) -> TemplateFormPage {
+    TemplateFormPage { shell: me.shell(Nav::Templates), id, input, errors }
+}
+
+pub async fn new(me: CurrentUser) -> Result<Response, AppError> {
+    me.require(Permission::TemplateManage)?;
+    render(StatusCode::OK, &form_page(&me, None, TemplateInput::default(), FormErrors::default()))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Form(input): Form<TemplateInput>,
+) -> Result<Response, AppError> {
+    me.require(Permission::TemplateManage)?;
+    match state.templates.create(&me.principal, &input).await {
+        Ok(_) => Ok(flash::redirect("/crm/instant-messages", Flash::success("flash.template_created"))),
+        Err(errors) => {
+            let errors = form_errors(me.tr, errors)?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&me, None, input, errors))
+        }
+    }
+}
+
+pub async fn edit(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    me.require(Permission::TemplateManage)?;
+    let t = state.templates.get(me.principal.tenant_id, id).await?;
+    let input = TemplateInput {
+        title: t.title.unwrap_or_default(),
+        shortcut: t.shortcut.unwrap_or_default(),
+        body: t.body,
+    };
+    render(StatusCode::OK, &form_page(&me, Some(id), input, FormErrors::default()))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(input): Form<TemplateInput>,
+) -> Result<Response, AppError> {
+    me.require(Permission::TemplateManage)?;
+    match state.templates.update(&me.principal, id, &input).await {
+        Ok(_) => Ok(flash::redirect("/crm/instant-messages", Flash::success("flash.template_saved"))),
+        Err(errors) => {
+            let errors = form_errors(me.tr, errors)?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&me, Some(id), input, errors))
+        }
+    }
+}
+
+pub async fn delete(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    me.require(Permission::TemplateManage)?;
+    state.templates.delete(&me.principal, id).await?;
+    Ok(flash::redirect("/crm/instant-messages", Flash::success("flash.template_deleted")))
+}

@@ -1,0 +1,476 @@
+//! The inbox: the chat list, a thread grouped by day with delivery ticks, and the composer
+//! with its channel picker and templates. Fragments render alone for htmx and live updates.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::Shell;
+use crate::domain::chat::{DeliveryStatus, Direction, Transport};
+use crate::repos::chats::InboxRow;
+use crate::repos::messages::{Attachment, Message};
+use crate::services::chats::Route;
+use crate::services::message_templates::Filled;
+use crate::web::error::urlencode;
+use crate::web::i18n::Tr;
+
+/// The inbox's filters, as they stand in the URL.
+#[derive(Clone, Default, serde::Deserialize)]
+pub struct InboxFilters {
+    #[serde(default)]
+    pub q: String,
+    /// "1" (a checkbox): only chats with unread messages.
+    #[serde(default)]
+    pub unread: String,
+    pub page: Option<i64>,
+}
+
+impl InboxFilters {
+    pub fn unread_only(&self) -> bool {
+        !self.unread.is_empty() && self.unread != "0"
+    }
+
+    /// The query string of these filters (`?q=…&unread=1`), for links that keep them.
+    pub fn query(&self, page: Option<i64>) -> String {
+        let mut parts = Vec::new();
+        if !self.q.trim().is_empty() {
+            parts.push(format!("q={}", urlencode(&self.q)));
+        }
+        if self.unread_only() {
+            parts.push("unread=1".to_owned());
+        }
+        if let Some(p) = page.filter(|p| *p > 1) {
+            parts.push(format!("page={p}"));
+        }
+        if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+    }
+}
+
+/// One chat in the list.
+pub struct ChatRow {
+    pub id: i64,
+    pub name: String,
+    pub initials: String,
+    pub preview: String,
+    /// The preview is ours ("You: …") or a note.
+    pub preview_prefix: &'static str,
+    pub time: String,
+    pub time_iso: String,
+    pub unread: i32,
+    pub transport: &'static str,
+    pub active: bool,
+}
+
+impl ChatRow {
+    pub fn new(row: &InboxRow, active: Option<i64>, now: DateTime<Utc>) -> Self {
+        let (preview, preview_prefix, time, time_iso, transport) = match &row.last {
+            Some(last) => {
+                let mut text = one_line(&last.body, 90);
+                if text.is_empty() && last.attachments > 0 {
+                    text = "📎".to_owned();
+                }
+                let prefix = match last.direction {
+                    Direction::Outbound => "chats.you",
+                    Direction::Note => "chats.note",
+                    Direction::Inbound => "",
+                };
+                (text, prefix, short_time(last.at, now), last.at.to_rfc3339(), last.transport.as_str())
+            }
+            None => (String::new(), "", String::new(), String::new(), ""),
+        };
+        Self {
+            id: row.id.0,
+            initials: super::initials(&row.client_name),
+            name: row.client_name.clone(),
+            preview,
+            preview_prefix,
+            time,
+            time_iso,
+            unread: row.unread,
+            transport,
+            active: active == Some(row.id.0),
+        }
+    }
+}
+
+/// The chat list (left pane), also rendered alone when searching, paging or told of news.
+#[derive(Template)]
+#[template(path = "chats/list.html")]
+pub struct ChatList {
+    pub tr: Tr,
+    pub rows: Vec<ChatRow>,
+    pub filters: InboxFilters,
+    pub active: Option<i64>,
+    pub page: i64,
+    pub has_next: bool,
+}
+
+impl ChatList {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.tr.t(key)
+    }
+
+    /// Where a row leads: the chat, keeping the list's filters.
+    pub fn href(&self, id: &i64) -> String {
+        format!("/crm/chats/{id}{}", self.filters.query(None))
+    }
+
+    /// The list's own URL (for live refreshes), on the chat shown.
+    pub fn refresh_url(&self) -> String {
+        let q = self.filters.query(None);
+        let active = self.active.map(|a| format!("{}active={a}", if q.is_empty() { "?" } else { "&" }));
+        format!("/crm/chats/list{q}{}", active.unwrap_or_default())
+    }
+
+    pub fn next_url(&self) -> String {
+        let base = self.active.map(|a| format!("/crm/chats/{a}")).unwrap_or_else(|| "/crm/chats".into());
+        format!("{base}{}", self.filters.query(Some(self.page + 1)))
+    }
+}
+
+/// One message bubble.
+#[derive(Clone)]
+pub struct MessageView {
+    pub id: i64,
+    pub chat_id: i64,
+    /// "in", "out" or "note": which side and colour.
+    pub side: &'static str,
+    pub sender: String,
+    pub body: String,
+    pub time: String,
+    pub time_iso: String,
+    pub day: String,
+    pub transport: &'static str,
+    pub status: Option<&'static str>,
+    pub error: String,
+    pub attachments: Vec<AttachmentView>,
+    pub can_retry: bool,
+    /// How far delivery got, so the page keeps the newest state when the same message arrives
+    /// twice (the sender's own answer and the live update).
+    pub rank: u8,
+}
+
+#[derive(Clone)]
+pub struct AttachmentView {
+    pub url: String,
+    pub file_name: String,
+    pub size: String,
+    pub is_image: bool,
+}
+
+impl AttachmentView {
+    fn new(chat_id: i64, a: &Attachment) -> Self {
+        Self {
+            url: format!("/crm/chats/{chat_id}/attachments/{}", a.id),
+            file_name: a.file_name.clone(),
+            size: file_size(a.size_bytes),
+            is_image: a.is_image(),
+        }
+    }
+}
+
+impl MessageView {
+    pub fn new(m: &Message, can_retry: bool) -> Self {
+        let side = match m.direction {
+            Direction::Inbound => "in",
+            Direction::Outbound => "out",
+            Direction::Note => "note",
+        };
+        let error = match (&m.error_code, &m.error) {
+            (Some(code), Some(reason)) if !reason.contains(code.as_str()) => format!("{reason} ({code})"),
+            (_, Some(reason)) => reason.clone(),
+            (Some(code), None) => code.clone(),
+            (None, None) => String::new(),
+        };
+        let failed = matches!(m.status, Some(DeliveryStatus::Failed | DeliveryStatus::Undelivered));
+        Self {
+            id: m.id.0,
+            chat_id: m.chat_id.0,
+            side,
+            sender: m.sender_name.clone(),
+            body: m.body.clone(),
+            time: m.created_at.format("%H:%M").to_string(),
+            time_iso: m.created_at.to_rfc3339(),
+            day: m.created_at.format("%Y-%m-%d").to_string(),
+            transport: m.transport.as_str(),
+            status: m.status.map(DeliveryStatus::as_str),
+            error,
+            attachments: m.attachments.iter().map(|a| AttachmentView::new(m.chat_id.0, a)).collect(),
+            can_retry: can_retry && failed,
+            rank: m.status.map(status_rank).unwrap_or(0),
+        }
+    }
+}
+
+impl MessageView {
+    pub fn transport_label(&self) -> &'static str {
+        self.transport.parse().map(transport_key).unwrap_or("transport.note")
+    }
+
+    pub fn status_label(&self) -> &'static str {
+        match self.status {
+            Some("queued") => "status.queued",
+            Some("sent") => "status.sent",
+            Some("delivered") => "status.delivered",
+            Some("read") => "status.read",
+            Some("failed") => "status.failed",
+            Some("undelivered") => "status.undelivered",
+            _ => "",
+        }
+    }
+}
+
+impl ChatRow {
+    pub fn transport_label(&self) -> &'static str {
+        self.transport.parse().map(transport_key).unwrap_or("transport.note")
+    }
+}
+
+fn status_rank(s: DeliveryStatus) -> u8 {
+    match s {
+        DeliveryStatus::Queued => 1,
+        DeliveryStatus::Sent => 2,
+        DeliveryStatus::Delivered => 3,
+        DeliveryStatus::Read => 4,
+        DeliveryStatus::Failed | DeliveryStatus::Undelivered => 5,
+    }
+}
+
+/// A bubble alone: a status change replaces it in place, and the sender's answer.
+#[derive(Template)]
+#[template(path = "chats/message.html")]
+pub struct MessageFragment {
+    pub tr: Tr,
+    pub csrf: String,
+    pub m: MessageView,
+    pub swap: Swap,
+}
+
+/// How a bubble rendered alone goes into a page.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Swap {
+    /// In place, as part of a page of messages.
+    Inline,
+    /// Out of band: replaces the bubble already shown (a status change); nothing if absent.
+    Replace,
+    /// Out of band: appended to its chat's thread when that thread is open, under a header
+    /// of its day (the page keeps the first header of a day).
+    Append,
+}
+
+impl MessageFragment {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.tr.t(key)
+    }
+
+    pub fn appends(&self) -> bool {
+        self.swap == Swap::Append
+    }
+
+    pub fn replaces(&self) -> bool {
+        self.swap == Swap::Replace
+    }
+}
+
+/// A page of messages, oldest first, with day headers and the link to older ones.
+#[derive(Template)]
+#[template(path = "chats/messages.html")]
+pub struct MessagesPage {
+    pub tr: Tr,
+    pub csrf: String,
+    pub chat_id: i64,
+    pub items: Vec<MessageView>,
+    /// The oldest message shown, when older ones exist.
+    pub older_than: Option<i64>,
+    pub today: String,
+    pub yesterday: String,
+}
+
+impl MessagesPage {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.tr.t(key)
+    }
+
+    /// The day header above a message: shown at each change of day.
+    pub fn day_label(&self, day: &str) -> String {
+        if day == self.today {
+            self.tr.t("chats.today").to_owned()
+        } else if day == self.yesterday {
+            self.tr.t("chats.yesterday").to_owned()
+        } else {
+            day.to_owned()
+        }
+    }
+
+    /// Whether message `i` starts a new day.
+    pub fn starts_day(&self, i: &usize) -> bool {
+        *i == 0 || self.items.get(*i - 1).map(|p| &p.day) != self.items.get(*i).map(|m| &m.day)
+    }
+
+    pub fn fragment(&self, m: &MessageView) -> MessageFragment {
+        MessageFragment {
+            tr: self.tr,
+            csrf: self.csrf.clone(),
+            m: m.clone(),
+            swap: Swap::Inline,
+        }
+    }
+}
+
+/// A template in the composer's picker, filled in for this client.
+pub struct TemplateChoice {
+    pub title: String,
+    pub shortcut: String,
+    pub text: String,
+    pub unfilled: String,
+}
+
+impl From<&Filled> for TemplateChoice {
+    fn from(f: &Filled) -> Self {
+        Self {
+            title: f.template.title.clone().unwrap_or_else(|| one_line(&f.template.body, 40)),
+            shortcut: f.template.shortcut.clone().unwrap_or_default(),
+            text: f.rendered.text.clone(),
+            unfilled: f.rendered.unfilled.join(", "),
+        }
+    }
+}
+
+/// The composer: what was typed (kept after an error), where it goes, the templates.
+#[derive(Template)]
+#[template(path = "chats/composer.html")]
+pub struct Composer {
+    pub tr: Tr,
+    pub csrf: String,
+    pub chat_id: i64,
+    /// (value, label, selected): `sms:12` or `sms:` (the client's phone).
+    pub routes: Vec<(String, String, bool)>,
+    pub body: String,
+    pub note: bool,
+    pub error: Option<&'static str>,
+    pub templates: Vec<TemplateChoice>,
+    pub can_send: bool,
+    /// The bubble of the message just sent, appended to the thread out of band.
+    pub sent: Option<MessageFragment>,
+}
+
+impl Composer {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.tr.t(key)
+    }
+
+    /// The picker's choices; `preferred` (the transport the client last wrote on) first selected.
+    pub fn route_options(tr: Tr, routes: &[Route], chosen: Option<&str>, preferred: Option<Transport>) -> Vec<(String, String, bool)> {
+        let mut out: Vec<(String, String, bool)> = routes
+            .iter()
+            .map(|r| {
+                let value = format!("{}:{}", r.transport.as_str(), r.contact.map(|c| c.0.to_string()).unwrap_or_default());
+                let shown = if r.transport == Transport::Telegram { r.value.clone() } else { super::phone(&r.value) };
+                let label = format!("{} · {shown}", tr.t(transport_key(r.transport)));
+                (value, label, false)
+            })
+            .collect();
+        let pick = chosen
+            .and_then(|c| out.iter().position(|(v, _, _)| v == c))
+            .or_else(|| preferred.and_then(|p| out.iter().position(|(v, _, _)| v.starts_with(&format!("{}:", p.as_str())))))
+            .or(if out.is_empty() { None } else { Some(0) });
+        if let Some(i) = pick {
+            out[i].2 = true;
+        }
+        out
+    }
+}
+
+pub fn transport_key(t: Transport) -> &'static str {
+    match t {
+        Transport::Sms => "transport.sms",
+        Transport::Whatsapp => "transport.whatsapp",
+        Transport::Telegram => "transport.telegram",
+        Transport::Note => "transport.note",
+    }
+}
+
+/// The right pane: a chat's header, its messages and the composer.
+#[derive(Template)]
+#[template(path = "chats/thread.html")]
+pub struct ThreadView {
+    pub tr: Tr,
+    pub csrf: String,
+    pub chat_id: i64,
+    pub client_id: i64,
+    pub client_name: String,
+    pub client_phone: String,
+    pub initials: String,
+    pub unread: i32,
+    pub messages: MessagesPage,
+    pub composer: Composer,
+    /// The newest message shown, to mark what the reader saw as read.
+    pub newest: Option<i64>,
+    pub can_mark_read: bool,
+    pub back: String,
+}
+
+impl ThreadView {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.tr.t(key)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "chats/inbox.html")]
+pub struct InboxPage {
+    pub shell: Shell,
+    pub list: ChatList,
+    pub thread: Option<ThreadView>,
+}
+
+/// The navigation's unread badge.
+#[derive(Template)]
+#[template(source = "{% if total > 0 %}<span class=\"nav-badge\">{% if total > 99 %}99+{% else %}{{ total }}{% endif %}</span>{% endif %}", ext = "html")]
+pub struct UnreadBadge {
+    pub total: i64,
+}
+
+/// Text on one line, cut at `max` characters with an ellipsis.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max { flat } else { format!("{}…", flat.chars().take(max - 1).collect::<String>()) }
+}
+
+/// "14:05" today, "2026-11-21" before.
+fn short_time(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if t.date_naive() == now.date_naive() { t.format("%H:%M").to_string() } else { t.format("%Y-%m-%d").to_string() }
+}
+
+/// "1.2 MB", "340 KB", "12 B".
+pub fn file_size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+        b if b >= 1024 => format!("{} KB", b / 1024),
+        b => format!("{b} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_are_one_line_and_cut() {
+        assert_eq!(one_line("a\n\n b  c", 10), "a b c");
+        assert_eq!(one_line("abcdefghijkl", 5), "abcd…");
+    }
+
+    #[test]
+    fn file_sizes_read_like_a_file_manager() {
+        assert_eq!(file_size(12), "12 B");
+        assert_eq!(file_size(340 * 1024), "340 KB");
+        assert_eq!(file_size(1_300_000), "1.2 MB");
+    }
+
+    #[test]
+    fn filters_make_a_query_that_keeps_them() {
+        let f = InboxFilters { q: "ali vali".into(), unread: "1".into(), page: None };
+        assert_eq!(f.query(Some(2)), "?q=ali%20vali&unread=1&page=2");
+        assert_eq!(InboxFilters::default().query(None), "");
+    }
+}

@@ -1,0 +1,61 @@
+//! The message template pages: the searchable list and the form that creates or edits one.
+
+use askama::Template;
+
+use super::{FormErrors, Shell};
+use crate::domain::chat::TEMPLATE_VARIABLES;
+use crate::domain::template::TemplateInput;
+use crate::repos::message_templates::Template as Stored;
+
+pub struct TemplateRow {
+    pub id: i64,
+    pub title: String,
+    pub shortcut: String,
+    pub body: String,
+    pub updated: String,
+}
+
+impl From<&Stored> for TemplateRow {
+    fn from(t: &Stored) -> Self {
+        Self {
+            id: t.id,
+            title: t.title.clone().unwrap_or_default(),
+            shortcut: t.shortcut.clone().unwrap_or_default(),
+            body: t.body.clone(),
+            updated: super::datetime(&t.updated_at),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "templates/list.html")]
+pub struct TemplatesPage {
+    pub shell: Shell,
+    pub q: String,
+    pub rows: Vec<TemplateRow>,
+    pub can_manage: bool,
+}
+
+#[derive(Template)]
+#[template(path = "templates/form.html")]
+pub struct TemplateFormPage {
+    pub shell: Shell,
+    /// `None`: a new template.
+    pub id: Option<i64>,
+    pub input: TemplateInput,
+    pub errors: FormErrors,
+}
+
+impl TemplateFormPage {
+    pub fn action(&self) -> String {
+        match self.id {
+            Some(id) => format!("/crm/instant-messages/{id}"),
+            None => "/crm/instant-messages".to_owned(),
+        }
+    }
+
+    /// The variables a body may hold, as they are typed.
+    pub fn variables(&self) -> Vec<String> {
+        TEMPLATE_VARIABLES.iter().map(|v| format!("{{{{{v}}}}}")).collect()
+    }
+}
