@@ -1,4 +1,6 @@
 //! The CRM as a library: the `crm` binary and the integration tests both build on it.
+// The OpenAPI document is one large `json!` literal (web::api::openapi).
+#![recursion_limit = "256"]
 
 pub mod app;
 pub mod config;

@@ -41,6 +41,9 @@ enum Command {
         clients: i64,
         #[arg(long, default_value_t = 1)]
         tenants: usize,
+        /// Messages per tenant, in chats of 50 (one chat per client, as far as clients go).
+        #[arg(long, default_value_t = 0)]
+        messages: i64,
     },
 }
 
@@ -180,11 +183,16 @@ async fn run_with(command: Command, config: Config, db: &Database) -> Result<(),
             println!("{id}");
             Ok(())
         }
-        Command::Seed { clients, tenants } => {
+        Command::Seed { clients, tenants, messages } => {
             let seeder = crm::services::seed::SeedService::new(pool.clone(), events.clone());
             let started = std::time::Instant::now();
             let seeded =
                 seeder.run(tenants, clients, |done, total| eprintln!("seeded {done} of {total} clients")).await?;
+            let chats = ((messages + 49) / 50).min(clients);
+            for t in seeded.iter().filter(|_| chats > 0) {
+                let per_chat = i32::try_from(messages / chats).unwrap_or(i32::MAX);
+                seeder.chats(t.id, chats, per_chat, |done, total| eprintln!("seeded {done} of {total} chats")).await?;
+            }
             eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
             for t in seeded {
                 println!("{}  {}  {}", t.id, t.admin_email, t.admin_password);

@@ -50,4 +50,198 @@
       if (!d.contains(e.target)) d.removeAttribute("open");
     });
   });
+
+  // ---- Chats -------------------------------------------------------------------------------
+
+  // A message can reach a thread twice (the sender's own answer and the live update) and a
+  // day header once per page of messages: keep one of each, the furthest delivery state.
+  function tidyThreads() {
+    document.querySelectorAll(".thread-messages").forEach(function (thread) {
+      var best = {};
+      thread.querySelectorAll("[data-message]").forEach(function (m) {
+        var id = m.getAttribute("data-message");
+        var kept = best[id];
+        if (!kept) { best[id] = m; return; }
+        if (+m.getAttribute("data-rank") > +kept.getAttribute("data-rank")) {
+          kept.replaceWith(m);
+          best[id] = m;
+        } else {
+          m.remove();
+        }
+      });
+      var days = {};
+      thread.querySelectorAll(".day[data-day]").forEach(function (d) {
+        var day = d.getAttribute("data-day");
+        if (days[day]) d.remove(); else days[day] = true;
+      });
+      if (thread.querySelector("[data-message]")) {
+        var none = thread.querySelector(".thread-none");
+        if (none) none.remove();
+      }
+    });
+  }
+
+  function nearBottom(scroller) {
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 160;
+  }
+
+  function toBottom(scroller) { scroller.scrollTop = scroller.scrollHeight; }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-thread-scroll]").forEach(toBottom);
+    var body = document.querySelector("[data-composer-body]");
+    if (body && window.matchMedia("(min-width: 761px)").matches) body.focus();
+  });
+
+  // Before a live swap, note whether the reader was at the bottom; after it, stay there.
+  var stick = [];
+  document.addEventListener("htmx:sseBeforeMessage", function () {
+    stick = Array.prototype.filter.call(document.querySelectorAll("[data-thread-scroll]"), nearBottom);
+  });
+  document.addEventListener("htmx:sseMessage", function () {
+    tidyThreads();
+    stick.forEach(toBottom);
+    stick = [];
+    // What arrives in the open thread while the page is in view has been seen.
+    document.querySelectorAll("[data-thread-scroll][data-mark-read]").forEach(function (scroller) {
+      var ins = scroller.querySelectorAll(".msg-in");
+      if (!ins.length || document.visibilityState !== "visible" || !window.htmx) return;
+      var last = ins[ins.length - 1];
+      var id = last.getAttribute("data-message");
+      if (scroller.getAttribute("data-read-up-to") === id) return;
+      scroller.setAttribute("data-read-up-to", id);
+      window.htmx.ajax("POST", "/crm/chats/" + scroller.getAttribute("data-chat") + "/read",
+        { values: { up_to: id }, swap: "none" });
+    });
+  });
+
+  document.addEventListener("htmx:afterSwap", function (e) {
+    tidyThreads();
+    var target = e.detail && e.detail.target;
+    // A message just sent: show it, and be ready for the next one.
+    if (target && target.id && target.id.indexOf("composer-") === 0) {
+      document.querySelectorAll("[data-thread-scroll]").forEach(toBottom);
+      var body = target.querySelector("[data-composer-body]");
+      if (body) body.focus();
+    }
+  });
+
+  function composerOf(el) { return el.closest && el.closest("[data-composer]"); }
+
+  function flagUnfilled(form) {
+    var body = form.querySelector("[data-composer-body]");
+    var warning = form.querySelector("[data-unfilled-warning]");
+    if (body && warning) warning.hidden = !/\{\{\s*[\w.]+\s*\}\}/.test(body.value);
+  }
+
+  // Puts text at the cursor, or in place of the `/shortcut` being typed.
+  function insertText(body, text, replaceFrom) {
+    var start = replaceFrom == null ? body.selectionStart : replaceFrom;
+    var end = body.selectionEnd;
+    body.value = body.value.slice(0, start) + text + body.value.slice(end);
+    var at = start + text.length;
+    body.setSelectionRange(at, at);
+    body.focus();
+    flagUnfilled(composerOf(body));
+  }
+
+  // "/word" right before the cursor, at the start or after a space: its start and the word.
+  function typedShortcut(body) {
+    var before = body.value.slice(0, body.selectionStart);
+    var m = /(^|\s)\/([\w-]*)$/.exec(before);
+    return m ? { from: before.length - m[2].length - 1, word: m[2].toLowerCase() } : null;
+  }
+
+  function shortcutMenu(form) { return form.querySelector("[data-shortcut-menu]"); }
+
+  function closeShortcuts(form) {
+    var menu = shortcutMenu(form);
+    if (menu) { menu.hidden = true; menu.innerHTML = ""; }
+  }
+
+  function openShortcuts(form, typed) {
+    var menu = shortcutMenu(form);
+    if (!menu) return;
+    var choices = Array.prototype.filter.call(form.querySelectorAll(".template-choice"), function (b) {
+      var s = b.getAttribute("data-template-shortcut");
+      return s && s.indexOf(typed.word) === 0;
+    });
+    menu.innerHTML = "";
+    choices.slice(0, 8).forEach(function (b, i) {
+      var li = document.createElement("li");
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", i === 0 ? "true" : "false");
+      li.textContent = "/" + b.getAttribute("data-template-shortcut") + " — " + b.getAttribute("data-template-text");
+      li.addEventListener("mousedown", function (e) {
+        e.preventDefault();
+        choose(form, b);
+      });
+      li._choice = b;
+      menu.appendChild(li);
+    });
+    menu.hidden = choices.length === 0;
+  }
+
+  function choose(form, button) {
+    var body = form.querySelector("[data-composer-body]");
+    var typed = typedShortcut(body);
+    insertText(body, button.getAttribute("data-template-text"), typed ? typed.from : null);
+    closeShortcuts(form);
+    var picker = form.querySelector("details.template-picker");
+    if (picker) picker.removeAttribute("open");
+  }
+
+  document.addEventListener("input", function (e) {
+    var form = composerOf(e.target);
+    if (!form || !e.target.matches("[data-composer-body]")) return;
+    flagUnfilled(form);
+    var typed = typedShortcut(e.target);
+    if (typed) openShortcuts(form, typed); else closeShortcuts(form);
+  });
+
+  document.addEventListener("keydown", function (e) {
+    var body = e.target;
+    if (!body.matches || !body.matches("[data-composer-body]")) return;
+    var form = composerOf(body);
+    var menu = shortcutMenu(form);
+    if (menu && !menu.hidden) {
+      var items = Array.prototype.slice.call(menu.children);
+      var at = items.findIndex(function (li) { return li.getAttribute("aria-selected") === "true"; });
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        var next = (at + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
+        items.forEach(function (li, i) { li.setAttribute("aria-selected", i === next ? "true" : "false"); });
+        return;
+      }
+      if (e.key === "Enter" || e.key === "Tab") {
+        e.preventDefault();
+        choose(form, items[Math.max(at, 0)]._choice);
+        return;
+      }
+      if (e.key === "Escape") { e.preventDefault(); closeShortcuts(form); return; }
+    }
+    // Enter sends; Shift+Enter (and Enter while an input method composes) makes a new line.
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      if (body.value.trim() || form.querySelector("[data-attach]").files.length) form.requestSubmit();
+    }
+  });
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest(".template-choice");
+    if (button) { choose(composerOf(button), button); return; }
+    document.querySelectorAll("details.template-picker[open]").forEach(function (d) {
+      if (!d.contains(e.target)) d.removeAttribute("open");
+    });
+  });
+
+  document.addEventListener("change", function (e) {
+    var form = composerOf(e.target);
+    if (!form) return;
+    if (e.target.matches("[data-note-toggle]")) form.classList.toggle("is-note", e.target.checked);
+    if (e.target.matches("[data-attach]")) {
+      var names = Array.prototype.map.call(e.target.files, function (f) { return f.name; });
+      form.querySelector("[data-attach-names]").textContent = names.join(", ");
+    }
+  });
 })();

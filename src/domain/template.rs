@@ -52,7 +52,8 @@ mod tests {
 
     #[test]
     fn a_template_needs_a_body_and_only_known_variables() {
-        let ok = TemplateInput { title: " Hello ".into(), shortcut: "/Hi".into(), body: "Hi {{client.first_name}}".into() };
+        let ok =
+            TemplateInput { title: " Hello ".into(), shortcut: "/Hi".into(), body: "Hi {{client.first_name}}".into() };
         let t = ok.parse().unwrap();
         assert_eq!(t.title.as_deref(), Some("Hello"));
         assert_eq!(t.shortcut.unwrap().as_str(), "hi");

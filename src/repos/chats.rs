@@ -139,7 +139,8 @@ impl TryFrom<InboxRecord> for InboxRow {
     }
 }
 
-const INBOX_SELECT: &str = "SELECT h.id, h.client_id, c.first_name, c.middle_name, c.last_name, c.phone, h.unread_count,
+const INBOX_SELECT: &str =
+    "SELECT h.id, h.client_id, c.first_name, c.middle_name, c.last_name, c.phone, h.unread_count,
         m.id AS last_id, m.body AS last_body, m.direction AS last_direction, m.transport AS last_transport,
         m.status AS last_status, m.created_at AS last_at,
         (SELECT count(*) FROM message_attachments a WHERE a.tenant_id = m.tenant_id AND a.message_id = m.id)
@@ -236,10 +237,14 @@ pub async fn mark_message_read(tx: &mut TenantTx, chat: ChatId, message: Message
         .fetch_optional(tx.conn())
         .await?
         .ok_or(RepoError::NotFound)?;
-    let exists =
-        sqlx::query_scalar!("SELECT 1 FROM messages WHERE tenant_id = $1 AND chat_id = $2 AND id = $3", tenant, chat.0, message.0)
-            .fetch_optional(tx.conn())
-            .await?;
+    let exists = sqlx::query_scalar!(
+        "SELECT 1 FROM messages WHERE tenant_id = $1 AND chat_id = $2 AND id = $3",
+        tenant,
+        chat.0,
+        message.0
+    )
+    .fetch_optional(tx.conn())
+    .await?;
     if exists.is_none() {
         return Err(RepoError::NotFound);
     }

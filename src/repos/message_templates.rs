@@ -29,9 +29,10 @@ const CONFLICTS: &[(&str, &str)] = &[("message_templates_shortcut_key", "shortcu
 /// title, shortcut or text when given.
 pub async fn list(tx: &mut TenantTx, q: Option<&str>) -> Result<Vec<Template>, RepoError> {
     let tenant = tx.tenant_id().0;
-    let pattern = q.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
-        format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
-    });
+    let pattern = q
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     Ok(sqlx::query_as!(
         Template,
         "SELECT id, title, shortcut, body, created_at, updated_at FROM message_templates

@@ -371,4 +371,3 @@ pub async fn destination(tx: &mut TenantTx, contact: i64) -> Result<Option<Strin
             .await?;
     Ok(value)
 }
-

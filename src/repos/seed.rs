@@ -47,3 +47,69 @@ pub async fn clients(tx: &mut TenantTx, first: i64, count: i64) -> Result<u64, R
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Gives `count` clients of the tenant (from the `skip`-th by id) a chat of `per_chat`
+/// messages, alternating client and agent, spread over the last few days; one chat in ten
+/// ends with unread client messages. Returns the messages written.
+pub async fn chats(tx: &mut TenantTx, skip: i64, count: i64, per_chat: i32) -> Result<u64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "INSERT INTO chats (tenant_id, client_id)
+         SELECT $1, id FROM clients WHERE tenant_id = $1 AND archived_at IS NULL ORDER BY id LIMIT $2 OFFSET $3
+         ON CONFLICT (tenant_id, client_id) DO NOTHING",
+        tenant,
+        count,
+        skip
+    )
+    .execute(tx.conn())
+    .await?;
+    let written = sqlx::query!(
+        r#"
+        WITH batch AS (
+            SELECT h.id, c.first_name FROM chats h JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id
+            WHERE h.tenant_id = $1 AND h.last_message_id IS NULL
+            ORDER BY c.id LIMIT $2
+        ), texts AS (
+            SELECT ARRAY['Hello! Is the apartment on Navoi street still available?',
+                         'Good afternoon, when can I pick up my documents?',
+                         'Thank you, received.', 'Can you send the contract again, please?',
+                         'Здравствуйте! Подскажите, пожалуйста, стоимость доставки.',
+                         'Спасибо, всё получили.', 'Когда будет готов заказ?',
+                         'Assalomu alaykum! Buyurtmam qachon tayyor bo''ladi?', 'Rahmat, oldim.',
+                         'Our manager will call you within the hour.', 'Your order has shipped.',
+                         'Please confirm the delivery address.'] AS body
+        )
+        INSERT INTO messages (tenant_id, chat_id, direction, sender_name, body, transport, status, created_at, sent_at,
+                              read_at)
+        SELECT $1, b.id,
+               CASE WHEN k % 2 = 1 THEN 'inbound' ELSE 'outbound' END,
+               CASE WHEN k % 2 = 1 THEN b.first_name ELSE 'Seed Admin' END,
+               texts.body[1 + (b.id * 31 + k) % array_length(texts.body, 1)],
+               (ARRAY['sms', 'whatsapp', 'telegram'])[1 + b.id % 3],
+               CASE WHEN k % 2 = 0 THEN 'delivered' END,
+               now() - ((b.id * 7919 % 600000) || ' seconds')::interval - (($3 - k) || ' minutes')::interval,
+               CASE WHEN k % 2 = 0 THEN now() - ((b.id * 7919 % 600000) || ' seconds')::interval END,
+               CASE WHEN k % 2 = 1 AND NOT (b.id % 10 = 0 AND k > $3 - 3) THEN now() END
+        FROM batch b, texts, generate_series(1, $3::int) AS k
+        "#,
+        tenant,
+        count,
+        per_chat
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    sqlx::query!(
+        "UPDATE chats h SET last_message_id = m.last_id, last_message_at = m.last_at, unread_count = m.unread
+         FROM (SELECT chat_id, max(id) AS last_id, max(created_at) AS last_at,
+                      count(*) FILTER (WHERE direction = 'inbound' AND read_at IS NULL) AS unread
+               FROM messages WHERE tenant_id = $1 AND chat_id IN (SELECT id FROM chats WHERE tenant_id = $1
+                                                                  AND last_message_id IS NULL)
+               GROUP BY chat_id) m
+         WHERE h.tenant_id = $1 AND h.id = m.chat_id",
+        tenant
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(written)
+}

@@ -272,7 +272,11 @@ impl ChatService {
                 client_id: incoming.client,
             });
         }
-        self.events.publish(DomainEvent::MessageReceived { tenant_id: tenant, chat_id: chat.id, message_id: message.id });
+        self.events.publish(DomainEvent::MessageReceived {
+            tenant_id: tenant,
+            chat_id: chat.id,
+            message_id: message.id,
+        });
         Ok(message)
     }
 
@@ -289,7 +293,12 @@ impl ChatService {
     }
 
     /// Marks one of the client's messages read.
-    pub async fn mark_message_read(&self, by: &Principal, chat: ChatId, message: MessageId) -> Result<(), ServiceError> {
+    pub async fn mark_message_read(
+        &self,
+        by: &Principal,
+        chat: ChatId,
+        message: MessageId,
+    ) -> Result<(), ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         chats::get(&mut tx, chat).await?;
         let read = chats::mark_message_read(&mut tx, chat, message).await?;
@@ -329,7 +338,12 @@ impl ChatService {
     }
 
     /// An attachment of a chat's message, with its bytes.
-    pub async fn attachment(&self, tenant: TenantId, chat: ChatId, id: i64) -> Result<(Attachment, Bytes), ServiceError> {
+    pub async fn attachment(
+        &self,
+        tenant: TenantId,
+        chat: ChatId,
+        id: i64,
+    ) -> Result<(Attachment, Bytes), ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         chats::get(&mut tx, chat).await?;
         let attachment = messages::attachment(&mut tx, chat, id).await?;

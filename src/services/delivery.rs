@@ -14,8 +14,8 @@ use crate::db::TenantTx;
 use crate::domain::chat::{DeliveryStatus, MessageId, Transport};
 use crate::domain::{DomainEvent, TenantId};
 use crate::events::EventBus;
-use crate::repos::outbox::{self, DeliveryClaim};
 use crate::repos::messages;
+use crate::repos::outbox::{self, DeliveryClaim};
 
 use super::ServiceError;
 use super::chats::report_in;

@@ -32,6 +32,28 @@ impl SeedService {
         Self { tenants: TenantService::new(pool.clone(), events), pool }
     }
 
+    /// Gives the first `chats` clients of `tenant` a conversation of `per_chat` messages each,
+    /// in batches, calling `progress(chats done, total)` after each.
+    pub async fn chats(
+        &self,
+        tenant: crate::domain::TenantId,
+        chats: i64,
+        per_chat: i32,
+        mut progress: impl FnMut(i64, i64),
+    ) -> Result<u64, ServiceError> {
+        let per_batch = (50_000 / i64::from(per_chat.max(1))).max(1);
+        let (mut done, mut messages) = (0, 0);
+        while done < chats {
+            let count = per_batch.min(chats - done);
+            let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+            messages += seed::chats(&mut tx, done, count, per_chat).await?;
+            tx.commit().await?;
+            done += count;
+            progress(done, chats);
+        }
+        Ok(messages)
+    }
+
     /// Creates `tenants` tenants, each with an admin and `clients` clients, committing in
     /// batches and calling `progress(done, total)` after each.
     pub async fn run(

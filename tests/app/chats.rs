@@ -233,7 +233,8 @@ async fn a_late_sent_after_delivered_does_not_move_the_status_back() {
 async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
     let app = TestApp::spawn().await;
     let (me, client, chat) = chat_with_client(&app).await;
-    let note = Outgoing { body: "Prefers calls after 6pm", transport: Transport::Note, contact: None, files: Vec::new() };
+    let note =
+        Outgoing { body: "Prefers calls after 6pm", transport: Transport::Note, contact: None, files: Vec::new() };
     let m = app.state.chats.send(&me, chat, note).await.unwrap();
     assert_eq!((m.status, m.contact_id), (None, None));
     assert_eq!(outbox(&app).await, 0);

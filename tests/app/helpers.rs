@@ -360,6 +360,17 @@ impl Client {
     /// Posts a multipart form as a browser without JavaScript does: the file, other fields, and
     /// the remembered CSRF token in the action's query.
     pub async fn upload(&self, path: &str, file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> Page {
+        self.upload_files(path, "file", &[(file_name, bytes)], fields).await
+    }
+
+    /// A multipart form with any number of files under `field`.
+    pub async fn upload_files(
+        &self,
+        path: &str,
+        field: &str,
+        files: &[(&str, &[u8])],
+        fields: &[(&str, &str)],
+    ) -> Page {
         let boundary = "----crm-test-boundary-7d1f";
         let mut body = Vec::new();
         for (name, value) in fields {
@@ -368,15 +379,18 @@ impl Client {
                     .as_bytes(),
             );
         }
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-                 content-type: text/csv\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        for (file_name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\ncontent-disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\n\
+                     content-type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
         let token = self.csrf_token().unwrap_or_default();
         let sep = if path.contains('?') { '&' } else { '?' };
         let req = self
@@ -449,6 +463,10 @@ impl Api {
 
     pub async fn post(&self, path: &str, body: serde_json::Value) -> Page {
         self.send(self.http.post(format!("{}{path}", self.base)).json(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> Page {
+        self.send(self.http.put(format!("{}{path}", self.base)).json(&body)).await
     }
 
     pub async fn patch(&self, path: &str, body: serde_json::Value) -> Page {

@@ -3,6 +3,7 @@
 
 mod audit;
 mod browser;
+mod chat_pages;
 mod chats;
 mod cli;
 mod client_imports;

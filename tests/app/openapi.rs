@@ -56,10 +56,21 @@ async fn every_documented_operation_answers_as_documented() {
                 .post(&format!("/api/v1/clients/{id}/contacts"), json!({"type": "email", "value": "f@x.io"}))
                 .await
                 .json();
+            let chat = api.get(&format!("/api/v1/clients/{id}/chat")).await.json();
+            let chat_id = chat["id"].as_i64().unwrap();
+            let message = api
+                .post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"body": "fixture", "transport": "note"}))
+                .await
+                .json();
+            let template = api.post("/api/v1/message-templates", json!({"template": "Fixture"})).await.json();
             let url = format!(
                 "{}/api/v1{}",
                 app.base_url,
-                path.replace("{id}", &id.to_string()).replace("{contact_id}", &contact["id"].to_string())
+                path.replace("{id}", &id.to_string())
+                    .replace("{contact_id}", &contact["id"].to_string())
+                    .replace("{chat_id}", &chat_id.to_string())
+                    .replace("{message_id}", &message["id"].to_string())
+                    .replace("{template_id}", &template["id"].to_string())
             );
             let example = op["requestBody"]["content"]["application/json"]["example"].clone();
             let request = |token: Option<&str>| {
@@ -90,8 +101,10 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 9,
-        "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete)"
+        operations, 21,
+        "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), \
+         client chat, chats, chat, messages (list, send), message read, chat read, templates (list, create), \
+         template (get, put, delete)"
     );
 }
 

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post, put};
 use serde::Serialize;
 
 use crate::domain::{DomainError, Permission, Principal};
@@ -14,7 +14,9 @@ use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
+pub mod chats;
 pub mod clients;
+pub mod message_templates;
 pub mod openapi;
 
 pub fn router() -> Router<AppState> {
@@ -25,6 +27,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/clients/{id}", get(clients::show).patch(clients::update).delete(clients::delete))
         .route("/api/v1/clients/{id}/contacts", get(clients::contacts).post(clients::add_contact))
         .route("/api/v1/clients/{id}/contacts/{contact_id}", delete(clients::remove_contact))
+        .route("/api/v1/clients/{id}/chat", get(chats::for_client))
+        .route("/api/v1/chats", get(chats::list))
+        .route("/api/v1/chats/{id}", get(chats::show))
+        .route("/api/v1/chats/{id}/messages", get(chats::messages).post(chats::send))
+        .route("/api/v1/chats/{id}/messages/{message_id}/read", put(chats::mark_message_read))
+        .route("/api/v1/chats/{id}/read", post(chats::mark_read))
+        .route("/api/v1/message-templates", get(message_templates::list).post(message_templates::create))
+        .route(
+            "/api/v1/message-templates/{id}",
+            get(message_templates::show).put(message_templates::update).delete(message_templates::delete),
+        )
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
 }
 

@@ -76,7 +76,7 @@ pub fn build(public_url: &str) -> Value {
         "info": {
             "title": "CRM API",
             "version": "1",
-            "description": "Clients and their contacts. Authenticate with `Authorization: Bearer <token>` (Settings → API tokens, or `crm token create`). A token acts as its user, with that user's permissions and tenant; another tenant's ids answer 404."
+            "description": "Clients, their contacts, their conversations and message templates. Authenticate with `Authorization: Bearer <token>` (Settings → API tokens, or `crm token create`). A token acts as its user, with that user's permissions and tenant; another tenant's ids answer 404."
         },
         "servers": [{"url": format!("{public_url}/api/v1")}],
         "security": [{"bearer": []}],
@@ -164,6 +164,116 @@ pub fn build(public_url: &str) -> Value {
                     "operationId": "removeContact",
                     "responses": with(common_errors(&[("404", "No such contact of this client")]), "204", json!({"description": "Removed"})),
                 }
+            },
+            "/clients/{id}/chat": {
+                "parameters": [id_param("id", "the client")],
+                "get": {
+                    "summary": "The client's conversation",
+                    "operationId": "getClientChat",
+                    "description": "Every client has one chat, whatever channel they write on; it is made on the first request.",
+                    "responses": with(common_errors(&[("404", "No such live client in this tenant")]), "200", json_response("The chat with its members", "Chat")),
+                }
+            },
+            "/chats": {"get": {
+                "summary": "The inbox",
+                "operationId": "listChats",
+                "description": "Chats with at least one message, newest activity first. `total_exact` is false when another page exists; `total` then counts one past this page.",
+                "parameters": [
+                    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "the client's name, phone, email or PIN (every word), or words of any message"},
+                    {"name": "unread", "in": "query", "schema": {"type": "boolean"}, "description": "only chats with unread client messages"},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}}
+                ],
+                "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of chats", "ChatPage")),
+            }},
+            "/chats/{chat_id}": {
+                "parameters": [id_param("chat_id", "the chat")],
+                "get": {
+                    "summary": "A chat with its members",
+                    "operationId": "getChat",
+                    "responses": with(common_errors(&[("404", "No such chat in this tenant")]), "200", json_response("The chat", "Chat")),
+                }
+            },
+            "/chats/{chat_id}/messages": {
+                "parameters": [id_param("chat_id", "the chat")],
+                "get": {
+                    "summary": "A chat's messages, newest first",
+                    "operationId": "listMessages",
+                    "parameters": [
+                        {"name": "before", "in": "query", "schema": {"type": "integer"}, "description": "only messages older than this one (the next page)"},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}}
+                    ],
+                    "responses": with(common_errors(&[("404", "No such chat in this tenant"), ("422", "A parameter is invalid")]), "200", json_response("Messages", "MessageList")),
+                },
+                "post": {
+                    "summary": "Write in a chat",
+                    "operationId": "sendMessage",
+                    "description": "A message for a channel is stored as `queued` and delivered after the answer (its `status` follows: sent, delivered, read, or failed with `error`). `transport: note` writes an internal note, never sent. Without `transport`, the first channel that reaches the client (or the given contact) is used. With `template_id` and no `body`, the template is filled in for the client; a `{{variable}}` left unfilled is refused.",
+                    "requestBody": body("NewMessage", json!({"body": "Called her: she will come on Monday.", "transport": "note"})),
+                    "responses": with(common_errors(&[
+                        ("400", "The body is not JSON"),
+                        ("404", "No such chat in this tenant"),
+                        ("422", "Invalid values (empty body, unknown transport, no channel set up for it, no contact it reaches); `fields` names each"),
+                    ]), "202", json_response("The message as stored", "Message")),
+                }
+            },
+            "/chats/{chat_id}/messages/{message_id}/read": {
+                "parameters": [id_param("chat_id", "the chat"), id_param("message_id", "the message")],
+                "put": {
+                    "summary": "Mark one client message read",
+                    "operationId": "markMessageRead",
+                    "responses": with(common_errors(&[("404", "No such message in this chat")]), "204", json!({"description": "Read"})),
+                }
+            },
+            "/chats/{chat_id}/read": {
+                "parameters": [id_param("chat_id", "the chat")],
+                "post": {
+                    "summary": "Mark every client message of the chat read",
+                    "operationId": "markChatRead",
+                    "responses": with(common_errors(&[("404", "No such chat in this tenant")]), "204", json!({"description": "Read"})),
+                }
+            },
+            "/message-templates": {
+                "get": {
+                    "summary": "Message templates",
+                    "operationId": "listTemplates",
+                    "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}, "description": "words of the title, shortcut or text"}],
+                    "responses": with(common_errors(&[]), "200",
+                        json!({"description": "The templates, by title", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Template"}}}}})),
+                },
+                "post": {
+                    "summary": "Create a template",
+                    "operationId": "createTemplate",
+                    "requestBody": body("NewTemplate", json!({"title": "Greeting", "shortcut": "hi", "template": "Hello {{client.first_name}}, this is {{agent.first_name}} from {{company.name}}."})),
+                    "responses": with(common_errors(&[
+                        ("400", "The body is not JSON"),
+                        ("409", "Another template has this shortcut"),
+                        ("422", "Invalid values (an empty text, an unknown variable); `fields` names each"),
+                    ]), "201", json_response("The template as stored", "Template")),
+                }
+            },
+            "/message-templates/{template_id}": {
+                "parameters": [id_param("template_id", "the template")],
+                "get": {
+                    "summary": "A template",
+                    "operationId": "getTemplate",
+                    "responses": with(common_errors(&[("404", "No such template in this tenant")]), "200", json_response("The template", "Template")),
+                },
+                "put": {
+                    "summary": "Replace a template",
+                    "operationId": "updateTemplate",
+                    "requestBody": body("NewTemplate", json!({"title": "Greeting", "shortcut": "hello", "template": "Good day, {{client.first_name}}!"})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such template in this tenant"),
+                        ("409", "Another template has this shortcut"),
+                        ("422", "Invalid values; `fields` names each"),
+                    ]), "200", json_response("The template as stored", "Template")),
+                },
+                "delete": {
+                    "summary": "Delete a template",
+                    "operationId": "deleteTemplate",
+                    "responses": with(common_errors(&[("404", "No such template in this tenant")]), "204", json!({"description": "Deleted"})),
+                }
             }
         },
         "components": {
@@ -199,6 +309,70 @@ pub fn build(public_url: &str) -> Value {
                 "NewContact": {"type": "object", "required": ["type", "value"], "properties": {
                     "type": {"type": "string", "enum": ["email", "phone", "telegram", "whatsapp", "other"]},
                     "value": {"type": "string"}
+                }},
+                "Chat": {"type": "object", "required": ["id", "client", "unread_count"], "properties": {
+                    "id": {"type": "integer"},
+                    "client": {"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+                    "last_message": {"type": "object", "nullable": true, "properties": {
+                        "id": {"type": "integer"}, "body": {"type": "string"},
+                        "direction": {"type": "string", "enum": ["inbound", "outbound", "note"]},
+                        "transport": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}
+                    }},
+                    "last_message_at": {"type": "string", "format": "date-time", "nullable": true},
+                    "unread_count": {"type": "integer", "description": "client messages no one on the staff has read"},
+                    "members": {"type": "array", "items": {"type": "object", "required": ["id", "type", "name"], "properties": {
+                        "id": {"type": "integer"}, "type": {"type": "string", "enum": ["user", "client"]},
+                        "user_id": {"type": "integer", "nullable": true}, "contact_id": {"type": "integer", "nullable": true},
+                        "transport": {"type": "string", "nullable": true}, "name": {"type": "string"}
+                    }}}
+                }},
+                "ChatPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Chat"}},
+                    "total": {"type": "integer"}, "total_exact": {"type": "boolean"},
+                    "page": {"type": "integer"}, "per_page": {"type": "integer"}
+                }},
+                "Message": {"type": "object", "required": ["id", "chat_id", "body", "direction", "sender", "transport", "attachments", "created_at"], "properties": {
+                    "id": {"type": "integer"}, "chat_id": {"type": "integer"}, "body": {"type": "string"},
+                    "direction": {"type": "string", "enum": ["inbound", "outbound", "note"]},
+                    "sender": {"type": "object", "required": ["type", "name"], "properties": {
+                        "type": {"type": "string", "enum": ["user", "client", "system"]},
+                        "id": {"type": "integer", "description": "the user, or the client's contact"},
+                        "name": {"type": "string"}
+                    }},
+                    "transport": {"type": "string", "enum": ["sms", "whatsapp", "telegram", "note"]},
+                    "status": {"type": "string", "enum": ["queued", "sent", "delivered", "read", "failed", "undelivered", "note"]},
+                    "error": {"type": "string", "description": "why delivery failed, in the provider's words"},
+                    "error_code": {"type": "string"},
+                    "contact_id": {"type": "integer", "nullable": true},
+                    "attachments": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "file_name": {"type": "string"}, "content_type": {"type": "string"},
+                        "size_bytes": {"type": "integer"}, "url": {"type": "string"}
+                    }}},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "sent_at": {"type": "string", "format": "date-time", "nullable": true},
+                    "read_at": {"type": "string", "format": "date-time", "nullable": true}
+                }},
+                "MessageList": {"type": "object", "required": ["items"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
+                }},
+                "NewMessage": {"type": "object", "properties": {
+                    "body": {"type": "string", "maxLength": 4096},
+                    "transport": {"type": "string", "enum": ["sms", "whatsapp", "telegram", "note"]},
+                    "contact_id": {"type": "integer", "description": "which of the client's contacts to send to"},
+                    "template_id": {"type": "integer", "description": "send this template, filled in for the client"}
+                }},
+                "Template": {"type": "object", "required": ["id", "template", "created_at", "updated_at"], "properties": {
+                    "id": {"type": "integer"},
+                    "title": {"type": "string", "nullable": true},
+                    "shortcut": {"type": "string", "nullable": true, "description": "typed after / in the composer"},
+                    "template": {"type": "string", "description": "the text; {{client.first_name}}, {{client.last_name}}, {{client.full_name}}, {{agent.first_name}}, {{agent.name}} and {{company.name}} are filled in"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "updated_at": {"type": "string", "format": "date-time"}
+                }},
+                "NewTemplate": {"type": "object", "required": ["template"], "properties": {
+                    "title": {"type": "string", "maxLength": 200},
+                    "shortcut": {"type": "string", "maxLength": 32},
+                    "template": {"type": "string", "maxLength": 4096}
                 }}
             }
         }

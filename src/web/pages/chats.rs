@@ -354,7 +354,9 @@ pub async fn mark_read(
     me.require(Permission::ChatUpdate)?;
     let up_to = match form.up_to.trim() {
         "" => None,
-        raw => Some(MessageId(raw.parse().map_err(|_| AppError::Invalid(vec![DomainError::new("up_to", "invalid_id")]))?)),
+        raw => {
+            Some(MessageId(raw.parse().map_err(|_| AppError::Invalid(vec![DomainError::new("up_to", "invalid_id")]))?))
+        }
     };
     state.chats.mark_read(&me.principal, ChatId(id), up_to).await?;
     if is_htmx(&headers) {
@@ -372,8 +374,12 @@ pub async fn retry(
     me.require(Permission::ChatUpdate)?;
     let message = state.chats.retry(&me.principal, ChatId(id), MessageId(message)).await?;
     if is_htmx(&headers) {
-        let fragment =
-            MessageFragment { tr: me.tr, csrf: me.csrf.clone(), m: MessageView::new(&message, true), swap: Swap::Inline };
+        let fragment = MessageFragment {
+            tr: me.tr,
+            csrf: me.csrf.clone(),
+            m: MessageView::new(&message, true),
+            swap: Swap::Inline,
+        };
         return render(StatusCode::OK, &fragment);
     }
     Ok(Redirect::to(&format!("/crm/chats/{id}")).into_response())

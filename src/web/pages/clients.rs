@@ -175,6 +175,7 @@ async fn client_page(
         contact_errors,
         can_edit,
         can_delete: me.principal.can(Permission::ClientDelete),
+        can_chat: me.principal.can(Permission::ChatRead),
         created: crate::web::views::datetime(&client.created_at),
         updated: crate::web::views::datetime(&client.updated_at),
     })

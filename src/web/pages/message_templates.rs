@@ -67,11 +67,8 @@ pub async fn create(
 pub async fn edit(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     me.require(Permission::TemplateManage)?;
     let t = state.templates.get(me.principal.tenant_id, id).await?;
-    let input = TemplateInput {
-        title: t.title.unwrap_or_default(),
-        shortcut: t.shortcut.unwrap_or_default(),
-        body: t.body,
-    };
+    let input =
+        TemplateInput { title: t.title.unwrap_or_default(), shortcut: t.shortcut.unwrap_or_default(), body: t.body };
     render(StatusCode::OK, &form_page(&me, Some(id), input, FormErrors::default()))
 }
 

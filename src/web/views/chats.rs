@@ -307,12 +307,7 @@ impl MessagesPage {
     }
 
     pub fn fragment(&self, m: &MessageView) -> MessageFragment {
-        MessageFragment {
-            tr: self.tr,
-            csrf: self.csrf.clone(),
-            m: m.clone(),
-            swap: Swap::Inline,
-        }
+        MessageFragment { tr: self.tr, csrf: self.csrf.clone(), m: m.clone(), swap: Swap::Inline }
     }
 }
 
@@ -359,11 +354,17 @@ impl Composer {
     }
 
     /// The picker's choices; `preferred` (the transport the client last wrote on) first selected.
-    pub fn route_options(tr: Tr, routes: &[Route], chosen: Option<&str>, preferred: Option<Transport>) -> Vec<(String, String, bool)> {
+    pub fn route_options(
+        tr: Tr,
+        routes: &[Route],
+        chosen: Option<&str>,
+        preferred: Option<Transport>,
+    ) -> Vec<(String, String, bool)> {
         let mut out: Vec<(String, String, bool)> = routes
             .iter()
             .map(|r| {
-                let value = format!("{}:{}", r.transport.as_str(), r.contact.map(|c| c.0.to_string()).unwrap_or_default());
+                let value =
+                    format!("{}:{}", r.transport.as_str(), r.contact.map(|c| c.0.to_string()).unwrap_or_default());
                 let shown = if r.transport == Transport::Telegram { r.value.clone() } else { super::phone(&r.value) };
                 let label = format!("{} · {shown}", tr.t(transport_key(r.transport)));
                 (value, label, false)
@@ -371,7 +372,9 @@ impl Composer {
             .collect();
         let pick = chosen
             .and_then(|c| out.iter().position(|(v, _, _)| v == c))
-            .or_else(|| preferred.and_then(|p| out.iter().position(|(v, _, _)| v.starts_with(&format!("{}:", p.as_str())))))
+            .or_else(|| {
+                preferred.and_then(|p| out.iter().position(|(v, _, _)| v.starts_with(&format!("{}:", p.as_str()))))
+            })
             .or(if out.is_empty() { None } else { Some(0) });
         if let Some(i) = pick {
             out[i].2 = true;
@@ -425,7 +428,10 @@ pub struct InboxPage {
 
 /// The navigation's unread badge.
 #[derive(Template)]
-#[template(source = "{% if total > 0 %}<span class=\"nav-badge\">{% if total > 99 %}99+{% else %}{{ total }}{% endif %}</span>{% endif %}", ext = "html")]
+#[template(
+    source = "{% if total > 0 %}<span class=\"nav-badge\">{% if total > 99 %}99+{% else %}{{ total }}{% endif %}</span>{% endif %}",
+    ext = "html"
+)]
 pub struct UnreadBadge {
     pub total: i64,
 }

@@ -317,6 +317,8 @@ pub struct ClientPage {
     pub contact_errors: FormErrors,
     pub can_edit: bool,
     pub can_delete: bool,
+    /// May open the client's conversation (ChatRead).
+    pub can_chat: bool,
     pub created: String,
     pub updated: String,
 }

@@ -1,0 +1,320 @@
+//! /api/v1/chats, their messages, and a client's chat: the inbox for integrators.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::chat::{ChatId, Direction, MessageId, Transport};
+use crate::domain::{ClientId, ContactId, DomainError, Permission};
+use crate::repos::chats::{InboxQuery, InboxRow, Member};
+use crate::repos::messages::{Attachment, Message};
+use crate::services::chats::Outgoing;
+use crate::web::AppState;
+use crate::web::error::AppError;
+
+use super::{ApiUser, Paged};
+
+#[derive(Serialize)]
+pub struct ClientRef {
+    id: i64,
+    name: String,
+}
+
+#[derive(Serialize)]
+pub struct LastMessageJson {
+    id: i64,
+    body: String,
+    direction: &'static str,
+    transport: &'static str,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+pub struct ChatJson {
+    id: i64,
+    client: ClientRef,
+    last_message: Option<LastMessageJson>,
+    last_message_at: Option<DateTime<Utc>>,
+    unread_count: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    members: Option<Vec<Member>>,
+}
+
+impl ChatJson {
+    fn new(row: InboxRow, members: Option<Vec<Member>>) -> Self {
+        let last = row.last.map(|l| LastMessageJson {
+            id: l.id.0,
+            body: l.body,
+            direction: l.direction.as_str(),
+            transport: l.transport.as_str(),
+            created_at: l.at,
+        });
+        Self {
+            id: row.id.0,
+            client: ClientRef { id: row.client_id.0, name: row.client_name },
+            last_message_at: last.as_ref().map(|l| l.created_at),
+            last_message: last,
+            unread_count: row.unread,
+            members,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct SenderJson {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    name: String,
+}
+
+#[derive(Serialize)]
+pub struct AttachmentJson {
+    id: i64,
+    file_name: String,
+    content_type: String,
+    size_bytes: i64,
+    /// Served to signed-in staff of the tenant (a browser session), like the inbox shows it.
+    url: String,
+}
+
+impl AttachmentJson {
+    fn new(chat: i64, a: Attachment) -> Self {
+        Self {
+            url: format!("/crm/chats/{chat}/attachments/{}", a.id),
+            id: a.id,
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct MessageJson {
+    id: i64,
+    chat_id: i64,
+    body: String,
+    direction: &'static str,
+    sender: SenderJson,
+    transport: &'static str,
+    /// Outbound messages: queued, sent, delivered, read, failed or undelivered; `note` for a
+    /// note; absent for what the client wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<String>,
+    contact_id: Option<i64>,
+    attachments: Vec<AttachmentJson>,
+    created_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+    read_at: Option<DateTime<Utc>>,
+}
+
+impl From<Message> for MessageJson {
+    fn from(m: Message) -> Self {
+        let sender = match (m.direction, m.sender_user_id, m.sender_contact_id) {
+            (Direction::Inbound, _, contact) => SenderJson { kind: "client", id: contact, name: m.sender_name },
+            (_, Some(user), _) => SenderJson { kind: "user", id: Some(user), name: m.sender_name },
+            _ => SenderJson { kind: "system", id: None, name: m.sender_name },
+        };
+        let status = match m.direction {
+            Direction::Note => Some("note"),
+            _ => m.status.map(|s| s.as_str()),
+        };
+        Self {
+            id: m.id.0,
+            chat_id: m.chat_id.0,
+            body: m.body,
+            direction: m.direction.as_str(),
+            sender,
+            transport: m.transport.as_str(),
+            status,
+            error: m.error,
+            error_code: m.error_code,
+            contact_id: m.contact_id,
+            attachments: m.attachments.into_iter().map(|a| AttachmentJson::new(m.chat_id.0, a)).collect(),
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+            read_at: m.read_at,
+        }
+    }
+}
+
+/// The client's one chat, made on first request.
+pub async fn for_client(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(client): Path<i64>,
+) -> Result<Json<ChatJson>, AppError> {
+    user.require(Permission::ChatRead)?;
+    let chat = state.chats.for_client(&user.0, ClientId(client)).await?;
+    let (row, members) = state.chats.chat(user.0.tenant_id, chat.id).await?;
+    Ok(Json(ChatJson::new(row, Some(members))))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Paged<ChatJson>>, AppError> {
+    user.require(Permission::ChatRead)?;
+    let paging = super::paging(&params);
+    let unread = match params.get("unread").map(String::as_str) {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(_) => Err(DomainError::new("unread", "must_be_boolean")),
+    };
+    let ((page, per_page), unread_only) = match (paging, unread) {
+        (Ok(p), Ok(u)) => (p, u),
+        (p, u) => {
+            let mut errors = p.err().unwrap_or_default();
+            errors.extend(u.err());
+            return Err(AppError::Invalid(errors));
+        }
+    };
+    let query = InboxQuery {
+        q: params.get("q").cloned(),
+        unread_only,
+        // One more than the page: whether another page exists, without counting every chat.
+        limit: per_page + 1,
+        offset: (page - 1) * per_page,
+    };
+    let mut rows = state.chats.inbox(user.0.tenant_id, &query).await?;
+    let more = rows.len() as i64 > per_page;
+    rows.truncate(per_page as usize);
+    let seen = (page - 1) * per_page + rows.len() as i64;
+    Ok(Json(Paged {
+        items: rows.into_iter().map(|r| ChatJson::new(r, None)).collect(),
+        total: seen + i64::from(more),
+        total_exact: !more,
+        page,
+        per_page,
+    }))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ChatJson>, AppError> {
+    user.require(Permission::ChatRead)?;
+    let (row, members) = state.chats.chat(user.0.tenant_id, ChatId(id)).await?;
+    Ok(Json(ChatJson::new(row, Some(members))))
+}
+
+#[derive(Serialize)]
+pub struct MessagesJson {
+    items: Vec<MessageJson>,
+}
+
+pub async fn messages(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<MessagesJson>, AppError> {
+    user.require(Permission::ChatRead)?;
+    let number = |name: &'static str, max: i64| match params.get(name).map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .map(Some)
+            .ok_or(DomainError::new(name, "invalid_number")),
+    };
+    let (before, limit) = match (number("before", i64::MAX), number("limit", 100)) {
+        (Ok(b), Ok(l)) => (b, l.unwrap_or(50)),
+        (b, l) => return Err(AppError::Invalid([b.err(), l.err()].into_iter().flatten().collect())),
+    };
+    let page = state.chats.thread(user.0.tenant_id, ChatId(id), before.map(MessageId), limit).await?;
+    Ok(Json(MessagesJson { items: page.into_iter().map(MessageJson::from).collect() }))
+}
+
+#[derive(Deserialize)]
+pub struct SendJson {
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    transport: Option<String>,
+    #[serde(default)]
+    contact_id: Option<i64>,
+    #[serde(default)]
+    template_id: Option<i64>,
+}
+
+/// Writes in a chat: a note, or a message queued for its transport (202: delivery happens
+/// after the answer; its status follows in the message).
+pub async fn send(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(input): Json<SendJson>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ChatCreate)?;
+    let chat = ChatId(id);
+    let (header, _) = state.chats.chat(user.0.tenant_id, chat).await?;
+    let configured = state.providers.transports();
+    let transport = match input.transport.as_deref() {
+        Some(raw) => {
+            let t: Transport = raw.parse().map_err(|e| AppError::Invalid(vec![e]))?;
+            if t != Transport::Note && !configured.contains(&t) {
+                return Err(AppError::Invalid(vec![DomainError::new("transport", "channel_not_configured")]));
+            }
+            t
+        }
+        // None given: the first way that reaches the client (the contact's, if one is named).
+        None => {
+            let routes = state.chats.routes(user.0.tenant_id, chat, &configured).await?;
+            routes
+                .iter()
+                .find(|r| input.contact_id.is_none() || r.contact.map(|c| c.0) == input.contact_id)
+                .map(|r| r.transport)
+                .ok_or_else(|| AppError::Invalid(vec![DomainError::new("transport", "required")]))?
+        }
+    };
+    let body = match (input.body, input.template_id) {
+        (Some(body), _) if !body.trim().is_empty() => body,
+        (_, Some(template)) => {
+            let filled = state.templates.filled_for(&user.0, header.client_id).await?;
+            filled
+                .into_iter()
+                .find(|f| f.template.id == template)
+                .map(|f| f.rendered.text)
+                .ok_or_else(|| AppError::Invalid(vec![DomainError::new("template_id", "not_found")]))?
+        }
+        (body, None) => body.unwrap_or_default(),
+    };
+    let out = Outgoing { body: &body, transport, contact: input.contact_id.map(ContactId), files: Vec::new() };
+    let message = state.chats.send(&user.0, chat, out).await?;
+    Ok((StatusCode::ACCEPTED, Json(MessageJson::from(message))).into_response())
+}
+
+pub async fn mark_message_read(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((id, message)): Path<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    user.require(Permission::ChatUpdate)?;
+    state.chats.mark_message_read(&user.0, ChatId(id), MessageId(message)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn mark_read(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    user.require(Permission::ChatUpdate)?;
+    state.chats.mark_read(&user.0, ChatId(id), None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,87 @@
+//! /api/v1/message-templates: read by anyone with TemplateRead, changed with TemplateManage.
+//! The body is `template` (the seed's name); `title` and `shortcut` are optional.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::Permission;
+use crate::domain::template::TemplateInput;
+use crate::repos::message_templates::Template;
+use crate::web::AppState;
+use crate::web::error::AppError;
+
+use super::{ApiUser, service_errors};
+
+#[derive(Serialize)]
+pub struct TemplateJson {
+    id: i64,
+    title: Option<String>,
+    shortcut: Option<String>,
+    template: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Template> for TemplateJson {
+    fn from(t: Template) -> Self {
+        Self {
+            id: t.id,
+            title: t.title,
+            shortcut: t.shortcut,
+            template: t.body,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<TemplateJson>>, AppError> {
+    user.require(Permission::TemplateRead)?;
+    let list = state.templates.list(user.0.tenant_id, params.get("q").map(String::as_str)).await?;
+    Ok(Json(list.into_iter().map(TemplateJson::from).collect()))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<TemplateJson>, AppError> {
+    user.require(Permission::TemplateRead)?;
+    Ok(Json(state.templates.get(user.0.tenant_id, id).await?.into()))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Json(input): Json<TemplateInput>,
+) -> Result<Response, AppError> {
+    user.require(Permission::TemplateManage)?;
+    let t = state.templates.create(&user.0, &input).await.map_err(service_errors)?;
+    Ok((StatusCode::CREATED, Json(TemplateJson::from(t))).into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(input): Json<TemplateInput>,
+) -> Result<Json<TemplateJson>, AppError> {
+    user.require(Permission::TemplateManage)?;
+    Ok(Json(state.templates.update(&user.0, id, &input).await.map_err(service_errors)?.into()))
+}
+
+pub async fn delete(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    user.require(Permission::TemplateManage)?;
+    state.templates.delete(&user.0, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

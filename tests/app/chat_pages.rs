@@ -1,0 +1,281 @@
+//! The inbox as staff and integrators use it: permissions, tenancy on every route, unread
+//! counts, files, and message templates filled in for the client.
+
+use crm::domain::chat::{ChatId, Transport};
+use crm::domain::{ClientId, ContactId, Role, TenantId};
+use crm::services::chats::Incoming;
+use serde_json::json;
+
+use crate::helpers::{Api, TestApp};
+
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+
+/// A client of the tenant with a phone contact, through the API, and its chat.
+async fn client_with_chat(api: &Api) -> (ClientId, ContactId, ChatId) {
+    let client = api
+        .post(
+            "/api/v1/clients",
+            json!({"first_name": "Dilnoza", "last_name": "Karimova", "phone": "+998901234567",
+                   "contacts": [{"type": "phone", "value": "+998901234567"}]}),
+        )
+        .await
+        .json();
+    let chat = api.get(&format!("/api/v1/clients/{}/chat", client["id"])).await.json();
+    (
+        ClientId(client["id"].as_i64().unwrap()),
+        ContactId(client["contacts"][0]["id"].as_i64().unwrap()),
+        ChatId(chat["id"].as_i64().unwrap()),
+    )
+}
+
+/// What the client writes, as a channel hands it over.
+async fn client_writes(app: &TestApp, tenant: TenantId, client: ClientId, contact: ContactId, body: &str) -> i64 {
+    let incoming = Incoming { client, contact, transport: Transport::Sms, sender_name: "Dilnoza", body };
+    app.state.chats.receive(tenant, incoming).await.unwrap().id.0
+}
+
+async fn messages(app: &TestApp) -> i64 {
+    app.scalar_i64("SELECT count(*) FROM messages").await
+}
+
+#[tokio::test]
+async fn an_agent_writes_a_note_and_a_viewer_reads_but_cannot_send() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let (client, _, chat) = client_with_chat(&admin).await;
+    let agent = app.sign_in_as(Role::Agent).await;
+
+    let opened = agent.get(&format!("/crm/clients/{}/chat", client.0)).await;
+    assert_eq!(opened.location(), Some(format!("/crm/chats/{}", chat.0).as_str()), "the Chat tab opens the chat");
+    let sent = agent
+        .upload_files(
+            &format!("/crm/chats/{}/messages", chat.0),
+            "files",
+            &[],
+            &[("body", "Called her: she comes on Monday"), ("note", "1")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let page = agent.get(&format!("/crm/chats/{}", chat.0)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Called her: she comes on Monday"));
+    assert!(page.body.contains("msg-note"), "shown as a note");
+    assert!(page.body.contains("Dilnoza Karimova"), "the list and the header name the client");
+
+    let viewer = app.sign_in_as(Role::Viewer).await;
+    assert_eq!(viewer.get(&format!("/crm/chats/{}", chat.0)).await.status, 200, "a viewer may read");
+    let before = messages(&app).await;
+    let refused = viewer
+        .upload_files(&format!("/crm/chats/{}/messages", chat.0), "files", &[], &[("body", "hi"), ("note", "1")])
+        .await;
+    assert_eq!(refused.status, 403);
+    let api_viewer = app.api(Role::Viewer).await;
+    let refused = api_viewer
+        .post(&format!("/api/v1/chats/{}/messages", chat.0), json!({"body": "hi", "transport": "note"}))
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(messages(&app).await, before, "nothing written");
+    assert_eq!(api_viewer.post(&format!("/api/v1/chats/{}/read", chat.0), json!({})).await.status, 403);
+}
+
+#[tokio::test]
+async fn another_tenants_chat_is_not_found_on_every_route() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let (client, contact, chat) = client_with_chat(&admin).await;
+    let inbound = client_writes(&app, app.tenant, client, contact, "Is my order ready?").await;
+    let note = admin
+        .post(&format!("/api/v1/chats/{}/messages", chat.0), json!({"body": "Checking", "transport": "note"}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+
+    let (other, creds) = app.create_tenant("Rival").await;
+    let stranger = app.client();
+    stranger.sign_in(&creds).await;
+    let c = chat.0;
+    for path in [
+        format!("/crm/chats/{c}"),
+        format!("/crm/chats/{c}/messages"),
+        format!("/crm/chats/{c}/attachments/1"),
+        format!("/crm/clients/{}/chat", client.0),
+    ] {
+        assert_eq!(stranger.get(&path).await.status, 404, "GET {path}");
+    }
+    for path in [format!("/crm/chats/{c}/read"), format!("/crm/chats/{c}/messages/{note}/retry")] {
+        assert_eq!(stranger.post(&path, &[]).await.status, 404, "POST {path}");
+    }
+    let sent =
+        stranger.upload_files(&format!("/crm/chats/{c}/messages"), "files", &[], &[("body", "x"), ("note", "1")]).await;
+    assert_eq!(sent.status, 404, "send");
+    let list = stranger.get("/crm/chats").await;
+    assert!(!list.body.contains("Dilnoza"), "not in the other tenant's inbox");
+
+    let api = app.api_in(other, Role::Admin).await;
+    for path in [format!("/api/v1/chats/{c}"), format!("/api/v1/chats/{c}/messages")] {
+        assert_eq!(api.get(&path).await.status, 404, "GET {path}");
+    }
+    assert_eq!(api.get(&format!("/api/v1/clients/{}/chat", client.0)).await.status, 404);
+    assert_eq!(
+        api.post(&format!("/api/v1/chats/{c}/messages"), json!({"body": "x", "transport": "note"})).await.status,
+        404
+    );
+    assert_eq!(api.put(&format!("/api/v1/chats/{c}/messages/{inbound}/read"), json!({})).await.status, 404);
+    assert_eq!(api.post(&format!("/api/v1/chats/{c}/read"), json!({})).await.status, 404);
+    assert_eq!(api.get("/api/v1/chats").await.json()["items"], json!([]));
+
+    assert_eq!(messages(&app).await, 2, "nothing written");
+    let unread = admin.get(&format!("/api/v1/chats/{c}")).await.json()["unread_count"].clone();
+    assert_eq!(unread, 1, "nothing read");
+}
+
+#[tokio::test]
+async fn unread_counts_only_the_clients_messages_and_reading_clears_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let (client, contact, chat) = client_with_chat(&admin).await;
+    let first = client_writes(&app, app.tenant, client, contact, "Hello").await;
+    admin.post(&format!("/api/v1/chats/{}/messages", chat.0), json!({"body": "Hi!", "transport": "note"})).await;
+    let second = client_writes(&app, app.tenant, client, contact, "Are you there?").await;
+
+    let listed = admin.get("/api/v1/chats?unread=true").await.json();
+    assert_eq!(listed["items"][0]["unread_count"], 2, "two from the client; the note does not count");
+    assert_eq!(listed["items"][0]["last_message"]["body"], "Are you there?");
+    let agent = app.sign_in_as(Role::Agent).await;
+    assert!(agent.get("/crm/chats/unread").await.body.contains(">2<"), "the navigation's badge");
+
+    // The page shows the thread, then says what the reader saw.
+    let read = agent.post(&format!("/crm/chats/{}/read", chat.0), &[("up_to", &first.to_string())]).await;
+    assert_eq!(read.status, 303);
+    assert_eq!(admin.get(&format!("/api/v1/chats/{}", chat.0)).await.json()["unread_count"], 1);
+    let one = admin.put(&format!("/api/v1/chats/{}/messages/{second}/read", chat.0), json!({})).await;
+    assert_eq!(one.status, 204);
+    assert_eq!(admin.get("/api/v1/chats?unread=true").await.json()["items"], json!([]));
+    assert!(!agent.get("/crm/chats/unread").await.body.contains("nav-badge"), "no badge at zero");
+    let page = admin.get(&format!("/api/v1/chats/{}/messages", chat.0)).await.json();
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["direction"] == "inbound")
+            .all(|m| m["read_at"].is_string())
+    );
+
+    // Search by message text and by the client's phone.
+    assert_eq!(admin.get("/api/v1/chats?q=there").await.json()["items"][0]["id"], chat.0);
+    assert_eq!(admin.get("/api/v1/chats?q=90%20123").await.json()["items"][0]["id"], chat.0);
+    assert_eq!(admin.get("/api/v1/chats?q=nobody").await.json()["items"], json!([]));
+}
+
+#[tokio::test]
+async fn files_are_checked_stored_and_served_to_the_tenant_only() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let (_, _, chat) = client_with_chat(&admin).await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    let path = format!("/crm/chats/{}/messages", chat.0);
+
+    let sent = agent
+        .upload_files(&path, "files", &[("scan.png", PNG), ("contract.pdf", b"%PDF-1.7 test")], &[("note", "1")])
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let m = &admin.get(&format!("/api/v1/chats/{}/messages", chat.0)).await.json()["items"][0];
+    assert_eq!(m["attachments"].as_array().unwrap().len(), 2);
+    let image = agent.get(m["attachments"][0]["url"].as_str().unwrap()).await;
+    assert_eq!(image.status, 200);
+    assert_eq!(image.header("content-type"), Some("image/png"));
+    assert!(image.header("content-disposition").unwrap().starts_with("inline"));
+    let pdf = agent.get(m["attachments"][1]["url"].as_str().unwrap()).await;
+    assert!(pdf.header("content-disposition").unwrap().starts_with("attachment"), "documents download");
+    assert_eq!(pdf.body, "%PDF-1.7 test");
+
+    let (_, creds) = app.create_tenant("Rival").await;
+    let stranger = app.client();
+    stranger.sign_in(&creds).await;
+    assert_eq!(stranger.get(m["attachments"][0]["url"].as_str().unwrap()).await.status, 404);
+    assert_eq!(
+        app.client().get(m["attachments"][0]["url"].as_str().unwrap()).await.status,
+        303,
+        "signed-out: to sign-in"
+    );
+
+    let before = messages(&app).await;
+    for (name, bytes, why) in [
+        ("page.html", b"<script>".as_slice(), "cannot be sent"),
+        ("photo.jpg", b"not a jpeg".as_slice(), "not the image"),
+    ] {
+        let refused =
+            agent.upload_files(&path, "files", &[(name, bytes)], &[("body", "see file"), ("note", "1")]).await;
+        assert_eq!(refused.status, 422, "{name}");
+        assert!(refused.body.contains(why), "{name}: the reason is shown");
+        assert!(refused.body.contains("see file"), "{name}: the text typed is kept");
+    }
+    assert_eq!(messages(&app).await, before, "nothing half-written");
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM message_attachments").await, 2);
+}
+
+#[tokio::test]
+async fn templates_are_kept_by_admins_and_filled_in_for_the_client() {
+    let app = TestApp::spawn().await;
+    let admin_api = app.api(Role::Admin).await;
+    let (_, _, chat) = client_with_chat(&admin_api).await;
+    let admin = app.sign_in_as(Role::Admin).await;
+
+    let bad = admin
+        .post("/crm/instant-messages", &[("title", "Hi"), ("shortcut", "two words"), ("body", "Hi {{client.nick}}")])
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("A shortcut is one word"), "beside the shortcut");
+    assert!(bad.body.contains("a variable no client or agent can fill"), "beside the text");
+    assert!(bad.body.contains("Hi {{client.nick}}"), "input kept");
+    let made = admin
+        .post(
+            "/crm/instant-messages",
+            &[
+                ("title", "Greeting"),
+                ("shortcut", "/Hi"),
+                ("body", "Hello {{client.first_name}}, {{agent.first_name}} here."),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 303);
+    let taken = admin_api.post("/api/v1/message-templates", json!({"shortcut": "hi", "template": "x"})).await;
+    assert_eq!(taken.status, 409);
+    assert!(taken.body.contains("shortcut"));
+
+    let agent = app.sign_in_as(Role::Agent).await;
+    let list = agent.get("/crm/instant-messages?q=greet").await;
+    assert!(list.body.contains("Greeting") && list.body.contains("/hi"));
+    assert!(!list.body.contains("/crm/instant-messages/new"), "agents use templates but do not manage them");
+    assert_eq!(agent.post("/crm/instant-messages", &[("body", "x")]).await.status, 403);
+
+    let thread = agent.get(&format!("/crm/chats/{}", chat.0)).await;
+    assert!(thread.body.contains("data-template-text=\"Hello Dilnoza, "), "filled in for the client");
+    assert!(thread.body.contains("data-template-shortcut=\"hi\""));
+
+    // A variable left unfilled is refused, not sent as typed.
+    let before = messages(&app).await;
+    let refused = admin_api
+        .post(
+            &format!("/api/v1/chats/{}/messages", chat.0),
+            json!({"body": "Dear {{client.last_name}}", "transport": "note"}),
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("\"body\""), "names the field: {}", refused.body);
+    let by_template = admin_api.get("/api/v1/message-templates").await.json()[0]["id"].clone();
+    let sent = admin_api
+        .post(&format!("/api/v1/chats/{}/messages", chat.0), json!({"template_id": by_template, "transport": "note"}))
+        .await;
+    assert_eq!(sent.status, 202);
+    assert!(sent.json()["body"].as_str().unwrap().starts_with("Hello Dilnoza, "));
+    assert_eq!(messages(&app).await, before + 1);
+
+    let id = by_template.as_i64().unwrap();
+    let edited = admin_api.put(&format!("/api/v1/message-templates/{id}"), json!({"template": "Bye"})).await;
+    assert_eq!(edited.json()["shortcut"], serde_json::Value::Null, "a PUT replaces the whole template");
+    assert_eq!(admin_api.delete(&format!("/api/v1/message-templates/{id}")).await.status, 204);
+    assert_eq!(admin_api.get(&format!("/api/v1/message-templates/{id}")).await.status, 404);
+}
