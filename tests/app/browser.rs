@@ -342,3 +342,130 @@ async fn a_csv_is_uploaded_mapped_dry_run_and_imported_with_live_progress() {
     let _ = std::fs::remove_file(&path);
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothing() {
+    use crate::chats::{Answer, FakeProvider, HttpProvider};
+    use crm::domain::chat::Transport;
+    use crm::services::chats::Incoming;
+    use crm::services::delivery::Providers;
+    use std::sync::Arc;
+
+    let (_sms, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM1"}"#, Duration::from_millis(300))]).await;
+    let providers =
+        Providers::default().with(Transport::Sms, Arc::new(HttpProvider { url, http: reqwest::Client::new() }));
+    let app = TestApp::spawn_with_providers(providers).await;
+    let _background = app.start_background();
+    let api = app.api(Role::Admin).await;
+    let mut chat = 0;
+    for (first, last, phone, text) in [
+        ("Sardor", "Rakhimov", "+998911112233", "Thank you, received."),
+        ("Olga", "Petrova", "+79123456789", "Когда будет готов заказ?"),
+        ("Dilnoza", "Karimova", "+998901234567", "Hello! Is the apartment on Navoi street still available?"),
+    ] {
+        let client = api
+            .post(
+                "/api/v1/clients",
+                json!({"first_name": first, "last_name": last, "phone": phone,
+                                           "contacts": [{"type": "phone", "value": phone}]}),
+            )
+            .await
+            .json();
+        chat = api.get(&format!("/api/v1/clients/{}/chat", client["id"])).await.json()["id"].as_i64().unwrap();
+        let incoming = Incoming {
+            client: crm::domain::ClientId(client["id"].as_i64().unwrap()),
+            contact: crm::domain::ContactId(client["contacts"][0]["id"].as_i64().unwrap()),
+            transport: Transport::Sms,
+            sender_name: first,
+            body: text,
+        };
+        app.state.chats.receive(app.tenant, incoming).await.unwrap();
+    }
+    api.post(
+        "/api/v1/message-templates",
+        json!({"title": "Viewing", "shortcut": "view",
+        "template": "Hello {{client.first_name}}! Yes, it is. When would you like to see it?"}),
+    )
+    .await;
+
+    let ann = app.create_user(app.tenant, Role::Agent).await;
+    let bob = app.create_user(app.tenant, Role::Agent).await;
+    let (_, rival) = app.create_tenant("Rival").await;
+    let Some(a) = Driver::start().await else { return };
+    let Some(b) = Driver::start().await else { return };
+    let Some(c) = Driver::start().await else { return };
+    let base = &app.base_url;
+    a.sign_in(base, &ann).await;
+    b.sign_in(base, &bob).await;
+    c.sign_in(base, &rival).await;
+
+    // Bob keeps the inbox open; Ann opens Dilnoza's chat, which marks it read.
+    b.goto(&format!("{base}/crm/chats/{chat}")).await;
+    b.wait_until("document.querySelector('#nav-unread .nav-badge')", "Bob's unread badge").await;
+    c.goto(&format!("{base}/crm/chats")).await;
+    a.goto(&format!("{base}/crm/chats/{chat}")).await;
+    a.wait_until("document.querySelector('[data-composer-body]')", "Ann's composer").await;
+
+    // Ann answers with a template, typed by its shortcut, and Enter.
+    a.type_into("[data-composer-body]", "/vi").await;
+    a.wait_until("!document.querySelector('[data-shortcut-menu]').hidden", "the shortcut menu").await;
+    a.type_into("[data-composer-body]", "\u{E007}").await; // Enter picks the template
+    let text = a.script("return document.querySelector('[data-composer-body]').value").await;
+    assert_eq!(text, "Hello Dilnoza! Yes, it is. When would you like to see it?");
+    a.type_into("[data-composer-body]", "\u{E007}").await; // Enter sends
+    a.wait_until("document.querySelectorAll('.msg-out').length === 1", "Ann's message in her thread").await;
+
+    // Bob sees it arrive without reloading, then its tick move on as the provider takes it.
+    b.wait_until(
+        "[...document.querySelectorAll('.msg-out .msg-body')].some(e => e.textContent.startsWith('Hello Dilnoza!'))",
+        "Ann's message in Bob's thread",
+    )
+    .await;
+    b.wait_until("document.querySelector('.msg-out .tick-sent')", "the sent tick in Bob's thread").await;
+    assert_eq!(b.script("return document.querySelectorAll('.msg-out').length").await, 1, "once");
+    b.wait_until(
+        "document.querySelector('#chat-list .chat-row.active .chat-preview').textContent.includes('Hello Dilnoza!')",
+        "the list's preview",
+    )
+    .await;
+
+    // Dilnoza writes again: both see it, and the chat rises to the top of the list.
+    let client = api.get("/api/v1/clients?q=Dilnoza").await.json()["items"][0].clone();
+    let incoming = Incoming {
+        client: crm::domain::ClientId(client["id"].as_i64().unwrap()),
+        contact: crm::domain::ContactId(client["contacts"][0]["id"].as_i64().unwrap()),
+        transport: Transport::Sms,
+        sender_name: "Dilnoza",
+        body: "Tomorrow at 10 suits me",
+    };
+    app.state.chats.receive(app.tenant, incoming).await.unwrap();
+    for browser in [&a, &b] {
+        browser
+            .wait_until("[...document.querySelectorAll('.msg-in .msg-body')].some(e => e.textContent === 'Tomorrow at 10 suits me')", "the client's new message")
+            .await;
+    }
+    b.wait_until(
+        "document.querySelector('#chat-list .chat-row').dataset.chat == '{chat}'"
+            .replace("{chat}", &chat.to_string())
+            .as_str(),
+        "the chat on top",
+    )
+    .await;
+    a.screenshot("chats-inbox").await;
+
+    // The other tenant's inbox heard nothing.
+    let rival_page = c.source().await;
+    assert!(!rival_page.contains("Dilnoza") && !rival_page.contains("Tomorrow at 10"), "nothing of another tenant");
+    c.goto(&format!("{base}/crm/chats/{chat}")).await;
+    assert!(c.source().await.contains("404"), "another tenant's chat is not found");
+
+    // A phone: the thread alone, nothing wider than the screen.
+    a.resize(390, 800).await;
+    a.goto(&format!("{base}/crm/chats/{chat}")).await;
+    let overflow = a.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    a.screenshot("chats-phone").await;
+    for d in [a, b, c] {
+        d.quit().await;
+    }
+}

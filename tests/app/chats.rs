@@ -20,17 +20,17 @@ use crate::helpers::TestApp;
 
 /// One scripted answer: a status and a body, after a delay.
 #[derive(Clone)]
-struct Answer(u16, &'static str, Duration);
+pub(crate) struct Answer(pub u16, pub &'static str, pub Duration);
 
 /// A provider's HTTP API, played back from a script; it records every request it gets.
 #[derive(Clone, Default)]
-struct FakeProvider {
+pub(crate) struct FakeProvider {
     script: Arc<Mutex<VecDeque<Answer>>>,
     received: Arc<Mutex<Vec<serde_json::Value>>>,
 }
 
 impl FakeProvider {
-    async fn start(script: Vec<Answer>) -> (Self, String) {
+    pub(crate) async fn start(script: Vec<Answer>) -> (Self, String) {
         let fake = FakeProvider { script: Arc::new(Mutex::new(script.into())), ..Default::default() };
         async fn messages(State(fake): State<FakeProvider>, body: String) -> (StatusCode, String) {
             fake.received.lock().unwrap().push(serde_json::from_str(&body).unwrap());
@@ -52,9 +52,9 @@ impl FakeProvider {
 }
 
 /// Our side of that API: the way a real provider client maps answers onto `SendError`.
-struct HttpProvider {
-    url: String,
-    http: reqwest::Client,
+pub(crate) struct HttpProvider {
+    pub url: String,
+    pub http: reqwest::Client,
 }
 
 impl Provider for HttpProvider {
@@ -177,6 +177,32 @@ async fn a_provider_answering_400_ends_failed_with_its_reason() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(fake.requests(), 1, "a refusal is not retried");
     assert_eq!(outbox(&app).await, 0);
+}
+
+#[tokio::test]
+async fn retry_on_a_failed_message_really_resends_it() {
+    let app = TestApp::spawn().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    let (fake, url) = FakeProvider::start(vec![
+        Answer(400, r#"{"message":"Temporarily blocked"}"#, Duration::ZERO),
+        Answer(200, r#"{"id":"SM7"}"#, Duration::ZERO),
+    ])
+    .await;
+    let m = sms(&app, &me, chat, "Your order has shipped").await;
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let _worker = worker(&app, &url, quick()).spawn(stopped);
+    wait_for_status(&app, &me, &m, DeliveryStatus::Failed).await;
+    let sent_twice = app.state.chats.retry(&me, chat, m.id).await;
+    assert!(matches!(sent_twice, Ok(ref r) if r.status == Some(DeliveryStatus::Queued) && r.error.is_none()));
+
+    let sent = wait_for_status(&app, &me, &m, DeliveryStatus::Sent).await;
+    assert_eq!(sent.provider_message_id.as_deref(), Some("SM7"));
+    assert_eq!(fake.requests(), 2, "the retry went to the provider");
+    let again = app.state.chats.retry(&me, chat, m.id).await;
+    assert!(
+        matches!(again, Err(crm::services::ServiceError::Refused { code: "retry_not_failed" })),
+        "only failed ones"
+    );
 }
 
 #[tokio::test]

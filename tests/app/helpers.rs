@@ -118,6 +118,15 @@ impl TestApp {
 
     /// Spawns with extra configuration variables (e.g. `PUBLIC_URL`).
     pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
+        Self::spawn_full(vars, crm::services::delivery::Providers::default()).await
+    }
+
+    /// Spawns with the providers messages go out through (local fakes of real services).
+    pub async fn spawn_with_providers(providers: crm::services::delivery::Providers) -> TestApp {
+        Self::spawn_full(&[], providers).await
+    }
+
+    async fn spawn_full(vars: &[(&str, &str)], providers: crm::services::delivery::Providers) -> TestApp {
         let server = server();
         let name = format!("crm_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = server.database("postgres").connect().await.expect("connect");
@@ -144,7 +153,8 @@ impl TestApp {
             map.insert((*k).to_owned(), (*v).to_owned());
         }
         let config = Config::from_lookup(|k| map.get(k).cloned()).expect("config");
-        let state = AppState::new(config, pool.clone(), EventBus::default()).expect("app state");
+        let mut state = AppState::new(config, pool.clone(), EventBus::default()).expect("app state");
+        state.providers = providers;
         tokio::spawn(app::serve(listener, state.clone(), std::future::pending()));
 
         let (tenant, _) = state

@@ -4,7 +4,7 @@
 mod audit;
 mod browser;
 mod chat_pages;
-mod chats;
+pub(crate) mod chats;
 mod cli;
 mod client_imports;
 mod clients_api;

@@ -58,16 +58,15 @@ pub struct ChatRow {
     pub unread: i32,
     pub transport: &'static str,
     pub active: bool,
+    /// The last message carried files.
+    pub files: bool,
 }
 
 impl ChatRow {
     pub fn new(row: &InboxRow, active: Option<i64>, now: DateTime<Utc>) -> Self {
         let (preview, preview_prefix, time, time_iso, transport) = match &row.last {
             Some(last) => {
-                let mut text = one_line(&last.body, 90);
-                if text.is_empty() && last.attachments > 0 {
-                    text = "📎".to_owned();
-                }
+                let text = one_line(&last.body, 90);
                 let prefix = match last.direction {
                     Direction::Outbound => "chats.you",
                     Direction::Note => "chats.note",
@@ -88,6 +87,7 @@ impl ChatRow {
             unread: row.unread,
             transport,
             active: active == Some(row.id.0),
+            files: row.last.as_ref().is_some_and(|l| l.attachments > 0),
         }
     }
 }
