@@ -4,7 +4,7 @@
 -- The client's messages staff have not read yet, kept by the service in the transaction that
 -- writes or reads them, so the inbox never counts a thread's messages to draw a badge.
 ALTER TABLE chats ADD COLUMN unread_count int NOT NULL DEFAULT 0 CHECK (unread_count >= 0);
-CREATE INDEX chats_unread_idx ON chats (tenant_id, last_message_at DESC, id DESC) WHERE unread_count > 0;
+CREATE INDEX chats_unread_idx ON chats (tenant_id, last_message_at DESC NULLS LAST, id DESC) WHERE unread_count > 0;
 
 -- A file sent or received with a message. The bytes live in the object store under
 -- `storage_key`; the row says what they are.

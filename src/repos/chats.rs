@@ -174,7 +174,8 @@ pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery) -> Result<Vec<InboxRow
         b.push_bind(q.to_owned());
         b.push(")))");
     }
-    b.push(" ORDER BY h.last_message_at DESC, h.id DESC LIMIT ");
+    // NULLS LAST as in the indexes (DESC alone means NULLS FIRST, and no index would serve).
+    b.push(" ORDER BY h.last_message_at DESC NULLS LAST, h.id DESC LIMIT ");
     b.push_bind(query.limit);
     b.push(" OFFSET ");
     b.push_bind(query.offset);
