@@ -42,12 +42,13 @@ async fn main() {
     let scenarios: [(&str, PathFor); 5] = [
         ("chat list: first page", Box::new(|_| "/api/v1/chats".to_owned())),
         ("chat list: unread only", Box::new(|_| "/api/v1/chats?unread=true".to_owned())),
-        ("chat list: search text", Box::new(move |i| format!("/api/v1/chats?q={}", words[i % words.len()]))),
         (
             "open thread (50 messages)",
             Box::new(move |i| format!("/api/v1/chats/{}/messages", 1 + (i as i64 * 7919) % chats)),
         ),
         ("open chat with members", Box::new(move |i| format!("/api/v1/chats/{}", 1 + (i as i64 * 104_729) % chats))),
+        // Last: common words match hundreds of thousands of messages (see the closing note of issue 4).
+        ("chat list: search text", Box::new(move |i| format!("/api/v1/chats?q={}", words[i % words.len()]))),
     ];
     println!("\n{chats} chats and {messages} messages in one tenant");
     support::measure(&base, &token, &scenarios).await;

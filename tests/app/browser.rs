@@ -13,6 +13,9 @@ use crate::helpers::TestApp;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// One browser test at a time: several Chromiums at once on a small CI machine time out.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Driver {
     process: Child,
     http: reqwest::Client,
@@ -178,6 +181,7 @@ impl Drop for Driver {
 
 #[tokio::test]
 async fn an_admin_signs_in_through_the_browser_and_sees_the_shell() {
+    let _serial = SERIAL.lock().await;
     let app = TestApp::spawn().await;
     let creds = app.create_user(app.tenant, Role::Admin).await;
     let Some(browser) = Driver::start().await else { return };
@@ -232,6 +236,7 @@ async fn an_admin_signs_in_through_the_browser_and_sees_the_shell() {
 
 #[tokio::test]
 async fn a_client_is_created_found_by_phone_edited_in_place_given_a_contact_and_deleted() {
+    let _serial = SERIAL.lock().await;
     let app = TestApp::spawn().await;
     let creds = app.create_user(app.tenant, Role::Admin).await;
     let Some(browser) = Driver::start().await else { return };
@@ -301,6 +306,7 @@ async fn a_client_is_created_found_by_phone_edited_in_place_given_a_contact_and_
 
 #[tokio::test]
 async fn a_csv_is_uploaded_mapped_dry_run_and_imported_with_live_progress() {
+    let _serial = SERIAL.lock().await;
     let app = TestApp::spawn().await;
     let _bg = app.start_background();
     let creds = app.create_user(app.tenant, Role::Agent).await;
@@ -345,6 +351,7 @@ async fn a_csv_is_uploaded_mapped_dry_run_and_imported_with_live_progress() {
 
 #[tokio::test]
 async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothing() {
+    let _serial = SERIAL.lock().await;
     use crate::chats::{Answer, FakeProvider, HttpProvider};
     use crm::domain::chat::Transport;
     use crm::services::chats::Incoming;
