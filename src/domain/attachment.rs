@@ -53,15 +53,17 @@ impl FileSpec {
         let ext = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
         let content_type =
             ACCEPTED.iter().find(|(e, _)| *e == ext).map(|(_, t)| *t).ok_or(err("file_type_not_allowed"))?;
-        if content_type.starts_with("image/") && sniff_image(bytes) != Some(content_type) {
+        if shows_inline(content_type) && sniff_image(bytes) != Some(content_type) {
             return Err(err("file_not_an_image"));
         }
         Ok(Self { file_name, content_type })
     }
+}
 
-    pub fn is_image(&self) -> bool {
-        self.content_type.starts_with("image/")
-    }
+/// Whether a stored file may be shown inside a page: raster images only (an SVG can carry
+/// script), whatever a channel said the file was; anything else is served as a download.
+pub fn shows_inline(content_type: &str) -> bool {
+    matches!(content_type, "image/jpeg" | "image/png" | "image/gif" | "image/webp")
 }
 
 /// The image type the first bytes announce.
@@ -99,6 +101,13 @@ mod tests {
         assert_eq!(FileSpec::check("a.pdf", b"").unwrap_err().code, "file_empty");
         assert_eq!(FileSpec::check("a.pdf", &vec![1; MAX_FILE_BYTES + 1]).unwrap_err().code, "file_too_large");
         assert_eq!(FileSpec::check("contract.pdf", b"%PDF-1.7").unwrap().content_type, "application/pdf");
+    }
+
+    #[test]
+    fn only_raster_images_show_in_a_page() {
+        assert!(shows_inline("image/png") && shows_inline("image/webp"));
+        assert!(!shows_inline("image/svg+xml"), "an SVG may carry script");
+        assert!(!shows_inline("application/pdf") && !shows_inline("text/html"));
     }
 
     #[test]

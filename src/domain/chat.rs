@@ -132,7 +132,8 @@ impl DeliveryStatus {
         }
     }
 
-    fn rank(self) -> u8 {
+    /// How far delivery got: later states rank higher, and an ended one highest.
+    pub fn rank(self) -> u8 {
         match self {
             DeliveryStatus::Queued => 0,
             DeliveryStatus::Sent => 1,

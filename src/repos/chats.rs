@@ -212,10 +212,7 @@ pub async fn unread_total(tx: &mut TenantTx) -> Result<i64, RepoError> {
 /// recounts the chat's unread under its row lock. Returns how many became read.
 pub async fn mark_read(tx: &mut TenantTx, chat: ChatId, up_to: Option<MessageId>) -> Result<u64, RepoError> {
     let tenant = tx.tenant_id().0;
-    sqlx::query!("SELECT id FROM chats WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, chat.0)
-        .fetch_optional(tx.conn())
-        .await?
-        .ok_or(RepoError::NotFound)?;
+    lock(tx, chat).await?;
     let read = sqlx::query!(
         "UPDATE messages SET read_at = now()
          WHERE tenant_id = $1 AND chat_id = $2 AND direction = 'inbound' AND read_at IS NULL
@@ -234,10 +231,7 @@ pub async fn mark_read(tx: &mut TenantTx, chat: ChatId, up_to: Option<MessageId>
 /// Marks one of the client's messages read; `false` if it already was (or is not inbound).
 pub async fn mark_message_read(tx: &mut TenantTx, chat: ChatId, message: MessageId) -> Result<bool, RepoError> {
     let tenant = tx.tenant_id().0;
-    sqlx::query!("SELECT id FROM chats WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, chat.0)
-        .fetch_optional(tx.conn())
-        .await?
-        .ok_or(RepoError::NotFound)?;
+    lock(tx, chat).await?;
     let exists = sqlx::query_scalar!(
         "SELECT 1 FROM messages WHERE tenant_id = $1 AND chat_id = $2 AND id = $3",
         tenant,
@@ -261,6 +255,16 @@ pub async fn mark_message_read(tx: &mut TenantTx, chat: ChatId, message: Message
     .rows_affected();
     recount_unread(tx, chat).await?;
     Ok(read > 0)
+}
+
+/// Takes the chat's row lock: reads and new messages of one chat count their unread in turn.
+async fn lock(tx: &mut TenantTx, chat: ChatId) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!("SELECT id FROM chats WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant, chat.0)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(RepoError::NotFound)?;
+    Ok(())
 }
 
 async fn recount_unread(tx: &mut TenantTx, chat: ChatId) -> Result<(), RepoError> {

@@ -32,22 +32,42 @@ pub struct Message {
 }
 
 /// A file that came or goes with a message; its bytes are in the object store.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     pub id: i64,
-    #[serde(skip)]
     pub message_id: MessageId,
     pub file_name: String,
     pub content_type: String,
     pub size_bytes: i64,
-    #[serde(skip)]
     pub storage_key: String,
 }
 
 impl Attachment {
-    /// Images are shown inline; anything else is a download link.
+    /// Shown in the page (a safe image), or else only downloaded.
     pub fn is_image(&self) -> bool {
-        matches!(self.content_type.as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp")
+        crate::domain::attachment::shows_inline(&self.content_type)
+    }
+}
+
+struct AttachmentRow {
+    id: i64,
+    message_id: i64,
+    file_name: String,
+    content_type: String,
+    size_bytes: i64,
+    storage_key: String,
+}
+
+impl From<AttachmentRow> for Attachment {
+    fn from(r: AttachmentRow) -> Self {
+        Self {
+            id: r.id,
+            message_id: MessageId(r.message_id),
+            file_name: r.file_name,
+            content_type: r.content_type,
+            size_bytes: r.size_bytes,
+            storage_key: r.storage_key,
+        }
     }
 }
 
@@ -204,7 +224,8 @@ async fn with_attachments(tx: &mut TenantTx, messages: &mut [Message]) -> Result
     }
     let tenant = tx.tenant_id().0;
     let ids: Vec<i64> = messages.iter().map(|m| m.id.0).collect();
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        AttachmentRow,
         "SELECT id, message_id, file_name, content_type, size_bytes, storage_key FROM message_attachments
          WHERE tenant_id = $1 AND message_id = ANY($2) ORDER BY id",
         tenant,
@@ -214,14 +235,7 @@ async fn with_attachments(tx: &mut TenantTx, messages: &mut [Message]) -> Result
     .await?;
     for r in rows {
         if let Some(m) = messages.iter_mut().find(|m| m.id.0 == r.message_id) {
-            m.attachments.push(Attachment {
-                id: r.id,
-                message_id: MessageId(r.message_id),
-                file_name: r.file_name,
-                content_type: r.content_type,
-                size_bytes: r.size_bytes,
-                storage_key: r.storage_key,
-            });
+            m.attachments.push(r.into());
         }
     }
     Ok(())
@@ -265,7 +279,8 @@ pub async fn insert_attachment(
 /// An attachment of a chat's message, to serve its file.
 pub async fn attachment(tx: &mut TenantTx, chat: ChatId, id: i64) -> Result<Attachment, RepoError> {
     let tenant = tx.tenant_id().0;
-    let r = sqlx::query!(
+    let row = sqlx::query_as!(
+        AttachmentRow,
         "SELECT a.id, a.message_id, a.file_name, a.content_type, a.size_bytes, a.storage_key
          FROM message_attachments a JOIN messages m ON m.tenant_id = a.tenant_id AND m.id = a.message_id
          WHERE a.tenant_id = $1 AND a.id = $2 AND m.chat_id = $3",
@@ -276,14 +291,7 @@ pub async fn attachment(tx: &mut TenantTx, chat: ChatId, id: i64) -> Result<Atta
     .fetch_optional(tx.conn())
     .await?
     .ok_or(RepoError::NotFound)?;
-    Ok(Attachment {
-        id: r.id,
-        message_id: MessageId(r.message_id),
-        file_name: r.file_name,
-        content_type: r.content_type,
-        size_bytes: r.size_bytes,
-        storage_key: r.storage_key,
-    })
+    Ok(row.into())
 }
 
 /// The stored files of a client's messages, to delete with the client (erasure).

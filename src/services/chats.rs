@@ -41,6 +41,17 @@ pub struct Upload {
     pub bytes: Bytes,
 }
 
+/// An uploaded file, checked and put in the file store, waiting for its row.
+struct StoredFile {
+    spec: FileSpec,
+    key: String,
+    size: i64,
+}
+
+fn keys(files: &[StoredFile]) -> Vec<String> {
+    files.iter().map(|f| f.key.clone()).collect()
+}
+
 /// What a client wrote on a channel, once the channel has found (or made) the client's contact.
 pub struct Incoming<'a> {
     pub client: ClientId,
@@ -165,18 +176,18 @@ impl ChatService {
             return Err(DomainError::new("files", "too_many_files").into());
         }
         let specs = out.files.iter().map(|f| FileSpec::check(&f.file_name, &f.bytes)).collect::<Result<Vec<_>, _>>()?;
-        let mut stored: Vec<String> = Vec::new();
-        for file in &out.files {
+        let mut stored: Vec<StoredFile> = Vec::new();
+        for (spec, file) in specs.into_iter().zip(&out.files) {
             let key = FileStore::new_key(by.tenant_id);
             if let Err(e) = self.files.put(&key, file.bytes.clone()).await {
-                self.files.delete_all(&stored).await;
+                self.files.delete_all(&keys(&stored)).await;
                 return Err(e.into());
             }
-            stored.push(key);
+            stored.push(StoredFile { spec, key, size: file.bytes.len() as i64 });
         }
-        let written = self.write(by, chat, &out, &body, &specs, &stored, &out.files).await;
+        let written = self.write(by, chat, &out, &body, &stored).await;
         if written.is_err() {
-            self.files.delete_all(&stored).await;
+            self.files.delete_all(&keys(&stored)).await;
         }
         let message = written?;
         self.events.publish(DomainEvent::MessageSent {
@@ -187,16 +198,14 @@ impl ChatService {
         Ok(message)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The message, its files' rows, members, outbox row and audit entry, in one transaction.
     async fn write(
         &self,
         by: &Principal,
         chat: ChatId,
         out: &Outgoing<'_>,
         body: &MessageBody,
-        specs: &[FileSpec],
-        keys: &[String],
-        files: &[Upload],
+        files: &[StoredFile],
     ) -> Result<Message, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let chat = chats::get(&mut tx, chat).await?;
@@ -219,12 +228,12 @@ impl ChatService {
             },
         )
         .await?;
-        for ((spec, key), file) in specs.iter().zip(keys).zip(files) {
+        for file in files {
             let attachment = NewAttachment {
-                file_name: &spec.file_name,
-                content_type: spec.content_type,
-                size_bytes: file.bytes.len() as i64,
-                storage_key: key,
+                file_name: &file.spec.file_name,
+                content_type: file.spec.content_type,
+                size_bytes: file.size,
+                storage_key: &file.key,
             };
             message.attachments.push(messages::insert_attachment(&mut tx, message.id, &attachment).await?);
         }

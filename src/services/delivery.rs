@@ -60,6 +60,16 @@ impl Providers {
         self.0.get(&transport)
     }
 
+    /// Whether a message may be written on `transport`: a note always, anything else only
+    /// through a provider (`field` names the input that chose it).
+    pub fn require(&self, transport: Transport, field: &'static str) -> Result<(), crate::domain::DomainError> {
+        if transport == Transport::Note || self.0.contains_key(&transport) {
+            Ok(())
+        } else {
+            Err(crate::domain::DomainError::new(field, "channel_not_configured"))
+        }
+    }
+
     /// The transports a message can go out on, in a stable order.
     pub fn transports(&self) -> Vec<Transport> {
         Transport::ALL.into_iter().filter(|t| self.0.contains_key(t)).collect()

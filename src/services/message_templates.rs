@@ -5,7 +5,7 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::chat::{Rendered, render_template};
-use crate::domain::template::{TemplateFields, TemplateInput};
+use crate::domain::template::TemplateInput;
 use crate::domain::{DomainEvent, Principal, TenantId};
 use crate::events::EventBus;
 use crate::repos::message_templates::{self as repo, Template};
@@ -54,47 +54,47 @@ impl MessageTemplateService {
         let client = clients::get(&mut tx, client).await?;
         let list = repo::list(&mut tx, None).await?;
         tx.commit().await?;
-        let value = |name: &str| -> Option<String> {
-            match name {
-                "client.first_name" => Some(client.first_name.clone()),
-                "client.last_name" => client.last_name.clone(),
-                "client.full_name" => Some(client.full_name()),
-                "agent.first_name" => by.name.split_whitespace().next().map(str::to_owned),
-                "agent.name" => Some(by.name.clone()),
-                "company.name" => Some(by.tenant_name.clone()),
-                _ => None,
-            }
-        };
-        Ok(list
-            .into_iter()
-            .map(|template| {
-                let rendered = render_template(&template.body, value);
-                Filled { template, rendered }
-            })
-            .collect())
+        Ok(list.into_iter().map(|t| fill_in(t, by, &client)).collect())
+    }
+
+    /// One template filled in for `client` as written by `by`.
+    pub async fn fill(&self, by: &Principal, client: crate::domain::ClientId, id: i64) -> Result<Filled, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let client = clients::get(&mut tx, client).await?;
+        let template = repo::get(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(fill_in(template, by, &client))
     }
 
     pub async fn create(&self, by: &Principal, input: &TemplateInput) -> Result<Template, Vec<ServiceError>> {
-        let fields = parse(input)?;
-        let saved = async {
-            let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-            let t = repo::insert(&mut tx, &as_repo(&fields)).await?;
-            record(&mut tx, by, "template_created", &t).await?;
-            tx.commit().await?;
-            Ok::<_, ServiceError>(t)
-        }
-        .await
-        .map_err(|e| vec![e])?;
-        self.events.publish(DomainEvent::TemplateSaved { tenant_id: by.tenant_id, template_id: saved.id });
-        Ok(saved)
+        self.save(by, None, input).await
     }
 
     pub async fn update(&self, by: &Principal, id: i64, input: &TemplateInput) -> Result<Template, Vec<ServiceError>> {
-        let fields = parse(input)?;
+        self.save(by, Some(id), input).await
+    }
+
+    /// Checks every field, then inserts (`id` absent) or replaces the template, with its audit
+    /// entry, and announces it.
+    async fn save(
+        &self,
+        by: &Principal,
+        id: Option<i64>,
+        input: &TemplateInput,
+    ) -> Result<Template, Vec<ServiceError>> {
+        let fields = input.parse().map_err(|errors| errors.into_iter().map(ServiceError::from).collect::<Vec<_>>())?;
+        let fields = repo::TemplateFields {
+            title: fields.title.as_deref(),
+            shortcut: fields.shortcut.as_ref().map(|s| s.as_str()),
+            body: fields.body.as_str(),
+        };
         let saved = async {
             let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-            let t = repo::update(&mut tx, id, &as_repo(&fields)).await?;
-            record(&mut tx, by, "template_updated", &t).await?;
+            let (t, action) = match id {
+                None => (repo::insert(&mut tx, &fields).await?, "template_created"),
+                Some(id) => (repo::update(&mut tx, id, &fields).await?, "template_updated"),
+            };
+            record(&mut tx, by, action, &t).await?;
             tx.commit().await?;
             Ok::<_, ServiceError>(t)
         }
@@ -114,16 +114,21 @@ impl MessageTemplateService {
     }
 }
 
-fn parse(input: &TemplateInput) -> Result<TemplateFields, Vec<ServiceError>> {
-    input.parse().map_err(|errors| errors.into_iter().map(ServiceError::from).collect())
-}
-
-fn as_repo(f: &TemplateFields) -> repo::TemplateFields<'_> {
-    repo::TemplateFields {
-        title: f.title.as_deref(),
-        shortcut: f.shortcut.as_ref().map(|s| s.as_str()),
-        body: f.body.as_str(),
-    }
+/// The variables of a template, from the client and the agent who writes.
+fn fill_in(template: Template, by: &Principal, client: &clients::Client) -> Filled {
+    let value = |name: &str| -> Option<String> {
+        match name {
+            "client.first_name" => Some(client.first_name.clone()),
+            "client.last_name" => client.last_name.clone(),
+            "client.full_name" => Some(client.full_name()),
+            "agent.first_name" => by.name.split_whitespace().next().map(str::to_owned),
+            "agent.name" => Some(by.name.clone()),
+            "company.name" => Some(by.tenant_name.clone()),
+            _ => None,
+        }
+    };
+    let rendered = render_template(&template.body, value);
+    Filled { template, rendered }
 }
 
 async fn record(tx: &mut TenantTx, by: &Principal, action: &str, t: &Template) -> Result<(), ServiceError> {

@@ -13,6 +13,7 @@ use crate::domain::chat::{ChatId, Direction, MessageId, Transport};
 use crate::domain::{ClientId, ContactId, DomainError, Permission};
 use crate::repos::chats::{InboxQuery, InboxRow, Member};
 use crate::repos::messages::{Attachment, Message};
+use crate::services::ServiceError;
 use crate::services::chats::Outgoing;
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -263,18 +264,15 @@ pub async fn send(
     user.require(Permission::ChatCreate)?;
     let chat = ChatId(id);
     let (header, _) = state.chats.chat(user.0.tenant_id, chat).await?;
-    let configured = state.providers.transports();
     let transport = match input.transport.as_deref() {
         Some(raw) => {
             let t: Transport = raw.parse().map_err(|e| AppError::Invalid(vec![e]))?;
-            if t != Transport::Note && !configured.contains(&t) {
-                return Err(AppError::Invalid(vec![DomainError::new("transport", "channel_not_configured")]));
-            }
+            state.providers.require(t, "transport").map_err(|e| AppError::Invalid(vec![e]))?;
             t
         }
         // None given: the first way that reaches the client (the contact's, if one is named).
         None => {
-            let routes = state.chats.routes(user.0.tenant_id, chat, &configured).await?;
+            let routes = state.chats.routes(user.0.tenant_id, chat, &state.providers.transports()).await?;
             routes
                 .iter()
                 .find(|r| input.contact_id.is_none() || r.contact.map(|c| c.0) == input.contact_id)
@@ -284,14 +282,13 @@ pub async fn send(
     };
     let body = match (input.body, input.template_id) {
         (Some(body), _) if !body.trim().is_empty() => body,
-        (_, Some(template)) => {
-            let filled = state.templates.filled_for(&user.0, header.client_id).await?;
-            filled
-                .into_iter()
-                .find(|f| f.template.id == template)
-                .map(|f| f.rendered.text)
-                .ok_or_else(|| AppError::Invalid(vec![DomainError::new("template_id", "not_found")]))?
-        }
+        (_, Some(template)) => match state.templates.fill(&user.0, header.client_id, template).await {
+            Ok(filled) => filled.rendered.text,
+            Err(ServiceError::NotFound) => {
+                return Err(AppError::Invalid(vec![DomainError::new("template_id", "not_found")]));
+            }
+            Err(e) => return Err(e.into()),
+        },
         (body, None) => body.unwrap_or_default(),
     };
     let out = Outgoing { body: &body, transport, contact: input.contact_id.map(ContactId), files: Vec::new() };

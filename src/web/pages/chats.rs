@@ -13,6 +13,7 @@ use crate::domain::{ClientId, ContactId, DomainError, Permission};
 use crate::repos::chats::InboxQuery;
 use crate::services::ServiceError;
 use crate::services::chats::{Outgoing, Upload};
+use crate::services::delivery::Providers;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -268,19 +269,13 @@ async fn read_send_form(mut form: Multipart) -> Result<SendForm, AppError> {
 }
 
 /// `sms:12` (a transport and a contact), `sms:` (the client's phone), or a note.
-pub fn parse_via(
-    via: &str,
-    note: bool,
-    configured: &[Transport],
-) -> Result<(Transport, Option<ContactId>), DomainError> {
+fn parse_via(via: &str, note: bool, providers: &Providers) -> Result<(Transport, Option<ContactId>), DomainError> {
     if note {
         return Ok((Transport::Note, None));
     }
     let (transport, contact) = via.split_once(':').unwrap_or((via, ""));
     let transport: Transport = transport.parse().map_err(|_| DomainError::new("via", "invalid_transport"))?;
-    if transport != Transport::Note && !configured.contains(&transport) {
-        return Err(DomainError::new("via", "channel_not_configured"));
-    }
+    providers.require(transport, "via")?;
     let contact = match contact {
         "" => None,
         id => Some(ContactId(id.parse().map_err(|_| DomainError::new("via", "invalid_transport"))?)),
@@ -298,7 +293,7 @@ pub async fn send(
     me.require(Permission::ChatCreate)?;
     let chat = ChatId(id);
     let form = read_send_form(form).await?;
-    let sent = match parse_via(&form.via, form.note, &state.providers.transports()) {
+    let sent = match parse_via(&form.via, form.note, &state.providers) {
         Ok((transport, contact)) => {
             let out = Outgoing { body: &form.body, transport, contact, files: form.files };
             state.chats.send(&me.principal, chat, out).await

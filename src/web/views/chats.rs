@@ -56,13 +56,18 @@ pub struct ChatRow {
     pub time: String,
     pub time_iso: String,
     pub unread: i32,
-    pub transport: &'static str,
+    /// How the newest message travelled.
+    pub transport: Option<Transport>,
     pub active: bool,
     /// The last message carried files.
     pub files: bool,
 }
 
 impl ChatRow {
+    pub fn transport_label(&self) -> &'static str {
+        self.transport.map(transport_key).unwrap_or_default()
+    }
+
     pub fn new(row: &InboxRow, active: Option<i64>, now: DateTime<Utc>) -> Self {
         let (preview, preview_prefix, time, time_iso, transport) = match &row.last {
             Some(last) => {
@@ -72,9 +77,9 @@ impl ChatRow {
                     Direction::Note => "chats.note",
                     Direction::Inbound => "",
                 };
-                (text, prefix, short_time(last.at, now), last.at.to_rfc3339(), last.transport.as_str())
+                (text, prefix, short_time(last.at, now), last.at.to_rfc3339(), Some(last.transport))
             }
-            None => (String::new(), "", String::new(), String::new(), ""),
+            None => (String::new(), "", String::new(), String::new(), None),
         };
         Self {
             id: row.id.0,
@@ -139,14 +144,11 @@ pub struct MessageView {
     pub time: String,
     pub time_iso: String,
     pub day: String,
-    pub transport: &'static str,
-    pub status: Option<&'static str>,
+    pub transport: Transport,
+    pub status: Option<DeliveryStatus>,
     pub error: String,
     pub attachments: Vec<AttachmentView>,
     pub can_retry: bool,
-    /// How far delivery got, so the page keeps the newest state when the same message arrives
-    /// twice (the sender's own answer and the live update).
-    pub rank: u8,
 }
 
 #[derive(Clone)]
@@ -191,47 +193,36 @@ impl MessageView {
             time: m.created_at.format("%H:%M").to_string(),
             time_iso: m.created_at.to_rfc3339(),
             day: m.created_at.format("%Y-%m-%d").to_string(),
-            transport: m.transport.as_str(),
-            status: m.status.map(DeliveryStatus::as_str),
+            transport: m.transport,
+            status: m.status,
             error,
             attachments: m.attachments.iter().map(|a| AttachmentView::new(m.chat_id.0, a)).collect(),
             can_retry: can_retry && failed,
-            rank: m.status.map(status_rank).unwrap_or(0),
         }
     }
 }
 
 impl MessageView {
     pub fn transport_label(&self) -> &'static str {
-        self.transport.parse().map(transport_key).unwrap_or("transport.note")
+        transport_key(self.transport)
     }
 
     pub fn status_label(&self) -> &'static str {
         match self.status {
-            Some("queued") => "status.queued",
-            Some("sent") => "status.sent",
-            Some("delivered") => "status.delivered",
-            Some("read") => "status.read",
-            Some("failed") => "status.failed",
-            Some("undelivered") => "status.undelivered",
-            _ => "",
+            Some(DeliveryStatus::Queued) => "status.queued",
+            Some(DeliveryStatus::Sent) => "status.sent",
+            Some(DeliveryStatus::Delivered) => "status.delivered",
+            Some(DeliveryStatus::Read) => "status.read",
+            Some(DeliveryStatus::Failed) => "status.failed",
+            Some(DeliveryStatus::Undelivered) => "status.undelivered",
+            None => "",
         }
     }
-}
 
-impl ChatRow {
-    pub fn transport_label(&self) -> &'static str {
-        self.transport.parse().map(transport_key).unwrap_or("transport.note")
-    }
-}
-
-fn status_rank(s: DeliveryStatus) -> u8 {
-    match s {
-        DeliveryStatus::Queued => 1,
-        DeliveryStatus::Sent => 2,
-        DeliveryStatus::Delivered => 3,
-        DeliveryStatus::Read => 4,
-        DeliveryStatus::Failed | DeliveryStatus::Undelivered => 5,
+    /// How far delivery got, so the page keeps the newest state when the same message arrives
+    /// twice (the sender's own answer and the live update).
+    pub fn rank(&self) -> u8 {
+        self.status.map(DeliveryStatus::rank).unwrap_or(0)
     }
 }
 
