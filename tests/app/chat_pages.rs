@@ -170,10 +170,10 @@ async fn unread_counts_only_the_clients_messages_and_reading_clears_them() {
 }
 
 #[tokio::test]
-async fn files_are_checked_stored_and_served_to_the_tenant_only() {
+async fn files_are_checked_stored_served_to_the_tenant_only_and_erased_with_the_client() {
     let app = TestApp::spawn().await;
     let admin = app.api(Role::Admin).await;
-    let (_, _, chat) = client_with_chat(&admin).await;
+    let (client, _, chat) = client_with_chat(&admin).await;
     let agent = app.sign_in_as(Role::Agent).await;
     let path = format!("/crm/chats/{}/messages", chat.0);
 
@@ -190,6 +190,10 @@ async fn files_are_checked_stored_and_served_to_the_tenant_only() {
     let pdf = agent.get(m["attachments"][1]["url"].as_str().unwrap()).await;
     assert!(pdf.header("content-disposition").unwrap().starts_with("attachment"), "documents download");
     assert_eq!(pdf.body, "%PDF-1.7 test");
+    let thread = agent.get(&format!("/crm/chats/{}", chat.0)).await.body;
+    let image_url = m["attachments"][0]["url"].as_str().unwrap();
+    assert!(thread.contains(&format!("<img src=\"{image_url}\"")), "the image inline");
+    assert!(thread.contains("download=\"contract.pdf\""), "the document as a download link");
 
     let (_, creds) = app.create_tenant("Rival").await;
     let stranger = app.client();
@@ -214,6 +218,20 @@ async fn files_are_checked_stored_and_served_to_the_tenant_only() {
     }
     assert_eq!(messages(&app).await, before, "nothing half-written");
     assert_eq!(app.scalar_i64("SELECT count(*) FROM message_attachments").await, 2);
+    let files = app.state.config.data_dir.join("files");
+    assert_eq!(files_under(&files), 2, "only the accepted files are stored");
+
+    // Erasing the client (the right to erasure) takes its files too.
+    let admin_page = app.sign_in_as(Role::Admin).await;
+    assert_eq!(admin_page.post(&format!("/crm/clients/{}/erase", client.0), &[]).await.status, 303);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM message_attachments").await, 0);
+    assert_eq!(files_under(&files), 0, "no file of the erased client is left");
+}
+
+fn files_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 }).sum())
+        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -278,4 +296,32 @@ async fn templates_are_kept_by_admins_and_filled_in_for_the_client() {
     assert_eq!(edited.json()["shortcut"], serde_json::Value::Null, "a PUT replaces the whole template");
     assert_eq!(admin_api.delete(&format!("/api/v1/message-templates/{id}")).await.status, 204);
     assert_eq!(admin_api.get(&format!("/api/v1/message-templates/{id}")).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_long_thread_opens_on_its_latest_page_and_loads_older_ones_and_reading_takes_a_post() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let (client, contact, chat) = client_with_chat(&admin).await;
+    for i in 1..=60 {
+        client_writes(&app, app.tenant, client, contact, &format!("message number {i:02}")).await;
+    }
+    let agent = app.sign_in_as(Role::Agent).await;
+    let page = agent.get(&format!("/crm/chats/{}", chat.0)).await.body;
+    assert!(page.contains("message number 60") && page.contains("message number 11"), "the latest 50");
+    assert!(!page.contains("message number 10"), "not the older ones");
+    let older_link = page
+        .split("class=\"older\" hx-get=\"")
+        .nth(1)
+        .map(|rest| rest.split('"').next().unwrap_or_default().to_owned())
+        .expect("a link to older messages");
+    let older = agent.get(&older_link.replace("&amp;", "&")).await;
+    assert_eq!(older.status, 200);
+    assert!(older.body.contains("message number 01") && older.body.contains("message number 10"));
+    assert!(!older.body.contains("message number 11"), "no overlap");
+    assert!(!older.body.contains("before="), "nothing older left");
+
+    // Showing is not reading: only the page's POST marks what was shown.
+    assert_eq!(admin.get(&format!("/api/v1/chats/{}", chat.0)).await.json()["unread_count"], 60);
+    assert!(page.contains(&format!("hx-post=\"/crm/chats/{}/read\"", chat.0)), "the page says what it showed");
 }

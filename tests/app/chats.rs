@@ -174,6 +174,11 @@ async fn a_provider_answering_400_ends_failed_with_its_reason() {
     let failed = wait_for_status(&app, &me, &m, DeliveryStatus::Failed).await;
     assert_eq!(failed.error_code.as_deref(), Some("400"));
     assert_eq!(failed.error.as_deref(), Some("The 'To' number is not valid"));
+    // The reason is shown on the message, with its tick.
+    let agent = app.sign_in_as(Role::Agent).await;
+    let page = agent.get(&format!("/crm/chats/{chat}")).await;
+    assert!(page.body.contains("tick-failed"), "a failed tick");
+    assert!(page.body.contains("number is not valid (400)"), "the provider's reason and code");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(fake.requests(), 1, "a refusal is not retried");
     assert_eq!(outbox(&app).await, 0);

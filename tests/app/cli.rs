@@ -194,3 +194,23 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn seed_fills_a_tenant_with_clients_and_chats_of_messages() {
+    let app = TestApp::spawn().await;
+    let url = database_url(&app);
+    let out = crm(&["seed", "--clients", "30", "--messages", "500"], &[("DATABASE_URL", &url)]);
+    let tenant = last_line(&out).split_whitespace().next().unwrap_or_default().to_owned();
+    let in_tenant = |table: &str| format!("SELECT count(*) FROM {table} WHERE tenant_id = '{tenant}'");
+    assert_eq!(app.scalar_i64(&in_tenant("clients")).await, 30);
+    assert_eq!(app.scalar_i64(&in_tenant("chats")).await, 10, "chats of 50 messages");
+    assert_eq!(app.scalar_i64(&in_tenant("messages")).await, 500);
+    let unread = app
+        .scalar_i64(&format!(
+            "SELECT count(*) FROM chats h WHERE tenant_id = '{tenant}' AND unread_count <> (SELECT count(*) \
+             FROM messages m WHERE m.chat_id = h.id AND m.direction = 'inbound' AND m.read_at IS NULL)"
+        ))
+        .await;
+    assert_eq!(unread, 0, "each chat's unread count is its unread client messages");
+    assert_eq!(app.scalar_i64(&format!("{} AND last_message_id IS NULL", in_tenant("chats"))).await, 0);
+}
