@@ -359,7 +359,7 @@ pub fn export<'a>(
 /// The words searched a query is: one LIKE pattern per word, each to be found anywhere in
 /// the search text (lower-cased, LIKE's wildcards escaped). A query that looks like a phone
 /// number is one word without its spaces, dashes and brackets. At most 8 words.
-pub(super) fn search_patterns(q: &str) -> Vec<String> {
+pub fn search_patterns(q: &str) -> Vec<String> {
     let q = q.trim().to_lowercase();
     let phone_like =
         q.chars().any(|c| c.is_ascii_digit()) && q.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));

@@ -12,6 +12,7 @@ mod clients_pages;
 mod csrf;
 mod helpers;
 mod i18n;
+mod inbox_search;
 mod openapi;
 mod ops;
 mod serve;
