@@ -14,11 +14,12 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
 use crate::events::EventBus;
-use crate::services::delivery::{DeliveryWorker, Providers, Settings};
 use crate::services::{
-    AuditService, AuthService, ChatService, ClientImportService, ClientService, FileStore, MessageTemplateService,
-    TenantService, UserService,
+    AuditService, AuthService, ChannelService, ChatService, ClientImportService, ClientService, FileStore,
+    MessageTemplateService, TenantService, UserService,
 };
+use crate::transport::Providers;
+use crate::transport::delivery::{DeliveryWorker, Settings};
 use crate::web;
 use crate::web::ops::Metrics;
 
@@ -39,7 +40,10 @@ pub struct AppState {
     pub templates: MessageTemplateService,
     /// Attachment bytes.
     pub files: FileStore,
-    /// The provider of each transport the outbox delivers through.
+    pub channels: ChannelService,
+    /// Messages the webhooks bring in.
+    pub inbound: crate::services::inbound::InboundService,
+    /// Finds the provider a tenant's message goes out through.
     pub providers: Providers,
 }
 
@@ -47,6 +51,12 @@ impl AppState {
     /// The state of a running app; fails only if the file store's directory cannot be made.
     pub fn new(config: Config, pool: PgPool, events: EventBus) -> std::io::Result<Self> {
         let files = FileStore::local(&config.data_dir.join("files"))?;
+        let endpoints = crate::services::channels::Endpoints {
+            public_url: config.public_url.clone(),
+            twilio_api_base: config.twilio_api_base.clone(),
+            telegram_api_base: config.telegram_api_base.clone(),
+        };
+        let channels = ChannelService::new(pool.clone(), events.clone(), config.secret_key.clone(), endpoints);
         Ok(Self {
             auth: AuthService::new(pool.clone()),
             users: UserService::new(pool.clone(), events.clone()),
@@ -57,7 +67,9 @@ impl AppState {
             chats: ChatService::new(pool.clone(), events.clone(), files.clone()),
             templates: MessageTemplateService::new(pool.clone(), events.clone()),
             files,
-            providers: Providers::default(),
+            providers: Providers::default().with_channels(channels.clone()),
+            inbound: crate::services::inbound::InboundService::new(pool.clone(), events.clone()),
+            channels,
             config: Arc::new(config),
             pool,
             events,
@@ -66,11 +78,19 @@ impl AppState {
     }
 }
 
-/// What `crm serve` runs besides answering requests: the hourly clean-up, the client import
-/// worker and the delivery worker.
+impl AppState {
+    /// Expiring links to attachments, for providers that fetch files (Twilio's MediaUrl).
+    pub fn media_links(&self) -> crate::services::files::MediaLinks {
+        crate::services::files::MediaLinks::new(self.config.secret_key.clone(), &self.config.public_url)
+    }
+}
+
+/// What `crm serve` runs besides answering requests: the hourly clean-up, the client import,
+/// media and delivery workers, and the staff notifier.
 pub struct Background {
     stop: tokio::sync::watch::Sender<bool>,
     housekeeping: tokio::task::JoinHandle<()>,
+    notifier: tokio::task::JoinHandle<()>,
     workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -83,16 +103,34 @@ impl Background {
             state.imports.clone(),
             Duration::from_secs(3600),
         );
-        let delivery =
-            DeliveryWorker::new(state.pool.clone(), state.events.clone(), state.providers.clone(), Settings::default());
-        let workers = vec![state.imports.spawn_worker(stopped.clone()), delivery.spawn(stopped)];
-        Self { stop, housekeeping, workers }
+        let delivery = DeliveryWorker::new(
+            state.pool.clone(),
+            state.events.clone(),
+            state.providers.clone(),
+            (state.files.clone(), state.media_links()),
+            Settings::default(),
+        );
+        let media = crate::services::media::MediaWorker::new(
+            state.pool.clone(),
+            state.events.clone(),
+            state.channels.clone(),
+            state.files.clone(),
+        );
+        let workers =
+            vec![state.imports.spawn_worker(stopped.clone()), media.spawn(stopped.clone()), delivery.spawn(stopped)];
+        let notifier = crate::events::notifications::spawn_staff_notifier(
+            &state.events,
+            state.chats.clone(),
+            state.channels.clone(),
+        );
+        Self { stop, housekeeping, notifier, workers }
     }
 
     /// Asks the workers to stop after the step in hand (an import hands its run back to the
     /// queue) and waits for them, at most `grace`.
     pub async fn stop(self, grace: Duration) {
         self.housekeeping.abort();
+        self.notifier.abort();
         let _ = self.stop.send(true);
         for worker in self.workers {
             let abort = worker.abort_handle();

@@ -5,8 +5,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-/// The server's secret key (`CRM_SECRET_KEY`): signs CSRF tokens, and will encrypt channel
-/// credentials at rest.
+/// The server's secret key (`CRM_SECRET_KEY`): signs CSRF tokens and links, and encrypts
+/// channel credentials at rest.
 #[derive(Clone)]
 pub struct SecretKey(Vec<u8>);
 
@@ -35,6 +35,35 @@ impl SecretKey {
         mac.update(b"\0");
         mac.update(message.as_bytes());
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Encrypts `plain` for storage (ChaCha20-Poly1305 under a key derived for `purpose`):
+    /// a random nonce, then the ciphertext and its tag.
+    pub fn seal(&self, purpose: &str, plain: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.derive(purpose).into());
+        let nonce = random_bytes(12);
+        let sealed = cipher
+            .encrypt(nonce.as_slice().into(), Payload { msg: plain, aad: purpose.as_bytes() })
+            .expect("ChaCha20-Poly1305 encrypts any message shorter than 256 GiB");
+        [nonce, sealed].concat()
+    }
+
+    /// What `seal` made for `purpose`; `None` if it was made under another key or purpose, or
+    /// has been tampered with.
+    pub fn open(&self, purpose: &str, sealed: &[u8]) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let (nonce, data) = sealed.split_at_checked(12)?;
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.derive(purpose).into());
+        cipher.decrypt(nonce.into(), Payload { msg: data, aad: purpose.as_bytes() }).ok()
+    }
+
+    /// A 256-bit key for one purpose, so no two uses of the server key share one.
+    fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(b"derive\0");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 }
 
@@ -114,6 +143,21 @@ mod tests {
         assert_ne!(k.sign("csrf", "x"), k.sign("csrf", "y"));
         assert_ne!(k.sign("csrf", "x"), k.sign("flash", "x"));
         assert_ne!(k.sign("csrf", "x"), other.sign("csrf", "x"));
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_under_their_key_and_purpose() {
+        let k = SecretKey::from_config(&"a".repeat(32)).unwrap();
+        let other = SecretKey::from_config(&"b".repeat(32)).unwrap();
+        let sealed = k.seal("channel", b"auth token");
+        assert_ne!(k.seal("channel", b"auth token"), sealed, "a fresh nonce each time");
+        assert_eq!(k.open("channel", &sealed).as_deref(), Some(&b"auth token"[..]));
+        assert_eq!(other.open("channel", &sealed), None);
+        assert_eq!(k.open("session", &sealed), None);
+        let mut tampered = sealed.clone();
+        tampered[20] ^= 1;
+        assert_eq!(k.open("channel", &tampered), None);
+        assert_eq!(k.open("channel", &sealed[..5]), None);
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod events;
+pub mod i18n;
 pub mod repos;
 pub mod services;
+pub mod transport;
 pub mod web;

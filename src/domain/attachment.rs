@@ -60,6 +60,23 @@ impl FileSpec {
     }
 }
 
+impl FileSpec {
+    /// A file a client sent through a channel: kept whatever it is, typed by its bytes when
+    /// it is an image, else by the provider's word for a type we know, else as opaque bytes;
+    /// named as the provider named it, else after its type.
+    pub fn received(name: Option<&str>, said_type: Option<&str>, bytes: &[u8]) -> Self {
+        let said = said_type.map(|t| t.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        let known = ACCEPTED.iter().find(|(_, t)| said.as_deref() == Some(*t) && !shows_inline(t));
+        let content_type = sniff_image(bytes).or(known.map(|(_, t)| *t)).unwrap_or("application/octet-stream");
+        let ext = ACCEPTED.iter().find(|(_, t)| *t == content_type).map_or("bin", |(e, _)| *e);
+        let file_name = match name.map(clean_name) {
+            Some(n) if n != "file" => n,
+            _ => format!("file.{ext}"),
+        };
+        Self { file_name, content_type }
+    }
+}
+
 /// Whether a stored file may be shown inside a page: raster images only (an SVG can carry
 /// script), whatever a channel said the file was; anything else is served as a download.
 pub fn shows_inline(content_type: &str) -> bool {
@@ -92,6 +109,17 @@ mod tests {
     use super::*;
 
     const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0];
+
+    #[test]
+    fn received_files_are_typed_by_their_bytes_before_the_providers_word() {
+        let photo = FileSpec::received(None, Some("image/jpeg"), PNG);
+        assert_eq!((photo.file_name.as_str(), photo.content_type), ("file.png", "image/png"));
+        let voice = FileSpec::received(Some("voice/file_7.oga"), Some("audio/ogg"), b"OggS");
+        assert_eq!((voice.file_name.as_str(), voice.content_type), ("file_7.oga", "audio/ogg"));
+        let fake = FileSpec::received(Some("x.html"), Some("text/html"), b"<script>");
+        assert_eq!((fake.file_name.as_str(), fake.content_type), ("x.html", "application/octet-stream"));
+        assert_eq!(FileSpec::received(None, Some("image/gif"), b"not a gif").content_type, "application/octet-stream");
+    }
 
     #[test]
     fn images_must_be_what_their_name_says() {

@@ -1,5 +1,6 @@
 //! Domain events: what happened, published on the bus after the transaction that did it commits.
 
+use super::channel::ChannelId;
 use super::chat::{ChatId, DeliveryStatus, MessageId};
 use super::{ClientId, Role, TenantId, UserId};
 
@@ -78,6 +79,21 @@ pub enum DomainEvent {
         tenant_id: TenantId,
         template_id: i64,
     },
+    /// An inbound message's files were fetched from its provider and stored.
+    AttachmentsArrived {
+        tenant_id: TenantId,
+        chat_id: ChatId,
+        message_id: MessageId,
+    },
+    /// Created, edited, enabled or disabled.
+    ChannelSaved {
+        tenant_id: TenantId,
+        channel_id: ChannelId,
+    },
+    ChannelDeleted {
+        tenant_id: TenantId,
+        channel_id: ChannelId,
+    },
 }
 
 impl DomainEvent {
@@ -99,7 +115,10 @@ impl DomainEvent {
             | DomainEvent::MessageStatusChanged { tenant_id, .. }
             | DomainEvent::ChatRead { tenant_id, .. }
             | DomainEvent::TemplateSaved { tenant_id, .. }
-            | DomainEvent::TemplateDeleted { tenant_id, .. } => *tenant_id,
+            | DomainEvent::TemplateDeleted { tenant_id, .. }
+            | DomainEvent::AttachmentsArrived { tenant_id, .. }
+            | DomainEvent::ChannelSaved { tenant_id, .. }
+            | DomainEvent::ChannelDeleted { tenant_id, .. } => *tenant_id,
         }
     }
 }

@@ -1,5 +1,7 @@
-//! The in-process event bus: services publish `DomainEvent`s after commit; subscribers (the log
-//! today, realtime and notifications later) receive them without ever blocking the publisher.
+//! The in-process event bus: services publish `DomainEvent`s after commit; subscribers (the
+//! log, live pages, staff notifications) receive them without ever blocking the publisher.
+
+pub mod notifications;
 
 use tokio::sync::broadcast;
 

@@ -366,3 +366,24 @@ pub enum Joiner {
     User(crate::domain::UserId),
     Contact(ContactId, Transport),
 }
+
+/// Remembers the Telegram chat a client's contact writes from (a bot answers to it).
+pub async fn remember_telegram_chat(
+    tx: &mut TenantTx,
+    chat: ChatId,
+    contact: ContactId,
+    meta: serde_json::Value,
+) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "UPDATE chat_members SET transport_meta = transport_meta || $4
+         WHERE tenant_id = $1 AND chat_id = $2 AND contact_id = $3 AND transport = 'telegram'",
+        tenant,
+        chat.0,
+        contact.0,
+        meta
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}

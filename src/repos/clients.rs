@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
-use crate::domain::{ClientFields, ClientId, ClientInput, ContactId, ContactValue};
+use crate::domain::{ClientFields, ClientId, ClientInput, ContactId, ContactType, ContactValue};
 
 use super::{RepoError, Total, conflict_on};
 
@@ -373,6 +373,59 @@ pub fn search_patterns(q: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(|w| format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
         .collect()
+}
+
+/// The live client a phone number belongs to, for a message from it: a contact of `kind`
+/// with that number first (its id too), then any phone or WhatsApp contact, then the client's
+/// own phone.
+pub async fn find_by_number(
+    tx: &mut TenantTx,
+    number: &str,
+    kind: ContactType,
+) -> Result<Option<(ClientId, Option<ContactId>)>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query!(
+        r#"WITH hits AS (
+               SELECT k.client_id, CASE WHEN k.type = $3 THEN k.id END AS contact_id, k.type = $3 AS exact
+               FROM client_contacts k WHERE k.tenant_id = $1 AND k.type IN ('phone', 'whatsapp') AND k.value = $2
+               UNION ALL
+               SELECT c.id, NULL, false FROM clients c WHERE c.tenant_id = $1 AND c.phone = $2
+           )
+           SELECT h.client_id AS "client_id!", h.contact_id FROM hits h
+           JOIN clients c ON c.tenant_id = $1 AND c.id = h.client_id AND c.archived_at IS NULL
+           ORDER BY h.exact DESC, h.client_id LIMIT 1"#,
+        tenant,
+        number,
+        kind.as_str()
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| (ClientId(r.client_id), r.contact_id.map(ContactId))))
+}
+
+/// The live client behind a Telegram chat: the contact a chat member wrote from with that
+/// chat id, else a telegram contact holding the username or the id itself.
+pub async fn find_by_telegram(
+    tx: &mut TenantTx,
+    chat_id: i64,
+    username: Option<&str>,
+) -> Result<Option<(ClientId, ContactId)>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query!(
+        r#"SELECT k.client_id, k.id FROM client_contacts k
+           JOIN clients c ON c.tenant_id = k.tenant_id AND c.id = k.client_id AND c.archived_at IS NULL
+           WHERE k.tenant_id = $1 AND k.type = 'telegram'
+             AND (k.id IN (SELECT m.contact_id FROM chat_members m
+                           WHERE m.tenant_id = $1 AND m.transport = 'telegram' AND m.transport_meta ->> 'chat_id' = $2)
+                  OR k.value = $2 OR k.value = lower($3))
+           ORDER BY (k.value = $2) DESC, k.id LIMIT 1"#,
+        tenant,
+        chat_id.to_string(),
+        username
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| (ClientId(r.client_id), ContactId(r.id))))
 }
 
 pub async fn contacts(tx: &mut TenantTx, client: ClientId) -> Result<Vec<Contact>, RepoError> {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::TenantTx;
 use crate::domain::ContactId;
+use crate::domain::channel::ChannelId;
 use crate::domain::chat::{ChatId, DeliveryStatus, Direction, MessageId, Sender, Transport};
 
 use super::RepoError;
@@ -124,6 +125,9 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     pub transport: Transport,
     pub contact: Option<ContactId>,
+    /// An inbound message's channel and the provider's id for it, unique together: the same
+    /// message delivered twice is refused as a conflict on `provider_message_id`.
+    pub provider: Option<(ChannelId, &'a str)>,
 }
 
 /// Writes a message (outbound ones `queued`) and moves the chat to the top of the inbox; the
@@ -139,8 +143,8 @@ pub async fn insert_message(tx: &mut TenantTx, m: NewMessage<'_>) -> Result<Mess
     let row = sqlx::query_as!(
         MessageRow,
         "INSERT INTO messages (tenant_id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body,
-                               transport, contact_id, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                               transport, contact_id, status, channel_id, provider_message_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          RETURNING id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport,
                    contact_id, status, provider_message_id, error_code, error, created_at, sent_at, read_at",
         tenant,
@@ -152,10 +156,13 @@ pub async fn insert_message(tx: &mut TenantTx, m: NewMessage<'_>) -> Result<Mess
         m.body,
         m.transport.as_str(),
         m.contact.map(|c| c.0),
-        status
+        status,
+        m.provider.map(|p| p.0.0),
+        m.provider.map(|p| p.1)
     )
     .fetch_one(tx.conn())
-    .await?;
+    .await
+    .map_err(super::conflict_on(&[("messages_provider_key", "provider_message_id")]))?;
     sqlx::query!(
         "UPDATE chats SET last_message_id = $3, last_message_at = $4, unread_count = unread_count + $5
          WHERE tenant_id = $1 AND id = $2",
@@ -370,12 +377,58 @@ pub async fn set_status(
     Ok(())
 }
 
-/// The contact value a message goes to (`None` if the contact was removed since).
-pub async fn destination(tx: &mut TenantTx, contact: i64) -> Result<Option<String>, RepoError> {
+/// Where a message on `transport` to a contact goes (`None` if the contact was removed since):
+/// the contact's value, except on Telegram, where a bot writes to the chat id the client
+/// wrote from (kept on the chat member), whatever the username.
+pub async fn destination(tx: &mut TenantTx, contact: i64, transport: Transport) -> Result<Option<String>, RepoError> {
     let tenant = tx.tenant_id().0;
-    let value =
-        sqlx::query_scalar!("SELECT value FROM client_contacts WHERE tenant_id = $1 AND id = $2", tenant, contact)
-            .fetch_optional(tx.conn())
-            .await?;
+    let value = sqlx::query_scalar!(
+        r#"SELECT coalesce((SELECT m.transport_meta ->> 'chat_id' FROM chat_members m
+                            WHERE m.tenant_id = k.tenant_id AND m.contact_id = k.id AND m.transport = $3
+                              AND m.transport_meta ? 'chat_id' ORDER BY m.id DESC LIMIT 1), k.value) AS "value!"
+           FROM client_contacts k WHERE k.tenant_id = $1 AND k.id = $2"#,
+        tenant,
+        contact,
+        transport.as_str()
+    )
+    .fetch_optional(tx.conn())
+    .await?;
     Ok(value)
+}
+
+/// Whether a message with this provider id came in on the channel already.
+pub async fn from_provider(tx: &mut TenantTx, channel: ChannelId, provider_id: &str) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let found = sqlx::query_scalar!(
+        "SELECT 1 FROM messages WHERE tenant_id = $1 AND channel_id = $2 AND provider_message_id = $3",
+        tenant,
+        channel.0,
+        provider_id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(found.is_some())
+}
+
+/// The outbound message a provider's id names (a status callback's MessageSid).
+pub async fn by_provider_id(tx: &mut TenantTx, provider_id: &str) -> Result<Option<MessageId>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM messages WHERE tenant_id = $1 AND provider_message_id = $2 AND direction = 'outbound'
+         ORDER BY id DESC LIMIT 1",
+        tenant,
+        provider_id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(id.map(MessageId))
+}
+
+/// The channel an outbound message went out on.
+pub async fn set_channel(tx: &mut TenantTx, id: MessageId, channel: ChannelId) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!("UPDATE messages SET channel_id = $3 WHERE tenant_id = $1 AND id = $2", tenant, id.0, channel.0)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }

@@ -4,10 +4,12 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
+pub mod channels;
 pub mod chats;
 pub mod client_imports;
 pub mod clients;
 pub mod login_failures;
+pub mod media_downloads;
 pub mod message_templates;
 pub mod messages;
 pub mod outbox;

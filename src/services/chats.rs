@@ -225,6 +225,7 @@ impl ChatService {
                 body: body.as_str(),
                 transport: out.transport,
                 contact,
+                provider: None,
             },
         )
         .await?;
@@ -269,6 +270,7 @@ impl ChatService {
                 body: body.as_str(),
                 transport: incoming.transport,
                 contact: Some(incoming.contact),
+                provider: None,
             },
         )
         .await?;
@@ -385,6 +387,14 @@ impl ChatService {
         Ok(changed.is_some())
     }
 
+    /// The outbound message a provider's id names, if it is one of ours.
+    pub async fn by_provider_id(&self, tenant: TenantId, provider_id: &str) -> Result<Option<MessageId>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let id = messages::by_provider_id(&mut tx, provider_id).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// One message of the tenant, with its attachments.
     pub async fn message(&self, tenant: TenantId, id: MessageId) -> Result<Message, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
@@ -395,7 +405,7 @@ impl ChatService {
 }
 
 /// The report applied inside `tx`: the chat and new status when the message moved.
-pub(super) async fn report_in(
+pub(crate) async fn report_in(
     tx: &mut TenantTx,
     id: MessageId,
     reported: DeliveryStatus,

@@ -49,3 +49,63 @@ impl FileStore {
         }
     }
 }
+
+/// Expiring, signed links to attachments, for providers that fetch a message's files
+/// themselves (Twilio's MediaUrl). Served without a session at `/media/{tenant}/{chat}/{attachment}`.
+#[derive(Clone)]
+pub struct MediaLinks {
+    key: crate::crypto::SecretKey,
+    public_url: String,
+}
+
+impl MediaLinks {
+    /// How long a link works: long enough for a provider's retries, short enough not to matter
+    /// if it leaks.
+    pub const LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+    pub fn new(key: crate::crypto::SecretKey, public_url: &str) -> Self {
+        Self { key, public_url: public_url.trim_end_matches('/').to_owned() }
+    }
+
+    pub fn link(&self, file: MediaFile, now: chrono::DateTime<chrono::Utc>) -> String {
+        let expires = (now + Self::LIFETIME).timestamp();
+        let sig = self.sign(file, expires);
+        format!("{}/media/{}/{}/{}?expires={expires}&sig={sig}", self.public_url, file.0.0, file.1, file.2)
+    }
+
+    /// Whether a link's signature is ours and it has not expired.
+    pub fn check(&self, file: MediaFile, expires: i64, sig: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+        now.timestamp() <= expires && crate::crypto::constant_time_eq(&self.sign(file, expires), sig)
+    }
+
+    fn sign(&self, (tenant, chat, attachment): MediaFile, expires: i64) -> String {
+        self.key.sign("media-link", &format!("{}:{chat}:{attachment}:{expires}", tenant.0))
+    }
+}
+
+/// An attachment as a link names it: tenant, chat, attachment id.
+pub type MediaFile = (TenantId, crate::domain::chat::ChatId, i64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_links_work_until_they_expire_and_only_for_their_file() {
+        let links =
+            MediaLinks::new(crate::crypto::SecretKey::from_config(&"k".repeat(32)).unwrap(), "https://crm.example/");
+        let tenant = TenantId(uuid::Uuid::new_v4());
+        let now = chrono::Utc::now();
+        let chat = crate::domain::chat::ChatId(3);
+        let link = links.link((tenant, chat, 7), now);
+        assert!(link.starts_with(&format!("https://crm.example/media/{}/3/7?expires=", tenant.0)));
+        let (expires, sig) = link.split_once("?expires=").unwrap().1.split_once("&sig=").unwrap();
+        let expires: i64 = expires.parse().unwrap();
+        assert!(links.check((tenant, chat, 7), expires, sig, now));
+        assert!(!links.check((tenant, chat, 8), expires, sig, now));
+        assert!(!links.check((tenant, crate::domain::chat::ChatId(4), 7), expires, sig, now));
+        assert!(!links.check((tenant, chat, 7), expires + 1, sig, now));
+        let later = now + MediaLinks::LIFETIME + chrono::TimeDelta::seconds(1);
+        assert!(!links.check((tenant, chat, 7), expires, sig, later));
+    }
+}

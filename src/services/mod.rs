@@ -3,12 +3,14 @@
 
 pub mod audit;
 pub mod auth;
+pub mod channels;
 pub mod chats;
 pub mod client_imports;
 pub mod clients;
-pub mod delivery;
 pub mod files;
 pub mod housekeeping;
+pub mod inbound;
+pub mod media;
 pub mod message_templates;
 pub mod seed;
 pub mod tenants;
@@ -19,6 +21,7 @@ use crate::repos::RepoError;
 
 pub use audit::AuditService;
 pub use auth::AuthService;
+pub use channels::ChannelService;
 pub use chats::ChatService;
 pub use client_imports::ClientImportService;
 pub use clients::ClientService;

@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Response};
 
 use crate::crypto;
 use crate::domain::{Locale, Permission, Principal};
+use crate::i18n::Tr;
 use crate::web::AppState;
 use crate::web::cookies;
 use crate::web::error::AppError;
 use crate::web::flash::Flash;
-use crate::web::i18n::Tr;
 use crate::web::views::{Section, Shell};
 
 pub const SESSION_COOKIE: &str = "crm_session";

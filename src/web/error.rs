@@ -10,10 +10,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde_json::json;
 
 use crate::domain::{DomainError, Locale};
+use crate::i18n::{self, Tr};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::{self, RequestLocale};
-use crate::web::i18n::{self, Tr};
 use crate::web::views::errors::ErrorPage;
 use crate::web::views::{Section, Shell};
 

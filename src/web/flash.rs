@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::i18n;
 use crate::web::cookies;
-use crate::web::i18n;
 
 pub const COOKIE: &str = "crm_flash";
 

@@ -16,10 +16,10 @@ use tokio::time::Instant;
 
 use crate::domain::chat::MessageId;
 use crate::domain::{DomainEvent, Permission, TenantId};
+use crate::i18n::Tr;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
-use crate::web::i18n::Tr;
 use crate::web::views::chats::{MessageFragment, MessageView, Swap};
 
 /// A stream ends after this long and the browser reconnects at once, signing in again: a user
@@ -84,7 +84,8 @@ impl Listener {
             DomainEvent::MessageSent { message_id, .. } | DomainEvent::MessageReceived { message_id, .. } => {
                 (*message_id, Swap::Append)
             }
-            DomainEvent::MessageStatusChanged { message_id, .. } => (*message_id, Swap::Replace),
+            DomainEvent::MessageStatusChanged { message_id, .. }
+            | DomainEvent::AttachmentsArrived { message_id, .. } => (*message_id, Swap::Replace),
             DomainEvent::ChatCreated { .. } | DomainEvent::ChatRead { .. } => return vec![inbox()],
             _ => return Vec::new(),
         };

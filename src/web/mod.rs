@@ -6,12 +6,13 @@ pub mod auth;
 pub mod cookies;
 pub mod error;
 pub mod flash;
-pub mod i18n;
 pub mod live;
+pub mod media;
 pub mod ops;
 pub mod pages;
 pub mod static_files;
 pub mod views;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -85,6 +86,13 @@ pub fn router() -> Router<AppState> {
         .route("/crm/settings/users/{id}/reactivate", post(settings::users::reactivate))
         .route("/crm/settings/tokens", get(settings::tokens::list).post(settings::tokens::create))
         .route("/crm/settings/tokens/{id}/revoke", post(settings::tokens::revoke))
+        .route("/crm/settings/channels", get(settings::channels::list).post(settings::channels::create))
+        .route("/crm/settings/channels/new", get(settings::channels::new))
+        .route("/crm/settings/channels/{id}", post(settings::channels::update))
+        .route("/crm/settings/channels/{id}/edit", get(settings::channels::edit))
+        .route("/crm/settings/channels/{id}/test", post(settings::channels::test))
+        .route("/crm/settings/channels/{id}/enabled", post(settings::channels::set_enabled))
+        .route("/crm/settings/channels/{id}/delete", post(settings::channels::delete))
         .route("/crm/settings/audit", get(settings::audit::list));
 
     // Uploads are the only bodies above the general limit.
@@ -105,6 +113,10 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/static/{*path}", get(static_files::serve))
+        .route("/media/{tenant}/{chat}/{attachment}", get(media::serve))
+        .route("/crm/webhooks/twilio", post(webhooks::twilio::inbound))
+        .route("/crm/webhooks/twilio/status", post(webhooks::twilio::status))
+        .route("/tg/webhook", post(webhooks::telegram::webhook))
         .merge(crm)
         .merge(api::router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

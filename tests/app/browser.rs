@@ -355,7 +355,7 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
     use crate::chats::{Answer, FakeProvider, HttpProvider};
     use crm::domain::chat::Transport;
     use crm::services::chats::Incoming;
-    use crm::services::delivery::Providers;
+    use crm::transport::Providers;
     use std::sync::Arc;
 
     let (_sms, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM1"}"#, Duration::from_millis(300))]).await;

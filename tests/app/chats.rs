@@ -13,7 +13,8 @@ use crm::domain::chat::{ChatId, DeliveryStatus, Transport};
 use crm::domain::{ClientId, Principal, Role};
 use crm::repos::messages::Message;
 use crm::services::chats::Outgoing;
-use crm::services::delivery::{DeliveryWorker, Outbound, Provider, Providers, SendError, Settings};
+use crm::transport::delivery::{DeliveryWorker, Settings};
+use crm::transport::{Outbound, Provider, Providers, SendError};
 use futures_util::future::BoxFuture;
 
 use crate::helpers::TestApp;
@@ -94,7 +95,9 @@ fn quick() -> Settings {
 fn worker(app: &TestApp, url: &str, settings: Settings) -> DeliveryWorker {
     let provider = HttpProvider { url: url.to_owned(), http: reqwest::Client::new() };
     let providers = Providers::default().with(Transport::Sms, Arc::new(provider));
-    DeliveryWorker::new(app.pool.clone(), app.state.events.clone(), providers, settings)
+    let providers = providers.with_channels(app.state.channels.clone());
+    let files = (app.state.files.clone(), app.state.media_links());
+    DeliveryWorker::new(app.pool.clone(), app.state.events.clone(), providers, files, settings)
 }
 
 /// An agent of the default tenant, a client with a phone, and the client's chat.

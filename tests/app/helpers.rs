@@ -118,15 +118,15 @@ impl TestApp {
 
     /// Spawns with extra configuration variables (e.g. `PUBLIC_URL`).
     pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
-        Self::spawn_full(vars, crm::services::delivery::Providers::default()).await
+        Self::spawn_full(vars, crm::transport::Providers::default()).await
     }
 
     /// Spawns with the providers messages go out through (local fakes of real services).
-    pub async fn spawn_with_providers(providers: crm::services::delivery::Providers) -> TestApp {
+    pub async fn spawn_with_providers(providers: crm::transport::Providers) -> TestApp {
         Self::spawn_full(&[], providers).await
     }
 
-    async fn spawn_full(vars: &[(&str, &str)], providers: crm::services::delivery::Providers) -> TestApp {
+    async fn spawn_full(vars: &[(&str, &str)], providers: crm::transport::Providers) -> TestApp {
         let server = server();
         let name = format!("crm_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = server.database("postgres").connect().await.expect("connect");
@@ -154,7 +154,7 @@ impl TestApp {
         }
         let config = Config::from_lookup(|k| map.get(k).cloned()).expect("config");
         let mut state = AppState::new(config, pool.clone(), EventBus::default()).expect("app state");
-        state.providers = providers;
+        state.providers = providers.with_channels(state.channels.clone());
         tokio::spawn(app::serve(listener, state.clone(), std::future::pending()));
 
         let (tenant, _) = state

@@ -63,6 +63,14 @@ async fn every_documented_operation_answers_as_documented() {
                 .await
                 .json();
             let template = api.post("/api/v1/message-templates", json!({"template": "Fixture"})).await.json();
+            let channel = api
+                .post(
+                    "/api/v1/channels",
+                    json!({"kind": "twilio_sms", "name": "Fixture", "account_sid": "AC0123456789abcdef0123456789abcdef",
+                           "auth_token": "0123456789abcdef0123456789abcdef", "from": format!("+99871{:07}", operations)}),
+                )
+                .await
+                .json();
             let url = format!(
                 "{}/api/v1{}",
                 app.base_url,
@@ -71,6 +79,7 @@ async fn every_documented_operation_answers_as_documented() {
                     .replace("{chat_id}", &chat_id.to_string())
                     .replace("{message_id}", &message["id"].to_string())
                     .replace("{template_id}", &template["id"].to_string())
+                    .replace("{channel_id}", &channel["id"].to_string())
             );
             let example = op["requestBody"]["content"]["application/json"]["example"].clone();
             let request = |token: Option<&str>| {
@@ -101,7 +110,7 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 21,
+        operations, 26,
         "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), \
          client chat, chats, chat, messages (list, send), message read, chat read, templates (list, create), \
          template (get, put, delete)"

@@ -244,6 +244,10 @@ impl ContactValue {
                 if handle.is_empty() {
                     return Err(DomainError::new("value", "required"));
                 }
+                // A user without a username is known by the numeric id Telegram gives.
+                if handle.len() <= 20 && handle.bytes().all(|b| b.is_ascii_digit()) {
+                    return Ok(Self { kind, value: handle.to_owned() });
+                }
                 let valid = (5..=32).contains(&handle.len())
                     && handle.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && handle.starts_with(|c: char| c.is_ascii_alphabetic());

@@ -267,12 +267,15 @@ pub async fn send(
     let transport = match input.transport.as_deref() {
         Some(raw) => {
             let t: Transport = raw.parse().map_err(|e| AppError::Invalid(vec![e]))?;
-            state.providers.require(t, "transport").map_err(|e| AppError::Invalid(vec![e]))?;
+            state.providers.require(user.0.tenant_id, t, "transport").await?;
             t
         }
         // None given: the first way that reaches the client (the contact's, if one is named).
         None => {
-            let routes = state.chats.routes(user.0.tenant_id, chat, &state.providers.transports()).await?;
+            let routes = state
+                .chats
+                .routes(user.0.tenant_id, chat, &state.providers.transports(user.0.tenant_id).await?)
+                .await?;
             routes
                 .iter()
                 .find(|r| input.contact_id.is_none() || r.contact.map(|c| c.0) == input.contact_id)

@@ -14,6 +14,7 @@ use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
+pub mod channels;
 pub mod chats;
 pub mod clients;
 pub mod message_templates;
@@ -38,6 +39,8 @@ pub fn router() -> Router<AppState> {
             "/api/v1/message-templates/{id}",
             get(message_templates::show).put(message_templates::update).delete(message_templates::delete),
         )
+        .route("/api/v1/channels", get(channels::list).post(channels::create))
+        .route("/api/v1/channels/{id}", get(channels::show).patch(channels::update).delete(channels::delete))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
 }
 

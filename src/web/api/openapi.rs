@@ -274,6 +274,47 @@ pub fn build(public_url: &str) -> Value {
                     "operationId": "deleteTemplate",
                     "responses": with(common_errors(&[("404", "No such template in this tenant")]), "204", json!({"description": "Deleted"})),
                 }
+            },
+            "/channels": {
+                "get": {
+                    "summary": "The tenant's channels (ChannelManage)",
+                    "operationId": "listChannels",
+                    "responses": with(common_errors(&[]), "200",
+                        json!({"description": "Twilio numbers and Telegram bots, secrets left out", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Channel"}}}}})),
+                },
+                "post": {
+                    "summary": "Add a channel; a Telegram bot's webhook is registered at once",
+                    "operationId": "createChannel",
+                    "requestBody": body("NewChannel", json!({"kind": "twilio_sms", "name": "Main number", "account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "0123456789abcdef0123456789abcdef", "from": "+998901234567"})),
+                    "responses": with(common_errors(&[
+                        ("400", "The body is not JSON"),
+                        ("409", "Another channel already has this number or Messaging Service"),
+                        ("422", "Invalid values; `fields` names each"),
+                    ]), "201", json_response("The channel as stored (and `webhook`: what Telegram said)", "Channel")),
+                }
+            },
+            "/channels/{channel_id}": {
+                "parameters": [id_param("channel_id", "the channel")],
+                "get": {
+                    "summary": "A channel",
+                    "operationId": "getChannel",
+                    "responses": with(common_errors(&[("404", "No such channel in this tenant")]), "200", json_response("The channel", "Channel")),
+                },
+                "patch": {
+                    "summary": "Change a channel: only the fields sent change; secrets left out are kept",
+                    "operationId": "updateChannel",
+                    "requestBody": body("ChannelPatch", json!({"name": "Support line", "enabled": false})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such channel in this tenant"),
+                        ("409", "Another channel already has this number or Messaging Service"),
+                        ("422", "Invalid values (a kind cannot change); `fields` names each"),
+                    ]), "200", json_response("The channel as stored", "Channel")),
+                },
+                "delete": {
+                    "summary": "Delete a channel (its messages stay)",
+                    "operationId": "deleteChannel",
+                    "responses": with(common_errors(&[("404", "No such channel in this tenant")]), "204", json!({"description": "Deleted"})),
+                }
             }
         },
         "components": {
@@ -373,6 +414,45 @@ pub fn build(public_url: &str) -> Value {
                     "title": {"type": "string", "maxLength": 200},
                     "shortcut": {"type": "string", "maxLength": 32},
                     "template": {"type": "string", "maxLength": 4096}
+                }},
+                "Channel": {"type": "object", "required": ["id", "kind", "name", "enabled", "secret_hint", "notify_locale", "created_at", "updated_at"], "properties": {
+                    "id": {"type": "integer"},
+                    "kind": {"type": "string", "enum": ["twilio_sms", "twilio_whatsapp", "telegram"]},
+                    "name": {"type": "string"},
+                    "enabled": {"type": "boolean"},
+                    "account_sid": {"type": "string", "nullable": true},
+                    "from": {"type": "string", "nullable": true, "description": "the sender number (E.164)"},
+                    "messaging_service_sid": {"type": "string", "nullable": true},
+                    "bot_username": {"type": "string", "nullable": true},
+                    "notify_chat_id": {"type": "string", "nullable": true, "description": "a Telegram chat told of every inbound message"},
+                    "notify_locale": {"type": "string", "enum": ["en", "ru", "uz"]},
+                    "secret_hint": {"type": "string", "description": "the auth or bot token's last characters; the secret itself is never returned"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "updated_at": {"type": "string", "format": "date-time"},
+                    "webhook": {"type": "object", "description": "on saving a Telegram channel: what Telegram said to setWebhook", "properties": {"ok": {"type": "boolean"}, "message": {"type": "string"}}}
+                }},
+                "NewChannel": {"type": "object", "required": ["kind", "name"], "properties": {
+                    "kind": {"type": "string", "enum": ["twilio_sms", "twilio_whatsapp", "telegram"]},
+                    "name": {"type": "string", "maxLength": 100},
+                    "account_sid": {"type": "string", "description": "Twilio: AC followed by 32 hex digits"},
+                    "auth_token": {"type": "string", "writeOnly": true, "description": "Twilio: 32 hex digits"},
+                    "from": {"type": "string", "description": "Twilio: the sender number; or give messaging_service_sid"},
+                    "messaging_service_sid": {"type": "string", "description": "Twilio: MG followed by 32 hex digits"},
+                    "bot_token": {"type": "string", "writeOnly": true, "description": "Telegram: the token from @BotFather"},
+                    "notify_chat_id": {"type": "string", "description": "Telegram: a chat id or @channel for staff notifications"},
+                    "notify_locale": {"type": "string", "enum": ["en", "ru", "uz"]},
+                    "enabled": {"type": "boolean", "default": true}
+                }},
+                "ChannelPatch": {"type": "object", "description": "any fields of NewChannel; secrets left out are kept; kind cannot change", "properties": {
+                    "name": {"type": "string", "maxLength": 100},
+                    "account_sid": {"type": "string"},
+                    "auth_token": {"type": "string", "writeOnly": true},
+                    "from": {"type": "string"},
+                    "messaging_service_sid": {"type": "string"},
+                    "bot_token": {"type": "string", "writeOnly": true},
+                    "notify_chat_id": {"type": "string"},
+                    "notify_locale": {"type": "string", "enum": ["en", "ru", "uz"]},
+                    "enabled": {"type": "boolean"}
                 }}
             }
         }

@@ -10,12 +10,12 @@ use serde::Deserialize;
 
 use crate::crypto::random_token;
 use crate::domain::Locale;
+use crate::i18n::Tr;
 use crate::services::ServiceError;
 use crate::services::auth::{ClientInfo, SESSION_TTL};
 use crate::web::auth::{ANON_COOKIE, RequestLocale, SESSION_COOKIE, csrf_for_visitor, session_from_headers};
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
-use crate::web::i18n::Tr;
 use crate::web::views::Shell;
 use crate::web::views::auth::LoginPage;
 use crate::web::{AppState, cookies};

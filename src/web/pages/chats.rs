@@ -8,12 +8,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::domain::TenantId;
 use crate::domain::chat::{ChatId, Direction, MessageId, Transport};
 use crate::domain::{ClientId, ContactId, DomainError, Permission};
 use crate::repos::chats::InboxQuery;
 use crate::services::ServiceError;
 use crate::services::chats::{Outgoing, Upload};
-use crate::services::delivery::Providers;
+use crate::transport::Providers;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -102,7 +103,10 @@ async fn composer(
 ) -> Result<Composer, AppError> {
     let can_send = me.principal.can(Permission::ChatCreate);
     let routes = if can_send {
-        state.chats.routes(me.principal.tenant_id, chat, &state.providers.transports()).await?
+        state
+            .chats
+            .routes(me.principal.tenant_id, chat, &state.providers.transports(me.principal.tenant_id).await?)
+            .await?
     } else {
         Vec::new()
     };
@@ -268,14 +272,20 @@ async fn read_send_form(mut form: Multipart) -> Result<SendForm, AppError> {
     Ok(out)
 }
 
-/// `sms:12` (a transport and a contact), `sms:` (the client's phone), or a note.
-fn parse_via(via: &str, note: bool, providers: &Providers) -> Result<(Transport, Option<ContactId>), DomainError> {
+/// `sms:12` (a transport and a contact), `sms:` (the client's phone), or a note; the
+/// transport must be one the tenant can send on.
+async fn parse_via(
+    via: &str,
+    note: bool,
+    tenant: TenantId,
+    providers: &Providers,
+) -> Result<(Transport, Option<ContactId>), ServiceError> {
     if note {
         return Ok((Transport::Note, None));
     }
     let (transport, contact) = via.split_once(':').unwrap_or((via, ""));
     let transport: Transport = transport.parse().map_err(|_| DomainError::new("via", "invalid_transport"))?;
-    providers.require(transport, "via")?;
+    providers.require(tenant, transport, "via").await?;
     let contact = match contact {
         "" => None,
         id => Some(ContactId(id.parse().map_err(|_| DomainError::new("via", "invalid_transport"))?)),
@@ -293,12 +303,12 @@ pub async fn send(
     me.require(Permission::ChatCreate)?;
     let chat = ChatId(id);
     let form = read_send_form(form).await?;
-    let sent = match parse_via(&form.via, form.note, &state.providers) {
+    let sent = match parse_via(&form.via, form.note, me.principal.tenant_id, &state.providers).await {
         Ok((transport, contact)) => {
             let out = Outgoing { body: &form.body, transport, contact, files: form.files };
             state.chats.send(&me.principal, chat, out).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     };
     let (header, _) = state.chats.chat(me.principal.tenant_id, chat).await?;
     match sent {

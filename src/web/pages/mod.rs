@@ -13,9 +13,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::domain::DomainError;
+use crate::i18n::Tr;
 use crate::services::ServiceError;
 use crate::web::error::AppError;
-use crate::web::i18n::Tr;
 use crate::web::views::FormErrors;
 
 /// Whether htmx sent the request (it wants a fragment, not a page or a redirect).

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 
 use super::Shell;
 use crate::domain::chat::{DeliveryStatus, Direction, Transport};
+use crate::i18n::Tr;
 use crate::repos::chats::InboxRow;
 use crate::repos::messages::{Attachment, Message};
 use crate::services::chats::Route;
 use crate::services::message_templates::Filled;
 use crate::web::error::urlencode;
-use crate::web::i18n::Tr;
 
 /// The inbox's filters, as they stand in the URL.
 #[derive(Clone, Default, serde::Deserialize)]

@@ -4,8 +4,8 @@ use askama::Template;
 
 use super::{FormErrors, Shell, datetime};
 use crate::domain::client::import::{Duplicates, Encoding, Status, Target};
+use crate::i18n::Tr;
 use crate::repos::client_imports::{Counts, Import, IssueRow};
-use crate::web::i18n::Tr;
 
 #[derive(Template)]
 #[template(path = "clients/import_upload.html")]

@@ -5,8 +5,8 @@ use askama::Template;
 
 use super::{FormErrors, Shell, datetime};
 use crate::domain::{ClientInput, ContactType, Gender};
+use crate::i18n::Tr;
 use crate::repos::clients::{Client, Contact};
-use crate::web::i18n::Tr;
 
 /// One row of the client list.
 pub struct ClientRow {

@@ -13,8 +13,8 @@ pub mod templates;
 use std::collections::HashMap;
 
 use crate::domain::{Locale, Permission, Principal};
+use crate::i18n::Tr;
 use crate::web::flash::Flash;
-use crate::web::i18n::Tr;
 use crate::web::static_files;
 
 /// Which navigation entry a page belongs to.

@@ -1,9 +1,9 @@
-//! Settings pages: the user's profile, API tokens, and (for admins) users and the audit log.
+//! Settings pages: the user's profile, API tokens, and (for admins) users, channels and the audit log.
 
 use askama::Template;
 
 use super::{FormErrors, Shell, datetime};
-use crate::domain::{Role, UserId};
+use crate::domain::{Permission, Principal, Role, UserId};
 use crate::repos::api_tokens::ApiToken;
 use crate::repos::audit::AuditEntry;
 use crate::services::users::UserSummary;
@@ -14,6 +14,7 @@ pub enum Tab {
     Profile,
     Tokens,
     Users,
+    Channels,
     Audit,
 }
 
@@ -23,13 +24,18 @@ pub struct TabLink {
     pub active: bool,
 }
 
-pub fn tabs(active: Tab, can_manage_users: bool) -> Vec<TabLink> {
+pub fn tabs(active: Tab, who: &Principal) -> Vec<TabLink> {
     let mut all = vec![
         (Tab::Profile, "/crm/settings/profile", "settings.tab.profile"),
         (Tab::Tokens, "/crm/settings/tokens", "settings.tab.tokens"),
     ];
-    if can_manage_users {
+    if who.can(Permission::UserManage) {
         all.push((Tab::Users, "/crm/settings/users", "settings.tab.users"));
+    }
+    if who.can(Permission::ChannelManage) {
+        all.push((Tab::Channels, "/crm/settings/channels", "settings.tab.channels"));
+    }
+    if who.can(Permission::UserManage) {
         all.push((Tab::Audit, "/crm/settings/audit", "settings.tab.audit"));
     }
     all.into_iter().map(|(t, href, label)| TabLink { href, label, active: t == active }).collect()
@@ -173,5 +179,86 @@ impl AuditPage {
             url.push_str(&format!("&entity={}", crate::web::error::urlencode(&self.entity)));
         }
         url
+    }
+}
+
+/// One channel in the settings list.
+pub struct ChannelRow {
+    pub id: i64,
+    pub kind: &'static str,
+    pub name: String,
+    pub enabled: bool,
+    /// The number, Messaging Service or @bot it sends as.
+    pub sends_as: String,
+    pub secret_hint: String,
+    pub notify_chat_id: Option<String>,
+    pub updated: String,
+}
+
+impl ChannelRow {
+    pub fn new(c: &crate::repos::channels::Channel) -> Self {
+        let sends_as = match (&c.sender, &c.messaging_service_sid, &c.bot_username) {
+            (Some(from), _, _) => super::phone(from),
+            (None, Some(service), _) => service.clone(),
+            (None, None, Some(bot)) => format!("@{bot}"),
+            _ => String::new(),
+        };
+        Self {
+            id: c.id.0,
+            kind: c.kind.as_str(),
+            name: c.name.clone(),
+            enabled: c.enabled,
+            sends_as,
+            secret_hint: c.secret_hint.clone(),
+            notify_chat_id: c.notify_chat_id.clone(),
+            updated: datetime(&c.updated_at),
+        }
+    }
+}
+
+/// What a provider said to the last action on this page (a test, a webhook registration).
+pub struct Notice {
+    pub ok: bool,
+    pub channel: String,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/channels.html")]
+pub struct ChannelsPage {
+    pub shell: Shell,
+    pub tabs: Vec<TabLink>,
+    pub channels: Vec<ChannelRow>,
+    pub notice: Option<Notice>,
+    pub twilio_inbound: String,
+    pub twilio_status: String,
+    pub telegram: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/channel_form.html")]
+pub struct ChannelFormPage {
+    pub shell: Shell,
+    pub tabs: Vec<TabLink>,
+    /// `None`: a new channel.
+    pub id: Option<i64>,
+    pub kind: &'static str,
+    pub input: crate::domain::channel::ChannelInput,
+    /// The saved secret's last characters, on an edit.
+    pub secret_hint: Option<String>,
+    pub errors: FormErrors,
+    pub locales: Vec<(&'static str, &'static str)>,
+}
+
+impl ChannelFormPage {
+    pub fn is_twilio(&self) -> bool {
+        self.kind != "telegram"
+    }
+
+    pub fn action(&self) -> String {
+        match self.id {
+            Some(id) => format!("/crm/settings/channels/{id}"),
+            None => "/crm/settings/channels".to_owned(),
+        }
     }
 }

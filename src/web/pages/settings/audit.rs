@@ -35,7 +35,7 @@ pub async fn list(
         StatusCode::OK,
         &AuditPage {
             shell: me.shell(Section::Settings),
-            tabs: tabs(Tab::Audit, true),
+            tabs: tabs(Tab::Audit, &me.principal),
             rows: result.items.iter().map(AuditRow::from).collect(),
             entities: result.entities,
             entity: q.entity,

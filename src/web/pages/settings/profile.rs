@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::domain::{DomainError, Locale, Permission};
+use crate::domain::{DomainError, Locale};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -25,7 +25,7 @@ fn page(
 ) -> ProfilePage {
     ProfilePage {
         shell: me.shell(Section::Settings),
-        tabs: tabs(Tab::Profile, me.principal.can(Permission::UserManage)),
+        tabs: tabs(Tab::Profile, &me.principal),
         name,
         email: me.principal.email.clone(),
         locale,

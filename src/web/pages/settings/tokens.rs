@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::domain::Permission;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -25,7 +24,7 @@ async fn page(
     let tokens = state.auth.list_api_tokens(&me.principal).await?;
     Ok(TokensPage {
         shell: me.shell(Section::Settings),
-        tabs: tabs(Tab::Tokens, me.principal.can(Permission::UserManage)),
+        tabs: tabs(Tab::Tokens, &me.principal),
         tokens: tokens.iter().map(TokenRow::from).collect(),
         created,
         name,

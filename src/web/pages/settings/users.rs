@@ -23,7 +23,7 @@ pub async fn list(State(state): State<AppState>, me: CurrentUser) -> Result<Resp
         StatusCode::OK,
         &UsersPage {
             shell: me.shell(Section::Settings),
-            tabs: tabs(Tab::Users, true),
+            tabs: tabs(Tab::Users, &me.principal),
             users: users.iter().map(|u| UserRow::from_summary(u, me.principal.user_id)).collect(),
             roles: Role::ALL,
         },
@@ -33,7 +33,7 @@ pub async fn list(State(state): State<AppState>, me: CurrentUser) -> Result<Resp
 fn new_page(me: &CurrentUser, email: String, name: String, role: String, errors: FormErrors) -> NewUserPage {
     NewUserPage {
         shell: me.shell(Section::Settings),
-        tabs: tabs(Tab::Users, true),
+        tabs: tabs(Tab::Users, &me.principal),
         email,
         name,
         role,

@@ -2,79 +2,24 @@
 //! its transport, and records what came of it — `sent` with the provider's id, a retry with
 //! backoff, or `failed` with the provider's reason. Several workers may run at once.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
 use crate::db::TenantTx;
-use crate::domain::chat::{DeliveryStatus, MessageId, Transport};
-use crate::domain::{DomainEvent, TenantId};
+use crate::domain::DomainEvent;
+use crate::domain::channel::ChannelId;
+use crate::domain::chat::DeliveryStatus;
 use crate::events::EventBus;
 use crate::repos::messages;
 use crate::repos::outbox::{self, DeliveryClaim};
 
-use super::ServiceError;
-use super::chats::report_in;
+use crate::services::ServiceError;
+use crate::services::chats::report_in;
+use crate::services::files::{FileStore, MediaLinks};
 
-/// One message for a provider to send.
-#[derive(Debug, Clone)]
-pub struct Outbound {
-    pub tenant_id: TenantId,
-    pub message_id: MessageId,
-    pub transport: Transport,
-    /// The contact's value: an E.164 phone, a Telegram handle or chat id.
-    pub to: String,
-    pub body: String,
-}
-
-/// What a provider said to a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendError {
-    /// Worth trying again (rate limit, server error, time-out), after `after` if it said.
-    Retry { reason: String, after: Option<Duration> },
-    /// Refused for good (an invalid number, a blocked bot): its code and a readable reason.
-    Rejected { code: String, reason: String },
-}
-
-/// A way out of the CRM: Twilio, Telegram… Implementations map their errors onto `SendError`.
-pub trait Provider: Send + Sync {
-    /// Sends, and returns the provider's id for the message.
-    fn send<'a>(&'a self, message: &'a Outbound) -> BoxFuture<'a, Result<String, SendError>>;
-}
-
-/// The provider of each transport.
-#[derive(Clone, Default)]
-pub struct Providers(HashMap<Transport, Arc<dyn Provider>>);
-
-impl Providers {
-    pub fn with(mut self, transport: Transport, provider: Arc<dyn Provider>) -> Self {
-        self.0.insert(transport, provider);
-        self
-    }
-
-    fn get(&self, transport: Transport) -> Option<&Arc<dyn Provider>> {
-        self.0.get(&transport)
-    }
-
-    /// Whether a message may be written on `transport`: a note always, anything else only
-    /// through a provider (`field` names the input that chose it).
-    pub fn require(&self, transport: Transport, field: &'static str) -> Result<(), crate::domain::DomainError> {
-        if transport == Transport::Note || self.0.contains_key(&transport) {
-            Ok(())
-        } else {
-            Err(crate::domain::DomainError::new(field, "channel_not_configured"))
-        }
-    }
-
-    /// The transports a message can go out on, in a stable order.
-    pub fn transports(&self) -> Vec<Transport> {
-        Transport::ALL.into_iter().filter(|t| self.0.contains_key(t)).collect()
-    }
-}
+use super::{Outbound, OutboundFile, Providers, SendError};
 
 /// How the worker paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -114,12 +59,21 @@ pub struct DeliveryWorker {
     pool: PgPool,
     events: EventBus,
     providers: Providers,
+    /// A message's files: their bytes, and links to them for providers that fetch them.
+    files: FileStore,
+    links: MediaLinks,
     settings: Settings,
 }
 
 impl DeliveryWorker {
-    pub fn new(pool: PgPool, events: EventBus, providers: Providers, settings: Settings) -> Self {
-        Self { pool, events, providers, settings }
+    pub fn new(
+        pool: PgPool,
+        events: EventBus,
+        providers: Providers,
+        (files, links): (FileStore, MediaLinks),
+        settings: Settings,
+    ) -> Self {
+        Self { pool, events, providers, files, links, settings }
     }
 
     /// Delivers until `stop` turns true.
@@ -154,15 +108,17 @@ impl DeliveryWorker {
         let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
         let message = messages::message(&mut tx, claim.message_id).await?;
         let to = match message.contact_id {
-            Some(contact) => messages::destination(&mut tx, contact).await?,
+            Some(contact) => messages::destination(&mut tx, contact, message.transport).await?,
             None => None,
         };
         tx.commit().await?;
         if message.status != Some(DeliveryStatus::Queued) {
             // Sent already (a report beat the worker), or failed since: nothing to send.
-            return self.finish(claim, None).await;
+            return self.finish(claim, None, None).await;
         }
-        let outcome = match (to, self.providers.get(message.transport)) {
+        let found = self.providers.find(claim.tenant_id, message.transport).await?;
+        let channel = found.as_ref().and_then(|(channel, _)| *channel);
+        let outcome = match (to, found) {
             (None, _) => Err(SendError::Rejected {
                 code: "contact_removed".into(),
                 reason: "The contact this message was for has been removed.".into(),
@@ -171,13 +127,23 @@ impl DeliveryWorker {
                 code: "no_channel".into(),
                 reason: format!("No {} channel is set up.", message.transport.as_str()),
             }),
-            (Some(to), Some(provider)) => {
+            (Some(to), Some((_, provider))) => {
+                let mut files = Vec::with_capacity(message.attachments.len());
+                for a in &message.attachments {
+                    files.push(OutboundFile {
+                        name: a.file_name.clone(),
+                        content_type: a.content_type.clone(),
+                        bytes: self.files.get(&a.storage_key).await?,
+                        url: self.links.link((claim.tenant_id, message.chat_id, a.id), chrono::Utc::now()),
+                    });
+                }
                 let outbound = Outbound {
                     tenant_id: claim.tenant_id,
                     message_id: message.id,
                     transport: message.transport,
                     to,
                     body: message.body.clone(),
+                    files,
                 };
                 match tokio::time::timeout(self.settings.timeout, provider.send(&outbound)).await {
                     Ok(result) => result,
@@ -187,13 +153,15 @@ impl DeliveryWorker {
                 }
             }
         };
-        self.finish(claim, Some(outcome)).await
+        self.finish(claim, channel, Some(outcome)).await
     }
 
-    /// Records an attempt's outcome (`None`: there was nothing to send) in one transaction.
+    /// Records an attempt's outcome (`None`: there was nothing to send) and the channel it went
+    /// through, in one transaction.
     async fn finish(
         &self,
         claim: &DeliveryClaim,
+        channel: Option<ChannelId>,
         outcome: Option<Result<String, SendError>>,
     ) -> Result<(), ServiceError> {
         let id = claim.message_id;
@@ -205,6 +173,9 @@ impl DeliveryWorker {
             }
             Some(Ok(provider_id)) => {
                 outbox::dequeue(&mut tx, id).await?;
+                if let Some(channel) = channel {
+                    messages::set_channel(&mut tx, id, channel).await?;
+                }
                 report_in(&mut tx, id, DeliveryStatus::Sent, Some(&provider_id), None).await?
             }
             Some(Err(SendError::Retry { reason, after })) if claim.attempt < self.settings.max_attempts => {

@@ -11,9 +11,9 @@ fn parse(locale: &str, json: &str) -> Catalog {
     serde_json::from_str(json).unwrap_or_else(|e| panic!("locales/{locale}.json is not a flat string map: {e}"))
 }
 
-static EN: LazyLock<Catalog> = LazyLock::new(|| parse("en", include_str!("../../locales/en.json")));
-static RU: LazyLock<Catalog> = LazyLock::new(|| parse("ru", include_str!("../../locales/ru.json")));
-static UZ: LazyLock<Catalog> = LazyLock::new(|| parse("uz", include_str!("../../locales/uz.json")));
+static EN: LazyLock<Catalog> = LazyLock::new(|| parse("en", include_str!("../locales/en.json")));
+static RU: LazyLock<Catalog> = LazyLock::new(|| parse("ru", include_str!("../locales/ru.json")));
+static UZ: LazyLock<Catalog> = LazyLock::new(|| parse("uz", include_str!("../locales/uz.json")));
 
 pub fn catalog(locale: Locale) -> &'static Catalog {
     match locale {

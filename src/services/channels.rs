@@ -1,0 +1,351 @@
+//! ChannelService: a tenant's channels — saved with their secrets sealed, tested against the
+//! provider, Telegram's webhook registered on save — and the provider each one makes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::crypto::SecretKey;
+use crate::db::TenantTx;
+use crate::domain::channel::{ChannelId, ChannelInput, ChannelKind, Credentials, SavedSecrets, TwilioSender};
+use crate::domain::chat::Transport;
+use crate::domain::{DomainEvent, Principal, TenantId};
+use crate::events::EventBus;
+use crate::repos::audit;
+use crate::repos::channels::{self as repo, Channel, ChannelRow};
+use crate::transport::Provider;
+use crate::transport::telegram::{TelegramClient, TelegramProvider};
+use crate::transport::twilio::{TwilioClient, TwilioProvider};
+
+use super::ServiceError;
+
+/// What the sealed secrets are for: the key derived for them is used for nothing else.
+const SEAL: &str = "channel-secrets";
+
+/// Where the providers are, and where they reach us.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// `PUBLIC_URL`, without a trailing slash.
+    pub public_url: String,
+    pub twilio_api_base: String,
+    pub telegram_api_base: String,
+}
+
+impl Endpoints {
+    pub fn twilio_inbound(&self) -> String {
+        format!("{}/crm/webhooks/twilio", self.public_url)
+    }
+
+    pub fn twilio_status(&self) -> String {
+        format!("{}/crm/webhooks/twilio/status", self.public_url)
+    }
+
+    pub fn telegram(&self) -> String {
+        format!("{}/tg/webhook", self.public_url)
+    }
+}
+
+/// A channel saved, and (for Telegram) what the provider said when its webhook was registered.
+#[derive(Debug)]
+pub struct Saved {
+    pub channel: Channel,
+    pub webhook: Option<Result<String, String>>,
+}
+
+#[derive(Clone)]
+pub struct ChannelService {
+    pool: PgPool,
+    events: EventBus,
+    key: SecretKey,
+    http: reqwest::Client,
+    endpoints: Arc<Endpoints>,
+}
+
+impl ChannelService {
+    pub fn new(pool: PgPool, events: EventBus, key: SecretKey, endpoints: Endpoints) -> Self {
+        // Provider calls never hold a request or a worker for long.
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .user_agent(concat!("crm/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("an HTTP client with rustls and no custom roots always builds");
+        Self { pool, events, key, http, endpoints: Arc::new(endpoints) }
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    pub async fn list(&self, tenant: TenantId) -> Result<Vec<Channel>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let channels = repo::list(&mut tx).await?;
+        tx.commit().await?;
+        Ok(channels)
+    }
+
+    pub async fn get(&self, tenant: TenantId, id: ChannelId) -> Result<Channel, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let channel = repo::get(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(channel)
+    }
+
+    pub async fn create(&self, by: &Principal, input: &ChannelInput) -> Result<Saved, Vec<ServiceError>> {
+        self.save(by, None, input).await
+    }
+
+    /// Replaces a channel's settings; secrets left empty stay as they were. The kind cannot
+    /// change (the messages it carried are of its kind).
+    pub async fn update(
+        &self,
+        by: &Principal,
+        id: ChannelId,
+        input: &ChannelInput,
+    ) -> Result<Saved, Vec<ServiceError>> {
+        self.save(by, Some(id), input).await
+    }
+
+    async fn save(
+        &self,
+        by: &Principal,
+        id: Option<ChannelId>,
+        input: &ChannelInput,
+    ) -> Result<Saved, Vec<ServiceError>> {
+        let one = |e: ServiceError| vec![e];
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await.map_err(|e| one(e.into()))?;
+        let (saved, existing) = match id {
+            Some(id) => {
+                let existing = repo::get(&mut tx, id).await.map_err(|e| one(e.into()))?;
+                let sealed = repo::secrets(&mut tx, id).await.map_err(|e| one(e.into()))?;
+                (self.open(id, &sealed).map_err(one)?, Some(existing))
+            }
+            None => (SavedSecrets::default(), None),
+        };
+        let mut input = input.clone();
+        if let Some(existing) = &existing {
+            if !input.kind.trim().is_empty() && input.kind.trim() != existing.kind.as_str() {
+                return Err(vec![crate::domain::DomainError::new("kind", "kind_cannot_change").into()]);
+            }
+            input.kind = existing.kind.as_str().to_owned();
+        }
+        let fields = input
+            .parse(&saved, crate::crypto::random_token)
+            .map_err(|errors| errors.into_iter().map(ServiceError::from).collect::<Vec<_>>())?;
+        let sealed = self
+            .key
+            .seal(SEAL, &serde_json::to_vec(&SavedSecrets::from(&fields.credentials)).expect("strings serialise"));
+        let (account_sid, sender, service, webhook_key) = match &fields.credentials {
+            Credentials::Twilio { account_sid, sender, .. } => {
+                let (from, service) = match sender {
+                    TwilioSender::From(phone) => (Some(phone.as_str().to_owned()), None),
+                    TwilioSender::Service(sid) => (None, Some(sid.clone())),
+                };
+                (Some(account_sid.clone()), from, service, None)
+            }
+            Credentials::Telegram { webhook_secret, .. } => {
+                (None, None, None, Some(crate::crypto::token_hash(webhook_secret)))
+            }
+        };
+        let hint = fields.credentials.hint();
+        let row = ChannelRow {
+            kind: fields.kind,
+            name: &fields.name,
+            account_sid: account_sid.as_deref(),
+            sender: sender.as_deref(),
+            messaging_service_sid: service.as_deref(),
+            webhook_key: webhook_key.as_deref(),
+            secrets: &sealed,
+            secret_hint: &hint,
+            notify_chat_id: fields.notify_chat_id.as_deref(),
+            notify_locale: fields.notify_locale.as_str(),
+        };
+        let written = async {
+            let (channel, action) = match id {
+                None => (repo::insert(&mut tx, &row).await?, "channel_created"),
+                Some(id) => (repo::update(&mut tx, id, &row).await?, "channel_updated"),
+            };
+            record(&mut tx, by, action, &channel).await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(channel)
+        }
+        .await
+        .map_err(one)?;
+        self.events.publish(DomainEvent::ChannelSaved { tenant_id: by.tenant_id, channel_id: written.id });
+        let webhook = match &fields.credentials {
+            Credentials::Telegram { bot_token, webhook_secret } => {
+                Some(self.register_telegram(by.tenant_id, written.id, bot_token, webhook_secret).await)
+            }
+            Credentials::Twilio { .. } => None,
+        };
+        let channel = self.get(by.tenant_id, written.id).await.map_err(one)?;
+        Ok(Saved { channel, webhook })
+    }
+
+    /// Tells Telegram where to send the bot's updates (our URL, the channel's secret), and
+    /// remembers the bot's username. Returns what Telegram said.
+    async fn register_telegram(
+        &self,
+        tenant: TenantId,
+        id: ChannelId,
+        bot_token: &str,
+        secret: &str,
+    ) -> Result<String, String> {
+        let client = TelegramClient::new(self.http.clone(), &self.endpoints.telegram_api_base, bot_token)?;
+        let username = client.me().await?;
+        let mut tx = TenantTx::begin(&self.pool, tenant).await.map_err(|e| e.to_string())?;
+        repo::set_bot_username(&mut tx, id, Some(&username)).await.map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
+        client.set_webhook(&self.endpoints.telegram(), secret).await?;
+        Ok(format!("@{username} → {}", self.endpoints.telegram()))
+    }
+
+    pub async fn set_enabled(&self, by: &Principal, id: ChannelId, enabled: bool) -> Result<Channel, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let channel = repo::set_enabled(&mut tx, id, enabled).await?;
+        record(&mut tx, by, if enabled { "channel_enabled" } else { "channel_disabled" }, &channel).await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::ChannelSaved { tenant_id: by.tenant_id, channel_id: id });
+        Ok(channel)
+    }
+
+    /// Deletes a channel; its messages stay in their chats.
+    pub async fn delete(&self, by: &Principal, id: ChannelId) -> Result<(), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let channel = repo::delete(&mut tx, id).await?;
+        record(&mut tx, by, "channel_deleted", &channel).await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::ChannelDeleted { tenant_id: by.tenant_id, channel_id: id });
+        Ok(())
+    }
+
+    /// Asks the provider who it thinks this channel is: `Ok` with its answer, `Err` with its
+    /// refusal (both to show as they are).
+    pub async fn test(&self, tenant: TenantId, id: ChannelId) -> Result<Result<String, String>, ServiceError> {
+        let credentials = self.credentials(tenant, id).await?;
+        Ok(match credentials {
+            Credentials::Twilio { account_sid, auth_token, .. } => {
+                TwilioClient::new(self.http.clone(), &self.endpoints.twilio_api_base, &account_sid, &auth_token)
+                    .check()
+                    .await
+            }
+            Credentials::Telegram { bot_token, .. } => {
+                match TelegramClient::new(self.http.clone(), &self.endpoints.telegram_api_base, &bot_token) {
+                    Ok(client) => client.me().await.map(|name| format!("@{name}")),
+                    Err(e) => Err(e),
+                }
+            }
+        })
+    }
+
+    /// A channel's credentials, unsealed.
+    pub async fn credentials(&self, tenant: TenantId, id: ChannelId) -> Result<Credentials, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let channel = repo::get(&mut tx, id).await?;
+        let sealed = repo::secrets(&mut tx, id).await?;
+        tx.commit().await?;
+        let secrets = self.open(id, &sealed)?;
+        let corrupt = || ServiceError::Repo(crate::repos::RepoError::Corrupt(format!("channel {id}: secrets")));
+        Ok(match channel.kind {
+            ChannelKind::Telegram => Credentials::Telegram {
+                bot_token: secrets.bot_token.ok_or_else(corrupt)?,
+                webhook_secret: secrets.webhook_secret.ok_or_else(corrupt)?,
+            },
+            _ => {
+                let sender = match (channel.sender, channel.messaging_service_sid) {
+                    (Some(from), _) => TwilioSender::From(crate::domain::Phone::parse(&from).map_err(|_| corrupt())?),
+                    (None, Some(service)) => TwilioSender::Service(service),
+                    (None, None) => return Err(corrupt()),
+                };
+                Credentials::Twilio {
+                    account_sid: channel.account_sid.ok_or_else(corrupt)?,
+                    auth_token: secrets.auth_token.ok_or_else(corrupt)?,
+                    sender,
+                }
+            }
+        })
+    }
+
+    fn open(&self, id: ChannelId, sealed: &[u8]) -> Result<SavedSecrets, ServiceError> {
+        self.key
+            .open(SEAL, sealed)
+            .and_then(|plain| serde_json::from_slice(&plain).ok())
+            .ok_or_else(|| {
+                // Sealed under another CRM_SECRET_KEY: the channel must be saved again.
+                ServiceError::Refused { code: "channel_secrets_unreadable" }
+            })
+            .inspect_err(|_| tracing::error!(channel = id.0, "channel secrets do not open with CRM_SECRET_KEY"))
+    }
+
+    /// A Twilio client for the account of a channel's credentials.
+    pub fn twilio(&self, account_sid: &str, auth_token: &str) -> TwilioClient {
+        TwilioClient::new(self.http.clone(), &self.endpoints.twilio_api_base, account_sid, auth_token)
+    }
+
+    /// A Telegram client for a bot token.
+    pub fn telegram(&self, bot_token: &str) -> Result<TelegramClient, String> {
+        TelegramClient::new(self.http.clone(), &self.endpoints.telegram_api_base, bot_token)
+    }
+
+    /// The provider of the tenant's enabled channel for `transport`, if it has one.
+    pub async fn provider(
+        &self,
+        tenant: TenantId,
+        transport: Transport,
+    ) -> Result<Option<(ChannelId, Arc<dyn Provider>)>, ServiceError> {
+        let Some(kind) = ChannelKind::ALL.into_iter().find(|k| k.transport() == transport) else { return Ok(None) };
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let id = repo::enabled(&mut tx, kind).await?;
+        tx.commit().await?;
+        let Some(id) = id else { return Ok(None) };
+        let provider: Arc<dyn Provider> = match self.credentials(tenant, id).await? {
+            Credentials::Twilio { account_sid, auth_token, sender } => Arc::new(TwilioProvider {
+                client: self.twilio(&account_sid, &auth_token),
+                sender,
+                whatsapp: kind == ChannelKind::TwilioWhatsapp,
+                status_callback: self.endpoints.twilio_status(),
+            }),
+            Credentials::Telegram { bot_token, .. } => Arc::new(TelegramProvider {
+                client: self.telegram(&bot_token).map_err(|_| ServiceError::Refused { code: "telegram_api_base" })?,
+            }),
+        };
+        Ok(Some((id, provider)))
+    }
+
+    /// Where the tenant's staff hear of inbound messages: each enabled Telegram channel with a
+    /// notification chat, as its bot, that chat, and the language it speaks.
+    pub async fn notification_targets(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<(TelegramClient, String, crate::domain::Locale)>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let channels = repo::list(&mut tx).await?;
+        tx.commit().await?;
+        let mut targets = Vec::new();
+        for c in channels.into_iter().filter(|c| c.enabled && c.kind == ChannelKind::Telegram) {
+            let Some(chat) = c.notify_chat_id else { continue };
+            if let Credentials::Telegram { bot_token, .. } = self.credentials(tenant, c.id).await?
+                && let Ok(bot) = self.telegram(&bot_token)
+            {
+                targets.push((bot, chat, c.notify_locale.parse().unwrap_or_default()));
+            }
+        }
+        Ok(targets)
+    }
+
+    /// The transports the tenant's enabled channels carry.
+    pub async fn transports(&self, tenant: TenantId) -> Result<Vec<Transport>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let kinds = repo::enabled_kinds(&mut tx).await?;
+        tx.commit().await?;
+        Ok(kinds.into_iter().map(ChannelKind::transport).collect())
+    }
+}
+
+async fn record(tx: &mut TenantTx, by: &Principal, action: &str, c: &Channel) -> Result<(), ServiceError> {
+    let summary = format!("{} ({})", c.name, c.kind.as_str());
+    let entry = audit::Entry { action, entity: "channel", entity_id: &c.id.to_string(), summary: &summary };
+    audit::record(tx, &by.actor(), entry).await?;
+    Ok(())
+}

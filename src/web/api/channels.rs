@@ -1,0 +1,171 @@
+//! /api/v1/channels: a tenant's Twilio and Telegram channels, for ChannelManage. Secrets are
+//! write-only: sent to create or replace, never returned (only their last characters).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Permission;
+use crate::domain::channel::{ChannelId, ChannelInput};
+use crate::repos::channels::Channel;
+use crate::services::channels::Saved;
+use crate::web::AppState;
+use crate::web::error::AppError;
+
+use super::{ApiUser, service_errors};
+
+#[derive(Serialize)]
+pub struct ChannelJson {
+    id: ChannelId,
+    kind: &'static str,
+    name: String,
+    enabled: bool,
+    account_sid: Option<String>,
+    from: Option<String>,
+    messaging_service_sid: Option<String>,
+    bot_username: Option<String>,
+    notify_chat_id: Option<String>,
+    notify_locale: String,
+    /// The secret's last characters.
+    secret_hint: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// What Telegram said when the webhook was registered (on create and replace only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhook: Option<WebhookJson>,
+}
+
+#[derive(Serialize)]
+struct WebhookJson {
+    ok: bool,
+    message: String,
+}
+
+impl From<Channel> for ChannelJson {
+    fn from(c: Channel) -> Self {
+        Self {
+            id: c.id,
+            kind: c.kind.as_str(),
+            name: c.name,
+            enabled: c.enabled,
+            account_sid: c.account_sid,
+            from: c.sender,
+            messaging_service_sid: c.messaging_service_sid,
+            bot_username: c.bot_username,
+            notify_chat_id: c.notify_chat_id,
+            notify_locale: c.notify_locale,
+            secret_hint: c.secret_hint,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            webhook: None,
+        }
+    }
+}
+
+impl From<Saved> for ChannelJson {
+    fn from(saved: Saved) -> Self {
+        let mut json = ChannelJson::from(saved.channel);
+        json.webhook = saved.webhook.map(|answer| match answer {
+            Ok(message) => WebhookJson { ok: true, message },
+            Err(message) => WebhookJson { ok: false, message },
+        });
+        json
+    }
+}
+
+/// A new channel: `ChannelInput`, plus whether it starts enabled.
+#[derive(Deserialize)]
+pub struct NewChannelJson {
+    #[serde(flatten)]
+    input: ChannelInput,
+    enabled: Option<bool>,
+}
+
+/// A change: only the fields given change; secrets left out are kept.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PatchChannelJson {
+    kind: Option<String>,
+    name: Option<String>,
+    account_sid: Option<String>,
+    auth_token: Option<String>,
+    from: Option<String>,
+    messaging_service_sid: Option<String>,
+    bot_token: Option<String>,
+    notify_chat_id: Option<String>,
+    notify_locale: Option<String>,
+    enabled: Option<bool>,
+}
+
+pub async fn list(State(state): State<AppState>, user: ApiUser) -> Result<Json<Vec<ChannelJson>>, AppError> {
+    user.require(Permission::ChannelManage)?;
+    Ok(Json(state.channels.list(user.0.tenant_id).await?.into_iter().map(ChannelJson::from).collect()))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ChannelJson>, AppError> {
+    user.require(Permission::ChannelManage)?;
+    Ok(Json(state.channels.get(user.0.tenant_id, ChannelId(id)).await?.into()))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Json(new): Json<NewChannelJson>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ChannelManage)?;
+    let mut saved = state.channels.create(&user.0, &new.input).await.map_err(service_errors)?;
+    if new.enabled == Some(false) {
+        saved.channel = state.channels.set_enabled(&user.0, saved.channel.id, false).await?;
+    }
+    Ok((StatusCode::CREATED, Json(ChannelJson::from(saved))).into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(patch): Json<PatchChannelJson>,
+) -> Result<Json<ChannelJson>, AppError> {
+    user.require(Permission::ChannelManage)?;
+    let id = ChannelId(id);
+    let current = state.channels.get(user.0.tenant_id, id).await?;
+    let keep = |given: Option<String>, now: Option<String>| given.or(now).unwrap_or_default();
+    let input = ChannelInput {
+        kind: patch.kind.unwrap_or_else(|| current.kind.as_str().to_owned()),
+        name: patch.name.unwrap_or(current.name),
+        account_sid: keep(patch.account_sid, current.account_sid),
+        auth_token: patch.auth_token.unwrap_or_default(),
+        // A new sender of one kind replaces the other.
+        from: match (&patch.from, &patch.messaging_service_sid) {
+            (None, Some(_)) => String::new(),
+            _ => keep(patch.from.clone(), current.sender),
+        },
+        messaging_service_sid: match (&patch.messaging_service_sid, &patch.from) {
+            (None, Some(_)) => String::new(),
+            _ => keep(patch.messaging_service_sid.clone(), current.messaging_service_sid),
+        },
+        bot_token: patch.bot_token.unwrap_or_default(),
+        notify_chat_id: keep(patch.notify_chat_id, current.notify_chat_id),
+        notify_locale: patch.notify_locale.unwrap_or(current.notify_locale),
+    };
+    let mut saved = state.channels.update(&user.0, id, &input).await.map_err(service_errors)?;
+    if let Some(enabled) = patch.enabled
+        && enabled != saved.channel.enabled
+    {
+        saved.channel = state.channels.set_enabled(&user.0, id, enabled).await?;
+    }
+    Ok(Json(saved.into()))
+}
+
+pub async fn delete(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    user.require(Permission::ChannelManage)?;
+    state.channels.delete(&user.0, ChannelId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,152 @@
+//! `POST /crm/webhooks/twilio` (inbound SMS and WhatsApp) and `/crm/webhooks/twilio/status`
+//! (delivery reports), both verified by `X-Twilio-Signature`.
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::domain::channel::{ChannelId, ChannelKind, Credentials};
+use crate::domain::chat::DeliveryStatus;
+use crate::domain::{Phone, TenantId};
+use crate::repos::channels;
+use crate::services::inbound::{Arrived, From, Media, Received};
+use crate::transport::twilio;
+use crate::web::error::AppError;
+
+/// An empty TwiML answer: "received, nothing to reply".
+fn twiml() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        r#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#,
+    )
+        .into_response()
+}
+
+/// A webhook's form fields, in the order sent.
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(body: &[u8]) -> Result<Self, AppError> {
+        if std::str::from_utf8(body).is_err() {
+            return Err(AppError::BadRequest("the body is not UTF-8".into()));
+        }
+        Ok(Fields(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    }
+
+    fn require(&self, name: &str) -> Result<&str, AppError> {
+        self.get(name).ok_or_else(|| AppError::BadRequest(format!("{name} is missing")))
+    }
+}
+
+/// Finds the channel the request names (`number` is ours: To of an inbound message, From of a
+/// status report) and checks the signature with its auth token. Anything unverifiable is 403.
+async fn verify(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    fields: &Fields,
+    ours: &str,
+) -> Result<(TenantId, ChannelId, ChannelKind), AppError> {
+    let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).ok_or(AppError::Forbidden)?;
+    let account = fields.get("AccountSid").ok_or(AppError::Forbidden)?;
+    let kind = if ours.starts_with("whatsapp:") { ChannelKind::TwilioWhatsapp } else { ChannelKind::TwilioSms };
+    let number = ours.trim_start_matches("whatsapp:");
+    let service = fields.get("MessagingServiceSid");
+    let (tenant, channel) = channels::find_twilio(&state.pool, account, kind, number, service)
+        .await
+        .map_err(AppError::internal)?
+        .ok_or(AppError::Forbidden)?;
+    let Credentials::Twilio { auth_token, .. } = state.channels.credentials(tenant, channel).await? else {
+        return Err(AppError::Forbidden);
+    };
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or(uri.path());
+    let url = format!("{}{path}", state.config.public_url);
+    if !twilio::verify(&auth_token, &url, &fields.0, signature) {
+        tracing::warn!(channel = channel.0, "Twilio webhook with a wrong signature refused");
+        return Err(AppError::Forbidden);
+    }
+    Ok((tenant, channel, kind))
+}
+
+pub async fn inbound(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let fields = Fields::parse(&body)?;
+    let to = fields.require("To")?;
+    let (tenant, channel, kind) = verify(&state, &headers, &uri, &fields, to).await?;
+    let sid = fields.require("MessageSid")?;
+    let from = fields.require("From")?;
+    let number = Phone::parse(from.trim_start_matches("whatsapp:"))
+        .map_err(|_| AppError::BadRequest(format!("From is not a phone number: {from}")))?;
+    let media_count: usize = fields.get("NumMedia").and_then(|n| n.parse().ok()).unwrap_or(0).min(10);
+    let media = (0..media_count)
+        .filter_map(|i| {
+            let url = fields.get(&format!("MediaUrl{i}"))?;
+            Some(Media {
+                source: url.to_owned(),
+                file_name: None,
+                content_type: fields.get(&format!("MediaContentType{i}")).map(str::to_owned),
+            })
+        })
+        .collect();
+    let arrived = Arrived {
+        channel,
+        transport: kind.transport(),
+        provider_id: sid.to_owned(),
+        from: From::Phone { number, profile_name: fields.get("ProfileName").map(str::to_owned) },
+        body: fields.get("Body").unwrap_or("").to_owned(),
+        media,
+    };
+    match state.inbound.receive(tenant, arrived).await? {
+        Received::Stored(message) => {
+            tracing::info!(tenant = %tenant.0, message = message.0, "Twilio message received")
+        }
+        Received::Duplicate => tracing::info!(tenant = %tenant.0, sid, "Twilio message delivered twice; kept once"),
+    }
+    Ok(twiml())
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let fields = Fields::parse(&body)?;
+    let from = fields.require("From")?;
+    let (tenant, _, _) = verify(&state, &headers, &uri, &fields, from).await?;
+    let sid = fields.require("MessageSid")?;
+    let reported = match fields.require("MessageStatus")? {
+        "sent" => DeliveryStatus::Sent,
+        "delivered" => DeliveryStatus::Delivered,
+        "read" => DeliveryStatus::Read,
+        "failed" | "canceled" => DeliveryStatus::Failed,
+        "undelivered" => DeliveryStatus::Undelivered,
+        // queued, accepted, scheduled, sending: nothing a message here does not show already.
+        _ => return Ok(StatusCode::OK.into_response()),
+    };
+    let Some(message) = state.chats.by_provider_id(tenant, sid).await? else {
+        tracing::info!(tenant = %tenant.0, sid, "status report for a message we do not know");
+        return Ok(StatusCode::OK.into_response());
+    };
+    let code = fields.get("ErrorCode");
+    let reason = code.map(|c| {
+        twilio::reason(c).map(str::to_owned).unwrap_or_else(|| match fields.get("ErrorMessage") {
+            Some(m) => format!("Twilio error {c}: {m}"),
+            None => format!("Twilio error {c}"),
+        })
+    });
+    let error = code.zip(reason.as_deref());
+    state.chats.report(tenant, message, reported, None, error).await?;
+    Ok(StatusCode::OK.into_response())
+}
