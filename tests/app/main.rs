@@ -3,6 +3,7 @@
 
 mod audit;
 mod browser;
+mod channels;
 mod chat_pages;
 pub(crate) mod chats;
 mod cli;
@@ -10,6 +11,7 @@ mod client_imports;
 mod clients_api;
 mod clients_pages;
 mod csrf;
+mod fakes;
 mod helpers;
 mod i18n;
 mod inbox_search;

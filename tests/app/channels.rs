@@ -1,0 +1,428 @@
+//! Channels end to end against local servers that speak Twilio's and Telegram's protocols:
+//! settings with sealed secrets, verified webhooks, inbound messages from strangers, replies
+//! on the same channel with their delivery reports, files, refusals, staff notifications.
+
+use std::time::Duration;
+
+use crm::domain::Role;
+use serde_json::{Value, json};
+
+use crate::fakes::{ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, FakeTelegram, FakeTwilio, PNG};
+use crate::helpers::{Api, TestApp};
+
+const OUR_NUMBER: &str = "+998712000000";
+const CLIENT: &str = "+998901112233";
+
+async fn app_with_fakes() -> (TestApp, FakeTwilio, FakeTelegram) {
+    let (twilio, twilio_url) = FakeTwilio::start().await;
+    let (telegram, telegram_url) = FakeTelegram::start().await;
+    let app =
+        TestApp::spawn_with(&[("TWILIO_API_BASE", twilio_url.as_str()), ("TELEGRAM_API_BASE", telegram_url.as_str())])
+            .await;
+    (app, twilio, telegram)
+}
+
+async fn twilio_channel(api: &Api, kind: &str) -> Value {
+    let page = api
+        .post(
+            "/api/v1/channels",
+            json!({"kind": kind, "name": "Main line", "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "from": OUR_NUMBER}),
+        )
+        .await;
+    assert_eq!(page.status, 201, "{}", page.body);
+    page.json()
+}
+
+/// Posts a form to a Twilio webhook of the app, signed as Twilio signs (`token` `None`: unsigned).
+async fn post_twilio(app: &TestApp, path: &str, fields: &[(&str, &str)], token: Option<&str>) -> u16 {
+    let owned: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let url = format!("{}{path}", app.base_url);
+    let mut req = reqwest::Client::new().post(&url).form(&owned);
+    if let Some(token) = token {
+        req = req.header("X-Twilio-Signature", crm::transport::twilio::signature(token, &url, &owned));
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+fn sms<'a>(sid: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("AccountSid", ACCOUNT_SID),
+        ("MessageSid", sid),
+        ("From", CLIENT),
+        ("To", OUR_NUMBER),
+        ("Body", body),
+        ("NumMedia", "0"),
+    ]
+}
+
+async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn channels_are_managed_by_admins_with_secrets_sealed_and_never_shown() {
+    let (app, _twilio, telegram) = app_with_fakes().await;
+    let admin = app.api(Role::Admin).await;
+    let created = twilio_channel(&admin, "twilio_sms").await;
+    assert_eq!(created["from"], OUR_NUMBER);
+    assert_eq!(created["secret_hint"], "…cdef");
+    assert!(created.get("auth_token").is_none(), "the token is write-only: {created}");
+    // Sealed at rest: the token's bytes are nowhere in the row.
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT secrets FROM channels").fetch_one(&app.owner_pool().await).await.unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains(AUTH_TOKEN));
+
+    // Field errors are named; a number already connected is a conflict on `from`.
+    let bad = admin.post("/api/v1/channels", json!({"kind": "twilio_sms", "name": "", "account_sid": "AC1"})).await;
+    assert_eq!(bad.status, 422);
+    let fields = &bad.json()["error"]["fields"];
+    assert!(fields["name"].is_array() && fields["account_sid"].is_array() && fields["auth_token"].is_array());
+    let twice = admin
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "twilio_sms", "name": "Again", "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "from": OUR_NUMBER}),
+        )
+        .await;
+    assert_eq!(twice.status, 409);
+    assert!(twice.json()["error"]["fields"]["from"].is_array());
+
+    // A patch keeps the secret it does not retype; the kind cannot change.
+    let id = created["id"].as_i64().unwrap();
+    let renamed = admin.patch(&format!("/api/v1/channels/{id}"), json!({"name": "Sales", "enabled": false})).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_eq!((renamed.json()["name"].clone(), renamed.json()["enabled"].clone()), (json!("Sales"), json!(false)));
+    let creds = app.state.channels.credentials(app.tenant, crm::domain::channel::ChannelId(id)).await.unwrap();
+    assert!(matches!(creds, crm::domain::channel::Credentials::Twilio { auth_token, .. } if auth_token == AUTH_TOKEN));
+    assert_eq!(admin.patch(&format!("/api/v1/channels/{id}"), json!({"kind": "telegram"})).await.status, 422);
+
+    // A Telegram bot registers its webhook: our URL and a secret that names the channel.
+    let bot = admin.post("/api/v1/channels", json!({"kind": "telegram", "name": "Bot", "bot_token": BOT_TOKEN})).await;
+    assert_eq!(bot.status, 201, "{}", bot.body);
+    assert_eq!(bot.json()["webhook"]["ok"], true, "{}", bot.body);
+    assert_eq!(bot.json()["bot_username"], "acme_crm_bot");
+    let set = telegram.calls("setWebhook");
+    assert_eq!(set[0]["url"], format!("{}/tg/webhook", app.base_url));
+    assert!(set[0]["secret_token"].as_str().unwrap().len() >= 32);
+
+    // Agents may not see or change channels; another tenant's channel is not found.
+    let agent = app.api(Role::Agent).await;
+    assert_eq!(agent.get("/api/v1/channels").await.status, 403);
+    assert_eq!(agent.delete(&format!("/api/v1/channels/{id}")).await.status, 403);
+    let (other, _) = app.create_tenant("Other").await;
+    let stranger = app.api_in(other, Role::Admin).await;
+    assert_eq!(stranger.get(&format!("/api/v1/channels/{id}")).await.status, 404);
+    assert_eq!(stranger.delete(&format!("/api/v1/channels/{id}")).await.status, 404);
+    assert_eq!(admin.get("/api/v1/channels").await.json().as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_sms_from_a_stranger_becomes_a_client_once_and_forgeries_store_nothing() {
+    let (app, _twilio, _telegram) = app_with_fakes().await;
+    let admin = app.api(Role::Admin).await;
+    twilio_channel(&admin, "twilio_sms").await;
+    let count = |sql: &'static str| {
+        let owner = app.owner.clone();
+        async move {
+            let mut conn = sqlx::ConnectOptions::connect(&owner).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+            n
+        }
+    };
+
+    // Unsigned, wrongly signed, or signed for another URL: 403 and nothing stored.
+    let fields = sms("SM00000000000000000000000000000001", "Salom! Narxi qancha?");
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &fields, None).await, 403);
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &fields, Some("ffffffffffffffffffffffffffffffff")).await, 403);
+    let mut forged = fields.clone();
+    forged[4].1 = "Changed on the way";
+    let url = format!("{}/crm/webhooks/twilio", app.base_url);
+    let owned: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let signature = crm::transport::twilio::signature(AUTH_TOKEN, &url, &owned);
+    let res =
+        reqwest::Client::new().post(&url).header("X-Twilio-Signature", signature).form(&forged).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    // A number no channel has: nothing can verify it.
+    let mut elsewhere = fields.clone();
+    elsewhere[3].1 = "+998712999999";
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &elsewhere, Some(AUTH_TOKEN)).await, 403);
+    assert_eq!(count("SELECT count(*) FROM messages").await, 0);
+    assert_eq!(count("SELECT count(*) FROM clients").await, 0);
+
+    // Signed: a client, a chat and a message; the answer is empty TwiML.
+    let res = reqwest::Client::new()
+        .post(&url)
+        .header("X-Twilio-Signature", crm::transport::twilio::signature(AUTH_TOKEN, &url, &owned))
+        .form(&owned)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/xml"));
+    assert!(res.text().await.unwrap().contains("<Response></Response>"));
+    // Twilio retries: the same MessageSid again stores nothing more.
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &fields, Some(AUTH_TOKEN)).await, 200);
+    assert_eq!(count("SELECT count(*) FROM messages").await, 1);
+    assert_eq!(
+        count("SELECT count(*) FROM clients WHERE phone = '+998901112233' AND first_name = '+998901112233'").await,
+        1
+    );
+    assert_eq!(count("SELECT count(*) FROM client_contacts WHERE type = 'phone' AND value = '+998901112233'").await, 1);
+    let chats = admin.get("/api/v1/chats").await.json();
+    assert_eq!(chats["items"][0]["unread_count"], 1);
+    assert_eq!(chats["items"][0]["last_message"]["body"], "Salom! Narxi qancha?");
+
+    // The next message from the same number joins the same client and chat.
+    let second = sms("SM00000000000000000000000000000002", "Javob kutaman");
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &second, Some(AUTH_TOKEN)).await, 200);
+    assert_eq!(count("SELECT count(*) FROM clients").await, 1);
+    assert_eq!(count("SELECT count(*) FROM chats").await, 1);
+    assert_eq!(count("SELECT count(*) FROM messages").await, 2);
+
+    // A malformed request is 400, still storing nothing.
+    let missing: Vec<(&str, &str)> = fields.iter().copied().filter(|(k, _)| *k != "MessageSid").collect();
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &missing, Some(AUTH_TOKEN)).await, 400);
+    let mut not_a_number = sms("SM00000000000000000000000000000003", "x");
+    not_a_number[2].1 = "hello";
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &not_a_number, Some(AUTH_TOKEN)).await, 400);
+    assert_eq!(count("SELECT count(*) FROM messages").await, 2);
+}
+
+#[tokio::test]
+async fn a_reply_goes_out_through_twilio_and_its_delivery_report_shows() {
+    let (app, twilio, _telegram) = app_with_fakes().await;
+    let _background = app.start_background();
+    let admin = app.api(Role::Admin).await;
+    twilio_channel(&admin, "twilio_sms").await;
+    let mut with_photo = sms("SM00000000000000000000000000000010", "Here is the photo");
+    let media_url = format!("{}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1", twilio_base(&app));
+    with_photo.retain(|(k, _)| *k != "NumMedia");
+    with_photo.extend([("NumMedia", "1"), ("MediaUrl0", media_url.as_str()), ("MediaContentType0", "image/png")]);
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &with_photo, Some(AUTH_TOKEN)).await, 200);
+    let chat = admin.get("/api/v1/chats").await.json()["items"][0]["id"].as_i64().unwrap();
+
+    // The photo is fetched afterwards with the account's credentials, and stored.
+    wait_for("the inbound photo", async || {
+        let messages = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json();
+        messages["items"][0]["attachments"].as_array().is_some_and(|a| a.len() == 1)
+    })
+    .await;
+    let messages = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json();
+    assert_eq!(messages["items"][0]["attachments"][0]["content_type"], "image/png");
+
+    // The reply goes on the client's number, from ours, with our status callback.
+    let sent =
+        admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Thank you, we will call you"})).await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    assert_eq!(sent.json()["transport"], "sms");
+    let message = sent.json()["id"].as_i64().unwrap();
+    wait_for("Twilio to be called", async || !twilio.sent().is_empty()).await;
+    let form = &twilio.sent()[0];
+    assert_eq!(form["To"], CLIENT);
+    assert_eq!(form["From"], OUR_NUMBER);
+    assert_eq!(form["Body"], "Thank you, we will call you");
+    assert_eq!(form["StatusCallback"], format!("{}/crm/webhooks/twilio/status", app.base_url));
+    let status_of = async |admin: &Api| {
+        let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+        items.as_array().unwrap().iter().find(|m| m["id"] == message).unwrap().clone()
+    };
+    wait_for("the message to be sent", async || status_of(&admin).await["status"] == "sent").await;
+
+    // Twilio reports delivery (late, and twice); a `sent` after it does not move it back.
+    let sid = "SM00000000000000000000000000000001";
+    let report = |status: &'static str| {
+        vec![
+            ("AccountSid", ACCOUNT_SID),
+            ("MessageSid", sid),
+            ("From", OUR_NUMBER),
+            ("To", CLIENT),
+            ("MessageStatus", status),
+        ]
+    };
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio/status", &report("delivered"), Some(AUTH_TOKEN)).await, 200);
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio/status", &report("sent"), Some(AUTH_TOKEN)).await, 200);
+    assert_eq!(status_of(&admin).await["status"], "delivered");
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio/status", &report("delivered"), None).await, 403);
+    // A report for a message we never sent is acknowledged and ignored.
+    let mut unknown = report("delivered");
+    unknown[1].1 = "SMffffffffffffffffffffffffffffffff";
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio/status", &unknown, Some(AUTH_TOKEN)).await, 200);
+
+    // An undelivered report keeps Twilio's code, as a sentence.
+    let mut failed = report("undelivered");
+    failed.push(("ErrorCode", "30006"));
+    let second = admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Second"})).await.json();
+    wait_for("the second message to be sent", async || twilio.sent().len() == 2).await;
+    failed[1].1 = "SM00000000000000000000000000000002";
+    wait_for("the second message's sid", async || {
+        let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+        items.as_array().unwrap().iter().any(|m| m["id"] == second["id"] && m["status"] == "sent")
+    })
+    .await;
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio/status", &failed, Some(AUTH_TOKEN)).await, 200);
+    let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+    let second = items.as_array().unwrap().iter().find(|m| m["id"] == second["id"]).unwrap();
+    assert_eq!(second["status"], "undelivered");
+    assert_eq!(second["error"], "A landline or an unreachable carrier.");
+}
+
+fn twilio_base(app: &TestApp) -> String {
+    app.state.channels.endpoints().twilio_api_base.clone()
+}
+
+#[tokio::test]
+async fn a_whatsapp_reply_outside_the_24_hour_window_fails_with_a_readable_reason() {
+    let (app, twilio, _telegram) = app_with_fakes().await;
+    let _background = app.start_background();
+    let admin = app.api(Role::Admin).await;
+    twilio_channel(&admin, "twilio_whatsapp").await;
+    let fields = vec![
+        ("AccountSid", ACCOUNT_SID),
+        ("MessageSid", "SM00000000000000000000000000000020"),
+        ("From", "whatsapp:+998901112233"),
+        ("To", "whatsapp:+998712000000"),
+        ("Body", "Assalomu alaykum"),
+        ("ProfileName", "Dilnoza"),
+    ];
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &fields, Some(AUTH_TOKEN)).await, 200);
+    let chat = admin.get("/api/v1/chats").await.json()["items"][0].clone();
+    assert_eq!(chat["client"]["name"], "Dilnoza", "named after WhatsApp's ProfileName");
+    twilio.refuse(
+        "whatsapp:+998901112233",
+        400,
+        63016,
+        "Failed to send freeform message because you are outside the allowed window.",
+    );
+    let sent = admin.post(&format!("/api/v1/chats/{}/messages", chat["id"]), json!({"body": "Hello again"})).await;
+    assert_eq!(sent.json()["transport"], "whatsapp");
+    let id = sent.json()["id"].clone();
+    wait_for("the message to fail", async || {
+        let items = admin.get(&format!("/api/v1/chats/{}/messages", chat["id"])).await.json()["items"].clone();
+        items.as_array().unwrap().iter().any(|m| m["id"] == id && m["status"] == "failed")
+    })
+    .await;
+    assert_eq!(twilio.sent().len(), 1, "a 4xx is not retried");
+    assert_eq!(twilio.sent()[0]["From"], "whatsapp:+998712000000");
+    let items = admin.get(&format!("/api/v1/chats/{}/messages", chat["id"])).await.json()["items"].clone();
+    let failed = items.as_array().unwrap().iter().find(|m| m["id"] == id).unwrap().clone();
+    assert!(failed["error"].as_str().unwrap().contains("24-hour"), "{failed}");
+}
+
+fn telegram_update(update_id: i64, message: Value) -> Value {
+    json!({"update_id": update_id, "message": message})
+}
+
+fn from_client(extra: Value) -> Value {
+    let mut m = json!({
+        "message_id": 5, "date": 1_763_800_000,
+        "from": {"id": 777000111, "is_bot": false, "first_name": "Olga", "last_name": "Petrova", "username": "olga_p"},
+        "chat": {"id": 777000111, "type": "private", "first_name": "Olga", "last_name": "Petrova", "username": "olga_p"}
+    });
+    m.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    m
+}
+
+async fn post_telegram(app: &TestApp, secret: Option<&str>, body: &Value) -> u16 {
+    let mut req = reqwest::Client::new().post(format!("{}/tg/webhook", app.base_url)).json(body);
+    if let Some(secret) = secret {
+        req = req.header("X-Telegram-Bot-Api-Secret-Token", secret);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn telegram_messages_arrive_with_their_photos_and_replies_reach_the_bot_api() {
+    let (app, _twilio, telegram) = app_with_fakes().await;
+    let _background = app.start_background();
+    let admin = app.api(Role::Admin).await;
+    let bot = admin
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "telegram", "name": "Bot", "bot_token": BOT_TOKEN, "notify_chat_id": "-1001234567890", "notify_locale": "ru"}),
+        )
+        .await;
+    assert_eq!(bot.status, 201, "{}", bot.body);
+    let secret = telegram.calls("setWebhook")[0]["secret_token"].as_str().unwrap().to_owned();
+
+    // No secret, or a wrong one: 403. Not an update: 400.
+    let start = telegram_update(1, from_client(json!({"text": "/start"})));
+    assert_eq!(post_telegram(&app, None, &start).await, 403);
+    assert_eq!(post_telegram(&app, Some("not-the-secret"), &start).await, 403);
+    assert_eq!(post_telegram(&app, Some(&secret), &json!({"hello": "world"})).await, 400);
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM messages").fetch_one(&app.owner_pool().await).await.unwrap();
+    assert_eq!(stored, 0);
+
+    // /start makes the client and the chat; the same update twice is stored once.
+    assert_eq!(post_telegram(&app, Some(&secret), &start).await, 200);
+    assert_eq!(post_telegram(&app, Some(&secret), &start).await, 200);
+    let photo = telegram_update(
+        2,
+        from_client(json!({"caption": "My passport scan", "photo": [
+            {"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90, "file_size": 100},
+            {"file_id": "large", "file_unique_id": "l", "width": 800, "height": 800, "file_size": 16}
+        ]})),
+    );
+    assert_eq!(post_telegram(&app, Some(&secret), &photo).await, 200);
+    let chats = admin.get("/api/v1/chats").await.json();
+    assert_eq!(chats["items"].as_array().unwrap().len(), 1);
+    assert_eq!(chats["items"][0]["client"]["name"], "Olga Petrova");
+    let chat = chats["items"][0]["id"].as_i64().unwrap();
+    let client = chats["items"][0]["client"]["id"].as_i64().unwrap();
+    let contacts = admin.get(&format!("/api/v1/clients/{client}/contacts")).await.json();
+    assert_eq!(contacts[0]["type"], "telegram", "{contacts} {chats}");
+    assert_eq!(contacts[0]["value"], "olga_p");
+
+    // The largest photo size is fetched through getFile and stored as an image.
+    wait_for("the photo", async || {
+        let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+        items[0]["attachments"].as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    assert_eq!(telegram.calls("getFile")[0]["file_id"], "large");
+    let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+    assert_eq!(items[0]["body"], "My passport scan");
+    assert_eq!(items[0]["attachments"][0]["content_type"], "image/png");
+    assert_eq!(items.as_array().unwrap().len(), 2);
+
+    // Staff hear of each inbound message, in the channel's language, with a link.
+    wait_for("staff notifications", async || telegram.calls("sendMessage").len() >= 2).await;
+    let note = telegram.calls("sendMessage")[1].clone();
+    assert_eq!(note["chat_id"], json!(-1001234567890i64));
+    let text = note["text"].as_str().unwrap();
+    assert!(text.starts_with("Новое сообщение от Olga Petrova: My passport scan"), "{text}");
+    assert!(text.ends_with(&format!("/crm/chats/{chat}")), "{text}");
+
+    // A reply goes to the client's Telegram chat id, through sendMessage.
+    let before = telegram.calls("sendMessage").len();
+    let sent = admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Received, thank you"})).await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    assert_eq!(sent.json()["transport"], "telegram");
+    wait_for("the reply", async || telegram.calls("sendMessage").len() > before).await;
+    let reply = telegram.calls("sendMessage").last().unwrap().clone();
+    assert_eq!((reply["chat_id"].clone(), reply["text"].clone()), (json!(777000111), json!("Received, thank you")));
+    let id = sent.json()["id"].clone();
+    wait_for("the reply to be sent", async || {
+        let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+        items.as_array().unwrap().iter().any(|m| m["id"] == id && m["status"] == "sent")
+    })
+    .await;
+
+    // A client who blocked the bot: the next reply fails for good, saying why.
+    telegram.block(777000111);
+    let blocked = admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Are you there?"})).await.json();
+    wait_for("the blocked reply to fail", async || {
+        let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+        items.as_array().unwrap().iter().any(|m| m["id"] == blocked["id"] && m["status"] == "failed")
+    })
+    .await;
+    let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+    let failed = items.as_array().unwrap().iter().find(|m| m["id"] == blocked["id"]).unwrap().clone();
+    assert_eq!(failed["error"], "The client has blocked the bot.");
+    let _ = PNG;
+}

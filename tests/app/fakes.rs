@@ -1,0 +1,235 @@
+//! Local servers that speak Twilio's REST API and Telegram's Bot API as the CRM uses them:
+//! they check credentials, record what they were sent, and answer as the real ones do
+//! (including their refusals), so the CRM's real clients run against them unchanged.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use serde_json::{Value, json};
+
+pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const AUTH_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+pub const BOT_TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+/// The bytes of a tiny PNG, served as the media of inbound messages.
+pub const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+/// Twilio: Messages (create), Accounts (fetch) and Media (fetch), behind basic auth.
+#[derive(Clone, Default)]
+pub struct FakeTwilio {
+    /// The form of every message created, in order.
+    pub sent: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    /// Answers for messages to a number (`To`): a status and Twilio's error JSON.
+    refusals: Arc<Mutex<HashMap<String, (u16, Value)>>>,
+}
+
+impl FakeTwilio {
+    pub async fn start() -> (Self, String) {
+        let fake = FakeTwilio::default();
+        let router = Router::new()
+            .route("/2010-04-01/Accounts/{file}", get(twilio_account))
+            .route("/2010-04-01/Accounts/{sid}/Messages.json", post(twilio_create))
+            .route("/2010-04-01/Accounts/{sid}/Messages/{mm}/Media/{me}", get(twilio_media))
+            .with_state(fake.clone());
+        (fake, serve(router).await)
+    }
+
+    /// Messages to `to` are refused as Twilio refuses them: `status` with `{code, message}`.
+    pub fn refuse(&self, to: &str, status: u16, code: i64, message: &str) {
+        let body = json!({"code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status});
+        self.refusals.lock().unwrap().insert(to.to_owned(), (status, body));
+    }
+
+    pub fn sent(&self) -> Vec<HashMap<String, String>> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+fn twilio_authorised(headers: &HeaderMap) -> bool {
+    let expected =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}")));
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+}
+
+fn twilio_unauthorised() -> Response {
+    let body = json!({"code": 20003, "message": "Authenticate", "status": 401});
+    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+}
+
+async fn twilio_account(headers: HeaderMap, Path(file): Path<String>) -> Response {
+    if !twilio_authorised(&headers) || file != format!("{ACCOUNT_SID}.json") {
+        return twilio_unauthorised();
+    }
+    axum::Json(json!({"sid": ACCOUNT_SID, "friendly_name": "Acme Twilio", "status": "active"})).into_response()
+}
+
+async fn twilio_create(State(fake): State<FakeTwilio>, headers: HeaderMap, body: Bytes) -> Response {
+    if !twilio_authorised(&headers) {
+        return twilio_unauthorised();
+    }
+    let mut form: HashMap<String, String> = HashMap::new();
+    for (k, v) in form_urlencoded::parse(&body) {
+        // Repeated fields (MediaUrl) are kept in order, joined by spaces.
+        form.entry(k.into_owned()).and_modify(|e| e.push_str(&format!(" {v}"))).or_insert_with(|| v.into_owned());
+    }
+    let to = form.get("To").cloned().unwrap_or_default();
+    let refusal = fake.refusals.lock().unwrap().get(&to).cloned();
+    let n = {
+        let mut sent = fake.sent.lock().unwrap();
+        sent.push(form);
+        sent.len()
+    };
+    if let Some((status, body)) = refusal {
+        return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
+    }
+    let sid = format!("SM{n:032x}");
+    (StatusCode::CREATED, axum::Json(json!({"sid": sid, "status": "queued", "to": to}))).into_response()
+}
+
+async fn twilio_media(headers: HeaderMap) -> Response {
+    if !twilio_authorised(&headers) {
+        return twilio_unauthorised();
+    }
+    ([(header::CONTENT_TYPE, "image/png")], PNG).into_response()
+}
+
+/// One call to the Bot API: the method and its parameters (JSON, or multipart text fields
+/// with each file field's name and size).
+#[derive(Debug, Clone)]
+pub struct BotCall {
+    pub method: String,
+    pub params: Value,
+}
+
+/// Telegram's Bot API at `/bot{token}/{method}` and its file downloads at `/file/bot{token}/…`.
+#[derive(Clone, Default)]
+pub struct FakeTelegram {
+    pub calls: Arc<Mutex<Vec<BotCall>>>,
+    /// Chats that have blocked the bot.
+    blocked: Arc<Mutex<Vec<i64>>>,
+}
+
+impl FakeTelegram {
+    pub async fn start() -> (Self, String) {
+        let fake = FakeTelegram::default();
+        let router = Router::new()
+            .route("/{bot}/{method}", post(telegram_method))
+            .route("/file/{bot}/{*path}", get(telegram_file))
+            .with_state(fake.clone());
+        (fake, serve(router).await)
+    }
+
+    pub fn block(&self, chat: i64) {
+        self.blocked.lock().unwrap().push(chat);
+    }
+
+    pub fn calls(&self, method: &str) -> Vec<Value> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.method.eq_ignore_ascii_case(method))
+            .map(|c| c.params.clone())
+            .collect()
+    }
+}
+
+fn bot_ok(result: Value) -> Response {
+    axum::Json(json!({"ok": true, "result": result})).into_response()
+}
+
+fn sent_message(chat: i64, id: i64) -> Value {
+    json!({"message_id": id, "date": 1_763_800_000, "chat": {"id": chat, "type": "private", "first_name": "Client"}, "text": "ok"})
+}
+
+async fn telegram_method(
+    State(fake): State<FakeTelegram>,
+    Path((bot, method)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if bot != format!("bot{BOT_TOKEN}") {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"ok": false, "error_code": 401, "description": "Unauthorized"})),
+        )
+            .into_response();
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let params = if content_type.starts_with("multipart/form-data") {
+        let request = axum::http::Request::builder()
+            .header(header::CONTENT_TYPE, content_type)
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let mut multipart = <Multipart as axum::extract::FromRequest<()>>::from_request(request, &()).await.unwrap();
+        let mut params = serde_json::Map::new();
+        while let Some(field) = multipart.next_field().await.unwrap() {
+            let name = field.name().unwrap_or("").to_owned();
+            let file = field.file_name().map(str::to_owned);
+            let bytes = field.bytes().await.unwrap();
+            let value = match file {
+                Some(file) => json!({"file_name": file, "size": bytes.len()}),
+                None => Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+            };
+            params.insert(name, value);
+        }
+        Value::Object(params)
+    } else if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(&body).unwrap()
+    };
+    let n = {
+        let mut calls = fake.calls.lock().unwrap();
+        calls.push(BotCall { method: method.clone(), params: params.clone() });
+        calls.len() as i64
+    };
+    let chat = match &params["chat_id"] {
+        Value::Number(n) => n.as_i64().unwrap_or(0),
+        Value::String(s) => s.parse().unwrap_or(0),
+        _ => 0,
+    };
+    // Telegram's method names are case-insensitive (teloxide sends `GetMe`).
+    match method.to_ascii_lowercase().as_str() {
+        "getme" => bot_ok(json!({
+            "id": 123456789, "is_bot": true, "first_name": "Acme", "username": "acme_crm_bot",
+            "can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+            "can_connect_to_business": false, "has_main_web_app": false
+        })),
+        "setwebhook" => bot_ok(json!(true)),
+        "sendmessage" | "sendphoto" | "senddocument" if fake.blocked.lock().unwrap().contains(&chat) => (
+            StatusCode::FORBIDDEN,
+            axum::Json(
+                json!({"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}),
+            ),
+        )
+            .into_response(),
+        "sendmessage" | "sendphoto" | "senddocument" => bot_ok(sent_message(chat, 1000 + n)),
+        "getfile" => bot_ok(json!({
+            "file_id": params["file_id"], "file_unique_id": "AgADuniq", "file_size": PNG.len(),
+            "file_path": "photos/file_1.png"
+        })),
+        _ => (StatusCode::NOT_FOUND, axum::Json(json!({"ok": false, "error_code": 404, "description": "Not Found"})))
+            .into_response(),
+    }
+}
+
+async fn telegram_file(Path((bot, path)): Path<(String, String)>) -> Response {
+    if bot != format!("bot{BOT_TOKEN}") || path != "photos/file_1.png" {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    ([(header::CONTENT_TYPE, "image/png")], PNG).into_response()
+}
