@@ -476,3 +476,69 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
         d.quit().await;
     }
 }
+
+#[tokio::test]
+async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_the_reply() {
+    let _serial = SERIAL.lock().await;
+    use crate::channels::{CLIENT, OUR_NUMBER, post_twilio, sms};
+    use crate::fakes::{ACCOUNT_SID, AUTH_TOKEN, FakeTwilio};
+
+    let (twilio, twilio_url) = FakeTwilio::start().await;
+    let app = TestApp::spawn_with(&[("TWILIO_API_BASE", twilio_url.as_str())]).await;
+    let _background = app.start_background();
+    let admin = app.create_user(app.tenant, Role::Admin).await;
+    let Some(d) = Driver::start().await else { return };
+    let base = &app.base_url;
+    d.sign_in(base, &admin).await;
+
+    // Settings → Channels → Add Twilio SMS: the form, then the list with the webhook URLs.
+    d.goto(&format!("{base}/crm/settings/channels")).await;
+    d.wait_until("document.querySelector('.empty')", "the empty channel list").await;
+    d.click("a[href='/crm/settings/channels/new?kind=twilio_sms']").await;
+    d.type_into("#ch-name", "Main line").await;
+    d.type_into("#ch-account_sid", ACCOUNT_SID).await;
+    d.type_into("#ch-auth_token", "not a token").await;
+    d.type_into("#ch-from", "+998 71 200 00 00").await;
+    d.click("form button[type=submit].btn-primary").await;
+    d.wait_until("document.querySelector('#ch-auth_token-error')", "the auth token's error beside it").await;
+    assert_eq!(d.script("return document.querySelector('#ch-name').value").await, "Main line", "input kept");
+    d.type_into("#ch-auth_token", AUTH_TOKEN).await;
+    d.click("form button[type=submit].btn-primary").await;
+    d.wait_for_url("/crm/settings/channels").await;
+    d.wait_until("document.querySelector('.table td.mono')", "the channel in the list").await;
+    assert!(d.source().await.contains(&format!("{base}/crm/webhooks/twilio")), "the webhook URL to paste");
+    d.click("form[action$='/test'] button").await;
+    d.wait_until("document.querySelector('.panel-highlight') && document.querySelector('.panel-highlight').textContent.includes('Acme Twilio')", "Twilio's answer to the test").await;
+    d.screenshot("settings-channels").await;
+
+    // A client texts the number: the chat appears in the open inbox without a reload.
+    d.goto(&format!("{base}/crm/chats")).await;
+    d.wait_until("document.querySelector('#chat-list')", "the inbox").await;
+    let text = sms("SM00000000000000000000000000000100", "Hello, is the flat still free?");
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &text, Some(AUTH_TOKEN)).await, 200);
+    d.wait_until(
+        "[...document.querySelectorAll('#chat-list .chat-preview')].some(e => e.textContent.includes('is the flat still free'))",
+        "the new chat in the list",
+    )
+    .await;
+    d.click("#chat-list .chat-row").await;
+    d.wait_until("document.querySelector('[data-composer-body]')", "the composer").await;
+    d.type_into("[data-composer-body]", "Yes, it is. When can you come?").await;
+    d.type_into("[data-composer-body]", "\u{E007}").await; // Enter sends
+    d.wait_until("document.querySelector('.msg-out .tick-sent')", "the sent tick").await;
+    let sent = twilio.sent();
+    assert_eq!((sent[0]["To"].as_str(), sent[0]["From"].as_str()), (CLIENT, OUR_NUMBER));
+
+    // Twilio reports delivery: the tick moves on, live.
+    let report = [
+        ("AccountSid", ACCOUNT_SID),
+        ("MessageSid", "SM00000000000000000000000000000001"),
+        ("From", OUR_NUMBER),
+        ("To", CLIENT),
+        ("MessageStatus", "delivered"),
+    ];
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio/status", &report, Some(AUTH_TOKEN)).await, 200);
+    d.wait_until("document.querySelector('.msg-out .tick-delivered')", "the delivered tick").await;
+    d.screenshot("chats-twilio-reply").await;
+    d.quit().await;
+}

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use crate::fakes::{ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, FakeTelegram, FakeTwilio, PNG};
 use crate::helpers::{Api, TestApp};
 
-const OUR_NUMBER: &str = "+998712000000";
-const CLIENT: &str = "+998901112233";
+pub(crate) const OUR_NUMBER: &str = "+998712000000";
+pub(crate) const CLIENT: &str = "+998901112233";
 
 async fn app_with_fakes() -> (TestApp, FakeTwilio, FakeTelegram) {
     let (twilio, twilio_url) = FakeTwilio::start().await;
@@ -34,7 +34,7 @@ async fn twilio_channel(api: &Api, kind: &str) -> Value {
 }
 
 /// Posts a form to a Twilio webhook of the app, signed as Twilio signs (`token` `None`: unsigned).
-async fn post_twilio(app: &TestApp, path: &str, fields: &[(&str, &str)], token: Option<&str>) -> u16 {
+pub(crate) async fn post_twilio(app: &TestApp, path: &str, fields: &[(&str, &str)], token: Option<&str>) -> u16 {
     let owned: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     let url = format!("{}{path}", app.base_url);
     let mut req = reqwest::Client::new().post(&url).form(&owned);
@@ -44,7 +44,7 @@ async fn post_twilio(app: &TestApp, path: &str, fields: &[(&str, &str)], token: 
     req.send().await.unwrap().status().as_u16()
 }
 
-fn sms<'a>(sid: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn sms<'a>(sid: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("AccountSid", ACCOUNT_SID),
         ("MessageSid", sid),
