@@ -424,5 +424,68 @@ async fn telegram_messages_arrive_with_their_photos_and_replies_reach_the_bot_ap
     let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
     let failed = items.as_array().unwrap().iter().find(|m| m["id"] == blocked["id"]).unwrap().clone();
     assert_eq!(failed["error"], "The client has blocked the bot.");
-    let _ = PNG;
+}
+
+#[tokio::test]
+async fn files_go_out_as_expiring_links_to_twilio_and_as_uploads_to_telegram() {
+    let (app, twilio, telegram) = app_with_fakes().await;
+    let _background = app.start_background();
+    let admin = app.api(Role::Admin).await;
+    twilio_channel(&admin, "twilio_sms").await;
+    let bot = admin.post("/api/v1/channels", json!({"kind": "telegram", "name": "Bot", "bot_token": BOT_TOKEN})).await;
+    let secret = telegram.calls("setWebhook")[0]["secret_token"].as_str().unwrap().to_owned();
+    assert_eq!(bot.status, 201);
+    let agent = app.sign_in_as(Role::Agent).await;
+
+    // To Twilio: a link under PUBLIC_URL that works without a session, and only as signed.
+    assert_eq!(
+        post_twilio(
+            &app,
+            "/crm/webhooks/twilio",
+            &sms("SM00000000000000000000000000000030", "Send me the plan"),
+            Some(AUTH_TOKEN)
+        )
+        .await,
+        200
+    );
+    let sms_chat = admin.get("/api/v1/chats").await.json()["items"][0]["id"].as_i64().unwrap();
+    let sent = agent
+        .upload_files(
+            &format!("/crm/chats/{sms_chat}/messages"),
+            "files",
+            &[("plan.png", PNG)],
+            &[("body", "Here it is"), ("via", "sms:")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    wait_for("Twilio to be called", async || !twilio.sent().is_empty()).await;
+    let link = twilio.sent()[0]["MediaUrl"].clone();
+    assert!(link.starts_with(&format!("{}/media/", app.base_url)), "{link}");
+    let fetched = reqwest::get(&link).await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), PNG);
+    let forged = link.replace("sig=", "sig=x");
+    assert_eq!(reqwest::get(&forged).await.unwrap().status(), 403);
+
+    // To Telegram: the file itself, with the text as its caption, to the client's chat.
+    let start = telegram_update(40, from_client(json!({"text": "/start"})));
+    assert_eq!(post_telegram(&app, Some(&secret), &start).await, 200);
+    let tg_chat = admin.get("/api/v1/chats").await.json()["items"][0].clone();
+    let contacts = admin.get(&format!("/api/v1/clients/{}/contacts", tg_chat["client"]["id"])).await.json();
+    let via = format!("telegram:{}", contacts[0]["id"]);
+    let sent = agent
+        .upload_files(
+            &format!("/crm/chats/{}/messages", tg_chat["id"]),
+            "files",
+            &[("plan.png", PNG)],
+            &[("body", "Here it is"), ("via", via.as_str())],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    wait_for("sendPhoto", async || !telegram.calls("sendPhoto").is_empty()).await;
+    let photo = telegram.calls("sendPhoto")[0].clone();
+    assert_eq!(photo["chat_id"], "777000111");
+    assert_eq!(photo["caption"], "Here it is");
+    assert_eq!(photo["photo"]["file_name"], "plan.png", "{photo}");
+    assert_eq!(photo["photo"]["size"], PNG.len());
 }

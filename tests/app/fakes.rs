@@ -186,6 +186,16 @@ async fn telegram_method(
             };
             params.insert(name, value);
         }
+        // A file may be sent under its own part and named as `attach://<part>` (as teloxide does).
+        let attached: Vec<(String, String)> = params
+            .iter()
+            .filter_map(|(k, v)| v.as_str()?.strip_prefix("attach://").map(|part| (k.clone(), part.to_owned())))
+            .collect();
+        for (field, part) in attached {
+            if let Some(file) = params.remove(&part) {
+                params.insert(field, file);
+            }
+        }
         Value::Object(params)
     } else if body.is_empty() {
         json!({})
