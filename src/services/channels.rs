@@ -210,13 +210,21 @@ impl ChannelService {
         Ok(channel)
     }
 
-    /// Deletes a channel; its messages stay in their chats.
+    /// Deletes a channel; its messages stay in their chats. A bot is told to stop sending
+    /// us updates (best effort: its webhook secret no longer opens anything anyway).
     pub async fn delete(&self, by: &Principal, id: ChannelId) -> Result<(), ServiceError> {
+        let credentials = self.credentials(by.tenant_id, id).await.ok();
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let channel = repo::delete(&mut tx, id).await?;
         record(&mut tx, by, "channel_deleted", &channel).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::ChannelDeleted { tenant_id: by.tenant_id, channel_id: id });
+        if let Some(Credentials::Telegram { bot_token, .. }) = credentials
+            && let Ok(bot) = self.telegram(&bot_token)
+            && let Err(e) = bot.delete_webhook().await
+        {
+            tracing::warn!(channel = id.0, error = %e, "Telegram did not remove the deleted bot's webhook");
+        }
         Ok(())
     }
 

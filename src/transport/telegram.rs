@@ -47,6 +47,11 @@ impl TelegramClient {
             .map_err(|e| describe(&e))
     }
 
+    /// Stops the bot's updates coming to us (its channel was deleted).
+    pub async fn delete_webhook(&self) -> Result<(), String> {
+        self.bot.delete_webhook().await.map(|_| ()).map_err(|e| describe(&e))
+    }
+
     /// A line for staff: to a chat id, or a public `@channel`.
     pub async fn notify(&self, chat: &str, text: &str) -> Result<(), String> {
         let to = match chat.parse::<i64>() {

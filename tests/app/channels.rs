@@ -119,6 +119,10 @@ async fn channels_are_managed_by_admins_with_secrets_sealed_and_never_shown() {
     assert_eq!(stranger.get(&format!("/api/v1/channels/{id}")).await.status, 404);
     assert_eq!(stranger.delete(&format!("/api/v1/channels/{id}")).await.status, 404);
     assert_eq!(admin.get("/api/v1/channels").await.json().as_array().unwrap().len(), 2);
+
+    // Deleting the bot tells Telegram to stop sending its updates.
+    assert_eq!(admin.delete(&format!("/api/v1/channels/{}", bot.json()["id"])).await.status, 204);
+    assert_eq!(telegram.calls("deleteWebhook").len(), 1);
 }
 
 #[tokio::test]

@@ -219,7 +219,7 @@ async fn telegram_method(
             "can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
             "can_connect_to_business": false, "has_main_web_app": false
         })),
-        "setwebhook" => bot_ok(json!(true)),
+        "setwebhook" | "deletewebhook" => bot_ok(json!(true)),
         "sendmessage" | "sendphoto" | "senddocument" if fake.blocked.lock().unwrap().contains(&chat) => (
             StatusCode::FORBIDDEN,
             axum::Json(
