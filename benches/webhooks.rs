@@ -52,7 +52,7 @@ async fn main() {
     let url = format!("{base}/crm/webhooks/twilio");
     let post = Poster { http: http.clone(), url: url.clone(), known: std::sync::Arc::new(known) };
     println!("\n{CLIENTS} clients in the tenant; half the webhooks from known numbers, half from strangers");
-    println!("{:<34} {:>9} {:>9} {:>9} {:>9} {:>10}", "scenario", "median", "p90", "p99", "max", "rate");
+    support::header("rate");
 
     // Closed loop: 16 senders, each sending its next as soon as the last is answered (capacity).
     let started = Instant::now();
@@ -133,18 +133,7 @@ impl Poster {
     }
 }
 
-fn report(label: &str, mut times: Vec<Duration>, elapsed: Duration) {
-    times.sort();
-    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+fn report(label: &str, times: Vec<Duration>, elapsed: Duration) {
     let rate = format!("{:.0}/s", times.len() as f64 / elapsed.as_secs_f64());
-    println!(
-        "{:<34} {:>9} {:>9} {:>9} {:>9} {:>10}",
-        label,
-        ms(at(0.5)),
-        ms(at(0.9)),
-        ms(at(0.99)),
-        ms(times[times.len() - 1]),
-        rate
-    );
+    support::row(label, times, &rate);
 }

@@ -109,7 +109,7 @@ impl Bench {
 pub async fn measure(base: &str, token: &str, scenarios: &[(&str, PathFor)]) {
     let http = reqwest::Client::new();
     println!("{SAMPLES} sequential requests per scenario after {WARM_UP} to warm up");
-    println!("{:<30} {:>9} {:>9} {:>9} {:>9}", "scenario", "median", "p90", "p99", "max");
+    header("");
     for (label, path) in scenarios {
         let mut times = Vec::with_capacity(SAMPLES);
         for i in 0..WARM_UP + SAMPLES {
@@ -122,16 +122,27 @@ pub async fn measure(base: &str, token: &str, scenarios: &[(&str, PathFor)]) {
                 times.push(started.elapsed());
             }
         }
-        times.sort();
-        let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-        let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
-        println!(
-            "{:<30} {:>9} {:>9} {:>9} {:>9}",
-            label,
-            ms(at(0.5)),
-            ms(at(0.9)),
-            ms(at(0.99)),
-            ms(times[times.len() - 1])
-        );
+        row(label, times, "");
     }
+}
+
+/// The heading of a table of `row`s; `extra` names a last column, if any.
+pub fn header(extra: &str) {
+    println!("{:<34} {:>9} {:>9} {:>9} {:>9} {:>10}", "scenario", "median", "p90", "p99", "max", extra);
+}
+
+/// One scenario's median, p90, p99 and max, and `extra` in the last column.
+pub fn row(label: &str, mut times: Vec<Duration>, extra: &str) {
+    times.sort();
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+    println!(
+        "{:<34} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        label,
+        ms(at(0.5)),
+        ms(at(0.9)),
+        ms(at(0.99)),
+        ms(times[times.len() - 1]),
+        extra
+    );
 }

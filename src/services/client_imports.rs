@@ -175,22 +175,18 @@ impl ClientImportService {
 
     /// Runs queued imports until `stop` turns true; then the run in hand is handed back after
     /// its current batch, for the next start to resume.
-    pub fn spawn_worker(&self, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-        let service = self.clone();
-        tokio::spawn(async move {
-            while !*stop.borrow() {
-                match service.run_next(&stop).await {
-                    Ok(true) => continue,
-                    Ok(false) => {}
-                    Err(e) => tracing::error!(error = %e, "client import worker"),
-                }
-                tokio::select! {
-                    _ = service.wake.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                    _ = stop.changed() => {}
-                }
-            }
-        })
+    pub fn spawn_worker(&self, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let (service, stopped) = (self.clone(), stop.clone());
+        super::polling::spawn(
+            "client import worker",
+            Duration::from_secs(5),
+            Some(self.wake.clone()),
+            stop,
+            move || {
+                let (service, stopped) = (service.clone(), stopped.clone());
+                async move { service.run_next(&stopped).await }
+            },
+        )
     }
 
     /// Claims one queued import and runs it. `false`: there was none.

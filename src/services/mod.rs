@@ -12,6 +12,7 @@ pub mod housekeeping;
 pub mod inbound;
 pub mod media;
 pub mod message_templates;
+pub mod polling;
 pub mod seed;
 pub mod tenants;
 pub mod users;

@@ -77,19 +77,11 @@ impl DeliveryWorker {
     }
 
     /// Delivers until `stop` turns true.
-    pub fn spawn(self, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            while !*stop.borrow() {
-                match self.run_once().await {
-                    Ok(n) if n > 0 => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "delivery worker"),
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(self.settings.poll) => {}
-                    _ = stop.changed() => {}
-                }
-            }
+    pub fn spawn(self, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let poll = self.settings.poll;
+        crate::services::polling::spawn("delivery worker", poll, None, stop, move || {
+            let worker = self.clone();
+            async move { worker.run_once().await.map(|n| n > 0) }
         })
     }
 

@@ -45,8 +45,9 @@ impl Fields {
     }
 }
 
-/// Finds the channel the request names (`number` is ours: To of an inbound message, From of a
-/// status report) and checks the signature with its auth token. Anything unverifiable is 403.
+/// Finds the channel the request names (`ours` is the field with our number: To of an inbound
+/// message, From of a status report) and checks the signature with its auth token. Anything
+/// unverifiable — no signature, no channel to check it with, a wrong one — is 403.
 async fn verify(
     state: &AppState,
     headers: &HeaderMap,
@@ -56,6 +57,7 @@ async fn verify(
 ) -> Result<(TenantId, ChannelId, ChannelKind), AppError> {
     let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).ok_or(AppError::Forbidden)?;
     let account = fields.get("AccountSid").ok_or(AppError::Forbidden)?;
+    let ours = fields.get(ours).ok_or(AppError::Forbidden)?;
     let kind = if ours.starts_with("whatsapp:") { ChannelKind::TwilioWhatsapp } else { ChannelKind::TwilioSms };
     let number = ours.trim_start_matches("whatsapp:");
     let service = fields.get("MessagingServiceSid");
@@ -82,8 +84,7 @@ pub async fn inbound(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let fields = Fields::parse(&body)?;
-    let to = fields.require("To")?;
-    let (tenant, channel, kind) = verify(&state, &headers, &uri, &fields, to).await?;
+    let (tenant, channel, kind) = verify(&state, &headers, &uri, &fields, "To").await?;
     let sid = fields.require("MessageSid")?;
     let from = fields.require("From")?;
     let number = Phone::parse(from.trim_start_matches("whatsapp:"))
@@ -123,8 +124,7 @@ pub async fn status(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let fields = Fields::parse(&body)?;
-    let from = fields.require("From")?;
-    let (tenant, _, _) = verify(&state, &headers, &uri, &fields, from).await?;
+    let (tenant, _, _) = verify(&state, &headers, &uri, &fields, "From").await?;
     let sid = fields.require("MessageSid")?;
     let reported = match fields.require("MessageStatus")? {
         "sent" => DeliveryStatus::Sent,
