@@ -163,6 +163,16 @@ impl TenantTx {
         sqlx::query("RELEASE SAVEPOINT step").execute(&mut *self.tx).await.map(drop)
     }
 
+    /// Waits for, then holds until the transaction ends, the tenant's lock named `key`:
+    /// transactions that take the same key run their critical part one at a time.
+    pub async fn lock(&mut self, key: &str) -> Result<(), sqlx::Error> {
+        let key = format!("{}:{key}", self.tenant_id.0);
+        sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map(drop)
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }

@@ -121,13 +121,19 @@ pub async fn secrets(tx: &mut TenantTx, id: ChannelId) -> Result<Vec<u8>, RepoEr
         .ok_or(RepoError::NotFound)
 }
 
-/// The enabled channel that carries `kind`'s messages (the oldest, when there are several).
-pub async fn enabled(tx: &mut TenantTx, kind: ChannelKind) -> Result<Option<ChannelId>, RepoError> {
+/// The enabled channel that carries `kind`'s messages: `prefer` if it is one, else the oldest.
+pub async fn enabled(
+    tx: &mut TenantTx,
+    kind: ChannelKind,
+    prefer: Option<ChannelId>,
+) -> Result<Option<ChannelId>, RepoError> {
     let tenant = tx.tenant_id().0;
     let id = sqlx::query_scalar!(
-        "SELECT id FROM channels WHERE tenant_id = $1 AND kind = $2 AND enabled ORDER BY id LIMIT 1",
+        "SELECT id FROM channels WHERE tenant_id = $1 AND kind = $2 AND enabled
+         ORDER BY id = $3 DESC NULLS LAST, id LIMIT 1",
         tenant,
-        kind.as_str()
+        kind.as_str(),
+        prefer.map(|c| c.0)
     )
     .fetch_optional(tx.conn())
     .await?;

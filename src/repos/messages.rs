@@ -424,6 +424,27 @@ pub async fn by_provider_id(tx: &mut TenantTx, provider_id: &str) -> Result<Opti
     Ok(id.map(MessageId))
 }
 
+/// The channel the client last wrote on in this chat, on `transport`.
+pub async fn last_inbound_channel(
+    tx: &mut TenantTx,
+    chat: ChatId,
+    transport: Transport,
+) -> Result<Option<ChannelId>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let id = sqlx::query_scalar!(
+        "SELECT channel_id FROM messages
+         WHERE tenant_id = $1 AND chat_id = $2 AND direction = 'inbound' AND transport = $3 AND channel_id IS NOT NULL
+         ORDER BY id DESC LIMIT 1",
+        tenant,
+        chat.0,
+        transport.as_str()
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .flatten();
+    Ok(id.map(ChannelId))
+}
+
 /// The channel an outbound message went out on.
 pub async fn set_channel(tx: &mut TenantTx, id: MessageId, channel: ChannelId) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;

@@ -296,15 +296,17 @@ impl ChannelService {
         TelegramClient::new(self.http.clone(), &self.endpoints.telegram_api_base, bot_token)
     }
 
-    /// The provider of the tenant's enabled channel for `transport`, if it has one.
+    /// The provider of the tenant's enabled channel for `transport`, if it has one: `prefer`
+    /// (the channel the client last wrote on) while it is enabled, else the oldest.
     pub async fn provider(
         &self,
         tenant: TenantId,
         transport: Transport,
+        prefer: Option<ChannelId>,
     ) -> Result<Option<(ChannelId, Arc<dyn Provider>)>, ServiceError> {
         let Some(kind) = ChannelKind::ALL.into_iter().find(|k| k.transport() == transport) else { return Ok(None) };
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-        let id = repo::enabled(&mut tx, kind).await?;
+        let id = repo::enabled(&mut tx, kind, prefer).await?;
         tx.commit().await?;
         let Some(id) = id else { return Ok(None) };
         let provider: Arc<dyn Provider> = match self.credentials(tenant, id).await? {

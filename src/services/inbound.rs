@@ -26,6 +26,16 @@ pub enum From {
     Telegram { chat_id: i64, username: Option<String>, first_name: String, last_name: Option<String> },
 }
 
+impl From {
+    /// Who this is, as one string: the number, or the Telegram chat.
+    fn key(&self) -> String {
+        match self {
+            From::Phone { number, .. } => number.as_str().to_owned(),
+            From::Telegram { chat_id, .. } => format!("telegram:{chat_id}"),
+        }
+    }
+}
+
 /// A file of the message, to fetch later.
 #[derive(Debug, Clone)]
 pub struct Media {
@@ -71,6 +81,9 @@ impl InboundService {
         let text: String = arrived.body.trim().chars().take(MessageBody::MAX_CHARS).collect();
         let body = MessageBody::parse(&text, !arrived.media.is_empty())?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        // Two messages from one stranger at once must not both make a client (the second would
+        // fail on the phone's uniqueness and be lost): one writer at a time per sender.
+        tx.lock(&format!("inbound:{}", arrived.from.key())).await?;
         if messages::from_provider(&mut tx, arrived.channel, &arrived.provider_id).await? {
             return Ok(Received::Duplicate);
         }

@@ -103,12 +103,13 @@ impl DeliveryWorker {
             Some(contact) => messages::destination(&mut tx, contact, message.transport).await?,
             None => None,
         };
+        let wrote_on = messages::last_inbound_channel(&mut tx, message.chat_id, message.transport).await?;
         tx.commit().await?;
         if message.status != Some(DeliveryStatus::Queued) {
             // Sent already (a report beat the worker), or failed since: nothing to send.
             return self.finish(claim, None, None).await;
         }
-        let found = self.providers.find(claim.tenant_id, message.transport).await?;
+        let found = self.providers.find(claim.tenant_id, message.transport, wrote_on).await?;
         let channel = found.as_ref().and_then(|(channel, _)| *channel);
         let outcome = match (to, found) {
             (None, _) => Err(SendError::Rejected {

@@ -78,10 +78,16 @@ impl Providers {
         self
     }
 
-    /// The provider that sends `transport`'s messages for `tenant`, if any.
-    pub async fn find(&self, tenant: TenantId, transport: Transport) -> Result<Option<Found>, ServiceError> {
+    /// The provider that sends `transport`'s messages for `tenant`, if any; through the channel
+    /// `prefer` when it can (so a reply leaves by the number the client wrote to).
+    pub async fn find(
+        &self,
+        tenant: TenantId,
+        transport: Transport,
+        prefer: Option<ChannelId>,
+    ) -> Result<Option<Found>, ServiceError> {
         if let Some(channels) = &self.channels
-            && let Some((id, provider)) = channels.provider(tenant, transport).await?
+            && let Some((id, provider)) = channels.provider(tenant, transport, prefer).await?
         {
             return Ok(Some((Some(id), provider)));
         }

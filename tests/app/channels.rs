@@ -493,3 +493,45 @@ async fn files_go_out_as_expiring_links_to_twilio_and_as_uploads_to_telegram() {
     assert_eq!(photo["photo"]["file_name"], "plan.png", "{photo}");
     assert_eq!(photo["photo"]["size"], PNG.len());
 }
+
+#[tokio::test]
+async fn a_stranger_writing_several_times_at_once_becomes_one_client_and_loses_nothing() {
+    let (app, _twilio, _telegram) = app_with_fakes().await;
+    let admin = app.api(Role::Admin).await;
+    twilio_channel(&admin, "twilio_sms").await;
+    let sids: Vec<String> = (0..6).map(|i| format!("SM{:032x}", 0x500 + i)).collect();
+    let sent = futures_util::future::join_all(sids.iter().map(|sid| {
+        let fields = sms(sid, "Are you open today?");
+        let app = &app;
+        async move { post_twilio(app, "/crm/webhooks/twilio", &fields, Some(AUTH_TOKEN)).await }
+    }))
+    .await;
+    assert!(sent.iter().all(|s| *s == 200), "{sent:?}");
+    let owner = app.owner_pool().await;
+    let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients").fetch_one(&owner).await.unwrap();
+    let messages: i64 = sqlx::query_scalar("SELECT count(*) FROM messages").fetch_one(&owner).await.unwrap();
+    assert_eq!((clients, messages), (1, 6));
+}
+
+#[tokio::test]
+async fn a_reply_leaves_by_the_number_the_client_wrote_to() {
+    let (app, twilio, _telegram) = app_with_fakes().await;
+    let _background = app.start_background();
+    let admin = app.api(Role::Admin).await;
+    twilio_channel(&admin, "twilio_sms").await;
+    let second = "+998712000001";
+    let created = admin
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "twilio_sms", "name": "Second line", "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "from": second}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let mut fields = sms("SM00000000000000000000000000000060", "Hello, second line");
+    fields[3].1 = second;
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &fields, Some(AUTH_TOKEN)).await, 200);
+    let chat = admin.get("/api/v1/chats").await.json()["items"][0]["id"].as_i64().unwrap();
+    admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Hello from the second line"})).await;
+    wait_for("Twilio to be called", async || !twilio.sent().is_empty()).await;
+    assert_eq!(twilio.sent()[0]["From"], second);
+}
