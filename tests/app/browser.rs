@@ -502,6 +502,7 @@ async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_t
     d.click("form button[type=submit].btn-primary").await;
     d.wait_until("document.querySelector('#ch-auth_token-error')", "the auth token's error beside it").await;
     assert_eq!(d.script("return document.querySelector('#ch-name').value").await, "Main line", "input kept");
+    d.screenshot("settings-channel-form-errors").await;
     d.type_into("#ch-auth_token", AUTH_TOKEN).await;
     d.click("form button[type=submit].btn-primary").await;
     d.wait_for_url("/crm/settings/channels").await;
@@ -510,6 +511,9 @@ async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_t
     d.click("form[action$='/test'] button").await;
     d.wait_until("document.querySelector('.panel-highlight') && document.querySelector('.panel-highlight').textContent.includes('Acme Twilio')", "Twilio's answer to the test").await;
     d.screenshot("settings-channels").await;
+    d.resize(390, 800).await;
+    d.screenshot("settings-channels-phone").await;
+    d.resize(1280, 800).await;
 
     // A client texts the number: the chat appears in the open inbox without a reload.
     d.goto(&format!("{base}/crm/chats")).await;
