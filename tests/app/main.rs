@@ -8,6 +8,7 @@ mod chat_pages;
 pub(crate) mod chats;
 mod cli;
 mod client_imports;
+mod client_search;
 mod clients_api;
 mod clients_pages;
 mod csrf;
