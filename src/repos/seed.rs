@@ -5,7 +5,8 @@ use crate::db::TenantTx;
 use super::RepoError;
 
 /// Inserts `count` clients numbered from `first` (numbers make phones, emails and PINs
-/// unique within the tenant), with creation times spread over the last three years. A phone is
+/// unique within the tenant), with creation times spread over the last three years and
+/// update times over the last one. A phone is
 /// an Uzbek mobile number whose seven digits are the client's number scrambled (a bijection, so
 /// still unique): sequential, zero-padded digits would make every number look alike to a
 /// trigram index, which real numbers do not.
@@ -36,7 +37,9 @@ pub async fn clients(tx: &mut TenantTx, first: i64, count: i64) -> Result<u64, R
                date '1960-01-01' + (n * 37 % 20000)::int,
                CASE WHEN n % 10 = 0 THEN 'Prefers calls after 18:00' END,
                now() - ((n * 7 % 1095) || ' days')::interval,
-               now() - ((n * 3 % 365) || ' days')::interval
+               -- Last changed some time in the past year, independently of the name (a step
+               -- of days in step with n made the most recent clients share a few first names).
+               now() - (((n * 48271) % 2147483647 % 31536000) || ' seconds')::interval
         FROM names, generate_series($2::bigint, $2::bigint + $3::bigint - 1) AS n
         "#,
         tenant,
