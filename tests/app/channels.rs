@@ -535,3 +535,44 @@ async fn a_reply_leaves_by_the_number_the_client_wrote_to() {
     wait_for("Twilio to be called", async || !twilio.sent().is_empty()).await;
     assert_eq!(twilio.sent()[0]["From"], second);
 }
+
+#[tokio::test]
+async fn twilio_busy_or_rate_limiting_is_retried_and_the_message_is_sent_once() {
+    let (app, twilio, _telegram) = app_with_fakes().await;
+    let admin = app.api(Role::Admin).await;
+    twilio_channel(&admin, "twilio_sms").await;
+    assert_eq!(
+        post_twilio(&app, "/crm/webhooks/twilio", &sms("SM00000000000000000000000000000070", "Hi"), Some(AUTH_TOKEN))
+            .await,
+        200
+    );
+    let chat = admin.get("/api/v1/chats").await.json()["items"][0]["id"].as_i64().unwrap();
+    twilio.refuse_times(CLIENT, Some(1), 503, 20500, "Service unavailable");
+    let sent = admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Still there?"})).await.json();
+    // A worker with a short first retry, so the test need not wait the default 5 s.
+    let settings = crm::transport::delivery::Settings {
+        first_retry: Duration::from_millis(50),
+        poll: Duration::from_millis(20),
+        ..Default::default()
+    };
+    let worker = crm::transport::delivery::DeliveryWorker::new(
+        app.pool.clone(),
+        app.state.events.clone(),
+        app.state.providers.clone(),
+        (app.state.files.clone(), app.state.media_links()),
+        settings,
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = worker.spawn(stopped);
+    wait_for("the retried message to be sent", async || {
+        let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+        items.as_array().unwrap().iter().any(|m| m["id"] == sent["id"] && m["status"] == "sent")
+    })
+    .await;
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    assert_eq!(twilio.sent().len(), 2, "refused once with 503, then sent");
+    let attempts: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM message_deliveries").fetch_one(&app.owner_pool().await).await.unwrap();
+    assert_eq!(attempts, 0, "the outbox is empty");
+}

@@ -27,13 +27,17 @@ async fn serve(router: Router) -> String {
     base
 }
 
+/// A status, Twilio's error JSON, and how many times more to answer so (`None`: always).
+type Refusal = (u16, Value, Option<usize>);
+
 /// Twilio: Messages (create), Accounts (fetch) and Media (fetch), behind basic auth.
 #[derive(Clone, Default)]
 pub struct FakeTwilio {
     /// The form of every message created, in order.
     pub sent: Arc<Mutex<Vec<HashMap<String, String>>>>,
-    /// Answers for messages to a number (`To`): a status and Twilio's error JSON.
-    refusals: Arc<Mutex<HashMap<String, (u16, Value)>>>,
+    /// Answers for messages to a number (`To`): a status, Twilio's error JSON, and how many
+    /// times more to give it (`None`: always).
+    refusals: Arc<Mutex<HashMap<String, Refusal>>>,
 }
 
 impl FakeTwilio {
@@ -49,8 +53,13 @@ impl FakeTwilio {
 
     /// Messages to `to` are refused as Twilio refuses them: `status` with `{code, message}`.
     pub fn refuse(&self, to: &str, status: u16, code: i64, message: &str) {
+        self.refuse_times(to, None, status, code, message);
+    }
+
+    /// As `refuse`, `times` times (then messages to `to` go through again).
+    pub fn refuse_times(&self, to: &str, times: Option<usize>, status: u16, code: i64, message: &str) {
         let body = json!({"code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status});
-        self.refusals.lock().unwrap().insert(to.to_owned(), (status, body));
+        self.refusals.lock().unwrap().insert(to.to_owned(), (status, body, times));
     }
 
     pub fn sent(&self) -> Vec<HashMap<String, String>> {
@@ -86,7 +95,17 @@ async fn twilio_create(State(fake): State<FakeTwilio>, headers: HeaderMap, body:
         form.entry(k.into_owned()).and_modify(|e| e.push_str(&format!(" {v}"))).or_insert_with(|| v.into_owned());
     }
     let to = form.get("To").cloned().unwrap_or_default();
-    let refusal = fake.refusals.lock().unwrap().get(&to).cloned();
+    let refusal = {
+        let mut refusals = fake.refusals.lock().unwrap();
+        let refusal = refusals.get(&to).map(|(status, body, _)| (*status, body.clone()));
+        if let Some((_, _, Some(left))) = refusals.get_mut(&to) {
+            *left -= 1;
+            if *left == 0 {
+                refusals.remove(&to);
+            }
+        }
+        refusal
+    };
     let n = {
         let mut sent = fake.sent.lock().unwrap();
         sent.push(form);
