@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::TenantTx;
-use crate::domain::ContactId;
 use crate::domain::channel::ChannelId;
 use crate::domain::chat::{ChatId, DeliveryStatus, Direction, MessageId, Sender, Transport};
+use crate::domain::{ClientId, ContactId};
 
 use super::RepoError;
 
@@ -175,6 +175,18 @@ pub async fn insert_message(tx: &mut TenantTx, m: NewMessage<'_>) -> Result<Mess
     .execute(tx.conn())
     .await?;
     row.try_into()
+}
+
+/// Every message of a client's chat (archived or not), oldest first, with attachments.
+pub async fn of_client(tx: &mut TenantTx, client: ClientId) -> Result<Vec<Message>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let chat = sqlx::query_scalar!("SELECT id FROM chats WHERE tenant_id = $1 AND client_id = $2", tenant, client.0)
+        .fetch_optional(tx.conn())
+        .await?;
+    let Some(chat) = chat else { return Ok(Vec::new()) };
+    let mut messages = thread(tx, ChatId(chat), None, i64::MAX).await?;
+    messages.reverse();
+    Ok(messages)
 }
 
 /// One message with its attachments.

@@ -344,7 +344,54 @@ pub struct ClientExport {
     pub exported_at: chrono::DateTime<Utc>,
     pub client: Client,
     pub contacts: Vec<Contact>,
+    /// The conversation, oldest first (internal notes included: they are held about them too).
+    pub messages: Vec<ExportedMessage>,
     pub history: Vec<crate::repos::audit::AuditEntry>,
+}
+
+/// A message as the client's export shows it; files by name, type and size.
+#[derive(serde::Serialize)]
+pub struct ExportedMessage {
+    pub id: i64,
+    pub direction: &'static str,
+    pub sender: String,
+    pub transport: &'static str,
+    pub body: String,
+    pub status: Option<&'static str>,
+    pub error: Option<String>,
+    pub files: Vec<ExportedFile>,
+    pub created_at: chrono::DateTime<Utc>,
+    pub sent_at: Option<chrono::DateTime<Utc>>,
+    pub read_at: Option<chrono::DateTime<Utc>>,
+}
+
+#[derive(serde::Serialize)]
+pub struct ExportedFile {
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+}
+
+impl From<crate::repos::messages::Message> for ExportedMessage {
+    fn from(m: crate::repos::messages::Message) -> Self {
+        Self {
+            id: m.id.0,
+            direction: m.direction.as_str(),
+            sender: m.sender_name,
+            transport: m.transport.as_str(),
+            body: m.body,
+            status: m.status.map(|s| s.as_str()),
+            error: m.error,
+            files: m
+                .attachments
+                .into_iter()
+                .map(|a| ExportedFile { name: a.file_name, content_type: a.content_type, size_bytes: a.size_bytes })
+                .collect(),
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+            read_at: m.read_at,
+        }
+    }
 }
 
 impl ClientService {
@@ -400,9 +447,11 @@ impl ClientService {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let client = clients::get_any(&mut tx, id).await?;
         let contacts = clients::contacts(&mut tx, id).await?;
+        let messages = crate::repos::messages::of_client(&mut tx, id).await?;
         let history = audit::for_entity(&mut tx, "client", &id.to_string()).await?;
         tx.commit().await?;
-        Ok(ClientExport { exported_at: Utc::now(), client, contacts, history })
+        let messages = messages.into_iter().map(ExportedMessage::from).collect();
+        Ok(ClientExport { exported_at: Utc::now(), client, contacts, messages, history })
     }
 
     /// Purges clients archived more than 30 days ago, in every tenant.

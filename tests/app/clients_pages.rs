@@ -356,6 +356,21 @@ async fn an_admin_downloads_everything_held_about_a_client_as_json() {
     assert_eq!(json["client"]["pin"], "123456789");
     assert_eq!(json["contacts"][0]["value"], "curious_one");
     assert!(json["history"].as_array().unwrap().len() >= 2, "created and contact_added");
+    assert_eq!(json["messages"], serde_json::json!([]), "no conversation yet");
+
+    // The conversation is held about them too: every message, oldest first.
+    let chat = admin.get(&format!("/crm/clients/{id}/chat")).await;
+    let chat = chat.location().unwrap().rsplit('/').next().unwrap().to_owned();
+    for text in ["First note", "Second note"] {
+        let sent = admin
+            .upload_files(&format!("/crm/chats/{chat}/messages"), "files", &[], &[("body", text), ("note", "1")])
+            .await;
+        assert_eq!(sent.status, 303);
+    }
+    let json = admin.get(&format!("/crm/clients/{id}/export.json")).await.json();
+    let bodies: Vec<&str> = json["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["First note", "Second note"]);
+    assert_eq!(json["messages"][0]["direction"], "note");
 }
 
 #[tokio::test]
