@@ -198,11 +198,17 @@ pub async fn erase(tx: &mut TenantTx, id: ClientId) -> Result<(), RepoError> {
     if existed { Ok(()) } else { Err(RepoError::NotFound) }
 }
 
-/// Purges clients archived longer than `after` ago, in every tenant; returns how many.
-pub async fn purge_archived(pool: &sqlx::PgPool, after: std::time::Duration) -> Result<i64, RepoError> {
+/// Purges clients archived longer than `after` ago, in every tenant; returns how many, and
+/// the storage keys of the files that were theirs.
+pub async fn purge_archived(pool: &sqlx::PgPool, after: std::time::Duration) -> Result<(i64, Vec<String>), RepoError> {
     let after = PgInterval::try_from(after).map_err(|e| RepoError::Corrupt(e.to_string()))?;
-    let n = sqlx::query_scalar!(r#"SELECT purge_archived_clients($1) AS "n!""#, after).fetch_one(pool).await?;
-    Ok(n)
+    let r = sqlx::query!(
+        r#"SELECT purged AS "purged!", storage_keys AS "storage_keys!" FROM purge_archived_clients($1)"#,
+        after
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((r.purged, r.storage_keys))
 }
 
 /// The client (archived or not) that holds a unique `field` (`phone` or `pin`) with `value`.

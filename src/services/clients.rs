@@ -455,8 +455,11 @@ impl ClientService {
     }
 
     /// Purges clients archived more than 30 days ago, in every tenant.
+    /// Their stored files go too, once the rows are gone.
     pub async fn purge_archived(&self) -> Result<i64, ServiceError> {
-        Ok(clients::purge_archived(&self.pool, RESTORABLE_FOR).await?)
+        let (purged, files) = clients::purge_archived(&self.pool, RESTORABLE_FOR).await?;
+        self.files.delete_all(&files).await;
+        Ok(purged)
     }
 }
 

@@ -228,6 +228,32 @@ async fn files_are_checked_stored_served_to_the_tenant_only_and_erased_with_the_
     assert_eq!(files_under(&files), 0, "no file of the erased client is left");
 }
 
+#[tokio::test]
+async fn the_purge_of_long_archived_clients_takes_their_files_and_keeps_the_others() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    let (gone, _, gone_chat) = client_with_chat(&admin).await;
+    let kept = admin.post("/api/v1/clients", json!({"first_name": "Kept"})).await.json();
+    let kept_chat = admin.get(&format!("/api/v1/clients/{}/chat", kept["id"])).await.json()["id"].clone();
+    for chat in [gone_chat.0.to_string(), kept_chat.to_string()] {
+        let path = format!("/crm/chats/{chat}/messages");
+        let sent = agent.upload_files(&path, "files", &[("scan.png", PNG)], &[("note", "1")]).await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+    }
+    let files = app.state.config.data_dir.join("files");
+    assert_eq!(files_under(&files), 2);
+    assert_eq!(admin.delete(&format!("/api/v1/clients/{}", gone.0)).await.status, 204);
+    let mut conn = sqlx::ConnectOptions::connect(&app.owner).await.unwrap();
+    sqlx::query("UPDATE clients SET archived_at = now() - interval '31 days' WHERE archived_at IS NOT NULL")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(app.state.clients.purge_archived().await.unwrap(), 1);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM message_attachments").await, 1);
+    assert_eq!(files_under(&files), 1, "the purged client's file is gone, the other client's kept");
+}
+
 fn files_under(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .map(|entries| entries.flatten().map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 }).sum())
