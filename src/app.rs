@@ -86,11 +86,12 @@ impl AppState {
 }
 
 /// What `crm serve` runs besides answering requests: the hourly clean-up, the client import,
-/// media and delivery workers, and the staff notifier.
+/// media and delivery workers, the staff notifier, and the event relay between nodes.
 pub struct Background {
     stop: tokio::sync::watch::Sender<bool>,
     housekeeping: tokio::task::JoinHandle<()>,
     notifier: tokio::task::JoinHandle<()>,
+    relay: Vec<tokio::task::JoinHandle<()>>,
     workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -123,7 +124,8 @@ impl Background {
             state.chats.clone(),
             state.channels.clone(),
         );
-        Self { stop, housekeeping, notifier, workers }
+        let relay = crate::events::relay::spawn(&state.events, state.pool.clone());
+        Self { stop, housekeeping, notifier, relay, workers }
     }
 
     /// Asks the workers to stop after the step in hand (an import hands its run back to the
@@ -131,6 +133,7 @@ impl Background {
     pub async fn stop(self, grace: Duration) {
         self.housekeeping.abort();
         self.notifier.abort();
+        self.relay.iter().for_each(|task| task.abort());
         let _ = self.stop.send(true);
         for worker in self.workers {
             let abort = worker.abort_handle();

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use super::chat::Transport;
 use super::{DomainError, Locale, Phone};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct ChannelId(pub i64);
 

@@ -6,11 +6,11 @@ use std::str::FromStr;
 
 use super::{ClientId, ContactId, ContactType, DomainError, UserId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct ChatId(pub i64);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct MessageId(pub i64);
 
@@ -101,7 +101,8 @@ impl FromStr for Direction {
 /// (queued < sent < delivered < read); `Failed` and `Undelivered` end it, and only an explicit
 /// retry starts it again. Provider callbacks come late, twice and out of order: `after` says
 /// what a report changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Queued,
     Sent,

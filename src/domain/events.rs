@@ -4,7 +4,9 @@ use super::channel::ChannelId;
 use super::chat::{ChatId, DeliveryStatus, MessageId};
 use super::{ClientId, Role, TenantId, UserId};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialised (tagged by `type`) only to travel between app nodes (`events::relay`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type")]
 pub enum DomainEvent {
     TenantCreated {
         tenant_id: TenantId,

@@ -96,7 +96,8 @@ impl FromIterator<Permission> for PermissionSet {
 /// The built-in roles. Which permissions each holds lives in the `role_permissions` table
 /// (seeded by the first migration); `Role::default_permissions` is the same list, used to
 /// check that table and by code that runs before a database exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
     Agent,

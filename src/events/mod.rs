@@ -1,7 +1,9 @@
-//! The in-process event bus: services publish `DomainEvent`s after commit; subscribers (the
-//! log, live pages, staff notifications) receive them without ever blocking the publisher.
+//! The event bus: services publish `DomainEvent`s after commit; subscribers (the log, live
+//! pages, staff notifications) receive them without ever blocking the publisher. With the
+//! relay running, events published on other app nodes arrive here too.
 
 pub mod notifications;
+pub mod relay;
 
 use tokio::sync::broadcast;
 
@@ -9,24 +11,39 @@ use crate::domain::DomainEvent;
 
 #[derive(Clone)]
 pub struct EventBus {
-    sender: broadcast::Sender<DomainEvent>,
+    /// What this node did.
+    local: broadcast::Sender<DomainEvent>,
+    /// What this node did, and what other nodes did.
+    all: broadcast::Sender<DomainEvent>,
 }
 
 impl EventBus {
     /// `capacity` events are kept for slow subscribers; one that falls further behind skips
     /// ahead (and is told how many it missed) instead of slowing everyone down.
     pub fn new(capacity: usize) -> Self {
-        Self { sender: broadcast::channel(capacity).0 }
+        Self { local: broadcast::channel(capacity).0, all: broadcast::channel(capacity).0 }
     }
 
     /// Publishes to every current subscriber. Call only after the change has committed.
     pub fn publish(&self, event: DomainEvent) {
         // No subscriber is not an error: nobody needs to hear about this one.
-        let _ = self.sender.send(event);
+        let _ = self.local.send(event.clone());
+        let _ = self.all.send(event);
     }
 
+    /// An event another node published (from the relay).
+    fn publish_from_elsewhere(&self, event: DomainEvent) {
+        let _ = self.all.send(event);
+    }
+
+    /// Every event, wherever it happened: for what every node shows (live pages).
     pub fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
-        self.sender.subscribe()
+        self.all.subscribe()
+    }
+
+    /// What this node did: for work that must happen once (notifications, the relay itself).
+    pub fn subscribe_local(&self) -> broadcast::Receiver<DomainEvent> {
+        self.local.subscribe()
     }
 }
 
@@ -38,7 +55,7 @@ impl Default for EventBus {
 
 /// Logs every event at debug level: the first subscriber, and a trace of what happened.
 pub fn spawn_log_subscriber(bus: &EventBus) -> tokio::task::JoinHandle<()> {
-    let mut rx = bus.subscribe();
+    let mut rx = bus.subscribe_local();
     tokio::spawn(async move {
         loop {
             match rx.recv().await {

@@ -19,7 +19,8 @@ pub fn spawn_staff_notifier(
     chats: ChatService,
     channels: ChannelService,
 ) -> tokio::task::JoinHandle<()> {
-    let mut rx = bus.subscribe();
+    // This node's events only: another node notifies of its own.
+    let mut rx = bus.subscribe_local();
     tokio::spawn(async move {
         loop {
             match rx.recv().await {

@@ -12,6 +12,7 @@ pub mod login_failures;
 pub mod media_downloads;
 pub mod message_templates;
 pub mod messages;
+pub mod notifications;
 pub mod outbox;
 pub mod seed;
 pub mod sessions;

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use super::{DomainError, Email};
 pub use values::{ContactType, ContactValue, Country, Gender, Passport, Phone, Pin, date_of_birth};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct ClientId(pub i64);
 
