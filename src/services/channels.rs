@@ -247,6 +247,47 @@ impl ChannelService {
         })
     }
 
+    /// The Twilio channel a webhook is for, if `signature` is its own over `url` and `fields`.
+    /// `ours` is our number as Twilio wrote it (`whatsapp:` for WhatsApp): To of an inbound
+    /// message, From of a status report. `None` for anything that cannot be verified.
+    pub async fn verify_twilio(
+        &self,
+        url: &str,
+        fields: &[(String, String)],
+        signature: &str,
+        ours: &str,
+    ) -> Result<Option<(TenantId, ChannelId, ChannelKind)>, ServiceError> {
+        let field =
+            |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+        let Some(account) = field("AccountSid") else { return Ok(None) };
+        let kind = if ours.starts_with("whatsapp:") { ChannelKind::TwilioWhatsapp } else { ChannelKind::TwilioSms };
+        let number = ours.trim_start_matches("whatsapp:");
+        let found = repo::find_twilio(&self.pool, account, kind, number, field("MessagingServiceSid")).await?;
+        let Some((tenant, channel)) = found else { return Ok(None) };
+        let Credentials::Twilio { auth_token, .. } = self.credentials(tenant, channel).await? else { return Ok(None) };
+        if !crate::transport::twilio::verify(&auth_token, url, fields, signature) {
+            tracing::warn!(channel = channel.0, "Twilio webhook with a wrong signature refused");
+            return Ok(None);
+        }
+        Ok(Some((tenant, channel, kind)))
+    }
+
+    /// The Telegram channel whose webhook secret this is, if any. The look-up goes by the
+    /// secret's hash; the secret itself is then compared in constant time.
+    pub async fn verify_telegram(&self, secret: &str) -> Result<Option<(TenantId, ChannelId)>, ServiceError> {
+        let Some((tenant, channel)) = repo::find_telegram(&self.pool, &crate::crypto::token_hash(secret)).await? else {
+            return Ok(None);
+        };
+        Ok(match self.credentials(tenant, channel).await? {
+            Credentials::Telegram { webhook_secret, .. }
+                if crate::crypto::constant_time_eq(&webhook_secret, secret) =>
+            {
+                Some((tenant, channel))
+            }
+            _ => None,
+        })
+    }
+
     /// A channel's credentials, unsealed.
     pub async fn credentials(&self, tenant: TenantId, id: ChannelId) -> Result<Credentials, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;

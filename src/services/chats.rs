@@ -52,15 +52,6 @@ fn keys(files: &[StoredFile]) -> Vec<String> {
     files.iter().map(|f| f.key.clone()).collect()
 }
 
-/// What a client wrote on a channel, once the channel has found (or made) the client's contact.
-pub struct Incoming<'a> {
-    pub client: ClientId,
-    pub contact: ContactId,
-    pub transport: Transport,
-    pub sender_name: &'a str,
-    pub body: &'a str,
-}
-
 /// A way the composer can send: a transport and the contact it reaches (`None`: the client's
 /// own phone number, which becomes a contact on first use).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,44 +241,6 @@ impl ChatService {
             audit::Entry { action: "message_sent", entity: "chat", entity_id: &chat.id.to_string(), summary: &summary };
         audit::record(&mut tx, &by.actor(), entry).await?;
         tx.commit().await?;
-        Ok(message)
-    }
-
-    /// Stores what a client wrote (a channel calls this once it knows the contact), in the
-    /// client's chat, made on first use. It counts as unread until staff read it.
-    pub async fn receive(&self, tenant: TenantId, incoming: Incoming<'_>) -> Result<Message, ServiceError> {
-        let body = MessageBody::parse(incoming.body, false)?;
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-        let (chat, made) = chats::for_client(&mut tx, incoming.client).await?;
-        let sender = Sender::Client { client_id: incoming.client, contact_id: incoming.contact };
-        let message = messages::insert_message(
-            &mut tx,
-            NewMessage {
-                chat: chat.id,
-                direction: Direction::Inbound,
-                sender: &sender,
-                sender_name: incoming.sender_name,
-                body: body.as_str(),
-                transport: incoming.transport,
-                contact: Some(incoming.contact),
-                provider: None,
-            },
-        )
-        .await?;
-        chats::join(&mut tx, chat.id, Joiner::Contact(incoming.contact, incoming.transport)).await?;
-        tx.commit().await?;
-        if made {
-            self.events.publish(DomainEvent::ChatCreated {
-                tenant_id: tenant,
-                chat_id: chat.id,
-                client_id: incoming.client,
-            });
-        }
-        self.events.publish(DomainEvent::MessageReceived {
-            tenant_id: tenant,
-            chat_id: chat.id,
-            message_id: message.id,
-        });
         Ok(message)
     }
 

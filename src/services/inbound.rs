@@ -13,7 +13,7 @@ use crate::events::EventBus;
 use crate::repos::chats::{self, Joiner};
 use crate::repos::media_downloads::{self, NewDownload};
 use crate::repos::messages::{self, NewMessage};
-use crate::repos::{RepoError, audit, clients};
+use crate::repos::{audit, clients};
 
 use super::ServiceError;
 
@@ -88,40 +88,81 @@ impl InboundService {
             return Ok(Received::Duplicate);
         }
         let writer = find_or_make_client(&mut tx, &arrived).await?;
+        let telegram_chat = match &arrived.from {
+            From::Telegram { chat_id, username, .. } => {
+                Some(serde_json::json!({"chat_id": chat_id.to_string(), "username": username}))
+            }
+            From::Phone { .. } => None,
+        };
+        let written = Written {
+            body: &body,
+            transport: arrived.transport,
+            provider: Some((arrived.channel, &arrived.provider_id)),
+            telegram_chat,
+            media: &arrived.media,
+        };
+        match self.write(tx, tenant, &writer, written).await {
+            Ok(id) => Ok(Received::Stored(id)),
+            // The same message, stored by a webhook delivered twice at once.
+            Err(ServiceError::Conflict { field: "provider_message_id" }) => Ok(Received::Duplicate),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stores what a client wrote from a contact already known (imports, demos, tests): the
+    /// same message, chat and member as a webhook's, without a provider's id.
+    pub async fn receive_from(&self, tenant: TenantId, incoming: Incoming<'_>) -> Result<MessageId, ServiceError> {
+        let body = MessageBody::parse(incoming.body, false)?;
+        let tx = TenantTx::begin(&self.pool, tenant).await?;
+        let writer = Writer {
+            client: incoming.client,
+            contact: incoming.contact,
+            name: incoming.sender_name.to_owned(),
+            made: false,
+        };
+        let written =
+            Written { body: &body, transport: incoming.transport, provider: None, telegram_chat: None, media: &[] };
+        self.write(tx, tenant, &writer, written).await
+    }
+
+    /// Writes the message in the writer's chat (made on first use) with its member and files
+    /// to fetch, commits, and announces it.
+    async fn write(
+        &self,
+        mut tx: TenantTx,
+        tenant: TenantId,
+        writer: &Writer,
+        w: Written<'_>,
+    ) -> Result<MessageId, ServiceError> {
         let (chat, chat_made) = chats::for_client(&mut tx, writer.client).await?;
         let sender = Sender::Client { client_id: writer.client, contact_id: writer.contact };
-        let inserted = messages::insert_message(
+        let message = messages::insert_message(
             &mut tx,
             NewMessage {
                 chat: chat.id,
                 direction: Direction::Inbound,
                 sender: &sender,
                 sender_name: &writer.name,
-                body: body.as_str(),
-                transport: arrived.transport,
+                body: w.body.as_str(),
+                transport: w.transport,
                 contact: Some(writer.contact),
-                provider: Some((arrived.channel, &arrived.provider_id)),
+                provider: w.provider,
             },
         )
-        .await;
-        let message = match inserted {
-            Ok(m) => m,
-            // The same message, stored by a webhook delivered twice at once.
-            Err(RepoError::Conflict { .. }) => return Ok(Received::Duplicate),
-            Err(e) => return Err(e.into()),
-        };
-        chats::join(&mut tx, chat.id, Joiner::Contact(writer.contact, arrived.transport)).await?;
-        if let From::Telegram { chat_id, username, .. } = &arrived.from {
-            let meta = serde_json::json!({"chat_id": chat_id.to_string(), "username": username});
+        .await?;
+        chats::join(&mut tx, chat.id, Joiner::Contact(writer.contact, w.transport)).await?;
+        if let Some(meta) = w.telegram_chat {
             chats::remember_telegram_chat(&mut tx, chat.id, writer.contact, meta).await?;
         }
-        for m in &arrived.media {
-            let download = NewDownload {
-                source: &m.source,
-                file_name: m.file_name.as_deref(),
-                content_type: m.content_type.as_deref(),
-            };
-            media_downloads::insert(&mut tx, message.id, arrived.channel, &download).await?;
+        if let Some((channel, _)) = w.provider {
+            for m in w.media {
+                let download = NewDownload {
+                    source: &m.source,
+                    file_name: m.file_name.as_deref(),
+                    content_type: m.content_type.as_deref(),
+                };
+                media_downloads::insert(&mut tx, message.id, channel, &download).await?;
+            }
         }
         tx.commit().await?;
 
@@ -140,8 +181,28 @@ impl InboundService {
             chat_id: chat.id,
             message_id: message.id,
         });
-        Ok(Received::Stored(message.id))
+        Ok(message.id)
     }
+}
+
+/// What a client wrote on a channel, once the channel has found (or made) the client's contact.
+pub struct Incoming<'a> {
+    pub client: ClientId,
+    pub contact: ContactId,
+    pub transport: Transport,
+    pub sender_name: &'a str,
+    pub body: &'a str,
+}
+
+/// A message as it is written, whichever way it came.
+struct Written<'a> {
+    body: &'a MessageBody,
+    transport: Transport,
+    /// The channel it came in on and the provider's id for it.
+    provider: Option<(ChannelId, &'a str)>,
+    /// Where a Telegram member is written back to.
+    telegram_chat: Option<serde_json::Value>,
+    media: &'a [Media],
 }
 
 /// The client who wrote and the contact they wrote from.

@@ -354,7 +354,7 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
     let _serial = SERIAL.lock().await;
     use crate::chats::{Answer, FakeProvider, HttpProvider};
     use crm::domain::chat::Transport;
-    use crm::services::chats::Incoming;
+    use crm::services::inbound::Incoming;
     use crm::transport::Providers;
     use std::sync::Arc;
 
@@ -386,7 +386,7 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
             sender_name: first,
             body: text,
         };
-        app.state.chats.receive(app.tenant, incoming).await.unwrap();
+        app.state.inbound.receive_from(app.tenant, incoming).await.unwrap();
     }
     api.post(
         "/api/v1/message-templates",
@@ -445,7 +445,7 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
         sender_name: "Dilnoza",
         body: "Tomorrow at 10 suits me",
     };
-    app.state.chats.receive(app.tenant, incoming).await.unwrap();
+    app.state.inbound.receive_from(app.tenant, incoming).await.unwrap();
     for browser in [&a, &b] {
         browser
             .wait_until("[...document.querySelectorAll('.msg-in .msg-body')].some(e => e.textContent === 'Tomorrow at 10 suits me')", "the client's new message")

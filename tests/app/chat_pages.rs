@@ -3,7 +3,7 @@
 
 use crm::domain::chat::{ChatId, Transport};
 use crm::domain::{ClientId, ContactId, Role, TenantId};
-use crm::services::chats::Incoming;
+use crm::services::inbound::Incoming;
 use serde_json::json;
 
 use crate::helpers::{Api, TestApp};
@@ -31,7 +31,7 @@ async fn client_with_chat(api: &Api) -> (ClientId, ContactId, ChatId) {
 /// What the client writes, as a channel hands it over.
 async fn client_writes(app: &TestApp, tenant: TenantId, client: ClientId, contact: ContactId, body: &str) -> i64 {
     let incoming = Incoming { client, contact, transport: Transport::Sms, sender_name: "Dilnoza", body };
-    app.state.chats.receive(tenant, incoming).await.unwrap().id.0
+    app.state.inbound.receive_from(tenant, incoming).await.unwrap().0
 }
 
 async fn messages(app: &TestApp) -> i64 {

@@ -8,9 +8,7 @@ use axum::response::{IntoResponse, Response};
 use teloxide_core::types::{Message, Update, UpdateKind};
 
 use crate::app::AppState;
-use crate::domain::channel::Credentials;
 use crate::domain::chat::Transport;
-use crate::repos::channels;
 use crate::services::inbound::{Arrived, From, Media, Received};
 use crate::web::error::AppError;
 
@@ -20,14 +18,7 @@ pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: By
         .and_then(|v| v.to_str().ok())
         .filter(|s| !s.is_empty())
         .ok_or(AppError::Forbidden)?;
-    let key = crate::crypto::token_hash(secret);
-    let (tenant, channel) =
-        channels::find_telegram(&state.pool, &key).await.map_err(AppError::internal)?.ok_or(AppError::Forbidden)?;
-    // The look-up went by a hash; the secret itself is compared too, in constant time.
-    match state.channels.credentials(tenant, channel).await? {
-        Credentials::Telegram { webhook_secret, .. } if crate::crypto::constant_time_eq(&webhook_secret, secret) => {}
-        _ => return Err(AppError::Forbidden),
-    }
+    let (tenant, channel) = state.channels.verify_telegram(secret).await?.ok_or(AppError::Forbidden)?;
     let update: Update =
         serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!("not a Telegram update: {e}")))?;
     let UpdateKind::Message(message) = &update.kind else {

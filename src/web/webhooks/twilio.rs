@@ -7,10 +7,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
-use crate::domain::channel::{ChannelId, ChannelKind, Credentials};
+use crate::domain::channel::{ChannelId, ChannelKind};
 use crate::domain::chat::DeliveryStatus;
 use crate::domain::{Phone, TenantId};
-use crate::repos::channels;
 use crate::services::inbound::{Arrived, From, Media, Received};
 use crate::transport::twilio;
 use crate::web::error::AppError;
@@ -45,8 +44,8 @@ impl Fields {
     }
 }
 
-/// Finds the channel the request names (`ours` is the field with our number: To of an inbound
-/// message, From of a status report) and checks the signature with its auth token. Anything
+/// Checks the request's signature with the auth token of the channel it names (`ours` is
+/// the field with our number: To of an inbound message, From of a status report). Anything
 /// unverifiable — no signature, no channel to check it with, a wrong one — is 403.
 async fn verify(
     state: &AppState,
@@ -56,25 +55,10 @@ async fn verify(
     ours: &str,
 ) -> Result<(TenantId, ChannelId, ChannelKind), AppError> {
     let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).ok_or(AppError::Forbidden)?;
-    let account = fields.get("AccountSid").ok_or(AppError::Forbidden)?;
     let ours = fields.get(ours).ok_or(AppError::Forbidden)?;
-    let kind = if ours.starts_with("whatsapp:") { ChannelKind::TwilioWhatsapp } else { ChannelKind::TwilioSms };
-    let number = ours.trim_start_matches("whatsapp:");
-    let service = fields.get("MessagingServiceSid");
-    let (tenant, channel) = channels::find_twilio(&state.pool, account, kind, number, service)
-        .await
-        .map_err(AppError::internal)?
-        .ok_or(AppError::Forbidden)?;
-    let Credentials::Twilio { auth_token, .. } = state.channels.credentials(tenant, channel).await? else {
-        return Err(AppError::Forbidden);
-    };
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or(uri.path());
     let url = format!("{}{path}", state.config.public_url);
-    if !twilio::verify(&auth_token, &url, &fields.0, signature) {
-        tracing::warn!(channel = channel.0, "Twilio webhook with a wrong signature refused");
-        return Err(AppError::Forbidden);
-    }
-    Ok((tenant, channel, kind))
+    state.channels.verify_twilio(&url, &fields.0, signature, ours).await?.ok_or(AppError::Forbidden)
 }
 
 pub async fn inbound(
