@@ -7,7 +7,7 @@ use std::time::Duration;
 use crm::domain::Role;
 use serde_json::{Value, json};
 
-use crate::fakes::{ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, FakeTelegram, FakeTwilio, PNG};
+use crate::fakes::{ACCOUNT_SID, AUTH_TOKEN, BOT_TOKEN, FakeTelegram, FakeTwilio, NEW_BOT_TOKEN, PNG};
 use crate::helpers::{Api, TestApp};
 
 pub(crate) const OUR_NUMBER: &str = "+998712000000";
@@ -575,4 +575,83 @@ async fn twilio_busy_or_rate_limiting_is_retried_and_the_message_is_sent_once() 
     let attempts: i64 =
         sqlx::query_scalar("SELECT count(*) FROM message_deliveries").fetch_one(&app.owner_pool().await).await.unwrap();
     assert_eq!(attempts, 0, "the outbox is empty");
+}
+
+#[tokio::test]
+async fn a_disabled_channel_sends_nothing_but_still_takes_in_what_clients_write() {
+    let (app, twilio, _telegram) = app_with_fakes().await;
+    let _background = app.start_background();
+    let admin = app.api(Role::Admin).await;
+    let channel = twilio_channel(&admin, "twilio_sms").await;
+    let first = sms("SM00000000000000000000000000000080", "Hi");
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &first, Some(AUTH_TOKEN)).await, 200);
+    let chat = admin.get("/api/v1/chats").await.json()["items"][0]["id"].as_i64().unwrap();
+    let off = admin.patch(&format!("/api/v1/channels/{}", channel["id"]), json!({"enabled": false})).await;
+    assert_eq!(off.json()["enabled"], false);
+
+    let refused =
+        admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Hello", "transport": "sms"})).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.json()["error"]["fields"]["transport"].is_array());
+    // Nothing is lost: the client's next message is still stored.
+    let second = sms("SM00000000000000000000000000000081", "Hello?");
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &second, Some(AUTH_TOKEN)).await, 200);
+    let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+    assert_eq!(items.as_array().unwrap().len(), 2);
+    assert!(twilio.sent().is_empty());
+}
+
+#[tokio::test]
+async fn replacing_a_bot_token_keeps_the_chats_and_the_next_reply_uses_the_new_one() {
+    let (app, _twilio, telegram) = app_with_fakes().await;
+    let _background = app.start_background();
+    let admin = app.api(Role::Admin).await;
+    let bot =
+        admin.post("/api/v1/channels", json!({"kind": "telegram", "name": "Bot", "bot_token": BOT_TOKEN})).await.json();
+    let secret = telegram.calls("setWebhook")[0]["secret_token"].as_str().unwrap().to_owned();
+    let hello = telegram_update(90, from_client(json!({"text": "Hello"})));
+    assert_eq!(post_telegram(&app, Some(&secret), &hello).await, 200);
+    let chat = admin.get("/api/v1/chats").await.json()["items"][0]["id"].as_i64().unwrap();
+
+    let replaced = admin.patch(&format!("/api/v1/channels/{}", bot["id"]), json!({"bot_token": NEW_BOT_TOKEN})).await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    assert_eq!(replaced.json()["webhook"]["ok"], true);
+    assert_eq!(telegram.tokens("setWebhook"), [BOT_TOKEN, NEW_BOT_TOKEN]);
+    assert_eq!(telegram.calls("setWebhook")[1]["secret_token"], secret.as_str(), "the webhook secret stays");
+
+    // The same chat and client; updates still come in; replies go with the new token.
+    let again = telegram_update(91, from_client(json!({"text": "Still me"})));
+    assert_eq!(post_telegram(&app, Some(&secret), &again).await, 200);
+    let chats = admin.get("/api/v1/chats").await.json()["items"].clone();
+    assert_eq!((chats.as_array().unwrap().len(), chats[0]["id"].as_i64().unwrap()), (1, chat));
+    admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Yes, we are here"})).await;
+    wait_for("the reply", async || telegram.tokens("sendMessage").contains(&NEW_BOT_TOKEN.to_owned())).await;
+}
+
+#[tokio::test]
+async fn telegram_documents_and_voice_notes_arrive_as_files() {
+    let (app, _twilio, telegram) = app_with_fakes().await;
+    let _background = app.start_background();
+    let admin = app.api(Role::Admin).await;
+    admin.post("/api/v1/channels", json!({"kind": "telegram", "name": "Bot", "bot_token": BOT_TOKEN})).await;
+    let secret = telegram.calls("setWebhook")[0]["secret_token"].as_str().unwrap().to_owned();
+    let document = from_client(json!({"document": {"file_id": "doc1", "file_unique_id": "d",
+        "file_name": "contract.pdf", "mime_type": "application/pdf", "file_size": 16}}));
+    let voice = from_client(json!({"voice": {"file_id": "voice1", "file_unique_id": "v", "duration": 3,
+        "mime_type": "audio/ogg", "file_size": 16}}));
+    assert_eq!(post_telegram(&app, Some(&secret), &telegram_update(100, document)).await, 200);
+    assert_eq!(post_telegram(&app, Some(&secret), &telegram_update(101, voice)).await, 200);
+    let chat = admin.get("/api/v1/chats").await.json()["items"][0]["id"].as_i64().unwrap();
+    wait_for("both files", async || {
+        let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+        items.as_array().unwrap().iter().all(|m| m["attachments"].as_array().is_some_and(|a| a.len() == 1))
+    })
+    .await;
+    let mut fetched: Vec<Value> = telegram.calls("getFile").iter().map(|c| c["file_id"].clone()).collect();
+    fetched.sort_by_key(|v| v.to_string());
+    assert_eq!(fetched, [json!("doc1"), json!("voice1")]);
+    let items = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json()["items"].clone();
+    let names: Vec<&str> =
+        items.as_array().unwrap().iter().map(|m| m["attachments"][0]["file_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["voice.ogg", "contract.pdf"], "newest first, named as sent");
 }

@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const AUTH_TOKEN: &str = "0123456789abcdef0123456789abcdef";
 pub const BOT_TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+/// Another token of the same bot (as @BotFather gives after a revoke).
+pub const NEW_BOT_TOKEN: &str = "123456789:AAGnewTokenAfterRevokeXYZabcdefghij";
 /// The bytes of a tiny PNG, served as the media of inbound messages.
 pub const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
 
@@ -129,6 +131,8 @@ async fn twilio_media(headers: HeaderMap) -> Response {
 /// with each file field's name and size).
 #[derive(Debug, Clone)]
 pub struct BotCall {
+    /// The token it came with.
+    pub token: String,
     pub method: String,
     pub params: Value,
 }
@@ -155,6 +159,12 @@ impl FakeTelegram {
         self.blocked.lock().unwrap().push(chat);
     }
 
+    /// The tokens of the calls of `method`, in order.
+    pub fn tokens(&self, method: &str) -> Vec<String> {
+        let calls = self.calls.lock().unwrap();
+        calls.iter().filter(|c| c.method.eq_ignore_ascii_case(method)).map(|c| c.token.clone()).collect()
+    }
+
     pub fn calls(&self, method: &str) -> Vec<Value> {
         self.calls
             .lock()
@@ -164,6 +174,11 @@ impl FakeTelegram {
             .map(|c| c.params.clone())
             .collect()
     }
+}
+
+/// The token of a `bot<token>` path segment, if it is one of the bot's.
+fn known_bot(segment: &str) -> Option<String> {
+    segment.strip_prefix("bot").filter(|t| [BOT_TOKEN, NEW_BOT_TOKEN].contains(t)).map(str::to_owned)
 }
 
 fn bot_ok(result: Value) -> Response {
@@ -180,13 +195,13 @@ async fn telegram_method(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if bot != format!("bot{BOT_TOKEN}") {
+    let Some(token) = known_bot(&bot) else {
         return (
             StatusCode::UNAUTHORIZED,
             axum::Json(json!({"ok": false, "error_code": 401, "description": "Unauthorized"})),
         )
             .into_response();
-    }
+    };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let params = if content_type.starts_with("multipart/form-data") {
         let request = axum::http::Request::builder()
@@ -223,7 +238,7 @@ async fn telegram_method(
     };
     let n = {
         let mut calls = fake.calls.lock().unwrap();
-        calls.push(BotCall { method: method.clone(), params: params.clone() });
+        calls.push(BotCall { token, method: method.clone(), params: params.clone() });
         calls.len() as i64
     };
     let chat = match &params["chat_id"] {
@@ -257,7 +272,7 @@ async fn telegram_method(
 }
 
 async fn telegram_file(Path((bot, path)): Path<(String, String)>) -> Response {
-    if bot != format!("bot{BOT_TOKEN}") || path != "photos/file_1.png" {
+    if known_bot(&bot).is_none() || path != "photos/file_1.png" {
         return StatusCode::NOT_FOUND.into_response();
     }
     ([(header::CONTENT_TYPE, "image/png")], PNG).into_response()
