@@ -50,12 +50,19 @@ async fn main() {
         "anna%20petrova",
         "zarina%20walker",
     ];
+    // Each client has one first name: two of them together match nobody, the costliest search
+    // (nothing to stop early at, two common words to intersect).
+    let no_one = ["olga%20sergey", "anna%20aziz", "john%20emma", "madina%20pavel"];
     let names = ["dilno", "karimov", "aliyeva", "sergey", "olivia", "petrova", "bekzod", "walker", "timur", "nazar"];
-    let scenarios: [(&str, PathFor); 4] = [
+    let scenarios: [(&str, PathFor); 5] = [
         ("search: name fragment", Box::new(move |i| format!("/api/v1/clients?q={}", names[i % names.len()]))),
         (
             "search: name + surname",
             Box::new(move |i| format!("/api/v1/clients?q={}", full_names[i % full_names.len()])),
+        ),
+        (
+            "search: two first names, no match",
+            Box::new(move |i| format!("/api/v1/clients?q={}", no_one[i % no_one.len()])),
         ),
         ("search: phone digits", Box::new(move |i| format!("/api/v1/clients?q={}", typed_phone(i, clients)))),
         ("open client by id", Box::new(move |i| format!("/api/v1/clients/{}", 1 + (i * 104729) % clients as usize))),

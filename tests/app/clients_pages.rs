@@ -299,6 +299,7 @@ async fn an_admin_restores_a_deleted_client_within_30_days() {
     assert_eq!(admin.post(&format!("/crm/clients/{id}/restore"), &[]).await.status, 404);
     assert_eq!(app.state.clients.purge_archived().await.unwrap(), 1);
     assert_eq!(app.scalar_i64("SELECT count(*) FROM clients").await, 0);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM client_search_words").await, 0, "nor a word of theirs");
     assert_eq!(
         app.scalar_i64("SELECT count(*) FROM audit_log WHERE entity = 'client' AND summary LIKE '%Returning%'").await,
         0,
@@ -328,6 +329,7 @@ async fn erasing_removes_the_client_their_contacts_and_their_name_from_the_audit
     assert_eq!(page.location(), Some("/crm/clients"));
     assert_eq!(app.scalar_i64("SELECT count(*) FROM clients").await, 0);
     assert_eq!(app.scalar_i64("SELECT count(*) FROM client_contacts").await, 0);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM client_search_words").await, 0, "no word of theirs is kept");
     assert_eq!(
         app.scalar_i64(
             "SELECT count(*) FROM audit_log WHERE summary LIKE '%Forgotten%' OR summary LIKE '%forgotten@%'"
