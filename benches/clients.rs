@@ -4,9 +4,7 @@
 //!     BENCH_CLIENTS=100000 cargo bench --bench clients
 //!
 //! The database is seeded once into target/tmp/bench-pg and reused by later runs of the same
-//! size; the clients table and its indexes are read into PostgreSQL's buffers before timing, as
-//! on a server that has been running. Requests are sequential (one client), so the figures are
-//! latencies, not throughput.
+//! size. Requests are sequential (one client), so the figures are latencies, not throughput.
 
 mod support;
 
@@ -42,7 +40,6 @@ async fn main() {
         },
     )
     .await;
-    bench.prewarm("clients").await;
     let (base, token, _) = bench.serve("viewer").await;
 
     let full_names = [

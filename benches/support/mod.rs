@@ -98,24 +98,6 @@ impl Bench {
         (format!("http://{addr}"), token, tenant)
     }
 
-    /// Reads `table` and its indexes into PostgreSQL's buffers (pg_prewarm), as a server that
-    /// has run a while holds them: this one has just started, and a few warm-up requests per
-    /// scenario bring in a fraction, so the timed ones read the rest from the OS cache.
-    pub async fn prewarm(&self, table: &str) {
-        let mut conn = self.owner.connect().await.unwrap();
-        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm").await.unwrap();
-        let pages: i64 = sqlx::query_scalar(
-            "SELECT sum(pg_prewarm(r))::bigint FROM (SELECT $1::regclass AS r
-             UNION ALL SELECT indexrelid::regclass FROM pg_index WHERE indrelid = $1::regclass) x",
-        )
-        .bind(table)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-        println!("{table} and its indexes read into shared buffers: {} MB", pages * 8 / 1024);
-        conn.close().await.unwrap();
-    }
-
     pub async fn stop(self) {
         self.pool.close().await;
         tokio::task::spawn_blocking(move || self.pg.stop()).await.unwrap().unwrap();

@@ -203,9 +203,8 @@ impl EmbeddedPostgres {
         let mut settings = format!(
             "listen_addresses = ''\nport = {PORT}\nunix_socket_directories = '{quoted}'\n\
              unix_socket_permissions = 0700\nmax_connections = 200\n\
-             # PostgreSQL's 128MB default is far smaller than a million clients with their indexes\n\
-             # (850 MB); memory not used is not taken.\n\
-             shared_buffers = 1GB\n"
+             # PostgreSQL's 128MB default is smaller than a million clients with their indexes.\n\
+             shared_buffers = 512MB\n"
         );
         if !options.durable {
             settings.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
