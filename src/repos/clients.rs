@@ -263,8 +263,9 @@ pub struct ListQuery {
 /// costs far more than the page itself.
 pub const COUNT_CAP: i64 = 500;
 
-/// Live clients matching `query`, in order, and how many match (exact up to `COUNT_CAP`;
-/// `COUNT_CAP + 1` means more).
+/// Live clients matching `query`, in order, and how many match: exact when the search could
+/// count them (a search through its indexes counts up to ten times `COUNT_CAP`), else at
+/// least so many (a walk in order stops counting at `COUNT_CAP`).
 pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, Total), RepoError> {
     let tenant = tx.tenant_id().0;
     let patterns = search_patterns(query.q.as_deref().unwrap_or_default());

@@ -28,9 +28,11 @@ pub async fn clients(tx: &mut TenantTx, first: i64, count: i64) -> Result<u64, R
         SELECT $1,
                first[1 + (n * 7919) % array_length(first, 1)],
                -- Surname and patronymic independent of the first name (a step in step with n
-               -- paired each first name with half the surnames and left four patronymics out).
-               last[1 + (n / 30) % array_length(last, 1)],
-               CASE WHEN (n / 4680) % 3 = 0 THEN middle[1 + (n / 780) % array_length(middle, 1)] END,
+               -- paired each first name with half the surnames and left four patronymics out):
+               -- n read as digits of mixed radix, one digit per list.
+               last[1 + (n / array_length(first, 1)) % array_length(last, 1)],
+               CASE WHEN (n / (array_length(first, 1) * array_length(last, 1) * array_length(middle, 1))) % 3 = 0
+                    THEN middle[1 + (n / (array_length(first, 1) * array_length(last, 1))) % array_length(middle, 1)] END,
                '+9989' || (ARRAY['0','1','3','4','5','7','9'])[1 + n % 7]
                    || lpad(((n * 7919 + 1234567) % 10000000)::text, 7, '0'),
                lower(first[1 + (n * 7919) % array_length(first, 1)]) || '.' || n || '@example.uz',
