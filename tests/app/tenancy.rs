@@ -129,4 +129,16 @@ async fn client_search_functions_admit_only_the_transactions_tenant() {
         .await
         .unwrap();
     assert_eq!((names, count), (vec!["Ours".to_owned()], 1));
+    tx.commit().await.unwrap();
+
+    // The helpers behind it, and the dictionary's lock, are the owner's alone.
+    for call in [
+        format!("SELECT client_dictionary_lock('{}', true)", other.0),
+        format!("SELECT client_search_conditions('{}', ARRAY['%theirs%'])", other.0),
+        format!("SELECT client_matches_by_trigram('{}', ARRAY['%theirs%'], NULL, NULL, 10)", other.0),
+    ] {
+        let mut tx = TenantTx::begin(&app.pool, app.tenant).await.unwrap();
+        let denied = sqlx::query(&call).execute(tx.conn()).await.unwrap_err();
+        assert!(denied.to_string().contains("permission denied"), "{call}: {denied}");
+    }
 }
