@@ -100,6 +100,7 @@ impl Config {
 }
 
 /// The key generated into `CRM_DATA_DIR/secret.key` on first run, readable by its owner only.
+/// The file holds the key's text, which every start reads as `CRM_SECRET_KEY` would be read.
 fn load_or_create_key(data_dir: &Path) -> Result<SecretKey, ConfigError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
@@ -107,7 +108,7 @@ fn load_or_create_key(data_dir: &Path) -> Result<SecretKey, ConfigError> {
     let path = data_dir.join("secret.key");
     let err = |source| ConfigError::SecretKey { path: path.clone(), source };
     if let Ok(raw) = std::fs::read_to_string(&path) {
-        return SecretKey::from_config(raw.trim())
+        return SecretKey::from_key_file(&raw)
             .map_err(|reason| err(std::io::Error::new(std::io::ErrorKind::InvalidData, reason)));
     }
     std::fs::create_dir_all(data_dir).map_err(err)?;
@@ -145,6 +146,22 @@ mod tests {
         let c = config(&[("CRM_SECRET_KEY", &"k".repeat(32)), ("PUBLIC_URL", "https://crm.example.com/")]).unwrap();
         assert_eq!(c.public_url, "https://crm.example.com");
         assert!(c.secure_cookies());
+    }
+
+    #[test]
+    fn a_generated_key_file_means_the_same_key_at_every_start() {
+        let dir = std::env::temp_dir().join(format!("crm-config-{}", uuid::Uuid::new_v4().simple()));
+        let data_dir = dir.display().to_string();
+        let first = config(&[("CRM_DATA_DIR", &data_dir)]).unwrap().secret_key;
+        let text = std::fs::read_to_string(dir.join("secret.key")).unwrap();
+        let again = config(&[("CRM_DATA_DIR", &data_dir)]).unwrap().secret_key;
+        let sealed = first.seal("channel-secrets", b"auth token");
+        assert_eq!(again.open("channel-secrets", &sealed).map(|o| o.stale), Some(false));
+        assert_eq!(again.sign("csrf", "session"), first.sign("csrf", "session"));
+        // The file's text in CRM_SECRET_KEY is the same key.
+        let from_env = config(&[("CRM_SECRET_KEY", &text)]).unwrap().secret_key;
+        assert_eq!(from_env.sign("csrf", "session"), first.sign("csrf", "session"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -213,6 +213,8 @@ async fn run_with(command: Command, config: Config, db: &Database) -> Result<(),
 
 async fn serve(state: AppState, embedded: bool, events: &EventBus) -> Result<(), BoxError> {
     let _log = events::spawn_log_subscriber(events);
+    // Secrets saved under the old reading of a generated key file (before December 2026).
+    state.channels.reseal_stale().await?;
     let background = app::Background::start(&state);
     if embedded {
         create_demo_tenant_on_first_run(&state).await?;

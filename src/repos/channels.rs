@@ -121,6 +121,24 @@ pub async fn secrets(tx: &mut TenantTx, id: ChannelId) -> Result<Vec<u8>, RepoEr
         .ok_or(RepoError::NotFound)
 }
 
+/// Every channel's sealed secrets, locked until the transaction ends (to seal them again).
+pub async fn all_secrets_for_update(tx: &mut TenantTx) -> Result<Vec<(ChannelId, Vec<u8>)>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query!("SELECT id, secrets FROM channels WHERE tenant_id = $1 ORDER BY id FOR UPDATE", tenant)
+        .fetch_all(tx.conn())
+        .await?;
+    Ok(rows.into_iter().map(|r| (ChannelId(r.id), r.secrets)).collect())
+}
+
+/// Replaces a channel's sealed secrets, and nothing else.
+pub async fn set_secrets(tx: &mut TenantTx, id: ChannelId, sealed: &[u8]) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!("UPDATE channels SET secrets = $3 WHERE tenant_id = $1 AND id = $2", tenant, id.0, sealed)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// The enabled channel that carries `kind`'s messages: `prefer` if it is one, else the oldest.
 pub async fn enabled(
     tx: &mut TenantTx,

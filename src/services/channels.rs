@@ -319,12 +319,40 @@ impl ChannelService {
     fn open(&self, id: ChannelId, sealed: &[u8]) -> Result<SavedSecrets, ServiceError> {
         self.key
             .open(SEAL, sealed)
-            .and_then(|plain| serde_json::from_slice(&plain).ok())
+            .and_then(|opened| serde_json::from_slice(&opened.plain).ok())
             .ok_or_else(|| {
                 // Sealed under another CRM_SECRET_KEY: the channel must be saved again.
                 ServiceError::Refused { code: "channel_secrets_unreadable" }
             })
             .inspect_err(|_| tracing::error!(channel = id.0, "channel secrets do not open with CRM_SECRET_KEY"))
+    }
+
+    /// Seals again, under the key's current reading, every channel secret of every tenant that
+    /// only its previous reading opens (see `crypto::SecretKey`); `crm serve` runs it at start.
+    /// Returns how many channels it resealed.
+    pub async fn reseal_stale(&self) -> Result<usize, ServiceError> {
+        if !self.key.has_previous() {
+            return Ok(0);
+        }
+        let mut resealed = 0;
+        for tenant in crate::repos::auth::list_tenants(&self.pool).await? {
+            let mut tx = TenantTx::begin(&self.pool, tenant.id).await?;
+            for (id, sealed) in repo::all_secrets_for_update(&mut tx).await? {
+                match self.key.open(SEAL, &sealed) {
+                    Some(opened) if opened.stale => {
+                        repo::set_secrets(&mut tx, id, &self.key.seal(SEAL, &opened.plain)).await?;
+                        resealed += 1;
+                    }
+                    Some(_) => {}
+                    None => tracing::error!(channel = id.0, "channel secrets do not open with CRM_SECRET_KEY"),
+                }
+            }
+            tx.commit().await?;
+        }
+        if resealed > 0 {
+            tracing::info!(resealed, "channel secrets sealed again under the key's current reading");
+        }
+        Ok(resealed)
     }
 
     /// A Twilio client for the account of a channel's credentials.

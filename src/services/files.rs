@@ -75,12 +75,17 @@ impl MediaLinks {
 
     /// Whether a link's signature is ours and it has not expired.
     pub fn check(&self, file: MediaFile, expires: i64, sig: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
-        now.timestamp() <= expires && crate::crypto::constant_time_eq(&self.sign(file, expires), sig)
+        now.timestamp() <= expires && self.key.verify("media-link", &subject(file, expires), sig)
     }
 
-    fn sign(&self, (tenant, chat, attachment): MediaFile, expires: i64) -> String {
-        self.key.sign("media-link", &format!("{}:{chat}:{attachment}:{expires}", tenant.0))
+    fn sign(&self, file: MediaFile, expires: i64) -> String {
+        self.key.sign("media-link", &subject(file, expires))
     }
+}
+
+/// What a link's signature covers.
+fn subject((tenant, chat, attachment): MediaFile, expires: i64) -> String {
+    format!("{}:{chat}:{attachment}:{expires}", tenant.0)
 }
 
 /// An attachment as a link names it: tenant, chat, attachment id.

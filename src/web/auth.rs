@@ -26,11 +26,25 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The CSRF token of a session: an HMAC of its cookie, so no state is needed to check it and a
 /// token is worthless once the session ends.
 pub fn csrf_for_session(state: &AppState, session_token: &str) -> String {
-    state.config.secret_key.sign("csrf", &format!("session:{session_token}"))
+    state.config.secret_key.sign("csrf", &csrf_subject(CsrfHolder::Session, session_token))
 }
 
 pub fn csrf_for_visitor(state: &AppState, anon: &str) -> String {
-    state.config.secret_key.sign("csrf", &format!("visitor:{anon}"))
+    state.config.secret_key.sign("csrf", &csrf_subject(CsrfHolder::Visitor, anon))
+}
+
+/// Whose cookie a CSRF token is bound to.
+#[derive(Clone, Copy)]
+enum CsrfHolder {
+    Session,
+    Visitor,
+}
+
+fn csrf_subject(holder: CsrfHolder, cookie: &str) -> String {
+    match holder {
+        CsrfHolder::Session => format!("session:{cookie}"),
+        CsrfHolder::Visitor => format!("visitor:{cookie}"),
+    }
 }
 
 /// The signed-in user behind the request's session cookie, if any, with that cookie's value.
@@ -122,15 +136,16 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     }
     // A token bound to the session, or (before sign-in) to the visitor cookie. A browser may
     // hold both for a moment: a stale session cookie on the login page.
-    let expected: Vec<String> = [
-        cookies::get(req.headers(), SESSION_COOKIE).map(|s| csrf_for_session(&state, s)),
-        cookies::get(req.headers(), ANON_COOKIE).map(|a| csrf_for_visitor(&state, a)),
+    let subjects: Vec<String> = [
+        cookies::get(req.headers(), SESSION_COOKIE).map(|s| csrf_subject(CsrfHolder::Session, s)),
+        cookies::get(req.headers(), ANON_COOKIE).map(|a| csrf_subject(CsrfHolder::Visitor, a)),
     ]
     .into_iter()
     .flatten()
     .collect();
-    let matches = |sent: &str| expected.iter().any(|e| crypto::constant_time_eq(sent, e));
-    if expected.is_empty() {
+    let key = state.config.secret_key.clone();
+    let matches = |sent: &str| subjects.iter().any(|subject| key.verify("csrf", subject, sent));
+    if subjects.is_empty() {
         return AppError::CsrfRejected.into_response();
     }
 

@@ -125,6 +125,52 @@ async fn channels_are_managed_by_admins_with_secrets_sealed_and_never_shown() {
     assert_eq!(telegram.calls("deleteWebhook").len(), 1);
 }
 
+/// A key file as every first run wrote it until December 2026 (the base64url of 32 random
+/// bytes) held two keys: its bytes on the first run, its text on every later one. Secrets saved
+/// under either open, and those of the first run are sealed again under the text.
+#[tokio::test]
+async fn secrets_saved_under_either_reading_of_a_generated_key_file_keep_working() {
+    use base64::Engine;
+    use crm::crypto::SecretKey;
+    let dir = std::env::temp_dir().join(format!("crm-keyfile-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bytes = crm::crypto::random_bytes(32);
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes);
+    std::fs::write(dir.join("secret.key"), &text).unwrap();
+    let (twilio, twilio_url) = FakeTwilio::start().await;
+    let data_dir = dir.display().to_string();
+    let app = TestApp::spawn_with(&[
+        ("CRM_SECRET_KEY", ""),
+        ("CRM_DATA_DIR", data_dir.as_str()),
+        ("TWILIO_API_BASE", twilio_url.as_str()),
+    ])
+    .await;
+    let admin = app.api(Role::Admin).await;
+    twilio_channel(&admin, "twilio_sms").await;
+
+    // Make the row what the first run saved: sealed under the file's bytes.
+    let owner = app.owner_pool().await;
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT secrets FROM channels").fetch_one(&owner).await.unwrap();
+    let plain = SecretKey::from_config(&text).unwrap().open("channel-secrets", &sealed).unwrap().plain;
+    let first_run = SecretKey::from_bytes(bytes).seal("channel-secrets", &plain);
+    sqlx::query("UPDATE channels SET secrets = $1").bind(&first_run).execute(&owner).await.unwrap();
+
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &sms("SM1", "Hello?"), Some(AUTH_TOKEN)).await, 200);
+    assert_eq!(app.state.channels.reseal_stale().await.unwrap(), 1);
+    assert_eq!(app.state.channels.reseal_stale().await.unwrap(), 0, "once is enough");
+    let resealed: Vec<u8> = sqlx::query_scalar("SELECT secrets FROM channels").fetch_one(&owner).await.unwrap();
+    let opened = SecretKey::from_config(&text).unwrap().open("channel-secrets", &resealed).unwrap();
+    assert_eq!(opened.plain, plain, "sealed under the text alone now");
+
+    // And the channel still carries a reply.
+    let chat = admin.get("/api/v1/chats").await.json()["items"][0]["id"].as_i64().unwrap();
+    let sent = admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Hi!", "transport": "sms"})).await;
+    assert_eq!(sent.status, 202);
+    let _background = app.start_background();
+    wait_for("the reply", async || !twilio.sent().is_empty()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn an_sms_from_a_stranger_becomes_a_client_once_and_forgeries_store_nothing() {
     let (app, _twilio, _telegram) = app_with_fakes().await;

@@ -149,8 +149,13 @@ impl TestApp {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        // An empty value leaves the variable unset (`CRM_SECRET_KEY`: the key file instead).
         for (k, v) in vars {
-            map.insert((*k).to_owned(), (*v).to_owned());
+            if v.is_empty() {
+                map.remove(*k);
+            } else {
+                map.insert((*k).to_owned(), (*v).to_owned());
+            }
         }
         let config = Config::from_lookup(|k| map.get(k).cloned()).expect("config");
         let mut state = AppState::new(config, pool.clone(), EventBus::default()).expect("app state");

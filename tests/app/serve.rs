@@ -6,6 +6,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use serde_json::json;
+
+use crate::channels::{CLIENT, OUR_NUMBER};
+use crate::fakes::{ACCOUNT_SID, AUTH_TOKEN, FakeTwilio};
 use crate::helpers::{Client, Credentials};
 
 struct Server {
@@ -28,12 +32,22 @@ fn lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> 
 }
 
 fn start(data_dir: &std::path::Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    start_with(data_dir, &[])
+}
+
+/// `crm serve` on the data dir with the default configuration, but for `vars`.
+fn start_with(data_dir: &std::path::Path, vars: &[(&str, &str)]) -> Server {
+    let bind = match vars.iter().find(|(k, _)| *k == "BIND_ADDR") {
+        Some((_, addr)) => (*addr).to_owned(),
+        None => free_address(),
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_crm"))
         .arg("serve")
+        .envs(vars.iter().copied())
         .env_remove("DATABASE_URL")
+        .env_remove("CRM_SECRET_KEY")
         .env("CRM_DATA_DIR", data_dir)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("BIND_ADDR", &bind)
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -42,7 +56,12 @@ fn start(data_dir: &std::path::Path) -> Server {
         .expect("start crm serve");
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = lines(child.stderr.take().unwrap());
-    Server { child, stdout, stderr, base_url: format!("http://127.0.0.1:{port}") }
+    Server { child, stdout, stderr, base_url: format!("http://{bind}") }
+}
+
+fn free_address() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    format!("127.0.0.1:{port}")
 }
 
 impl Server {
@@ -130,6 +149,119 @@ async fn serve_runs_on_the_embedded_database_and_keeps_its_data_across_a_restart
     assert!(!stdout.iter().any(|l| l.contains("password:")), "no second demo tenant");
     let again = Client::new(&server.base_url);
     again.sign_in(&Credentials { email: "second@demo.example".into(), password: "second user password".into() }).await;
+    let (status, _) = tokio::task::block_in_place(|| server.terminate());
+    assert!(status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The CLI's last line of stdout, run beside a server on the same data dir.
+fn cli(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_crm"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("CRM_SECRET_KEY")
+        .env("CRM_DATA_DIR", dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_owned()
+}
+
+/// The key `crm serve` generates on first run means the same after a restart: channel secrets
+/// saved before it still verify Twilio's signatures and send replies, and a session's CSRF
+/// token still works (it meant another key after the first restart once).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_default_install_keeps_its_channel_secrets_and_csrf_tokens_across_a_restart() {
+    let dir = std::env::temp_dir().join(format!("crm-restart-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (twilio, twilio_url) = FakeTwilio::start().await;
+    // The same address after the restart, as a real install keeps it (and PUBLIC_URL with it).
+    let bind = free_address();
+    let vars = [("TWILIO_API_BASE", twilio_url.as_str()), ("BIND_ADDR", bind.as_str())];
+    let http = reqwest::Client::new();
+
+    let server = start_with(&dir, &vars);
+    let stdout = tokio::task::block_in_place(|| server.wait_until_running());
+    let demo = demo_credentials(&stdout);
+    let token = cli(&dir, &["token", "create", "--email", &demo.email]);
+    let channel = http
+        .post(format!("{}/api/v1/channels", server.base_url))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "twilio_sms", "name": "Main line", "account_sid": ACCOUNT_SID,
+                      "auth_token": AUTH_TOKEN, "from": OUR_NUMBER}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(channel.status(), 201, "{}", channel.text().await.unwrap());
+    let browser = Client::new(&server.base_url);
+    browser.sign_in(&demo).await;
+    let (status, _) = tokio::task::block_in_place(|| server.terminate());
+    assert!(status.success());
+
+    let server = start_with(&dir, &vars);
+    tokio::task::block_in_place(|| server.wait_until_running());
+    // Twilio's signature is checked with the auth token saved before the restart.
+    let url = format!("{}/crm/webhooks/twilio", server.base_url);
+    let fields: Vec<(String, String)> = [
+        ("AccountSid", ACCOUNT_SID),
+        ("MessageSid", "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        ("From", CLIENT),
+        ("To", OUR_NUMBER),
+        ("Body", "Are you open today?"),
+        ("NumMedia", "0"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let signature = crm::transport::twilio::signature(AUTH_TOKEN, &url, &fields);
+    let inbound = http.post(&url).header("X-Twilio-Signature", signature).form(&fields).send().await.unwrap();
+    assert_eq!(inbound.status(), 200, "{}", inbound.text().await.unwrap());
+
+    // The reply goes out through Twilio with the saved credentials.
+    let api = |path: &str| format!("{}/api/v1{path}", server.base_url);
+    let chats: serde_json::Value =
+        http.get(api("/chats")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let chat = chats["items"][0]["id"].as_i64().expect("the inbound message made a chat");
+    let reply = http
+        .post(api(&format!("/chats/{chat}/messages")))
+        .bearer_auth(&token)
+        .json(&json!({"body": "Yes, until 8 pm.", "transport": "sms"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 202);
+    let reply: serde_json::Value = reply.json().await.unwrap();
+    let mut status = String::new();
+    for _ in 0..100 {
+        let messages: serde_json::Value = http
+            .get(api(&format!("/chats/{chat}/messages")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mine = messages["items"].as_array().unwrap().iter().find(|m| m["id"] == reply["id"]).cloned().unwrap();
+        status = mine["status"].as_str().unwrap_or_default().to_owned();
+        if status != "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if status != "sent" {
+        let (_, logs) = tokio::task::block_in_place(|| server.terminate());
+        panic!("the reply is {status}: {logs:#?}");
+    }
+    let sent = twilio.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["Body"], "Yes, until 8 pm.");
+    assert_eq!(sent[0]["To"], CLIENT);
+
+    // The session's CSRF token from before the restart is still accepted.
+    let switched = browser.post("/crm/locale", &[("locale", "ru")]).await;
+    assert_eq!(switched.status, 303, "{}", switched.body);
+
     let (status, _) = tokio::task::block_in_place(|| server.terminate());
     assert!(status.success());
     let _ = std::fs::remove_dir_all(&dir);
