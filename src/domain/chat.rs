@@ -98,8 +98,9 @@ impl FromStr for Direction {
 }
 
 /// Where an outbound message's delivery stands. It only moves forward
-/// (queued < sent < delivered < read); `Failed` and `Undelivered` end it, and only an explicit
-/// retry starts it again. Provider callbacks come late, twice and out of order: `after` says
+/// (queued < sent < delivered < read); `Failed`, `Undelivered` and `Unknown` end it, and only an
+/// explicit retry starts it again. `Unknown`: a provider was called and its answer lost, and it
+/// cannot be asked whether it sent the message (a person decides whether to send it again). Provider callbacks come late, twice and out of order: `after` says
 /// what a report changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -110,16 +111,18 @@ pub enum DeliveryStatus {
     Read,
     Failed,
     Undelivered,
+    Unknown,
 }
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 6] = [
+    pub const ALL: [DeliveryStatus; 7] = [
         DeliveryStatus::Queued,
         DeliveryStatus::Sent,
         DeliveryStatus::Delivered,
         DeliveryStatus::Read,
         DeliveryStatus::Failed,
         DeliveryStatus::Undelivered,
+        DeliveryStatus::Unknown,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -130,6 +133,7 @@ impl DeliveryStatus {
             DeliveryStatus::Read => "read",
             DeliveryStatus::Failed => "failed",
             DeliveryStatus::Undelivered => "undelivered",
+            DeliveryStatus::Unknown => "unknown",
         }
     }
 
@@ -140,19 +144,24 @@ impl DeliveryStatus {
             DeliveryStatus::Sent => 1,
             DeliveryStatus::Delivered => 2,
             DeliveryStatus::Read => 3,
-            DeliveryStatus::Failed | DeliveryStatus::Undelivered => 4,
+            DeliveryStatus::Failed | DeliveryStatus::Undelivered | DeliveryStatus::Unknown => 4,
         }
+    }
+
+    /// Ended without reaching the client, or without knowing: what a person may send again.
+    pub fn may_retry(self) -> bool {
+        matches!(self, DeliveryStatus::Failed | DeliveryStatus::Undelivered | DeliveryStatus::Unknown)
     }
 
     /// The status once `reported` arrives, or `None` when the report changes nothing: it is
     /// not ahead of where the message stands, or the message has ended. A failure counts only
     /// before delivery (a late "undelivered" cannot undo a "delivered").
     pub fn after(self, reported: DeliveryStatus) -> Option<DeliveryStatus> {
-        if matches!(self, DeliveryStatus::Failed | DeliveryStatus::Undelivered) {
+        if self.may_retry() {
             return None;
         }
         match reported {
-            DeliveryStatus::Failed | DeliveryStatus::Undelivered => {
+            DeliveryStatus::Failed | DeliveryStatus::Undelivered | DeliveryStatus::Unknown => {
                 matches!(self, DeliveryStatus::Queued | DeliveryStatus::Sent).then_some(reported)
             }
             _ => (reported.rank() > self.rank()).then_some(reported),
@@ -281,6 +290,9 @@ mod tests {
         assert_eq!(Delivered.after(Failed), None, "a failure cannot undo a delivery");
         assert_eq!(Failed.after(Delivered), None, "only a retry revives a failed message");
         assert_eq!(Read.after(Delivered), None);
+        assert_eq!(Queued.after(Unknown), Some(Unknown));
+        assert_eq!(Unknown.after(Delivered), None, "unknown ends it like a failure");
+        assert!(Unknown.may_retry() && Failed.may_retry() && !Sent.may_retry());
         for s in DeliveryStatus::ALL {
             assert_eq!(s.as_str().parse::<DeliveryStatus>().unwrap(), s);
         }

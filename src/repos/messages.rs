@@ -335,8 +335,11 @@ pub async fn storage_keys_of_client(
 /// terminal state).
 pub async fn requeue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
+    // The last attempt's id goes with it (its attempt row keeps it): a late report naming it
+    // is about that attempt, and must not move the message sent again.
     sqlx::query!(
-        "UPDATE messages SET status = 'queued', error_code = NULL, error = NULL WHERE tenant_id = $1 AND id = $2",
+        "UPDATE messages SET status = 'queued', error_code = NULL, error = NULL, provider_message_id = NULL
+         WHERE tenant_id = $1 AND id = $2",
         tenant,
         id.0
     )
@@ -387,6 +390,29 @@ pub async fn set_status(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Ends a message still `queued` with `status` (failed or unknown) and a reason, without
+/// reading it back (it may be what cannot be read); `None` if it was not queued.
+pub async fn end_queued(
+    tx: &mut TenantTx,
+    id: MessageId,
+    status: DeliveryStatus,
+    (code, reason): (&str, &str),
+) -> Result<Option<ChatId>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let chat = sqlx::query_scalar!(
+        "UPDATE messages SET status = $3, error_code = $4, error = $5
+         WHERE tenant_id = $1 AND id = $2 AND status = 'queued' RETURNING chat_id",
+        tenant,
+        id.0,
+        status.as_str(),
+        code,
+        reason
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(chat.map(ChatId))
 }
 
 /// Where a message on `transport` to a contact goes (`None` if the contact was removed since):

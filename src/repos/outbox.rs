@@ -1,19 +1,27 @@
-//! The message_deliveries table: the outbox the delivery worker drains.
+//! The message_deliveries table, the outbox the delivery worker drains under per-message leases,
+//! and message_attempts, the record of every call to a provider.
 
+use chrono::{DateTime, Utc};
 use sqlx::postgres::types::PgInterval;
+use uuid::Uuid;
 
 use crate::db::TenantTx;
 use crate::domain::TenantId;
+use crate::domain::channel::ChannelId;
 use crate::domain::chat::MessageId;
 
 use super::RepoError;
+
+fn interval(d: std::time::Duration) -> Result<PgInterval, RepoError> {
+    PgInterval::try_from(d).map_err(|e| RepoError::Corrupt(e.to_string()))
+}
 
 /// Puts an outbound message in the outbox, due now.
 pub async fn enqueue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query!(
         "INSERT INTO message_deliveries (tenant_id, message_id) VALUES ($1, $2)
-         ON CONFLICT (tenant_id, message_id) DO UPDATE SET due_at = now(), attempts = 0, last_error = NULL",
+         ON CONFLICT (tenant_id, message_id) DO UPDATE SET due_at = now(), attempts = 0, last_error = NULL, claim = NULL",
         tenant,
         id.0
     )
@@ -22,26 +30,28 @@ pub async fn enqueue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> 
     Ok(())
 }
 
-/// An outbox row a worker holds for a while.
+/// An outbox row a worker holds until its lease runs out (or it lets go).
 #[derive(Debug, Clone, Copy)]
 pub struct DeliveryClaim {
     pub tenant_id: TenantId,
     pub message_id: MessageId,
-    /// This attempt's number, from 1.
-    pub attempt: i32,
+    /// How many times the row has been claimed, this claim included (from 1).
+    pub pass: i32,
+    /// This claim's own token: writes made under it fail once another claim has replaced it.
+    pub token: Uuid,
 }
 
+/// Claims up to `limit` due rows of any tenant, each for `lease`.
 pub async fn claim_deliveries(
     pool: &sqlx::PgPool,
     limit: i32,
     lease: std::time::Duration,
 ) -> Result<Vec<DeliveryClaim>, RepoError> {
-    let lease = PgInterval::try_from(lease).map_err(|e| RepoError::Corrupt(e.to_string()))?;
     let rows = sqlx::query!(
-        r#"SELECT tenant_id AS "tenant_id!", message_id AS "message_id!", attempts AS "attempts!"
+        r#"SELECT tenant_id AS "tenant_id!", message_id AS "message_id!", attempts AS "attempts!", claim AS "claim!"
            FROM claim_message_deliveries($1, $2)"#,
         limit,
-        lease
+        interval(lease)?
     )
     .fetch_all(pool)
     .await?;
@@ -50,12 +60,66 @@ pub async fn claim_deliveries(
         .map(|r| DeliveryClaim {
             tenant_id: TenantId(r.tenant_id),
             message_id: MessageId(r.message_id),
-            attempt: r.attempts,
+            pass: r.attempts,
+            token: r.claim,
         })
         .collect())
 }
 
-/// Takes a message out of the outbox (sent, or failed for good).
+/// Locks the row while `claim` still holds it; `None` once it is gone or held by another
+/// claim. Returns the last error recorded on it.
+pub async fn hold(tx: &mut TenantTx, claim: &DeliveryClaim) -> Result<Option<Option<String>>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query!(
+        "SELECT last_error FROM message_deliveries WHERE tenant_id = $1 AND message_id = $2 AND claim = $3 FOR UPDATE",
+        tenant,
+        claim.message_id.0,
+        claim.token
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| r.last_error))
+}
+
+/// Extends the lease of a row `claim` still holds; `false` if it no longer does.
+pub async fn renew(tx: &mut TenantTx, claim: &DeliveryClaim, lease: std::time::Duration) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE message_deliveries SET due_at = now() + $4 WHERE tenant_id = $1 AND message_id = $2 AND claim = $3",
+        tenant,
+        claim.message_id.0,
+        claim.token,
+        interval(lease)?
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Lets go of a row `claim` holds: due again after `delay`, remembering why (`None` keeps the
+/// reason it had). `false` if the claim no longer holds it.
+pub async fn release(
+    tx: &mut TenantTx,
+    claim: &DeliveryClaim,
+    delay: std::time::Duration,
+    error: Option<&str>,
+) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE message_deliveries SET due_at = now() + $4, claim = NULL, last_error = coalesce($5, last_error)
+         WHERE tenant_id = $1 AND message_id = $2 AND claim = $3",
+        tenant,
+        claim.message_id.0,
+        claim.token,
+        interval(delay)?,
+        error
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes a message out of the outbox (sent, or ended for good), whoever holds it.
 pub async fn dequeue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query!("DELETE FROM message_deliveries WHERE tenant_id = $1 AND message_id = $2", tenant, id.0)
@@ -64,23 +128,111 @@ pub async fn dequeue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> 
     Ok(())
 }
 
-/// Makes a message due again after `delay`, remembering why the last attempt did not go.
-pub async fn retry_later(
-    tx: &mut TenantTx,
-    id: MessageId,
-    delay: std::time::Duration,
-    error: &str,
-) -> Result<(), RepoError> {
+/// How a call to a provider ended (`message_attempts.outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The provider answered with its id for the message.
+    Sent,
+    /// The provider said no: retried later, or failed for good.
+    Refused,
+    /// The answer was lost; the provider has the message, which is taken as sent.
+    Adopted,
+    /// The answer was lost; the provider has no such message, so it is sent again.
+    Absent,
+    /// The answer was lost and the provider cannot be asked: a person decides.
+    Unknown,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::Refused => "refused",
+            Outcome::Adopted => "adopted",
+            Outcome::Absent => "absent",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// A call to a provider whose outcome is not known yet.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenAttempt {
+    pub id: i64,
+    pub channel: Option<ChannelId>,
+    pub started_at: DateTime<Utc>,
+}
+
+/// The message's call whose outcome is not known, if any.
+pub async fn open_attempt(tx: &mut TenantTx, message: MessageId) -> Result<Option<OpenAttempt>, RepoError> {
     let tenant = tx.tenant_id().0;
-    let delay = PgInterval::try_from(delay).map_err(|e| RepoError::Corrupt(e.to_string()))?;
-    sqlx::query!(
-        "UPDATE message_deliveries SET due_at = now() + $3, last_error = $4 WHERE tenant_id = $1 AND message_id = $2",
+    let row = sqlx::query!(
+        "SELECT id, channel_id, started_at FROM message_attempts
+         WHERE tenant_id = $1 AND message_id = $2 AND ended_at IS NULL",
         tenant,
-        id.0,
-        delay,
+        message.0
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| OpenAttempt { id: r.id, channel: r.channel_id.map(ChannelId), started_at: r.started_at }))
+}
+
+/// Records that a call to the provider begins now (committed before the call is made).
+pub async fn start_attempt(
+    tx: &mut TenantTx,
+    message: MessageId,
+    channel: Option<ChannelId>,
+) -> Result<OpenAttempt, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query!(
+        "INSERT INTO message_attempts (tenant_id, message_id, channel_id) VALUES ($1, $2, $3)
+         RETURNING id, started_at",
+        tenant,
+        message.0,
+        channel.map(|c| c.0)
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(OpenAttempt { id: row.id, channel, started_at: row.started_at })
+}
+
+/// Ends an open attempt with what came of it; `false` if it had ended already (another node
+/// settled it first, and its word stands).
+pub async fn end_attempt(
+    tx: &mut TenantTx,
+    attempt: i64,
+    outcome: Outcome,
+    provider_id: Option<&str>,
+    error: Option<&str>,
+) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE message_attempts SET ended_at = now(), outcome = $3, provider_message_id = $4, error = $5
+         WHERE tenant_id = $1 AND id = $2 AND ended_at IS NULL",
+        tenant,
+        attempt,
+        outcome.as_str(),
+        provider_id,
         error
     )
     .execute(tx.conn())
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+/// Which of these provider ids already belong to one of the tenant's messages or attempts.
+pub async fn known_provider_ids(tx: &mut TenantTx, ids: &[String]) -> Result<Vec<String>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let known = sqlx::query_scalar!(
+        r#"SELECT provider_message_id AS "id!" FROM messages
+           WHERE tenant_id = $1 AND provider_message_id = ANY($2)
+           UNION
+           SELECT provider_message_id FROM message_attempts
+           WHERE tenant_id = $1 AND provider_message_id = ANY($2)"#,
+        tenant,
+        ids
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(known)
 }

@@ -273,7 +273,8 @@ impl ChatService {
         Ok(())
     }
 
-    /// Sends a failed message again: back to `queued` and into the outbox.
+    /// Sends again a message that failed, or whose fate is unknown: back to `queued` and into
+    /// the outbox.
     pub async fn retry(&self, by: &Principal, chat: ChatId, id: MessageId) -> Result<Message, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         chats::get(&mut tx, chat).await?;
@@ -281,7 +282,7 @@ impl ChatService {
         if message.chat_id != chat {
             return Err(ServiceError::NotFound);
         }
-        if !matches!(message.status, Some(DeliveryStatus::Failed | DeliveryStatus::Undelivered)) {
+        if !message.status.is_some_and(DeliveryStatus::may_retry) {
             return Err(ServiceError::Refused { code: "retry_not_failed" });
         }
         messages::requeue(&mut tx, id).await?;

@@ -108,14 +108,16 @@ fn describe(e: &RequestError) -> String {
 }
 
 /// How a failed send ends: blocked or unknown chats fail for good, flood control waits the
-/// time Telegram gives, the network is retried.
+/// time Telegram gives, no connection is retried; a request that may have reached Telegram
+/// without its answer reaching us (a time-out, an unreadable answer) has an unknown outcome.
 fn send_error(e: RequestError) -> SendError {
     match e {
         RequestError::RetryAfter(after) => SendError::Retry {
             reason: format!("Telegram asks to wait {} s", after.seconds()),
             after: Some(Duration::from_secs(after.seconds().into())),
         },
-        RequestError::Network(_) => SendError::Retry { reason: describe(&e), after: None },
+        RequestError::Network(ref net) if net.is_connect() => SendError::Retry { reason: describe(&e), after: None },
+        RequestError::Network(_) | RequestError::InvalidJson { .. } => SendError::Unknown { reason: describe(&e) },
         RequestError::Api(ApiError::BotBlocked) => {
             SendError::Rejected { code: "bot_blocked".into(), reason: "The client has blocked the bot.".into() }
         }
@@ -145,13 +147,20 @@ impl Provider for TelegramProvider {
             let body = message.body.trim();
             let caption_fits = body.chars().count() <= MAX_CAPTION_CHARS;
             let mut last = None;
+            // Once a part has gone, sending the message again would repeat it.
+            let failed = |e: RequestError, sent: Option<i32>| match (send_error(e), sent) {
+                (SendError::Retry { reason, .. } | SendError::Rejected { reason, .. }, Some(_)) => {
+                    SendError::Unknown { reason: format!("Only part of the message reached Telegram: {reason}") }
+                }
+                (e, _) => e,
+            };
             if message.files.is_empty() || !caption_fits {
-                let sent = self.client.bot.send_message(chat, body).await.map_err(send_error)?;
+                let sent = self.client.bot.send_message(chat, body).await.map_err(|e| failed(e, last))?;
                 last = Some(sent.id.0);
             }
             for (i, file) in message.files.iter().enumerate() {
                 let caption = (i == 0 && caption_fits && !body.is_empty()).then_some(body);
-                last = Some(self.client.send_file(chat, file, caption).await.map_err(send_error)?);
+                last = Some(self.client.send_file(chat, file, caption).await.map_err(|e| failed(e, last))?);
             }
             let id = last.expect("a message has a text or a file");
             Ok(format!("{}:{id}", chat.0))

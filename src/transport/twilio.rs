@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 use crate::domain::channel::TwilioSender;
+use crate::domain::chat::DeliveryStatus;
 
-use super::{Outbound, Provider, SendError};
+use super::{Lookup, Outbound, Provider, SendError, Sighting};
 
 /// `X-Twilio-Signature`: HMAC-SHA1 under the auth token of the URL Twilio called, followed by
 /// every form field's name and value, sorted by name (then value), base64.
@@ -101,6 +103,100 @@ struct Created {
 }
 
 #[derive(serde::Deserialize)]
+struct MessagePage {
+    messages: Vec<MessageJson>,
+}
+
+/// A message of Twilio's list, as it comes.
+#[derive(serde::Deserialize)]
+struct MessageJson {
+    sid: String,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    direction: Option<String>,
+    #[serde(default)]
+    date_created: Option<String>,
+    #[serde(default)]
+    messaging_service_sid: Option<String>,
+    #[serde(default)]
+    error_code: Option<i64>,
+    #[serde(default)]
+    error_message: Option<String>,
+}
+
+/// A listed message with its fields read.
+struct Listed {
+    sid: String,
+    body: String,
+    status: String,
+    direction: String,
+    created_at: DateTime<Utc>,
+    messaging_service_sid: Option<String>,
+    error: Option<(String, String)>,
+}
+
+impl MessageJson {
+    /// `None` for a message without a readable creation time (RFC 2822, as Twilio writes it).
+    fn parse(self) -> Option<Listed> {
+        let created_at = DateTime::parse_from_rfc2822(self.date_created.as_deref()?).ok()?.with_timezone(&Utc);
+        let error = self.error_code.map(|code| {
+            let code = code.to_string();
+            let reason = reason(&code)
+                .map(str::to_owned)
+                .or(self.error_message)
+                .unwrap_or_else(|| format!("Twilio error {code}"));
+            (code, reason)
+        });
+        Some(Listed {
+            sid: self.sid,
+            body: self.body.unwrap_or_default(),
+            status: self.status.unwrap_or_default(),
+            direction: self.direction.unwrap_or_default(),
+            created_at,
+            messaging_service_sid: self.messaging_service_sid,
+            error,
+        })
+    }
+}
+
+impl Listed {
+    fn into_sighting(self) -> Sighting {
+        Sighting {
+            status: delivery_status(&self.status).unwrap_or(DeliveryStatus::Sent),
+            provider_id: self.sid,
+            error: self.error,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Twilio's message status as ours: `None` for the states before sending (queued, accepted,
+/// scheduled, sending), which say no more than "sent" to us.
+pub fn delivery_status(twilio: &str) -> Option<DeliveryStatus> {
+    Some(match twilio {
+        "sent" => DeliveryStatus::Sent,
+        "delivered" => DeliveryStatus::Delivered,
+        "read" => DeliveryStatus::Read,
+        "failed" | "canceled" => DeliveryStatus::Failed,
+        "undelivered" => DeliveryStatus::Undelivered,
+        _ => return None,
+    })
+}
+
+/// Whether Twilio's stored text is ours: the same, or ours after the prefix trial accounts add.
+fn body_matches(stored: &str, ours: &str) -> bool {
+    stored == ours || (stored.starts_with("Sent from your Twilio trial account - ") && stored.ends_with(ours))
+}
+
+/// `number` written as Twilio writes addresses of the channel `to` belongs to (`whatsapp:`).
+fn to_address(to: &str, number: &str) -> String {
+    if to.starts_with("whatsapp:") { format!("whatsapp:{number}") } else { number.to_owned() }
+}
+
+#[derive(serde::Deserialize)]
 struct Account {
     friendly_name: String,
     status: String,
@@ -142,18 +238,24 @@ impl TwilioClient {
         let response =
             match self.http.post(url).basic_auth(&self.account_sid, Some(&self.auth_token)).form(form).send().await {
                 Ok(r) => r,
-                Err(e) => {
+                // No connection: the request never left.
+                Err(e) if e.is_connect() => {
                     return Err(SendError::Retry {
                         reason: format!("Twilio did not answer: {}", without_url(&e)),
                         after: None,
                     });
+                }
+                // It may have reached Twilio (a time-out, a connection lost mid-answer).
+                Err(e) => {
+                    return Err(SendError::Unknown { reason: format!("Twilio did not answer: {}", without_url(&e)) });
                 }
             };
         let status = response.status();
         if status.is_success() {
             return match response.json::<Created>().await {
                 Ok(created) => Ok(created.sid),
-                Err(e) => Err(SendError::Retry { reason: format!("Twilio's answer was unreadable: {e}"), after: None }),
+                // Created, but without its sid.
+                Err(e) => Err(SendError::Unknown { reason: format!("Twilio's answer was unreadable: {e}") }),
             };
         }
         let retry_after = response
@@ -163,12 +265,75 @@ impl TwilioClient {
             .and_then(|v| v.parse::<u64>().ok())
             .map(Duration::from_secs);
         let err: Option<ApiError> = response.json().await.ok();
-        if status.as_u16() == 429 || status.is_server_error() {
+        // Too many requests, or too busy to take one: nothing was created.
+        if matches!(status.as_u16(), 429 | 503) {
             return Err(SendError::Retry { reason: describe(status.as_u16(), err), after: retry_after });
+        }
+        // Any other server error (or a gateway's time-out) may have come after the message was made.
+        if status.is_server_error() {
+            return Err(SendError::Unknown { reason: describe(status.as_u16(), err) });
         }
         let code =
             err.as_ref().and_then(|e| e.code).map(|c| c.to_string()).unwrap_or_else(|| status.as_u16().to_string());
         Err(SendError::Rejected { reason: describe(status.as_u16(), err), code })
+    }
+
+    /// The outbound messages to `to` (from `from`, or through the Messaging Service `service`)
+    /// whose text is `body`, created at `since` or later: the Messages list filtered by To, From
+    /// and DateSent, and once more without DateSent for messages Twilio has not yet sent.
+    pub async fn find_sent(
+        &self,
+        to: &str,
+        sender: &TwilioSender,
+        body: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Sighting>, String> {
+        let mut filters = vec![("To", to.to_owned()), ("PageSize", "50".to_owned())];
+        if let TwilioSender::From(phone) = sender {
+            filters.push(("From", to_address(to, phone.as_str())));
+        }
+        let mut found = Vec::new();
+        let day = (since - chrono::TimeDelta::minutes(5)).format("%Y-%m-%d").to_string();
+        for date_sent in [Some(day), None] {
+            let mut query = filters.clone();
+            query.extend(date_sent.map(|d| ("DateSent>", d)));
+            for m in self.list_messages(&query).await? {
+                let service = m.messaging_service_sid.as_deref();
+                let fits = m.direction.starts_with("outbound")
+                    && body_matches(&m.body, body)
+                    && m.created_at >= since - chrono::TimeDelta::minutes(1)
+                    && match sender {
+                        TwilioSender::Service(sid) => service == Some(sid.as_str()),
+                        TwilioSender::From(_) => true,
+                    };
+                if fits && !found.iter().any(|s: &Sighting| s.provider_id == m.sid) {
+                    found.push(m.into_sighting());
+                }
+            }
+            if !found.is_empty() {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    async fn list_messages(&self, query: &[(&str, String)]) -> Result<Vec<Listed>, String> {
+        let url = format!("{}/2010-04-01/Accounts/{}/Messages.json", self.base, self.account_sid);
+        let response = self
+            .http
+            .get(url)
+            .query(query)
+            .basic_auth(&self.account_sid, Some(&self.auth_token))
+            .send()
+            .await
+            .map_err(|e| format!("Twilio did not answer: {}", without_url(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            let err: Option<ApiError> = response.json().await.ok();
+            return Err(describe(status.as_u16(), err));
+        }
+        let page: MessagePage = response.json().await.map_err(|e| format!("Twilio's answer was unreadable: {e}"))?;
+        Ok(page.messages.into_iter().filter_map(|m| m.parse()).collect())
     }
 
     /// Downloads an inbound message's file (Twilio's media URLs take the account's basic auth;
@@ -261,6 +426,15 @@ impl Provider for TwilioProvider {
                 form.push(("MediaUrl", file.url.clone()));
             }
             self.client.send(&form).await
+        })
+    }
+
+    fn lookup<'a>(&'a self, message: &'a Outbound, since: DateTime<Utc>) -> BoxFuture<'a, Lookup> {
+        Box::pin(async move {
+            match self.client.find_sent(&self.address(&message.to), &self.sender, &message.body, since).await {
+                Ok(found) => Lookup::Found(found),
+                Err(reason) => Lookup::Failed(reason),
+            }
         })
     }
 }

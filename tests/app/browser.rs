@@ -359,8 +359,8 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
     use std::sync::Arc;
 
     let (_sms, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM1"}"#, Duration::from_millis(300))]).await;
-    let providers =
-        Providers::default().with(Transport::Sms, Arc::new(HttpProvider { url, http: reqwest::Client::new() }));
+    let providers = Providers::default()
+        .with(Transport::Sms, Arc::new(HttpProvider { url, http: reqwest::Client::new(), lookups: true }));
     let app = TestApp::spawn_with_providers(providers).await;
     let _background = app.start_background();
     let api = app.api(Role::Admin).await;

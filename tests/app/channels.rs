@@ -13,7 +13,7 @@ use crate::helpers::{Api, TestApp};
 pub(crate) const OUR_NUMBER: &str = "+998712000000";
 pub(crate) const CLIENT: &str = "+998901112233";
 
-async fn app_with_fakes() -> (TestApp, FakeTwilio, FakeTelegram) {
+pub(crate) async fn app_with_fakes() -> (TestApp, FakeTwilio, FakeTelegram) {
     let (twilio, twilio_url) = FakeTwilio::start().await;
     let (telegram, telegram_url) = FakeTelegram::start().await;
     let app =
@@ -22,7 +22,7 @@ async fn app_with_fakes() -> (TestApp, FakeTwilio, FakeTelegram) {
     (app, twilio, telegram)
 }
 
-async fn twilio_channel(api: &Api, kind: &str) -> Value {
+pub(crate) async fn twilio_channel(api: &Api, kind: &str) -> Value {
     let page = api
         .post(
             "/api/v1/channels",
@@ -55,7 +55,7 @@ pub(crate) fn sms<'a>(sid: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
     ]
 }
 
-async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+pub(crate) async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
     for _ in 0..200 {
         if check().await {
             return;
@@ -363,11 +363,11 @@ async fn a_whatsapp_reply_outside_the_24_hour_window_fails_with_a_readable_reaso
     assert!(failed["error"].as_str().unwrap().contains("24-hour"), "{failed}");
 }
 
-fn telegram_update(update_id: i64, message: Value) -> Value {
+pub(crate) fn telegram_update(update_id: i64, message: Value) -> Value {
     json!({"update_id": update_id, "message": message})
 }
 
-fn from_client(extra: Value) -> Value {
+pub(crate) fn from_client(extra: Value) -> Value {
     let mut m = json!({
         "message_id": 5, "date": 1_763_800_000,
         "from": {"id": 777000111, "is_bot": false, "first_name": "Olga", "last_name": "Petrova", "username": "olga_p"},
@@ -377,7 +377,7 @@ fn from_client(extra: Value) -> Value {
     m
 }
 
-async fn post_telegram(app: &TestApp, secret: Option<&str>, body: &Value) -> u16 {
+pub(crate) async fn post_telegram(app: &TestApp, secret: Option<&str>, body: &Value) -> u16 {
     let mut req = reqwest::Client::new().post(format!("{}/tg/webhook", app.base_url)).json(body);
     if let Some(secret) = secret {
         req = req.header("X-Telegram-Bot-Api-Secret-Token", secret);

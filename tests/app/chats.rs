@@ -14,7 +14,7 @@ use crm::domain::{ClientId, Principal, Role};
 use crm::repos::messages::Message;
 use crm::services::chats::Outgoing;
 use crm::transport::delivery::{DeliveryWorker, Settings};
-use crm::transport::{Outbound, Provider, Providers, SendError};
+use crm::transport::{Lookup, Outbound, Provider, Providers, SendError, Sighting};
 use futures_util::future::BoxFuture;
 
 use crate::helpers::TestApp;
@@ -23,24 +23,38 @@ use crate::helpers::TestApp;
 #[derive(Clone)]
 pub(crate) struct Answer(pub u16, pub &'static str, pub Duration);
 
-/// A provider's HTTP API, played back from a script; it records every request it gets.
+/// A provider's HTTP API, played back from a script; it records every request it gets, and
+/// lists the messages it accepted (answered 2xx, or still answering) at `GET /messages`.
 #[derive(Clone, Default)]
 pub(crate) struct FakeProvider {
     script: Arc<Mutex<VecDeque<Answer>>>,
     received: Arc<Mutex<Vec<serde_json::Value>>>,
+    accepted: Arc<Mutex<Vec<serde_json::Value>>>,
 }
 
 impl FakeProvider {
     pub(crate) async fn start(script: Vec<Answer>) -> (Self, String) {
         let fake = FakeProvider { script: Arc::new(Mutex::new(script.into())), ..Default::default() };
-        async fn messages(State(fake): State<FakeProvider>, body: String) -> (StatusCode, String) {
-            fake.received.lock().unwrap().push(serde_json::from_str(&body).unwrap());
+        async fn send(State(fake): State<FakeProvider>, body: String) -> (StatusCode, String) {
+            let request: serde_json::Value = serde_json::from_str(&body).unwrap();
+            fake.received.lock().unwrap().push(request.clone());
             let Answer(status, text, delay) =
                 fake.script.lock().unwrap().pop_front().unwrap_or(Answer(200, r#"{"id":"late"}"#, Duration::ZERO));
+            if (200..300).contains(&status) {
+                let id = serde_json::from_str::<serde_json::Value>(text).unwrap()["id"].clone();
+                let at = chrono::Utc::now().to_rfc3339();
+                fake.accepted
+                    .lock()
+                    .unwrap()
+                    .push(serde_json::json!({"id": id, "to": request["to"], "body": request["body"], "at": at}));
+            }
             tokio::time::sleep(delay).await;
             (StatusCode::from_u16(status).unwrap(), text.to_owned())
         }
-        let router = axum::Router::new().route("/messages", post(messages)).with_state(fake.clone());
+        async fn list(State(fake): State<FakeProvider>) -> axum::Json<serde_json::Value> {
+            axum::Json(serde_json::Value::Array(fake.accepted.lock().unwrap().clone()))
+        }
+        let router = axum::Router::new().route("/messages", post(send).get(list)).with_state(fake.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/messages", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -52,10 +66,12 @@ impl FakeProvider {
     }
 }
 
-/// Our side of that API: the way a real provider client maps answers onto `SendError`.
+/// Our side of that API: the way a real provider client maps answers onto `SendError`; with
+/// `lookups`, it can be asked what became of a message (as Twilio can), else not (as Telegram).
 pub(crate) struct HttpProvider {
     pub url: String,
     pub http: reqwest::Client,
+    pub lookups: bool,
 }
 
 impl Provider for HttpProvider {
@@ -80,6 +96,30 @@ impl Provider for HttpProvider {
             }
         })
     }
+
+    fn lookup<'a>(&'a self, m: &'a Outbound, since: chrono::DateTime<chrono::Utc>) -> BoxFuture<'a, Lookup> {
+        Box::pin(async move {
+            if !self.lookups {
+                return Lookup::Unsupported;
+            }
+            let listed: Vec<serde_json::Value> = match self.http.get(&self.url).send().await {
+                Ok(res) => res.json().await.unwrap_or_default(),
+                Err(e) => return Lookup::Failed(e.to_string()),
+            };
+            let found = listed
+                .into_iter()
+                .filter(|l| l["to"] == m.to.as_str() && l["body"] == m.body.as_str())
+                .map(|l| Sighting {
+                    provider_id: l["id"].as_str().unwrap_or_default().to_owned(),
+                    status: DeliveryStatus::Sent,
+                    error: None,
+                    created_at: l["at"].as_str().unwrap().parse().unwrap(),
+                })
+                .filter(|s| s.created_at >= since - chrono::TimeDelta::seconds(1))
+                .collect();
+            Lookup::Found(found)
+        })
+    }
 }
 
 fn quick() -> Settings {
@@ -89,11 +129,15 @@ fn quick() -> Settings {
         poll: Duration::from_millis(20),
         max_attempts: 5,
         first_retry: Duration::from_millis(50),
+        concurrency: 4,
     }
 }
 
 fn worker(app: &TestApp, url: &str, settings: Settings) -> DeliveryWorker {
-    let provider = HttpProvider { url: url.to_owned(), http: reqwest::Client::new() };
+    worker_with(app, HttpProvider { url: url.to_owned(), http: reqwest::Client::new(), lookups: true }, settings)
+}
+
+fn worker_with(app: &TestApp, provider: HttpProvider, settings: Settings) -> DeliveryWorker {
     let providers = Providers::default().with(Transport::Sms, Arc::new(provider));
     let providers = providers.with_channels(app.state.channels.clone());
     let files = (app.state.files.clone(), app.state.media_links());
@@ -213,19 +257,11 @@ async fn retry_on_a_failed_message_really_resends_it() {
     );
 }
 
-#[tokio::test]
-async fn a_worker_killed_mid_send_leaves_the_message_for_the_next_worker() {
-    let app = TestApp::spawn().await;
-    let (me, _, chat) = chat_with_client(&app).await;
-    // The first attempt hangs (the worker dies waiting); the next one is answered.
-    let (fake, url) = FakeProvider::start(vec![
-        Answer(200, r#"{"id":"never"}"#, Duration::from_secs(30)),
-        Answer(200, r#"{"id":"SM2"}"#, Duration::ZERO),
-    ])
-    .await;
-    let m = sms(&app, &me, chat, "Are you there?").await;
+/// Starts a worker, waits until the provider has the message's request, and kills the worker
+/// while the provider has not answered.
+async fn kill_mid_send(app: &TestApp, fake: &FakeProvider, provider: HttpProvider) {
     let (_stop, stopped) = tokio::sync::watch::channel(false);
-    let first = worker(&app, &url, quick()).spawn(stopped.clone());
+    let first = worker_with(app, provider, quick()).spawn(stopped);
     let deadline = Instant::now() + Duration::from_secs(10);
     while fake.requests() == 0 {
         assert!(Instant::now() < deadline, "the first worker never sent");
@@ -233,12 +269,63 @@ async fn a_worker_killed_mid_send_leaves_the_message_for_the_next_worker() {
     }
     first.abort();
     let _ = first.await;
-    assert_eq!(app.state.chats.message(me.tenant_id, m.id).await.unwrap().status, Some(DeliveryStatus::Queued));
+}
 
-    let _second = worker(&app, &url, quick()).spawn(stopped);
+#[tokio::test]
+async fn a_message_whose_worker_died_mid_send_is_found_at_the_provider_not_sent_again() {
+    let app = TestApp::spawn().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    // The provider takes the message, but its answer never reaches the worker, which dies.
+    let (fake, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM1"}"#, Duration::from_secs(60))]).await;
+    let m = sms(&app, &me, chat, "Are you there?").await;
+    let provider = || HttpProvider { url: url.clone(), http: reqwest::Client::new(), lookups: true };
+    kill_mid_send(&app, &fake, provider()).await;
+    assert_eq!(app.state.chats.message(me.tenant_id, m.id).await.unwrap().status, Some(DeliveryStatus::Queued));
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM message_attempts WHERE ended_at IS NULL").await, 1, "on record");
+
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let _second = worker_with(&app, provider(), quick()).spawn(stopped);
+    let sent = wait_for_status(&app, &me, &m, DeliveryStatus::Sent).await;
+    assert_eq!(sent.provider_message_id.as_deref(), Some("SM1"), "the provider's id, adopted");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.requests(), 1, "asked, not sent again");
+    assert_eq!(outbox(&app).await, 0);
+    let outcome: String =
+        sqlx::query_scalar("SELECT outcome FROM message_attempts").fetch_one(&app.owner_pool().await).await.unwrap();
+    assert_eq!(outcome, "adopted");
+}
+
+#[tokio::test]
+async fn a_message_whose_fate_the_provider_cannot_tell_ends_unknown_and_a_retry_sends_it() {
+    let app = TestApp::spawn().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    let (fake, url) = FakeProvider::start(vec![
+        Answer(200, r#"{"id":"lost"}"#, Duration::from_secs(60)),
+        Answer(200, r#"{"id":"SM2"}"#, Duration::ZERO),
+    ])
+    .await;
+    let m = sms(&app, &me, chat, "Your table is booked").await;
+    let provider = || HttpProvider { url: url.clone(), http: reqwest::Client::new(), lookups: false };
+    kill_mid_send(&app, &fake, provider()).await;
+
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let _second = worker_with(&app, provider(), quick()).spawn(stopped);
+    let unknown = wait_for_status(&app, &me, &m, DeliveryStatus::Unknown).await;
+    assert_eq!(unknown.error_code.as_deref(), Some("outcome_unknown"));
+    assert_eq!(fake.requests(), 1, "never sent again silently");
+    assert_eq!(outbox(&app).await, 0);
+    // The agent sees why, with a Retry button, in their language.
+    let agent = app.sign_in_as(Role::Agent).await;
+    let page = agent.get(&format!("/crm/chats/{chat}")).await;
+    assert!(page.body.contains("tick-unknown"), "{}", page.body);
+    assert!(page.body.contains("cannot say whether the message went out"));
+    assert!(page.body.contains(&format!("/crm/chats/{chat}/messages/{}/retry", m.id)));
+    agent.get("/crm").await;
+    let retried = agent.post(&format!("/crm/chats/{chat}/messages/{}/retry", m.id), &[]).await;
+    assert!(retried.status < 400, "{}", retried.body);
     let sent = wait_for_status(&app, &me, &m, DeliveryStatus::Sent).await;
     assert_eq!(sent.provider_message_id.as_deref(), Some("SM2"));
-    assert_eq!(outbox(&app).await, 0);
+    assert_eq!(fake.requests(), 2, "sent again because a person said so");
 }
 
 #[tokio::test]

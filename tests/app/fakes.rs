@@ -2,7 +2,7 @@
 //! they check credentials, record what they were sent, and answer as the real ones do
 //! (including their refusals), so the CRM's real clients run against them unchanged.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -32,14 +32,43 @@ async fn serve(router: Router) -> String {
 /// A status, Twilio's error JSON, and how many times more to answer so (`None`: always).
 type Refusal = (u16, Value, Option<usize>);
 
-/// Twilio: Messages (create), Accounts (fetch) and Media (fetch), behind basic auth.
+/// How the fake takes one request to create a message, as a slow or failing Twilio might.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Creates the message, then answers after this long (a slow Twilio, or one whose answer
+    /// never reaches a caller that stopped waiting).
+    Slow(std::time::Duration),
+    /// Answers 503 at once, creating nothing.
+    Busy,
+}
+
+/// A message as Twilio keeps it, for its Messages list.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub sid: String,
+    pub to: String,
+    pub from: Option<String>,
+    pub service: Option<String>,
+    pub body: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Twilio: Messages (create, list), Accounts (fetch) and Media (fetch), behind basic auth.
 #[derive(Clone, Default)]
 pub struct FakeTwilio {
-    /// The form of every message created, in order.
+    /// The form of every request to create a message, in order (refused ones included).
     pub sent: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    /// The messages created, in order.
+    pub created: Arc<Mutex<Vec<Created>>>,
     /// Answers for messages to a number (`To`): a status, Twilio's error JSON, and how many
     /// times more to give it (`None`: always).
     refusals: Arc<Mutex<HashMap<String, Refusal>>>,
+    /// For messages whose body contains a text: how the next requests are taken, in turn.
+    scripts: Arc<Mutex<Vec<(String, VecDeque<Behaviour>)>>>,
+    /// How many list requests fail (500) before one is answered.
+    failing_lists: Arc<Mutex<usize>>,
+    /// List requests answered.
+    pub lists: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl FakeTwilio {
@@ -47,7 +76,7 @@ impl FakeTwilio {
         let fake = FakeTwilio::default();
         let router = Router::new()
             .route("/2010-04-01/Accounts/{file}", get(twilio_account))
-            .route("/2010-04-01/Accounts/{sid}/Messages.json", post(twilio_create))
+            .route("/2010-04-01/Accounts/{sid}/Messages.json", post(twilio_create).get(twilio_list))
             .route("/2010-04-01/Accounts/{sid}/Messages/{mm}/Media/{me}", get(twilio_media))
             .with_state(fake.clone());
         (fake, serve(router).await)
@@ -66,6 +95,26 @@ impl FakeTwilio {
 
     pub fn sent(&self) -> Vec<HashMap<String, String>> {
         self.sent.lock().unwrap().clone()
+    }
+
+    /// The next requests for messages whose body contains `text` are taken as `behaviours`
+    /// say, one each, in turn (then normally again).
+    pub fn script(&self, text: &str, behaviours: &[Behaviour]) {
+        self.scripts.lock().unwrap().push((text.to_owned(), behaviours.iter().copied().collect()));
+    }
+
+    /// The next `n` requests for the Messages list fail with 500.
+    pub fn fail_lists(&self, n: usize) {
+        *self.failing_lists.lock().unwrap() = n;
+    }
+
+    pub fn created(&self) -> Vec<Created> {
+        self.created.lock().unwrap().clone()
+    }
+
+    fn behaviour_for(&self, body: &str) -> Option<Behaviour> {
+        let mut scripts = self.scripts.lock().unwrap();
+        scripts.iter_mut().find(|(text, left)| body.contains(text.as_str()) && !left.is_empty())?.1.pop_front()
     }
 }
 
@@ -108,16 +157,72 @@ async fn twilio_create(State(fake): State<FakeTwilio>, headers: HeaderMap, body:
         }
         refusal
     };
+    let body = form.get("Body").cloned().unwrap_or_default();
     let n = {
         let mut sent = fake.sent.lock().unwrap();
-        sent.push(form);
+        sent.push(form.clone());
         sent.len()
     };
     if let Some((status, body)) = refusal {
         return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
     }
+    let behaviour = fake.behaviour_for(&body);
+    if behaviour == Some(Behaviour::Busy) {
+        let busy = json!({"code": 20503, "message": "Service unavailable", "status": 503});
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(busy)).into_response();
+    }
     let sid = format!("SM{n:032x}");
+    fake.created.lock().unwrap().push(Created {
+        sid: sid.clone(),
+        to: to.clone(),
+        from: form.get("From").cloned(),
+        service: form.get("MessagingServiceSid").cloned(),
+        body,
+        at: chrono::Utc::now(),
+    });
+    if let Some(Behaviour::Slow(delay)) = behaviour {
+        tokio::time::sleep(delay).await;
+    }
     (StatusCode::CREATED, axum::Json(json!({"sid": sid, "status": "queued", "to": to}))).into_response()
+}
+
+/// The Messages list, newest first, filtered by To, From and `DateSent>` (a date) as Twilio's is.
+async fn twilio_list(
+    State(fake): State<FakeTwilio>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    if !twilio_authorised(&headers) {
+        return twilio_unauthorised();
+    }
+    {
+        let mut failing = fake.failing_lists.lock().unwrap();
+        if *failing > 0 {
+            *failing -= 1;
+            let err = json!({"code": 20500, "message": "Internal Server Error", "status": 500});
+            return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(err)).into_response();
+        }
+    }
+    fake.lists.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let params: Vec<(String, String)> =
+        form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let since =
+        param("DateSent>").map(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").expect("DateSent> is a date"));
+    let messages: Vec<Value> = fake
+        .created()
+        .iter()
+        .rev()
+        .filter(|m| param("To").is_none_or(|to| to == m.to))
+        .filter(|m| param("From").is_none_or(|from| Some(from) == m.from))
+        .filter(|m| since.is_none_or(|day| m.at.date_naive() >= day))
+        .map(|m| {
+            json!({"sid": m.sid, "to": m.to, "from": m.from, "messaging_service_sid": m.service, "body": m.body,
+                   "status": "sent", "direction": "outbound-api", "date_created": m.at.to_rfc2822(),
+                   "date_sent": m.at.to_rfc2822(), "error_code": null, "error_message": null})
+        })
+        .collect();
+    axum::Json(json!({"messages": messages, "page": 0, "page_size": 50, "next_page_uri": null})).into_response()
 }
 
 async fn twilio_media(headers: HeaderMap) -> Response {
@@ -143,6 +248,8 @@ pub struct FakeTelegram {
     pub calls: Arc<Mutex<Vec<BotCall>>>,
     /// Chats that have blocked the bot.
     blocked: Arc<Mutex<Vec<i64>>>,
+    /// Chats whose messages are sent but answered only after this long.
+    slow: Arc<Mutex<HashMap<i64, std::time::Duration>>>,
 }
 
 impl FakeTelegram {
@@ -157,6 +264,12 @@ impl FakeTelegram {
 
     pub fn block(&self, chat: i64) {
         self.blocked.lock().unwrap().push(chat);
+    }
+
+    /// Messages to `chat` are sent, and answered only after `delay` (or never, if the caller
+    /// stops waiting first).
+    pub fn answer_slowly(&self, chat: i64, delay: std::time::Duration) {
+        self.slow.lock().unwrap().insert(chat, delay);
     }
 
     /// The tokens of the calls of `method`, in order.
@@ -261,7 +374,13 @@ async fn telegram_method(
             ),
         )
             .into_response(),
-        "sendmessage" | "sendphoto" | "senddocument" => bot_ok(sent_message(chat, 1000 + n)),
+        "sendmessage" | "sendphoto" | "senddocument" => {
+            let delay = fake.slow.lock().unwrap().get(&chat).copied();
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            bot_ok(sent_message(chat, 1000 + n))
+        }
         "getfile" => bot_ok(json!({
             "file_id": params["file_id"], "file_unique_id": "AgADuniq", "file_size": PNG.len(),
             "file_path": "photos/file_1.png"

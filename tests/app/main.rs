@@ -12,6 +12,7 @@ mod client_search;
 mod clients_api;
 mod clients_pages;
 mod csrf;
+mod delivery;
 mod events;
 mod fakes;
 mod helpers;

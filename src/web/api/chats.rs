@@ -105,7 +105,8 @@ pub struct MessageJson {
     direction: &'static str,
     sender: SenderJson,
     transport: &'static str,
-    /// Outbound messages: queued, sent, delivered, read, failed or undelivered; `note` for a
+    /// Outbound messages: queued, sent, delivered, read, failed, undelivered or unknown (the
+    /// provider may or may not have sent it: a person decides whether to retry); `note` for a
     /// note; absent for what the client wrote.
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'static str>,

@@ -381,7 +381,7 @@ pub fn build(public_url: &str) -> Value {
                         "name": {"type": "string"}
                     }},
                     "transport": {"type": "string", "enum": ["sms", "whatsapp", "telegram", "note"]},
-                    "status": {"type": "string", "enum": ["queued", "sent", "delivered", "read", "failed", "undelivered", "note"]},
+                    "status": {"type": "string", "enum": ["queued", "sent", "delivered", "read", "failed", "undelivered", "unknown", "note"]},
                     "error": {"type": "string", "description": "why delivery failed, in the provider's words"},
                     "error_code": {"type": "string"},
                     "contact_id": {"type": "integer", "nullable": true},

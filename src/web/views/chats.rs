@@ -147,6 +147,8 @@ pub struct MessageView {
     pub transport: Transport,
     pub status: Option<DeliveryStatus>,
     pub error: String,
+    /// The message of one of our own error codes, translated in place of `error` ("" if none).
+    pub error_key: &'static str,
     pub attachments: Vec<AttachmentView>,
     pub can_retry: bool,
 }
@@ -183,7 +185,13 @@ impl MessageView {
             (Some(code), None) => code.clone(),
             (None, None) => String::new(),
         };
-        let failed = matches!(m.status, Some(DeliveryStatus::Failed | DeliveryStatus::Undelivered));
+        let failed = m.status.is_some_and(DeliveryStatus::may_retry);
+        let error_key = match m.error_code.as_deref() {
+            Some("outcome_unknown") => "delivery.outcome_unknown",
+            Some("contact_removed") => "delivery.contact_removed",
+            Some("no_channel") => "delivery.no_channel",
+            _ => "",
+        };
         Self {
             id: m.id.0,
             chat_id: m.chat_id.0,
@@ -196,6 +204,7 @@ impl MessageView {
             transport: m.transport,
             status: m.status,
             error,
+            error_key,
             attachments: m.attachments.iter().map(|a| AttachmentView::new(m.chat_id.0, a)).collect(),
             can_retry: can_retry && failed,
         }
@@ -215,6 +224,7 @@ impl MessageView {
             Some(DeliveryStatus::Read) => "status.read",
             Some(DeliveryStatus::Failed) => "status.failed",
             Some(DeliveryStatus::Undelivered) => "status.undelivered",
+            Some(DeliveryStatus::Unknown) => "status.unknown",
             None => "",
         }
     }

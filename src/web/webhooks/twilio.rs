@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
 use crate::domain::channel::{ChannelId, ChannelKind};
-use crate::domain::chat::DeliveryStatus;
 use crate::domain::{Phone, TenantId};
 use crate::services::inbound::{Arrived, From, Media, Received};
 use crate::transport::twilio;
@@ -110,14 +109,9 @@ pub async fn status(
     let fields = Fields::parse(&body)?;
     let (tenant, _, _) = verify(&state, &headers, &uri, &fields, "From").await?;
     let sid = fields.require("MessageSid")?;
-    let reported = match fields.require("MessageStatus")? {
-        "sent" => DeliveryStatus::Sent,
-        "delivered" => DeliveryStatus::Delivered,
-        "read" => DeliveryStatus::Read,
-        "failed" | "canceled" => DeliveryStatus::Failed,
-        "undelivered" => DeliveryStatus::Undelivered,
-        // queued, accepted, scheduled, sending: nothing a message here does not show already.
-        _ => return Ok(StatusCode::OK.into_response()),
+    // queued, accepted, scheduled, sending: nothing a message here does not show already.
+    let Some(reported) = twilio::delivery_status(fields.require("MessageStatus")?) else {
+        return Ok(StatusCode::OK.into_response());
     };
     let Some(message) = state.chats.by_provider_id(tenant, sid).await? else {
         tracing::info!(tenant = %tenant.0, sid, "status report for a message we do not know");
