@@ -55,10 +55,14 @@ impl AuthService {
     /// deactivated accounts all answer `BadCredentials`, in the same time.
     pub async fn sign_in(&self, email: &str, pass: &str, client: ClientInfo<'_>) -> Result<NewSession, ServiceError> {
         let email = email.trim().to_lowercase();
-        let (by_email, by_ip) = login_failures::count_recent(&self.pool, &email, client.ip, THROTTLE_WINDOW).await?;
-        if by_email >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_ADDRESS {
+        let limits = login_failures::Limits {
+            window: THROTTLE_WINDOW,
+            per_email: MAX_FAILURES_PER_ACCOUNT,
+            per_ip: MAX_FAILURES_PER_ADDRESS,
+        };
+        let Some(ticket) = login_failures::admit(&self.pool, &email, client.ip, limits).await? else {
             return Err(ServiceError::Throttled { retry_after_secs: THROTTLE_WINDOW.as_secs() });
-        }
+        };
 
         let account = auth::login_account(&self.pool, &email).await?;
         let verified = match &account {
@@ -72,14 +76,11 @@ impl AuthService {
                 false
             }
         };
-        let account = match account {
-            Some(a) if verified && a.active => a,
-            _ => {
-                login_failures::record(&self.pool, &email, client.ip).await?;
-                return Err(ServiceError::BadCredentials);
-            }
+        // A failure stays counted: its ticket is its record.
+        let Some(account) = account.filter(|a| verified && a.active) else {
+            return Err(ServiceError::BadCredentials);
         };
-        login_failures::clear_for_email(&self.pool, &email).await?;
+        login_failures::succeeded(&self.pool, ticket, &email).await?;
 
         let token = crypto::random_token();
         let mut tx = TenantTx::begin(&self.pool, account.tenant_id).await?;

@@ -139,6 +139,48 @@ async fn repeated_failures_throttle_the_account_with_a_readable_429() {
     assert_eq!(app.client().try_sign_in(&other.email, &other.password).await.status, 303);
 }
 
+/// Attempts that arrive together are counted one by one: 25 at once get five 401s, then 429s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_wrong_passwords_are_throttled_as_if_they_came_one_by_one() {
+    let app = TestApp::spawn().await;
+    let creds = app.create_user(app.tenant, Role::Agent).await;
+    let clients: Vec<_> = (0..25).map(|_| app.client()).collect();
+    for c in &clients {
+        c.get("/login").await;
+    }
+    let wrong = [("email", creds.email.as_str()), ("password", "wrong password!")];
+    let answers = futures_util::future::join_all(clients.iter().map(|c| c.post("/login", &wrong))).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|p| p.status).collect();
+    statuses.sort();
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 20, "{statuses:?}");
+    assert_eq!(app.client().try_sign_in(&creds.email, &creds.password).await.status, 429);
+
+    // Across accounts, from one address: thirty, then no more.
+    let guesses =
+        futures_util::future::join_all(
+            (0..40).map(|i| {
+                let client = &clients[i % clients.len()];
+                async move {
+                    client.post("/login", &[("email", &format!("guess{i}@example.test")), ("password", "x")]).await
+                }
+            }),
+        )
+        .await;
+    // 5 of the address's 30 went to the account above.
+    assert_eq!(guesses.iter().filter(|p| p.status == 401).count(), 25);
+}
+
+#[tokio::test]
+async fn a_right_password_is_not_counted_as_a_failure() {
+    let app = TestApp::spawn().await;
+    let creds = app.create_user(app.tenant, Role::Agent).await;
+    for _ in 0..40 {
+        assert_eq!(app.client().try_sign_in(&creds.email, &creds.password).await.status, 303);
+    }
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM login_failures").await, 0);
+}
+
 #[tokio::test]
 async fn many_failures_from_one_address_throttle_it_across_accounts() {
     let app = TestApp::spawn().await;
