@@ -252,24 +252,26 @@ pub async fn delete(tx: &mut TenantTx, id: ChannelId) -> Result<Channel, RepoErr
     Ok(channel)
 }
 
-/// Pre-tenant: the Twilio channel a webhook is for, by Messaging Service, else account and number.
-pub async fn find_twilio(
+/// Pre-tenant: the Twilio channels a webhook may be for (any tenant's), best first: those with
+/// its Messaging Service, then those with its number, in its account. Only a signature checked
+/// with a channel's own auth token says which one it is.
+pub async fn twilio_candidates(
     pool: &PgPool,
     account_sid: &str,
     kind: ChannelKind,
     number: &str,
     service_sid: Option<&str>,
-) -> Result<Option<(TenantId, ChannelId)>, RepoError> {
-    let row = sqlx::query!(
-        r#"SELECT tenant_id AS "tenant_id!", channel_id AS "channel_id!" FROM twilio_channel($1, $2, $3, $4)"#,
+) -> Result<Vec<(TenantId, ChannelId)>, RepoError> {
+    let rows = sqlx::query!(
+        r#"SELECT tenant_id AS "tenant_id!", channel_id AS "channel_id!" FROM twilio_channels($1, $2, $3, $4)"#,
         account_sid,
         kind.as_str(),
         number,
         service_sid
     )
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await?;
-    Ok(row.map(|r| (TenantId(r.tenant_id), ChannelId(r.channel_id))))
+    Ok(rows.into_iter().map(|r| (TenantId(r.tenant_id), ChannelId(r.channel_id))).collect())
 }
 
 /// Pre-tenant: the Telegram channel whose webhook secret hashes to `key`.

@@ -247,9 +247,11 @@ impl ChannelService {
         })
     }
 
-    /// The Twilio channel a webhook is for, if `signature` is its own over `url` and `fields`.
-    /// `ours` is our number as Twilio wrote it (`whatsapp:` for WhatsApp): To of an inbound
-    /// message, From of a status report. `None` for anything that cannot be verified.
+    /// The Twilio channel a webhook is for: the one, among those of the request's account with
+    /// its Messaging Service or number (of any tenant), whose own auth token made `signature`
+    /// over `url` and `fields`. `ours` is our number as Twilio wrote it (`whatsapp:` for
+    /// WhatsApp): To of an inbound message, From of a status report. `None` for anything that
+    /// cannot be verified: a channel that claims another's account or number verifies nothing.
     pub async fn verify_twilio(
         &self,
         url: &str,
@@ -262,14 +264,21 @@ impl ChannelService {
         let Some(account) = field("AccountSid") else { return Ok(None) };
         let kind = if ours.starts_with("whatsapp:") { ChannelKind::TwilioWhatsapp } else { ChannelKind::TwilioSms };
         let number = ours.trim_start_matches("whatsapp:");
-        let found = repo::find_twilio(&self.pool, account, kind, number, field("MessagingServiceSid")).await?;
-        let Some((tenant, channel)) = found else { return Ok(None) };
-        let Credentials::Twilio { auth_token, .. } = self.credentials(tenant, channel).await? else { return Ok(None) };
-        if !crate::transport::twilio::verify(&auth_token, url, fields, signature) {
-            tracing::warn!(channel = channel.0, "Twilio webhook with a wrong signature refused");
-            return Ok(None);
+        let candidates =
+            repo::twilio_candidates(&self.pool, account, kind, number, field("MessagingServiceSid")).await?;
+        for (tenant, channel) in &candidates {
+            // A channel whose secrets do not open verifies nothing; the others may.
+            let Ok(Credentials::Twilio { auth_token, .. }) = self.credentials(*tenant, *channel).await else {
+                continue;
+            };
+            if crate::transport::twilio::verify(&auth_token, url, fields, signature) {
+                return Ok(Some((*tenant, *channel, kind)));
+            }
         }
-        Ok(Some((tenant, channel, kind)))
+        if !candidates.is_empty() {
+            tracing::warn!(candidates = candidates.len(), "Twilio webhook whose signature no channel makes refused");
+        }
+        Ok(None)
     }
 
     /// The Telegram channel whose webhook secret this is, if any. The look-up goes by the

@@ -125,6 +125,67 @@ async fn channels_are_managed_by_admins_with_secrets_sealed_and_never_shown() {
     assert_eq!(telegram.calls("deleteWebhook").len(), 1);
 }
 
+/// Tenant B saving tenant A's Twilio account with A's Messaging Service and number neither
+/// blocks A's inbound messages (they were checked with B's token and refused) nor learns that
+/// A has them (a 409 "already taken" told it).
+#[tokio::test]
+async fn another_tenant_claiming_our_twilio_account_neither_blocks_our_messages_nor_learns_of_them() {
+    const SERVICE: &str = "MG0123456789abcdef0123456789abcdef";
+    let (app, _twilio, _telegram) = app_with_fakes().await;
+    let ours = app.api(Role::Admin).await;
+    twilio_channel(&ours, "twilio_sms").await;
+    let (other, _) = app.create_tenant("Rival").await;
+    let rival = app.api_in(other, Role::Admin).await;
+    let claim = |sender: Value| {
+        let mut body = json!({"kind": "twilio_sms", "name": "Not theirs", "account_sid": ACCOUNT_SID,
+                              "auth_token": "fedcba9876543210fedcba9876543210"});
+        body.as_object_mut().unwrap().extend(sender.as_object().unwrap().clone());
+        body
+    };
+    let by_service = rival.post("/api/v1/channels", claim(json!({"messaging_service_sid": SERVICE}))).await;
+    assert_eq!(by_service.status, 201, "{}", by_service.body);
+    let by_number = rival.post("/api/v1/channels", claim(json!({"from": OUR_NUMBER}))).await;
+    assert_eq!(by_number.status, 201, "nothing tells B that A has this number: {}", by_number.body);
+
+    // Twilio's message to our number, in our Messaging Service, signed with our token: ours.
+    let mut fields = sms("SM00000000000000000000000000000101", "Is my order ready?");
+    fields.push(("MessagingServiceSid", SERVICE));
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &fields, Some(AUTH_TOKEN)).await, 200);
+    assert_eq!(ours.get("/api/v1/chats").await.json()["total"], 1);
+    assert_eq!(rival.get("/api/v1/chats").await.json()["total"], 0);
+    // And a status report on our reply.
+    let report = [
+        ("AccountSid", ACCOUNT_SID),
+        ("MessageSid", "SM00000000000000000000000000000102"),
+        ("From", OUR_NUMBER),
+        ("To", CLIENT),
+        ("MessagingServiceSid", SERVICE),
+        ("MessageStatus", "delivered"),
+    ];
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio/status", &report, Some(AUTH_TOKEN)).await, 200);
+    // Signed with anything else, it verifies with no channel.
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &fields, Some("0000000000000000ffffffffffffffff")).await, 403);
+
+    // Within one tenant a number is still connected once.
+    let twice = ours
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "twilio_sms", "name": "Again", "account_sid": ACCOUNT_SID,
+                                          "auth_token": AUTH_TOKEN, "messaging_service_sid": SERVICE}),
+        )
+        .await;
+    assert_eq!(twice.status, 201, "our own service, once: {}", twice.body);
+    let again = ours
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "twilio_sms", "name": "Thrice", "account_sid": ACCOUNT_SID,
+                                          "auth_token": AUTH_TOKEN, "messaging_service_sid": SERVICE}),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(again.json()["error"]["fields"]["messaging_service_sid"].is_array());
+}
+
 /// A key file as every first run wrote it until December 2026 (the base64url of 32 random
 /// bytes) held two keys: its bytes on the first run, its text on every later one. Secrets saved
 /// under either open, and those of the first run are sealed again under the text.
