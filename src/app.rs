@@ -147,10 +147,12 @@ impl Background {
 /// The routes wrapped in the middleware stack. Outermost first: request id, log line and
 /// metrics; security headers; error rendering (so a panic, a time-out or a refused body gets
 /// a proper page or JSON error too); panics to 500; time-out (not for `web::streams`, which are
-/// GETs and so need no CSRF check either); CSRF; flash clean-up. Body limits are per route (`web::router`).
+/// GETs and so need no CSRF check either); CSRF; text with NUL characters refused; flash
+/// clean-up. Body limits are per route (`web::router`).
 pub fn build(state: AppState) -> Router {
     web::router()
         .layer(middleware::from_fn(web::flash::clear_after_display))
+        .layer(middleware::from_fn(web::input::reject_nul))
         .layer(middleware::from_fn_with_state(state.clone(), web::auth::csrf_guard))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .merge(web::streams())

@@ -60,6 +60,16 @@ pub enum RepoError {
     Db(#[from] sqlx::Error),
 }
 
+impl RepoError {
+    /// Whether the database refused text it cannot hold (a NUL character, or bytes its
+    /// encoding has no place for): bad input that got this far, not a fault of ours.
+    pub fn is_unstorable_text(&self) -> bool {
+        let RepoError::Db(e) = self else { return false };
+        // character_not_in_repertoire, untranslatable_character
+        e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "22021" || c == "22P05")
+    }
+}
+
 /// Turns a unique violation of one of `constraints` (name → field) into a typed conflict.
 pub(crate) fn conflict_on(constraints: &'static [(&'static str, &'static str)]) -> impl Fn(sqlx::Error) -> RepoError {
     move |err| {

@@ -57,6 +57,38 @@ pub struct Arrived {
     pub media: Vec<Media>,
 }
 
+impl Arrived {
+    /// The same, without NUL characters: a client may send one, and no text column can hold
+    /// it. What they wrote is kept, less the character.
+    fn without_nul(self) -> Self {
+        let clean = |s: String| if s.contains('\0') { s.replace('\0', "") } else { s };
+        let clean_opt = |s: Option<String>| s.map(clean);
+        Self {
+            provider_id: clean(self.provider_id),
+            from: match self.from {
+                From::Phone { number, profile_name } => From::Phone { number, profile_name: clean_opt(profile_name) },
+                From::Telegram { chat_id, username, first_name, last_name } => From::Telegram {
+                    chat_id,
+                    username: clean_opt(username),
+                    first_name: clean(first_name),
+                    last_name: clean_opt(last_name),
+                },
+            },
+            body: clean(self.body),
+            media: self
+                .media
+                .into_iter()
+                .map(|m| Media {
+                    source: clean(m.source),
+                    file_name: clean_opt(m.file_name),
+                    content_type: clean_opt(m.content_type),
+                })
+                .collect(),
+            ..self
+        }
+    }
+}
+
 /// What became of a message that arrived.
 #[derive(Debug)]
 pub enum Received {
@@ -77,6 +109,7 @@ impl InboundService {
 
     /// Stores what arrived for `tenant`, whole or not at all.
     pub async fn receive(&self, tenant: TenantId, arrived: Arrived) -> Result<Received, ServiceError> {
+        let arrived = arrived.without_nul();
         // A text is cut at the limit rather than lost; a message of files alone has none.
         let text: String = arrived.body.trim().chars().take(MessageBody::MAX_CHARS).collect();
         let body = MessageBody::parse(&text, !arrived.media.is_empty())?;

@@ -31,6 +31,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("invalid input")]
     Invalid(Vec<DomainError>),
+    /// One invalid value in a field named by the request itself (a JSON path, a parameter).
+    #[error("invalid {field}: {code}")]
+    InvalidField { field: String, code: &'static str },
     #[error("{field} is already taken")]
     Conflict { field: &'static str },
     #[error("refused: {code}")]
@@ -52,7 +55,7 @@ impl AppError {
             AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } | AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -67,7 +70,7 @@ impl AppError {
             AppError::CsrfRejected => "csrf",
             AppError::NotFound => "not_found",
             AppError::BadRequest(_) => "bad_request",
-            AppError::Invalid(_) => "invalid",
+            AppError::Invalid(_) | AppError::InvalidField { .. } => "invalid",
             AppError::Conflict { .. } => "conflict",
             AppError::Refused { code } => code,
             AppError::Throttled { .. } => "throttled",
@@ -85,6 +88,9 @@ impl From<ServiceError> for AppError {
             ServiceError::Refused { code } => AppError::Refused { code },
             ServiceError::BadCredentials => AppError::SignInRequired,
             ServiceError::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
+            // Text the database refuses (a character its encoding has no place for): the
+            // caller's input, never our fault.
+            ServiceError::Repo(r) if r.is_unstorable_text() => AppError::BadRequest(format!("unstorable text: {r}")),
             ServiceError::Repo(r) => AppError::internal(r),
             ServiceError::Files(f) => AppError::internal(f),
         }
@@ -102,7 +108,7 @@ impl From<askama::Error> for AppError {
 pub struct ErrorInfo {
     pub status: StatusCode,
     pub code: &'static str,
-    pub fields: Vec<(&'static str, &'static str)>,
+    pub fields: Vec<(String, &'static str)>,
 }
 
 impl IntoResponse for AppError {
@@ -122,8 +128,9 @@ impl IntoResponse for AppError {
             status: self.status(),
             code: self.code(),
             fields: match &self {
-                AppError::Invalid(errors) => errors.iter().map(|e| (e.field, e.code)).collect(),
-                AppError::Conflict { field } => vec![(*field, taken_code(field))],
+                AppError::Invalid(errors) => errors.iter().map(|e| (e.field.to_owned(), e.code)).collect(),
+                AppError::InvalidField { field, code } => vec![(field.clone(), *code)],
+                AppError::Conflict { field } => vec![((*field).to_owned(), taken_code(field))],
                 _ => Vec::new(),
             },
         };
@@ -173,7 +180,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     let english = Tr::new(Locale::En);
     if path.starts_with("/api/") {
         let fields: serde_json::Map<String, serde_json::Value> =
-            info.fields.iter().map(|(f, code)| (f.to_string(), json!([english.error(code)]))).collect();
+            info.fields.iter().map(|(f, code)| (f.clone(), json!([english.error(code)]))).collect();
         let mut body = json!({"error": {"code": info.code, "message": english.t(error_message_key(info.status))}});
         if !fields.is_empty() {
             body["error"]["fields"] = fields.into();

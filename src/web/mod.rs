@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cookies;
 pub mod error;
 pub mod flash;
+pub mod input;
 pub mod live;
 pub mod media;
 pub mod ops;

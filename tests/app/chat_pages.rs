@@ -309,7 +309,7 @@ async fn templates_are_kept_by_admins_and_filled_in_for_the_client() {
         .await;
     assert_eq!(refused.status, 422);
     assert!(refused.body.contains("\"body\""), "names the field: {}", refused.body);
-    let by_template = admin_api.get("/api/v1/message-templates").await.json()[0]["id"].clone();
+    let by_template = admin_api.get("/api/v1/message-templates").await.json()["items"][0]["id"].clone();
     let sent = admin_api
         .post(&format!("/api/v1/chats/{}/messages", chat.0), json!({"template_id": by_template, "transport": "note"}))
         .await;

@@ -2,6 +2,7 @@
 //! PostgreSQL. One binary, one module per area; `helpers` holds `TestApp`.
 
 mod audit;
+mod bad_input;
 mod browser;
 mod channels;
 mod chat_pages;

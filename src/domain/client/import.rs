@@ -34,8 +34,11 @@ impl Encoding {
     }
 
     /// The file as text. UTF-8 must be valid (a byte-order mark is dropped); the Windows code
-    /// pages map every byte.
+    /// pages map every byte. A NUL byte means it is no text CSV (UTF-16, a spreadsheet).
     pub fn decode(self, bytes: &[u8]) -> Result<String, DomainError> {
+        if bytes.contains(&0) {
+            return Err(DomainError::new("file", "import_has_nul"));
+        }
         let invalid = || DomainError::new("encoding", "import_not_utf8");
         match self {
             Encoding::Utf8 => {
@@ -476,6 +479,9 @@ mod tests {
         assert_eq!(Sheet::parse("name,phone\n").unwrap_err().code, "import_no_rows");
         assert_eq!(Encoding::Utf8.decode(b"\xc8\xec\xff").unwrap_err().code, "import_not_utf8");
         assert_eq!(Encoding::Windows1251.decode(b"\xc8\xec\xff").unwrap(), "Имя");
+        // UTF-16 (Excel's "Unicode text") is full of NUL bytes, which no text column can hold.
+        assert_eq!(Encoding::Utf8.decode(b"n\0a\0m\0e\0").unwrap_err().code, "import_has_nul");
+        assert_eq!(Encoding::Windows1252.decode(b"a,b\n\0,c").unwrap_err().code, "import_has_nul");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! write-only: sent to create or replace, never returned (only their last characters).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -15,7 +17,7 @@ use crate::services::channels::Saved;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-use super::{ApiUser, service_errors};
+use super::{ApiUser, Paged, service_errors};
 
 #[derive(Serialize)]
 pub struct ChannelJson {
@@ -100,9 +102,15 @@ pub struct PatchChannelJson {
     enabled: Option<bool>,
 }
 
-pub async fn list(State(state): State<AppState>, user: ApiUser) -> Result<Json<Vec<ChannelJson>>, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Paged<ChannelJson>>, AppError> {
     user.require(Permission::ChannelManage)?;
-    Ok(Json(state.channels.list(user.0.tenant_id).await?.into_iter().map(ChannelJson::from).collect()))
+    let (page, per_page) = super::paging(&params).map_err(AppError::Invalid)?;
+    let all = state.channels.list(user.0.tenant_id).await?.into_iter().map(ChannelJson::from).collect();
+    Ok(Json(Paged::of_all(all, page, per_page)))
 }
 
 pub async fn show(

@@ -193,11 +193,16 @@ pub async fn list(
     let mut rows = state.chats.inbox(user.0.tenant_id, &query).await?;
     let more = rows.len() as i64 > per_page;
     rows.truncate(per_page as usize);
-    let seen = (page - 1) * per_page + rows.len() as i64;
+    // Counted as far as read: the rows before this page and on it, one more if another page
+    // follows. An empty page past the end knows of none at all.
+    let (total, total_exact) = match rows.len() {
+        0 if page > 1 => (0, false),
+        shown => ((page - 1) * per_page + shown as i64 + i64::from(more), !more),
+    };
     Ok(Json(Paged {
         items: rows.into_iter().map(|r| ChatJson::new(r, None)).collect(),
-        total: seen + i64::from(more),
-        total_exact: !more,
+        total,
+        total_exact,
         page,
         per_page,
     }))

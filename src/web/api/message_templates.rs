@@ -16,7 +16,7 @@ use crate::repos::message_templates::Template;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-use super::{ApiUser, service_errors};
+use super::{ApiUser, Paged, service_errors};
 
 #[derive(Serialize)]
 pub struct TemplateJson {
@@ -45,10 +45,11 @@ pub async fn list(
     State(state): State<AppState>,
     user: ApiUser,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Vec<TemplateJson>>, AppError> {
+) -> Result<Json<Paged<TemplateJson>>, AppError> {
     user.require(Permission::TemplateRead)?;
+    let (page, per_page) = super::paging(&params).map_err(AppError::Invalid)?;
     let list = state.templates.list(user.0.tenant_id, params.get("q").map(String::as_str)).await?;
-    Ok(Json(list.into_iter().map(TemplateJson::from).collect()))
+    Ok(Json(Paged::of_all(list.into_iter().map(TemplateJson::from).collect(), page, per_page)))
 }
 
 pub async fn show(

@@ -56,7 +56,22 @@ pub struct Paged<T> {
     pub per_page: i64,
 }
 
-/// `page` (from 1) and `per_page` (1 to 100, default 25) from a query string.
+/// How deep an offset-paged list goes: reading further means skipping this many rows first,
+/// which costs the database more than any page is worth. Past it, narrow the query.
+pub const MAX_DEPTH: i64 = 10_000;
+
+impl<T> Paged<T> {
+    /// One page of a whole list read at once (a tenant's templates, its channels).
+    pub fn of_all(all: Vec<T>, page: i64, per_page: i64) -> Self {
+        let total = all.len() as i64;
+        let skip = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+        let items = all.into_iter().skip(skip).take(per_page as usize).collect();
+        Self { items, total, total_exact: true, page, per_page }
+    }
+}
+
+/// `page` (from 1) and `per_page` (1 to 100, default 25) from a query string; a page must end
+/// within the first `MAX_DEPTH` rows.
 pub fn paging(params: &std::collections::HashMap<String, String>) -> Result<(i64, i64), Vec<DomainError>> {
     let number = |name: &'static str, default: i64, max: i64| match params.get(name).map(String::as_str) {
         None | Some("") => Ok(default),
@@ -64,7 +79,8 @@ pub fn paging(params: &std::collections::HashMap<String, String>) -> Result<(i64
             raw.parse::<i64>().ok().filter(|n| (1..=max).contains(n)).ok_or(DomainError::new(name, "invalid_number"))
         }
     };
-    match (number("page", 1, 1_000_000), number("per_page", 25, 100)) {
+    match (number("page", 1, MAX_DEPTH), number("per_page", 25, 100)) {
+        (Ok(page), Ok(per_page)) if page * per_page > MAX_DEPTH => Err(vec![DomainError::new("page", "page_too_deep")]),
         (Ok(page), Ok(per_page)) => Ok((page, per_page)),
         (a, b) => Err([a.err(), b.err()].into_iter().flatten().collect()),
     }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::repos::clients::COUNT_CAP;
 use crate::web::AppState;
+use crate::web::api::MAX_DEPTH;
 
 pub async fn document(State(state): State<AppState>) -> Json<Value> {
     Json(build(&state.config.public_url))
@@ -26,11 +27,61 @@ fn body(schema: &str, example: Value) -> Value {
         "schema": {"$ref": format!("#/components/schemas/{schema}")}, "example": example}}})
 }
 
+/// `page` and `per_page`, as `api::paging` reads them.
+fn paging_params() -> [Value; 2] {
+    [
+        json!({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1},
+               "description": format!("from 1; a page ends within the first {MAX_DEPTH} rows (page × per_page ≤ {MAX_DEPTH}), past which the answer is 422: narrow the query instead")}),
+        json!({"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}}),
+    ]
+}
+
+/// What every operation may answer besides its own outcomes: 400 for a request that cannot be
+/// read (an id that is no 64-bit integer, a parameter of the wrong type, unreadable JSON),
+/// 415 for a body that is not JSON, 422 for a value refused (text holding a NUL character
+/// among them).
+fn document_malformed(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for item in paths.values_mut() {
+        let path_params = item.get("parameters").is_some();
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, op) in item.iter_mut() {
+            if method == "parameters" {
+                continue;
+            }
+            let has_body = op.get("requestBody").is_some();
+            let has_query = op.get("parameters").is_some();
+            let Some(responses) = op["responses"].as_object_mut() else { continue };
+            if path_params || has_query || has_body {
+                responses.entry("400").or_insert_with(|| {
+                    error_response("The request cannot be read: an id that is not a 64-bit integer, a parameter of the wrong type, or a body that is not JSON")
+                });
+            }
+            if has_body {
+                responses
+                    .insert("415".into(), error_response("The body was not sent as `Content-Type: application/json`"));
+            }
+            if has_query || has_body {
+                responses.entry("422").or_insert_with(|| {
+                    error_response("A value is refused (text with a NUL character among them); `fields` names it")
+                });
+            }
+        }
+    }
+}
+
 fn id_param(name: &str, what: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": what, "schema": {"type": "integer", "format": "int64"}})
 }
 
 pub fn build(public_url: &str) -> Value {
+    let mut doc = operations(public_url);
+    document_malformed(&mut doc);
+    doc
+}
+
+/// The document as written out, operation by operation.
+fn operations(public_url: &str) -> Value {
     let nullable = |t: &str| json!({"type": t, "nullable": true});
     let client_fields = json!({
         "first_name": {"type": "string", "maxLength": 100},
@@ -96,8 +147,7 @@ pub fn build(public_url: &str) -> Value {
                         {"name": "created_from", "in": "query", "schema": {"type": "string", "format": "date"}},
                         {"name": "created_to", "in": "query", "schema": {"type": "string", "format": "date"}},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["updated", "name"]}},
-                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-                        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}}
+                        paging_params()[0], paging_params()[1]
                     ],
                     "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of clients", "ClientPage")),
                 },
@@ -107,8 +157,7 @@ pub fn build(public_url: &str) -> Value {
                     "requestBody": body("NewClient", json!({"first_name": "Dilnoza", "last_name": "Karimova", "phone": "+998 90 123 45 67",
                         "contacts": [{"type": "telegram", "value": "@dilnoza_k"}]})),
                     "responses": with(common_errors(&[
-                        ("400", "The body is not JSON"),
-                        ("409", "Another client has this phone or PIN; `fields` names it"),
+                                                ("409", "Another client has this phone or PIN; `fields` names it"),
                         ("422", "Invalid values; `fields` names each"),
                     ]), "201", json_response("The client as stored", "Client")),
                 }
@@ -177,12 +226,11 @@ pub fn build(public_url: &str) -> Value {
             "/chats": {"get": {
                 "summary": "The inbox",
                 "operationId": "listChats",
-                "description": "Chats with at least one message, newest activity first. `total_exact` is false when another page exists; `total` then counts one past this page.",
+                "description": "Chats with at least one message, newest activity first. `total_exact` is false when another page exists; `total` then counts one past this page (and is 0 for a page past the end).",
                 "parameters": [
                     {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "the client's name, phone, email or PIN (every word), or words of any message"},
                     {"name": "unread", "in": "query", "schema": {"type": "boolean"}, "description": "only chats with unread client messages"},
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}}
+                    paging_params()[0], paging_params()[1]
                 ],
                 "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of chats", "ChatPage")),
             }},
@@ -211,8 +259,7 @@ pub fn build(public_url: &str) -> Value {
                     "description": "A message for a channel is stored as `queued` and delivered after the answer (its `status` follows: sent, delivered, read, or failed with `error`). `transport: note` writes an internal note, never sent. Without `transport`, the first channel that reaches the client (or the given contact) is used. With `template_id` and no `body`, the template is filled in for the client; a `{{variable}}` left unfilled is refused.",
                     "requestBody": body("NewMessage", json!({"body": "Called her: she will come on Monday.", "transport": "note"})),
                     "responses": with(common_errors(&[
-                        ("400", "The body is not JSON"),
-                        ("404", "No such chat in this tenant"),
+                                                ("404", "No such chat in this tenant"),
                         ("422", "Invalid values (empty body, unknown transport, no channel set up for it, no contact it reaches); `fields` names each"),
                     ]), "202", json_response("The message as stored", "Message")),
                 }
@@ -237,17 +284,16 @@ pub fn build(public_url: &str) -> Value {
                 "get": {
                     "summary": "Message templates",
                     "operationId": "listTemplates",
-                    "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}, "description": "words of the title, shortcut or text"}],
-                    "responses": with(common_errors(&[]), "200",
-                        json!({"description": "The templates, by title", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Template"}}}}})),
+                    "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}, "description": "words of the title, shortcut or text"},
+                                   paging_params()[0], paging_params()[1]],
+                    "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of templates, by title", "TemplatePage")),
                 },
                 "post": {
                     "summary": "Create a template",
                     "operationId": "createTemplate",
                     "requestBody": body("NewTemplate", json!({"title": "Greeting", "shortcut": "hi", "template": "Hello {{client.first_name}}, this is {{agent.first_name}} from {{company.name}}."})),
                     "responses": with(common_errors(&[
-                        ("400", "The body is not JSON"),
-                        ("409", "Another template has this shortcut"),
+                                                ("409", "Another template has this shortcut"),
                         ("422", "Invalid values (an empty text, an unknown variable); `fields` names each"),
                     ]), "201", json_response("The template as stored", "Template")),
                 }
@@ -279,16 +325,15 @@ pub fn build(public_url: &str) -> Value {
                 "get": {
                     "summary": "The tenant's channels (ChannelManage)",
                     "operationId": "listChannels",
-                    "responses": with(common_errors(&[]), "200",
-                        json!({"description": "Twilio numbers and Telegram bots, secrets left out", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Channel"}}}}})),
+                    "parameters": paging_params(),
+                    "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of Twilio numbers and Telegram bots, secrets left out", "ChannelPage")),
                 },
                 "post": {
                     "summary": "Add a channel; a Telegram bot's webhook is registered at once",
                     "operationId": "createChannel",
                     "requestBody": body("NewChannel", json!({"kind": "twilio_sms", "name": "Main number", "account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "0123456789abcdef0123456789abcdef", "from": "+998901234567"})),
                     "responses": with(common_errors(&[
-                        ("400", "The body is not JSON"),
-                        ("409", "Another channel already has this number or Messaging Service"),
+                                                ("409", "Another channel already has this number or Messaging Service"),
                         ("422", "Invalid values; `fields` names each"),
                     ]), "201", json_response("The channel as stored (and `webhook`: what Telegram said)", "Channel")),
                 }
@@ -409,6 +454,16 @@ pub fn build(public_url: &str) -> Value {
                     "template": {"type": "string", "description": "the text; {{client.first_name}}, {{client.last_name}}, {{client.full_name}}, {{agent.first_name}}, {{agent.name}} and {{company.name}} are filled in"},
                     "created_at": {"type": "string", "format": "date-time"},
                     "updated_at": {"type": "string", "format": "date-time"}
+                }},
+                "TemplatePage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Template"}},
+                    "total": {"type": "integer"}, "total_exact": {"type": "boolean"},
+                    "page": {"type": "integer"}, "per_page": {"type": "integer"}
+                }},
+                "ChannelPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Channel"}},
+                    "total": {"type": "integer"}, "total_exact": {"type": "boolean"},
+                    "page": {"type": "integer"}, "per_page": {"type": "integer"}
                 }},
                 "NewTemplate": {"type": "object", "required": ["template"], "properties": {
                     "title": {"type": "string", "maxLength": 200},

@@ -27,6 +27,9 @@ use crate::web::views::chats::{
 use super::{is_htmx, render};
 
 const CHATS_PER_PAGE: i64 = 30;
+/// "Show more" stops after this many pages (600 conversations, all drawn at once): past them,
+/// search and filters find a conversation faster than scrolling, and each page costs more.
+const MAX_CHAT_PAGES: i64 = 20;
 const MESSAGES_PER_PAGE: i64 = 50;
 
 async fn chat_list(
@@ -35,7 +38,7 @@ async fn chat_list(
     filters: InboxFilters,
     active: Option<i64>,
 ) -> Result<ChatList, AppError> {
-    let page = filters.page.unwrap_or(1).clamp(1, 1000);
+    let page = filters.page.unwrap_or(1).clamp(1, MAX_CHAT_PAGES);
     let query = InboxQuery {
         q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
         unread_only: filters.unread_only(),
@@ -52,7 +55,8 @@ async fn chat_list(
         filters,
         active,
         page,
-        has_next,
+        has_next: has_next && page < MAX_CHAT_PAGES,
+        capped: has_next && page == MAX_CHAT_PAGES,
     })
 }
 
@@ -259,7 +263,8 @@ async fn read_send_form(mut form: Multipart) -> Result<SendForm, AppError> {
             Some("via") => out.via = field.text().await.map_err(bad)?,
             Some("note") => out.note = !field.text().await.map_err(bad)?.is_empty(),
             Some("files") => {
-                let file_name = field.file_name().unwrap_or_default().to_owned();
+                // A name is only shown: a NUL in it (which nothing can store) is dropped.
+                let file_name = field.file_name().unwrap_or_default().replace('\0', "");
                 let bytes = field.bytes().await.map_err(bad)?;
                 // A form sent with no file chosen has one empty, nameless part.
                 if !(file_name.is_empty() && bytes.is_empty()) {
@@ -269,6 +274,8 @@ async fn read_send_form(mut form: Multipart) -> Result<SendForm, AppError> {
             _ => {}
         }
     }
+    crate::web::input::check_text("body", &out.body)?;
+    crate::web::input::check_text("via", &out.via)?;
     Ok(out)
 }
 

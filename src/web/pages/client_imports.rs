@@ -95,7 +95,8 @@ async fn read_upload(
     while let Some(field) = form.next_field().await? {
         match field.name() {
             Some("file") => {
-                let name = field.file_name().unwrap_or_default().to_owned();
+                // A name is only shown: a NUL in it (which nothing can store) is dropped.
+                let name = field.file_name().unwrap_or_default().replace('\0', "");
                 let bytes = field.bytes().await?;
                 // A form sent without a chosen file has an empty, nameless part.
                 if !(name.is_empty() && bytes.is_empty()) {

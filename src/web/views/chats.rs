@@ -107,6 +107,8 @@ pub struct ChatList {
     pub active: Option<i64>,
     pub page: i64,
     pub has_next: bool,
+    /// More conversations exist than the list may show: the user is told to search.
+    pub capped: bool,
 }
 
 impl ChatList {
@@ -129,6 +131,11 @@ impl ChatList {
     pub fn next_url(&self) -> String {
         let base = self.active.map(|a| format!("/crm/chats/{a}")).unwrap_or_else(|| "/crm/chats".into());
         format!("{base}{}", self.filters.query(Some(self.page + 1)))
+    }
+
+    /// "Showing the newest N conversations…", under a list that may show no more.
+    pub fn shown_limit(&self) -> String {
+        self.tr.t1("chats.more_limit", "count", &self.rows.len())
     }
 }
 
