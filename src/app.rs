@@ -58,7 +58,7 @@ impl AppState {
         };
         let channels = ChannelService::new(pool.clone(), events.clone(), config.secret_key.clone(), endpoints);
         Ok(Self {
-            auth: AuthService::new(pool.clone()),
+            auth: AuthService::new(pool.clone(), events.clone()),
             users: UserService::new(pool.clone(), events.clone()),
             tenants: TenantService::new(pool.clone(), events.clone()),
             audit: AuditService::new(pool.clone()),
@@ -163,14 +163,91 @@ pub fn build(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// How long a client may take to send a request's head (line and headers) once it has
+/// connected, or between requests on a kept-alive connection. Past it the connection is closed:
+/// a client dribbling bytes (slow-loris) holds nothing for long.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// After `shutdown`, how long requests in flight (and live streams) have to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish (at most
+/// `SHUTDOWN_GRACE`). Each connection is HTTP/1.1 through hyper, whose request heads must
+/// arrive within `HEADER_READ_TIMEOUT` (axum's own `serve` sets no such limit).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = build(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    serve_router(listener, build(state), shutdown).await
+}
+
+/// Serves `router` as `serve` serves the application (the metrics address uses it too).
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use tower::{Service, ServiceExt};
+
+    let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
+    // Connections hold `draining`'s sender and `open`'s receiver: dropping `drain` tells them to
+    // finish, and `open` closes when the last of them has.
+    let (draining, drain) = tokio::sync::watch::channel(());
+    let (open, open_rx) = tokio::sync::watch::channel(());
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(router) = make_service.call(remote).await;
+        let service = hyper_util::service::TowerToHyperService::new(
+            router.map_request(|req: axum::http::Request<hyper::body::Incoming>| req.map(axum::body::Body::new)),
+        );
+        let (draining, open_rx) = (draining.clone(), open_rx.clone());
+        tokio::spawn(async move {
+            // A connection that never sends a byte is dropped as one that sends its head slowly.
+            if tokio::time::timeout(HEADER_READ_TIMEOUT, stream.readable()).await.is_err() {
+                return;
+            }
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let stop = draining.closed();
+            tokio::pin!(stop);
+            let mut stopping = false;
+            loop {
+                tokio::select! {
+                    result = connection.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    () = &mut stop, if !stopping => {
+                        stopping = true;
+                        connection.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+            drop(open_rx);
+        });
+    }
+    drop(drain);
+    drop(open_rx);
+    if tokio::time::timeout(SHUTDOWN_GRACE, open.closed()).await.is_err() {
+        tracing::warn!("connections still open after the shutdown grace period; closing them");
+    }
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

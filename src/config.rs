@@ -31,6 +31,10 @@ pub struct Config {
     pub twilio_api_base: String,
     pub telegram_api_base: String,
     pub log_format: LogFormat,
+    /// Where `/metrics` is served instead of `bind_addr` (`METRICS_ADDR`), if set.
+    pub metrics_addr: Option<SocketAddr>,
+    /// A bearer token `/metrics` requires (`METRICS_TOKEN`), if set.
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -41,6 +45,8 @@ impl std::fmt::Debug for Config {
             .field("bind_addr", &self.bind_addr)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
+            .field("metrics_addr", &self.metrics_addr)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "(set)"))
             .finish_non_exhaustive()
     }
 }
@@ -81,6 +87,17 @@ impl Config {
                 });
             }
         };
+        let metrics_addr = get("METRICS_ADDR")
+            .map(|a| a.parse::<SocketAddr>())
+            .transpose()
+            .map_err(|e| ConfigError::Invalid { name: "METRICS_ADDR", reason: e.to_string() })?;
+        let metrics_token = get("METRICS_TOKEN").map(|t| t.trim().to_owned());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError::Invalid {
+                name: "METRICS_TOKEN",
+                reason: "must be at least 16 characters long".into(),
+            });
+        }
         Ok(Self {
             database_url: get("DATABASE_URL"),
             data_dir,
@@ -90,6 +107,8 @@ impl Config {
             twilio_api_base: get("TWILIO_API_BASE").unwrap_or_else(|| "https://api.twilio.com".into()),
             telegram_api_base: get("TELEGRAM_API_BASE").unwrap_or_else(|| "https://api.telegram.org".into()),
             log_format,
+            metrics_addr,
+            metrics_token,
         })
     }
 
@@ -167,7 +186,13 @@ mod tests {
     #[test]
     fn bad_values_name_their_variable() {
         let key = "k".repeat(32);
-        for (name, value) in [("BIND_ADDR", "nowhere"), ("LOG_FORMAT", "xml"), ("PUBLIC_URL", "crm.example.com")] {
+        for (name, value) in [
+            ("BIND_ADDR", "nowhere"),
+            ("LOG_FORMAT", "xml"),
+            ("PUBLIC_URL", "crm.example.com"),
+            ("METRICS_ADDR", "localhost"),
+            ("METRICS_TOKEN", "short"),
+        ] {
             match config(&[("CRM_SECRET_KEY", &key), (name, value)]) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),
                 other => panic!("{name}: {other:?}"),

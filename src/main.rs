@@ -223,9 +223,35 @@ async fn serve(state: AppState, embedded: bool, events: &EventBus) -> Result<(),
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e} (set BIND_ADDR to another address)"))?;
+    // One Ctrl-C or SIGTERM stops both the application and the metrics address.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        app::shutdown_signal().await;
+        let _ = stopping.send(true);
+    });
+    let stopped = move || {
+        let mut stop = stop.clone();
+        async move {
+            let _ = stop.wait_for(|s| *s).await;
+        }
+    };
+    let metrics = match state.config.metrics_addr {
+        Some(metrics_addr) => {
+            let listener = tokio::net::TcpListener::bind(metrics_addr)
+                .await
+                .map_err(|e| format!("cannot listen on METRICS_ADDR {metrics_addr}: {e}"))?;
+            tracing::info!(%metrics_addr, "serving /metrics");
+            let router = crm::web::ops::metrics_router(state.clone());
+            Some(tokio::spawn(app::serve_router(listener, router, stopped())))
+        }
+        None => None,
+    };
     println!("CRM is running at {}/login", state.config.public_url);
     tracing::info!(%addr, "listening");
-    let served = app::serve(listener, state, app::shutdown_signal()).await;
+    let served = app::serve(listener, state, stopped()).await;
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
     background.stop(std::time::Duration::from_secs(10)).await;
     Ok(served?)
 }

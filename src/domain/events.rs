@@ -32,6 +32,12 @@ pub enum DomainEvent {
         tenant_id: TenantId,
         user_id: UserId,
     },
+    /// One or more of the user's sessions ended (signed out, or the password changed): pages
+    /// open under them stop hearing anything.
+    SessionsEnded {
+        tenant_id: TenantId,
+        user_id: UserId,
+    },
     ClientCreated {
         tenant_id: TenantId,
         client_id: ClientId,
@@ -108,6 +114,7 @@ impl DomainEvent {
             | DomainEvent::UserDeactivated { tenant_id, .. }
             | DomainEvent::UserReactivated { tenant_id, .. }
             | DomainEvent::ProfileUpdated { tenant_id, .. }
+            | DomainEvent::SessionsEnded { tenant_id, .. }
             | DomainEvent::ClientCreated { tenant_id, .. }
             | DomainEvent::ClientUpdated { tenant_id, .. }
             | DomainEvent::ClientDeleted { tenant_id, .. }

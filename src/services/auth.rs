@@ -7,7 +7,8 @@ use sqlx::PgPool;
 
 use crate::crypto::{self, password};
 use crate::db::TenantTx;
-use crate::domain::{Actor, Principal, TenantId, UserId};
+use crate::domain::{Actor, DomainEvent, Principal, TenantId, UserId};
+use crate::events::EventBus;
 use crate::repos::{api_tokens, audit, auth, login_failures, sessions};
 
 use super::ServiceError;
@@ -44,11 +45,12 @@ pub struct NewApiToken {
 #[derive(Clone)]
 pub struct AuthService {
     pool: PgPool,
+    events: EventBus,
 }
 
 impl AuthService {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, events: EventBus) -> Self {
+        Self { pool, events }
     }
 
     /// Checks the password and opens a fresh session. Unknown emails, wrong passwords and
@@ -106,6 +108,8 @@ impl AuthService {
             let mut tx = TenantTx::begin(&self.pool, principal.tenant_id).await?;
             sessions::delete(&mut tx, &hash).await?;
             tx.commit().await?;
+            let (tenant_id, user_id) = (principal.tenant_id, principal.user_id);
+            self.events.publish(DomainEvent::SessionsEnded { tenant_id, user_id });
         }
         Ok(())
     }

@@ -230,6 +230,7 @@ impl UserService {
         )
         .await?;
         tx.commit().await?;
+        self.events.publish(DomainEvent::SessionsEnded { tenant_id: me.tenant_id, user_id: me.user_id });
         Ok(())
     }
 

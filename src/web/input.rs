@@ -69,6 +69,32 @@ fn nul_in_json(value: &Value, at: String) -> Option<String> {
     }
 }
 
+/// A multipart file of at most `limit` bytes; `None` if it is larger. The bytes past the limit
+/// are read and dropped as they come (the browser gets its answer once it has sent the whole
+/// form), so no more than `limit` is ever held.
+pub async fn read_file(
+    mut field: axum::extract::multipart::Field<'_>,
+    limit: usize,
+) -> Result<Option<bytes::Bytes>, axum::extract::multipart::MultipartError> {
+    // The chunks as they came, joined only once the whole file is known to fit.
+    let mut chunks: Vec<bytes::Bytes> = Vec::new();
+    let mut size = 0usize;
+    while let Some(chunk) = field.chunk().await? {
+        size = size.saturating_add(chunk.len());
+        if size > limit {
+            chunks.clear();
+            continue;
+        }
+        chunks.push(chunk);
+    }
+    if size > limit {
+        return Ok(None);
+    }
+    let mut whole = bytes::BytesMut::with_capacity(size);
+    chunks.iter().for_each(|c| whole.extend_from_slice(c));
+    Ok(Some(whole.freeze()))
+}
+
 /// Refuses (422, naming `field`) a text read from a multipart form that holds a NUL.
 pub fn check_text(field: &str, text: &str) -> Result<(), AppError> {
     if text.contains('\0') {

@@ -15,21 +15,24 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use crate::domain::chat::MessageId;
-use crate::domain::{DomainEvent, Permission, TenantId};
+use crate::domain::{DomainEvent, Permission, TenantId, UserId};
 use crate::i18n::Tr;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::views::chats::{MessageFragment, MessageView, Swap};
 
-/// A stream ends after this long and the browser reconnects at once, signing in again: a user
-/// signed out or stripped of ChatRead stops hearing within this time.
+/// A stream ends after this long and the browser reconnects at once, signing in again (a
+/// bound for what no event announces, such as a session running out).
 const STREAM_LIFETIME: Duration = Duration::from_secs(300);
 
 /// Who listens, and how to render for them.
 struct Listener {
     state: AppState,
     tenant: TenantId,
+    user: UserId,
+    /// The session the stream was opened under, checked again when one of the user's ends.
+    session: String,
     tr: Tr,
     csrf: String,
     can_retry: bool,
@@ -42,6 +45,8 @@ pub async fn events(
     me.require(Permission::ChatRead)?;
     let listener = Listener {
         tenant: me.principal.tenant_id,
+        user: me.principal.user_id,
+        session: me.session_token.clone(),
         tr: me.tr,
         csrf: me.csrf.clone(),
         can_retry: me.principal.can(Permission::ChatUpdate),
@@ -59,6 +64,11 @@ pub async fn events(
                 Ok(Err(RecvError::Lagged(_))) => return Some((vec![inbox()], (rx, listener))),
                 Ok(Ok(event)) => event,
             };
+            // Signed out, deactivated or given another role: the stream ends now, and the
+            // browser's reconnection meets the new rights (or the sign-in page).
+            if listener.ended_by(&event).await {
+                return None;
+            }
             let out = listener.render(&event).await;
             if !out.is_empty() {
                 return Some((out, (rx, listener)));
@@ -75,6 +85,19 @@ fn inbox() -> Event {
 }
 
 impl Listener {
+    /// Whether `event` takes away what the stream was opened with.
+    async fn ended_by(&self, event: &DomainEvent) -> bool {
+        match event {
+            DomainEvent::UserRoleChanged { tenant_id, user_id, .. }
+            | DomainEvent::UserDeactivated { tenant_id, user_id } => *tenant_id == self.tenant && *user_id == self.user,
+            DomainEvent::SessionsEnded { tenant_id, user_id } if *tenant_id == self.tenant && *user_id == self.user => {
+                // One of the user's sessions ended: this one, if it no longer opens.
+                !matches!(self.state.auth.session_principal(&self.session).await, Ok(Some(_)))
+            }
+            _ => false,
+        }
+    }
+
     /// What this listener's page should do about `event`; nothing for another tenant's.
     async fn render(&self, event: &DomainEvent) -> Vec<Event> {
         if event.tenant_id() != self.tenant {

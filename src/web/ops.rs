@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
@@ -88,19 +88,21 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
             !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    // The route template, not the path: /users/{id}, so ids do not explode the label set.
+    // The route template, not the path: /users/{id}, so ids do not explode the label set; a
+    // method of the standard ones or "other", so no request makes a series of its own.
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str()).to_owned();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let path = req.uri().path().to_owned();
 
     let span = tracing::info_span!("request", request_id = %request_id);
+    let logged_method = req.method().to_string();
     let mut res = next.run(req).instrument(span.clone()).await;
 
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
     span.in_scope(|| {
         tracing::info!(
-            method = %method,
+            method = %logged_method,
             path = %path,
             route = %route,
             status,
@@ -109,12 +111,27 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         )
     });
     if route != "/metrics" {
-        state.metrics.observe(&method, &route, status, elapsed.as_secs_f64());
+        state.metrics.observe(method, &route, status, elapsed.as_secs_f64());
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert("x-request-id", v);
     }
     res
+}
+
+/// A request method as a metrics label: the standard ones, else "other".
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// Headers every answer carries: no sniffing, no framing, no referrer leaks, a strict CSP; and
@@ -126,13 +143,11 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
-    );
+    // A handler's own policy stands: files served with `sandbox` must keep it.
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ));
     if !is_static && !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -160,7 +175,38 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `/metrics` on the main address: not there when `METRICS_ADDR` moves it elsewhere.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if state.config.metrics_addr.is_some() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    scrape(&state, &headers)
+}
+
+/// What `METRICS_ADDR` serves: `/metrics`, and nothing else.
+pub fn metrics_router(state: AppState) -> axum::Router {
+    async fn only_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+        scrape(&state, &headers)
+    }
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(only_metrics))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .with_state(state)
+}
+
+/// The metrics, for a scraper with `METRICS_TOKEN` as its bearer token when one is set.
+fn scrape(state: &AppState, headers: &HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !crate::crypto::constant_time_eq(sent, token) {
+            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "metrics token required")
+                .into_response();
+        }
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 

@@ -42,6 +42,9 @@ pub enum Behaviour {
     Busy,
 }
 
+/// For messages whose body contains the text: how the next requests for them are taken.
+type Script = (String, VecDeque<Behaviour>);
+
 /// A message as Twilio keeps it, for its Messages list.
 #[derive(Debug, Clone)]
 pub struct Created {
@@ -64,7 +67,7 @@ pub struct FakeTwilio {
     /// times more to give it (`None`: always).
     refusals: Arc<Mutex<HashMap<String, Refusal>>>,
     /// For messages whose body contains a text: how the next requests are taken, in turn.
-    scripts: Arc<Mutex<Vec<(String, VecDeque<Behaviour>)>>>,
+    scripts: Arc<Mutex<Vec<Script>>>,
     /// How many list requests fail (500) before one is answered.
     failing_lists: Arc<Mutex<usize>>,
     /// List requests answered.

@@ -19,6 +19,7 @@ mod fakes;
 mod helpers;
 mod i18n;
 mod inbox_search;
+mod limits;
 mod openapi;
 mod ops;
 mod serve;

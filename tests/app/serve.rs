@@ -266,3 +266,73 @@ async fn a_default_install_keeps_its_channel_secrets_and_csrf_tokens_across_a_re
     assert!(status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The server's peak resident memory so far, in MB (`VmHWM`).
+fn peak_mb(server: &Server) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb / 1024.0
+}
+
+/// A message's file is checked as it streams in: one far past the 16 MB limit is refused without
+/// the server ever holding it (it held the whole 70 MB, and more, before the size was checked).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_far_too_large_is_refused_without_being_held_in_memory() {
+    let dir = std::env::temp_dir().join(format!("crm-upload-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = start(&dir);
+    let stdout = tokio::task::block_in_place(|| server.wait_until_running());
+    let demo = demo_credentials(&stdout);
+    let token = cli(&dir, &["token", "create", "--email", &demo.email]);
+    let http = reqwest::Client::new();
+    let client: serde_json::Value = http
+        .post(format!("{}/api/v1/clients", server.base_url))
+        .bearer_auth(&token)
+        .json(&json!({"first_name": "Ann"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chat: serde_json::Value = http
+        .get(format!("{}/api/v1/clients/{}/chat", server.base_url, client["id"]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let browser = Client::new(&server.base_url);
+    browser.sign_in(&demo).await;
+    let thread = format!("/crm/chats/{}", chat["id"]);
+    browser.get(&thread).await;
+    let small = browser
+        .upload_files(&format!("{thread}/messages"), "files", &[("small.txt", &[b'x'; 1000])], &[("note", "1")])
+        .await;
+    assert!(small.status < 400, "{}", small.body);
+    let before = peak_mb(&server);
+
+    let huge = vec![b'x'; 70 * 1024 * 1024];
+    let refused = browser
+        .upload_files(
+            &format!("{thread}/messages"),
+            "files",
+            &[("huge.txt", &huge)],
+            &[("body", "Huge"), ("note", "1")],
+        )
+        .await;
+    let after = peak_mb(&server);
+    println!("a 70 MB file: peak memory {before:.0} MB before, {after:.0} MB after");
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("at most 16 MB"));
+    assert!(after - before < 30.0, "the server's peak grew from {before:.0} MB to {after:.0} MB");
+    let (status, _) = tokio::task::block_in_place(|| server.terminate());
+    assert!(status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

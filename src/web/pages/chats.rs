@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::domain::TenantId;
+use crate::domain::attachment::{MAX_FILE_BYTES, MAX_FILES};
 use crate::domain::chat::{ChatId, Direction, MessageId, Transport};
 use crate::domain::{ClientId, ContactId, DomainError, Permission};
 use crate::repos::chats::InboxQuery;
@@ -252,11 +253,13 @@ struct SendForm {
     via: String,
     note: bool,
     files: Vec<Upload>,
+    /// Why the files cannot go (too large, too many), found while they streamed in.
+    refused: Option<DomainError>,
 }
 
 async fn read_send_form(mut form: Multipart) -> Result<SendForm, AppError> {
     let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(e.to_string());
-    let mut out = SendForm { body: String::new(), via: String::new(), note: false, files: Vec::new() };
+    let mut out = SendForm { body: String::new(), via: String::new(), note: false, files: Vec::new(), refused: None };
     while let Some(field) = form.next_field().await.map_err(bad)? {
         match field.name() {
             Some("body") => out.body = field.text().await.map_err(bad)?,
@@ -265,11 +268,20 @@ async fn read_send_form(mut form: Multipart) -> Result<SendForm, AppError> {
             Some("files") => {
                 // A name is only shown: a NUL in it (which nothing can store) is dropped.
                 let file_name = field.file_name().unwrap_or_default().replace('\0', "");
-                let bytes = field.bytes().await.map_err(bad)?;
+                // Checked as it streams in: a file past the limit is never held whole.
+                let Some(bytes) = crate::web::input::read_file(field, MAX_FILE_BYTES).await.map_err(bad)? else {
+                    out.refused.get_or_insert(DomainError::new("files", "file_too_large"));
+                    continue;
+                };
                 // A form sent with no file chosen has one empty, nameless part.
-                if !(file_name.is_empty() && bytes.is_empty()) {
-                    out.files.push(Upload { file_name, bytes });
+                if file_name.is_empty() && bytes.is_empty() {
+                    continue;
                 }
+                if out.files.len() == MAX_FILES {
+                    out.refused.get_or_insert(DomainError::new("files", "too_many_files"));
+                    continue;
+                }
+                out.files.push(Upload { file_name, bytes });
             }
             _ => {}
         }
@@ -309,14 +321,16 @@ pub async fn send(
 ) -> Result<Response, AppError> {
     me.require(Permission::ChatCreate)?;
     let chat = ChatId(id);
-    let form = read_send_form(form).await?;
-    let sent = match parse_via(&form.via, form.note, me.principal.tenant_id, &state.providers).await {
-        Ok((transport, contact)) => {
-            let out = Outgoing { body: &form.body, transport, contact, files: form.files };
-            state.chats.send(&me.principal, chat, out).await
-        }
-        Err(e) => Err(e),
-    };
+    let mut form = read_send_form(form).await?;
+    let sent =
+        match (form.refused.take(), parse_via(&form.via, form.note, me.principal.tenant_id, &state.providers).await) {
+            (Some(refused), _) => Err(refused.into()),
+            (None, Ok((transport, contact))) => {
+                let out = Outgoing { body: &form.body, transport, contact, files: form.files };
+                state.chats.send(&me.principal, chat, out).await
+            }
+            (None, Err(e)) => Err(e),
+        };
     let (header, _) = state.chats.chat(me.principal.tenant_id, chat).await?;
     match sent {
         Ok(_) if !is_htmx(&headers) => Ok(Redirect::to(&format!("/crm/chats/{id}")).into_response()),
