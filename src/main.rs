@@ -193,7 +193,8 @@ async fn run_with(command: Command, config: Config, db: &Database) -> Result<(),
                 let per_chat = i32::try_from(messages / chats).unwrap_or(i32::MAX);
                 seeder.chats(t.id, chats, per_chat, |done, total| eprintln!("seeded {done} of {total} chats")).await?;
             }
-            eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
+            seeder.analyze().await?;
+            eprintln!("done in {:.1} s (statistics gathered)", started.elapsed().as_secs_f64());
             for t in seeded {
                 println!("{}  {}  {}", t.id, t.admin_email, t.admin_password);
             }

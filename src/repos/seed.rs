@@ -120,3 +120,10 @@ pub async fn chats(tx: &mut TenantTx, skip: i64, count: i64, per_chat: i32) -> R
     .await?;
     Ok(written)
 }
+
+/// Gathers the planner's statistics on every table a seed fills (as the owner: the app role
+/// may not), so the first queries after a seed are planned on facts, not on empty tables.
+pub async fn analyze(pool: &sqlx::PgPool) -> Result<(), RepoError> {
+    sqlx::query!("SELECT analyze_seeded_tables()").execute(pool).await?;
+    Ok(())
+}

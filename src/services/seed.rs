@@ -32,6 +32,12 @@ impl SeedService {
         Self { tenants: TenantService::new(pool.clone(), events), pool }
     }
 
+    /// Ends a seed: the planner's statistics gathered on what was written (autovacuum would
+    /// take minutes to come round, and queries planned meanwhile are planned for empty tables).
+    pub async fn analyze(&self) -> Result<(), ServiceError> {
+        Ok(seed::analyze(&self.pool).await?)
+    }
+
     /// Gives the first `chats` clients of `tenant` a conversation of `per_chat` messages each,
     /// in batches, calling `progress(chats done, total)` after each.
     pub async fn chats(

@@ -213,4 +213,14 @@ async fn seed_fills_a_tenant_with_clients_and_chats_of_messages() {
         .await;
     assert_eq!(unread, 0, "each chat's unread count is its unread client messages");
     assert_eq!(app.scalar_i64(&format!("{} AND last_message_id IS NULL", in_tenant("chats"))).await, 0);
+    // The planner knows what was written before the first request (not once autovacuum came).
+    let unanalysed = app
+        .scalar_i64(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('clients', 'chats', 'messages', \
+             'client_contacts', 'client_search_words') AND last_analyze IS NULL",
+        )
+        .await;
+    assert_eq!(unanalysed, 0, "ANALYZE ran on the seeded tables");
+    let messages_estimate = app.scalar_i64("SELECT reltuples::bigint FROM pg_class WHERE relname = 'messages'").await;
+    assert_eq!(messages_estimate, 500);
 }
