@@ -546,3 +546,60 @@ async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_t
     d.screenshot("chats-twilio-reply").await;
     d.quit().await;
 }
+
+#[tokio::test]
+async fn a_message_whose_delivery_is_unknown_says_why_and_is_retried_with_one_click() {
+    let _serial = SERIAL.lock().await;
+    use crate::chats::{Answer, FakeProvider, HttpProvider};
+    use crm::domain::chat::Transport;
+    use crm::transport::Providers;
+    use std::sync::Arc;
+
+    let (_sms, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM2"}"#, Duration::ZERO)]).await;
+    let providers = Providers::default()
+        .with(Transport::Sms, Arc::new(HttpProvider { url, http: reqwest::Client::new(), lookups: false }));
+    let app = TestApp::spawn_with_providers(providers).await;
+    let api = app.api(Role::Admin).await;
+    let client = api
+        .post("/api/v1/clients", json!({"first_name": "Madina", "last_name": "Saidova", "phone": "+998935551234"}))
+        .await
+        .json();
+    let chat = api.get(&format!("/api/v1/clients/{}/chat", client["id"])).await.json()["id"].as_i64().unwrap();
+    let sent = api
+        .post(
+            &format!("/api/v1/chats/{chat}/messages"),
+            json!({"body": "Your documents are ready.", "transport": "sms"}),
+        )
+        .await
+        .json();
+    let id = sent["id"].as_i64().unwrap();
+    // What the delivery worker leaves when a call's answer was lost and the provider cannot be asked.
+    let owner = app.owner_pool().await;
+    sqlx::query("DELETE FROM message_deliveries").execute(&owner).await.unwrap();
+    sqlx::query("UPDATE messages SET status = 'unknown', error_code = 'outcome_unknown', error = 'lost' WHERE id = $1")
+        .bind(id)
+        .execute(&owner)
+        .await
+        .unwrap();
+    let creds = app.create_user(app.tenant, Role::Agent).await;
+    let Some(d) = Driver::start().await else { return };
+    d.resize(1366, 800).await;
+    d.sign_in(&app.base_url, &creds).await;
+    d.goto(&format!("{}/crm/chats/{chat}", app.base_url)).await;
+    let bubble = format!("#msg-{id}");
+    d.wait_until(&format!("document.querySelector('{bubble} .tick-unknown')"), "the unknown tick").await;
+    let reason = d.script(&format!("return document.querySelector('{bubble} .msg-error').textContent")).await;
+    assert!(reason.as_str().unwrap().contains("cannot say whether the message went out"), "{reason}");
+    d.screenshot("chats-unknown").await;
+    d.resize(390, 800).await;
+    let overflow = d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    d.screenshot("chats-unknown-phone").await;
+
+    // One click: queued again, then sent, live.
+    let _background = app.start_background();
+    d.click(&format!("{bubble} form button")).await;
+    d.wait_until(&format!("document.querySelector('{bubble} .tick-sent')"), "the retried message sent").await;
+    assert!(d.script(&format!("return document.querySelector('{bubble} .msg-error')")).await.is_null());
+    d.quit().await;
+}

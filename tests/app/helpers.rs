@@ -464,6 +464,11 @@ pub struct Api {
 }
 
 impl Api {
+    /// A client of the API at `base` with `token` (a server the test started itself).
+    pub fn new(base: &str, token: &str) -> Self {
+        Self { http: reqwest::Client::new(), base: base.to_owned(), token: token.to_owned() }
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder) -> Page {
         let res = req.bearer_auth(&self.token).send().await.expect("request");
         let status = res.status().as_u16();

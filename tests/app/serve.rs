@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::channels::{CLIENT, OUR_NUMBER};
 use crate::fakes::{ACCOUNT_SID, AUTH_TOKEN, FakeTwilio};
-use crate::helpers::{Client, Credentials};
+use crate::helpers::{Api, Client, Credentials};
 
 struct Server {
     child: Child,
@@ -184,15 +184,14 @@ async fn a_default_install_keeps_its_channel_secrets_and_csrf_tokens_across_a_re
     let stdout = tokio::task::block_in_place(|| server.wait_until_running());
     let demo = demo_credentials(&stdout);
     let token = cli(&dir, &["token", "create", "--email", &demo.email]);
-    let channel = http
-        .post(format!("{}/api/v1/channels", server.base_url))
-        .bearer_auth(&token)
-        .json(&json!({"kind": "twilio_sms", "name": "Main line", "account_sid": ACCOUNT_SID,
-                      "auth_token": AUTH_TOKEN, "from": OUR_NUMBER}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(channel.status(), 201, "{}", channel.text().await.unwrap());
+    let channel = Api::new(&server.base_url, &token)
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "twilio_sms", "name": "Main line", "account_sid": ACCOUNT_SID,
+                   "auth_token": AUTH_TOKEN, "from": OUR_NUMBER}),
+        )
+        .await;
+    assert_eq!(channel.status, 201, "{}", channel.body);
     let browser = Client::new(&server.base_url);
     browser.sign_in(&demo).await;
     let (status, _) = tokio::task::block_in_place(|| server.terminate());
@@ -218,30 +217,17 @@ async fn a_default_install_keeps_its_channel_secrets_and_csrf_tokens_across_a_re
     assert_eq!(inbound.status(), 200, "{}", inbound.text().await.unwrap());
 
     // The reply goes out through Twilio with the saved credentials.
-    let api = |path: &str| format!("{}/api/v1{path}", server.base_url);
-    let chats: serde_json::Value =
-        http.get(api("/chats")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    let chat = chats["items"][0]["id"].as_i64().expect("the inbound message made a chat");
-    let reply = http
-        .post(api(&format!("/chats/{chat}/messages")))
-        .bearer_auth(&token)
-        .json(&json!({"body": "Yes, until 8 pm.", "transport": "sms"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), 202);
-    let reply: serde_json::Value = reply.json().await.unwrap();
+    let api = Api::new(&server.base_url, &token);
+    let chat =
+        api.get("/api/v1/chats").await.json()["items"][0]["id"].as_i64().expect("the inbound message made a chat");
+    let reply = api
+        .post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Yes, until 8 pm.", "transport": "sms"}))
+        .await;
+    assert_eq!(reply.status, 202);
+    let reply = reply.json();
     let mut status = String::new();
     for _ in 0..100 {
-        let messages: serde_json::Value = http
-            .get(api(&format!("/chats/{chat}/messages")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let messages = api.get(&format!("/api/v1/chats/{chat}/messages")).await.json();
         let mine = messages["items"].as_array().unwrap().iter().find(|m| m["id"] == reply["id"]).cloned().unwrap();
         status = mine["status"].as_str().unwrap_or_default().to_owned();
         if status != "queued" {
@@ -287,27 +273,9 @@ async fn a_file_far_too_large_is_refused_without_being_held_in_memory() {
     let server = start(&dir);
     let stdout = tokio::task::block_in_place(|| server.wait_until_running());
     let demo = demo_credentials(&stdout);
-    let token = cli(&dir, &["token", "create", "--email", &demo.email]);
-    let http = reqwest::Client::new();
-    let client: serde_json::Value = http
-        .post(format!("{}/api/v1/clients", server.base_url))
-        .bearer_auth(&token)
-        .json(&json!({"first_name": "Ann"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let chat: serde_json::Value = http
-        .get(format!("{}/api/v1/clients/{}/chat", server.base_url, client["id"]))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api = Api::new(&server.base_url, &cli(&dir, &["token", "create", "--email", &demo.email]));
+    let client = api.post("/api/v1/clients", json!({"first_name": "Ann"})).await.json();
+    let chat = api.get(&format!("/api/v1/clients/{}/chat", client["id"])).await.json();
     let browser = Client::new(&server.base_url);
     browser.sign_in(&demo).await;
     let thread = format!("/crm/chats/{}", chat["id"]);
