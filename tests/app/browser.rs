@@ -594,6 +594,10 @@ async fn a_message_whose_delivery_is_unknown_says_why_and_is_retried_with_one_cl
     d.resize(390, 800).await;
     let overflow = d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
     assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    // Only the thread scrolls, never the page (the inbox was 7 px taller than the screen).
+    let page_scroll =
+        d.script("return document.documentElement.scrollHeight - document.documentElement.clientHeight").await;
+    assert_eq!(page_scroll.as_i64(), Some(0), "the page scrolls at 390 px");
     d.screenshot("chats-unknown-phone").await;
 
     // One click: queued again, then sent, live.
