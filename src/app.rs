@@ -1,89 +1,19 @@
-//! The application assembled: shared state, the middleware stack around the routes, and the
-//! server with its graceful shutdown.
+//! The application assembled: the middleware stack around the routes, the background work
+//! `crm serve` runs, and the server with its graceful shutdown. The composition root: it may
+//! use every module, and no module uses it.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::middleware;
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::config::Config;
-use crate::events::EventBus;
-use crate::services::{
-    AuditService, AuthService, ChannelService, ChatService, ClientImportService, ClientService, FileStore,
-    MessageTemplateService, TenantService, UserService,
-};
-use crate::transport::Providers;
-use crate::transport::delivery::{DeliveryWorker, Settings};
+use crate::services::delivery::{DeliveryWorker, Settings};
 use crate::web;
-use crate::web::ops::Metrics;
-
-/// What every handler can reach. Cheap to clone: everything inside is shared.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub pool: PgPool,
-    pub events: EventBus,
-    pub metrics: Arc<Metrics>,
-    pub auth: AuthService,
-    pub users: UserService,
-    pub tenants: TenantService,
-    pub audit: AuditService,
-    pub clients: ClientService,
-    pub imports: ClientImportService,
-    pub chats: ChatService,
-    pub templates: MessageTemplateService,
-    /// Attachment bytes.
-    pub files: FileStore,
-    pub channels: ChannelService,
-    /// Messages the webhooks bring in.
-    pub inbound: crate::services::inbound::InboundService,
-    /// Finds the provider a tenant's message goes out through.
-    pub providers: Providers,
-}
-
-impl AppState {
-    /// The state of a running app; fails only if the file store's directory cannot be made.
-    pub fn new(config: Config, pool: PgPool, events: EventBus) -> std::io::Result<Self> {
-        let files = FileStore::local(&config.data_dir.join("files"))?;
-        let endpoints = crate::services::channels::Endpoints {
-            public_url: config.public_url.clone(),
-            twilio_api_base: config.twilio_api_base.clone(),
-            telegram_api_base: config.telegram_api_base.clone(),
-        };
-        let channels = ChannelService::new(pool.clone(), events.clone(), config.secret_key.clone(), endpoints);
-        Ok(Self {
-            auth: AuthService::new(pool.clone(), events.clone()),
-            users: UserService::new(pool.clone(), events.clone()),
-            tenants: TenantService::new(pool.clone(), events.clone()),
-            audit: AuditService::new(pool.clone()),
-            clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
-            imports: ClientImportService::new(pool.clone(), events.clone()),
-            chats: ChatService::new(pool.clone(), events.clone(), files.clone()),
-            templates: MessageTemplateService::new(pool.clone(), events.clone()),
-            files,
-            providers: Providers::default().with_channels(channels.clone()),
-            inbound: crate::services::inbound::InboundService::new(pool.clone(), events.clone()),
-            channels,
-            config: Arc::new(config),
-            pool,
-            events,
-            metrics: Arc::new(Metrics::default()),
-        })
-    }
-}
-
-impl AppState {
-    /// Expiring links to attachments, for providers that fetch files (Twilio's MediaUrl).
-    pub fn media_links(&self) -> crate::services::files::MediaLinks {
-        crate::services::files::MediaLinks::new(self.config.secret_key.clone(), &self.config.public_url)
-    }
-}
+pub use crate::web::AppState;
 
 /// What `crm serve` runs besides answering requests: the hourly clean-up, the client import,
 /// media and delivery workers, the staff notifier, and the event relay between nodes.
@@ -119,7 +49,7 @@ impl Background {
         );
         let workers =
             vec![state.imports.spawn_worker(stopped.clone()), media.spawn(stopped.clone()), delivery.spawn(stopped)];
-        let notifier = crate::events::notifications::spawn_staff_notifier(
+        let notifier = crate::services::staff_notifier::spawn_staff_notifier(
             &state.events,
             state.chats.clone(),
             state.channels.clone(),

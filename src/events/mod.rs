@@ -1,8 +1,8 @@
 //! The event bus: services publish `DomainEvent`s after commit; subscribers (the log, live
-//! pages, staff notifications) receive them without ever blocking the publisher. With the
-//! relay running, events published on other app nodes arrive here too.
+//! pages, `services::staff_notifier`) receive them without ever blocking the publisher. With the
+//! relay running, events published on other app nodes arrive here too. The bus knows no
+//! service: subscribers that do work live with the services.
 
-pub mod notifications;
 pub mod relay;
 
 use tokio::sync::broadcast;

@@ -15,6 +15,7 @@ use crate::events::EventBus;
 use crate::repos::chats::{self, Chat, InboxQuery, InboxRow, Joiner, Member};
 use crate::repos::messages::{self, Attachment, Message, NewAttachment, NewMessage};
 use crate::repos::{audit, clients, outbox};
+use crate::transport::twilio;
 
 use super::{FileStore, ServiceError};
 
@@ -33,6 +34,14 @@ pub struct Outgoing<'a> {
     /// The contact to send to; the client's first contact the transport reaches when absent.
     pub contact: Option<ContactId>,
     pub files: Vec<Upload>,
+}
+
+/// A Twilio status callback, as its fields say it: the message's sid, Twilio's status word, and
+/// its error code with Twilio's message, if any.
+pub struct TwilioReport<'a> {
+    pub sid: &'a str,
+    pub status: &'a str,
+    pub error: Option<(&'a str, Option<&'a str>)>,
 }
 
 /// A file as uploaded: the name the user's machine gave it and its bytes.
@@ -339,6 +348,24 @@ impl ChatService {
             });
         }
         Ok(changed.is_some())
+    }
+
+    /// Applies Twilio's status callback: `false` when it changes nothing (a state before
+    /// sending, a sid that names no message of ours — or an earlier attempt of one since sent
+    /// again — or a report behind the message).
+    pub async fn report_from_twilio(&self, tenant: TenantId, report: TwilioReport<'_>) -> Result<bool, ServiceError> {
+        // queued, accepted, scheduled, sending: nothing a message here does not show already.
+        let Some(reported) = twilio::delivery_status(report.status) else { return Ok(false) };
+        let Some(message) = self.by_provider_id(tenant, report.sid).await? else { return Ok(false) };
+        let error = report.error.map(|(code, message)| {
+            let reason = twilio::reason(code).map(str::to_owned).unwrap_or_else(|| match message {
+                Some(m) => format!("Twilio error {code}: {m}"),
+                None => format!("Twilio error {code}"),
+            });
+            (code, reason)
+        });
+        let error = error.as_ref().map(|(code, reason)| (*code, reason.as_str()));
+        self.report(tenant, message, reported, None, error).await
     }
 
     /// The outbound message a provider's id names, if it is one of ours.

@@ -109,7 +109,7 @@ impl MediaWorker {
                 tx.commit().await?;
             }
             Err(reason) => {
-                let delay = crate::transport::delivery::backoff(Duration::from_secs(5), claim.attempts);
+                let delay = crate::services::delivery::backoff(Duration::from_secs(5), claim.attempts);
                 tracing::info!(download = claim.id, attempt = claim.attempts, ?delay, %reason, "media download will be retried");
                 media_downloads::retry_later(&mut tx, download.id, delay, &reason).await?;
                 tx.commit().await?;

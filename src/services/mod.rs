@@ -7,13 +7,16 @@ pub mod channels;
 pub mod chats;
 pub mod client_imports;
 pub mod clients;
+pub mod delivery;
 pub mod files;
 pub mod housekeeping;
 pub mod inbound;
 pub mod media;
 pub mod message_templates;
 pub mod polling;
+pub mod providers;
 pub mod seed;
+pub mod staff_notifier;
 pub mod tenants;
 pub mod users;
 
@@ -28,6 +31,7 @@ pub use client_imports::ClientImportService;
 pub use clients::ClientService;
 pub use files::FileStore;
 pub use message_templates::MessageTemplateService;
+pub use providers::Providers;
 pub use tenants::TenantService;
 pub use users::UserService;
 

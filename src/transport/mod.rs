@@ -1,22 +1,17 @@
-//! Ways out of the CRM: the `Provider` trait the delivery worker sends through, the Twilio and
-//! Telegram clients that implement it, and `Providers`, which finds a tenant's provider for a
-//! transport (its enabled channel, or a fixed provider given at start-up).
+//! Ways out of the CRM: the `Provider` trait the delivery worker sends through, and the Twilio
+//! and Telegram clients that implement it. Provider clients only: nothing here reads the
+//! database or calls a service (`services::providers` finds a tenant's provider).
 
-pub mod delivery;
 pub mod telegram;
 pub mod twilio;
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 
-use crate::domain::channel::ChannelId;
+use crate::domain::TenantId;
 use crate::domain::chat::{DeliveryStatus, MessageId, Transport};
-use crate::domain::{DomainError, TenantId};
-use crate::services::{ChannelService, ServiceError};
 
 /// One message for a provider to send.
 #[derive(Debug, Clone)]
@@ -86,70 +81,5 @@ pub trait Provider: Send + Sync {
     fn lookup<'a>(&'a self, message: &'a Outbound, since: DateTime<Utc>) -> BoxFuture<'a, Lookup> {
         let _ = (message, since);
         Box::pin(async { Lookup::Unsupported })
-    }
-}
-
-/// Finds the provider of a tenant's transport: the tenant's enabled channel for it first, else
-/// a fixed provider given at start-up (local fakes in tests and demos).
-#[derive(Clone, Default)]
-pub struct Providers {
-    fixed: HashMap<Transport, Arc<dyn Provider>>,
-    channels: Option<ChannelService>,
-}
-
-/// A provider, and the channel it belongs to (none for a fixed one).
-pub type Found = (Option<ChannelId>, Arc<dyn Provider>);
-
-impl Providers {
-    /// Tenants' channels, looked up when a message goes out.
-    pub fn with_channels(mut self, channels: ChannelService) -> Self {
-        self.channels = Some(channels);
-        self
-    }
-
-    /// A provider for `transport` in every tenant that has no channel of its own for it.
-    pub fn with(mut self, transport: Transport, provider: Arc<dyn Provider>) -> Self {
-        self.fixed.insert(transport, provider);
-        self
-    }
-
-    /// The provider that sends `transport`'s messages for `tenant`, if any; through the channel
-    /// `prefer` when it can (so a reply leaves by the number the client wrote to).
-    pub async fn find(
-        &self,
-        tenant: TenantId,
-        transport: Transport,
-        prefer: Option<ChannelId>,
-    ) -> Result<Option<Found>, ServiceError> {
-        if let Some(channels) = &self.channels
-            && let Some((id, provider)) = channels.provider(tenant, transport, prefer).await?
-        {
-            return Ok(Some((Some(id), provider)));
-        }
-        Ok(self.fixed.get(&transport).map(|p| (None, p.clone())))
-    }
-
-    /// Whether a message may be written on `transport`: a note always, anything else only
-    /// through a provider (`field` names the input that chose it).
-    pub async fn require(
-        &self,
-        tenant: TenantId,
-        transport: Transport,
-        field: &'static str,
-    ) -> Result<(), ServiceError> {
-        if transport == Transport::Note || self.transports(tenant).await?.contains(&transport) {
-            Ok(())
-        } else {
-            Err(DomainError::new(field, "channel_not_configured").into())
-        }
-    }
-
-    /// The transports a message can go out on for `tenant`, in a stable order.
-    pub async fn transports(&self, tenant: TenantId) -> Result<Vec<Transport>, ServiceError> {
-        let from_channels = match &self.channels {
-            Some(channels) => channels.transports(tenant).await?,
-            None => Vec::new(),
-        };
-        Ok(Transport::ALL.into_iter().filter(|t| self.fixed.contains_key(t) || from_channels.contains(t)).collect())
     }
 }

@@ -447,7 +447,7 @@ mod tests {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
-    /// Twilio's documented example (../shared/API.md).
+    /// Twilio's documented example (docs/contracts.md).
     #[test]
     fn the_signature_matches_twilios_documented_example() {
         let f = fields(&[

@@ -5,9 +5,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::domain::TenantId;
 use crate::domain::chat::ChatId;
+use crate::web::AppState;
 use crate::web::error::AppError;
 
 #[derive(serde::Deserialize)]

@@ -11,6 +11,7 @@ pub mod live;
 pub mod media;
 pub mod ops;
 pub mod pages;
+pub mod state;
 pub mod static_files;
 pub mod views;
 pub mod webhooks;
@@ -20,8 +21,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 
-pub use crate::app::AppState;
 use pages::settings;
+pub use state::AppState;
 
 /// The largest urlencoded form accepted.
 pub const MAX_FORM_BYTES: usize = 1024 * 1024;

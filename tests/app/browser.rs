@@ -354,8 +354,8 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
     let _serial = SERIAL.lock().await;
     use crate::chats::{Answer, FakeProvider, HttpProvider};
     use crm::domain::chat::Transport;
+    use crm::services::Providers;
     use crm::services::inbound::Incoming;
-    use crm::transport::Providers;
     use std::sync::Arc;
 
     let (_sms, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM1"}"#, Duration::from_millis(300))]).await;
@@ -552,7 +552,7 @@ async fn a_message_whose_delivery_is_unknown_says_why_and_is_retried_with_one_cl
     let _serial = SERIAL.lock().await;
     use crate::chats::{Answer, FakeProvider, HttpProvider};
     use crm::domain::chat::Transport;
-    use crm::transport::Providers;
+    use crm::services::Providers;
     use std::sync::Arc;
 
     let (_sms, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM2"}"#, Duration::ZERO)]).await;

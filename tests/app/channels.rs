@@ -658,12 +658,12 @@ async fn twilio_busy_or_rate_limiting_is_retried_and_the_message_is_sent_once() 
     twilio.refuse_times(CLIENT, Some(1), 503, 20500, "Service unavailable");
     let sent = admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Still there?"})).await.json();
     // A worker with a short first retry, so the test need not wait the default 5 s.
-    let settings = crm::transport::delivery::Settings {
+    let settings = crm::services::delivery::Settings {
         first_retry: Duration::from_millis(50),
         poll: Duration::from_millis(20),
         ..Default::default()
     };
-    let worker = crm::transport::delivery::DeliveryWorker::new(
+    let worker = crm::services::delivery::DeliveryWorker::new(
         app.pool.clone(),
         app.state.events.clone(),
         app.state.providers.clone(),

@@ -12,9 +12,10 @@ use axum::routing::post;
 use crm::domain::chat::{ChatId, DeliveryStatus, Transport};
 use crm::domain::{ClientId, Principal, Role};
 use crm::repos::messages::Message;
+use crm::services::Providers;
 use crm::services::chats::Outgoing;
-use crm::transport::delivery::{DeliveryWorker, Settings};
-use crm::transport::{Lookup, Outbound, Provider, Providers, SendError, Sighting};
+use crm::services::delivery::{DeliveryWorker, Settings};
+use crm::transport::{Lookup, Outbound, Provider, SendError, Sighting};
 use futures_util::future::BoxFuture;
 
 use crate::helpers::TestApp;

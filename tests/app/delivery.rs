@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crm::domain::Role;
-use crm::transport::delivery::{DeliveryWorker, Settings};
+use crm::services::delivery::{DeliveryWorker, Settings};
 use serde_json::json;
 
 use crate::channels::{

@@ -118,15 +118,15 @@ impl TestApp {
 
     /// Spawns with extra configuration variables (e.g. `PUBLIC_URL`).
     pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
-        Self::spawn_full(vars, crm::transport::Providers::default()).await
+        Self::spawn_full(vars, crm::services::Providers::default()).await
     }
 
     /// Spawns with the providers messages go out through (local fakes of real services).
-    pub async fn spawn_with_providers(providers: crm::transport::Providers) -> TestApp {
+    pub async fn spawn_with_providers(providers: crm::services::Providers) -> TestApp {
         Self::spawn_full(&[], providers).await
     }
 
-    async fn spawn_full(vars: &[(&str, &str)], providers: crm::transport::Providers) -> TestApp {
+    async fn spawn_full(vars: &[(&str, &str)], providers: crm::services::Providers) -> TestApp {
         let server = server();
         let name = format!("crm_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = server.database("postgres").connect().await.expect("connect");

@@ -1,6 +1,7 @@
 //! Integration tests: the application as staff, admins and integrators meet it, over a real
 //! PostgreSQL. One binary, one module per area; `helpers` holds `TestApp`.
 
+mod architecture;
 mod audit;
 mod bad_input;
 mod browser;

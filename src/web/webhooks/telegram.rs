@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use teloxide_core::types::{Message, Update, UpdateKind};
 
-use crate::app::AppState;
 use crate::domain::chat::Transport;
 use crate::services::inbound::{Arrived, From, Media, Received};
+use crate::web::AppState;
 use crate::web::error::AppError;
 
 pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, AppError> {

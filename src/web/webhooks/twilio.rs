@@ -6,11 +6,11 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::domain::channel::{ChannelId, ChannelKind};
 use crate::domain::{Phone, TenantId};
+use crate::services::chats::TwilioReport;
 use crate::services::inbound::{Arrived, From, Media, Received};
-use crate::transport::twilio;
+use crate::web::AppState;
 use crate::web::error::AppError;
 
 /// An empty TwiML answer: "received, nothing to reply".
@@ -108,23 +108,14 @@ pub async fn status(
 ) -> Result<Response, AppError> {
     let fields = Fields::parse(&body)?;
     let (tenant, _, _) = verify(&state, &headers, &uri, &fields, "From").await?;
-    let sid = fields.require("MessageSid")?;
-    // queued, accepted, scheduled, sending: nothing a message here does not show already.
-    let Some(reported) = twilio::delivery_status(fields.require("MessageStatus")?) else {
-        return Ok(StatusCode::OK.into_response());
+    let error_code = fields.get("ErrorCode");
+    let report = TwilioReport {
+        sid: fields.require("MessageSid")?,
+        status: fields.require("MessageStatus")?,
+        error: error_code.map(|code| (code, fields.get("ErrorMessage"))),
     };
-    let Some(message) = state.chats.by_provider_id(tenant, sid).await? else {
-        tracing::info!(tenant = %tenant.0, sid, "status report for a message we do not know");
-        return Ok(StatusCode::OK.into_response());
-    };
-    let code = fields.get("ErrorCode");
-    let reason = code.map(|c| {
-        twilio::reason(c).map(str::to_owned).unwrap_or_else(|| match fields.get("ErrorMessage") {
-            Some(m) => format!("Twilio error {c}: {m}"),
-            None => format!("Twilio error {c}"),
-        })
-    });
-    let error = code.zip(reason.as_deref());
-    state.chats.report(tenant, message, reported, None, error).await?;
+    if !state.chats.report_from_twilio(tenant, report).await? {
+        tracing::info!(tenant = %tenant.0, "status report for a message we do not know, or changing nothing");
+    }
     Ok(StatusCode::OK.into_response())
 }

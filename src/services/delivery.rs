@@ -21,11 +21,12 @@ use crate::domain::chat::{ChatId, DeliveryStatus};
 use crate::events::EventBus;
 use crate::repos::messages::{self, Message};
 use crate::repos::outbox::{self, DeliveryClaim, OpenAttempt, Outcome};
-use crate::services::ServiceError;
-use crate::services::chats::report_in;
-use crate::services::files::{FileStore, MediaLinks};
+use crate::transport::{Lookup, Outbound, OutboundFile, Provider, SendError};
 
-use super::{Lookup, Outbound, OutboundFile, Provider, Providers, SendError};
+use super::ServiceError;
+use super::chats::report_in;
+use super::files::{FileStore, MediaLinks};
+use super::providers::Providers;
 
 /// What a message that ends `unknown` says, for people to read (the page translates its code).
 const UNKNOWN_REASON: &str = "The provider's answer was lost and it cannot be asked whether the message went out: \
@@ -101,7 +102,7 @@ impl DeliveryWorker {
     /// Delivers until `stop` turns true.
     pub fn spawn(self, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         let poll = self.settings.poll;
-        crate::services::polling::spawn("delivery worker", poll, None, stop, move || {
+        super::polling::spawn("delivery worker", poll, None, stop, move || {
             let worker = self.clone();
             async move { worker.run_once().await.map(|n| n > 0) }
         })

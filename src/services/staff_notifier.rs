@@ -6,10 +6,10 @@ use tokio::sync::broadcast;
 
 use crate::domain::chat::Direction;
 use crate::domain::{DomainEvent, Locale, TenantId};
+use crate::events::EventBus;
 use crate::i18n::Tr;
-use crate::services::{ChannelService, ChatService};
 
-use super::EventBus;
+use super::{ChannelService, ChatService};
 
 /// How much of a message a notification shows.
 const PREVIEW_CHARS: usize = 120;
