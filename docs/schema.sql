@@ -1,0 +1,1535 @@
+-- The schema the migrations add up to (pg_dump --schema-only), written by .ci/sqlx-prepare.
+-- Read it to see a table; change the schema with a new migration, never here.
+
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+
+CREATE FUNCTION public.analyze_seeded_tables() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        ANALYZE tenants, users, clients, client_contacts, client_search_words, chats, chat_members, messages;
+    END
+    $$;
+
+CREATE FUNCTION public.app_tenant_id() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid $$;
+
+CREATE FUNCTION public.auth_login_account(p_email text) RETURNS TABLE(tenant_id uuid, user_id bigint, password_hash text, active boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT u.tenant_id, u.id, u.password_hash, u.active
+        FROM users u WHERE u.email = lower(p_email)
+    $$;
+
+CREATE FUNCTION public.auth_session_principal(p_token_hash bytea, p_idle interval) RETURNS TABLE(tenant_id uuid, tenant_name text, user_id bigint, email text, name text, role text, locale text, permissions text[])
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        -- Only a live session is touched: touching an idle one would revive it.
+        UPDATE sessions s SET last_seen_at = now()
+        WHERE s.token_hash = p_token_hash AND s.last_seen_at < now() - interval '1 minute'
+          AND s.last_seen_at > now() - p_idle AND s.expires_at > now();
+        RETURN QUERY
+            SELECT u.tenant_id, t.name, u.id, u.email, u.name, u.role, u.locale,
+                   ARRAY(SELECT rp.permission FROM role_permissions rp WHERE rp.role = u.role)
+            FROM sessions s
+            JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+            JOIN tenants t ON t.id = u.tenant_id
+            WHERE s.token_hash = p_token_hash
+              AND s.expires_at > now()
+              AND s.last_seen_at > now() - p_idle
+              AND u.active;
+    END
+    $$;
+
+CREATE FUNCTION public.auth_token_principal(p_token_hash bytea) RETURNS TABLE(tenant_id uuid, tenant_name text, user_id bigint, email text, name text, role text, locale text, permissions text[])
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        UPDATE api_tokens a SET last_used_at = now()
+        WHERE a.token_hash = p_token_hash AND a.revoked_at IS NULL
+          AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute');
+        RETURN QUERY
+            SELECT u.tenant_id, t.name, u.id, u.email, u.name, u.role, u.locale,
+                   ARRAY(SELECT rp.permission FROM role_permissions rp WHERE rp.role = u.role)
+            FROM api_tokens a
+            JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id
+            JOIN tenants t ON t.id = u.tenant_id
+            WHERE a.token_hash = p_token_hash AND a.revoked_at IS NULL AND u.active;
+    END
+    $$;
+
+CREATE FUNCTION public.chat_matches_by_text(p_tenant uuid, p_words tsquery, p_limit integer) RETURNS bigint[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    SET enable_indexscan TO 'off'
+    AS $$
+        SELECT coalesce(array_agg(t.chat_id), '{}') FROM (
+            SELECT t.chat_id FROM messages t WHERE t.tenant_id = p_tenant AND t.search @@ p_words LIMIT p_limit
+        ) t
+    $$;
+
+CREATE FUNCTION public.claim_client_import(p_stale interval) RETURNS TABLE(tenant_id uuid, id bigint, run_token uuid)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        UPDATE client_imports i
+        SET status = 'running', run_token = gen_random_uuid(), heartbeat_at = now(),
+            started_at = coalesce(i.started_at, now())
+        FROM (SELECT q.tenant_id, q.id FROM client_imports q
+              WHERE q.status = 'queued' OR (q.status = 'running' AND q.heartbeat_at < now() - p_stale)
+              ORDER BY q.created_at LIMIT 1 FOR UPDATE SKIP LOCKED) next
+        WHERE i.tenant_id = next.tenant_id AND i.id = next.id
+        RETURNING i.tenant_id, i.id, i.run_token
+    $$;
+
+CREATE FUNCTION public.claim_media_downloads(p_limit integer, p_lease interval) RETURNS TABLE(tenant_id uuid, id bigint, attempts integer)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        UPDATE media_downloads d SET due_at = now() + p_lease, attempts = d.attempts + 1
+        FROM (SELECT q.tenant_id, q.id FROM media_downloads q WHERE q.due_at <= now()
+              ORDER BY q.due_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due
+        WHERE d.tenant_id = due.tenant_id AND d.id = due.id
+        RETURNING d.tenant_id, d.id, d.attempts
+    $$;
+
+CREATE FUNCTION public.claim_message_deliveries(p_limit integer, p_lease interval) RETURNS TABLE(tenant_id uuid, message_id bigint, attempts integer, claim uuid)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        UPDATE message_deliveries d
+        SET due_at = now() + p_lease, attempts = d.attempts + 1, claim = gen_random_uuid()
+        FROM (SELECT q.tenant_id, q.message_id FROM message_deliveries q WHERE q.due_at <= now()
+              ORDER BY q.due_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due
+        WHERE d.tenant_id = due.tenant_id AND d.message_id = due.message_id
+        RETURNING d.tenant_id, d.message_id, d.attempts, d.claim
+    $$;
+
+CREATE FUNCTION public.client_dictionary_lock(p_tenant uuid, p_exclusive boolean) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+        IF p_exclusive THEN
+            PERFORM pg_advisory_xact_lock(hashtextextended(p_tenant::text || ':client_search_words', 0));
+        ELSE
+            PERFORM pg_advisory_xact_lock_shared(hashtextextended(p_tenant::text || ':client_search_words', 0));
+        END IF;
+    END
+    $$;
+
+CREATE FUNCTION public.client_matches_by_trigram(p_tenant uuid, p_patterns text[], p_from date, p_to date, p_limit integer) RETURNS bigint[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    SET enable_indexscan TO 'off'
+    SET enable_bitmapscan TO 'on'
+    AS $_$
+    DECLARE
+        conditions text := client_search_conditions(p_tenant, p_patterns);
+        found bigint[];
+    BEGIN
+        IF conditions IS NULL THEN
+            RETURN '{}';
+        END IF;
+        EXECUTE 'SELECT coalesce(array_agg(m.id), ''{}'') FROM (SELECT m.id FROM clients m'
+            || ' WHERE m.tenant_id = $1 AND m.archived_at IS NULL' || conditions || client_search_dates(p_from, p_to)
+            || ' LIMIT $5) m'
+            INTO found USING p_tenant, p_patterns, p_from, p_to, p_limit;
+        RETURN found;
+    END
+    $_$;
+
+CREATE FUNCTION public.client_search_conditions(p_tenant uuid, p_patterns text[]) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    SET enable_indexscan TO 'off'
+    SET enable_bitmapscan TO 'on'
+    AS $_$
+    DECLARE
+        conditions text := '';
+        pattern text;
+        known text[];
+    BEGIN
+        FOREACH pattern IN ARRAY p_patterns LOOP
+            IF client_word_pattern(pattern) THEN
+                EXECUTE 'SELECT array_agg(d.word) FROM (SELECT d.word FROM client_search_words d'
+                    || ' WHERE d.tenant_id = $1 AND d.word LIKE $2 LIMIT 1001) d'
+                    INTO known USING p_tenant, pattern;
+                IF known IS NULL THEN
+                    RETURN NULL;
+                END IF;
+                -- A fragment of over a thousand words ("ova") is cheaper as trigrams.
+                IF cardinality(known) <= 1000 THEN
+                    conditions := conditions || format(' AND m.search_words && %L::text[]', known);
+                    CONTINUE;
+                END IF;
+            END IF;
+            conditions := conditions || format(' AND m.search LIKE %L', pattern);
+        END LOOP;
+        RETURN conditions;
+    END
+    $_$;
+
+CREATE FUNCTION public.client_search_dates(p_from date, p_to date) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+        SELECT CASE WHEN p_from IS NULL THEN '' ELSE ' AND m.created_at >= $3' END
+            || CASE WHEN p_to IS NULL THEN '' ELSE ' AND m.created_at < $4 + 1' END
+    $_$;
+
+CREATE FUNCTION public.client_search_filter(p_words integer) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+        SELECT coalesce(string_agg(format(' AND m.search LIKE ($2)[%s]', i), ''), '') FROM generate_series(1, p_words) i
+    $_$;
+
+CREATE FUNCTION public.client_search_order(p_by_name boolean) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+        SELECT CASE WHEN p_by_name THEN ' ORDER BY lower(m.first_name), lower(coalesce(m.last_name, '''')), m.id'
+                    ELSE ' ORDER BY m.updated_at DESC, m.id DESC' END
+    $$;
+
+CREATE FUNCTION public.client_search_probe(p_tenant uuid, p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_max integer) RETURNS TABLE(ids bigint[], total bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    SET enable_indexscan TO 'off'
+    SET enable_bitmapscan TO 'on'
+    AS $_$
+    DECLARE
+        conditions text := client_search_conditions(p_tenant, p_patterns);
+    BEGIN
+        IF conditions IS NULL THEN
+            RETURN QUERY SELECT '{}'::bigint[], 0::bigint;
+            RETURN;
+        END IF;
+        RETURN QUERY EXECUTE
+            'WITH hits AS MATERIALIZED (SELECT m.id, m.first_name, m.last_name, m.updated_at FROM clients m'
+            || ' WHERE m.tenant_id = $1 AND m.archived_at IS NULL' || conditions || client_search_dates(p_from, p_to)
+            || ' LIMIT $5)'
+            || ' SELECT (SELECT coalesce(array_agg(m.id), ''{}'') FROM (SELECT m.id FROM hits m'
+            || client_search_order(p_by_name) || ' LIMIT $6 OFFSET $7) m), (SELECT count(*) FROM hits)'
+            USING p_tenant, p_patterns, p_from, p_to, p_max + 1, p_limit, p_offset;
+    END
+    $_$;
+
+CREATE FUNCTION public.client_word_pattern(p_pattern text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$ SELECT p_pattern ~ '^%[^\s!-/:-@\[-`{-~]{3,}%$' AND p_pattern !~ '^%[0-9]+%$' $_$;
+
+CREATE FUNCTION public.client_words(p_search text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+        SELECT array_remove(regexp_split_to_array(
+            regexp_replace(p_search, '(^|[\s!-/:-@\[-`{-~])[0-9]+(?=[\s!-/:-@\[-`{-~]|$)', '\1', 'g'),
+            '[\s!-/:-@\[-`{-~]+'), '')
+    $_$;
+
+CREATE FUNCTION public.client_words_added() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        PERFORM client_dictionary_lock(t.tenant_id, false) FROM (SELECT DISTINCT tenant_id FROM changed) t
+            ORDER BY t.tenant_id;
+        -- In order, so that two writers adding the same new words never wait on each other.
+        INSERT INTO client_search_words (tenant_id, word)
+            SELECT DISTINCT c.tenant_id, w FROM changed c, unnest(c.search_words) w ORDER BY 1, 2
+            ON CONFLICT DO NOTHING;
+        RETURN NULL;
+    END
+    $$;
+
+CREATE FUNCTION public.client_words_before_delete() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        IF app_tenant_id() IS NOT NULL THEN
+            PERFORM client_dictionary_lock(app_tenant_id(), true);
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+CREATE FUNCTION public.client_words_removed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        PERFORM client_dictionary_lock(t.tenant_id, true) FROM (SELECT DISTINCT tenant_id FROM removed) t
+            ORDER BY t.tenant_id;
+        DELETE FROM client_search_words d
+            USING (SELECT DISTINCT r.tenant_id, w FROM removed r, unnest(r.search_words) w) gone
+            WHERE d.tenant_id = gone.tenant_id AND d.word = gone.w
+              AND NOT EXISTS (SELECT 1 FROM clients c WHERE c.tenant_id = d.tenant_id
+                                                       AND c.search_words @> ARRAY[d.word]);
+        RETURN NULL;
+    END
+    $$;
+
+CREATE FUNCTION public.erase_client(p_id bigint) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    DECLARE
+        tenant uuid := app_tenant_id();
+    BEGIN
+        IF tenant IS NULL THEN
+            RETURN false;
+        END IF;
+        DELETE FROM clients c WHERE c.tenant_id = tenant AND c.id = p_id;
+        IF NOT FOUND THEN
+            RETURN false;
+        END IF;
+        UPDATE audit_log a SET summary = '[erased]'
+        WHERE a.tenant_id = tenant AND a.entity = 'client' AND a.entity_id = p_id::text;
+        RETURN true;
+    END
+    $$;
+
+CREATE FUNCTION public.isolate_tenant_table(tbl regclass) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+        EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+        EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+        EXECUTE format('CREATE POLICY tenant_isolation ON %s TO crm_app
+                          USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id())', tbl);
+        EXECUTE format('CREATE POLICY owner_access ON %s TO %I USING (true) WITH CHECK (true)', tbl, current_user);
+    END
+    $$;
+
+CREATE FUNCTION public.list_tenants() RETURNS TABLE(id uuid, name text, created_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$ SELECT t.id, t.name, t.created_at FROM tenants t ORDER BY t.created_at, t.id $$;
+
+CREATE FUNCTION public.purge_archived_clients(p_after interval) RETURNS TABLE(purged bigint, storage_keys text[])
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        WITH files AS (
+            SELECT a.storage_key FROM clients c
+            JOIN chats h ON h.tenant_id = c.tenant_id AND h.client_id = c.id
+            JOIN messages m ON m.tenant_id = h.tenant_id AND m.chat_id = h.id
+            JOIN message_attachments a ON a.tenant_id = m.tenant_id AND a.message_id = m.id
+            WHERE c.archived_at <= now() - p_after
+        ), gone AS (
+            DELETE FROM clients c WHERE c.archived_at <= now() - p_after RETURNING c.tenant_id, c.id
+        ), redacted AS (
+            UPDATE audit_log a SET summary = '[erased]'
+            FROM gone WHERE a.tenant_id = gone.tenant_id AND a.entity = 'client' AND a.entity_id = gone.id::text
+        ), logged AS (
+            INSERT INTO audit_log (tenant_id, actor_name, action, entity, entity_id, summary)
+            SELECT gone.tenant_id, 'system', 'purged', 'client', gone.id::text, '[erased]' FROM gone
+        )
+        SELECT (SELECT count(*) FROM gone), (SELECT coalesce(array_agg(storage_key), '{}') FROM files)
+    $$;
+
+CREATE FUNCTION public.purge_client_imports(p_after interval) RETURNS bigint
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        WITH gone AS (
+            DELETE FROM client_imports i
+            WHERE coalesce(i.finished_at, i.created_at) <= now() - p_after AND i.status NOT IN ('queued', 'running')
+            RETURNING 1
+        )
+        SELECT count(*) FROM gone
+    $$;
+
+CREATE FUNCTION public.purge_ended_sessions(p_idle interval) RETURNS bigint
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        WITH gone AS (
+            DELETE FROM sessions s WHERE s.expires_at <= now() OR s.last_seen_at <= now() - p_idle RETURNING 1
+        )
+        SELECT count(*) FROM gone
+    $$;
+
+CREATE FUNCTION public.refresh_client_statistics() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    DECLARE
+        t text;
+        refreshed boolean := false;
+    BEGIN
+        FOREACH t IN ARRAY ARRAY['clients', 'client_contacts'] LOOP
+            IF EXISTS (SELECT 1 FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                       WHERE s.schemaname = 'public' AND s.relname = t
+                         AND s.n_mod_since_analyze > 500 + 0.5 * greatest(c.reltuples, 0)) THEN
+                EXECUTE format('ANALYZE %I', t);
+                refreshed := true;
+            END IF;
+        END LOOP;
+        RETURN refreshed;
+    END
+    $$;
+
+CREATE FUNCTION public.search_clients(p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) RETURNS TABLE(ids bigint[], total bigint, exact boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    SET enable_bitmapscan TO 'off'
+    SET max_parallel_workers_per_gather TO '0'
+    AS $_$
+    DECLARE
+        tenant uuid := app_tenant_id();
+        words int := coalesce(cardinality(p_patterns), 0);
+        filter text := 'm.tenant_id = $1 AND m.archived_at IS NULL' || client_search_filter(words)
+            || client_search_dates(p_from, p_to);
+        sort text := client_search_order(p_by_name);
+        prefix_rows constant int := 500;
+        -- The probe sorts what it finds up to this many; past it, walking the order is cheaper.
+        probe_max int := 10 * p_cap;
+        scanned int;
+        found bigint[];
+        n bigint;
+    BEGIN
+        IF tenant IS NULL THEN
+            RETURN;
+        END IF;
+        IF words > 0 THEN
+            -- The first rows in order: the whole tenant (an exact count), or a page of them.
+            EXECUTE 'SELECT count(*), coalesce(array_agg(m.id ORDER BY m.n) FILTER (WHERE true'
+                || client_search_filter(words) || '), ''{}'') FROM (SELECT m.id, m.search, row_number() OVER () AS n'
+                || ' FROM (SELECT m.id, m.search FROM clients m WHERE m.tenant_id = $1 AND m.archived_at IS NULL'
+                || client_search_dates(p_from, p_to) || sort || ' LIMIT $5) m) m'
+                INTO scanned, found USING tenant, p_patterns, p_from, p_to, prefix_rows;
+            n := cardinality(found);
+            IF scanned < prefix_rows OR n > p_offset + p_limit THEN
+                RETURN QUERY SELECT coalesce(found[p_offset + 1 : p_offset + p_limit], '{}'), n, scanned < prefix_rows;
+                RETURN;
+            END IF;
+            -- Matches in them, if not a page, tell how far a walk in order must read:
+            -- (offset + limit + 1) / n times as far. Within four, walking beats the probe.
+            IF n > 0 AND (p_offset + p_limit + 1) <= 4 * n THEN
+                RETURN QUERY EXECUTE
+                    -- A page not full was read to the end: its count is exact. A full one says
+                    -- "at least" up to it; an empty one (past the end) only what the prefix saw.
+                    'SELECT coalesce(array_agg(p.id), ''{}''),'
+                    || ' CASE WHEN count(*) = 0 THEN $7 ELSE greatest($7, $5 + count(*)) END,'
+                    || ' count(*) > 0 AND count(*) < $6 FROM (SELECT m.id FROM clients m WHERE '
+                    || filter || sort || ' LIMIT $6 OFFSET $5) p'
+                    USING tenant, p_patterns, p_from, p_to, p_offset, p_limit, n;
+                RETURN;
+            END IF;
+            SELECT p.ids, p.total INTO found, n
+                FROM client_search_probe(tenant, p_patterns, p_from, p_to, p_by_name, p_limit, p_offset, probe_max) p;
+            IF n <= probe_max THEN
+                RETURN QUERY SELECT found, n, true;
+                RETURN;
+            END IF;
+        ELSE
+            EXECUTE 'SELECT count(*) FROM (SELECT 1 FROM clients m WHERE ' || filter || ' LIMIT $5) x'
+                INTO n USING tenant, p_patterns, p_from, p_to, p_cap + 1;
+        END IF;
+        RETURN QUERY EXECUTE
+            'SELECT coalesce(array_agg(p.id), ''{}''), least($7, $8), $7 <= $8 FROM (SELECT m.id FROM clients m WHERE '
+            || filter || sort || ' LIMIT $5 OFFSET $6) p'
+            USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, n, p_cap;
+    END
+    $_$;
+
+CREATE FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_limit integer, p_offset integer, p_cap integer) RETURNS bigint[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    AS $_$
+    DECLARE
+        tenant uuid := app_tenant_id();
+        words tsquery := plainto_tsquery('simple', coalesce(p_words, ''));
+        chats text := 'FROM chats h JOIN clients m ON m.tenant_id = h.tenant_id AND m.id = h.client_id'
+            || ' WHERE h.tenant_id = $1 AND m.archived_at IS NULL AND h.last_message_at IS NOT NULL'
+            || CASE WHEN p_unread THEN ' AND h.unread_count > 0' ELSE '' END;
+        sort text := ' ORDER BY h.last_message_at DESC NULLS LAST, h.id DESC';
+        by_client text := CASE WHEN coalesce(cardinality(p_patterns), 0) = 0 THEN 'false'
+                               ELSE '(true' || client_search_filter(cardinality(p_patterns)) || ')' END;
+        by_text text := CASE WHEN numnode(words) = 0 THEN 'false'
+                             ELSE 'EXISTS (SELECT 1 FROM messages t WHERE t.tenant_id = h.tenant_id'
+                                  || ' AND t.chat_id = h.id AND t.search @@ $3)' END;
+        prefix_rows constant int := 200;
+        scanned int;
+        found bigint[];
+        clients_found bigint[] := '{}';
+        texts_found bigint[] := '{}';
+    BEGIN
+        IF tenant IS NULL OR (by_client = 'false' AND by_text = 'false') THEN
+            RETURN '{}';
+        END IF;
+        -- The prefix is numbered and counted first; the tests then run in its order and stop
+        -- when the page is full (a nested loop keeps the order of its outer side).
+        EXECUTE 'SELECT coalesce(max(h.prefix), 0), coalesce(array_agg(h.id ORDER BY h.n), ''{}'') FROM (SELECT h.id, h.n, h.prefix'
+            || ' FROM (SELECT h.*, row_number() OVER () AS n, count(*) OVER () AS prefix'
+            || ' FROM (SELECT h.id, h.tenant_id, m.search AS client_search ' || chats || sort || ' LIMIT $4) h) h'
+            || ' CROSS JOIN LATERAL (SELECT h.client_search AS search) m'
+            || ' WHERE ' || by_client || ' OR ' || by_text || ' LIMIT $5) h'
+            INTO scanned, found USING tenant, p_patterns, words, prefix_rows, p_offset + p_limit + 1;
+        IF (scanned < prefix_rows AND cardinality(found) > 0) OR cardinality(found) > p_offset + p_limit THEN
+            RETURN coalesce(found[p_offset + 1 : p_offset + p_limit], '{}');
+        END IF;
+
+        IF by_client <> 'false' THEN
+            clients_found := client_matches_by_trigram(tenant, p_patterns, NULL, NULL, p_cap + 1);
+        END IF;
+        IF by_text <> 'false' THEN
+            texts_found := chat_matches_by_text(tenant, words, p_cap + 1);
+        END IF;
+        IF cardinality(clients_found) <= p_cap AND cardinality(texts_found) <= p_cap THEN
+            -- Both lists are complete: the page is sorted from their chats.
+            SELECT coalesce(array_agg(k.id), '{}') || texts_found INTO found
+                FROM chats k WHERE k.tenant_id = tenant AND k.client_id = ANY(clients_found);
+            EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id ' || chats || ' AND h.id = ANY($2)' || sort
+                || ' LIMIT $3 OFFSET $4) p'
+                INTO found USING tenant, found, p_limit, p_offset;
+            RETURN found;
+        END IF;
+        IF cardinality(clients_found) <= p_cap THEN
+            by_client := 'h.client_id = ANY($4)';
+        END IF;
+        IF cardinality(texts_found) <= p_cap THEN
+            by_text := 'h.id = ANY($5)';
+        END IF;
+        EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id ' || chats || ' AND (' || by_client
+            || ' OR ' || by_text || ')' || sort || ' LIMIT $6 OFFSET $7) p'
+            INTO found USING tenant, p_patterns, words, clients_found, texts_found, p_limit, p_offset;
+        RETURN found;
+    END
+    $_$;
+
+CREATE FUNCTION public.telegram_channel(p_webhook_key bytea) RETURNS TABLE(tenant_id uuid, channel_id bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT c.tenant_id, c.id FROM channels c WHERE c.webhook_key = p_webhook_key
+    $$;
+
+CREATE FUNCTION public.twilio_channels(p_account_sid text, p_kind text, p_number text, p_service_sid text) RETURNS TABLE(tenant_id uuid, channel_id bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        SELECT c.tenant_id, c.id FROM channels c
+        WHERE c.account_sid = p_account_sid AND c.kind = p_kind
+          AND (c.messaging_service_sid = p_service_sid OR c.sender = p_number)
+        ORDER BY (c.messaging_service_sid = p_service_sid) DESC NULLS LAST, c.id
+        LIMIT 20
+    $$;
+
+CREATE TABLE public.api_tokens (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    name text NOT NULL,
+    token_hash bytea NOT NULL,
+    prefix text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_tokens_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100)))
+);
+
+ALTER TABLE ONLY public.api_tokens FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.api_tokens ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.api_tokens_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.audit_log (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    actor_user_id bigint,
+    actor_name text NOT NULL,
+    action text NOT NULL,
+    entity text NOT NULL,
+    entity_id text NOT NULL,
+    summary text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.audit_log FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.audit_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.channels (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    name text NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    account_sid text,
+    sender text,
+    messaging_service_sid text,
+    webhook_key bytea,
+    secrets bytea NOT NULL,
+    secret_hint text NOT NULL,
+    bot_username text,
+    notify_chat_id text,
+    notify_locale text DEFAULT 'en'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT channels_account_sid_check CHECK ((account_sid ~ '^AC[0-9a-fA-F]{32}$'::text)),
+    CONSTRAINT channels_check CHECK (((kind = 'telegram'::text) = (webhook_key IS NOT NULL))),
+    CONSTRAINT channels_check1 CHECK (((kind = 'telegram'::text) = (account_sid IS NULL))),
+    CONSTRAINT channels_check2 CHECK (((kind = 'telegram'::text) OR ((sender IS NULL) <> (messaging_service_sid IS NULL)))),
+    CONSTRAINT channels_check3 CHECK (((kind = 'telegram'::text) OR (notify_chat_id IS NULL))),
+    CONSTRAINT channels_kind_check CHECK ((kind = ANY (ARRAY['twilio_sms'::text, 'twilio_whatsapp'::text, 'telegram'::text]))),
+    CONSTRAINT channels_messaging_service_sid_check CHECK ((messaging_service_sid ~ '^MG[0-9a-fA-F]{32}$'::text)),
+    CONSTRAINT channels_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100))),
+    CONSTRAINT channels_notify_locale_check CHECK ((notify_locale = ANY (ARRAY['en'::text, 'ru'::text, 'uz'::text]))),
+    CONSTRAINT channels_sender_check CHECK ((sender ~ '^\+[1-9][0-9]{6,14}$'::text))
+);
+
+ALTER TABLE ONLY public.channels FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.channels ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.channels_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.chat_members (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    chat_id bigint NOT NULL,
+    user_id bigint,
+    contact_id bigint,
+    transport text,
+    transport_meta jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT chat_members_check CHECK (((user_id IS NULL) <> (contact_id IS NULL))),
+    CONSTRAINT chat_members_check1 CHECK (((contact_id IS NULL) = (transport IS NULL))),
+    CONSTRAINT chat_members_transport_check CHECK ((transport = ANY (ARRAY['sms'::text, 'whatsapp'::text, 'telegram'::text])))
+);
+
+ALTER TABLE ONLY public.chat_members FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.chat_members ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.chat_members_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.chats (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    client_id bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_message_id bigint,
+    last_message_at timestamp with time zone,
+    unread_count integer DEFAULT 0 NOT NULL,
+    CONSTRAINT chats_unread_count_check CHECK ((unread_count >= 0))
+);
+
+ALTER TABLE ONLY public.chats FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.chats ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.chats_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.client_contacts (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    client_id bigint NOT NULL,
+    type text NOT NULL,
+    value text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT client_contacts_type_check CHECK ((type = ANY (ARRAY['email'::text, 'phone'::text, 'telegram'::text, 'whatsapp'::text, 'other'::text]))),
+    CONSTRAINT client_contacts_value_check CHECK (((length(value) >= 1) AND (length(value) <= 254)))
+);
+
+ALTER TABLE ONLY public.client_contacts FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.client_contacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.client_contacts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.client_import_issues (
+    tenant_id uuid NOT NULL,
+    import_id bigint NOT NULL,
+    row_no integer NOT NULL,
+    seq smallint NOT NULL,
+    field text,
+    code text NOT NULL,
+    client_id bigint,
+    same_as_row integer
+);
+
+ALTER TABLE ONLY public.client_import_issues FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.client_imports (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    created_by bigint NOT NULL,
+    file_name text NOT NULL,
+    content text NOT NULL,
+    header text[] NOT NULL,
+    sample jsonb NOT NULL,
+    rows_total integer NOT NULL,
+    mapping text,
+    duplicates text DEFAULT 'skip'::text NOT NULL,
+    dry_run boolean DEFAULT false NOT NULL,
+    status text DEFAULT 'uploaded'::text NOT NULL,
+    error text,
+    run_token uuid,
+    heartbeat_at timestamp with time zone,
+    rows_done integer DEFAULT 0 NOT NULL,
+    created integer DEFAULT 0 NOT NULL,
+    merged integer DEFAULT 0 NOT NULL,
+    skipped integer DEFAULT 0 NOT NULL,
+    failed integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    CONSTRAINT client_imports_duplicates_check CHECK ((duplicates = ANY (ARRAY['skip'::text, 'merge'::text]))),
+    CONSTRAINT client_imports_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 255))),
+    CONSTRAINT client_imports_rows_total_check CHECK ((rows_total > 0)),
+    CONSTRAINT client_imports_status_check CHECK ((status = ANY (ARRAY['uploaded'::text, 'queued'::text, 'running'::text, 'checked'::text, 'done'::text, 'failed'::text, 'cancelled'::text])))
+);
+
+ALTER TABLE ONLY public.client_imports FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.client_imports ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.client_imports_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.client_search_words (
+    tenant_id uuid NOT NULL,
+    word text NOT NULL
+);
+
+ALTER TABLE ONLY public.client_search_words FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.clients (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    first_name text NOT NULL,
+    last_name text,
+    middle_name text,
+    phone text,
+    email text,
+    address text,
+    date_of_birth date,
+    gender text,
+    pin text,
+    passport_series text,
+    passport_number text,
+    comments text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    archived_at timestamp with time zone,
+    search text GENERATED ALWAYS AS (lower(((((((((((first_name || ' '::text) || COALESCE(middle_name, ''::text)) || ' '::text) || COALESCE(last_name, ''::text)) || ' '::text) || COALESCE(phone, ''::text)) || ' '::text) || COALESCE(email, ''::text)) || ' '::text) || COALESCE(pin, ''::text)))) STORED,
+    email_folded text GENERATED ALWAYS AS (lower(email)) STORED,
+    search_words text[] GENERATED ALWAYS AS (public.client_words(lower(((((((((((first_name || ' '::text) || COALESCE(middle_name, ''::text)) || ' '::text) || COALESCE(last_name, ''::text)) || ' '::text) || COALESCE(phone, ''::text)) || ' '::text) || COALESCE(email, ''::text)) || ' '::text) || COALESCE(pin, ''::text))))) STORED,
+    CONSTRAINT clients_first_name_check CHECK (((length(btrim(first_name)) >= 1) AND (length(btrim(first_name)) <= 100))),
+    CONSTRAINT clients_gender_check CHECK ((gender = ANY (ARRAY['male'::text, 'female'::text, 'other'::text]))),
+    CONSTRAINT clients_phone_check CHECK ((phone ~ '^\+[1-9][0-9]{7,14}$'::text)),
+    CONSTRAINT clients_pin_check CHECK ((pin ~ '^[0-9]{4,20}$'::text))
+);
+
+ALTER TABLE ONLY public.clients FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.clients ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.clients_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.login_failures (
+    id bigint NOT NULL,
+    email text NOT NULL,
+    ip text NOT NULL,
+    failed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.login_failures ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.login_failures_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.media_downloads (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    message_id bigint NOT NULL,
+    channel_id bigint NOT NULL,
+    source text NOT NULL,
+    file_name text,
+    content_type text,
+    attempts integer DEFAULT 0 NOT NULL,
+    due_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_error text
+);
+
+ALTER TABLE ONLY public.media_downloads FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.media_downloads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.media_downloads_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.message_attachments (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    message_id bigint NOT NULL,
+    file_name text NOT NULL,
+    content_type text NOT NULL,
+    size_bytes bigint NOT NULL,
+    storage_key text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT message_attachments_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 255))),
+    CONSTRAINT message_attachments_size_bytes_check CHECK ((size_bytes >= 0))
+);
+
+ALTER TABLE ONLY public.message_attachments FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.message_attachments ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.message_attachments_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.message_attempts (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    message_id bigint NOT NULL,
+    channel_id bigint,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    ended_at timestamp with time zone,
+    outcome text,
+    provider_message_id text,
+    error text,
+    CONSTRAINT message_attempts_check CHECK (((ended_at IS NULL) = (outcome IS NULL))),
+    CONSTRAINT message_attempts_outcome_check CHECK ((outcome = ANY (ARRAY['sent'::text, 'refused'::text, 'adopted'::text, 'absent'::text, 'unknown'::text])))
+);
+
+ALTER TABLE ONLY public.message_attempts FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.message_attempts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.message_attempts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.message_deliveries (
+    tenant_id uuid NOT NULL,
+    message_id bigint NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    due_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_error text,
+    claim uuid
+);
+
+ALTER TABLE ONLY public.message_deliveries FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.message_templates (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    title text,
+    shortcut text,
+    body text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT message_templates_body_check CHECK (((length(body) >= 1) AND (length(body) <= 4096))),
+    CONSTRAINT message_templates_shortcut_check CHECK ((((length(shortcut) >= 1) AND (length(shortcut) <= 32)) AND (shortcut = lower(shortcut)))),
+    CONSTRAINT message_templates_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)))
+);
+
+ALTER TABLE ONLY public.message_templates FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.message_templates ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.message_templates_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.messages (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    chat_id bigint NOT NULL,
+    direction text NOT NULL,
+    sender_user_id bigint,
+    sender_contact_id bigint,
+    sender_name text NOT NULL,
+    body text NOT NULL,
+    transport text NOT NULL,
+    contact_id bigint,
+    status text,
+    provider_message_id text,
+    error_code text,
+    error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    read_at timestamp with time zone,
+    search tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, body)) STORED,
+    channel_id bigint,
+    CONSTRAINT messages_body_check CHECK ((length(body) <= 4096)),
+    CONSTRAINT messages_check CHECK (((sender_user_id IS NULL) OR (sender_contact_id IS NULL))),
+    CONSTRAINT messages_check1 CHECK (((transport = 'note'::text) = (direction = 'note'::text))),
+    CONSTRAINT messages_check2 CHECK (((direction = 'outbound'::text) = (status IS NOT NULL))),
+    CONSTRAINT messages_direction_check CHECK ((direction = ANY (ARRAY['inbound'::text, 'outbound'::text, 'note'::text]))),
+    CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sent'::text, 'delivered'::text, 'read'::text, 'failed'::text, 'undelivered'::text, 'unknown'::text]))),
+    CONSTRAINT messages_transport_check CHECK ((transport = ANY (ARRAY['sms'::text, 'whatsapp'::text, 'telegram'::text, 'note'::text])))
+);
+
+ALTER TABLE ONLY public.messages FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.messages_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.permissions (
+    name text NOT NULL
+);
+
+CREATE TABLE public.role_permissions (
+    role text NOT NULL,
+    permission text NOT NULL
+);
+
+CREATE TABLE public.roles (
+    name text NOT NULL
+);
+
+CREATE TABLE public.sessions (
+    tenant_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    user_id bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    user_agent text DEFAULT ''::text NOT NULL,
+    ip text DEFAULT ''::text NOT NULL
+);
+
+ALTER TABLE ONLY public.sessions FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.tenants (
+    id uuid NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tenants_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200)))
+);
+
+ALTER TABLE ONLY public.tenants FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.users (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    email text NOT NULL,
+    name text NOT NULL,
+    password_hash text NOT NULL,
+    role text NOT NULL,
+    locale text,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_email_check CHECK ((email = lower(email))),
+    CONSTRAINT users_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'ru'::text, 'uz'::text]))),
+    CONSTRAINT users_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100)))
+);
+
+ALTER TABLE ONLY public.users FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.users_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+ALTER TABLE ONLY public.api_tokens
+    ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.api_tokens
+    ADD CONSTRAINT api_tokens_token_hash_key UNIQUE (token_hash);
+
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_webhook_key_key UNIQUE (webhook_key);
+
+ALTER TABLE ONLY public.chat_members
+    ADD CONSTRAINT chat_members_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.chats
+    ADD CONSTRAINT chats_client_key UNIQUE (tenant_id, client_id);
+
+ALTER TABLE ONLY public.chats
+    ADD CONSTRAINT chats_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.client_contacts
+    ADD CONSTRAINT client_contacts_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.client_contacts
+    ADD CONSTRAINT client_contacts_value_key UNIQUE (tenant_id, client_id, type, value);
+
+ALTER TABLE ONLY public.client_import_issues
+    ADD CONSTRAINT client_import_issues_pkey PRIMARY KEY (tenant_id, import_id, row_no, seq);
+
+ALTER TABLE ONLY public.client_imports
+    ADD CONSTRAINT client_imports_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.client_search_words
+    ADD CONSTRAINT client_search_words_pkey PRIMARY KEY (tenant_id, word);
+
+ALTER TABLE ONLY public.clients
+    ADD CONSTRAINT clients_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.login_failures
+    ADD CONSTRAINT login_failures_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.media_downloads
+    ADD CONSTRAINT media_downloads_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.message_attachments
+    ADD CONSTRAINT message_attachments_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.message_attachments
+    ADD CONSTRAINT message_attachments_storage_key_key UNIQUE (storage_key);
+
+ALTER TABLE ONLY public.message_attempts
+    ADD CONSTRAINT message_attempts_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.message_deliveries
+    ADD CONSTRAINT message_deliveries_pkey PRIMARY KEY (tenant_id, message_id);
+
+ALTER TABLE ONLY public.message_templates
+    ADD CONSTRAINT message_templates_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.message_templates
+    ADD CONSTRAINT message_templates_shortcut_key UNIQUE (tenant_id, shortcut);
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.permissions
+    ADD CONSTRAINT permissions_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY public.role_permissions
+    ADD CONSTRAINT role_permissions_pkey PRIMARY KEY (role, permission);
+
+ALTER TABLE ONLY public.roles
+    ADD CONSTRAINT roles_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY public.sessions
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (token_hash);
+
+ALTER TABLE ONLY public.tenants
+    ADD CONSTRAINT tenants_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_email_key UNIQUE (email);
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id);
+
+CREATE INDEX api_tokens_user_idx ON public.api_tokens USING btree (tenant_id, user_id);
+
+CREATE INDEX audit_log_entity_idx ON public.audit_log USING btree (tenant_id, entity, id DESC);
+
+CREATE INDEX channels_account_idx ON public.channels USING btree (account_sid) WHERE (account_sid IS NOT NULL);
+
+CREATE INDEX channels_twilio_sender_idx ON public.channels USING btree (account_sid, kind, sender) WHERE (sender IS NOT NULL);
+
+CREATE UNIQUE INDEX channels_twilio_sender_key ON public.channels USING btree (tenant_id, account_sid, kind, sender) WHERE (sender IS NOT NULL);
+
+CREATE INDEX channels_twilio_service_idx ON public.channels USING btree (account_sid, kind, messaging_service_sid) WHERE (messaging_service_sid IS NOT NULL);
+
+CREATE UNIQUE INDEX channels_twilio_service_key ON public.channels USING btree (tenant_id, account_sid, kind, messaging_service_sid) WHERE (messaging_service_sid IS NOT NULL);
+
+CREATE UNIQUE INDEX chat_members_contact_key ON public.chat_members USING btree (tenant_id, chat_id, contact_id, transport) WHERE (contact_id IS NOT NULL);
+
+CREATE INDEX chat_members_telegram_idx ON public.chat_members USING btree (tenant_id, ((transport_meta ->> 'chat_id'::text))) WHERE (transport = 'telegram'::text);
+
+CREATE UNIQUE INDEX chat_members_user_key ON public.chat_members USING btree (tenant_id, chat_id, user_id) WHERE (user_id IS NOT NULL);
+
+CREATE INDEX chats_activity_idx ON public.chats USING btree (tenant_id, last_message_at DESC NULLS LAST, id DESC);
+
+CREATE INDEX chats_unread_idx ON public.chats USING btree (tenant_id, last_message_at DESC NULLS LAST, id DESC) WHERE (unread_count > 0);
+
+CREATE INDEX client_contacts_lookup_idx ON public.client_contacts USING btree (tenant_id, type, value);
+
+CREATE INDEX client_imports_queue_idx ON public.client_imports USING btree (created_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]));
+
+CREATE INDEX client_imports_recent_idx ON public.client_imports USING btree (tenant_id, id DESC);
+
+CREATE INDEX client_search_words_trgm_idx ON public.client_search_words USING gin (word public.gin_trgm_ops);
+
+CREATE INDEX clients_created_idx ON public.clients USING btree (tenant_id, created_at);
+
+CREATE INDEX clients_email_idx ON public.clients USING btree (tenant_id, email_folded) WHERE (email_folded IS NOT NULL);
+
+CREATE INDEX clients_name_idx ON public.clients USING btree (tenant_id, lower(first_name), lower(COALESCE(last_name, ''::text)), id) WHERE (archived_at IS NULL);
+
+CREATE UNIQUE INDEX clients_phone_key ON public.clients USING btree (tenant_id, phone) WHERE (phone IS NOT NULL);
+
+CREATE UNIQUE INDEX clients_pin_key ON public.clients USING btree (tenant_id, pin) WHERE (pin IS NOT NULL);
+
+CREATE INDEX clients_search_idx ON public.clients USING gin (search public.gin_trgm_ops);
+
+CREATE INDEX clients_search_words_idx ON public.clients USING gin (search_words);
+
+CREATE INDEX clients_updated_idx ON public.clients USING btree (tenant_id, updated_at DESC, id DESC) WHERE (archived_at IS NULL);
+
+CREATE INDEX login_failures_email_idx ON public.login_failures USING btree (email, failed_at);
+
+CREATE INDEX login_failures_ip_idx ON public.login_failures USING btree (ip, failed_at);
+
+CREATE INDEX media_downloads_due_idx ON public.media_downloads USING btree (due_at);
+
+CREATE INDEX message_attachments_message_idx ON public.message_attachments USING btree (tenant_id, message_id);
+
+CREATE INDEX message_attempts_message_idx ON public.message_attempts USING btree (tenant_id, message_id, id);
+
+CREATE UNIQUE INDEX message_attempts_open_key ON public.message_attempts USING btree (tenant_id, message_id) WHERE (ended_at IS NULL);
+
+CREATE INDEX message_attempts_provider_idx ON public.message_attempts USING btree (tenant_id, provider_message_id) WHERE (provider_message_id IS NOT NULL);
+
+CREATE INDEX message_deliveries_due_idx ON public.message_deliveries USING btree (due_at);
+
+CREATE INDEX messages_provider_idx ON public.messages USING btree (tenant_id, provider_message_id) WHERE (provider_message_id IS NOT NULL);
+
+CREATE UNIQUE INDEX messages_provider_key ON public.messages USING btree (tenant_id, channel_id, provider_message_id) WHERE ((channel_id IS NOT NULL) AND (provider_message_id IS NOT NULL));
+
+CREATE INDEX messages_search_idx ON public.messages USING gin (search);
+
+CREATE INDEX messages_thread_idx ON public.messages USING btree (tenant_id, chat_id, id DESC);
+
+CREATE INDEX messages_unread_idx ON public.messages USING btree (tenant_id, chat_id) WHERE ((direction = 'inbound'::text) AND (read_at IS NULL));
+
+CREATE INDEX sessions_user_idx ON public.sessions USING btree (tenant_id, user_id);
+
+CREATE TRIGGER clients_words_deleted AFTER DELETE ON public.clients REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION public.client_words_removed();
+
+CREATE TRIGGER clients_words_inserted AFTER INSERT ON public.clients REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.client_words_added();
+
+CREATE TRIGGER clients_words_lock BEFORE DELETE ON public.clients FOR EACH STATEMENT EXECUTE FUNCTION public.client_words_before_delete();
+
+CREATE TRIGGER clients_words_updated AFTER UPDATE ON public.clients REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.client_words_added();
+
+ALTER TABLE ONLY public.api_tokens
+    ADD CONSTRAINT api_tokens_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.channels
+    ADD CONSTRAINT channels_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.chat_members
+    ADD CONSTRAINT chat_members_tenant_id_chat_id_fkey FOREIGN KEY (tenant_id, chat_id) REFERENCES public.chats(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.chat_members
+    ADD CONSTRAINT chat_members_tenant_id_contact_id_fkey FOREIGN KEY (tenant_id, contact_id) REFERENCES public.client_contacts(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.chat_members
+    ADD CONSTRAINT chat_members_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.chats
+    ADD CONSTRAINT chats_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.chats
+    ADD CONSTRAINT chats_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.chats
+    ADD CONSTRAINT chats_tenant_id_last_message_id_fkey FOREIGN KEY (tenant_id, last_message_id) REFERENCES public.messages(tenant_id, id) ON DELETE SET NULL (last_message_id);
+
+ALTER TABLE ONLY public.client_contacts
+    ADD CONSTRAINT client_contacts_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.client_import_issues
+    ADD CONSTRAINT client_import_issues_tenant_id_import_id_fkey FOREIGN KEY (tenant_id, import_id) REFERENCES public.client_imports(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.client_imports
+    ADD CONSTRAINT client_imports_tenant_id_created_by_fkey FOREIGN KEY (tenant_id, created_by) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.client_imports
+    ADD CONSTRAINT client_imports_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.client_search_words
+    ADD CONSTRAINT client_search_words_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.clients
+    ADD CONSTRAINT clients_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.media_downloads
+    ADD CONSTRAINT media_downloads_tenant_id_channel_id_fkey FOREIGN KEY (tenant_id, channel_id) REFERENCES public.channels(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.media_downloads
+    ADD CONSTRAINT media_downloads_tenant_id_message_id_fkey FOREIGN KEY (tenant_id, message_id) REFERENCES public.messages(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.message_attachments
+    ADD CONSTRAINT message_attachments_tenant_id_message_id_fkey FOREIGN KEY (tenant_id, message_id) REFERENCES public.messages(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.message_attempts
+    ADD CONSTRAINT message_attempts_tenant_id_channel_id_fkey FOREIGN KEY (tenant_id, channel_id) REFERENCES public.channels(tenant_id, id) ON DELETE SET NULL (channel_id);
+
+ALTER TABLE ONLY public.message_attempts
+    ADD CONSTRAINT message_attempts_tenant_id_message_id_fkey FOREIGN KEY (tenant_id, message_id) REFERENCES public.messages(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.message_deliveries
+    ADD CONSTRAINT message_deliveries_tenant_id_message_id_fkey FOREIGN KEY (tenant_id, message_id) REFERENCES public.messages(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.message_templates
+    ADD CONSTRAINT message_templates_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_tenant_id_channel_id_fkey FOREIGN KEY (tenant_id, channel_id) REFERENCES public.channels(tenant_id, id) ON DELETE SET NULL (channel_id);
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_tenant_id_chat_id_fkey FOREIGN KEY (tenant_id, chat_id) REFERENCES public.chats(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_tenant_id_contact_id_fkey FOREIGN KEY (tenant_id, contact_id) REFERENCES public.client_contacts(tenant_id, id) ON DELETE SET NULL (contact_id);
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_tenant_id_sender_contact_id_fkey FOREIGN KEY (tenant_id, sender_contact_id) REFERENCES public.client_contacts(tenant_id, id) ON DELETE SET NULL (sender_contact_id);
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_tenant_id_sender_user_id_fkey FOREIGN KEY (tenant_id, sender_user_id) REFERENCES public.users(tenant_id, id);
+
+ALTER TABLE ONLY public.role_permissions
+    ADD CONSTRAINT role_permissions_permission_fkey FOREIGN KEY (permission) REFERENCES public.permissions(name);
+
+ALTER TABLE ONLY public.role_permissions
+    ADD CONSTRAINT role_permissions_role_fkey FOREIGN KEY (role) REFERENCES public.roles(name);
+
+ALTER TABLE ONLY public.sessions
+    ADD CONSTRAINT sessions_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_role_fkey FOREIGN KEY (role) REFERENCES public.roles(name);
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE public.api_tokens ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.audit_log ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.channels ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.chat_members ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.chats ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.client_contacts ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.client_import_issues ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.client_imports ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.client_search_words ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.clients ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.media_downloads ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.message_attachments ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.message_attempts ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.message_deliveries ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.message_templates ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.messages ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY owner_access ON public.api_tokens TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.audit_log TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.channels TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.chat_members TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.chats TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.client_contacts TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.client_import_issues TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.client_imports TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.client_search_words TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.clients TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.media_downloads TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.message_attachments TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.message_attempts TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.message_deliveries TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.message_templates TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.messages TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.sessions TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.tenants TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.users TO crm USING (true) WITH CHECK (true);
+
+ALTER TABLE public.sessions ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY tenant_isolation ON public.api_tokens TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.audit_log TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.channels TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.chat_members TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.chats TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.client_contacts TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.client_import_issues TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.client_imports TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.client_search_words TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.clients TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.media_downloads TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.message_attachments TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.message_attempts TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.message_deliveries TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.message_templates TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.messages TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.sessions TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.tenants TO crm_app USING ((id = public.app_tenant_id())) WITH CHECK ((id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.users TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+ALTER TABLE public.tenants ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.users ENABLE ROW LEVEL SECURITY;
+
+GRANT USAGE ON SCHEMA public TO crm_app;
+
+REVOKE ALL ON FUNCTION public.analyze_seeded_tables() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.analyze_seeded_tables() TO crm_app;
+
+GRANT ALL ON FUNCTION public.app_tenant_id() TO crm_app;
+
+REVOKE ALL ON FUNCTION public.auth_login_account(p_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.auth_login_account(p_email text) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.auth_session_principal(p_token_hash bytea, p_idle interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.auth_session_principal(p_token_hash bytea, p_idle interval) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.auth_token_principal(p_token_hash bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.auth_token_principal(p_token_hash bytea) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.chat_matches_by_text(p_tenant uuid, p_words tsquery, p_limit integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.claim_client_import(p_stale interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.claim_client_import(p_stale interval) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.claim_media_downloads(p_limit integer, p_lease interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.claim_media_downloads(p_limit integer, p_lease interval) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.claim_message_deliveries(p_limit integer, p_lease interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.claim_message_deliveries(p_limit integer, p_lease interval) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.client_dictionary_lock(p_tenant uuid, p_exclusive boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.client_matches_by_trigram(p_tenant uuid, p_patterns text[], p_from date, p_to date, p_limit integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.client_search_conditions(p_tenant uuid, p_patterns text[]) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.client_search_dates(p_from date, p_to date) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.client_search_filter(p_words integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.client_search_order(p_by_name boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.client_search_probe(p_tenant uuid, p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_max integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.client_word_pattern(p_pattern text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.client_words(p_search text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.client_words(p_search text) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.client_words_added() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.client_words_before_delete() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.client_words_removed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.erase_client(p_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.erase_client(p_id bigint) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.isolate_tenant_table(tbl regclass) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.list_tenants() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.list_tenants() TO crm_app;
+
+REVOKE ALL ON FUNCTION public.purge_archived_clients(p_after interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.purge_archived_clients(p_after interval) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.purge_client_imports(p_after interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.purge_client_imports(p_after interval) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.purge_ended_sessions(p_idle interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.purge_ended_sessions(p_idle interval) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.refresh_client_statistics() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.refresh_client_statistics() TO crm_app;
+
+REVOKE ALL ON FUNCTION public.search_clients(p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.search_clients(p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_limit integer, p_offset integer, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_limit integer, p_offset integer, p_cap integer) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.telegram_channel(p_webhook_key bytea) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.telegram_channel(p_webhook_key bytea) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.twilio_channels(p_account_sid text, p_kind text, p_number text, p_service_sid text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.twilio_channels(p_account_sid text, p_kind text, p_number text, p_service_sid text) TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.api_tokens TO crm_app;
+
+GRANT SELECT,INSERT ON TABLE public.audit_log TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.channels TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.chat_members TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.chats TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_contacts TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_import_issues TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_imports TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.clients TO crm_app;
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.login_failures TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.media_downloads TO crm_app;
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.message_attachments TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.message_attempts TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.message_deliveries TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.message_templates TO crm_app;
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.messages TO crm_app;
+
+GRANT UPDATE(status) ON TABLE public.messages TO crm_app;
+
+GRANT UPDATE(provider_message_id) ON TABLE public.messages TO crm_app;
+
+GRANT UPDATE(error_code) ON TABLE public.messages TO crm_app;
+
+GRANT UPDATE(error) ON TABLE public.messages TO crm_app;
+
+GRANT UPDATE(sent_at) ON TABLE public.messages TO crm_app;
+
+GRANT UPDATE(read_at) ON TABLE public.messages TO crm_app;
+
+GRANT UPDATE(channel_id) ON TABLE public.messages TO crm_app;
+
+GRANT SELECT ON TABLE public.permissions TO crm_app;
+
+GRANT SELECT ON TABLE public.role_permissions TO crm_app;
+
+GRANT SELECT ON TABLE public.roles TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sessions TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tenants TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.users TO crm_app;
+
