@@ -30,6 +30,12 @@ pub async fn for_client(tx: &mut TenantTx, client: ClientId) -> Result<(Chat, bo
     if let Some(r) = made {
         return Ok((Chat { id: ChatId(r.id), client_id: client, created_at: r.created_at }, true));
     }
+    Ok((of_client(tx, client).await?.ok_or(RepoError::NotFound)?, false))
+}
+
+/// The chat of a live client, if one has been started.
+pub async fn of_client(tx: &mut TenantTx, client: ClientId) -> Result<Option<Chat>, RepoError> {
+    let tenant = tx.tenant_id().0;
     let r = sqlx::query!(
         "SELECT h.id, h.created_at FROM chats h JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id
          WHERE h.tenant_id = $1 AND h.client_id = $2 AND c.archived_at IS NULL",
@@ -37,9 +43,8 @@ pub async fn for_client(tx: &mut TenantTx, client: ClientId) -> Result<(Chat, bo
         client.0
     )
     .fetch_optional(tx.conn())
-    .await?
-    .ok_or(RepoError::NotFound)?;
-    Ok((Chat { id: ChatId(r.id), client_id: client, created_at: r.created_at }, false))
+    .await?;
+    Ok(r.map(|r| Chat { id: ChatId(r.id), client_id: client, created_at: r.created_at }))
 }
 
 /// A chat of a live client.

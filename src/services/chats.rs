@@ -10,7 +10,9 @@ use crate::domain::attachment::{FileSpec, MAX_FILES};
 use crate::domain::chat::{
     ChatId, DeliveryStatus, Direction, MessageBody, MessageId, Sender, Transport, render_template,
 };
-use crate::domain::{ClientId, ContactId, ContactType, ContactValue, DomainError, DomainEvent, Principal, TenantId};
+use crate::domain::{
+    ClientId, ContactId, ContactType, ContactValue, DomainError, DomainEvent, Permission, Principal, TenantId,
+};
 use crate::events::EventBus;
 use crate::repos::chats::{self, Chat, InboxQuery, InboxRow, Joiner, Member};
 use crate::repos::messages::{self, Attachment, Message, NewAttachment, NewMessage};
@@ -75,8 +77,26 @@ impl ChatService {
         Self { pool, events, files }
     }
 
+    /// The client's chat, if one has been started: reading changes nothing. `NotFound` for a
+    /// client the tenant has not (or not live).
+    pub async fn find_for_client(&self, by: &Principal, client: ClientId) -> Result<Option<Chat>, ServiceError> {
+        super::require(by, &[Permission::ClientRead, Permission::ChatRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        clients::get(&mut tx, client).await?;
+        let chat = chats::of_client(&mut tx, client).await?;
+        tx.commit().await?;
+        Ok(chat)
+    }
+
+    /// The client's chat, started (audited and announced) if there was none: `true` with it
+    /// when it was.
+    pub async fn open_for_client(&self, by: &Principal, client: ClientId) -> Result<(Chat, bool), ServiceError> {
+        super::require(by, &[Permission::ClientRead, Permission::ChatCreate])?;
+        self.for_client(by, client).await
+    }
+
     /// The client's chat, made (and announced) on first use.
-    pub async fn for_client(&self, by: &Principal, client: ClientId) -> Result<Chat, ServiceError> {
+    async fn for_client(&self, by: &Principal, client: ClientId) -> Result<(Chat, bool), ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let (chat, made) = chats::for_client(&mut tx, client).await?;
         if made {
@@ -92,7 +112,7 @@ impl ChatService {
                 client_id: client,
             });
         }
-        Ok(chat)
+        Ok((chat, made))
     }
 
     /// A page of the inbox, newest activity first.

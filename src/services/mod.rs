@@ -47,6 +47,9 @@ pub enum ServiceError {
     Duplicate { field: &'static str, existing: crate::domain::ClientId, existing_name: String },
     #[error("not found")]
     NotFound,
+    /// The principal lacks a permission the use case needs.
+    #[error("forbidden")]
+    Forbidden,
     /// A business rule forbids the change (e.g. removing the last admin); `code` says which.
     #[error("not allowed: {code}")]
     Refused { code: &'static str },
@@ -59,6 +62,12 @@ pub enum ServiceError {
     /// The object store holding attachments failed.
     #[error("file store: {0}")]
     Files(#[from] object_store::Error),
+}
+
+/// Refuses (`Forbidden`) unless `by` holds every one of `permissions`: the one check a use case
+/// makes, whichever page or API call asks for it.
+pub fn require(by: &crate::domain::Principal, permissions: &[crate::domain::Permission]) -> Result<(), ServiceError> {
+    if permissions.iter().all(|p| by.can(*p)) { Ok(()) } else { Err(ServiceError::Forbidden) }
 }
 
 impl From<RepoError> for ServiceError {

@@ -85,6 +85,7 @@ impl From<ServiceError> for AppError {
             ServiceError::Invalid(d) => AppError::Invalid(vec![d]),
             ServiceError::Conflict { field } | ServiceError::Duplicate { field, .. } => AppError::Conflict { field },
             ServiceError::NotFound => AppError::NotFound,
+            ServiceError::Forbidden => AppError::Forbidden,
             ServiceError::Refused { code } => AppError::Refused { code },
             ServiceError::BadCredentials => AppError::SignInRequired,
             ServiceError::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },

@@ -64,7 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/crm/clients/{id}/contacts", post(pages::clients::add_contact))
         .route("/crm/clients/{id}/contacts/{contact}/delete", post(pages::clients::remove_contact))
         .route("/crm/clients/{id}/delete", post(pages::clients::delete))
-        .route("/crm/clients/{id}/chat", get(pages::chats::for_client))
+        .route("/crm/clients/{id}/chat", get(pages::chats::for_client).post(pages::chats::open_for_client))
         .route("/crm/chats", get(pages::chats::inbox))
         .route("/crm/chats/list", get(pages::chats::list))
         .route("/crm/chats/unread", get(pages::chats::unread))

@@ -25,7 +25,8 @@ async fn malformed_requests_to_every_operation_get_a_documented_error_never_a_50
     let doc: Value = api.get("/api/v1/openapi.json").await.json();
     let client = api.post("/api/v1/clients", json!({"first_name": "Fixture", "phone": "+998901234567"})).await.json();
     let id = client["id"].as_i64().unwrap();
-    let chat = api.get(&format!("/api/v1/clients/{id}/chat")).await.json()["id"].as_i64().unwrap();
+    let chat =
+        api.post(&format!("/api/v1/clients/{id}/chat"), serde_json::json!({})).await.json()["id"].as_i64().unwrap();
     let rows_before = app.scalar_i64("SELECT (SELECT count(*) FROM clients) + (SELECT count(*) FROM messages)").await;
 
     let mut tried = 0;

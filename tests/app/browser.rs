@@ -291,6 +291,16 @@ async fn a_client_is_created_found_by_phone_edited_in_place_given_a_contact_and_
     browser.wait_until("document.querySelector('.contact-list') && document.querySelector('.contact-list').textContent.includes('zarina_a')", "the contact").await;
     browser.screenshot("client-contacts").await;
 
+    // Her Chat tab: no conversation yet, and opening it made none; one click starts it.
+    browser.click("nav.tabs a[href$='/chat']").await;
+    browser.wait_until("document.querySelector('.no-chat')", "the tab before a conversation").await;
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM chats").await, 0);
+    browser.screenshot("client-no-chat").await;
+    browser.click(".no-chat button[type=submit]").await;
+    browser.wait_until("/\\/crm\\/chats\\/\\d+$/.test(location.pathname)", "the started chat").await;
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM chats").await, 1);
+    browser.goto(&page_url).await;
+
     // Delete her, confirming the prompt.
     browser.click("nav.tabs a[href$='tab=actions']").await;
     browser.wait_for_url("?tab=actions").await;
@@ -378,7 +388,9 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
             )
             .await
             .json();
-        chat = api.get(&format!("/api/v1/clients/{}/chat", client["id"])).await.json()["id"].as_i64().unwrap();
+        chat = api.post(&format!("/api/v1/clients/{}/chat", client["id"]), serde_json::json!({})).await.json()["id"]
+            .as_i64()
+            .unwrap();
         let incoming = Incoming {
             client: crm::domain::ClientId(client["id"].as_i64().unwrap()),
             contact: crm::domain::ContactId(client["contacts"][0]["id"].as_i64().unwrap()),
@@ -564,7 +576,9 @@ async fn a_message_whose_delivery_is_unknown_says_why_and_is_retried_with_one_cl
         .post("/api/v1/clients", json!({"first_name": "Madina", "last_name": "Saidova", "phone": "+998935551234"}))
         .await
         .json();
-    let chat = api.get(&format!("/api/v1/clients/{}/chat", client["id"])).await.json()["id"].as_i64().unwrap();
+    let chat = api.post(&format!("/api/v1/clients/{}/chat", client["id"]), serde_json::json!({})).await.json()["id"]
+        .as_i64()
+        .unwrap();
     let sent = api
         .post(
             &format!("/api/v1/chats/{chat}/messages"),

@@ -20,7 +20,7 @@ async fn client_with_chat(api: &Api) -> (ClientId, ContactId, ChatId) {
         )
         .await
         .json();
-    let chat = api.get(&format!("/api/v1/clients/{}/chat", client["id"])).await.json();
+    let chat = api.post(&format!("/api/v1/clients/{}/chat", client["id"]), serde_json::json!({})).await.json();
     (
         ClientId(client["id"].as_i64().unwrap()),
         ContactId(client["contacts"][0]["id"].as_i64().unwrap()),
@@ -78,6 +78,45 @@ async fn an_agent_writes_a_note_and_a_viewer_reads_but_cannot_send() {
     assert_eq!(api_viewer.post(&format!("/api/v1/chats/{}/read", chat.0), json!({})).await.status, 403);
 }
 
+/// Reading finds: a GET of a client's chat, by anyone, makes no chat and no audit entry; only a
+/// POST by someone who may write in chats starts one.
+#[tokio::test]
+async fn reading_a_clients_chat_creates_nothing_and_starting_it_is_a_post() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let client = admin.post("/api/v1/clients", json!({"first_name": "Nodira"})).await.json()["id"].as_i64().unwrap();
+    let audit = || app.scalar_i64("SELECT count(*) FROM audit_log WHERE entity = 'chat'");
+    let chats = || app.scalar_i64("SELECT count(*) FROM chats");
+
+    let viewer = app.api(Role::Viewer).await;
+    assert_eq!(viewer.get(&format!("/api/v1/clients/{client}/chat")).await.status, 404, "no conversation yet");
+    let viewer_page = app.sign_in_as(Role::Viewer).await;
+    let tab = viewer_page.get(&format!("/crm/clients/{client}/chat")).await;
+    assert_eq!(tab.status, 200);
+    assert!(tab.body.contains("No conversation with Nodira yet."), "{}", tab.body);
+    assert!(!tab.body.contains("Start the conversation"), "a viewer may not start one");
+    assert_eq!(viewer.post(&format!("/api/v1/clients/{client}/chat"), json!({})).await.status, 403);
+    assert_eq!((chats().await, audit().await), (0, 0), "reading made nothing");
+
+    // An agent starts it from the tab; the API answers the same chat afterwards.
+    let agent = app.sign_in_as(Role::Agent).await;
+    let tab = agent.get(&format!("/crm/clients/{client}/chat")).await;
+    assert!(tab.body.contains("Start the conversation"));
+    let started = agent.post(&format!("/crm/clients/{client}/chat"), &[]).await;
+    assert_eq!(started.status, 303);
+    let chat = started.location().unwrap().rsplit('/').next().unwrap().to_owned();
+    assert_eq!((chats().await, audit().await), (1, 1));
+    let found = viewer.get(&format!("/api/v1/clients/{client}/chat")).await.json();
+    assert_eq!(found["id"].to_string(), chat);
+    let again = admin.post(&format!("/api/v1/clients/{client}/chat"), json!({})).await;
+    assert_eq!((again.status, again.json()["id"].to_string()), (200, chat.clone()), "the one there is");
+    assert_eq!(
+        viewer_page.get(&format!("/crm/clients/{client}/chat")).await.location(),
+        Some(format!("/crm/chats/{chat}").as_str())
+    );
+    assert_eq!(chats().await, 1);
+}
+
 #[tokio::test]
 async fn another_tenants_chat_is_not_found_on_every_route() {
     let app = TestApp::spawn().await;
@@ -117,6 +156,7 @@ async fn another_tenants_chat_is_not_found_on_every_route() {
         assert_eq!(api.get(&path).await.status, 404, "GET {path}");
     }
     assert_eq!(api.get(&format!("/api/v1/clients/{}/chat", client.0)).await.status, 404);
+    assert_eq!(api.post(&format!("/api/v1/clients/{}/chat", client.0), json!({})).await.status, 404);
     assert_eq!(
         api.post(&format!("/api/v1/chats/{c}/messages"), json!({"body": "x", "transport": "note"})).await.status,
         404
@@ -235,7 +275,8 @@ async fn the_purge_of_long_archived_clients_takes_their_files_and_keeps_the_othe
     let agent = app.sign_in_as(Role::Agent).await;
     let (gone, _, gone_chat) = client_with_chat(&admin).await;
     let kept = admin.post("/api/v1/clients", json!({"first_name": "Kept"})).await.json();
-    let kept_chat = admin.get(&format!("/api/v1/clients/{}/chat", kept["id"])).await.json()["id"].clone();
+    let kept_chat =
+        admin.post(&format!("/api/v1/clients/{}/chat", kept["id"]), serde_json::json!({})).await.json()["id"].clone();
     for chat in [gone_chat.0.to_string(), kept_chat.to_string()] {
         let path = format!("/crm/chats/{chat}/messages");
         let sent = agent.upload_files(&path, "files", &[("scan.png", PNG)], &[("note", "1")]).await;

@@ -157,7 +157,7 @@ async fn chat_with_client(app: &TestApp) -> (Principal, ClientId, ChatId) {
         ..Default::default()
     };
     let client = app.state.clients.create(&me, &input, &[]).await.unwrap();
-    let chat = app.state.chats.for_client(&me, client).await.unwrap();
+    let (chat, _) = app.state.chats.open_for_client(&me, client).await.unwrap();
     (me, client, chat.id)
 }
 
@@ -361,7 +361,7 @@ async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
     assert_eq!((m.status, m.contact_id), (None, None));
     assert_eq!(outbox(&app).await, 0);
     // The chat is the client's one chat, whoever asks.
-    assert_eq!(app.state.chats.for_client(&me, client).await.unwrap().id, chat);
+    assert_eq!(app.state.chats.open_for_client(&me, client).await.unwrap().0.id, chat);
 
     let (other_tenant, _) = app.create_tenant("Other").await;
     let creds = app.create_user(other_tenant, Role::Admin).await;
@@ -371,7 +371,10 @@ async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
     let out = Outgoing { body: "hi", transport: Transport::Sms, contact: None, files: Vec::new() };
     let refused = app.state.chats.send(&stranger, chat, out).await;
     assert!(matches!(refused, Err(crm::services::ServiceError::NotFound)), "{refused:?}");
-    assert!(matches!(app.state.chats.for_client(&stranger, client).await, Err(crm::services::ServiceError::NotFound)));
+    assert!(matches!(
+        app.state.chats.open_for_client(&stranger, client).await,
+        Err(crm::services::ServiceError::NotFound)
+    ));
     assert_eq!(app.scalar_i64("SELECT count(*) FROM messages").await, 1);
 }
 

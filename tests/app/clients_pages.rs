@@ -361,7 +361,7 @@ async fn an_admin_downloads_everything_held_about_a_client_as_json() {
     assert_eq!(json["messages"], serde_json::json!([]), "no conversation yet");
 
     // The conversation is held about them too: every message, oldest first.
-    let chat = admin.get(&format!("/crm/clients/{id}/chat")).await;
+    let chat = admin.post(&format!("/crm/clients/{id}/chat"), &[]).await;
     let chat = chat.location().unwrap().rsplit('/').next().unwrap().to_owned();
     for text in ["First note", "Second note"] {
         let sent = admin

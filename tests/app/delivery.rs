@@ -42,7 +42,7 @@ async fn chats(api: &Api, n: usize) -> Vec<i64> {
             .post("/api/v1/clients", json!({"first_name": format!("Client {i}"), "phone": format!("+99890000{i:04}")}))
             .await
             .json();
-        let chat = api.get(&format!("/api/v1/clients/{}/chat", client["id"])).await.json();
+        let chat = api.post(&format!("/api/v1/clients/{}/chat", client["id"]), serde_json::json!({})).await.json();
         ids.push(chat["id"].as_i64().unwrap());
     }
     ids

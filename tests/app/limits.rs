@@ -98,7 +98,9 @@ async fn files_keep_their_sandbox_and_a_file_too_large_is_refused_as_it_streams(
     let app = TestApp::spawn().await;
     let api = app.api(Role::Admin).await;
     let client = api.post("/api/v1/clients", serde_json::json!({"first_name": "Ann"})).await.json();
-    let chat = api.get(&format!("/api/v1/clients/{}/chat", client["id"])).await.json()["id"].as_i64().unwrap();
+    let chat = api.post(&format!("/api/v1/clients/{}/chat", client["id"]), serde_json::json!({})).await.json()["id"]
+        .as_i64()
+        .unwrap();
     let agent = app.sign_in_as(Role::Agent).await;
     agent.get(&format!("/crm/chats/{chat}")).await;
     let sent = agent

@@ -56,7 +56,7 @@ async fn every_documented_operation_answers_as_documented() {
                 .post(&format!("/api/v1/clients/{id}/contacts"), json!({"type": "email", "value": "f@x.io"}))
                 .await
                 .json();
-            let chat = api.get(&format!("/api/v1/clients/{id}/chat")).await.json();
+            let chat = api.post(&format!("/api/v1/clients/{id}/chat"), serde_json::json!({})).await.json();
             let chat_id = chat["id"].as_i64().unwrap();
             let message = api
                 .post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"body": "fixture", "transport": "note"}))
@@ -110,10 +110,10 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 26,
+        operations, 27,
         "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), \
-         client chat, chats, chat, messages (list, send), message read, chat read, templates (list, create), \
-         template (get, put, delete)"
+         client chat (get, start), chats, chat, messages (list, send), message read, chat read, templates \
+         (list, create), template (get, put, delete), channels (list, create), channel (get, patch, delete)"
     );
 }
 

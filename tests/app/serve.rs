@@ -275,7 +275,7 @@ async fn a_file_far_too_large_is_refused_without_being_held_in_memory() {
     let demo = demo_credentials(&stdout);
     let api = Api::new(&server.base_url, &cli(&dir, &["token", "create", "--email", &demo.email]));
     let client = api.post("/api/v1/clients", json!({"first_name": "Ann"})).await.json();
-    let chat = api.get(&format!("/api/v1/clients/{}/chat", client["id"])).await.json();
+    let chat = api.post(&format!("/api/v1/clients/{}/chat", client["id"]), serde_json::json!({})).await.json();
     let browser = Client::new(&server.base_url);
     browser.sign_in(&demo).await;
     let thread = format!("/crm/chats/{}", chat["id"]);

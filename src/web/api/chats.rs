@@ -151,16 +151,27 @@ impl From<Message> for MessageJson {
     }
 }
 
-/// The client's one chat, made on first request.
+/// The client's one chat, once it has been started (404 before: reading makes nothing).
 pub async fn for_client(
     State(state): State<AppState>,
     user: ApiUser,
     Path(client): Path<i64>,
 ) -> Result<Json<ChatJson>, AppError> {
-    user.require(Permission::ChatRead)?;
-    let chat = state.chats.for_client(&user.0, ClientId(client)).await?;
+    let chat = state.chats.find_for_client(&user.0, ClientId(client)).await?.ok_or(AppError::NotFound)?;
     let (row, members) = state.chats.chat(user.0.tenant_id, chat.id).await?;
     Ok(Json(ChatJson::new(row, Some(members))))
+}
+
+/// Starts the client's chat: 201 with it, or 200 with the one there already was.
+pub async fn open_for_client(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(client): Path<i64>,
+) -> Result<Response, AppError> {
+    let (chat, started) = state.chats.open_for_client(&user.0, ClientId(client)).await?;
+    let (row, members) = state.chats.chat(user.0.tenant_id, chat.id).await?;
+    let status = if started { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(ChatJson::new(row, Some(members)))).into_response())
 }
 
 pub async fn list(

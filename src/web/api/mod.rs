@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/clients/{id}", get(clients::show).patch(clients::update).delete(clients::delete))
         .route("/api/v1/clients/{id}/contacts", get(clients::contacts).post(clients::add_contact))
         .route("/api/v1/clients/{id}/contacts/{contact_id}", delete(clients::remove_contact))
-        .route("/api/v1/clients/{id}/chat", get(chats::for_client))
+        .route("/api/v1/clients/{id}/chat", get(chats::for_client).post(chats::open_for_client))
         .route("/api/v1/chats", get(chats::list))
         .route("/api/v1/chats/{id}", get(chats::show))
         .route("/api/v1/chats/{id}/messages", get(chats::messages).post(chats::send))

@@ -117,9 +117,12 @@ fn operations(public_url: &str) -> Value {
         }
         responses
     };
-    let with = |mut base: serde_json::Map<String, Value>, code: &str, response: Value| {
+    let with_map = |mut base: serde_json::Map<String, Value>, code: &str, response: Value| {
         base.insert(code.into(), response);
-        Value::Object(base)
+        base
+    };
+    let with = |base: serde_json::Map<String, Value>, code: &str, response: Value| {
+        Value::Object(with_map(base, code, response))
     };
 
     json!({
@@ -219,8 +222,14 @@ fn operations(public_url: &str) -> Value {
                 "get": {
                     "summary": "The client's conversation",
                     "operationId": "getClientChat",
-                    "description": "Every client has one chat, whatever channel they write on; it is made on the first request.",
-                    "responses": with(common_errors(&[("404", "No such live client in this tenant")]), "200", json_response("The chat with its members", "Chat")),
+                    "description": "Every client has one chat, whatever channel they write on. Reading makes nothing: until the chat is started (POST here, or the client writes in) this is 404.",
+                    "responses": with(common_errors(&[("404", "No such live client in this tenant, or no conversation with them yet")]), "200", json_response("The chat with its members", "Chat")),
+                },
+                "post": {
+                    "summary": "Start the client's conversation",
+                    "operationId": "openClientChat",
+                    "description": "Makes the client's chat if there is none (201), or answers the one there is (200). Needs ChatCreate.",
+                    "responses": with(with_map(common_errors(&[("404", "No such live client in this tenant")]), "200", json_response("The chat there was", "Chat")), "201", json_response("The chat, started", "Chat")),
                 }
             },
             "/chats": {"get": {

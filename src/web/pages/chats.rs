@@ -21,7 +21,7 @@ use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::views::Section as Nav;
 use crate::web::views::chats::{
-    ChatList, ChatRow, Composer, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, Swap,
+    ChatList, ChatRow, Composer, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, NoChatPage, Swap,
     TemplateChoice, ThreadView, UnreadBadge,
 };
 
@@ -236,14 +236,35 @@ pub async fn unread(State(state): State<AppState>, me: CurrentUser) -> Result<Re
 }
 
 /// A client's chat (made on first use), from the client page's Chat tab.
+/// The Chat tab of a client: their chat, or, before it is started, a page that offers to start
+/// it (reading makes nothing).
 pub async fn for_client(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(client): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChatRead)?;
-    me.require(Permission::ClientRead)?;
-    let chat = state.chats.for_client(&me.principal, ClientId(client)).await?;
+    let client = ClientId(client);
+    if let Some(chat) = state.chats.find_for_client(&me.principal, client).await? {
+        return Ok(Redirect::to(&format!("/crm/chats/{}", chat.id)).into_response());
+    }
+    let (found, _) = state.clients.get(me.principal.tenant_id, client).await?;
+    let page = NoChatPage {
+        note: me.tr.t1("chats.no_chat", "name", &found.full_name()),
+        shell: me.shell(Nav::Chats),
+        client_id: client.0,
+        name: found.full_name(),
+        can_start: me.principal.can(Permission::ChatCreate),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// Starts a client's chat (if there is none) and opens it.
+pub async fn open_for_client(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(client): Path<i64>,
+) -> Result<Response, AppError> {
+    let (chat, _) = state.chats.open_for_client(&me.principal, ClientId(client)).await?;
     Ok(Redirect::to(&format!("/crm/chats/{}", chat.id)).into_response())
 }
 

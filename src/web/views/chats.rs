@@ -434,6 +434,19 @@ pub struct InboxPage {
     pub thread: Option<ThreadView>,
 }
 
+/// A client's Chat tab before their conversation has started.
+#[derive(Template)]
+#[template(path = "chats/no_chat.html")]
+pub struct NoChatPage {
+    pub shell: Shell,
+    pub client_id: i64,
+    pub name: String,
+    /// "No conversation with {name} yet."
+    pub note: String,
+    /// May start it (ChatCreate); others are told it appears when the client writes.
+    pub can_start: bool,
+}
+
 /// The navigation's unread badge.
 #[derive(Template)]
 #[template(
