@@ -92,47 +92,34 @@ impl ChannelService {
         Ok(channel)
     }
 
-    pub async fn create(&self, by: &Principal, input: &ChannelInput) -> Result<Saved, Vec<ServiceError>> {
+    pub async fn create(&self, by: &Principal, input: &ChannelInput) -> Result<Saved, ServiceError> {
         self.save(by, None, input).await
     }
 
     /// Replaces a channel's settings; secrets left empty stay as they were. The kind cannot
     /// change (the messages it carried are of its kind).
-    pub async fn update(
-        &self,
-        by: &Principal,
-        id: ChannelId,
-        input: &ChannelInput,
-    ) -> Result<Saved, Vec<ServiceError>> {
+    pub async fn update(&self, by: &Principal, id: ChannelId, input: &ChannelInput) -> Result<Saved, ServiceError> {
         self.save(by, Some(id), input).await
     }
 
-    async fn save(
-        &self,
-        by: &Principal,
-        id: Option<ChannelId>,
-        input: &ChannelInput,
-    ) -> Result<Saved, Vec<ServiceError>> {
-        let one = |e: ServiceError| vec![e];
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await.map_err(|e| one(e.into()))?;
+    async fn save(&self, by: &Principal, id: Option<ChannelId>, input: &ChannelInput) -> Result<Saved, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let (saved, existing) = match id {
             Some(id) => {
-                let existing = repo::get(&mut tx, id).await.map_err(|e| one(e.into()))?;
-                let sealed = repo::secrets(&mut tx, id).await.map_err(|e| one(e.into()))?;
-                (self.open(id, &sealed).map_err(one)?, Some(existing))
+                let existing = repo::get(&mut tx, id).await?;
+                let sealed = repo::secrets(&mut tx, id).await?;
+                (self.open(id, &sealed)?, Some(existing))
             }
             None => (SavedSecrets::default(), None),
         };
         let mut input = input.clone();
         if let Some(existing) = &existing {
             if !input.kind.trim().is_empty() && input.kind.trim() != existing.kind.as_str() {
-                return Err(vec![crate::domain::DomainError::new("kind", "kind_cannot_change").into()]);
+                return Err(crate::domain::DomainError::new("kind", "kind_cannot_change").into());
             }
             input.kind = existing.kind.as_str().to_owned();
         }
-        let fields = input
-            .parse(&saved, crate::crypto::random_token)
-            .map_err(|errors| errors.into_iter().map(ServiceError::from).collect::<Vec<_>>())?;
+        let fields = input.parse(&saved, crate::crypto::random_token)?;
         let sealed = self
             .key
             .seal(SEAL, &serde_json::to_vec(&SavedSecrets::from(&fields.credentials)).expect("strings serialise"));
@@ -161,17 +148,12 @@ impl ChannelService {
             notify_chat_id: fields.notify_chat_id.as_deref(),
             notify_locale: fields.notify_locale.as_str(),
         };
-        let written = async {
-            let (channel, action) = match id {
-                None => (repo::insert(&mut tx, &row).await?, "channel_created"),
-                Some(id) => (repo::update(&mut tx, id, &row).await?, "channel_updated"),
-            };
-            record(&mut tx, by, action, &channel).await?;
-            tx.commit().await?;
-            Ok::<_, ServiceError>(channel)
-        }
-        .await
-        .map_err(one)?;
+        let (written, action) = match id {
+            None => (repo::insert(&mut tx, &row).await?, "channel_created"),
+            Some(id) => (repo::update(&mut tx, id, &row).await?, "channel_updated"),
+        };
+        record(&mut tx, by, action, &written).await?;
+        tx.commit().await?;
         self.events.publish(DomainEvent::ChannelSaved { tenant_id: by.tenant_id, channel_id: written.id });
         let webhook = match &fields.credentials {
             Credentials::Telegram { bot_token, webhook_secret } => {
@@ -179,7 +161,7 @@ impl ChannelService {
             }
             Credentials::Twilio { .. } => None,
         };
-        let channel = self.get(by.tenant_id, written.id).await.map_err(one)?;
+        let channel = self.get(by.tenant_id, written.id).await?;
         Ok(Saved { channel, webhook })
     }
 

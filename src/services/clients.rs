@@ -64,18 +64,18 @@ impl ClientService {
         by: &Principal,
         input: &ClientInput,
         contacts: &[(String, String)],
-    ) -> Result<ClientId, Vec<ServiceError>> {
+    ) -> Result<ClientId, ServiceError> {
         let fields = ClientFields::parse(input, Utc::now().date_naive());
         let values = parse_contacts(contacts);
         let (fields, values) = match (fields, values) {
             (Ok(f), Ok(v)) => (f, v),
             (f, v) => {
-                let mut errors: Vec<ServiceError> = f.err().unwrap_or_default().into_iter().map(Into::into).collect();
-                errors.extend(v.err().unwrap_or_default().into_iter().map(ServiceError::from));
-                return Err(errors);
+                let mut errors = f.err().unwrap_or_default();
+                errors.extend(v.err().unwrap_or_default());
+                return Err(errors.into());
             }
         };
-        self.insert(by, &fields, &values).await.map_err(|e| vec![e])
+        self.insert(by, &fields, &values).await
     }
 
     async fn insert(
@@ -99,22 +99,19 @@ impl ClientService {
 
     /// Changes the fields present in `patch` (`Some("")` clears one; `None` leaves it), checks
     /// the result as a whole, and returns the client as saved.
-    pub async fn update(&self, by: &Principal, id: ClientId, patch: &ClientInput) -> Result<Client, Vec<ServiceError>> {
-        let one = |e: ServiceError| vec![e];
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await.map_err(|e| one(e.into()))?;
-        let current = clients::get_for_update(&mut tx, id).await.map_err(|e| one(e.into()))?;
+    pub async fn update(&self, by: &Principal, id: ClientId, patch: &ClientInput) -> Result<Client, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let current = clients::get_for_update(&mut tx, id).await?;
         let after = overlay(&ClientInput::from(&current), patch);
         match update_client(&mut tx, &by.actor(), &current, &after).await {
             Ok(false) => return Ok(current),
             Ok(true) => {}
-            Err(UpdateError::Invalid(errors)) => return Err(errors.into_iter().map(ServiceError::from).collect()),
-            Err(UpdateError::Taken { field, value }) => {
-                return Err(one(self.duplicate(by.tenant_id, field, &value).await));
-            }
-            Err(UpdateError::Repo(e)) => return Err(one(e.into())),
+            Err(UpdateError::Invalid(errors)) => return Err(errors.into()),
+            Err(UpdateError::Taken { field, value }) => return Err(self.duplicate(by.tenant_id, field, &value).await),
+            Err(UpdateError::Repo(e)) => return Err(e.into()),
         }
-        let saved = clients::get(&mut tx, id).await.map_err(|e| one(e.into()))?;
-        tx.commit().await.map_err(|e| one(e.into()))?;
+        let saved = clients::get(&mut tx, id).await?;
+        tx.commit().await?;
         self.events.publish(DomainEvent::ClientUpdated { tenant_id: by.tenant_id, client_id: id });
         Ok(saved)
     }

@@ -66,40 +66,30 @@ impl MessageTemplateService {
         Ok(fill_in(template, by, &client))
     }
 
-    pub async fn create(&self, by: &Principal, input: &TemplateInput) -> Result<Template, Vec<ServiceError>> {
+    pub async fn create(&self, by: &Principal, input: &TemplateInput) -> Result<Template, ServiceError> {
         self.save(by, None, input).await
     }
 
-    pub async fn update(&self, by: &Principal, id: i64, input: &TemplateInput) -> Result<Template, Vec<ServiceError>> {
+    pub async fn update(&self, by: &Principal, id: i64, input: &TemplateInput) -> Result<Template, ServiceError> {
         self.save(by, Some(id), input).await
     }
 
     /// Checks every field, then inserts (`id` absent) or replaces the template, with its audit
     /// entry, and announces it.
-    async fn save(
-        &self,
-        by: &Principal,
-        id: Option<i64>,
-        input: &TemplateInput,
-    ) -> Result<Template, Vec<ServiceError>> {
-        let fields = input.parse().map_err(|errors| errors.into_iter().map(ServiceError::from).collect::<Vec<_>>())?;
+    async fn save(&self, by: &Principal, id: Option<i64>, input: &TemplateInput) -> Result<Template, ServiceError> {
+        let fields = input.parse()?;
         let fields = repo::TemplateFields {
             title: fields.title.as_deref(),
             shortcut: fields.shortcut.as_ref().map(|s| s.as_str()),
             body: fields.body.as_str(),
         };
-        let saved = async {
-            let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-            let (t, action) = match id {
-                None => (repo::insert(&mut tx, &fields).await?, "template_created"),
-                Some(id) => (repo::update(&mut tx, id, &fields).await?, "template_updated"),
-            };
-            record(&mut tx, by, action, &t).await?;
-            tx.commit().await?;
-            Ok::<_, ServiceError>(t)
-        }
-        .await
-        .map_err(|e| vec![e])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (saved, action) = match id {
+            None => (repo::insert(&mut tx, &fields).await?, "template_created"),
+            Some(id) => (repo::update(&mut tx, id, &fields).await?, "template_updated"),
+        };
+        record(&mut tx, by, action, &saved).await?;
+        tx.commit().await?;
         self.events.publish(DomainEvent::TemplateSaved { tenant_id: by.tenant_id, template_id: saved.id });
         Ok(saved)
     }

@@ -37,9 +37,9 @@ pub use users::UserService;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// Input that breaks a rule of the domain; names the field.
-    #[error(transparent)]
-    Invalid(#[from] DomainError),
+    /// Input that breaks rules of the domain: every field at fault, each named, at once.
+    #[error("invalid input: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    Invalid(Vec<DomainError>),
     #[error("{field} is already taken")]
     Conflict { field: &'static str },
     /// A unique value (`phone`, `pin`) that another client of the tenant already has.
@@ -68,6 +68,18 @@ pub enum ServiceError {
 /// makes, whichever page or API call asks for it.
 pub fn require(by: &crate::domain::Principal, permissions: &[crate::domain::Permission]) -> Result<(), ServiceError> {
     if permissions.iter().all(|p| by.can(*p)) { Ok(()) } else { Err(ServiceError::Forbidden) }
+}
+
+impl From<DomainError> for ServiceError {
+    fn from(e: DomainError) -> Self {
+        ServiceError::Invalid(vec![e])
+    }
+}
+
+impl From<Vec<DomainError>> for ServiceError {
+    fn from(errors: Vec<DomainError>) -> Self {
+        ServiceError::Invalid(errors)
+    }
 }
 
 impl From<RepoError> for ServiceError {

@@ -44,7 +44,7 @@ impl UserService {
         tenant: TenantId,
         actor: &Actor,
         input: NewUserInput<'_>,
-    ) -> Result<UserId, Vec<ServiceError>> {
+    ) -> Result<UserId, ServiceError> {
         let email = Email::parse(input.email).map(|e| e.folded());
         let name = PersonName::parse(input.name);
         let pass = Password::parse(input.password);
@@ -52,11 +52,11 @@ impl UserService {
         let (email, name, pass, role) = match (email, name, pass, role) {
             (Ok(e), Ok(n), Ok(p), Ok(r)) => (e, n, p, r),
             (e, n, p, r) => {
-                let errors = [e.err(), n.err(), p.err(), r.err()];
-                return Err(errors.into_iter().flatten().map(ServiceError::Invalid).collect());
+                let errors: Vec<DomainError> = [e.err(), n.err(), p.err(), r.err()].into_iter().flatten().collect();
+                return Err(errors.into());
             }
         };
-        self.insert(tenant, actor, &email, &name, &pass, role).await.map_err(|e| vec![e])
+        self.insert(tenant, actor, &email, &name, &pass, role).await
     }
 
     async fn insert(

@@ -82,7 +82,7 @@ impl AppError {
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Invalid(d) => AppError::Invalid(vec![d]),
+            ServiceError::Invalid(errors) => AppError::Invalid(errors),
             ServiceError::Conflict { field } | ServiceError::Duplicate { field, .. } => AppError::Conflict { field },
             ServiceError::NotFound => AppError::NotFound,
             ServiceError::Forbidden => AppError::Forbidden,
@@ -231,13 +231,17 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     out
 }
 
-/// The message code for a unique value already taken, per field.
-fn taken_code(field: &str) -> &'static str {
+/// The message code for a unique value already taken, per field: the one place a conflict
+/// gets its words, for pages and the API alike.
+pub fn taken_code(field: &str) -> &'static str {
     match field {
         "phone" => "phone_taken",
         "pin" => "pin_taken",
         "email" => "email_taken",
         "value" => "value_taken",
+        "shortcut" => "shortcut_taken",
+        "from" => "from_taken",
+        "messaging_service_sid" => "messaging_service_sid_taken",
         _ => "taken",
     }
 }

@@ -328,7 +328,13 @@ async fn templates_are_kept_by_admins_and_filled_in_for_the_client() {
     assert_eq!(made.status, 303);
     let taken = admin_api.post("/api/v1/message-templates", json!({"shortcut": "hi", "template": "x"})).await;
     assert_eq!(taken.status, 409);
-    assert!(taken.body.contains("shortcut"));
+    // The same words for the same conflict, in the API as beside the page's field.
+    let said = "Another template already has this shortcut.";
+    assert_eq!(taken.json()["error"]["fields"]["shortcut"][0], said, "{}", taken.body);
+    admin.get("/crm/instant-messages/new").await;
+    let again = admin.post("/crm/instant-messages", &[("shortcut", "hi"), ("body", "x")]).await;
+    assert_eq!(again.status, 422);
+    assert!(again.body.contains(said));
 
     let agent = app.sign_in_as(Role::Agent).await;
     let list = agent.get("/crm/instant-messages?q=greet").await;

@@ -17,7 +17,7 @@ use crate::services::channels::Saved;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-use super::{ApiUser, Paged, service_errors};
+use super::{ApiUser, Paged};
 
 #[derive(Serialize)]
 pub struct ChannelJson {
@@ -128,7 +128,7 @@ pub async fn create(
     Json(new): Json<NewChannelJson>,
 ) -> Result<Response, AppError> {
     user.require(Permission::ChannelManage)?;
-    let mut saved = state.channels.create(&user.0, &new.input).await.map_err(service_errors)?;
+    let mut saved = state.channels.create(&user.0, &new.input).await?;
     if new.enabled == Some(false) {
         saved.channel = state.channels.set_enabled(&user.0, saved.channel.id, false).await?;
     }
@@ -163,7 +163,7 @@ pub async fn update(
         notify_chat_id: keep(patch.notify_chat_id, current.notify_chat_id),
         notify_locale: patch.notify_locale.unwrap_or(current.notify_locale),
     };
-    let mut saved = state.channels.update(&user.0, id, &input).await.map_err(service_errors)?;
+    let mut saved = state.channels.update(&user.0, id, &input).await?;
     if let Some(enabled) = patch.enabled
         && enabled != saved.channel.enabled
     {

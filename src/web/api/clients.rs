@@ -15,7 +15,7 @@ use crate::repos::clients::{Client, Contact, ListQuery, Sort};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-use super::{ApiUser, Paged, service_errors};
+use super::{ApiUser, Paged};
 
 #[derive(Serialize)]
 pub struct ContactJson {
@@ -178,7 +178,7 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     user.require(Permission::ClientCreate)?;
     let (input, contacts) = client_input(&body, false)?;
-    let id = state.clients.create(&user.0, &input, &contacts).await.map_err(service_errors)?;
+    let id = state.clients.create(&user.0, &input, &contacts).await?;
     let (client, contacts) = state.clients.get(user.0.tenant_id, id).await?;
     Ok((StatusCode::CREATED, Json(ClientJson::new(client, contacts))).into_response())
 }
@@ -201,7 +201,7 @@ pub async fn update(
 ) -> Result<Json<ClientJson>, AppError> {
     user.require(Permission::ClientUpdate)?;
     let (patch, _) = client_input(&body, true)?;
-    let client = state.clients.update(&user.0, ClientId(id), &patch).await.map_err(service_errors)?;
+    let client = state.clients.update(&user.0, ClientId(id), &patch).await?;
     let contacts = state.clients.contacts(user.0.tenant_id, ClientId(id)).await?;
     Ok(Json(ClientJson::new(client, contacts)))
 }

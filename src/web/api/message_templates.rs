@@ -16,7 +16,7 @@ use crate::repos::message_templates::Template;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-use super::{ApiUser, Paged, service_errors};
+use super::{ApiUser, Paged};
 
 #[derive(Serialize)]
 pub struct TemplateJson {
@@ -67,7 +67,7 @@ pub async fn create(
     Json(input): Json<TemplateInput>,
 ) -> Result<Response, AppError> {
     user.require(Permission::TemplateManage)?;
-    let t = state.templates.create(&user.0, &input).await.map_err(service_errors)?;
+    let t = state.templates.create(&user.0, &input).await?;
     Ok((StatusCode::CREATED, Json(TemplateJson::from(t))).into_response())
 }
 
@@ -78,7 +78,7 @@ pub async fn update(
     Json(input): Json<TemplateInput>,
 ) -> Result<Json<TemplateJson>, AppError> {
     user.require(Permission::TemplateManage)?;
-    Ok(Json(state.templates.update(&user.0, id, &input).await.map_err(service_errors)?.into()))
+    Ok(Json(state.templates.update(&user.0, id, &input).await?.into()))
 }
 
 pub async fn delete(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {

@@ -10,7 +10,6 @@ use axum::routing::{delete, get, post, put};
 use serde::Serialize;
 
 use crate::domain::{DomainError, Permission, Principal};
-use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -84,19 +83,6 @@ pub fn paging(params: &std::collections::HashMap<String, String>) -> Result<(i64
         (Ok(page), Ok(per_page)) => Ok((page, per_page)),
         (a, b) => Err([a.err(), b.err()].into_iter().flatten().collect()),
     }
-}
-
-/// Several service errors as one answer: all field errors together (422), else the first
-/// other error (a duplicate is 409, naming its field).
-pub fn service_errors(errors: Vec<ServiceError>) -> AppError {
-    let mut fields = Vec::new();
-    for e in errors {
-        match e {
-            ServiceError::Invalid(d) => fields.push(d),
-            other => return other.into(),
-        }
-    }
-    AppError::Invalid(fields)
 }
 
 /// The user an API token acts as, with that user's tenant and permissions.

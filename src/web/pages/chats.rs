@@ -367,7 +367,8 @@ pub async fn send(
             });
             render(StatusCode::OK, &composer)
         }
-        Err(ServiceError::Invalid(DomainError { code, .. })) => {
+        Err(ServiceError::Invalid(errors)) => {
+            let code = errors.first().map_or("invalid", |e| e.code);
             let draft = Draft { body: form.body, via: Some(form.via), note: form.note, error: Some(me.tr.error(code)) };
             if is_htmx(&headers) {
                 let composer = composer(&state, &me, chat, header.client_id, draft, None).await?;

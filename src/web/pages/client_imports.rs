@@ -77,8 +77,10 @@ pub async fn upload(State(state): State<AppState>, me: CurrentUser, form: Multip
                 let to = format!("/crm/clients/imports/{id}");
                 return Ok(flash::redirect(&to, Flash::success("flash.import_uploaded")));
             }
-            Err(ServiceError::Invalid(e)) => {
-                errors.add(if e.field == "encoding" { "encoding" } else { "file" }, me.tr.error(e.code))
+            Err(ServiceError::Invalid(invalid)) => {
+                for e in invalid {
+                    errors.add(if e.field == "encoding" { "encoding" } else { "file" }, me.tr.error(e.code))
+                }
             }
             Err(e) => return Err(e.into()),
         },

@@ -106,14 +106,14 @@ pub async fn create(
 
 /// Field errors beside their fields (`form_errors`); a duplicate phone or PIN also names its
 /// holder, for a link.
-fn client_errors(me: &CurrentUser, errors: Vec<ServiceError>) -> Result<(FormErrors, Option<Duplicate>), AppError> {
-    let duplicate = errors.iter().find_map(|e| match e {
+fn client_errors(me: &CurrentUser, error: ServiceError) -> Result<(FormErrors, Option<Duplicate>), AppError> {
+    let duplicate = match &error {
         ServiceError::Duplicate { field, existing, existing_name } => {
             Some(Duplicate { field, client_id: existing.0, client_name: existing_name.clone() })
         }
         _ => None,
-    });
-    Ok((super::form_errors(me.tr, errors)?, duplicate))
+    };
+    Ok((super::form_errors(me.tr, error)?, duplicate))
 }
 
 #[derive(Deserialize, Default)]
@@ -304,7 +304,7 @@ pub async fn add_contact(
     match state.clients.add_contact(&me.principal, ClientId(id), &form.kind, &form.value).await {
         Ok(_) => Ok(flash::redirect(&format!("/crm/clients/{id}?tab=contacts"), Flash::success("flash.contact_added"))),
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict { .. })) => {
-            let errors = super::form_errors(me.tr, vec![e])?;
+            let errors = super::form_errors(me.tr, e)?;
             let page = PageState { editing: None, contact: Some((form.kind, form.value, errors)) };
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -28,18 +28,20 @@ pub fn render(status: StatusCode, page: &impl Template) -> Result<Response, AppE
     Ok((status, Html(page.render()?)).into_response())
 }
 
-/// Splits service errors into what a form shows beside its fields, and the rest (which become
-/// an error page). A conflict names its field (`email` is taken).
-pub fn form_errors(tr: Tr, errors: Vec<ServiceError>) -> Result<FormErrors, AppError> {
+/// What a form shows beside its fields for a service's refusal: each invalid field's message,
+/// or the field a conflict names (`email` is taken). Any other error becomes an error page.
+pub fn form_errors(tr: Tr, error: ServiceError) -> Result<FormErrors, AppError> {
     let mut out = FormErrors::default();
-    for e in errors {
-        match e {
-            ServiceError::Invalid(DomainError { field, code }) => out.add(field, tr.error(code)),
-            ServiceError::Conflict { field } | ServiceError::Duplicate { field, .. } => {
-                out.add(field, tr.error(&format!("{field}_taken")))
+    match error {
+        ServiceError::Invalid(errors) => {
+            for DomainError { field, code } in errors {
+                out.add(field, tr.error(code));
             }
-            other => return Err(other.into()),
         }
+        ServiceError::Conflict { field } | ServiceError::Duplicate { field, .. } => {
+            out.add(field, tr.error(crate::web::error::taken_code(field)))
+        }
+        other => return Err(other.into()),
     }
     Ok(out)
 }

@@ -7,7 +7,6 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::domain::{DomainError, Locale};
-use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -59,7 +58,7 @@ pub async fn update(
     match state.users.update_profile(&me.principal, &form.name, locale).await {
         Ok(()) => Ok(flash::redirect("/crm/settings/profile", Flash::success("flash.profile_saved"))),
         Err(e) => {
-            let errors = form_errors(me.tr, vec![e])?;
+            let errors = form_errors(me.tr, e)?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page(&me, form.name, form.locale, errors, FormErrors::default()))
         }
     }
@@ -81,7 +80,7 @@ pub async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
     let result = if form.new_password != form.confirm_password {
-        Err(ServiceError::Invalid(DomainError::new("confirm_password", "password_mismatch")))
+        Err(DomainError::new("confirm_password", "password_mismatch").into())
     } else {
         let keep = me.session_hash();
         state.users.change_password(&me.principal, &form.current_password, &form.new_password, Some(&keep)).await
@@ -89,7 +88,7 @@ pub async fn change_password(
     match result {
         Ok(()) => Ok(flash::redirect("/crm/settings/profile", Flash::success("flash.password_changed"))),
         Err(e) => {
-            let errors = form_errors(me.tr, vec![e])?;
+            let errors = form_errors(me.tr, e)?;
             let locale = me.principal.locale.map(|l| l.as_str().to_owned()).unwrap_or_default();
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,

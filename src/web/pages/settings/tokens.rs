@@ -55,7 +55,7 @@ pub async fn create(
             &page(&state, &me, Some(token.token), String::new(), FormErrors::default()).await?,
         ),
         Err(e) => {
-            let errors = form_errors(me.tr, vec![e])?;
+            let errors = form_errors(me.tr, e)?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &me, None, form.name, errors).await?)
         }
     }
