@@ -19,22 +19,29 @@ use crate::repos::messages::{self, Attachment, Message, NewAttachment, NewMessag
 use crate::repos::{audit, clients, outbox};
 use crate::transport::twilio;
 
-use super::{FileStore, ServiceError};
+use super::{FileStore, MessageTemplateService, Providers, ServiceError};
 
 #[derive(Clone)]
 pub struct ChatService {
     pool: PgPool,
     events: EventBus,
     files: FileStore,
+    /// Which transports a tenant can send on, and through what.
+    providers: Providers,
+    templates: MessageTemplateService,
 }
 
-/// What staff write: the text, how it goes (a note, or a transport to one of the client's
-/// contacts), and files.
+/// What staff write, as the composer or the API says it: the text (or a template to fill in
+/// for the client), how it goes, and files.
 pub struct Outgoing<'a> {
     pub body: &'a str,
-    pub transport: Transport,
+    /// A note, or a transport the tenant has a channel for. `None`: the first way that reaches
+    /// the client (through `contact`, if one is named).
+    pub transport: Option<Transport>,
     /// The contact to send to; the client's first contact the transport reaches when absent.
     pub contact: Option<ContactId>,
+    /// When `body` is blank: this template, filled in for the client by the sender.
+    pub template: Option<i64>,
     pub files: Vec<Upload>,
 }
 
@@ -73,8 +80,25 @@ pub struct Route {
 }
 
 impl ChatService {
-    pub fn new(pool: PgPool, events: EventBus, files: FileStore) -> Self {
-        Self { pool, events, files }
+    pub fn new(
+        pool: PgPool,
+        events: EventBus,
+        files: FileStore,
+        providers: Providers,
+        templates: MessageTemplateService,
+    ) -> Self {
+        Self { pool, events, files, providers, templates }
+    }
+
+    /// The same service sending through `providers` (tests and demos give fixed ones).
+    pub fn with_providers(mut self, providers: Providers) -> Self {
+        self.providers = providers;
+        self
+    }
+
+    /// The transports the tenant can send on (a note always).
+    pub async fn transports(&self, tenant: TenantId) -> Result<Vec<Transport>, ServiceError> {
+        self.providers.transports(tenant).await
     }
 
     /// The client's chat, if one has been started: reading changes nothing. `NotFound` for a
@@ -157,19 +181,15 @@ impl ChatService {
 
     /// The ways a message can go to the chat's client through the `configured` transports:
     /// each contact of a kind one of them reaches, and the client's own phone for SMS.
-    pub async fn routes(
-        &self,
-        tenant: TenantId,
-        chat: ChatId,
-        configured: &[Transport],
-    ) -> Result<Vec<Route>, ServiceError> {
+    pub async fn routes(&self, tenant: TenantId, chat: ChatId) -> Result<Vec<Route>, ServiceError> {
+        let configured = self.providers.transports(tenant).await?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let chat = chats::get(&mut tx, chat).await?;
         let contacts = clients::contacts(&mut tx, chat.client_id).await?;
         let phone = clients::get(&mut tx, chat.client_id).await?.phone;
         tx.commit().await?;
         let mut routes = Vec::new();
-        for &transport in configured {
+        for transport in configured {
             let Some(kind) = transport.reaches() else { continue };
             for c in contacts.iter().filter(|c| c.kind == kind.as_str()) {
                 routes.push(Route { transport, contact: Some(ContactId(c.id)), value: c.value.clone() });
@@ -183,11 +203,19 @@ impl ChatService {
         Ok(routes)
     }
 
-    /// Writes a message from `by`: a note is stored only; anything else is queued for its
-    /// transport and put in the outbox, in the same transaction. Files are stored first and
-    /// deleted again if the message cannot be written.
+    /// Writes a message from `by` — the one way the composer and the API send: a note is stored
+    /// only; anything else goes on a transport the tenant has a channel for (the first that
+    /// reaches the client when none is named), queued and put in the outbox in the same
+    /// transaction. A blank text with a template is the template filled in for the client.
+    /// Files are stored first and deleted again if the message cannot be written.
     pub async fn send(&self, by: &Principal, chat: ChatId, out: Outgoing<'_>) -> Result<Message, ServiceError> {
-        let body = MessageBody::parse(out.body, !out.files.is_empty())?;
+        super::require(by, &[Permission::ChatCreate])?;
+        let (transport, contact) = self.route(by.tenant_id, chat, out.transport, out.contact).await?;
+        let filled = match out.template {
+            Some(template) if out.body.trim().is_empty() => Some(self.fill(by, chat, template).await?),
+            _ => None,
+        };
+        let body = MessageBody::parse(filled.as_deref().unwrap_or(out.body), !out.files.is_empty())?;
         // A template's variable left as typed would reach the client as `{{client.first_name}}`.
         if !render_template(body.as_str(), |_| None).unfilled.is_empty() {
             return Err(DomainError::new("body", "unfilled_variables").into());
@@ -205,7 +233,7 @@ impl ChatService {
             }
             stored.push(StoredFile { spec, key, size: file.bytes.len() as i64 });
         }
-        let written = self.write(by, chat, &out, &body, &stored).await;
+        let written = self.write(by, chat, (transport, contact), &body, &stored).await;
         if written.is_err() {
             self.files.delete_all(&keys(&stored)).await;
         }
@@ -223,17 +251,17 @@ impl ChatService {
         &self,
         by: &Principal,
         chat: ChatId,
-        out: &Outgoing<'_>,
+        (transport, chosen): (Transport, Option<ContactId>),
         body: &MessageBody,
         files: &[StoredFile],
     ) -> Result<Message, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let chat = chats::get(&mut tx, chat).await?;
-        let contact = match out.transport.reaches() {
+        let contact = match transport.reaches() {
             None => None,
-            Some(kind) => Some(destination(&mut tx, by, chat.client_id, kind, out.contact).await?),
+            Some(kind) => Some(destination(&mut tx, by, chat.client_id, kind, chosen).await?),
         };
-        let direction = out.transport.direction_out();
+        let direction = transport.direction_out();
         let sender = Sender::User { id: by.user_id, name: by.name.clone() };
         let mut message = messages::insert_message(
             &mut tx,
@@ -243,7 +271,7 @@ impl ChatService {
                 sender: &sender,
                 sender_name: &by.name,
                 body: body.as_str(),
-                transport: out.transport,
+                transport,
                 contact,
                 provider: None,
             },
@@ -260,17 +288,54 @@ impl ChatService {
         }
         chats::join(&mut tx, chat.id, Joiner::User(by.user_id)).await?;
         if let Some(contact) = contact {
-            chats::join(&mut tx, chat.id, Joiner::Contact(contact, out.transport)).await?;
+            chats::join(&mut tx, chat.id, Joiner::Contact(contact, transport)).await?;
         }
         if direction == Direction::Outbound {
             outbox::enqueue(&mut tx, message.id).await?;
         }
-        let summary = format!("{} message {}", out.transport.as_str(), message.id);
+        let summary = format!("{} message {}", transport.as_str(), message.id);
         let entry =
             audit::Entry { action: "message_sent", entity: "chat", entity_id: &chat.id.to_string(), summary: &summary };
         audit::record(&mut tx, &by.actor(), entry).await?;
         tx.commit().await?;
         Ok(message)
+    }
+
+    /// How a message goes: the transport named (which must have a channel; a note always may),
+    /// or the first way that reaches the client (through `contact`, if named).
+    async fn route(
+        &self,
+        tenant: TenantId,
+        chat: ChatId,
+        transport: Option<Transport>,
+        contact: Option<ContactId>,
+    ) -> Result<(Transport, Option<ContactId>), ServiceError> {
+        if let Some(transport) = transport {
+            // Another tenant's chat is not found, whatever else is wrong with the message.
+            let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+            chats::get(&mut tx, chat).await?;
+            tx.commit().await?;
+            self.providers.require(tenant, transport, "transport").await?;
+            return Ok((transport, contact));
+        }
+        let routes = self.routes(tenant, chat).await?;
+        routes
+            .iter()
+            .find(|r| contact.is_none() || r.contact == contact)
+            .map(|r| (r.transport, contact))
+            .ok_or_else(|| DomainError::new("transport", "required").into())
+    }
+
+    /// A template's text filled in for the chat's client.
+    async fn fill(&self, by: &Principal, chat: ChatId, template: i64) -> Result<String, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let client = chats::get(&mut tx, chat).await?.client_id;
+        tx.commit().await?;
+        match self.templates.fill(by, client, template).await {
+            Ok(filled) => Ok(filled.rendered.text),
+            Err(ServiceError::NotFound) => Err(DomainError::new("template_id", "not_found").into()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Marks the client's messages read up to `up_to` (what the reader was shown), or all.

@@ -98,6 +98,12 @@ impl From<ServiceError> for AppError {
     }
 }
 
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        AppError::Invalid(vec![e])
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::internal(e)

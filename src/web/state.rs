@@ -47,6 +47,8 @@ impl AppState {
             telegram_api_base: config.telegram_api_base.clone(),
         };
         let channels = ChannelService::new(pool.clone(), events.clone(), config.secret_key.clone(), endpoints);
+        let providers = Providers::default().with_channels(channels.clone());
+        let templates = MessageTemplateService::new(pool.clone(), events.clone());
         Ok(Self {
             auth: AuthService::new(pool.clone(), events.clone()),
             users: UserService::new(pool.clone(), events.clone()),
@@ -54,10 +56,10 @@ impl AppState {
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),
-            chats: ChatService::new(pool.clone(), events.clone(), files.clone()),
-            templates: MessageTemplateService::new(pool.clone(), events.clone()),
+            chats: ChatService::new(pool.clone(), events.clone(), files.clone(), providers.clone(), templates.clone()),
+            templates,
             files,
-            providers: Providers::default().with_channels(channels.clone()),
+            providers,
             inbound: crate::services::inbound::InboundService::new(pool.clone(), events.clone()),
             channels,
             config: Arc::new(config),
@@ -69,6 +71,15 @@ impl AppState {
 }
 
 impl AppState {
+    /// The same state sending through `providers` (local fakes in tests and demos) besides the
+    /// tenants' channels.
+    pub fn with_providers(mut self, providers: Providers) -> Self {
+        let providers = providers.with_channels(self.channels.clone());
+        self.chats = self.chats.with_providers(providers.clone());
+        self.providers = providers;
+        self
+    }
+
     /// Expiring links to attachments, for providers that fetch files (Twilio's MediaUrl).
     pub fn media_links(&self) -> crate::services::files::MediaLinks {
         crate::services::files::MediaLinks::new(self.config.secret_key.clone(), &self.config.public_url)

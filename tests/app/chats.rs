@@ -145,6 +145,13 @@ fn worker_with(app: &TestApp, provider: HttpProvider, settings: Settings) -> Del
     DeliveryWorker::new(app.pool.clone(), app.state.events.clone(), providers, files, settings)
 }
 
+/// An app whose tenant may write SMS (a provider is set up: each test's worker brings the one
+/// it delivers through).
+async fn sms_app() -> TestApp {
+    let set_up = HttpProvider { url: "http://127.0.0.1:9/unused".into(), http: reqwest::Client::new(), lookups: false };
+    TestApp::spawn_with_providers(Providers::default().with(Transport::Sms, Arc::new(set_up))).await
+}
+
 /// An agent of the default tenant, a client with a phone, and the client's chat.
 async fn chat_with_client(app: &TestApp) -> (Principal, ClientId, ChatId) {
     let creds = app.create_user(app.tenant, Role::Agent).await;
@@ -162,7 +169,7 @@ async fn chat_with_client(app: &TestApp) -> (Principal, ClientId, ChatId) {
 }
 
 async fn sms(app: &TestApp, me: &Principal, chat: ChatId, body: &str) -> Message {
-    let out = Outgoing { body, transport: Transport::Sms, contact: None, files: Vec::new() };
+    let out = Outgoing { body, transport: Some(Transport::Sms), contact: None, template: None, files: Vec::new() };
     app.state.chats.send(me, chat, out).await.unwrap()
 }
 
@@ -184,7 +191,7 @@ async fn outbox(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_provider_answering_500_twice_then_200_ends_with_the_message_sent_once() {
-    let app = TestApp::spawn().await;
+    let app = sms_app().await;
     let (me, _, chat) = chat_with_client(&app).await;
     let (fake, url) = FakeProvider::start(vec![
         Answer(500, "{}", Duration::ZERO),
@@ -212,7 +219,7 @@ async fn a_provider_answering_500_twice_then_200_ends_with_the_message_sent_once
 
 #[tokio::test]
 async fn a_provider_answering_400_ends_failed_with_its_reason() {
-    let app = TestApp::spawn().await;
+    let app = sms_app().await;
     let (me, _, chat) = chat_with_client(&app).await;
     let (fake, url) =
         FakeProvider::start(vec![Answer(400, r#"{"message":"The 'To' number is not valid"}"#, Duration::ZERO)]).await;
@@ -234,7 +241,7 @@ async fn a_provider_answering_400_ends_failed_with_its_reason() {
 
 #[tokio::test]
 async fn retry_on_a_failed_message_really_resends_it() {
-    let app = TestApp::spawn().await;
+    let app = sms_app().await;
     let (me, _, chat) = chat_with_client(&app).await;
     let (fake, url) = FakeProvider::start(vec![
         Answer(400, r#"{"message":"Temporarily blocked"}"#, Duration::ZERO),
@@ -274,7 +281,7 @@ async fn kill_mid_send(app: &TestApp, fake: &FakeProvider, provider: HttpProvide
 
 #[tokio::test]
 async fn a_message_whose_worker_died_mid_send_is_found_at_the_provider_not_sent_again() {
-    let app = TestApp::spawn().await;
+    let app = sms_app().await;
     let (me, _, chat) = chat_with_client(&app).await;
     // The provider takes the message, but its answer never reaches the worker, which dies.
     let (fake, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM1"}"#, Duration::from_secs(60))]).await;
@@ -298,7 +305,7 @@ async fn a_message_whose_worker_died_mid_send_is_found_at_the_provider_not_sent_
 
 #[tokio::test]
 async fn a_message_whose_fate_the_provider_cannot_tell_ends_unknown_and_a_retry_sends_it() {
-    let app = TestApp::spawn().await;
+    let app = sms_app().await;
     let (me, _, chat) = chat_with_client(&app).await;
     let (fake, url) = FakeProvider::start(vec![
         Answer(200, r#"{"id":"lost"}"#, Duration::from_secs(60)),
@@ -331,7 +338,7 @@ async fn a_message_whose_fate_the_provider_cannot_tell_ends_unknown_and_a_retry_
 
 #[tokio::test]
 async fn a_late_sent_after_delivered_does_not_move_the_status_back() {
-    let app = TestApp::spawn().await;
+    let app = sms_app().await;
     let (me, _, chat) = chat_with_client(&app).await;
     let (_fake, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM9"}"#, Duration::ZERO)]).await;
     let m = sms(&app, &me, chat, "Hi").await;
@@ -353,10 +360,15 @@ async fn a_late_sent_after_delivered_does_not_move_the_status_back() {
 
 #[tokio::test]
 async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
-    let app = TestApp::spawn().await;
+    let app = sms_app().await;
     let (me, client, chat) = chat_with_client(&app).await;
-    let note =
-        Outgoing { body: "Prefers calls after 6pm", transport: Transport::Note, contact: None, files: Vec::new() };
+    let note = Outgoing {
+        body: "Prefers calls after 6pm",
+        transport: Some(Transport::Note),
+        contact: None,
+        template: None,
+        files: Vec::new(),
+    };
     let m = app.state.chats.send(&me, chat, note).await.unwrap();
     assert_eq!((m.status, m.contact_id), (None, None));
     assert_eq!(outbox(&app).await, 0);
@@ -368,7 +380,8 @@ async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
     let (tenant, user) = app.state.auth.account_by_email(&creds.email).await.unwrap().unwrap();
     let token = app.state.auth.create_api_token(tenant, user, "t", &crm::domain::Actor::System).await.unwrap().token;
     let stranger = app.state.auth.api_principal(&token).await.unwrap().unwrap();
-    let out = Outgoing { body: "hi", transport: Transport::Sms, contact: None, files: Vec::new() };
+    let out =
+        Outgoing { body: "hi", transport: Some(Transport::Sms), contact: None, template: None, files: Vec::new() };
     let refused = app.state.chats.send(&stranger, chat, out).await;
     assert!(matches!(refused, Err(crm::services::ServiceError::NotFound)), "{refused:?}");
     assert!(matches!(
@@ -380,7 +393,7 @@ async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
 
 #[tokio::test]
 async fn a_message_cannot_be_rewritten_only_its_delivery_state_moves() {
-    let app = TestApp::spawn().await;
+    let app = sms_app().await;
     let (me, _, chat) = chat_with_client(&app).await;
     let m = sms(&app, &me, chat, "Original words").await;
     let mut tx = crm::db::TenantTx::begin(&app.pool, me.tenant_id).await.unwrap();

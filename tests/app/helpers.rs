@@ -158,8 +158,8 @@ impl TestApp {
             }
         }
         let config = Config::from_lookup(|k| map.get(k).cloned()).expect("config");
-        let mut state = AppState::new(config, pool.clone(), EventBus::default()).expect("app state");
-        state.providers = providers.with_channels(state.channels.clone());
+        let state =
+            AppState::new(config, pool.clone(), EventBus::default()).expect("app state").with_providers(providers);
         tokio::spawn(app::serve(listener, state.clone(), std::future::pending()));
 
         let (tenant, _) = state

@@ -13,7 +13,6 @@ use crate::domain::chat::{ChatId, Direction, MessageId, Transport};
 use crate::domain::{ClientId, ContactId, DomainError, Permission};
 use crate::repos::chats::{InboxQuery, InboxRow, Member};
 use crate::repos::messages::{Attachment, Message};
-use crate::services::ServiceError;
 use crate::services::chats::Outgoing;
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -278,41 +277,15 @@ pub async fn send(
     Path(id): Path<i64>,
     Json(input): Json<SendJson>,
 ) -> Result<Response, AppError> {
-    user.require(Permission::ChatCreate)?;
-    let chat = ChatId(id);
-    let (header, _) = state.chats.chat(user.0.tenant_id, chat).await?;
-    let transport = match input.transport.as_deref() {
-        Some(raw) => {
-            let t: Transport = raw.parse().map_err(|e| AppError::Invalid(vec![e]))?;
-            state.providers.require(user.0.tenant_id, t, "transport").await?;
-            t
-        }
-        // None given: the first way that reaches the client (the contact's, if one is named).
-        None => {
-            let routes = state
-                .chats
-                .routes(user.0.tenant_id, chat, &state.providers.transports(user.0.tenant_id).await?)
-                .await?;
-            routes
-                .iter()
-                .find(|r| input.contact_id.is_none() || r.contact.map(|c| c.0) == input.contact_id)
-                .map(|r| r.transport)
-                .ok_or_else(|| AppError::Invalid(vec![DomainError::new("transport", "required")]))?
-        }
+    let transport = input.transport.as_deref().map(str::parse::<Transport>).transpose()?;
+    let out = Outgoing {
+        body: input.body.as_deref().unwrap_or_default(),
+        transport,
+        contact: input.contact_id.map(ContactId),
+        template: input.template_id,
+        files: Vec::new(),
     };
-    let body = match (input.body, input.template_id) {
-        (Some(body), _) if !body.trim().is_empty() => body,
-        (_, Some(template)) => match state.templates.fill(&user.0, header.client_id, template).await {
-            Ok(filled) => filled.rendered.text,
-            Err(ServiceError::NotFound) => {
-                return Err(AppError::Invalid(vec![DomainError::new("template_id", "not_found")]));
-            }
-            Err(e) => return Err(e.into()),
-        },
-        (body, None) => body.unwrap_or_default(),
-    };
-    let out = Outgoing { body: &body, transport, contact: input.contact_id.map(ContactId), files: Vec::new() };
-    let message = state.chats.send(&user.0, chat, out).await?;
+    let message = state.chats.send(&user.0, ChatId(id), out).await?;
     Ok((StatusCode::ACCEPTED, Json(MessageJson::from(message))).into_response())
 }
 
