@@ -94,7 +94,7 @@ async fn main() {
         let started = Instant::now();
         assert!(state.imports.run_next(&stop).await.unwrap());
         let took = started.elapsed();
-        let import = state.imports.get(tenant, id).await.unwrap();
+        let import = state.imports.get(&me, id).await.unwrap();
         assert_eq!(import.status, if dry_run { Status::Checked } else { Status::Done }, "{:?}", import.error);
         let c = import.counts;
         println!(

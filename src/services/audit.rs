@@ -3,7 +3,7 @@
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
-use crate::domain::TenantId;
+use crate::domain::{Permission, Principal};
 use crate::repos::audit::{self, AuditEntry};
 
 use super::ServiceError;
@@ -26,14 +26,16 @@ impl AuditService {
     }
 
     /// Newest first; `page` counts from 1.
+    /// For those who manage users (the audit log says who did what).
     pub async fn list(
         &self,
-        tenant: TenantId,
+        by: &Principal,
         entity: Option<&str>,
         page: i64,
         per_page: i64,
     ) -> Result<AuditPage, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        super::require(by, &[Permission::UserManage])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let (items, total) = audit::list(&mut tx, entity, per_page, (page.max(1) - 1) * per_page).await?;
         let entities = audit::entities(&mut tx).await?;
         tx.commit().await?;

@@ -10,7 +10,7 @@ use crate::crypto::SecretKey;
 use crate::db::TenantTx;
 use crate::domain::channel::{ChannelId, ChannelInput, ChannelKind, Credentials, SavedSecrets, TwilioSender};
 use crate::domain::chat::Transport;
-use crate::domain::{DomainEvent, Principal, TenantId};
+use crate::domain::{DomainEvent, Permission, Principal, TenantId};
 use crate::events::EventBus;
 use crate::repos::audit;
 use crate::repos::channels::{self as repo, Channel, ChannelRow};
@@ -78,14 +78,25 @@ impl ChannelService {
         &self.endpoints
     }
 
-    pub async fn list(&self, tenant: TenantId) -> Result<Vec<Channel>, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    /// Whether `by` may manage the tenant's channels (a channel's form asks before it is shown).
+    pub fn authorize_manage(&self, by: &Principal) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::ChannelManage])
+    }
+
+    pub async fn list(&self, by: &Principal) -> Result<Vec<Channel>, ServiceError> {
+        self.authorize_manage(by)?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let channels = repo::list(&mut tx).await?;
         tx.commit().await?;
         Ok(channels)
     }
 
-    pub async fn get(&self, tenant: TenantId, id: ChannelId) -> Result<Channel, ServiceError> {
+    pub async fn get(&self, by: &Principal, id: ChannelId) -> Result<Channel, ServiceError> {
+        self.authorize_manage(by)?;
+        self.fetch(by.tenant_id, id).await
+    }
+
+    async fn fetch(&self, tenant: TenantId, id: ChannelId) -> Result<Channel, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let channel = repo::get(&mut tx, id).await?;
         tx.commit().await?;
@@ -103,6 +114,7 @@ impl ChannelService {
     }
 
     async fn save(&self, by: &Principal, id: Option<ChannelId>, input: &ChannelInput) -> Result<Saved, ServiceError> {
+        self.authorize_manage(by)?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let (saved, existing) = match id {
             Some(id) => {
@@ -161,7 +173,7 @@ impl ChannelService {
             }
             Credentials::Twilio { .. } => None,
         };
-        let channel = self.get(by.tenant_id, written.id).await?;
+        let channel = self.fetch(by.tenant_id, written.id).await?;
         Ok(Saved { channel, webhook })
     }
 
@@ -184,6 +196,7 @@ impl ChannelService {
     }
 
     pub async fn set_enabled(&self, by: &Principal, id: ChannelId, enabled: bool) -> Result<Channel, ServiceError> {
+        self.authorize_manage(by)?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let channel = repo::set_enabled(&mut tx, id, enabled).await?;
         record(&mut tx, by, if enabled { "channel_enabled" } else { "channel_disabled" }, &channel).await?;
@@ -195,6 +208,7 @@ impl ChannelService {
     /// Deletes a channel; its messages stay in their chats. A bot is told to stop sending
     /// us updates (best effort: its webhook secret no longer opens anything anyway).
     pub async fn delete(&self, by: &Principal, id: ChannelId) -> Result<(), ServiceError> {
+        self.authorize_manage(by)?;
         let credentials = self.credentials(by.tenant_id, id).await.ok();
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let channel = repo::delete(&mut tx, id).await?;
@@ -212,8 +226,9 @@ impl ChannelService {
 
     /// Asks the provider who it thinks this channel is: `Ok` with its answer, `Err` with its
     /// refusal (both to show as they are).
-    pub async fn test(&self, tenant: TenantId, id: ChannelId) -> Result<Result<String, String>, ServiceError> {
-        let credentials = self.credentials(tenant, id).await?;
+    pub async fn test(&self, by: &Principal, id: ChannelId) -> Result<Result<String, String>, ServiceError> {
+        self.authorize_manage(by)?;
+        let credentials = self.credentials(by.tenant_id, id).await?;
         Ok(match credentials {
             Credentials::Twilio { account_sid, auth_token, .. } => {
                 TwilioClient::new(self.http.clone(), &self.endpoints.twilio_api_base, &account_sid, &auth_token)

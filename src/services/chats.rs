@@ -140,16 +140,18 @@ impl ChatService {
     }
 
     /// A page of the inbox, newest activity first.
-    pub async fn inbox(&self, tenant: TenantId, query: &InboxQuery) -> Result<Vec<InboxRow>, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    pub async fn inbox(&self, by: &Principal, query: &InboxQuery) -> Result<Vec<InboxRow>, ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let rows = chats::inbox(&mut tx, query).await?;
         tx.commit().await?;
         Ok(rows)
     }
 
     /// One chat as the inbox shows it, with its members.
-    pub async fn chat(&self, tenant: TenantId, id: ChatId) -> Result<(InboxRow, Vec<Member>), ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    pub async fn chat(&self, by: &Principal, id: ChatId) -> Result<(InboxRow, Vec<Member>), ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let row = chats::inbox_row(&mut tx, id).await?;
         let members = chats::members(&mut tx, id).await?;
         tx.commit().await?;
@@ -157,8 +159,9 @@ impl ChatService {
     }
 
     /// The client's messages no one on the staff has read, over the whole inbox.
-    pub async fn unread_total(&self, tenant: TenantId) -> Result<i64, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    pub async fn unread_total(&self, by: &Principal) -> Result<i64, ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let total = chats::unread_total(&mut tx).await?;
         tx.commit().await?;
         Ok(total)
@@ -167,12 +170,13 @@ impl ChatService {
     /// A page of a chat's messages, newest first (`before`: older than that message).
     pub async fn thread(
         &self,
-        tenant: TenantId,
+        by: &Principal,
         chat: ChatId,
         before: Option<MessageId>,
         limit: i64,
     ) -> Result<Vec<Message>, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        super::require(by, &[Permission::ChatRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         chats::get(&mut tx, chat).await?;
         let page = messages::thread(&mut tx, chat, before, limit.clamp(1, 100)).await?;
         tx.commit().await?;
@@ -181,7 +185,12 @@ impl ChatService {
 
     /// The ways a message can go to the chat's client through the `configured` transports:
     /// each contact of a kind one of them reaches, and the client's own phone for SMS.
-    pub async fn routes(&self, tenant: TenantId, chat: ChatId) -> Result<Vec<Route>, ServiceError> {
+    pub async fn routes(&self, by: &Principal, chat: ChatId) -> Result<Vec<Route>, ServiceError> {
+        super::require(by, &[Permission::ChatCreate])?;
+        self.routes_of(by.tenant_id, chat).await
+    }
+
+    async fn routes_of(&self, tenant: TenantId, chat: ChatId) -> Result<Vec<Route>, ServiceError> {
         let configured = self.providers.transports(tenant).await?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let chat = chats::get(&mut tx, chat).await?;
@@ -318,7 +327,7 @@ impl ChatService {
             self.providers.require(tenant, transport, "transport").await?;
             return Ok((transport, contact));
         }
-        let routes = self.routes(tenant, chat).await?;
+        let routes = self.routes_of(tenant, chat).await?;
         routes
             .iter()
             .find(|r| contact.is_none() || r.contact == contact)
@@ -340,6 +349,7 @@ impl ChatService {
 
     /// Marks the client's messages read up to `up_to` (what the reader was shown), or all.
     pub async fn mark_read(&self, by: &Principal, chat: ChatId, up_to: Option<MessageId>) -> Result<u64, ServiceError> {
+        super::require(by, &[Permission::ChatUpdate])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         chats::get(&mut tx, chat).await?;
         let read = chats::mark_read(&mut tx, chat, up_to).await?;
@@ -357,6 +367,7 @@ impl ChatService {
         chat: ChatId,
         message: MessageId,
     ) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::ChatUpdate])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         chats::get(&mut tx, chat).await?;
         let read = chats::mark_message_read(&mut tx, chat, message).await?;
@@ -370,6 +381,7 @@ impl ChatService {
     /// Sends again a message that failed, or whose fate is unknown: back to `queued` and into
     /// the outbox.
     pub async fn retry(&self, by: &Principal, chat: ChatId, id: MessageId) -> Result<Message, ServiceError> {
+        super::require(by, &[Permission::ChatUpdate])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         chats::get(&mut tx, chat).await?;
         let message = messages::message_for_update(&mut tx, id).await?;
@@ -397,7 +409,20 @@ impl ChatService {
     }
 
     /// An attachment of a chat's message, with its bytes.
-    pub async fn attachment(
+    pub async fn attachment(&self, by: &Principal, chat: ChatId, id: i64) -> Result<(Attachment, Bytes), ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        self.attachment_of(by.tenant_id, chat, id).await
+    }
+
+    /// An attachment of a chat's message, for a signed link (the signature is the permission).
+    pub async fn linked_attachment(
+        &self,
+        (tenant, chat, id): crate::services::files::MediaFile,
+    ) -> Result<(Attachment, Bytes), ServiceError> {
+        self.attachment_of(tenant, chat, id).await
+    }
+
+    async fn attachment_of(
         &self,
         tenant: TenantId,
         chat: ChatId,
@@ -461,7 +486,15 @@ impl ChatService {
         Ok(id)
     }
 
-    /// One message of the tenant, with its attachments.
+    /// Live updates of `by`'s tenant (and of the others: the listener filters), for one who may
+    /// read chats.
+    pub fn live(&self, by: &Principal) -> Result<tokio::sync::broadcast::Receiver<DomainEvent>, ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        Ok(self.events.subscribe())
+    }
+
+    /// One message of the tenant, with its attachments: for the workers and for a live stream,
+    /// whose reader's permission was checked when it opened (`live`).
     pub async fn message(&self, tenant: TenantId, id: MessageId) -> Result<Message, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let message = messages::message(&mut tx, id).await?;

@@ -12,7 +12,7 @@ use tokio::sync::{Notify, watch};
 use crate::db::TenantTx;
 use crate::domain::client::import::{Duplicates, Encoding, Mapping, Row, Sheet, Status};
 use crate::domain::{
-    Actor, ClientFields, ClientId, ClientInput, ContactValue, DomainError, DomainEvent, Principal, TenantId,
+    Actor, ClientFields, ClientId, ClientInput, ContactValue, DomainError, DomainEvent, Permission, Principal,
 };
 use crate::events::EventBus;
 use crate::repos::client_imports::{self, Claim, Counts, Import, Issue, IssueRow, NewImport};
@@ -50,6 +50,7 @@ impl ClientImportService {
         bytes: &[u8],
         encoding: Encoding,
     ) -> Result<i64, ServiceError> {
+        self.authorize(by)?;
         let text = encoding.decode(bytes)?;
         let sheet = Sheet::parse(&text)?;
         let file_name: String = file_name.chars().filter(|c| !c.is_control()).take(255).collect();
@@ -72,15 +73,22 @@ impl ClientImportService {
         Ok(id)
     }
 
-    pub async fn get(&self, tenant: TenantId, id: i64) -> Result<Import, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    /// Whether `by` may import clients (its pages ask before they show anything).
+    pub fn authorize(&self, by: &Principal) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::ClientCreate])
+    }
+
+    pub async fn get(&self, by: &Principal, id: i64) -> Result<Import, ServiceError> {
+        self.authorize(by)?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let import = client_imports::get(&mut tx, id).await?;
         tx.commit().await?;
         Ok(import)
     }
 
-    pub async fn recent(&self, tenant: TenantId) -> Result<Vec<Import>, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    pub async fn recent(&self, by: &Principal) -> Result<Vec<Import>, ServiceError> {
+        self.authorize(by)?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let imports = client_imports::recent(&mut tx, 10).await?;
         tx.commit().await?;
         Ok(imports)
@@ -89,12 +97,13 @@ impl ClientImportService {
     /// A page of the report: failed and skipped rows, in file order.
     pub async fn issues(
         &self,
-        tenant: TenantId,
+        by: &Principal,
         id: i64,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<IssueRow>, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        self.authorize(by)?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         client_imports::get(&mut tx, id).await?;
         let issues = client_imports::issues(&mut tx, id, limit, offset).await?;
         tx.commit().await?;
@@ -104,10 +113,11 @@ impl ClientImportService {
     /// The whole report with each row's original cells, for a spreadsheet: fix and re-import.
     pub async fn report(
         &self,
-        tenant: TenantId,
+        by: &Principal,
         id: i64,
     ) -> Result<(Import, Vec<(IssueRow, Vec<String>)>), ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        self.authorize(by)?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let import = client_imports::get(&mut tx, id).await?;
         let issues = client_imports::issues(&mut tx, id, i64::MAX, 0).await?;
         let content = client_imports::content(&mut tx, id).await?;
@@ -134,6 +144,11 @@ impl ClientImportService {
         duplicates: Duplicates,
         dry_run: bool,
     ) -> Result<(), ServiceError> {
+        self.authorize(by)?;
+        // Merging into existing clients changes them.
+        if duplicates == Duplicates::Merge {
+            super::require(by, &[Permission::ClientUpdate])?;
+        }
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let import = client_imports::get(&mut tx, id).await?;
         if mapping.targets().len() != import.header.len() {
@@ -149,6 +164,7 @@ impl ClientImportService {
 
     /// Stops a queued or running import; batches already written stay.
     pub async fn cancel(&self, by: &Principal, id: i64) -> Result<(), ServiceError> {
+        self.authorize(by)?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let import = client_imports::get(&mut tx, id).await?;
         if !client_imports::cancel(&mut tx, id).await? {

@@ -5,7 +5,8 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::{
-    Actor, ClientFields, ClientId, ClientInput, ContactId, ContactType, ContactValue, DomainEvent, Principal, TenantId,
+    Actor, ClientFields, ClientId, ClientInput, ContactId, ContactType, ContactValue, DomainEvent, Permission,
+    Principal, TenantId,
 };
 use crate::events::EventBus;
 use crate::repos::clients::{self, Client, Contact, ListQuery};
@@ -32,8 +33,20 @@ impl ClientService {
         Self { pool, events, files }
     }
 
-    pub async fn list(&self, tenant: TenantId, query: &ListQuery) -> Result<ClientPage, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    /// Whether `by` may create clients (a new client's form asks before it is shown).
+    pub fn authorize_create(&self, by: &Principal) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::ClientCreate])
+    }
+
+    /// A live client as its editing forms start from, for one who may change clients.
+    pub async fn get_for_edit(&self, by: &Principal, id: ClientId) -> Result<Client, ServiceError> {
+        super::require(by, &[Permission::ClientUpdate])?;
+        Ok(self.get(by, id).await?.0)
+    }
+
+    pub async fn list(&self, by: &Principal, query: &ListQuery) -> Result<ClientPage, ServiceError> {
+        super::require(by, &[Permission::ClientRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let (clients, total) = clients::list(&mut tx, query).await?;
         let ids: Vec<i64> = clients.iter().map(|c| c.id).collect();
         let mut contacts = clients::contacts_of(&mut tx, &ids).await?;
@@ -49,8 +62,9 @@ impl ClientService {
     }
 
     /// A live client with its contacts.
-    pub async fn get(&self, tenant: TenantId, id: ClientId) -> Result<(Client, Vec<Contact>), ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    pub async fn get(&self, by: &Principal, id: ClientId) -> Result<(Client, Vec<Contact>), ServiceError> {
+        super::require(by, &[Permission::ClientRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let client = clients::get(&mut tx, id).await?;
         let contacts = clients::contacts(&mut tx, id).await?;
         tx.commit().await?;
@@ -65,6 +79,7 @@ impl ClientService {
         input: &ClientInput,
         contacts: &[(String, String)],
     ) -> Result<ClientId, ServiceError> {
+        self.authorize_create(by)?;
         let fields = ClientFields::parse(input, Utc::now().date_naive());
         let values = parse_contacts(contacts);
         let (fields, values) = match (fields, values) {
@@ -100,6 +115,7 @@ impl ClientService {
     /// Changes the fields present in `patch` (`Some("")` clears one; `None` leaves it), checks
     /// the result as a whole, and returns the client as saved.
     pub async fn update(&self, by: &Principal, id: ClientId, patch: &ClientInput) -> Result<Client, ServiceError> {
+        super::require(by, &[Permission::ClientUpdate])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let current = clients::get_for_update(&mut tx, id).await?;
         let after = overlay(&ClientInput::from(&current), patch);
@@ -118,6 +134,7 @@ impl ClientService {
 
     /// Archives the client: hidden from lists and search, kept for an admin to restore.
     pub async fn archive(&self, by: &Principal, id: ClientId) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::ClientDelete])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let client = clients::get_for_update(&mut tx, id).await?;
         clients::archive(&mut tx, id).await?;
@@ -137,8 +154,9 @@ impl ClientService {
         Ok(())
     }
 
-    pub async fn contacts(&self, tenant: TenantId, client: ClientId) -> Result<Vec<Contact>, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    pub async fn contacts(&self, by: &Principal, client: ClientId) -> Result<Vec<Contact>, ServiceError> {
+        super::require(by, &[Permission::ClientRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         clients::get(&mut tx, client).await?;
         let contacts = clients::contacts(&mut tx, client).await?;
         tx.commit().await?;
@@ -152,6 +170,7 @@ impl ClientService {
         kind: &str,
         value: &str,
     ) -> Result<Contact, ServiceError> {
+        super::require(by, &[Permission::ClientUpdate])?;
         let kind = kind.parse::<ContactType>()?;
         let value = ContactValue::parse(kind, value)?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
@@ -179,6 +198,7 @@ impl ClientService {
         client: ClientId,
         contact: ContactId,
     ) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::ClientUpdate])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         clients::get_for_update(&mut tx, client).await?;
         let removed = clients::delete_contact(&mut tx, client, contact).await?;
@@ -393,8 +413,9 @@ impl From<crate::repos::messages::Message> for ExportedMessage {
 
 impl ClientService {
     /// Archived clients, most recent first, for an admin to restore or erase.
-    pub async fn archived(&self, tenant: TenantId) -> Result<Vec<Client>, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    pub async fn archived(&self, by: &Principal) -> Result<Vec<Client>, ServiceError> {
+        super::require(by, &[Permission::ClientDelete])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let clients = clients::archived(&mut tx, 500).await?;
         tx.commit().await?;
         Ok(clients)
@@ -402,6 +423,7 @@ impl ClientService {
 
     /// Restores a client archived less than 30 days ago.
     pub async fn restore(&self, by: &Principal, id: ClientId) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::ClientDelete])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         clients::restore(&mut tx, id, RESTORABLE_FOR).await?;
         let client = clients::get(&mut tx, id).await?;
@@ -423,6 +445,7 @@ impl ClientService {
 
     /// Erases a client (archived or not) at once and for good: the right to erasure.
     pub async fn erase(&self, by: &Principal, id: ClientId) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::ClientDelete])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let files = crate::repos::messages::storage_keys_of_client(&mut tx, id).await?;
         clients::erase(&mut tx, id).await?;
@@ -439,9 +462,11 @@ impl ClientService {
         Ok(())
     }
 
-    /// Everything held about a client (archived or not), as one document.
-    pub async fn export(&self, tenant: TenantId, id: ClientId) -> Result<ClientExport, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    /// Everything held about a client (archived or not), as one document: the right of access,
+    /// for those who may also erase.
+    pub async fn export(&self, by: &Principal, id: ClientId) -> Result<ClientExport, ServiceError> {
+        super::require(by, &[Permission::ClientDelete])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let client = clients::get_any(&mut tx, id).await?;
         let contacts = clients::contacts(&mut tx, id).await?;
         let messages = crate::repos::messages::of_client(&mut tx, id).await?;
@@ -467,7 +492,8 @@ impl ClientService {
         &self,
         by: &Principal,
         query: ListQuery,
-    ) -> tokio::sync::mpsc::Receiver<Result<String, ServiceError>> {
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<String, ServiceError>>, ServiceError> {
+        super::require(by, &[Permission::ClientRead])?;
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         let (pool, by) = (self.pool.clone(), by.clone());
         tokio::spawn(async move {
@@ -505,7 +531,7 @@ impl ClientService {
                 let _ = tx.send(Err(e)).await;
             }
         });
-        rx
+        Ok(rx)
     }
 }
 

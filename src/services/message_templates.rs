@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use crate::db::TenantTx;
 use crate::domain::chat::{Rendered, render_template};
 use crate::domain::template::TemplateInput;
-use crate::domain::{DomainEvent, Principal, TenantId};
+use crate::domain::{DomainEvent, Permission, Principal};
 use crate::events::EventBus;
 use crate::repos::message_templates::{self as repo, Template};
 use crate::repos::{audit, clients};
@@ -30,15 +30,22 @@ impl MessageTemplateService {
         Self { pool, events }
     }
 
-    pub async fn list(&self, tenant: TenantId, q: Option<&str>) -> Result<Vec<Template>, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    /// Whether `by` may keep the tenant's templates (a template's form asks before it is shown).
+    pub fn authorize_manage(&self, by: &Principal) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::TemplateManage])
+    }
+
+    pub async fn list(&self, by: &Principal, q: Option<&str>) -> Result<Vec<Template>, ServiceError> {
+        super::require(by, &[Permission::TemplateRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let list = repo::list(&mut tx, q).await?;
         tx.commit().await?;
         Ok(list)
     }
 
-    pub async fn get(&self, tenant: TenantId, id: i64) -> Result<Template, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    pub async fn get(&self, by: &Principal, id: i64) -> Result<Template, ServiceError> {
+        super::require(by, &[Permission::TemplateRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let t = repo::get(&mut tx, id).await?;
         tx.commit().await?;
         Ok(t)
@@ -50,6 +57,7 @@ impl MessageTemplateService {
         by: &Principal,
         client: crate::domain::ClientId,
     ) -> Result<Vec<Filled>, ServiceError> {
+        super::require(by, &[Permission::TemplateRead])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let client = clients::get(&mut tx, client).await?;
         let list = repo::list(&mut tx, None).await?;
@@ -59,6 +67,7 @@ impl MessageTemplateService {
 
     /// One template filled in for `client` as written by `by`.
     pub async fn fill(&self, by: &Principal, client: crate::domain::ClientId, id: i64) -> Result<Filled, ServiceError> {
+        super::require(by, &[Permission::TemplateRead])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let client = clients::get(&mut tx, client).await?;
         let template = repo::get(&mut tx, id).await?;
@@ -77,6 +86,7 @@ impl MessageTemplateService {
     /// Checks every field, then inserts (`id` absent) or replaces the template, with its audit
     /// entry, and announces it.
     async fn save(&self, by: &Principal, id: Option<i64>, input: &TemplateInput) -> Result<Template, ServiceError> {
+        self.authorize_manage(by)?;
         let fields = input.parse()?;
         let fields = repo::TemplateFields {
             title: fields.title.as_deref(),
@@ -95,6 +105,7 @@ impl MessageTemplateService {
     }
 
     pub async fn delete(&self, by: &Principal, id: i64) -> Result<(), ServiceError> {
+        self.authorize_manage(by)?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let t = repo::delete(&mut tx, id).await?;
         record(&mut tx, by, "template_deleted", &t).await?;

@@ -5,7 +5,7 @@ use sqlx::PgPool;
 use crate::crypto::password;
 use crate::db::TenantTx;
 use crate::domain::{
-    Actor, DomainError, DomainEvent, Email, Locale, Password, PersonName, Principal, Role, TenantId, UserId,
+    Actor, DomainError, DomainEvent, Email, Locale, Password, Permission, PersonName, Principal, Role, TenantId, UserId,
 };
 use crate::events::EventBus;
 use crate::repos::users::{self, User};
@@ -92,8 +92,20 @@ impl UserService {
         Ok(id)
     }
 
-    pub async fn list(&self, tenant: TenantId) -> Result<Vec<UserSummary>, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+    /// Adds a user to `by`'s tenant: `create` for one who may manage users.
+    pub async fn add(&self, by: &Principal, input: NewUserInput<'_>) -> Result<UserId, ServiceError> {
+        self.authorize_manage(by)?;
+        self.create(by.tenant_id, &by.actor(), input).await
+    }
+
+    /// Whether `by` may manage the tenant's users (their forms ask before they are shown).
+    pub fn authorize_manage(&self, by: &Principal) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::UserManage])
+    }
+
+    pub async fn list(&self, by: &Principal) -> Result<Vec<UserSummary>, ServiceError> {
+        self.authorize_manage(by)?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let all = users::list_with_session_counts(&mut tx).await?;
         tx.commit().await?;
         Ok(all.into_iter().map(|(user, live_sessions)| UserSummary { user, live_sessions }).collect())
@@ -101,6 +113,7 @@ impl UserService {
 
     /// Changes a user's role. The tenant always keeps at least one active admin.
     pub async fn change_role(&self, by: &Principal, id: UserId, role: &str) -> Result<(), ServiceError> {
+        self.authorize_manage(by)?;
         let role = role.parse::<Role>()?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let admins = users::lock_active_admins(&mut tx).await?;
@@ -130,6 +143,7 @@ impl UserService {
 
     /// Deactivating ends all of the user's sessions at once; their API tokens stop working too.
     pub async fn set_active(&self, by: &Principal, id: UserId, active: bool) -> Result<(), ServiceError> {
+        self.authorize_manage(by)?;
         if !active && id == by.user_id {
             return Err(ServiceError::Refused { code: "deactivate_self" });
         }

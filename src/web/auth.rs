@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::crypto;
-use crate::domain::{Locale, Permission, Principal};
+use crate::domain::{Locale, Principal};
 use crate::i18n::Tr;
 use crate::web::AppState;
 use crate::web::cookies;
@@ -89,11 +89,6 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    /// Refuses (403) unless the user holds `permission`.
-    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
-        if self.principal.can(permission) { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-
     pub fn shell(&self, section: Section) -> Shell {
         Shell::signed_in(&self.principal, self.tr, self.csrf.clone(), self.flash.clone(), section, self.here.clone())
     }

@@ -25,7 +25,7 @@ pub async fn serve(
     if !state.media_links().check(file, signed.expires, &signed.sig, chrono::Utc::now()) {
         return Err(AppError::Forbidden);
     }
-    let (a, bytes) = state.chats.attachment(file.0, file.1, file.2).await?;
+    let (a, bytes) = state.chats.linked_attachment(file).await?;
     let encoded = crate::web::error::urlencode(&a.file_name);
     Ok((
         [

@@ -23,6 +23,7 @@ mod inbox_search;
 mod limits;
 mod openapi;
 mod ops;
+mod permissions;
 mod serve;
 mod sign_in;
 mod tenancy;

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::domain::{ClientId, ClientInput, ContactId, DomainError, Permission, parse_date};
+use crate::domain::{ClientId, ClientInput, ContactId, DomainError, parse_date};
 use crate::repos::clients::{Client, Contact, ListQuery, Sort};
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -136,7 +136,6 @@ pub async fn list(
     user: ApiUser,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Paged<ClientJson>>, AppError> {
-    user.require(Permission::ClientRead)?;
     let paging = super::paging(&params);
     let created_from = parse_date("created_from", params.get("created_from").map_or("", String::as_str));
     let created_to = parse_date("created_to", params.get("created_to").map_or("", String::as_str));
@@ -161,7 +160,7 @@ pub async fn list(
         limit: per_page,
         offset: (page - 1) * per_page,
     };
-    let result = state.clients.list(user.0.tenant_id, &query).await?;
+    let result = state.clients.list(&user.0, &query).await?;
     Ok(Json(Paged {
         items: result.items.into_iter().map(|(c, k)| ClientJson::new(c, k)).collect(),
         total_exact: result.total.is_exact(),
@@ -176,10 +175,9 @@ pub async fn create(
     user: ApiUser,
     Json(body): Json<Value>,
 ) -> Result<Response, AppError> {
-    user.require(Permission::ClientCreate)?;
     let (input, contacts) = client_input(&body, false)?;
     let id = state.clients.create(&user.0, &input, &contacts).await?;
-    let (client, contacts) = state.clients.get(user.0.tenant_id, id).await?;
+    let (client, contacts) = state.clients.get(&user.0, id).await?;
     Ok((StatusCode::CREATED, Json(ClientJson::new(client, contacts))).into_response())
 }
 
@@ -188,8 +186,7 @@ pub async fn show(
     user: ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<ClientJson>, AppError> {
-    user.require(Permission::ClientRead)?;
-    let (client, contacts) = state.clients.get(user.0.tenant_id, ClientId(id)).await?;
+    let (client, contacts) = state.clients.get(&user.0, ClientId(id)).await?;
     Ok(Json(ClientJson::new(client, contacts)))
 }
 
@@ -199,15 +196,13 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(body): Json<Value>,
 ) -> Result<Json<ClientJson>, AppError> {
-    user.require(Permission::ClientUpdate)?;
     let (patch, _) = client_input(&body, true)?;
     let client = state.clients.update(&user.0, ClientId(id), &patch).await?;
-    let contacts = state.clients.contacts(user.0.tenant_id, ClientId(id)).await?;
+    let contacts = state.clients.contacts(&user.0, ClientId(id)).await?;
     Ok(Json(ClientJson::new(client, contacts)))
 }
 
 pub async fn delete(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
-    user.require(Permission::ClientDelete)?;
     state.clients.archive(&user.0, ClientId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -217,8 +212,7 @@ pub async fn contacts(
     user: ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<ContactJson>>, AppError> {
-    user.require(Permission::ClientRead)?;
-    let contacts = state.clients.contacts(user.0.tenant_id, ClientId(id)).await?;
+    let contacts = state.clients.contacts(&user.0, ClientId(id)).await?;
     Ok(Json(contacts.into_iter().map(ContactJson::from).collect()))
 }
 
@@ -228,7 +222,6 @@ pub async fn add_contact(
     Path(id): Path<i64>,
     Json(body): Json<Map<String, Value>>,
 ) -> Result<Response, AppError> {
-    user.require(Permission::ClientUpdate)?;
     let field = |name: &'static str| match body.get(name) {
         Some(Value::String(s)) => Ok(s.clone()),
         None | Some(Value::Null) => Err(DomainError::new(name, "required")),
@@ -247,7 +240,6 @@ pub async fn remove_contact(
     user: ApiUser,
     Path((id, contact_id)): Path<(i64, i64)>,
 ) -> Result<StatusCode, AppError> {
-    user.require(Permission::ClientUpdate)?;
     state.clients.remove_contact(&user.0, ClientId(id), ContactId(contact_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

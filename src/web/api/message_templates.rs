@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::Permission;
 use crate::domain::template::TemplateInput;
 use crate::repos::message_templates::Template;
 use crate::web::AppState;
@@ -46,9 +45,8 @@ pub async fn list(
     user: ApiUser,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Paged<TemplateJson>>, AppError> {
-    user.require(Permission::TemplateRead)?;
     let (page, per_page) = super::paging(&params).map_err(AppError::Invalid)?;
-    let list = state.templates.list(user.0.tenant_id, params.get("q").map(String::as_str)).await?;
+    let list = state.templates.list(&user.0, params.get("q").map(String::as_str)).await?;
     Ok(Json(Paged::of_all(list.into_iter().map(TemplateJson::from).collect(), page, per_page)))
 }
 
@@ -57,8 +55,7 @@ pub async fn show(
     user: ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<TemplateJson>, AppError> {
-    user.require(Permission::TemplateRead)?;
-    Ok(Json(state.templates.get(user.0.tenant_id, id).await?.into()))
+    Ok(Json(state.templates.get(&user.0, id).await?.into()))
 }
 
 pub async fn create(
@@ -66,7 +63,6 @@ pub async fn create(
     user: ApiUser,
     Json(input): Json<TemplateInput>,
 ) -> Result<Response, AppError> {
-    user.require(Permission::TemplateManage)?;
     let t = state.templates.create(&user.0, &input).await?;
     Ok((StatusCode::CREATED, Json(TemplateJson::from(t))).into_response())
 }
@@ -77,12 +73,10 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(input): Json<TemplateInput>,
 ) -> Result<Json<TemplateJson>, AppError> {
-    user.require(Permission::TemplateManage)?;
     Ok(Json(state.templates.update(&user.0, id, &input).await?.into()))
 }
 
 pub async fn delete(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
-    user.require(Permission::TemplateManage)?;
     state.templates.delete(&user.0, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

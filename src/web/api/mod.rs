@@ -88,12 +88,6 @@ pub fn paging(params: &std::collections::HashMap<String, String>) -> Result<(i64
 /// The user an API token acts as, with that user's tenant and permissions.
 pub struct ApiUser(pub Principal);
 
-impl ApiUser {
-    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
-        if self.0.can(permission) { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-}
-
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = AppError;
 

@@ -44,7 +44,7 @@ async fn chat_list(
         limit: CHATS_PER_PAGE * page + 1,
         offset: 0,
     };
-    let mut rows = state.chats.inbox(me.principal.tenant_id, &query).await?;
+    let mut rows = state.chats.inbox(&me.principal, &query).await?;
     let has_next = rows.len() as i64 > CHATS_PER_PAGE * page;
     rows.truncate((CHATS_PER_PAGE * page) as usize);
     let now = chrono::Utc::now();
@@ -66,7 +66,7 @@ async fn messages_page(
     chat: ChatId,
     before: Option<MessageId>,
 ) -> Result<(MessagesPage, Option<Transport>), AppError> {
-    let mut page = state.chats.thread(me.principal.tenant_id, chat, before, MESSAGES_PER_PAGE + 1).await?;
+    let mut page = state.chats.thread(&me.principal, chat, before, MESSAGES_PER_PAGE + 1).await?;
     let older = page.len() as i64 > MESSAGES_PER_PAGE;
     page.truncate(MESSAGES_PER_PAGE as usize);
     let client_wrote_on = page.iter().find(|m| m.direction == Direction::Inbound).map(|m| m.transport);
@@ -105,7 +105,7 @@ async fn composer(
     preferred: Option<Transport>,
 ) -> Result<Composer, AppError> {
     let can_send = me.principal.can(Permission::ChatCreate);
-    let routes = if can_send { state.chats.routes(me.principal.tenant_id, chat).await? } else { Vec::new() };
+    let routes = if can_send { state.chats.routes(&me.principal, chat).await? } else { Vec::new() };
     let templates = if can_send && me.principal.can(Permission::TemplateRead) {
         state.templates.filled_for(&me.principal, client).await?.iter().map(TemplateChoice::from).collect()
     } else {
@@ -133,7 +133,7 @@ async fn thread_view(
     before: Option<MessageId>,
     draft: Draft,
 ) -> Result<ThreadView, AppError> {
-    let (header, _) = state.chats.chat(me.principal.tenant_id, chat).await?;
+    let (header, _) = state.chats.chat(&me.principal, chat).await?;
     let (messages, client_wrote_on) = messages_page(state, me, chat, before).await?;
     let newest = messages.items.last().map(|m| m.id);
     let composer = composer(state, me, chat, header.client_id, draft, client_wrote_on).await?;
@@ -160,7 +160,6 @@ pub async fn inbox(
     me: CurrentUser,
     Query(filters): Query<InboxFilters>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChatRead)?;
     let list = chat_list(&state, &me, filters, None).await?;
     render(StatusCode::OK, &InboxPage { shell: me.shell(Nav::Chats), list, thread: None })
 }
@@ -179,7 +178,6 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChatRead)?;
     let thread = thread_view(&state, &me, ChatId(id), &q.filters, q.before.map(MessageId), Draft::default()).await?;
     let list = chat_list(&state, &me, q.filters, Some(id)).await?;
     render(StatusCode::OK, &InboxPage { shell: me.shell(Nav::Chats), list, thread: Some(thread) })
@@ -198,7 +196,6 @@ pub async fn list(
     me: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChatRead)?;
     render(StatusCode::OK, &chat_list(&state, &me, q.filters, q.active).await?)
 }
 
@@ -214,19 +211,16 @@ pub async fn older(
     Path(id): Path<i64>,
     Query(q): Query<OlderQuery>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChatRead)?;
     let (page, _) = messages_page(&state, &me, ChatId(id), q.before.map(MessageId)).await?;
     render(StatusCode::OK, &page)
 }
 
 /// The navigation's unread badge.
 pub async fn unread(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
-    me.require(Permission::ChatRead)?;
-    let total = state.chats.unread_total(me.principal.tenant_id).await?;
+    let total = state.chats.unread_total(&me.principal).await?;
     render(StatusCode::OK, &UnreadBadge { total })
 }
 
-/// A client's chat (made on first use), from the client page's Chat tab.
 /// The Chat tab of a client: their chat, or, before it is started, a page that offers to start
 /// it (reading makes nothing).
 pub async fn for_client(
@@ -238,7 +232,7 @@ pub async fn for_client(
     if let Some(chat) = state.chats.find_for_client(&me.principal, client).await? {
         return Ok(Redirect::to(&format!("/crm/chats/{}", chat.id)).into_response());
     }
-    let (found, _) = state.clients.get(me.principal.tenant_id, client).await?;
+    let (found, _) = state.clients.get(&me.principal, client).await?;
     let page = NoChatPage {
         note: me.tr.t1("chats.no_chat", "name", &found.full_name()),
         shell: me.shell(Nav::Chats),
@@ -337,7 +331,7 @@ pub async fn send(
             state.chats.send(&me.principal, chat, out).await
         }
     };
-    let (header, _) = state.chats.chat(me.principal.tenant_id, chat).await?;
+    let (header, _) = state.chats.chat(&me.principal, chat).await?;
     match sent {
         Ok(_) if !is_htmx(&headers) => Ok(Redirect::to(&format!("/crm/chats/{id}")).into_response()),
         Ok(message) => {
@@ -384,7 +378,6 @@ pub async fn mark_read(
     Path(id): Path<i64>,
     Form(form): Form<ReadForm>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChatUpdate)?;
     let up_to = match form.up_to.trim() {
         "" => None,
         raw => {
@@ -404,7 +397,6 @@ pub async fn retry(
     headers: HeaderMap,
     Path((id, message)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChatUpdate)?;
     let message = state.chats.retry(&me.principal, ChatId(id), MessageId(message)).await?;
     if is_htmx(&headers) {
         let fragment = MessageFragment {
@@ -425,8 +417,7 @@ pub async fn attachment(
     me: CurrentUser,
     Path((id, attachment)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChatRead)?;
-    let (a, bytes) = state.chats.attachment(me.principal.tenant_id, ChatId(id), attachment).await?;
+    let (a, bytes) = state.chats.attachment(&me.principal, ChatId(id), attachment).await?;
     let disposition = if a.is_image() { "inline" } else { "attachment" };
     let encoded = crate::web::error::urlencode(&a.file_name);
     Ok((

@@ -31,7 +31,7 @@ async fn upload_page(
     errors: FormErrors,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let recent = state.imports.recent(me.principal.tenant_id).await?;
+    let recent = state.imports.recent(&me.principal).await?;
     let page = UploadPage {
         shell: me.shell(Nav::Clients),
         encodings: UploadPage::encodings(),
@@ -44,14 +44,12 @@ async fn upload_page(
 }
 
 pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
-    me.require(Permission::ClientCreate)?;
     upload_page(&state, &me, Encoding::Utf8, FormErrors::default(), StatusCode::OK).await
 }
 
 /// Takes the file (multipart: `file`, `encoding`), reads its header and rows, and opens the
 /// mapping step. A file that cannot be read is reported beside its field.
 pub async fn upload(State(state): State<AppState>, me: CurrentUser, form: Multipart) -> Result<Response, AppError> {
-    me.require(Permission::ClientCreate)?;
     let mut errors = FormErrors::default();
     let (file, encoding_raw) = match read_upload(form).await {
         Ok(parts) => parts,
@@ -166,7 +164,7 @@ async fn import_page(
 ) -> Result<ImportPage, AppError> {
     let has_report = matches!(import.status, Status::Checked | Status::Done | Status::Cancelled | Status::Failed);
     let report = if has_report {
-        let rows = state.imports.issues(me.principal.tenant_id, import.id, REPORT_ROWS + 1, 0).await?;
+        let rows = state.imports.issues(&me.principal, import.id, REPORT_ROWS + 1, 0).await?;
         let truncated = rows.len() as i64 > REPORT_ROWS;
         let rows =
             rows.iter().take(REPORT_ROWS as usize).map(|r| IssueView::new(me.tr, import.duplicates, r)).collect();
@@ -193,8 +191,7 @@ async fn import_page(
 }
 
 pub async fn show(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    me.require(Permission::ClientCreate)?;
-    let import = state.imports.get(me.principal.tenant_id, id).await?;
+    let import = state.imports.get(&me.principal, id).await?;
     render(StatusCode::OK, &import_page(&state, &me, import, None).await?)
 }
 
@@ -206,8 +203,7 @@ pub async fn progress(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientCreate)?;
-    let import = state.imports.get(me.principal.tenant_id, id).await?;
+    let import = state.imports.get(&me.principal, id).await?;
     let fragment = Progress::new(me.tr, me.csrf.clone(), &import, true);
     let mut response = render(StatusCode::OK, &fragment)?;
     if headers.contains_key("hx-request") && !import.status.in_progress() {
@@ -223,16 +219,12 @@ pub async fn start(
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientCreate)?;
-    let import = state.imports.get(me.principal.tenant_id, id).await?;
+    let import = state.imports.get(&me.principal, id).await?;
     let value = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let chosen: Vec<String> =
         (0..import.header.len()).map(|i| value(&format!("col_{i}")).unwrap_or_default().to_owned()).collect();
     let duplicates =
         value("duplicates").unwrap_or("skip").parse::<Duplicates>().map_err(|e| AppError::Invalid(vec![e]))?;
-    if duplicates == Duplicates::Merge {
-        me.require(Permission::ClientUpdate)?;
-    }
     let dry_run = match value("action") {
         Some("dry_run") => true,
         Some("import") => false,
@@ -257,14 +249,13 @@ pub async fn start(
 }
 
 pub async fn cancel(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    me.require(Permission::ClientCreate)?;
     state.imports.cancel(&me.principal, id).await?;
     Ok(flash::redirect(&format!("/crm/clients/imports/{id}"), Flash::success("flash.import_cancelled")))
 }
 
 /// A file to start from: the columns an import reads without mapping, and one example row.
-pub async fn sample_csv(me: CurrentUser) -> Result<Response, AppError> {
-    me.require(Permission::ClientCreate)?;
+pub async fn sample_csv(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    state.imports.authorize(&me.principal)?;
     let header: Vec<&str> = ClientInput::FIELDS.iter().copied().chain(["telegram", "whatsapp"]).collect();
     let example = [
         "Dilnoza",
@@ -299,8 +290,7 @@ pub async fn report_csv(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientCreate)?;
-    let (import, rows) = state.imports.report(me.principal.tenant_id, id).await?;
+    let (import, rows) = state.imports.report(&me.principal, id).await?;
     let tr = me.tr;
     let mut header: Vec<String> = ["import.line", "import.outcome", "import.field", "import.problem"]
         .iter()

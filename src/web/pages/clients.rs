@@ -45,14 +45,13 @@ pub async fn list(
     Query(filters): Query<ListFilters>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientRead)?;
     let page = filters.page.unwrap_or(1).max(1);
     let (query, date_errors) = list_query(&filters, PER_PAGE, (page - 1) * PER_PAGE);
     let mut errors = FormErrors::default();
     for e in date_errors {
         errors.add(e.field, me.tr.error(e.code));
     }
-    let result = state.clients.list(me.principal.tenant_id, &query).await?;
+    let result = state.clients.list(&me.principal, &query).await?;
     let results = ClientResults {
         tr: me.tr,
         has_next: result.total.has_next(page, PER_PAGE, result.items.len()),
@@ -84,8 +83,8 @@ fn new_page(me: &CurrentUser, input: &ClientInput, errors: &FormErrors, duplicat
     }
 }
 
-pub async fn new(me: CurrentUser) -> Result<Response, AppError> {
-    me.require(Permission::ClientCreate)?;
+pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    state.clients.authorize_create(&me.principal)?;
     render(StatusCode::OK, &new_page(&me, &ClientInput::default(), &FormErrors::default(), None))
 }
 
@@ -94,7 +93,6 @@ pub async fn create(
     me: CurrentUser,
     Form(input): Form<ClientInput>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientCreate)?;
     match state.clients.create(&me.principal, &input, &[]).await {
         Ok(id) => Ok(flash::redirect(&format!("/crm/clients/{id}"), Flash::success("flash.client_created"))),
         Err(errors) => {
@@ -141,7 +139,7 @@ async fn client_page(
     tab: Tab,
     page: PageState,
 ) -> Result<ClientPage, AppError> {
-    let (client, contacts) = state.clients.get(me.principal.tenant_id, id).await?;
+    let (client, contacts) = state.clients.get(&me.principal, id).await?;
     let can_edit = me.principal.can(Permission::ClientUpdate);
     let stored = ClientInput::from(&client);
     let (open, open_input, open_errors, mut open_duplicate) = match page.editing {
@@ -209,7 +207,6 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientRead)?;
     let tab = match q.tab.as_str() {
         "contacts" => Tab::Contacts,
         "actions" if me.principal.can(Permission::ClientDelete) => Tab::Actions,
@@ -228,7 +225,6 @@ fn section_of(slug: &str) -> Result<Section, AppError> {
 
 /// One section as shown (htmx: after "Cancel").
 pub async fn section(state: State<AppState>, me: CurrentUser, path: Path<(i64, String)>) -> Result<Response, AppError> {
-    me.require(Permission::ClientRead)?;
     section_fragment(state, me, path, false).await
 }
 
@@ -238,7 +234,6 @@ pub async fn edit_section(
     me: CurrentUser,
     path: Path<(i64, String)>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientUpdate)?;
     section_fragment(state, me, path, true).await
 }
 
@@ -249,7 +244,10 @@ async fn section_fragment(
     editing: bool,
 ) -> Result<Response, AppError> {
     let section = section_of(&slug)?;
-    let (client, _) = state.clients.get(me.principal.tenant_id, ClientId(id)).await?;
+    let client = match editing {
+        true => state.clients.get_for_edit(&me.principal, ClientId(id)).await?,
+        false => state.clients.get(&me.principal, ClientId(id)).await?.0,
+    };
     let view =
         section_view(&me, client.id, section, &ClientInput::from(&client), editing, &FormErrors::default(), None);
     render(StatusCode::OK, &view)
@@ -263,7 +261,6 @@ pub async fn save_section(
     Path((id, slug)): Path<(i64, String)>,
     Form(patch): Form<ClientInput>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientUpdate)?;
     let section = section_of(&slug)?;
     match state.clients.update(&me.principal, ClientId(id), &patch).await {
         Ok(client) if is_htmx(&headers) => {
@@ -300,7 +297,6 @@ pub async fn add_contact(
     Path(id): Path<i64>,
     Form(form): Form<ContactForm>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientUpdate)?;
     match state.clients.add_contact(&me.principal, ClientId(id), &form.kind, &form.value).await {
         Ok(_) => Ok(flash::redirect(&format!("/crm/clients/{id}?tab=contacts"), Flash::success("flash.contact_added"))),
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict { .. })) => {
@@ -320,21 +316,18 @@ pub async fn remove_contact(
     me: CurrentUser,
     Path((id, contact)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientUpdate)?;
     state.clients.remove_contact(&me.principal, ClientId(id), ContactId(contact)).await?;
     Ok(flash::redirect(&format!("/crm/clients/{id}?tab=contacts"), Flash::success("flash.contact_removed")))
 }
 
 pub async fn delete(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    me.require(Permission::ClientDelete)?;
     state.clients.archive(&me.principal, ClientId(id)).await?;
     Ok(flash::redirect("/crm/clients", Flash::success("flash.client_deleted")).into_response())
 }
 
 /// Archived clients, for an admin to restore (30 days) or erase.
 pub async fn archived(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
-    me.require(Permission::ClientDelete)?;
-    let clients = state.clients.archived(me.principal.tenant_id).await?;
+    let clients = state.clients.archived(&me.principal).await?;
     let now = chrono::Utc::now();
     let rows = clients
         .iter()
@@ -357,21 +350,18 @@ pub async fn restore(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientDelete)?;
     state.clients.restore(&me.principal, ClientId(id)).await?;
     Ok(flash::redirect(&format!("/crm/clients/{id}"), Flash::success("flash.client_restored")))
 }
 
 pub async fn erase(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    me.require(Permission::ClientDelete)?;
     state.clients.erase(&me.principal, ClientId(id)).await?;
     Ok(flash::redirect("/crm/clients", Flash::success("flash.client_erased")))
 }
 
 /// Everything held about the client as one JSON download (the right of access).
 pub async fn export(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    me.require(Permission::ClientDelete)?;
-    let export = state.clients.export(me.principal.tenant_id, ClientId(id)).await?;
+    let export = state.clients.export(&me.principal, ClientId(id)).await?;
     let body = serde_json::to_vec_pretty(&export).map_err(AppError::internal)?;
     let disposition = format!("attachment; filename=\"client-{id}.json\"");
     Ok((
@@ -390,12 +380,11 @@ pub async fn export_csv(
     me: CurrentUser,
     Query(filters): Query<ListFilters>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ClientRead)?;
     let (query, errors) = list_query(&filters, 0, 0);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let rx = state.clients.export_csv(&me.principal, query);
+    let rx = state.clients.export_csv(&me.principal, query)?;
     // A byte-order mark first: without it Excel reads UTF-8 (Cyrillic names) as the local code page.
     let bom = futures_util::stream::once(async { Ok::<_, std::io::Error>(String::from("\u{feff}")) });
     let rows = futures_util::stream::unfold(rx, |mut rx| async move {

@@ -18,7 +18,7 @@ use super::{render, safe_return_path};
 
 pub async fn show(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
     let activity = if me.principal.can(Permission::UserManage) {
-        let page = state.audit.list(me.principal.tenant_id, None, 1, 8).await?;
+        let page = state.audit.list(&me.principal, None, 1, 8).await?;
         Some(page.items.iter().map(AuditRow::from).collect())
     } else {
         None

@@ -29,8 +29,7 @@ pub async fn list(
     me: CurrentUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::TemplateRead)?;
-    let rows = state.templates.list(me.principal.tenant_id, Some(&q.q)).await?;
+    let rows = state.templates.list(&me.principal, Some(&q.q)).await?;
     let page = TemplatesPage {
         shell: me.shell(Nav::Templates),
         q: q.q,
@@ -44,8 +43,8 @@ fn form_page(me: &CurrentUser, id: Option<i64>, input: TemplateInput, errors: Fo
     TemplateFormPage { shell: me.shell(Nav::Templates), id, input, errors }
 }
 
-pub async fn new(me: CurrentUser) -> Result<Response, AppError> {
-    me.require(Permission::TemplateManage)?;
+pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    state.templates.authorize_manage(&me.principal)?;
     render(StatusCode::OK, &form_page(&me, None, TemplateInput::default(), FormErrors::default()))
 }
 
@@ -54,7 +53,6 @@ pub async fn create(
     me: CurrentUser,
     Form(input): Form<TemplateInput>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::TemplateManage)?;
     match state.templates.create(&me.principal, &input).await {
         Ok(_) => Ok(flash::redirect("/crm/instant-messages", Flash::success("flash.template_created"))),
         Err(errors) => {
@@ -65,8 +63,8 @@ pub async fn create(
 }
 
 pub async fn edit(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    me.require(Permission::TemplateManage)?;
-    let t = state.templates.get(me.principal.tenant_id, id).await?;
+    state.templates.authorize_manage(&me.principal)?;
+    let t = state.templates.get(&me.principal, id).await?;
     let input =
         TemplateInput { title: t.title.unwrap_or_default(), shortcut: t.shortcut.unwrap_or_default(), body: t.body };
     render(StatusCode::OK, &form_page(&me, Some(id), input, FormErrors::default()))
@@ -78,7 +76,6 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(input): Form<TemplateInput>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::TemplateManage)?;
     match state.templates.update(&me.principal, id, &input).await {
         Ok(_) => Ok(flash::redirect("/crm/instant-messages", Flash::success("flash.template_saved"))),
         Err(errors) => {
@@ -89,7 +86,6 @@ pub async fn update(
 }
 
 pub async fn delete(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    me.require(Permission::TemplateManage)?;
     state.templates.delete(&me.principal, id).await?;
     Ok(flash::redirect("/crm/instant-messages", Flash::success("flash.template_deleted")))
 }

@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::domain::Permission;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -27,10 +26,9 @@ pub async fn list(
     me: CurrentUser,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::UserManage)?;
     let page = q.page.unwrap_or(1).max(1);
     let entity = Some(q.entity.as_str()).filter(|e| !e.is_empty());
-    let result = state.audit.list(me.principal.tenant_id, entity, page, PER_PAGE).await?;
+    let result = state.audit.list(&me.principal, entity, page, PER_PAGE).await?;
     render(
         StatusCode::OK,
         &AuditPage {

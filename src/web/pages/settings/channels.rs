@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use crate::domain::Locale;
 use crate::domain::channel::{ChannelId, ChannelInput, ChannelKind};
-use crate::domain::{Locale, Permission};
 use crate::services::channels::Saved;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -19,7 +19,7 @@ use crate::web::views::settings::{ChannelFormPage, ChannelRow, ChannelsPage, Not
 use crate::web::views::{FormErrors, Section};
 
 async fn list_page(state: &AppState, me: &CurrentUser, notice: Option<Notice>) -> Result<ChannelsPage, AppError> {
-    let channels = state.channels.list(me.principal.tenant_id).await?;
+    let channels = state.channels.list(&me.principal).await?;
     let endpoints = state.channels.endpoints();
     Ok(ChannelsPage {
         shell: me.shell(Section::Settings),
@@ -33,7 +33,6 @@ async fn list_page(state: &AppState, me: &CurrentUser, notice: Option<Notice>) -
 }
 
 pub async fn list(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
-    me.require(Permission::ChannelManage)?;
     render(StatusCode::OK, &list_page(&state, &me, None).await?)
 }
 
@@ -63,8 +62,12 @@ pub struct KindQuery {
     kind: String,
 }
 
-pub async fn new(me: CurrentUser, Query(q): Query<KindQuery>) -> Result<Response, AppError> {
-    me.require(Permission::ChannelManage)?;
+pub async fn new(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<KindQuery>,
+) -> Result<Response, AppError> {
+    state.channels.authorize_manage(&me.principal)?;
     let kind: ChannelKind = q.kind.parse().unwrap_or(ChannelKind::TwilioSms);
     let locale = me.principal.locale.unwrap_or(me.tr.locale);
     let input = ChannelInput { notify_locale: locale.as_str().to_owned(), ..ChannelInput::default() };
@@ -91,7 +94,6 @@ pub async fn create(
     me: CurrentUser,
     Form(input): Form<ChannelInput>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChannelManage)?;
     match state.channels.create(&me.principal, &input).await {
         Ok(done) => saved(&state, &me, done, StatusCode::CREATED).await,
         Err(errors) => {
@@ -104,8 +106,7 @@ pub async fn create(
 }
 
 pub async fn edit(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    me.require(Permission::ChannelManage)?;
-    let c = state.channels.get(me.principal.tenant_id, ChannelId(id)).await?;
+    let c = state.channels.get(&me.principal, ChannelId(id)).await?;
     let input = ChannelInput {
         kind: c.kind.as_str().to_owned(),
         name: c.name,
@@ -125,8 +126,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(input): Form<ChannelInput>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChannelManage)?;
-    let current = state.channels.get(me.principal.tenant_id, ChannelId(id)).await?;
+    let current = state.channels.get(&me.principal, ChannelId(id)).await?;
     match state.channels.update(&me.principal, ChannelId(id), &input).await {
         Ok(done) => saved(&state, &me, done, StatusCode::OK).await,
         Err(errors) => {
@@ -140,9 +140,8 @@ pub async fn update(
 
 /// Calls the provider with the channel's credentials and shows its answer on the list.
 pub async fn test(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    me.require(Permission::ChannelManage)?;
-    let channel = state.channels.get(me.principal.tenant_id, ChannelId(id)).await?;
-    let (ok, said) = match state.channels.test(me.principal.tenant_id, ChannelId(id)).await? {
+    let channel = state.channels.get(&me.principal, ChannelId(id)).await?;
+    let (ok, said) = match state.channels.test(&me.principal, ChannelId(id)).await? {
         Ok(said) => (true, format!("{} {said}", me.tr.t("channels.test_ok"))),
         Err(said) => (false, format!("{} {said}", me.tr.t("channels.test_failed"))),
     };
@@ -161,14 +160,12 @@ pub async fn set_enabled(
     Path(id): Path<i64>,
     Form(form): Form<EnableForm>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::ChannelManage)?;
     state.channels.set_enabled(&me.principal, ChannelId(id), form.enabled).await?;
     let key = if form.enabled { "flash.channel_enabled" } else { "flash.channel_disabled" };
     Ok(flash::redirect("/crm/settings/channels", Flash::success(key)))
 }
 
 pub async fn delete(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    me.require(Permission::ChannelManage)?;
     state.channels.delete(&me.principal, ChannelId(id)).await?;
     Ok(flash::redirect("/crm/settings/channels", Flash::success("flash.channel_deleted")))
 }

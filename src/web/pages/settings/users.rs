@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::domain::{Permission, Role, UserId};
+use crate::domain::{Role, UserId};
 use crate::services::users::NewUserInput;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -17,8 +17,7 @@ use crate::web::views::settings::{NewUserPage, Tab, UserRow, UsersPage, tabs};
 use crate::web::views::{FormErrors, Section};
 
 pub async fn list(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
-    me.require(Permission::UserManage)?;
-    let users = state.users.list(me.principal.tenant_id).await?;
+    let users = state.users.list(&me.principal).await?;
     render(
         StatusCode::OK,
         &UsersPage {
@@ -42,8 +41,8 @@ fn new_page(me: &CurrentUser, email: String, name: String, role: String, errors:
     }
 }
 
-pub async fn new(me: CurrentUser) -> Result<Response, AppError> {
-    me.require(Permission::UserManage)?;
+pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    state.users.authorize_manage(&me.principal)?;
     render(
         StatusCode::OK,
         &new_page(&me, String::new(), String::new(), Role::Agent.as_str().into(), FormErrors::default()),
@@ -67,9 +66,8 @@ pub async fn create(
     me: CurrentUser,
     Form(form): Form<NewUserForm>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::UserManage)?;
     let input = NewUserInput { email: &form.email, name: &form.name, password: &form.password, role: &form.role };
-    match state.users.create(me.principal.tenant_id, &me.principal.actor(), input).await {
+    match state.users.add(&me.principal, input).await {
         Ok(_) => Ok(flash::redirect("/crm/settings/users", Flash::success("flash.user_added"))),
         Err(errors) => {
             let errors = form_errors(me.tr, errors)?;
@@ -89,7 +87,6 @@ pub async fn change_role(
     Path(id): Path<i64>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::UserManage)?;
     state.users.change_role(&me.principal, UserId(id), &form.role).await?;
     Ok(flash::redirect("/crm/settings/users", Flash::success("flash.role_changed")))
 }
@@ -99,7 +96,6 @@ pub async fn deactivate(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::UserManage)?;
     state.users.set_active(&me.principal, UserId(id), false).await?;
     Ok(flash::redirect("/crm/settings/users", Flash::success("flash.user_deactivated")))
 }
@@ -109,7 +105,6 @@ pub async fn reactivate(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    me.require(Permission::UserManage)?;
     state.users.set_active(&me.principal, UserId(id), true).await?;
     Ok(flash::redirect("/crm/settings/users", Flash::success("flash.user_reactivated")))
 }
