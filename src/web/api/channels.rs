@@ -1,12 +1,14 @@
 //! /api/v1/channels: a tenant's Twilio and Telegram channels, for ChannelManage. Secrets are
 //! write-only: sent to create or replace, never returned (only their last characters).
 
-use axum::Json;
 use std::collections::HashMap;
 
+use axum::Json;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -170,4 +172,11 @@ pub async fn update(
 pub async fn delete(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
     state.channels.delete(&user.0, ChannelId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Channels (ChannelManage).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/channels", get(list).post(create))
+        .route("/api/v1/channels/{id}", get(show).patch(update).delete(delete))
 }

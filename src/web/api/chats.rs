@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 
 use axum::Json;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -302,4 +304,15 @@ pub async fn mark_read(
 ) -> Result<StatusCode, AppError> {
     state.chats.mark_read(&user.0, ChatId(id), None).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Chats, their messages, and a client's chat.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/clients/{id}/chat", get(for_client).post(open_for_client))
+        .route("/api/v1/chats", get(list))
+        .route("/api/v1/chats/{id}", get(show))
+        .route("/api/v1/chats/{id}/messages", get(messages).post(send))
+        .route("/api/v1/chats/{id}/messages/{message_id}/read", put(mark_message_read))
+        .route("/api/v1/chats/{id}/read", post(mark_read))
 }

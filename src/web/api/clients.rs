@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 
 use axum::Json;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -242,4 +244,13 @@ pub async fn remove_contact(
 ) -> Result<StatusCode, AppError> {
     state.clients.remove_contact(&user.0, ClientId(id), ContactId(contact_id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Clients and their contacts.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/clients", get(list).post(create))
+        .route("/api/v1/clients/{id}", get(show).patch(update).delete(delete))
+        .route("/api/v1/clients/{id}/contacts", get(contacts).post(add_contact))
+        .route("/api/v1/clients/{id}/contacts/{contact_id}", axum::routing::delete(remove_contact))
 }

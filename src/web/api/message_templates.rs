@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 
 use axum::Json;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -79,4 +81,11 @@ pub async fn update(
 pub async fn delete(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
     state.templates.delete(&user.0, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Message templates.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/message-templates", get(list).post(create))
+        .route("/api/v1/message-templates/{id}", get(show).put(update).delete(delete))
 }

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::routing::{delete, get, post, put};
+use axum::routing::get;
 use serde::Serialize;
 
 use crate::domain::{DomainError, Permission, Principal};
@@ -19,27 +19,15 @@ pub mod clients;
 pub mod message_templates;
 pub mod openapi;
 
+/// The JSON API: each area's routes, merged; anything else under /api/v1 is a JSON 404.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/me", get(me))
-        .route("/api/v1/clients", get(clients::list).post(clients::create))
-        .route("/api/v1/clients/{id}", get(clients::show).patch(clients::update).delete(clients::delete))
-        .route("/api/v1/clients/{id}/contacts", get(clients::contacts).post(clients::add_contact))
-        .route("/api/v1/clients/{id}/contacts/{contact_id}", delete(clients::remove_contact))
-        .route("/api/v1/clients/{id}/chat", get(chats::for_client).post(chats::open_for_client))
-        .route("/api/v1/chats", get(chats::list))
-        .route("/api/v1/chats/{id}", get(chats::show))
-        .route("/api/v1/chats/{id}/messages", get(chats::messages).post(chats::send))
-        .route("/api/v1/chats/{id}/messages/{message_id}/read", put(chats::mark_message_read))
-        .route("/api/v1/chats/{id}/read", post(chats::mark_read))
-        .route("/api/v1/message-templates", get(message_templates::list).post(message_templates::create))
-        .route(
-            "/api/v1/message-templates/{id}",
-            get(message_templates::show).put(message_templates::update).delete(message_templates::delete),
-        )
-        .route("/api/v1/channels", get(channels::list).post(channels::create))
-        .route("/api/v1/channels/{id}", get(channels::show).patch(channels::update).delete(channels::delete))
+        .merge(clients::routes())
+        .merge(chats::routes())
+        .merge(message_templates::routes())
+        .merge(channels::routes())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
 }
 

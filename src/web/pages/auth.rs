@@ -1,11 +1,13 @@
 //! Signing in and out.
 
-use axum::Form;
 use std::net::SocketAddr;
 
+use axum::Form;
+use axum::Router;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::crypto::random_token;
@@ -152,4 +154,9 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resu
         HeaderValue::from_str(&cookies::clear(SESSION_COOKIE)).map_err(AppError::internal)?,
     );
     Ok(res)
+}
+
+/// Signing in and out.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/login", get(show).post(submit)).route("/logout", post(sign_out))
 }

@@ -3,10 +3,14 @@
 //! a plain page or form without JavaScript.
 
 use axum::Form;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::domain::attachment::{MAX_FILE_BYTES, MAX_FILES};
 use crate::domain::chat::{ChatId, Direction, MessageId, Transport};
@@ -430,4 +434,26 @@ pub async fn attachment(
         bytes,
     )
         .into_response())
+}
+
+/// The inbox and a client's chat tab; sending is in `send_routes` (a larger body).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/crm/clients/{id}/chat", get(for_client).post(open_for_client))
+        .route("/crm/chats", get(inbox))
+        .route("/crm/chats/list", get(list))
+        .route("/crm/chats/unread", get(unread))
+        .route("/crm/chats/{id}", get(show))
+        .route("/crm/chats/{id}/messages", get(older))
+        .route("/crm/chats/{id}/read", post(mark_read))
+        .route("/crm/chats/{id}/messages/{message}/retry", post(retry))
+        .route("/crm/chats/{id}/attachments/{attachment}", get(attachment))
+}
+
+/// Writing in a chat, with a body limit of its own (its files at their limit, the text).
+pub fn send_routes() -> Router<AppState> {
+    Router::new()
+        .route("/crm/chats/{id}/messages", post(send))
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(crate::web::MAX_MESSAGE_BYTES))
 }

@@ -1,11 +1,6 @@
 //! Client import pages: upload a CSV, map its columns, dry-run or import it in the
 //! background while a progress bar polls, then read (or download) what failed and why.
 
-use axum::Form;
-use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-
 use crate::domain::client::import::{Duplicates, Encoding, MAX_FILE_BYTES, Mapping, Status, Target};
 use crate::domain::{ClientInput, Permission};
 use crate::repos::client_imports::Import;
@@ -18,6 +13,14 @@ use crate::web::views::client_imports::{
     ColumnView, ImportPage, ImportSummary, IssueView, MappingForm, Progress, Report, UploadPage, target_options,
 };
 use crate::web::views::{FormErrors, Section as Nav};
+use axum::Form;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
 
 use super::render;
 
@@ -319,4 +322,24 @@ pub async fn report_csv(
         format!("\u{feff}{out}"),
     )
         .into_response())
+}
+
+/// The import's pages; the upload itself is in `upload_routes` (a larger body).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/crm/clients/import", get(new))
+        .route("/crm/clients/import/sample.csv", get(sample_csv))
+        .route("/crm/clients/imports/{id}", get(show))
+        .route("/crm/clients/imports/{id}/progress", get(progress))
+        .route("/crm/clients/imports/{id}/start", post(start))
+        .route("/crm/clients/imports/{id}/cancel", post(cancel))
+        .route("/crm/clients/imports/{id}/report.csv", get(report_csv))
+}
+
+/// The CSV upload, with a body limit of its own (the file at its limit and the framing).
+pub fn upload_routes() -> Router<AppState> {
+    Router::new()
+        .route("/crm/clients/imports", post(upload))
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(crate::web::MAX_UPLOAD_BYTES))
 }

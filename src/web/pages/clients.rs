@@ -2,9 +2,11 @@
 //! edit in place with htmx, and the same URLs work as plain forms without JavaScript.
 
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::domain::{ClientId, ClientInput, ContactId, ContactType, DomainError, Permission, parse_date};
@@ -400,4 +402,22 @@ pub async fn export_csv(
         body,
     )
         .into_response())
+}
+
+/// The clients' pages (their chat tab lives with the chats).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/crm/clients", get(list).post(create))
+        .route("/crm/clients/new", get(new))
+        .route("/crm/clients/archived", get(archived))
+        .route("/crm/clients/export.csv", get(export_csv))
+        .route("/crm/clients/{id}/restore", post(restore))
+        .route("/crm/clients/{id}/erase", post(erase))
+        .route("/crm/clients/{id}/export.json", get(export))
+        .route("/crm/clients/{id}", get(show))
+        .route("/crm/clients/{id}/sections/{section}", get(section).post(save_section))
+        .route("/crm/clients/{id}/sections/{section}/edit", get(edit_section))
+        .route("/crm/clients/{id}/contacts", post(add_contact))
+        .route("/crm/clients/{id}/contacts/{contact}/delete", post(remove_contact))
+        .route("/crm/clients/{id}/delete", post(delete))
 }

@@ -1,9 +1,11 @@
 //! The home page, and the language switch in the navigation.
 
 use axum::Form;
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::domain::{Locale, Permission};
@@ -44,4 +46,9 @@ pub async fn switch_locale(
     state.users.set_locale(&me.principal, Some(locale)).await?;
     let back = safe_return_path(&form.back).unwrap_or("/crm");
     Ok(Redirect::to(back).into_response())
+}
+
+/// The home page and the language switch.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/crm", get(show)).route("/crm/locale", post(switch_locale))
 }

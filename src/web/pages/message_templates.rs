@@ -2,9 +2,11 @@
 //! sees the list; admins (TemplateManage) create, edit and delete.
 
 use axum::Form;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::domain::Permission;
@@ -88,4 +90,14 @@ pub async fn update(
 pub async fn delete(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     state.templates.delete(&me.principal, id).await?;
     Ok(flash::redirect("/crm/instant-messages", Flash::success("flash.template_deleted")))
+}
+
+/// The message templates' pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/crm/instant-messages", get(list).post(create))
+        .route("/crm/instant-messages/new", get(new))
+        .route("/crm/instant-messages/{id}", post(update))
+        .route("/crm/instant-messages/{id}/edit", get(edit))
+        .route("/crm/instant-messages/{id}/delete", post(delete))
 }

@@ -1,4 +1,5 @@
-//! HTML handlers, one module per area. Each is thin: extract → check permission → service → view.
+//! HTML handlers, one module per area, each with its `routes()`. Each handler is thin:
+//! extract → service (which checks permissions) → view.
 
 pub mod auth;
 pub mod chats;
@@ -9,6 +10,7 @@ pub mod message_templates;
 pub mod settings;
 
 use askama::Template;
+use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -17,6 +19,23 @@ use crate::i18n::Tr;
 use crate::services::ServiceError;
 use crate::web::error::AppError;
 use crate::web::views::FormErrors;
+
+/// Every page's route, but those with large bodies.
+pub fn routes() -> Router<crate::web::AppState> {
+    Router::new()
+        .merge(auth::routes())
+        .merge(home::routes())
+        .merge(clients::routes())
+        .merge(client_imports::routes())
+        .merge(chats::routes())
+        .merge(message_templates::routes())
+        .merge(settings::routes())
+}
+
+/// The routes whose bodies may be larger than the general limit (uploads), each with its own.
+pub fn large_bodies() -> Router<crate::web::AppState> {
+    Router::new().merge(client_imports::upload_routes()).merge(chats::send_routes())
+}
 
 /// Whether htmx sent the request (it wants a fragment, not a page or a redirect).
 pub fn is_htmx(headers: &axum::http::HeaderMap) -> bool {

@@ -4,3 +4,16 @@
 
 pub mod telegram;
 pub mod twilio;
+
+use axum::Router;
+use axum::routing::post;
+
+use crate::web::AppState;
+
+/// Where the providers call in.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/crm/webhooks/twilio", post(twilio::inbound))
+        .route("/crm/webhooks/twilio/status", post(twilio::status))
+        .route("/tg/webhook", post(telegram::webhook))
+}

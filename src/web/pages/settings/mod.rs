@@ -6,7 +6,34 @@ pub mod profile;
 pub mod tokens;
 pub mod users;
 
+use axum::Router;
 use axum::response::Redirect;
+use axum::routing::{get, post};
+
+use crate::web::AppState;
+
+/// The settings pages, each area's.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/crm/settings", get(index))
+        .route("/crm/settings/profile", get(profile::show).post(profile::update))
+        .route("/crm/settings/password", post(profile::change_password))
+        .route("/crm/settings/users", get(users::list).post(users::create))
+        .route("/crm/settings/users/new", get(users::new))
+        .route("/crm/settings/users/{id}/role", post(users::change_role))
+        .route("/crm/settings/users/{id}/deactivate", post(users::deactivate))
+        .route("/crm/settings/users/{id}/reactivate", post(users::reactivate))
+        .route("/crm/settings/tokens", get(tokens::list).post(tokens::create))
+        .route("/crm/settings/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/crm/settings/channels", get(channels::list).post(channels::create))
+        .route("/crm/settings/channels/new", get(channels::new))
+        .route("/crm/settings/channels/{id}", post(channels::update))
+        .route("/crm/settings/channels/{id}/edit", get(channels::edit))
+        .route("/crm/settings/channels/{id}/test", post(channels::test))
+        .route("/crm/settings/channels/{id}/enabled", post(channels::set_enabled))
+        .route("/crm/settings/channels/{id}/delete", post(channels::delete))
+        .route("/crm/settings/audit", get(audit::list))
+}
 
 pub async fn index() -> Redirect {
     Redirect::to("/crm/settings/profile")
