@@ -8,9 +8,9 @@ pub mod csv;
 pub mod email;
 pub mod events;
 pub mod locale;
+pub mod message_template;
 pub mod permission;
 pub mod principal;
-pub mod template;
 pub mod tenant;
 pub mod user;
 

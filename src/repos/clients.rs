@@ -249,7 +249,7 @@ pub enum Sort {
 
 /// A search over live clients.
 #[derive(Debug, Clone, Default)]
-pub struct ListQuery {
+pub struct ClientQuery {
     /// Matched against any part of the names, phone, email and PIN.
     pub q: Option<String>,
     pub created_from: Option<NaiveDate>,
@@ -266,7 +266,7 @@ pub const COUNT_CAP: i64 = 500;
 /// Live clients matching `query`, in order, and how many match: exact when the search could
 /// count them (a search through its indexes counts up to ten times `COUNT_CAP`), else at
 /// least so many (a walk in order stops counting at `COUNT_CAP`).
-pub async fn list(tx: &mut TenantTx, query: &ListQuery) -> Result<(Vec<Client>, Total), RepoError> {
+pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>, Total), RepoError> {
     let tenant = tx.tenant_id().0;
     let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
     let by_name = query.sort == Sort::Name;
@@ -312,7 +312,7 @@ pub struct ExportRow {
 /// the whole table anyway, so it goes through row-level security like any read.
 pub fn export<'a>(
     tx: &'a mut TenantTx,
-    query: &'a ListQuery,
+    query: &'a ClientQuery,
 ) -> impl futures_util::Stream<Item = Result<ExportRow, RepoError>> + 'a {
     use futures_util::TryStreamExt;
     let tenant = tx.tenant_id().0;

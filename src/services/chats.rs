@@ -28,7 +28,7 @@ pub struct ChatService {
     files: FileStore,
     /// Which transports a tenant can send on, and through what.
     providers: Providers,
-    templates: MessageTemplateService,
+    message_templates: MessageTemplateService,
 }
 
 /// What staff write, as the composer or the API says it: the text (or a template to fill in
@@ -85,9 +85,9 @@ impl ChatService {
         events: EventBus,
         files: FileStore,
         providers: Providers,
-        templates: MessageTemplateService,
+        message_templates: MessageTemplateService,
     ) -> Self {
-        Self { pool, events, files, providers, templates }
+        Self { pool, events, files, providers, message_templates }
     }
 
     /// The same service sending through `providers` (tests and demos give fixed ones).
@@ -340,7 +340,7 @@ impl ChatService {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let client = chats::get(&mut tx, chat).await?.client_id;
         tx.commit().await?;
-        match self.templates.fill(by, client, template).await {
+        match self.message_templates.fill(by, client, template).await {
             Ok(filled) => Ok(filled.rendered.text),
             Err(ServiceError::NotFound) => Err(DomainError::new("template_id", "not_found").into()),
             Err(e) => Err(e),

@@ -9,7 +9,7 @@ use crate::domain::{
     Principal, TenantId,
 };
 use crate::events::EventBus;
-use crate::repos::clients::{self, Client, Contact, ListQuery};
+use crate::repos::clients::{self, Client, ClientQuery, Contact};
 use crate::repos::{RepoError, audit};
 
 use super::ServiceError;
@@ -23,7 +23,7 @@ pub struct ClientService {
 }
 
 /// A page of a client list, with each client's contacts for the badges.
-pub struct ClientPage {
+pub struct ClientMatches {
     pub items: Vec<(Client, Vec<Contact>)>,
     pub total: crate::repos::Total,
 }
@@ -44,7 +44,7 @@ impl ClientService {
         Ok(self.get(by, id).await?.0)
     }
 
-    pub async fn list(&self, by: &Principal, query: &ListQuery) -> Result<ClientPage, ServiceError> {
+    pub async fn list(&self, by: &Principal, query: &ClientQuery) -> Result<ClientMatches, ServiceError> {
         super::require(by, &[Permission::ClientRead])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let (clients, total) = clients::list(&mut tx, query).await?;
@@ -58,7 +58,7 @@ impl ClientService {
                 (c, mine)
             })
             .collect();
-        Ok(ClientPage { items, total })
+        Ok(ClientMatches { items, total })
     }
 
     /// A live client with its contacts.
@@ -491,7 +491,7 @@ impl ClientService {
     pub fn export_csv(
         &self,
         by: &Principal,
-        query: ListQuery,
+        query: ClientQuery,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<String, ServiceError>>, ServiceError> {
         super::require(by, &[Permission::ClientRead])?;
         let (tx, rx) = tokio::sync::mpsc::channel(64);

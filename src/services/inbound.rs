@@ -19,19 +19,19 @@ use super::ServiceError;
 
 /// Who wrote, as the provider names them.
 #[derive(Debug, Clone)]
-pub enum From {
+pub enum Origin {
     /// An SMS or WhatsApp number; `profile_name` is WhatsApp's name for its owner.
     Phone { number: Phone, profile_name: Option<String> },
     /// A Telegram user in a private chat with the bot.
     Telegram { chat_id: i64, username: Option<String>, first_name: String, last_name: Option<String> },
 }
 
-impl From {
+impl Origin {
     /// Who this is, as one string: the number, or the Telegram chat.
     fn key(&self) -> String {
         match self {
-            From::Phone { number, .. } => number.as_str().to_owned(),
-            From::Telegram { chat_id, .. } => format!("telegram:{chat_id}"),
+            Origin::Phone { number, .. } => number.as_str().to_owned(),
+            Origin::Telegram { chat_id, .. } => format!("telegram:{chat_id}"),
         }
     }
 }
@@ -52,7 +52,7 @@ pub struct Arrived {
     /// The provider's id for it (Twilio's MessageSid; Telegram's update id): a second delivery
     /// of the same id is dropped.
     pub provider_id: String,
-    pub from: From,
+    pub from: Origin,
     pub body: String,
     pub media: Vec<Media>,
 }
@@ -66,8 +66,10 @@ impl Arrived {
         Self {
             provider_id: clean(self.provider_id),
             from: match self.from {
-                From::Phone { number, profile_name } => From::Phone { number, profile_name: clean_opt(profile_name) },
-                From::Telegram { chat_id, username, first_name, last_name } => From::Telegram {
+                Origin::Phone { number, profile_name } => {
+                    Origin::Phone { number, profile_name: clean_opt(profile_name) }
+                }
+                Origin::Telegram { chat_id, username, first_name, last_name } => Origin::Telegram {
                     chat_id,
                     username: clean_opt(username),
                     first_name: clean(first_name),
@@ -122,10 +124,10 @@ impl InboundService {
         }
         let writer = find_or_make_client(&mut tx, &arrived).await?;
         let telegram_chat = match &arrived.from {
-            From::Telegram { chat_id, username, .. } => {
+            Origin::Telegram { chat_id, username, .. } => {
                 Some(serde_json::json!({"chat_id": chat_id.to_string(), "username": username}))
             }
-            From::Phone { .. } => None,
+            Origin::Phone { .. } => None,
         };
         let written = Written {
             body: &body,
@@ -252,7 +254,7 @@ struct Writer {
 async fn find_or_make_client(tx: &mut TenantTx, arrived: &Arrived) -> Result<Writer, ServiceError> {
     let kind = arrived.transport.reaches().ok_or(ServiceError::Refused { code: "note_cannot_arrive" })?;
     let (found, value, fields) = match &arrived.from {
-        From::Phone { number, profile_name } => {
+        Origin::Phone { number, profile_name } => {
             let found = clients::find_by_number(tx, number.as_str(), kind).await?;
             // The number goes in the client's phone field too, unless an archived client keeps it.
             let phone = match clients::holder_of(tx, "phone", number.as_str()).await? {
@@ -264,7 +266,7 @@ async fn find_or_make_client(tx: &mut TenantTx, arrived: &Arrived) -> Result<Wri
             let fields = stranger(first_name, None, phone);
             (found, ContactValue::parse(kind, number.as_str())?, fields)
         }
-        From::Telegram { chat_id, username, first_name, last_name } => {
+        Origin::Telegram { chat_id, username, first_name, last_name } => {
             let found = clients::find_by_telegram(tx, *chat_id, username.as_deref())
                 .await?
                 .map(|(client, contact)| (client, Some(contact)));

@@ -5,7 +5,7 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::chat::{Rendered, render_template};
-use crate::domain::template::TemplateInput;
+use crate::domain::message_template::TemplateInput;
 use crate::domain::{DomainEvent, Permission, Principal};
 use crate::events::EventBus;
 use crate::repos::message_templates::{self as repo, Template};

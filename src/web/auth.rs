@@ -15,7 +15,7 @@ use crate::web::AppState;
 use crate::web::cookies;
 use crate::web::error::AppError;
 use crate::web::flash::Flash;
-use crate::web::views::{Section, Shell};
+use crate::web::views::{Area, Shell};
 
 pub const SESSION_COOKIE: &str = "crm_session";
 /// A random value given to visitors before sign-in, so the login form has a CSRF token too.
@@ -89,8 +89,8 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    pub fn shell(&self, section: Section) -> Shell {
-        Shell::signed_in(&self.principal, self.tr, self.csrf.clone(), self.flash.clone(), section, self.here.clone())
+    pub fn shell(&self, area: Area) -> Shell {
+        Shell::signed_in(&self.principal, self.tr, self.csrf.clone(), self.flash.clone(), area, self.here.clone())
     }
 
     pub fn session_hash(&self) -> Vec<u8> {

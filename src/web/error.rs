@@ -15,7 +15,7 @@ use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::{self, RequestLocale};
 use crate::web::views::errors::ErrorPage;
-use crate::web::views::{Section, Shell};
+use crate::web::views::{Area, Shell};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -216,7 +216,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     let locale = RequestLocale::resolve(principal.as_ref().map(|(p, _)| p), &headers);
     let tr = Tr::new(locale);
     let shell = match &principal {
-        Some((p, token)) => Shell::signed_in(p, tr, auth::csrf_for_session(&state, token), None, Section::Home, here),
+        Some((p, token)) => Shell::signed_in(p, tr, auth::csrf_for_session(&state, token), None, Area::Home, here),
         None => Shell::anonymous(tr, String::new()),
     };
     let title = tr.t(error_title_key(info.status));

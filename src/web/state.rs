@@ -27,7 +27,7 @@ pub struct AppState {
     pub clients: ClientService,
     pub imports: ClientImportService,
     pub chats: ChatService,
-    pub templates: MessageTemplateService,
+    pub message_templates: MessageTemplateService,
     /// Attachment bytes.
     pub files: FileStore,
     pub channels: ChannelService,
@@ -48,7 +48,7 @@ impl AppState {
         };
         let channels = ChannelService::new(pool.clone(), events.clone(), config.secret_key.clone(), endpoints);
         let providers = Providers::default().with_channels(channels.clone());
-        let templates = MessageTemplateService::new(pool.clone(), events.clone());
+        let message_templates = MessageTemplateService::new(pool.clone(), events.clone());
         Ok(Self {
             auth: AuthService::new(pool.clone(), events.clone()),
             users: UserService::new(pool.clone(), events.clone()),
@@ -56,8 +56,14 @@ impl AppState {
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),
-            chats: ChatService::new(pool.clone(), events.clone(), files.clone(), providers.clone(), templates.clone()),
-            templates,
+            chats: ChatService::new(
+                pool.clone(),
+                events.clone(),
+                files.clone(),
+                providers.clone(),
+                message_templates.clone(),
+            ),
+            message_templates,
             files,
             providers,
             inbound: crate::services::inbound::InboundService::new(pool.clone(), events.clone()),

@@ -36,7 +36,7 @@ async fn services_refuse_a_principal_without_the_permission_their_use_case_needs
     let note = Outgoing { body: "x", transport: Some(Transport::Note), contact: None, template: None, files: vec![] };
     forbidden("a viewer writes in a chat", s.chats.send(&viewer, ChatId(1), note).await);
     forbidden("a viewer marks a chat read", s.chats.mark_read(&viewer, ChatId(1), None).await);
-    forbidden("an agent manages templates", s.templates.authorize_manage(&agent));
+    forbidden("an agent manages templates", s.message_templates.authorize_manage(&agent));
     forbidden("an agent lists channels", s.channels.list(&agent).await);
     forbidden("an agent lists users", s.users.list(&agent).await);
     forbidden("an agent reads the audit log", s.audit.list(&agent, None, 1, 10).await);

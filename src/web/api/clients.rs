@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::domain::{ClientId, ClientInput, ContactId, DomainError, parse_date};
-use crate::repos::clients::{Client, Contact, ListQuery, Sort};
+use crate::repos::clients::{Client, ClientQuery, Contact, Sort};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -154,7 +154,7 @@ pub async fn list(
             return Err(AppError::Invalid(errors));
         }
     };
-    let query = ListQuery {
+    let query = ClientQuery {
         q: params.get("q").cloned(),
         created_from,
         created_to,

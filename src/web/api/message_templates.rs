@@ -12,7 +12,7 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::template::TemplateInput;
+use crate::domain::message_template::TemplateInput;
 use crate::repos::message_templates::Template;
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -48,7 +48,7 @@ pub async fn list(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Paged<TemplateJson>>, AppError> {
     let (page, per_page) = super::paging(&params).map_err(AppError::Invalid)?;
-    let list = state.templates.list(&user.0, params.get("q").map(String::as_str)).await?;
+    let list = state.message_templates.list(&user.0, params.get("q").map(String::as_str)).await?;
     Ok(Json(Paged::of_all(list.into_iter().map(TemplateJson::from).collect(), page, per_page)))
 }
 
@@ -57,7 +57,7 @@ pub async fn show(
     user: ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<TemplateJson>, AppError> {
-    Ok(Json(state.templates.get(&user.0, id).await?.into()))
+    Ok(Json(state.message_templates.get(&user.0, id).await?.into()))
 }
 
 pub async fn create(
@@ -65,7 +65,7 @@ pub async fn create(
     user: ApiUser,
     Json(input): Json<TemplateInput>,
 ) -> Result<Response, AppError> {
-    let t = state.templates.create(&user.0, &input).await?;
+    let t = state.message_templates.create(&user.0, &input).await?;
     Ok((StatusCode::CREATED, Json(TemplateJson::from(t))).into_response())
 }
 
@@ -75,11 +75,11 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(input): Json<TemplateInput>,
 ) -> Result<Json<TemplateJson>, AppError> {
-    Ok(Json(state.templates.update(&user.0, id, &input).await?.into()))
+    Ok(Json(state.message_templates.update(&user.0, id, &input).await?.into()))
 }
 
 pub async fn delete(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
-    state.templates.delete(&user.0, id).await?;
+    state.message_templates.delete(&user.0, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

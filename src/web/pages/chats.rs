@@ -21,7 +21,7 @@ use crate::services::chats::{Outgoing, Upload};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
-use crate::web::views::Section as Nav;
+use crate::web::views::Area;
 use crate::web::views::chats::{
     ChatList, ChatRow, Composer, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, NoChatPage, Swap,
     TemplateChoice, ThreadView, UnreadBadge,
@@ -111,7 +111,7 @@ async fn composer(
     let can_send = me.principal.can(Permission::ChatCreate);
     let routes = if can_send { state.chats.routes(&me.principal, chat).await? } else { Vec::new() };
     let templates = if can_send && me.principal.can(Permission::TemplateRead) {
-        state.templates.filled_for(&me.principal, client).await?.iter().map(TemplateChoice::from).collect()
+        state.message_templates.filled_for(&me.principal, client).await?.iter().map(TemplateChoice::from).collect()
     } else {
         Vec::new()
     };
@@ -165,7 +165,7 @@ pub async fn inbox(
     Query(filters): Query<InboxFilters>,
 ) -> Result<Response, AppError> {
     let list = chat_list(&state, &me, filters, None).await?;
-    render(StatusCode::OK, &InboxPage { shell: me.shell(Nav::Chats), list, thread: None })
+    render(StatusCode::OK, &InboxPage { shell: me.shell(Area::Chats), list, thread: None })
 }
 
 #[derive(Deserialize)]
@@ -184,11 +184,11 @@ pub async fn show(
 ) -> Result<Response, AppError> {
     let thread = thread_view(&state, &me, ChatId(id), &q.filters, q.before.map(MessageId), Draft::default()).await?;
     let list = chat_list(&state, &me, q.filters, Some(id)).await?;
-    render(StatusCode::OK, &InboxPage { shell: me.shell(Nav::Chats), list, thread: Some(thread) })
+    render(StatusCode::OK, &InboxPage { shell: me.shell(Area::Chats), list, thread: Some(thread) })
 }
 
 #[derive(Deserialize)]
-pub struct ListQuery {
+pub struct ChatListQuery {
     #[serde(flatten)]
     filters: InboxFilters,
     active: Option<i64>,
@@ -198,7 +198,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentUser,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<ChatListQuery>,
 ) -> Result<Response, AppError> {
     render(StatusCode::OK, &chat_list(&state, &me, q.filters, q.active).await?)
 }
@@ -239,7 +239,7 @@ pub async fn for_client(
     let (found, _) = state.clients.get(&me.principal, client).await?;
     let page = NoChatPage {
         note: me.tr.t1("chats.no_chat", "name", &found.full_name()),
-        shell: me.shell(Nav::Chats),
+        shell: me.shell(Area::Chats),
         client_id: client.0,
         name: found.full_name(),
         can_start: me.principal.can(Permission::ChatCreate),
@@ -361,7 +361,7 @@ pub async fn send(
             let list = chat_list(&state, &me, InboxFilters::default(), Some(id)).await?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &InboxPage { shell: me.shell(Nav::Chats), list, thread: Some(thread) },
+                &InboxPage { shell: me.shell(Area::Chats), list, thread: Some(thread) },
             )
         }
         Err(e) => Err(e.into()),

@@ -12,7 +12,7 @@ use crate::web::flash::{self, Flash};
 use crate::web::views::client_imports::{
     ColumnView, ImportPage, ImportSummary, IssueView, MappingForm, Progress, Report, UploadPage, target_options,
 };
-use crate::web::views::{FormErrors, Section as Nav};
+use crate::web::views::{Area, FormErrors};
 use axum::Form;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -36,7 +36,7 @@ async fn upload_page(
 ) -> Result<Response, AppError> {
     let recent = state.imports.recent(&me.principal).await?;
     let page = UploadPage {
-        shell: me.shell(Nav::Clients),
+        shell: me.shell(Area::Clients),
         encodings: UploadPage::encodings(),
         encoding: encoding.as_str(),
         errors,
@@ -181,7 +181,7 @@ async fn import_page(
         None => None,
     };
     Ok(ImportPage {
-        shell: me.shell(Nav::Clients),
+        shell: me.shell(Area::Clients),
         id: import.id,
         file_name: import.file_name.clone(),
         created_by: import.created_by.clone(),

@@ -10,27 +10,27 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::domain::{ClientId, ClientInput, ContactId, ContactType, DomainError, Permission, parse_date};
-use crate::repos::clients::{ListQuery, Sort};
+use crate::repos::clients::{ClientQuery, Sort};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::views::clients::{
-    ArchivedPage, ArchivedRow, ClientPage, ClientResults, ClientRow, ClientsPage, ContactRow, Duplicate, ListFilters,
-    NewClientPage, Section, SectionView, Tab, contact_label,
+    ArchivedPage, ArchivedRow, ClientPage, ClientResults, ClientRow, ClientTab, ClientsPage, ContactRow, Duplicate,
+    ListFilters, NewClientPage, Section, SectionView, contact_label,
 };
-use crate::web::views::{FormErrors, Section as Nav};
+use crate::web::views::{Area, FormErrors};
 
 use super::{is_htmx, render};
 
 const PER_PAGE: i64 = 25;
 
 /// The search a list URL asks for. A malformed date is reported and left out of the filter.
-fn list_query(filters: &ListFilters, limit: i64, offset: i64) -> (ListQuery, Vec<DomainError>) {
+fn list_query(filters: &ListFilters, limit: i64, offset: i64) -> (ClientQuery, Vec<DomainError>) {
     let mut errors = Vec::new();
     let mut date = |field, raw: &str| parse_date(field, raw).map_err(|e| errors.push(e)).ok().flatten();
-    let query = ListQuery {
+    let query = ClientQuery {
         q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
         created_from: date("created_from", &filters.from),
         created_to: date("created_to", &filters.to),
@@ -69,7 +69,7 @@ pub async fn list(
         return render(StatusCode::OK, &results);
     }
     let page = ClientsPage {
-        shell: me.shell(Nav::Clients),
+        shell: me.shell(Area::Clients),
         results,
         can_create: me.principal.can(Permission::ClientCreate),
         can_see_archived: me.principal.can(Permission::ClientDelete),
@@ -79,7 +79,7 @@ pub async fn list(
 
 fn new_page(me: &CurrentUser, input: &ClientInput, errors: &FormErrors, duplicate: Option<Duplicate>) -> NewClientPage {
     NewClientPage {
-        shell: me.shell(Nav::Clients),
+        shell: me.shell(Area::Clients),
         sections: Section::ALL.into_iter().map(|s| (s, s.fields(input, errors))).collect(),
         duplicate,
     }
@@ -138,7 +138,7 @@ async fn client_page(
     state: &AppState,
     me: &CurrentUser,
     id: ClientId,
-    tab: Tab,
+    tab: ClientTab,
     page: PageState,
 ) -> Result<ClientPage, AppError> {
     let (client, contacts) = state.clients.get(&me.principal, id).await?;
@@ -163,7 +163,7 @@ async fn client_page(
     let (new_contact_type, new_contact_value, contact_errors) =
         page.contact.unwrap_or_else(|| ("phone".into(), String::new(), FormErrors::default()));
     Ok(ClientPage {
-        shell: me.shell(Nav::Clients),
+        shell: me.shell(Area::Clients),
         id: client.id,
         name: client.full_name(),
         tab,
@@ -210,9 +210,9 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
     let tab = match q.tab.as_str() {
-        "contacts" => Tab::Contacts,
-        "actions" if me.principal.can(Permission::ClientDelete) => Tab::Actions,
-        _ => Tab::Profile,
+        "contacts" => ClientTab::Contacts,
+        "actions" if me.principal.can(Permission::ClientDelete) => ClientTab::Actions,
+        _ => ClientTab::Profile,
     };
     let page = PageState {
         editing: Section::from_slug(&q.edit).map(|s| (s, None, FormErrors::default(), None)),
@@ -280,7 +280,10 @@ pub async fn save_section(
                 return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
             }
             let page = PageState { editing: Some((section, Some(patch), errors, duplicate)), contact: None };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &client_page(&state, &me, ClientId(id), Tab::Profile, page).await?)
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &client_page(&state, &me, ClientId(id), ClientTab::Profile, page).await?,
+            )
         }
     }
 }
@@ -306,7 +309,7 @@ pub async fn add_contact(
             let page = PageState { editing: None, contact: Some((form.kind, form.value, errors)) };
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &client_page(&state, &me, ClientId(id), Tab::Contacts, page).await?,
+                &client_page(&state, &me, ClientId(id), ClientTab::Contacts, page).await?,
             )
         }
         Err(other) => Err(other.into()),
@@ -344,7 +347,7 @@ pub async fn archived(State(state): State<AppState>, me: CurrentUser) -> Result<
             }
         })
         .collect();
-    render(StatusCode::OK, &ArchivedPage { shell: me.shell(Nav::Clients), rows })
+    render(StatusCode::OK, &ArchivedPage { shell: me.shell(Area::Clients), rows })
 }
 
 pub async fn restore(

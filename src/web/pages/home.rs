@@ -12,7 +12,7 @@ use crate::domain::{Locale, Permission};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
-use crate::web::views::Section;
+use crate::web::views::Area;
 use crate::web::views::home::HomePage;
 use crate::web::views::settings::AuditRow;
 
@@ -26,7 +26,7 @@ pub async fn show(State(state): State<AppState>, me: CurrentUser) -> Result<Resp
         None
     };
     let greeting = me.tr.t1("home.greeting", "name", &me.principal.name);
-    render(StatusCode::OK, &HomePage { shell: me.shell(Section::Home), greeting, activity })
+    render(StatusCode::OK, &HomePage { shell: me.shell(Area::Home), greeting, activity })
 }
 
 #[derive(Deserialize)]

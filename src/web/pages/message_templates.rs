@@ -10,18 +10,18 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::domain::Permission;
-use crate::domain::template::TemplateInput;
+use crate::domain::message_template::TemplateInput;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
-use crate::web::views::templates::{TemplateFormPage, TemplateRow, TemplatesPage};
-use crate::web::views::{FormErrors, Section as Nav};
+use crate::web::views::message_templates::{TemplateFormPage, TemplateRow, TemplatesPage};
+use crate::web::views::{Area, FormErrors};
 
 use super::{form_errors, render};
 
 #[derive(Deserialize, Default)]
-pub struct ListQuery {
+pub struct TemplateListQuery {
     #[serde(default)]
     q: String,
 }
@@ -29,11 +29,11 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentUser,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<TemplateListQuery>,
 ) -> Result<Response, AppError> {
-    let rows = state.templates.list(&me.principal, Some(&q.q)).await?;
+    let rows = state.message_templates.list(&me.principal, Some(&q.q)).await?;
     let page = TemplatesPage {
-        shell: me.shell(Nav::Templates),
+        shell: me.shell(Area::Templates),
         q: q.q,
         rows: rows.iter().map(TemplateRow::from).collect(),
         can_manage: me.principal.can(Permission::TemplateManage),
@@ -42,11 +42,11 @@ pub async fn list(
 }
 
 fn form_page(me: &CurrentUser, id: Option<i64>, input: TemplateInput, errors: FormErrors) -> TemplateFormPage {
-    TemplateFormPage { shell: me.shell(Nav::Templates), id, input, errors }
+    TemplateFormPage { shell: me.shell(Area::Templates), id, input, errors }
 }
 
 pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
-    state.templates.authorize_manage(&me.principal)?;
+    state.message_templates.authorize_manage(&me.principal)?;
     render(StatusCode::OK, &form_page(&me, None, TemplateInput::default(), FormErrors::default()))
 }
 
@@ -55,7 +55,7 @@ pub async fn create(
     me: CurrentUser,
     Form(input): Form<TemplateInput>,
 ) -> Result<Response, AppError> {
-    match state.templates.create(&me.principal, &input).await {
+    match state.message_templates.create(&me.principal, &input).await {
         Ok(_) => Ok(flash::redirect("/crm/instant-messages", Flash::success("flash.template_created"))),
         Err(errors) => {
             let errors = form_errors(me.tr, errors)?;
@@ -65,8 +65,8 @@ pub async fn create(
 }
 
 pub async fn edit(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    state.templates.authorize_manage(&me.principal)?;
-    let t = state.templates.get(&me.principal, id).await?;
+    state.message_templates.authorize_manage(&me.principal)?;
+    let t = state.message_templates.get(&me.principal, id).await?;
     let input =
         TemplateInput { title: t.title.unwrap_or_default(), shortcut: t.shortcut.unwrap_or_default(), body: t.body };
     render(StatusCode::OK, &form_page(&me, Some(id), input, FormErrors::default()))
@@ -78,7 +78,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(input): Form<TemplateInput>,
 ) -> Result<Response, AppError> {
-    match state.templates.update(&me.principal, id, &input).await {
+    match state.message_templates.update(&me.principal, id, &input).await {
         Ok(_) => Ok(flash::redirect("/crm/instant-messages", Flash::success("flash.template_saved"))),
         Err(errors) => {
             let errors = form_errors(me.tr, errors)?;
@@ -88,7 +88,7 @@ pub async fn update(
 }
 
 pub async fn delete(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    state.templates.delete(&me.principal, id).await?;
+    state.message_templates.delete(&me.principal, id).await?;
     Ok(flash::redirect("/crm/instant-messages", Flash::success("flash.template_deleted")))
 }
 

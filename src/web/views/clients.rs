@@ -281,7 +281,7 @@ pub struct NewClientPage {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
+pub enum ClientTab {
     Profile,
     Contacts,
     Actions,
@@ -307,7 +307,7 @@ pub struct ClientPage {
     pub shell: Shell,
     pub id: i64,
     pub name: String,
-    pub tab: Tab,
+    pub tab: ClientTab,
     pub sections: Vec<SectionView>,
     pub contacts: Vec<ContactRow>,
     /// The contact types to pick from: (value, label key).

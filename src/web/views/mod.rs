@@ -7,8 +7,8 @@ pub mod client_imports;
 pub mod clients;
 pub mod errors;
 pub mod home;
+pub mod message_templates;
 pub mod settings;
-pub mod templates;
 
 use std::collections::HashMap;
 
@@ -19,7 +19,7 @@ use crate::web::static_files;
 
 /// Which navigation entry a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
+pub enum Area {
     Home,
     Clients,
     Chats,
@@ -61,20 +61,20 @@ impl Shell {
         tr: Tr,
         csrf: String,
         flash: Option<Flash>,
-        section: Section,
+        area: Area,
         here: String,
     ) -> Self {
-        let entries: [(Section, &str, &str, &str, Option<Permission>); 5] = [
-            (Section::Home, "/crm", "nav.home", "home", None),
-            (Section::Clients, "/crm/clients", "nav.clients", "users", Some(Permission::ClientRead)),
-            (Section::Chats, "/crm/chats", "nav.chats", "chat", Some(Permission::ChatRead)),
-            (Section::Templates, "/crm/instant-messages", "nav.templates", "template", Some(Permission::TemplateRead)),
-            (Section::Settings, "/crm/settings", "nav.settings", "settings", None),
+        let entries: [(Area, &str, &str, &str, Option<Permission>); 5] = [
+            (Area::Home, "/crm", "nav.home", "home", None),
+            (Area::Clients, "/crm/clients", "nav.clients", "users", Some(Permission::ClientRead)),
+            (Area::Chats, "/crm/chats", "nav.chats", "chat", Some(Permission::ChatRead)),
+            (Area::Templates, "/crm/instant-messages", "nav.templates", "template", Some(Permission::TemplateRead)),
+            (Area::Settings, "/crm/settings", "nav.settings", "settings", None),
         ];
         let nav = entries
             .into_iter()
             .filter(|(_, _, _, _, needs)| needs.is_none_or(|p| principal.can(p)))
-            .map(|(s, href, label, icon, _)| NavItem { href, label, icon, active: s == section })
+            .map(|(s, href, label, icon, _)| NavItem { href, label, icon, active: s == area })
             .collect();
         Self {
             tr,
@@ -197,7 +197,7 @@ mod tests {
             Tr::new(Locale::En),
             String::new(),
             None,
-            Section::Home,
+            Area::Home,
             "/crm".into(),
         );
         let hrefs: Vec<_> = none.nav.iter().map(|n| n.href).collect();
@@ -209,7 +209,7 @@ mod tests {
             Tr::new(Locale::En),
             String::new(),
             None,
-            Section::Chats,
+            Area::Chats,
             "/crm".into(),
         );
         let items: Vec<_> = shell.nav.iter().map(|n| (n.href, n.active)).collect();

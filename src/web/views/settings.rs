@@ -10,7 +10,7 @@ use crate::services::users::UserSummary;
 
 /// Which settings tab is open; tabs the user may not open are not shown.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
+pub enum SettingsTab {
     Profile,
     Tokens,
     Users,
@@ -24,19 +24,19 @@ pub struct TabLink {
     pub active: bool,
 }
 
-pub fn tabs(active: Tab, who: &Principal) -> Vec<TabLink> {
+pub fn tabs(active: SettingsTab, who: &Principal) -> Vec<TabLink> {
     let mut all = vec![
-        (Tab::Profile, "/crm/settings/profile", "settings.tab.profile"),
-        (Tab::Tokens, "/crm/settings/tokens", "settings.tab.tokens"),
+        (SettingsTab::Profile, "/crm/settings/profile", "settings.tab.profile"),
+        (SettingsTab::Tokens, "/crm/settings/tokens", "settings.tab.tokens"),
     ];
     if who.can(Permission::UserManage) {
-        all.push((Tab::Users, "/crm/settings/users", "settings.tab.users"));
+        all.push((SettingsTab::Users, "/crm/settings/users", "settings.tab.users"));
     }
     if who.can(Permission::ChannelManage) {
-        all.push((Tab::Channels, "/crm/settings/channels", "settings.tab.channels"));
+        all.push((SettingsTab::Channels, "/crm/settings/channels", "settings.tab.channels"));
     }
     if who.can(Permission::UserManage) {
-        all.push((Tab::Audit, "/crm/settings/audit", "settings.tab.audit"));
+        all.push((SettingsTab::Audit, "/crm/settings/audit", "settings.tab.audit"));
     }
     all.into_iter().map(|(t, href, label)| TabLink { href, label, active: t == active }).collect()
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use teloxide_core::types::{Message, Update, UpdateKind};
 
 use crate::domain::chat::Transport;
-use crate::services::inbound::{Arrived, From, Media, Received};
+use crate::services::inbound::{Arrived, Media, Origin, Received};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -73,7 +73,7 @@ fn arrived(channel: crate::domain::channel::ChannelId, update_id: u32, m: &Messa
         channel,
         transport: Transport::Telegram,
         provider_id: format!("update:{update_id}"),
-        from: From::Telegram {
+        from: Origin::Telegram {
             chat_id: m.chat.id.0,
             username: user.username.clone(),
             first_name: user.first_name.clone(),

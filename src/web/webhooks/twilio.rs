@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use crate::domain::channel::{ChannelId, ChannelKind};
 use crate::domain::{Phone, TenantId};
 use crate::services::chats::TwilioReport;
-use crate::services::inbound::{Arrived, From, Media, Received};
+use crate::services::inbound::{Arrived, Media, Origin, Received};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -87,7 +87,7 @@ pub async fn inbound(
         channel,
         transport: kind.transport(),
         provider_id: sid.to_owned(),
-        from: From::Phone { number, profile_name: fields.get("ProfileName").map(str::to_owned) },
+        from: Origin::Phone { number, profile_name: fields.get("ProfileName").map(str::to_owned) },
         body: fields.get("Body").unwrap_or("").to_owned(),
         media,
     };

@@ -9,8 +9,8 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::pages::render;
-use crate::web::views::Section;
-use crate::web::views::settings::{AuditPage, AuditRow, Tab, tabs};
+use crate::web::views::Area;
+use crate::web::views::settings::{AuditPage, AuditRow, SettingsTab, tabs};
 
 const PER_PAGE: i64 = 50;
 
@@ -32,8 +32,8 @@ pub async fn list(
     render(
         StatusCode::OK,
         &AuditPage {
-            shell: me.shell(Section::Settings),
-            tabs: tabs(Tab::Audit, &me.principal),
+            shell: me.shell(Area::Settings),
+            tabs: tabs(SettingsTab::Audit, &me.principal),
             rows: result.items.iter().map(AuditRow::from).collect(),
             entities: result.entities,
             entity: q.entity,

@@ -15,15 +15,15 @@ use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::pages::{form_errors, render};
-use crate::web::views::settings::{ChannelFormPage, ChannelRow, ChannelsPage, Notice, Tab, tabs};
-use crate::web::views::{FormErrors, Section};
+use crate::web::views::settings::{ChannelFormPage, ChannelRow, ChannelsPage, Notice, SettingsTab, tabs};
+use crate::web::views::{Area, FormErrors};
 
 async fn list_page(state: &AppState, me: &CurrentUser, notice: Option<Notice>) -> Result<ChannelsPage, AppError> {
     let channels = state.channels.list(&me.principal).await?;
     let endpoints = state.channels.endpoints();
     Ok(ChannelsPage {
-        shell: me.shell(Section::Settings),
-        tabs: tabs(Tab::Channels, &me.principal),
+        shell: me.shell(Area::Settings),
+        tabs: tabs(SettingsTab::Channels, &me.principal),
         channels: channels.iter().map(ChannelRow::new).collect(),
         notice,
         twilio_inbound: endpoints.twilio_inbound(),
@@ -45,8 +45,8 @@ fn form_page(
     errors: FormErrors,
 ) -> ChannelFormPage {
     ChannelFormPage {
-        shell: me.shell(Section::Settings),
-        tabs: tabs(Tab::Channels, &me.principal),
+        shell: me.shell(Area::Settings),
+        tabs: tabs(SettingsTab::Channels, &me.principal),
         id,
         kind: kind.as_str(),
         input,

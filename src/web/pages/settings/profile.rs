@@ -12,8 +12,8 @@ use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::pages::{form_errors, render};
-use crate::web::views::settings::{ProfilePage, Tab, tabs};
-use crate::web::views::{FormErrors, Section};
+use crate::web::views::settings::{ProfilePage, SettingsTab, tabs};
+use crate::web::views::{Area, FormErrors};
 
 fn page(
     me: &CurrentUser,
@@ -23,8 +23,8 @@ fn page(
     password_errors: FormErrors,
 ) -> ProfilePage {
     ProfilePage {
-        shell: me.shell(Section::Settings),
-        tabs: tabs(Tab::Profile, &me.principal),
+        shell: me.shell(Area::Settings),
+        tabs: tabs(SettingsTab::Profile, &me.principal),
         name,
         email: me.principal.email.clone(),
         locale,

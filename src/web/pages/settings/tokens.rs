@@ -11,8 +11,8 @@ use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::pages::{form_errors, render};
-use crate::web::views::settings::{Tab, TokenRow, TokensPage, tabs};
-use crate::web::views::{FormErrors, Section};
+use crate::web::views::settings::{SettingsTab, TokenRow, TokensPage, tabs};
+use crate::web::views::{Area, FormErrors};
 
 async fn page(
     state: &AppState,
@@ -23,8 +23,8 @@ async fn page(
 ) -> Result<TokensPage, AppError> {
     let tokens = state.auth.list_api_tokens(&me.principal).await?;
     Ok(TokensPage {
-        shell: me.shell(Section::Settings),
-        tabs: tabs(Tab::Tokens, &me.principal),
+        shell: me.shell(Area::Settings),
+        tabs: tabs(SettingsTab::Tokens, &me.principal),
         tokens: tokens.iter().map(TokenRow::from).collect(),
         created,
         name,

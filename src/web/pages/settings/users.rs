@@ -13,16 +13,16 @@ use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::pages::{form_errors, render};
-use crate::web::views::settings::{NewUserPage, Tab, UserRow, UsersPage, tabs};
-use crate::web::views::{FormErrors, Section};
+use crate::web::views::settings::{NewUserPage, SettingsTab, UserRow, UsersPage, tabs};
+use crate::web::views::{Area, FormErrors};
 
 pub async fn list(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
     let users = state.users.list(&me.principal).await?;
     render(
         StatusCode::OK,
         &UsersPage {
-            shell: me.shell(Section::Settings),
-            tabs: tabs(Tab::Users, &me.principal),
+            shell: me.shell(Area::Settings),
+            tabs: tabs(SettingsTab::Users, &me.principal),
             users: users.iter().map(|u| UserRow::from_summary(u, me.principal.user_id)).collect(),
             roles: Role::ALL,
         },
@@ -31,8 +31,8 @@ pub async fn list(State(state): State<AppState>, me: CurrentUser) -> Result<Resp
 
 fn new_page(me: &CurrentUser, email: String, name: String, role: String, errors: FormErrors) -> NewUserPage {
     NewUserPage {
-        shell: me.shell(Section::Settings),
-        tabs: tabs(Tab::Users, &me.principal),
+        shell: me.shell(Area::Settings),
+        tabs: tabs(SettingsTab::Users, &me.principal),
         email,
         name,
         role,

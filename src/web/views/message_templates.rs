@@ -4,7 +4,7 @@ use askama::Template;
 
 use super::{FormErrors, Shell};
 use crate::domain::chat::TEMPLATE_VARIABLES;
-use crate::domain::template::TemplateInput;
+use crate::domain::message_template::TemplateInput;
 use crate::repos::message_templates::Template as Stored;
 
 pub struct TemplateRow {
@@ -28,7 +28,7 @@ impl From<&Stored> for TemplateRow {
 }
 
 #[derive(Template)]
-#[template(path = "templates/list.html")]
+#[template(path = "message_templates/list.html")]
 pub struct TemplatesPage {
     pub shell: Shell,
     pub q: String,
@@ -37,7 +37,7 @@ pub struct TemplatesPage {
 }
 
 #[derive(Template)]
-#[template(path = "templates/form.html")]
+#[template(path = "message_templates/form.html")]
 pub struct TemplateFormPage {
     pub shell: Shell,
     /// `None`: a new template.
