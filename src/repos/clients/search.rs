@@ -1,0 +1,167 @@
+//! Finding clients: the search over live clients (through `search_clients()`, see
+//! docs/architecture.md "Client search"), its order and count, and the CSV export's stream.
+
+use chrono::NaiveDate;
+
+use crate::db::TenantTx;
+
+use super::Client;
+use crate::repos::{RepoError, Total};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Most recently changed first.
+    #[default]
+    Updated,
+    Name,
+}
+
+/// A search over live clients.
+#[derive(Debug, Clone, Default)]
+pub struct ClientQuery {
+    /// Matched against any part of the names, phone, email and PIN.
+    pub q: Option<String>,
+    pub created_from: Option<NaiveDate>,
+    pub created_to: Option<NaiveDate>,
+    pub sort: Sort,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Counts of matches stop past this: an exact count of a broad search at a million clients
+/// costs far more than the page itself.
+pub const COUNT_CAP: i64 = 500;
+
+/// Live clients matching `query`, in order, and how many match: exact when the search could
+/// count them (a search through its indexes counts up to ten times `COUNT_CAP`), else at
+/// least so many (a walk in order stops counting at `COUNT_CAP`).
+pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>, Total), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
+    let by_name = query.sort == Sort::Name;
+    let limit = i32::try_from(query.limit).unwrap_or(i32::MAX);
+    let offset = i32::try_from(query.offset).unwrap_or(i32::MAX);
+    let cap = i32::try_from(COUNT_CAP).unwrap_or(i32::MAX);
+    let found = sqlx::query!(
+        r#"SELECT ids AS "ids!", total AS "total!", exact AS "exact!" FROM search_clients($1, $2, $3, $4, $5, $6, $7)"#,
+        &patterns,
+        query.created_from,
+        query.created_to,
+        by_name,
+        limit,
+        offset,
+        cap
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(found) = found else { return Ok((Vec::new(), Total::Exact(0))) };
+    let mut items = sqlx::query_as!(
+        Client,
+        "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
+                passport_series, passport_number, comments, created_at, updated_at, archived_at
+         FROM clients WHERE tenant_id = $1 AND id = ANY($2)",
+        tenant,
+        &found.ids
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    items.sort_by_key(|c| found.ids.iter().position(|id| *id == c.id));
+    let total = if found.exact { Total::Exact(found.total) } else { Total::AtLeast(found.total) };
+    Ok((items, total))
+}
+
+/// One client as a CSV export row: the fields, and the contacts as `type:value; …`.
+#[derive(Debug)]
+pub struct ExportRow {
+    pub client: Client,
+    pub contacts: String,
+}
+
+/// Every live client matching `query` (no paging), in its order, as a stream: an export reads
+/// the whole table anyway, so it goes through row-level security like any read.
+pub fn export<'a>(
+    tx: &'a mut TenantTx,
+    query: &'a ClientQuery,
+) -> impl futures_util::Stream<Item = Result<ExportRow, RepoError>> + 'a {
+    use futures_util::TryStreamExt;
+    let tenant = tx.tenant_id().0;
+    let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
+    let by_name = query.sort == Sort::Name;
+    sqlx::query!(
+        r#"SELECT c.id, c.first_name, c.last_name, c.middle_name, c.phone, c.email, c.address, c.date_of_birth,
+                  c.gender, c.pin, c.passport_series, c.passport_number, c.comments, c.created_at, c.updated_at,
+                  c.archived_at,
+                  coalesce((SELECT string_agg(k.type || ':' || k.value, '; ' ORDER BY k.type, k.id)
+                            FROM client_contacts k WHERE k.tenant_id = c.tenant_id AND k.client_id = c.id), '')
+                      AS "contacts!"
+           FROM clients c
+           WHERE c.tenant_id = $1 AND c.archived_at IS NULL
+             AND c.search LIKE ALL($2::text[])
+             AND ($3::date IS NULL OR c.created_at >= $3)
+             AND ($4::date IS NULL OR c.created_at < $4 + 1)
+           ORDER BY CASE WHEN $5 THEN lower(c.first_name) END, CASE WHEN $5 THEN lower(coalesce(c.last_name, '')) END,
+                    CASE WHEN NOT $5 THEN c.updated_at END DESC, c.id"#,
+        tenant,
+        &patterns,
+        query.created_from,
+        query.created_to,
+        by_name
+    )
+    .fetch(tx.conn())
+    .map_err(RepoError::from)
+    .map_ok(|r| ExportRow {
+        client: Client {
+            id: r.id,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            middle_name: r.middle_name,
+            phone: r.phone,
+            email: r.email,
+            address: r.address,
+            date_of_birth: r.date_of_birth,
+            gender: r.gender,
+            pin: r.pin,
+            passport_series: r.passport_series,
+            passport_number: r.passport_number,
+            comments: r.comments,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            archived_at: r.archived_at,
+        },
+        contacts: r.contacts,
+    })
+}
+
+/// The words searched a query is: one LIKE pattern per word, each to be found anywhere in
+/// the search text (lower-cased, LIKE's wildcards escaped). A query that looks like a phone
+/// number is one word without its spaces, dashes and brackets. At most 8 words.
+pub fn search_patterns(q: &str) -> Vec<String> {
+    let q = q.trim().to_lowercase();
+    let phone_like =
+        q.chars().any(|c| c.is_ascii_digit()) && q.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+    let words: Vec<String> = if phone_like {
+        vec![q.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()]
+    } else {
+        q.split_whitespace().take(8).map(str::to_owned).collect()
+    };
+    words
+        .into_iter()
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_patterns;
+
+    #[test]
+    fn search_patterns_escape_wildcards_split_words_and_tidy_phone_fragments() {
+        assert_eq!(search_patterns("Ann"), ["%ann%"]);
+        assert_eq!(search_patterns(" Ivanov   Sergey "), ["%ivanov%", "%sergey%"]);
+        assert_eq!(search_patterns("90 123-45"), ["%9012345%"]);
+        assert_eq!(search_patterns("+998 (90)"), ["%+99890%"]);
+        assert_eq!(search_patterns("50%_off"), ["%50\\%\\_off%"]);
+        assert!(search_patterns("   ").is_empty());
+    }
+}

@@ -1,0 +1,243 @@
+//! Chats: a client's one conversation, writing in it (outbound messages go to the outbox in
+//! the same transaction), the inbox and its unread counts, and delivery reports that only move
+//! a message forward.
+
+use bytes::Bytes;
+use sqlx::PgPool;
+
+use crate::db::TenantTx;
+use crate::domain::chat::{ChatId, DeliveryStatus, MessageId, Transport};
+use crate::domain::{ClientId, DomainEvent, Permission, Principal, TenantId};
+use crate::events::EventBus;
+use crate::repos::chats::{self, Chat, InboxQuery, InboxRow, Member};
+use crate::repos::messages::{self, Attachment, Message};
+use crate::repos::{audit, clients, outbox};
+
+use super::{FileStore, MessageTemplateService, Providers, ServiceError};
+
+mod reports;
+mod send;
+
+pub use reports::TwilioReport;
+pub(crate) use reports::report_in;
+pub use send::{Outgoing, Route, Upload};
+
+#[derive(Clone)]
+pub struct ChatService {
+    pool: PgPool,
+    events: EventBus,
+    files: FileStore,
+    /// Which transports a tenant can send on, and through what.
+    providers: Providers,
+    message_templates: MessageTemplateService,
+}
+
+impl ChatService {
+    pub fn new(
+        pool: PgPool,
+        events: EventBus,
+        files: FileStore,
+        providers: Providers,
+        message_templates: MessageTemplateService,
+    ) -> Self {
+        Self { pool, events, files, providers, message_templates }
+    }
+
+    /// The same service sending through `providers` (tests and demos give fixed ones).
+    pub fn with_providers(mut self, providers: Providers) -> Self {
+        self.providers = providers;
+        self
+    }
+
+    /// The transports the tenant can send on (a note always).
+    pub async fn transports(&self, tenant: TenantId) -> Result<Vec<Transport>, ServiceError> {
+        self.providers.transports(tenant).await
+    }
+
+    /// The client's chat, if one has been started: reading changes nothing. `NotFound` for a
+    /// client the tenant has not (or not live).
+    pub async fn find_for_client(&self, by: &Principal, client: ClientId) -> Result<Option<Chat>, ServiceError> {
+        super::require(by, &[Permission::ClientRead, Permission::ChatRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        clients::get(&mut tx, client).await?;
+        let chat = chats::of_client(&mut tx, client).await?;
+        tx.commit().await?;
+        Ok(chat)
+    }
+
+    /// The client's chat, started (audited and announced) if there was none: `true` with it
+    /// when it was.
+    pub async fn open_for_client(&self, by: &Principal, client: ClientId) -> Result<(Chat, bool), ServiceError> {
+        super::require(by, &[Permission::ClientRead, Permission::ChatCreate])?;
+        self.for_client(by, client).await
+    }
+
+    /// The client's chat, made (and announced) on first use.
+    async fn for_client(&self, by: &Principal, client: ClientId) -> Result<(Chat, bool), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (chat, made) = chats::for_client(&mut tx, client).await?;
+        if made {
+            let entry =
+                audit::Entry { action: "created", entity: "chat", entity_id: &chat.id.to_string(), summary: "" };
+            audit::record(&mut tx, &by.actor(), entry).await?;
+        }
+        tx.commit().await?;
+        if made {
+            self.events.publish(DomainEvent::ChatCreated {
+                tenant_id: by.tenant_id,
+                chat_id: chat.id,
+                client_id: client,
+            });
+        }
+        Ok((chat, made))
+    }
+
+    /// A page of the inbox, newest activity first.
+    pub async fn inbox(&self, by: &Principal, query: &InboxQuery) -> Result<Vec<InboxRow>, ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let rows = chats::inbox(&mut tx, query).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// One chat as the inbox shows it, with its members.
+    pub async fn chat(&self, by: &Principal, id: ChatId) -> Result<(InboxRow, Vec<Member>), ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let row = chats::inbox_row(&mut tx, id).await?;
+        let members = chats::members(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok((row, members))
+    }
+
+    /// The client's messages no one on the staff has read, over the whole inbox.
+    pub async fn unread_total(&self, by: &Principal) -> Result<i64, ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let total = chats::unread_total(&mut tx).await?;
+        tx.commit().await?;
+        Ok(total)
+    }
+
+    /// A page of a chat's messages, newest first (`before`: older than that message).
+    pub async fn thread(
+        &self,
+        by: &Principal,
+        chat: ChatId,
+        before: Option<MessageId>,
+        limit: i64,
+    ) -> Result<Vec<Message>, ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        chats::get(&mut tx, chat).await?;
+        let page = messages::thread(&mut tx, chat, before, limit.clamp(1, 100)).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
+
+    /// Marks the client's messages read up to `up_to` (what the reader was shown), or all.
+    pub async fn mark_read(&self, by: &Principal, chat: ChatId, up_to: Option<MessageId>) -> Result<u64, ServiceError> {
+        super::require(by, &[Permission::ChatUpdate])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        chats::get(&mut tx, chat).await?;
+        let read = chats::mark_read(&mut tx, chat, up_to).await?;
+        tx.commit().await?;
+        if read > 0 {
+            self.events.publish(DomainEvent::ChatRead { tenant_id: by.tenant_id, chat_id: chat });
+        }
+        Ok(read)
+    }
+
+    /// Marks one of the client's messages read.
+    pub async fn mark_message_read(
+        &self,
+        by: &Principal,
+        chat: ChatId,
+        message: MessageId,
+    ) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::ChatUpdate])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        chats::get(&mut tx, chat).await?;
+        let read = chats::mark_message_read(&mut tx, chat, message).await?;
+        tx.commit().await?;
+        if read {
+            self.events.publish(DomainEvent::ChatRead { tenant_id: by.tenant_id, chat_id: chat });
+        }
+        Ok(())
+    }
+
+    /// Sends again a message that failed, or whose fate is unknown: back to `queued` and into
+    /// the outbox.
+    pub async fn retry(&self, by: &Principal, chat: ChatId, id: MessageId) -> Result<Message, ServiceError> {
+        super::require(by, &[Permission::ChatUpdate])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        chats::get(&mut tx, chat).await?;
+        let message = messages::message_for_update(&mut tx, id).await?;
+        if message.chat_id != chat {
+            return Err(ServiceError::NotFound);
+        }
+        if !message.status.is_some_and(DeliveryStatus::may_retry) {
+            return Err(ServiceError::Refused { code: "retry_not_failed" });
+        }
+        messages::requeue(&mut tx, id).await?;
+        outbox::enqueue(&mut tx, id).await?;
+        let summary = format!("message {id}");
+        let entry =
+            audit::Entry { action: "message_retried", entity: "chat", entity_id: &chat.to_string(), summary: &summary };
+        audit::record(&mut tx, &by.actor(), entry).await?;
+        let message = messages::message(&mut tx, id).await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::MessageStatusChanged {
+            tenant_id: by.tenant_id,
+            chat_id: chat,
+            message_id: id,
+            status: DeliveryStatus::Queued,
+        });
+        Ok(message)
+    }
+
+    /// An attachment of a chat's message, with its bytes.
+    pub async fn attachment(&self, by: &Principal, chat: ChatId, id: i64) -> Result<(Attachment, Bytes), ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        self.attachment_of(by.tenant_id, chat, id).await
+    }
+
+    /// An attachment of a chat's message, for a signed link (the signature is the permission).
+    pub async fn linked_attachment(
+        &self,
+        (tenant, chat, id): crate::services::files::MediaFile,
+    ) -> Result<(Attachment, Bytes), ServiceError> {
+        self.attachment_of(tenant, chat, id).await
+    }
+
+    async fn attachment_of(
+        &self,
+        tenant: TenantId,
+        chat: ChatId,
+        id: i64,
+    ) -> Result<(Attachment, Bytes), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        chats::get(&mut tx, chat).await?;
+        let attachment = messages::attachment(&mut tx, chat, id).await?;
+        tx.commit().await?;
+        let bytes = self.files.get(&attachment.storage_key).await?;
+        Ok((attachment, bytes))
+    }
+
+    /// Live updates of `by`'s tenant (and of the others: the listener filters), for one who may
+    /// read chats.
+    pub fn live(&self, by: &Principal) -> Result<tokio::sync::broadcast::Receiver<DomainEvent>, ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        Ok(self.events.subscribe())
+    }
+
+    /// One message of the tenant, with its attachments: for the workers and for a live stream,
+    /// whose reader's permission was checked when it opened (`live`).
+    pub async fn message(&self, tenant: TenantId, id: MessageId) -> Result<Message, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let message = messages::message(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(message)
+    }
+}

@@ -1,0 +1,255 @@
+//! Writing in a chat: how a message goes (a note, or a transport the tenant has a channel for,
+//! to the contact it reaches), its text (or a template filled in), its files stored first, and
+//! the message with its outbox row in one transaction.
+
+use bytes::Bytes;
+
+use crate::db::TenantTx;
+use crate::domain::attachment::{FileSpec, MAX_FILES};
+use crate::domain::chat::{ChatId, Direction, MessageBody, Sender, Transport, render_template};
+use crate::domain::{
+    ClientId, ContactId, ContactType, ContactValue, DomainError, DomainEvent, Permission, Principal, TenantId,
+};
+use crate::repos::chats::{self, Joiner};
+use crate::repos::messages::{self, Message, NewAttachment, NewMessage};
+use crate::repos::{audit, clients, outbox};
+use crate::services::{FileStore, ServiceError};
+
+use super::ChatService;
+
+/// What staff write, as the composer or the API says it: the text (or a template to fill in
+/// for the client), how it goes, and files.
+pub struct Outgoing<'a> {
+    pub body: &'a str,
+    /// A note, or a transport the tenant has a channel for. `None`: the first way that reaches
+    /// the client (through `contact`, if one is named).
+    pub transport: Option<Transport>,
+    /// The contact to send to; the client's first contact the transport reaches when absent.
+    pub contact: Option<ContactId>,
+    /// When `body` is blank: this template, filled in for the client by the sender.
+    pub template: Option<i64>,
+    pub files: Vec<Upload>,
+}
+
+/// A file as uploaded: the name the user's machine gave it and its bytes.
+pub struct Upload {
+    pub file_name: String,
+    pub bytes: Bytes,
+}
+
+/// An uploaded file, checked and put in the file store, waiting for its row.
+struct StoredFile {
+    spec: FileSpec,
+    key: String,
+    size: i64,
+}
+
+fn keys(files: &[StoredFile]) -> Vec<String> {
+    files.iter().map(|f| f.key.clone()).collect()
+}
+
+/// A way the composer can send: a transport and the contact it reaches (`None`: the client's
+/// own phone number, which becomes a contact on first use).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub transport: Transport,
+    pub contact: Option<ContactId>,
+    pub value: String,
+}
+
+impl ChatService {
+    /// The ways a message can go to the chat's client through the `configured` transports:
+    /// each contact of a kind one of them reaches, and the client's own phone for SMS.
+    pub async fn routes(&self, by: &Principal, chat: ChatId) -> Result<Vec<Route>, ServiceError> {
+        crate::services::require(by, &[Permission::ChatCreate])?;
+        self.routes_of(by.tenant_id, chat).await
+    }
+
+    async fn routes_of(&self, tenant: TenantId, chat: ChatId) -> Result<Vec<Route>, ServiceError> {
+        let configured = self.providers.transports(tenant).await?;
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let chat = chats::get(&mut tx, chat).await?;
+        let contacts = clients::contacts(&mut tx, chat.client_id).await?;
+        let phone = clients::get(&mut tx, chat.client_id).await?.phone;
+        tx.commit().await?;
+        let mut routes = Vec::new();
+        for transport in configured {
+            let Some(kind) = transport.reaches() else { continue };
+            for c in contacts.iter().filter(|c| c.kind == kind.as_str()) {
+                routes.push(Route { transport, contact: Some(ContactId(c.id)), value: c.value.clone() });
+            }
+            if let (ContactType::Phone, Some(phone)) = (kind, &phone)
+                && !routes.iter().any(|r| r.transport == transport && &r.value == phone)
+            {
+                routes.push(Route { transport, contact: None, value: phone.clone() });
+            }
+        }
+        Ok(routes)
+    }
+
+    /// Writes a message from `by` — the one way the composer and the API send: a note is stored
+    /// only; anything else goes on a transport the tenant has a channel for (the first that
+    /// reaches the client when none is named), queued and put in the outbox in the same
+    /// transaction. A blank text with a template is the template filled in for the client.
+    /// Files are stored first and deleted again if the message cannot be written.
+    pub async fn send(&self, by: &Principal, chat: ChatId, out: Outgoing<'_>) -> Result<Message, ServiceError> {
+        crate::services::require(by, &[Permission::ChatCreate])?;
+        let (transport, contact) = self.route(by.tenant_id, chat, out.transport, out.contact).await?;
+        let filled = match out.template {
+            Some(template) if out.body.trim().is_empty() => Some(self.fill(by, chat, template).await?),
+            _ => None,
+        };
+        let body = MessageBody::parse(filled.as_deref().unwrap_or(out.body), !out.files.is_empty())?;
+        // A template's variable left as typed would reach the client as `{{client.first_name}}`.
+        if !render_template(body.as_str(), |_| None).unfilled.is_empty() {
+            return Err(DomainError::new("body", "unfilled_variables").into());
+        }
+        if out.files.len() > MAX_FILES {
+            return Err(DomainError::new("files", "too_many_files").into());
+        }
+        let specs = out.files.iter().map(|f| FileSpec::check(&f.file_name, &f.bytes)).collect::<Result<Vec<_>, _>>()?;
+        let mut stored: Vec<StoredFile> = Vec::new();
+        for (spec, file) in specs.into_iter().zip(&out.files) {
+            let key = FileStore::new_key(by.tenant_id);
+            if let Err(e) = self.files.put(&key, file.bytes.clone()).await {
+                self.files.delete_all(&keys(&stored)).await;
+                return Err(e.into());
+            }
+            stored.push(StoredFile { spec, key, size: file.bytes.len() as i64 });
+        }
+        let written = self.write(by, chat, (transport, contact), &body, &stored).await;
+        if written.is_err() {
+            self.files.delete_all(&keys(&stored)).await;
+        }
+        let message = written?;
+        self.events.publish(DomainEvent::MessageSent {
+            tenant_id: by.tenant_id,
+            chat_id: message.chat_id,
+            message_id: message.id,
+        });
+        Ok(message)
+    }
+
+    /// The message, its files' rows, members, outbox row and audit entry, in one transaction.
+    async fn write(
+        &self,
+        by: &Principal,
+        chat: ChatId,
+        (transport, chosen): (Transport, Option<ContactId>),
+        body: &MessageBody,
+        files: &[StoredFile],
+    ) -> Result<Message, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let chat = chats::get(&mut tx, chat).await?;
+        let contact = match transport.reaches() {
+            None => None,
+            Some(kind) => Some(destination(&mut tx, by, chat.client_id, kind, chosen).await?),
+        };
+        let direction = transport.direction_out();
+        let sender = Sender::User { id: by.user_id, name: by.name.clone() };
+        let mut message = messages::insert_message(
+            &mut tx,
+            NewMessage {
+                chat: chat.id,
+                direction,
+                sender: &sender,
+                sender_name: &by.name,
+                body: body.as_str(),
+                transport,
+                contact,
+                provider: None,
+            },
+        )
+        .await?;
+        for file in files {
+            let attachment = NewAttachment {
+                file_name: &file.spec.file_name,
+                content_type: file.spec.content_type,
+                size_bytes: file.size,
+                storage_key: &file.key,
+            };
+            message.attachments.push(messages::insert_attachment(&mut tx, message.id, &attachment).await?);
+        }
+        chats::join(&mut tx, chat.id, Joiner::User(by.user_id)).await?;
+        if let Some(contact) = contact {
+            chats::join(&mut tx, chat.id, Joiner::Contact(contact, transport)).await?;
+        }
+        if direction == Direction::Outbound {
+            outbox::enqueue(&mut tx, message.id).await?;
+        }
+        let summary = format!("{} message {}", transport.as_str(), message.id);
+        let entry =
+            audit::Entry { action: "message_sent", entity: "chat", entity_id: &chat.id.to_string(), summary: &summary };
+        audit::record(&mut tx, &by.actor(), entry).await?;
+        tx.commit().await?;
+        Ok(message)
+    }
+
+    /// How a message goes: the transport named (which must have a channel; a note always may),
+    /// or the first way that reaches the client (through `contact`, if named).
+    async fn route(
+        &self,
+        tenant: TenantId,
+        chat: ChatId,
+        transport: Option<Transport>,
+        contact: Option<ContactId>,
+    ) -> Result<(Transport, Option<ContactId>), ServiceError> {
+        if let Some(transport) = transport {
+            // Another tenant's chat is not found, whatever else is wrong with the message.
+            let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+            chats::get(&mut tx, chat).await?;
+            tx.commit().await?;
+            self.providers.require(tenant, transport, "transport").await?;
+            return Ok((transport, contact));
+        }
+        let routes = self.routes_of(tenant, chat).await?;
+        routes
+            .iter()
+            .find(|r| contact.is_none() || r.contact == contact)
+            .map(|r| (r.transport, contact))
+            .ok_or_else(|| DomainError::new("transport", "required").into())
+    }
+
+    /// A template's text filled in for the chat's client.
+    async fn fill(&self, by: &Principal, chat: ChatId, template: i64) -> Result<String, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let client = chats::get(&mut tx, chat).await?.client_id;
+        tx.commit().await?;
+        match self.message_templates.fill(by, client, template).await {
+            Ok(filled) => Ok(filled.rendered.text),
+            Err(ServiceError::NotFound) => Err(DomainError::new("template_id", "not_found").into()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The contact of `client` that a message of `kind` goes to: the one chosen, which must be the
+/// client's and of that kind, or else the client's first of that kind. The client's own phone
+/// number becomes a phone contact the first time an SMS goes to it (members are contacts).
+async fn destination(
+    tx: &mut TenantTx,
+    by: &Principal,
+    client: ClientId,
+    kind: ContactType,
+    chosen: Option<ContactId>,
+) -> Result<ContactId, ServiceError> {
+    let contacts = clients::contacts(tx, client).await?;
+    let fits = |c: &&clients::Contact| c.kind == kind.as_str();
+    let found = match chosen {
+        Some(id) => contacts.iter().filter(fits).find(|c| c.id == id.0),
+        None => contacts.iter().find(fits),
+    };
+    if let Some(c) = found {
+        return Ok(ContactId(c.id));
+    }
+    let none = || ServiceError::from(DomainError::new("contact_id", "no_contact_for_transport"));
+    let phone = clients::get(tx, client).await?.phone;
+    let (Some(phone), None, ContactType::Phone) = (phone, chosen, kind) else { return Err(none()) };
+    let value = ContactValue::parse(ContactType::Phone, &phone)?;
+    let contact = clients::insert_contact(tx, client, &value).await?;
+    let summary = format!("phone: {}", value.as_str());
+    let entry =
+        audit::Entry { action: "contact_added", entity: "client", entity_id: &client.to_string(), summary: &summary };
+    audit::record(tx, &by.actor(), entry).await?;
+    Ok(ContactId(contact.id))
+}

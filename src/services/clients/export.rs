@@ -1,0 +1,82 @@
+//! The client list as CSV: every match of a filter, streamed as it is read, and audited.
+
+use crate::db::TenantTx;
+use crate::domain::{ClientInput, Permission, Principal};
+use crate::repos::audit;
+use crate::repos::clients::{self, ClientQuery};
+use crate::services::ServiceError;
+
+use super::ClientService;
+
+impl ClientService {
+    /// Streams the clients matching `query` as CSV, one chunk per row after the header. The
+    /// export is audited (how many rows, which filter) once it has been read to the end.
+    pub fn export_csv(
+        &self,
+        by: &Principal,
+        query: ClientQuery,
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<String, ServiceError>>, ServiceError> {
+        crate::services::require(by, &[Permission::ClientRead])?;
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let (pool, by) = (self.pool.clone(), by.clone());
+        tokio::spawn(async move {
+            let result = async {
+                use futures_util::TryStreamExt;
+                let mut db = TenantTx::begin(&pool, by.tenant_id).await?;
+                let header: Vec<&str> = std::iter::once("id")
+                    .chain(ClientInput::FIELDS)
+                    .chain(["contacts", "created_at", "updated_at"])
+                    .collect();
+                let _ = tx.send(Ok(crate::domain::csv::line(&header))).await;
+                let mut rows = 0_u64;
+                {
+                    let mut stream = std::pin::pin!(clients::export(&mut db, &query));
+                    while let Some(row) = stream.try_next().await? {
+                        rows += 1;
+                        if tx.send(Ok(export_line(&row))).await.is_err() {
+                            return Ok(()); // the browser went away
+                        }
+                    }
+                }
+                let summary = format!("{rows} rows; search: {}", query.q.as_deref().unwrap_or(""));
+                audit::record(
+                    &mut db,
+                    &by.actor(),
+                    audit::Entry { action: "exported", entity: "client_list", entity_id: "csv", summary: &summary },
+                )
+                .await?;
+                db.commit().await?;
+                Ok::<(), ServiceError>(())
+            }
+            .await;
+            if let Err(e) = result {
+                tracing::error!(error = %e, "client export failed");
+                let _ = tx.send(Err(e)).await;
+            }
+        });
+        Ok(rx)
+    }
+}
+
+fn export_line(row: &clients::ExportRow) -> String {
+    let c = &row.client;
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    crate::domain::csv::line(&[
+        c.id.to_string(),
+        c.first_name.clone(),
+        o(&c.last_name),
+        o(&c.middle_name),
+        o(&c.phone),
+        o(&c.email),
+        o(&c.address),
+        c.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
+        o(&c.gender),
+        o(&c.pin),
+        o(&c.passport_series),
+        o(&c.passport_number),
+        o(&c.comments),
+        row.contacts.clone(),
+        c.created_at.to_rfc3339(),
+        c.updated_at.to_rfc3339(),
+    ])
+}
