@@ -69,11 +69,6 @@ impl ChatService {
     /// when it was.
     pub async fn open_for_client(&self, by: &Principal, client: ClientId) -> Result<(Chat, bool), ServiceError> {
         super::require(by, &[Permission::ClientRead, Permission::ChatCreate])?;
-        self.for_client(by, client).await
-    }
-
-    /// The client's chat, made (and announced) on first use.
-    async fn for_client(&self, by: &Principal, client: ClientId) -> Result<(Chat, bool), ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let (chat, made) = chats::for_client(&mut tx, client).await?;
         if made {
