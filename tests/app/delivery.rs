@@ -236,6 +236,48 @@ async fn a_telegram_message_whose_node_died_mid_call_ends_unknown_and_is_never_r
     assert_eq!(telegram.calls("sendMessage").len(), 1, "not sent again without a person saying so");
 }
 
+/// A long text and a photo go to Telegram as two calls; when the text went and the photo was
+/// refused, sending it all again would repeat the text: it ends unknown instead.
+#[tokio::test]
+async fn a_message_that_only_partly_reached_telegram_is_not_sent_again() {
+    let (app, _twilio, telegram) = app_with_fakes().await;
+    let admin = app.api(Role::Admin).await;
+    let bot = admin.post("/api/v1/channels", json!({"kind": "telegram", "name": "Bot", "bot_token": BOT_TOKEN})).await;
+    assert_eq!(bot.status, 201, "{}", bot.body);
+    let secret = telegram.calls("setWebhook")[0]["secret_token"].as_str().unwrap().to_owned();
+    let hello = telegram_update(1, from_client(json!({"text": "Hello"})));
+    assert_eq!(post_telegram(&app, Some(&secret), &hello).await, 200);
+    let chat = admin.get("/api/v1/chats").await.json()["items"][0].clone();
+    let contacts = admin.get(&format!("/api/v1/clients/{}/contacts", chat["client"]["id"])).await.json();
+    telegram.refuse("sendPhoto");
+    let agent = app.sign_in_as(Role::Agent).await;
+    agent.get(&format!("/crm/chats/{}", chat["id"])).await;
+    let long = "The plan, in detail. ".repeat(60);
+    let via = format!("telegram:{}", contacts[0]["id"]);
+    let sent = agent
+        .upload_files(
+            &format!("/crm/chats/{}/messages", chat["id"]),
+            "files",
+            &[("plan.png", PNG)],
+            &[("body", long.as_str()), ("via", via.as_str())],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let settings =
+        Settings { poll: Duration::from_millis(20), first_retry: Duration::from_millis(50), ..Settings::default() };
+    let worker = start(node(&app, settings).await);
+    wait_until_settled(&app, Duration::from_secs(20)).await;
+    worker.abort();
+    let (status, code): (String, String) =
+        sqlx::query_as("SELECT status, error_code FROM messages WHERE direction = 'outbound'")
+            .fetch_one(&app.owner_pool().await)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), code.as_str()), ("unknown", "outcome_unknown"));
+    assert_eq!(telegram.calls("sendMessage").len(), 1, "the text went once");
+    assert_eq!(telegram.calls("sendPhoto").len(), 1, "the photo was not tried again on its own either");
+}
+
 #[tokio::test]
 async fn a_late_report_for_an_earlier_attempt_does_not_undo_a_retry() {
     let (app, twilio, _telegram) = app_with_fakes().await;

@@ -253,6 +253,8 @@ pub struct FakeTelegram {
     blocked: Arc<Mutex<Vec<i64>>>,
     /// Chats whose messages are sent but answered only after this long.
     slow: Arc<Mutex<HashMap<i64, std::time::Duration>>>,
+    /// Methods (lower case) refused with 400, as Telegram refuses a file it cannot take.
+    refused: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeTelegram {
@@ -267,6 +269,11 @@ impl FakeTelegram {
 
     pub fn block(&self, chat: i64) {
         self.blocked.lock().unwrap().push(chat);
+    }
+
+    /// Calls of `method` are refused with 400 (`Bad Request: wrong file`).
+    pub fn refuse(&self, method: &str) {
+        self.refused.lock().unwrap().push(method.to_ascii_lowercase());
     }
 
     /// Messages to `chat` are sent, and answered only after `delay` (or never, if the caller
@@ -370,6 +377,11 @@ async fn telegram_method(
             "can_connect_to_business": false, "has_main_web_app": false
         })),
         "setwebhook" | "deletewebhook" => bot_ok(json!(true)),
+        m if fake.refused.lock().unwrap().iter().any(|r| r == m) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"ok": false, "error_code": 400, "description": "Bad Request: wrong file"})),
+        )
+            .into_response(),
         "sendmessage" | "sendphoto" | "senddocument" if fake.blocked.lock().unwrap().contains(&chat) => (
             StatusCode::FORBIDDEN,
             axum::Json(

@@ -214,4 +214,19 @@ async fn live_streams_end_within_seconds_of_sign_out_a_role_change_or_deactivati
     one.post("/logout", &[]).await;
     let still = tokio::time::timeout(Duration::from_secs(2), stream.chunk()).await;
     assert!(still.is_err(), "the other session's stream is still open: {still:?}");
+
+    // A password change ends the user's other sessions, and so their streams.
+    let elsewhere = app.client();
+    elsewhere.sign_in(&creds).await;
+    let change = async {
+        elsewhere.get("/crm/settings/profile").await;
+        let fields = [
+            ("current_password", creds.password.as_str()),
+            ("new_password", "a brand new password 7"),
+            ("confirm_password", "a brand new password 7"),
+        ];
+        assert!(elsewhere.post("/crm/settings/password", &fields).await.status < 400);
+    };
+    let after_password_change = stream_ends_within(&app, &two, change).await;
+    assert!(after_password_change < Duration::from_secs(3), "{after_password_change:?}");
 }

@@ -304,3 +304,26 @@ async fn a_file_far_too_large_is_refused_without_being_held_in_memory() {
     assert!(status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `METRICS_ADDR` and `METRICS_TOKEN` as `crm serve` reads them: the metrics on their own
+/// address behind the token, not on the public one, and one SIGTERM stops both.
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_served_on_their_own_address_behind_a_token() {
+    let dir = std::env::temp_dir().join(format!("crm-metrics-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let metrics = free_address();
+    let vars = [("METRICS_ADDR", metrics.as_str()), ("METRICS_TOKEN", "scrape-token-0123456789")];
+    let server = start_with(&dir, &vars);
+    tokio::task::block_in_place(|| server.wait_until_running());
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{}/healthz", server.base_url)).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(format!("{}/metrics", server.base_url)).send().await.unwrap().status(), 404);
+    let url = format!("http://{metrics}/metrics");
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401, "the token is required");
+    let text = http.get(&url).bearer_auth("scrape-token-0123456789").send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("route=\"/healthz\""), "{text}");
+    let (status, _) = tokio::task::block_in_place(|| server.terminate());
+    assert!(status.success(), "exit status {status}");
+    assert!(http.get(&url).send().await.is_err(), "the metrics address is closed too");
+    let _ = std::fs::remove_dir_all(&dir);
+}
