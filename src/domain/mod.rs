@@ -14,7 +14,10 @@ pub mod principal;
 pub mod tenant;
 pub mod user;
 
-pub use client::{ClientFields, ClientId, ClientInput, ContactId, ContactType, ContactValue, Gender, Phone};
+pub use client::{
+    Client, ClientFields, ClientId, ClientInput, ClientQuery, ClientSort, Contact, ContactId, ContactType,
+    ContactValue, Gender, Phone,
+};
 pub use email::Email;
 pub use events::DomainEvent;
 pub use locale::Locale;

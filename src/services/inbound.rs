@@ -289,13 +289,13 @@ async fn find_or_make_client(tx: &mut TenantTx, arrived: &Arrived) -> Result<Wri
         }
         Some((client, None)) => {
             // A known client writing on a new channel: the number becomes a contact of that kind.
-            let contact = ContactId(clients::insert_contact(tx, client, &value).await?.id);
+            let contact = clients::insert_contact(tx, client, &value).await?.id;
             let name = clients::get(tx, client).await?.full_name();
             Ok(Writer { client, contact, name, made: false })
         }
         None => {
             let client = clients::insert(tx, &fields).await?;
-            let contact = ContactId(clients::insert_contact(tx, client, &value).await?.id);
+            let contact = clients::insert_contact(tx, client, &value).await?.id;
             let entry = audit::Entry {
                 action: "client_created",
                 entity: "client",

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use crate::db::TenantTx;
 use crate::domain::chat::{Rendered, render_template};
 use crate::domain::message_template::TemplateInput;
-use crate::domain::{DomainEvent, Permission, Principal};
+use crate::domain::{Client, DomainEvent, Permission, Principal};
 use crate::events::EventBus;
 use crate::repos::message_templates::{self as repo, Template};
 use crate::repos::{audit, clients};
@@ -116,11 +116,11 @@ impl MessageTemplateService {
 }
 
 /// The variables of a template, from the client and the agent who writes.
-fn fill_in(template: Template, by: &Principal, client: &clients::Client) -> Filled {
+fn fill_in(template: Template, by: &Principal, client: &Client) -> Filled {
     let value = |name: &str| -> Option<String> {
         match name {
-            "client.first_name" => Some(client.first_name.clone()),
-            "client.last_name" => client.last_name.clone(),
+            "client.first_name" => Some(client.fields.first_name.clone()),
+            "client.last_name" => client.fields.last_name.clone(),
             "client.full_name" => Some(client.full_name()),
             "agent.first_name" => by.name.split_whitespace().next().map(str::to_owned),
             "agent.name" => Some(by.name.clone()),

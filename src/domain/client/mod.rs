@@ -2,13 +2,15 @@
 //! the same once every value is valid. The values themselves live in `values`.
 
 pub mod import;
+mod query;
 mod values;
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{DomainError, Email};
+pub use query::{COUNT_CAP, ClientQuery, ClientSort};
 pub use values::{ContactType, ContactValue, Country, Gender, Passport, Phone, Pin, date_of_birth};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -21,7 +23,7 @@ impl fmt::Display for ClientId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct ContactId(pub i64);
 
@@ -72,6 +74,83 @@ impl ClientInput {
         "passport_number",
         "comments",
     ];
+
+    /// Every field's text, in `FIELDS` order.
+    pub fn values(&self) -> [Option<&str>; 12] {
+        [
+            &self.first_name,
+            &self.last_name,
+            &self.middle_name,
+            &self.phone,
+            &self.email,
+            &self.address,
+            &self.date_of_birth,
+            &self.gender,
+            &self.pin,
+            &self.passport_series,
+            &self.passport_number,
+            &self.comments,
+        ]
+        .map(Option::as_deref)
+    }
+
+    /// A field's text by its name (one of `FIELDS`).
+    pub fn get(&self, field: &str) -> Option<&str> {
+        Self::FIELDS.iter().position(|f| *f == field).and_then(|i| self.values()[i])
+    }
+
+    /// `patch` laid over these fields: each field present in the patch (even as `Some("")`,
+    /// which clears it) replaces this one.
+    pub fn overlaid(&self, patch: &ClientInput) -> ClientInput {
+        let mut out = self.clone();
+        for (field, value) in Self::FIELDS.into_iter().zip(patch.values()) {
+            if let Some(value) = value {
+                *out.field_mut(field).expect("a field of ClientInput") = Some(value.to_owned());
+            }
+        }
+        out
+    }
+
+    /// A field by its name, to set; `None` for a name not in `FIELDS`.
+    pub fn field_mut(&mut self, field: &str) -> Option<&mut Option<String>> {
+        Some(match field {
+            "first_name" => &mut self.first_name,
+            "last_name" => &mut self.last_name,
+            "middle_name" => &mut self.middle_name,
+            "phone" => &mut self.phone,
+            "email" => &mut self.email,
+            "address" => &mut self.address,
+            "date_of_birth" => &mut self.date_of_birth,
+            "gender" => &mut self.gender,
+            "pin" => &mut self.pin,
+            "passport_series" => &mut self.passport_series,
+            "passport_number" => &mut self.passport_number,
+            "comments" => &mut self.comments,
+            _ => return None,
+        })
+    }
+}
+
+/// Valid fields as text again: what a form shows, what a patch is laid over, what an export
+/// writes. `ClientFields::parse` of the result gives the same fields back.
+impl From<&ClientFields> for ClientInput {
+    fn from(c: &ClientFields) -> Self {
+        let text = |v: Option<&str>| v.map(str::to_owned);
+        ClientInput {
+            first_name: Some(c.first_name.clone()),
+            last_name: c.last_name.clone(),
+            middle_name: c.middle_name.clone(),
+            phone: text(c.phone.as_ref().map(Phone::as_str)),
+            email: text(c.email.as_ref().map(Email::as_str)),
+            address: c.address.clone(),
+            date_of_birth: c.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
+            gender: text(c.gender.map(Gender::as_str)),
+            pin: text(c.pin.as_ref().map(Pin::as_str)),
+            passport_series: c.passport.as_ref().and_then(|p| p.series.clone()),
+            passport_number: c.passport.as_ref().map(|p| p.number.clone()),
+            comments: c.comments.clone(),
+        }
+    }
 }
 
 /// A client's fields, every one valid.
@@ -145,8 +224,100 @@ impl ClientFields {
         }
     }
 
+    /// Fields read back from storage, checked by the rules they were written under (a date of
+    /// birth is not compared with today: it was not in the future when it was saved).
+    pub fn parse_stored(stored: &ClientInput) -> Result<Self, Vec<DomainError>> {
+        Self::parse(stored, NaiveDate::MAX)
+    }
+
     pub fn full_name(&self) -> String {
         full_name(&self.first_name, self.middle_name.as_deref(), self.last_name.as_deref())
+    }
+
+    /// The names of the fields that differ from `before`, in field order (values compared
+    /// normalised: a phone typed with spaces is the same phone).
+    pub fn changed_from(&self, before: &ClientFields) -> Vec<&'static str> {
+        let (after, before) = (ClientInput::from(self), ClientInput::from(before));
+        ClientInput::FIELDS
+            .into_iter()
+            .zip(after.values().into_iter().zip(before.values()))
+            .filter(|(_, (a, b))| a != b)
+            .map(|(field, _)| field)
+            .collect()
+    }
+}
+
+/// A client as stored: valid fields and when the record was made, last changed and archived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub id: ClientId,
+    pub fields: ClientFields,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+impl Client {
+    pub fn full_name(&self) -> String {
+        self.fields.full_name()
+    }
+
+    /// The fields as text, for a form or a document.
+    pub fn input(&self) -> ClientInput {
+        ClientInput::from(&self.fields)
+    }
+}
+
+/// A client as a document (the data export): its id, every field as text by its input name,
+/// and the record's times.
+impl serde::Serialize for Client {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Document<'a> {
+            id: ClientId,
+            #[serde(flatten)]
+            fields: ClientInput,
+            created_at: &'a DateTime<Utc>,
+            updated_at: &'a DateTime<Utc>,
+            archived_at: &'a Option<DateTime<Utc>>,
+        }
+        Document {
+            id: self.id,
+            fields: self.input(),
+            created_at: &self.created_at,
+            updated_at: &self.updated_at,
+            archived_at: &self.archived_at,
+        }
+        .serialize(s)
+    }
+}
+
+/// One way to reach a client: a phone, an email, a Telegram account…
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub id: ContactId,
+    pub client_id: ClientId,
+    pub value: ContactValue,
+}
+
+impl Contact {
+    pub fn kind(&self) -> ContactType {
+        self.value.kind()
+    }
+}
+
+impl serde::Serialize for Contact {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Document<'a> {
+            id: ContactId,
+            client_id: ClientId,
+            #[serde(rename = "type")]
+            kind: &'a str,
+            value: &'a str,
+        }
+        Document { id: self.id, client_id: self.client_id, kind: self.kind().as_str(), value: self.value.as_str() }
+            .serialize(s)
     }
 }
 
@@ -188,5 +359,73 @@ mod tests {
         assert_eq!(c.full_name(), "Ann Lee");
         assert_eq!(c.phone.unwrap().as_str(), "+998901234567");
         assert_eq!(c.passport.unwrap().series.as_deref(), Some("AA"));
+    }
+
+    #[test]
+    fn valid_fields_read_back_as_text_parse_to_the_same_fields() {
+        let input = ClientInput {
+            first_name: Some("Ann".into()),
+            last_name: Some("Lee".into()),
+            middle_name: Some("Mae".into()),
+            phone: Some("998 90 123 45 67".into()),
+            email: Some("Ann@Example.com".into()),
+            address: Some("Navoi 1".into()),
+            date_of_birth: Some("1990-05-01".into()),
+            gender: Some("female".into()),
+            pin: Some("3010 1900 1234 56".into()),
+            passport_series: Some("aa".into()),
+            passport_number: Some("1234567".into()),
+            comments: Some("Calls after six".into()),
+        };
+        let fields = ClientFields::parse(&input, today()).unwrap();
+        let text = ClientInput::from(&fields);
+        assert!(text.values().iter().all(Option::is_some), "{text:?}");
+        assert_eq!(text.phone.as_deref(), Some("+998901234567"));
+        assert_eq!(ClientFields::parse_stored(&text).unwrap(), fields);
+    }
+
+    #[test]
+    fn fields_are_found_by_their_names_in_field_order() {
+        let mut input = ClientInput::default();
+        for name in ClientInput::FIELDS {
+            *input.field_mut(name).unwrap() = Some(name.to_owned());
+        }
+        assert_eq!(input.values(), ClientInput::FIELDS.map(Some));
+        assert_eq!(input.get("pin"), Some("pin"));
+        assert!(input.field_mut("id").is_none());
+        assert_eq!(input.get("id"), None);
+    }
+
+    #[test]
+    fn a_patch_replaces_the_fields_it_has_and_changes_are_named_after_normalising() {
+        let before = ClientInput {
+            first_name: Some("Ann".into()),
+            phone: Some("+998901234567".into()),
+            comments: Some("old".into()),
+            ..Default::default()
+        };
+        let patch = ClientInput {
+            phone: Some("998 90 123 45 67".into()),
+            comments: Some(String::new()),
+            email: Some("ann@example.com".into()),
+            ..Default::default()
+        };
+        let after = before.overlaid(&patch);
+        assert_eq!(after.first_name.as_deref(), Some("Ann"));
+        assert_eq!(after.comments.as_deref(), Some(""));
+        let (before, after) =
+            (ClientFields::parse(&before, today()).unwrap(), ClientFields::parse(&after, today()).unwrap());
+        assert_eq!(after.changed_from(&before), ["email", "comments"]);
+    }
+
+    #[test]
+    fn a_stored_date_of_birth_is_not_compared_with_today() {
+        let stored = ClientInput {
+            first_name: Some("Ann".into()),
+            date_of_birth: Some("2026-11-23".into()),
+            ..Default::default()
+        };
+        assert!(ClientFields::parse(&stored, today()).is_err());
+        assert!(ClientFields::parse_stored(&stored).is_ok());
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
-use crate::domain::{ClientFields, ClientId, ClientInput, ContactId, ContactType, ContactValue};
+use crate::domain::{Client, ClientFields, ClientId, ClientInput, Contact, ContactId, ContactType, ContactValue};
 
 use super::{RepoError, conflict_on};
 
@@ -13,65 +13,89 @@ mod bulk;
 mod search;
 
 pub use bulk::{find_duplicates, insert_contacts_many, insert_many, pin_holders};
-pub use search::{COUNT_CAP, ClientQuery, ExportRow, Sort, export, list, search_patterns};
+pub use search::{ExportRow, export, list, search_patterns};
 
 const CLIENT_UNIQUE: &[(&str, &str)] = &[("clients_phone_key", "phone"), ("clients_pin_key", "pin")];
 const CONTACT_UNIQUE: &[(&str, &str)] = &[("client_contacts_value_key", "value")];
 
-/// A client as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Client {
-    pub id: i64,
-    pub first_name: String,
-    pub last_name: Option<String>,
-    pub middle_name: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub address: Option<String>,
-    pub date_of_birth: Option<NaiveDate>,
-    pub gender: Option<String>,
-    pub pin: Option<String>,
-    pub passport_series: Option<String>,
-    pub passport_number: Option<String>,
-    pub comments: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub archived_at: Option<DateTime<Utc>>,
+/// A client's row as the database holds it; `into_client` parses it.
+#[derive(Debug)]
+struct ClientRecord {
+    id: i64,
+    first_name: String,
+    last_name: Option<String>,
+    middle_name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    address: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    gender: Option<String>,
+    pin: Option<String>,
+    passport_series: Option<String>,
+    passport_number: Option<String>,
+    comments: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    archived_at: Option<DateTime<Utc>>,
 }
 
-impl Client {
-    pub fn full_name(&self) -> String {
-        crate::domain::client::full_name(&self.first_name, self.middle_name.as_deref(), self.last_name.as_deref())
+impl ClientRecord {
+    /// The client, every value parsed by the rules it was written under; a value they refuse
+    /// means the table was changed behind our back, and is reported as such.
+    fn into_client(self) -> Result<Client, RepoError> {
+        let stored = ClientInput {
+            first_name: Some(self.first_name),
+            last_name: self.last_name,
+            middle_name: self.middle_name,
+            phone: self.phone,
+            email: self.email,
+            address: self.address,
+            date_of_birth: self.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
+            gender: self.gender,
+            pin: self.pin,
+            passport_series: self.passport_series,
+            passport_number: self.passport_number,
+            comments: self.comments,
+        };
+        let fields = ClientFields::parse_stored(&stored).map_err(|errors| {
+            let refused: Vec<String> = errors.iter().map(|e| format!("{} ({})", e.field, e.code)).collect();
+            RepoError::Corrupt(format!("client {}: stored {} refused", self.id, refused.join(", ")))
+        })?;
+        Ok(Client {
+            id: ClientId(self.id),
+            fields,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            archived_at: self.archived_at,
+        })
     }
 }
 
-/// A stored client as input: what a form shows, and what a patch is laid over.
-impl From<&Client> for ClientInput {
-    fn from(c: &Client) -> Self {
-        ClientInput {
-            first_name: Some(c.first_name.clone()),
-            last_name: c.last_name.clone(),
-            middle_name: c.middle_name.clone(),
-            phone: c.phone.clone(),
-            email: c.email.clone(),
-            address: c.address.clone(),
-            date_of_birth: c.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
-            gender: c.gender.clone(),
-            pin: c.pin.clone(),
-            passport_series: c.passport_series.clone(),
-            passport_number: c.passport_number.clone(),
-            comments: c.comments.clone(),
-        }
+/// A contact's row as the database holds it.
+struct ContactRecord {
+    id: i64,
+    client_id: i64,
+    kind: String,
+    value: String,
+}
+
+impl ContactRecord {
+    fn into_contact(self) -> Result<Contact, RepoError> {
+        let corrupt = |e: crate::domain::DomainError| {
+            RepoError::Corrupt(format!("contact {}: stored {} refused ({})", self.id, e.field, e.code))
+        };
+        let kind: ContactType = self.kind.parse().map_err(corrupt)?;
+        let value = ContactValue::parse(kind, &self.value).map_err(corrupt)?;
+        Ok(Contact { id: ContactId(self.id), client_id: ClientId(self.client_id), value })
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Contact {
-    pub id: i64,
-    pub client_id: i64,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub value: String,
+fn into_clients(records: Vec<ClientRecord>) -> Result<Vec<Client>, RepoError> {
+    records.into_iter().map(ClientRecord::into_client).collect()
+}
+
+fn into_contacts(records: Vec<ContactRecord>) -> Result<Vec<Contact>, RepoError> {
+    records.into_iter().map(ContactRecord::into_contact).collect()
 }
 
 pub async fn insert(tx: &mut TenantTx, c: &ClientFields) -> Result<ClientId, RepoError> {
@@ -133,7 +157,7 @@ pub async fn update(tx: &mut TenantTx, id: ClientId, c: &ClientFields) -> Result
 pub async fn get_for_update(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query_as!(
-        Client,
+        ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
                 passport_series, passport_number, comments, created_at, updated_at, archived_at
          FROM clients WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL FOR UPDATE",
@@ -142,7 +166,8 @@ pub async fn get_for_update(tx: &mut TenantTx, id: ClientId) -> Result<Client, R
     )
     .fetch_optional(tx.conn())
     .await?
-    .ok_or(RepoError::NotFound)
+    .ok_or(RepoError::NotFound)?
+    .into_client()
 }
 
 /// A live client (an archived one is `NotFound`).
@@ -155,7 +180,7 @@ pub async fn get(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
 pub async fn get_any(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query_as!(
-        Client,
+        ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
                 passport_series, passport_number, comments, created_at, updated_at, archived_at
          FROM clients WHERE tenant_id = $1 AND id = $2",
@@ -164,14 +189,15 @@ pub async fn get_any(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoErro
     )
     .fetch_optional(tx.conn())
     .await?
-    .ok_or(RepoError::NotFound)
+    .ok_or(RepoError::NotFound)?
+    .into_client()
 }
 
 /// Archived clients, most recently archived first.
 pub async fn archived(tx: &mut TenantTx, limit: i64) -> Result<Vec<Client>, RepoError> {
     let tenant = tx.tenant_id().0;
     let rows = sqlx::query_as!(
-        Client,
+        ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
                 passport_series, passport_number, comments, created_at, updated_at, archived_at
          FROM clients WHERE tenant_id = $1 AND archived_at IS NOT NULL ORDER BY archived_at DESC, id DESC LIMIT $2",
@@ -180,7 +206,7 @@ pub async fn archived(tx: &mut TenantTx, limit: i64) -> Result<Vec<Client>, Repo
     )
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows)
+    into_clients(rows)
 }
 
 /// Brings back a client archived less than `within` ago.
@@ -302,7 +328,7 @@ pub async fn find_by_telegram(
 pub async fn contacts(tx: &mut TenantTx, client: ClientId) -> Result<Vec<Contact>, RepoError> {
     let tenant = tx.tenant_id().0;
     let rows = sqlx::query_as!(
-        Contact,
+        ContactRecord,
         r#"SELECT id, client_id, type AS "kind", value FROM client_contacts
            WHERE tenant_id = $1 AND client_id = $2 ORDER BY type, id"#,
         tenant,
@@ -310,28 +336,29 @@ pub async fn contacts(tx: &mut TenantTx, client: ClientId) -> Result<Vec<Contact
     )
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows)
+    into_contacts(rows)
 }
 
 /// The contacts of several clients at once (for the badges of a list).
-pub async fn contacts_of(tx: &mut TenantTx, clients: &[i64]) -> Result<Vec<Contact>, RepoError> {
+pub async fn contacts_of(tx: &mut TenantTx, clients: &[ClientId]) -> Result<Vec<Contact>, RepoError> {
     let tenant = tx.tenant_id().0;
+    let clients: Vec<i64> = clients.iter().map(|c| c.0).collect();
     let rows = sqlx::query_as!(
-        Contact,
+        ContactRecord,
         r#"SELECT id, client_id, type AS "kind", value FROM client_contacts
            WHERE tenant_id = $1 AND client_id = ANY($2) ORDER BY client_id, type, id"#,
         tenant,
-        clients
+        &clients
     )
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows)
+    into_contacts(rows)
 }
 
 pub async fn insert_contact(tx: &mut TenantTx, client: ClientId, value: &ContactValue) -> Result<Contact, RepoError> {
     let tenant = tx.tenant_id().0;
     let row = sqlx::query_as!(
-        Contact,
+        ContactRecord,
         r#"INSERT INTO client_contacts (tenant_id, client_id, type, value) VALUES ($1, $2, $3, $4)
            RETURNING id, client_id, type AS "kind", value"#,
         tenant,
@@ -342,14 +369,14 @@ pub async fn insert_contact(tx: &mut TenantTx, client: ClientId, value: &Contact
     .fetch_one(tx.conn())
     .await
     .map_err(conflict_on(CONTACT_UNIQUE))?;
-    Ok(row)
+    row.into_contact()
 }
 
 /// Removes one contact of one client; another client's contact is `NotFound`.
 pub async fn delete_contact(tx: &mut TenantTx, client: ClientId, contact: ContactId) -> Result<Contact, RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query_as!(
-        Contact,
+        ContactRecord,
         r#"DELETE FROM client_contacts WHERE tenant_id = $1 AND client_id = $2 AND id = $3
            RETURNING id, client_id, type AS "kind", value"#,
         tenant,
@@ -358,5 +385,6 @@ pub async fn delete_contact(tx: &mut TenantTx, client: ClientId, contact: Contac
     )
     .fetch_optional(tx.conn())
     .await?
-    .ok_or(RepoError::NotFound)
+    .ok_or(RepoError::NotFound)?
+    .into_contact()
 }

@@ -1,36 +1,11 @@
 //! Finding clients: the search over live clients (through `search_clients()`, see
 //! docs/architecture.md "Client search"), its order and count, and the CSV export's stream.
 
-use chrono::NaiveDate;
-
 use crate::db::TenantTx;
+use crate::domain::client::{COUNT_CAP, Client, ClientQuery, ClientSort};
 
-use super::Client;
+use super::{ClientRecord, into_clients};
 use crate::repos::{RepoError, Total};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Sort {
-    /// Most recently changed first.
-    #[default]
-    Updated,
-    Name,
-}
-
-/// A search over live clients.
-#[derive(Debug, Clone, Default)]
-pub struct ClientQuery {
-    /// Matched against any part of the names, phone, email and PIN.
-    pub q: Option<String>,
-    pub created_from: Option<NaiveDate>,
-    pub created_to: Option<NaiveDate>,
-    pub sort: Sort,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-/// Counts of matches stop past this: an exact count of a broad search at a million clients
-/// costs far more than the page itself.
-pub const COUNT_CAP: i64 = 500;
 
 /// Live clients matching `query`, in order, and how many match: exact when the search could
 /// count them (a search through its indexes counts up to ten times `COUNT_CAP`), else at
@@ -38,7 +13,7 @@ pub const COUNT_CAP: i64 = 500;
 pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>, Total), RepoError> {
     let tenant = tx.tenant_id().0;
     let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
-    let by_name = query.sort == Sort::Name;
+    let by_name = query.sort == ClientSort::Name;
     let limit = i32::try_from(query.limit).unwrap_or(i32::MAX);
     let offset = i32::try_from(query.offset).unwrap_or(i32::MAX);
     let cap = i32::try_from(COUNT_CAP).unwrap_or(i32::MAX);
@@ -55,8 +30,8 @@ pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>
     .fetch_optional(tx.conn())
     .await?;
     let Some(found) = found else { return Ok((Vec::new(), Total::Exact(0))) };
-    let mut items = sqlx::query_as!(
-        Client,
+    let mut records = sqlx::query_as!(
+        ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
                 passport_series, passport_number, comments, created_at, updated_at, archived_at
          FROM clients WHERE tenant_id = $1 AND id = ANY($2)",
@@ -65,7 +40,8 @@ pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>
     )
     .fetch_all(tx.conn())
     .await?;
-    items.sort_by_key(|c| found.ids.iter().position(|id| *id == c.id));
+    records.sort_by_key(|c| found.ids.iter().position(|id| *id == c.id));
+    let items = into_clients(records)?;
     let total = if found.exact { Total::Exact(found.total) } else { Total::AtLeast(found.total) };
     Ok((items, total))
 }
@@ -86,7 +62,7 @@ pub fn export<'a>(
     use futures_util::TryStreamExt;
     let tenant = tx.tenant_id().0;
     let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
-    let by_name = query.sort == Sort::Name;
+    let by_name = query.sort == ClientSort::Name;
     sqlx::query!(
         r#"SELECT c.id, c.first_name, c.last_name, c.middle_name, c.phone, c.email, c.address, c.date_of_birth,
                   c.gender, c.pin, c.passport_series, c.passport_number, c.comments, c.created_at, c.updated_at,
@@ -109,8 +85,8 @@ pub fn export<'a>(
     )
     .fetch(tx.conn())
     .map_err(RepoError::from)
-    .map_ok(|r| ExportRow {
-        client: Client {
+    .and_then(|r| async move {
+        let client = ClientRecord {
             id: r.id,
             first_name: r.first_name,
             last_name: r.last_name,
@@ -127,8 +103,9 @@ pub fn export<'a>(
             created_at: r.created_at,
             updated_at: r.updated_at,
             archived_at: r.archived_at,
-        },
-        contacts: r.contacts,
+        }
+        .into_client()?;
+        Ok(ExportRow { client, contacts: r.contacts })
     })
 }
 

@@ -8,7 +8,7 @@ use crate::db::TenantTx;
 use crate::domain::attachment::{FileSpec, MAX_FILES};
 use crate::domain::chat::{ChatId, Direction, MessageBody, Sender, Transport, render_template};
 use crate::domain::{
-    ClientId, ContactId, ContactType, ContactValue, DomainError, DomainEvent, Permission, Principal, TenantId,
+    ClientId, Contact, ContactId, ContactType, ContactValue, DomainError, DomainEvent, Permission, Principal, TenantId,
 };
 use crate::repos::chats::{self, Joiner};
 use crate::repos::messages::{self, Message, NewAttachment, NewMessage};
@@ -70,13 +70,13 @@ impl ChatService {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let chat = chats::get(&mut tx, chat).await?;
         let contacts = clients::contacts(&mut tx, chat.client_id).await?;
-        let phone = clients::get(&mut tx, chat.client_id).await?.phone;
+        let phone = clients::get(&mut tx, chat.client_id).await?.fields.phone.map(|p| p.as_str().to_owned());
         tx.commit().await?;
         let mut routes = Vec::new();
         for transport in configured {
             let Some(kind) = transport.reaches() else { continue };
-            for c in contacts.iter().filter(|c| c.kind == kind.as_str()) {
-                routes.push(Route { transport, contact: Some(ContactId(c.id)), value: c.value.clone() });
+            for c in contacts.iter().filter(|c| c.kind() == kind) {
+                routes.push(Route { transport, contact: Some(c.id), value: c.value.as_str().to_owned() });
             }
             if let (ContactType::Phone, Some(phone)) = (kind, &phone)
                 && !routes.iter().any(|r| r.transport == transport && &r.value == phone)
@@ -234,22 +234,22 @@ async fn destination(
     chosen: Option<ContactId>,
 ) -> Result<ContactId, ServiceError> {
     let contacts = clients::contacts(tx, client).await?;
-    let fits = |c: &&clients::Contact| c.kind == kind.as_str();
+    let fits = |c: &&Contact| c.kind() == kind;
     let found = match chosen {
-        Some(id) => contacts.iter().filter(fits).find(|c| c.id == id.0),
+        Some(id) => contacts.iter().filter(fits).find(|c| c.id == id),
         None => contacts.iter().find(fits),
     };
     if let Some(c) = found {
-        return Ok(ContactId(c.id));
+        return Ok(c.id);
     }
     let none = || ServiceError::from(DomainError::new("contact_id", "no_contact_for_transport"));
-    let phone = clients::get(tx, client).await?.phone;
+    let phone = clients::get(tx, client).await?.fields.phone;
     let (Some(phone), None, ContactType::Phone) = (phone, chosen, kind) else { return Err(none()) };
-    let value = ContactValue::parse(ContactType::Phone, &phone)?;
+    let value = ContactValue::parse(ContactType::Phone, phone.as_str())?;
     let contact = clients::insert_contact(tx, client, &value).await?;
     let summary = format!("phone: {}", value.as_str());
     let entry =
         audit::Entry { action: "contact_added", entity: "client", entity_id: &client.to_string(), summary: &summary };
     audit::record(tx, &by.actor(), entry).await?;
-    Ok(ContactId(contact.id))
+    Ok(contact.id)
 }

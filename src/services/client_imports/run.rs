@@ -12,7 +12,7 @@ use crate::domain::{Actor, ClientFields, ClientId, ClientInput, ContactValue, Do
 use crate::repos::client_imports::{Claim, Counts, Issue};
 use crate::repos::{RepoError, audit, clients};
 use crate::services::ServiceError;
-use crate::services::clients::{UpdateError, insert_client, overlay, unique_value, update_client};
+use crate::services::clients::{UpdateError, insert_client, unique_value, update_client};
 
 /// One run in progress.
 pub(super) struct Run {
@@ -140,9 +140,7 @@ impl Run {
                         if self.merge(tx, id, line, &input, &contacts, &mut out).await? {
                             // What the merge wrote is what later rows of the batch may repeat.
                             let merged = clients::get(tx, id).await?;
-                            if let Ok(now) = ClientFields::parse(&ClientInput::from(&merged), Utc::now().date_naive()) {
-                                existing.extend(keys(&now).into_iter().map(|k| (k, (id, false))));
-                            }
+                            existing.extend(keys(&merged.fields).into_iter().map(|k| (k, (id, false))));
                         }
                     }
                 }
@@ -311,7 +309,7 @@ impl Run {
         out: &mut Batch,
     ) -> Result<Option<bool>, ServiceError> {
         let current = clients::get_for_update(tx, id).await?;
-        let after = overlay(&ClientInput::from(&current), input);
+        let after = current.input().overlaid(input);
         if self.dry_run {
             let fields = match ClientFields::parse(&after, Utc::now().date_naive()) {
                 Ok(f) => f,
@@ -346,7 +344,7 @@ impl Run {
         let mut have = clients::contacts(tx, id).await?;
         let mut added = false;
         for value in contacts {
-            if have.iter().any(|k| k.kind == value.kind().as_str() && k.value == value.as_str()) {
+            if have.iter().any(|k| k.value == *value) {
                 continue;
             }
             have.push(clients::insert_contact(tx, id, value).await?);

@@ -1,9 +1,10 @@
 //! The client list as CSV: every match of a filter, streamed as it is read, and audited.
 
 use crate::db::TenantTx;
+use crate::domain::ClientQuery;
 use crate::domain::{ClientInput, Permission, Principal};
 use crate::repos::audit;
-use crate::repos::clients::{self, ClientQuery};
+use crate::repos::clients;
 use crate::services::ServiceError;
 
 use super::ClientService;
@@ -60,23 +61,9 @@ impl ClientService {
 
 fn export_line(row: &clients::ExportRow) -> String {
     let c = &row.client;
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    crate::domain::csv::line(&[
-        c.id.to_string(),
-        c.first_name.clone(),
-        o(&c.last_name),
-        o(&c.middle_name),
-        o(&c.phone),
-        o(&c.email),
-        o(&c.address),
-        c.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
-        o(&c.gender),
-        o(&c.pin),
-        o(&c.passport_series),
-        o(&c.passport_number),
-        o(&c.comments),
-        row.contacts.clone(),
-        c.created_at.to_rfc3339(),
-        c.updated_at.to_rfc3339(),
-    ])
+    let fields = c.input();
+    let mut cells = vec![c.id.to_string()];
+    cells.extend(fields.values().map(|v| v.unwrap_or_default().to_owned()));
+    cells.extend([row.contacts.clone(), c.created_at.to_rfc3339(), c.updated_at.to_rfc3339()]);
+    crate::domain::csv::line(&cells)
 }

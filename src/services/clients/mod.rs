@@ -5,11 +5,11 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::{
-    Actor, ClientFields, ClientId, ClientInput, ContactId, ContactType, ContactValue, DomainEvent, Permission,
-    Principal, TenantId,
+    Actor, Client, ClientFields, ClientId, ClientInput, ClientQuery, Contact, ContactId, ContactType, ContactValue,
+    DomainEvent, Permission, Principal, TenantId,
 };
 use crate::events::EventBus;
-use crate::repos::clients::{self, Client, ClientQuery, Contact};
+use crate::repos::clients;
 use crate::repos::{RepoError, audit};
 
 use super::ServiceError;
@@ -53,7 +53,7 @@ impl ClientService {
         super::require(by, &[Permission::ClientRead])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let (clients, total) = clients::list(&mut tx, query).await?;
-        let ids: Vec<i64> = clients.iter().map(|c| c.id).collect();
+        let ids: Vec<ClientId> = clients.iter().map(|c| c.id).collect();
         let mut contacts = clients::contacts_of(&mut tx, &ids).await?;
         tx.commit().await?;
         let items = clients
@@ -123,7 +123,7 @@ impl ClientService {
         super::require(by, &[Permission::ClientUpdate])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let current = clients::get_for_update(&mut tx, id).await?;
-        let after = overlay(&ClientInput::from(&current), patch);
+        let after = current.input().overlaid(patch);
         match update_client(&mut tx, &by.actor(), &current, &after).await {
             Ok(false) => return Ok(current),
             Ok(true) => {}
@@ -214,7 +214,7 @@ impl ClientService {
                 action: "contact_removed",
                 entity: "client",
                 entity_id: &client.to_string(),
-                summary: &format!("{}: {}", removed.kind, removed.value),
+                summary: &format!("{}: {}", removed.kind(), removed.value.as_str()),
             },
         )
         .await?;
@@ -289,11 +289,11 @@ pub(super) async fn update_client(
     after: &ClientInput,
 ) -> Result<bool, UpdateError> {
     let fields = ClientFields::parse(after, Utc::now().date_naive()).map_err(UpdateError::Invalid)?;
-    let changed = changed_fields(&ClientInput::from(current), after);
+    let changed = fields.changed_from(&current.fields);
     if changed.is_empty() {
         return Ok(false);
     }
-    let id = ClientId(current.id);
+    let id = current.id;
     match clients::update(tx, id, &fields).await {
         Ok(()) => {}
         Err(RepoError::Conflict { field }) => {
@@ -317,42 +317,4 @@ fn parse_contacts(raw: &[(String, String)]) -> Result<Vec<ContactValue>, Vec<cra
         }
     }
     if errors.is_empty() { Ok(values) } else { Err(errors) }
-}
-
-pub(super) fn overlay(base: &ClientInput, patch: &ClientInput) -> ClientInput {
-    let pick = |p: &Option<String>, b: &Option<String>| if p.is_some() { p.clone() } else { b.clone() };
-    ClientInput {
-        first_name: pick(&patch.first_name, &base.first_name),
-        last_name: pick(&patch.last_name, &base.last_name),
-        middle_name: pick(&patch.middle_name, &base.middle_name),
-        phone: pick(&patch.phone, &base.phone),
-        email: pick(&patch.email, &base.email),
-        address: pick(&patch.address, &base.address),
-        date_of_birth: pick(&patch.date_of_birth, &base.date_of_birth),
-        gender: pick(&patch.gender, &base.gender),
-        pin: pick(&patch.pin, &base.pin),
-        passport_series: pick(&patch.passport_series, &base.passport_series),
-        passport_number: pick(&patch.passport_number, &base.passport_number),
-        comments: pick(&patch.comments, &base.comments),
-    }
-}
-
-/// The names of the fields whose (trimmed, empty-as-absent) values differ.
-fn changed_fields(before: &ClientInput, after: &ClientInput) -> Vec<&'static str> {
-    let norm = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let pairs: [(&'static str, &Option<String>, &Option<String>); 12] = [
-        ("first_name", &before.first_name, &after.first_name),
-        ("last_name", &before.last_name, &after.last_name),
-        ("middle_name", &before.middle_name, &after.middle_name),
-        ("phone", &before.phone, &after.phone),
-        ("email", &before.email, &after.email),
-        ("address", &before.address, &after.address),
-        ("date_of_birth", &before.date_of_birth, &after.date_of_birth),
-        ("gender", &before.gender, &after.gender),
-        ("pin", &before.pin, &after.pin),
-        ("passport_series", &before.passport_series, &after.passport_series),
-        ("passport_number", &before.passport_number, &after.passport_number),
-        ("comments", &before.comments, &after.comments),
-    ];
-    pairs.into_iter().filter(|(_, b, a)| norm(b) != norm(a)).map(|(name, _, _)| name).collect()
 }

@@ -4,9 +4,9 @@
 use chrono::Utc;
 
 use crate::db::TenantTx;
-use crate::domain::{ClientId, DomainEvent, Permission, Principal};
+use crate::domain::{Client, ClientId, Contact, DomainEvent, Permission, Principal};
 use crate::repos::audit;
-use crate::repos::clients::{self, Client, Contact};
+use crate::repos::clients;
 use crate::services::ServiceError;
 
 use super::ClientService;

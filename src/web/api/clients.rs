@@ -8,12 +8,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::domain::{ClientId, ClientInput, ContactId, DomainError, parse_date};
-use crate::repos::clients::{Client, ClientQuery, Contact, Sort};
+use crate::domain::{
+    Client, ClientId, ClientInput, ClientQuery, ClientSort, Contact, ContactId, DomainError, parse_date,
+};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -21,33 +21,24 @@ use super::{ApiUser, Paged};
 
 #[derive(Serialize)]
 pub struct ContactJson {
-    id: i64,
+    id: ContactId,
     #[serde(rename = "type")]
-    kind: String,
+    kind: &'static str,
     value: String,
 }
 
 impl From<Contact> for ContactJson {
     fn from(c: Contact) -> Self {
-        Self { id: c.id, kind: c.kind, value: c.value }
+        Self { id: c.id, kind: c.kind().as_str(), value: c.value.as_str().to_owned() }
     }
 }
 
+/// A client as the API shows it: every field as text by its input name, and its contacts.
 #[derive(Serialize)]
 pub struct ClientJson {
-    id: i64,
-    first_name: String,
-    last_name: Option<String>,
-    middle_name: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    address: Option<String>,
-    date_of_birth: Option<NaiveDate>,
-    gender: Option<String>,
-    pin: Option<String>,
-    passport_series: Option<String>,
-    passport_number: Option<String>,
-    comments: Option<String>,
+    id: ClientId,
+    #[serde(flatten)]
+    fields: ClientInput,
     created_at: chrono::DateTime<chrono::Utc>,
     updated_at: chrono::DateTime<chrono::Utc>,
     contacts: Vec<ContactJson>,
@@ -57,18 +48,7 @@ impl ClientJson {
     fn new(c: Client, contacts: Vec<Contact>) -> Self {
         Self {
             id: c.id,
-            first_name: c.first_name,
-            last_name: c.last_name,
-            middle_name: c.middle_name,
-            phone: c.phone,
-            email: c.email,
-            address: c.address,
-            date_of_birth: c.date_of_birth,
-            gender: c.gender,
-            pin: c.pin,
-            passport_series: c.passport_series,
-            passport_number: c.passport_number,
-            comments: c.comments,
+            fields: c.input(),
             created_at: c.created_at,
             updated_at: c.updated_at,
             contacts: contacts.into_iter().map(ContactJson::from).collect(),
@@ -83,19 +63,16 @@ fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, 
         return Err(AppError::BadRequest("the body must be a JSON object".into()));
     };
     let mut errors = Vec::new();
-    let mut values: HashMap<&str, Option<String>> = HashMap::new();
+    let mut input = ClientInput::default();
     for (key, value) in map {
         // Unknown keys are ignored, as clients written against a newer API expect.
-        let Some(field) = ClientInput::FIELDS.iter().find(|f| **f == key.as_str()) else {
+        let Some(field) = ClientInput::FIELDS.into_iter().find(|f| *f == key.as_str()) else {
             continue;
         };
+        let slot = input.field_mut(field).expect("a field of ClientInput");
         match value {
-            Value::String(s) => {
-                values.insert(field, Some(s.clone()));
-            }
-            Value::Null => {
-                values.insert(field, patch.then(String::new));
-            }
+            Value::String(s) => *slot = Some(s.clone()),
+            Value::Null => *slot = patch.then(String::new),
             _ => errors.push(DomainError::new(field, "must_be_string")),
         }
     }
@@ -115,21 +92,6 @@ fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, 
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let mut take = |f: &str| values.remove(f).flatten();
-    let input = ClientInput {
-        first_name: take("first_name"),
-        last_name: take("last_name"),
-        middle_name: take("middle_name"),
-        phone: take("phone"),
-        email: take("email"),
-        address: take("address"),
-        date_of_birth: take("date_of_birth"),
-        gender: take("gender"),
-        pin: take("pin"),
-        passport_series: take("passport_series"),
-        passport_number: take("passport_number"),
-        comments: take("comments"),
-    };
     Ok((input, contacts))
 }
 
@@ -141,11 +103,7 @@ pub async fn list(
     let paging = super::paging(&params);
     let created_from = parse_date("created_from", params.get("created_from").map_or("", String::as_str));
     let created_to = parse_date("created_to", params.get("created_to").map_or("", String::as_str));
-    let sort = match params.get("sort").map(String::as_str) {
-        None | Some("") | Some("updated") => Ok(Sort::Updated),
-        Some("name") => Ok(Sort::Name),
-        Some(_) => Err(DomainError::new("sort", "invalid_sort")),
-    };
+    let sort = params.get("sort").map_or("", String::as_str).parse::<ClientSort>();
     let ((page, per_page), created_from, created_to, sort) = match (paging, created_from, created_to, sort) {
         (Ok(p), Ok(a), Ok(b), Ok(c)) => (p, a, b, c),
         (p, a, b, c) => {
@@ -186,42 +144,46 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ClientId>,
 ) -> Result<Json<ClientJson>, AppError> {
-    let (client, contacts) = state.clients.get(&user.0, ClientId(id)).await?;
+    let (client, contacts) = state.clients.get(&user.0, id).await?;
     Ok(Json(ClientJson::new(client, contacts)))
 }
 
 pub async fn update(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ClientId>,
     Json(body): Json<Value>,
 ) -> Result<Json<ClientJson>, AppError> {
     let (patch, _) = client_input(&body, true)?;
-    let client = state.clients.update(&user.0, ClientId(id), &patch).await?;
-    let contacts = state.clients.contacts(&user.0, ClientId(id)).await?;
+    let client = state.clients.update(&user.0, id, &patch).await?;
+    let contacts = state.clients.contacts(&user.0, id).await?;
     Ok(Json(ClientJson::new(client, contacts)))
 }
 
-pub async fn delete(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
-    state.clients.archive(&user.0, ClientId(id)).await?;
+pub async fn delete(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<ClientId>,
+) -> Result<StatusCode, AppError> {
+    state.clients.archive(&user.0, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn contacts(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ClientId>,
 ) -> Result<Json<Vec<ContactJson>>, AppError> {
-    let contacts = state.clients.contacts(&user.0, ClientId(id)).await?;
+    let contacts = state.clients.contacts(&user.0, id).await?;
     Ok(Json(contacts.into_iter().map(ContactJson::from).collect()))
 }
 
 pub async fn add_contact(
     State(state): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ClientId>,
     Json(body): Json<Map<String, Value>>,
 ) -> Result<Response, AppError> {
     let field = |name: &'static str| match body.get(name) {
@@ -233,16 +195,16 @@ pub async fn add_contact(
         (Ok(k), Ok(v)) => (k, v),
         (k, v) => return Err(AppError::Invalid([k.err(), v.err()].into_iter().flatten().collect())),
     };
-    let contact = state.clients.add_contact(&user.0, ClientId(id), &kind, &value).await?;
+    let contact = state.clients.add_contact(&user.0, id, &kind, &value).await?;
     Ok((StatusCode::CREATED, Json(ContactJson::from(contact))).into_response())
 }
 
 pub async fn remove_contact(
     State(state): State<AppState>,
     user: ApiUser,
-    Path((id, contact_id)): Path<(i64, i64)>,
+    Path((id, contact_id)): Path<(ClientId, ContactId)>,
 ) -> Result<StatusCode, AppError> {
-    state.clients.remove_contact(&user.0, ClientId(id), ContactId(contact_id)).await?;
+    state.clients.remove_contact(&user.0, id, contact_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::repos::clients::COUNT_CAP;
+use crate::domain::client::COUNT_CAP;
 use crate::web::AppState;
 use crate::web::api::MAX_DEPTH;
 

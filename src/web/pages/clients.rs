@@ -9,8 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::domain::{ClientId, ClientInput, ContactId, ContactType, DomainError, Permission, parse_date};
-use crate::repos::clients::{ClientQuery, Sort};
+use crate::domain::{ClientId, ClientInput, ClientQuery, ContactId, ContactType, DomainError, Permission, parse_date};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -34,7 +33,7 @@ fn list_query(filters: &ListFilters, limit: i64, offset: i64) -> (ClientQuery, V
         q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
         created_from: date("created_from", &filters.from),
         created_to: date("created_to", &filters.to),
-        sort: if filters.sort == "name" { Sort::Name } else { Sort::Updated },
+        sort: filters.sort.parse().unwrap_or_default(),
         limit,
         offset,
     };
@@ -143,7 +142,7 @@ async fn client_page(
 ) -> Result<ClientPage, AppError> {
     let (client, contacts) = state.clients.get(&me.principal, id).await?;
     let can_edit = me.principal.can(Permission::ClientUpdate);
-    let stored = ClientInput::from(&client);
+    let stored = client.input();
     let (open, open_input, open_errors, mut open_duplicate) = match page.editing {
         Some((section, input, errors, duplicate)) if can_edit => (Some(section), input, errors, duplicate),
         _ => (None, None, FormErrors::default(), None),
@@ -184,7 +183,7 @@ async fn client_page(
 /// One profile section: shown, or as a form with `errors` and a `duplicate` to link.
 fn section_view(
     me: &CurrentUser,
-    client_id: i64,
+    client_id: ClientId,
     section: Section,
     input: &ClientInput,
     editing: bool,
@@ -206,7 +205,7 @@ fn section_view(
 pub async fn show(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ClientId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
     let tab = match q.tab.as_str() {
@@ -218,7 +217,7 @@ pub async fn show(
         editing: Section::from_slug(&q.edit).map(|s| (s, None, FormErrors::default(), None)),
         contact: None,
     };
-    render(StatusCode::OK, &client_page(&state, &me, ClientId(id), tab, page).await?)
+    render(StatusCode::OK, &client_page(&state, &me, id, tab, page).await?)
 }
 
 fn section_of(slug: &str) -> Result<Section, AppError> {
@@ -226,7 +225,11 @@ fn section_of(slug: &str) -> Result<Section, AppError> {
 }
 
 /// One section as shown (htmx: after "Cancel").
-pub async fn section(state: State<AppState>, me: CurrentUser, path: Path<(i64, String)>) -> Result<Response, AppError> {
+pub async fn section(
+    state: State<AppState>,
+    me: CurrentUser,
+    path: Path<(ClientId, String)>,
+) -> Result<Response, AppError> {
     section_fragment(state, me, path, false).await
 }
 
@@ -234,7 +237,7 @@ pub async fn section(state: State<AppState>, me: CurrentUser, path: Path<(i64, S
 pub async fn edit_section(
     state: State<AppState>,
     me: CurrentUser,
-    path: Path<(i64, String)>,
+    path: Path<(ClientId, String)>,
 ) -> Result<Response, AppError> {
     section_fragment(state, me, path, true).await
 }
@@ -242,16 +245,15 @@ pub async fn edit_section(
 async fn section_fragment(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path((id, slug)): Path<(i64, String)>,
+    Path((id, slug)): Path<(ClientId, String)>,
     editing: bool,
 ) -> Result<Response, AppError> {
     let section = section_of(&slug)?;
     let client = match editing {
-        true => state.clients.get_for_edit(&me.principal, ClientId(id)).await?,
-        false => state.clients.get(&me.principal, ClientId(id)).await?.0,
+        true => state.clients.get_for_edit(&me.principal, id).await?,
+        false => state.clients.get(&me.principal, id).await?.0,
     };
-    let view =
-        section_view(&me, client.id, section, &ClientInput::from(&client), editing, &FormErrors::default(), None);
+    let view = section_view(&me, client.id, section, &client.input(), editing, &FormErrors::default(), None);
     render(StatusCode::OK, &view)
 }
 
@@ -260,14 +262,13 @@ pub async fn save_section(
     State(state): State<AppState>,
     me: CurrentUser,
     headers: HeaderMap,
-    Path((id, slug)): Path<(i64, String)>,
+    Path((id, slug)): Path<(ClientId, String)>,
     Form(patch): Form<ClientInput>,
 ) -> Result<Response, AppError> {
     let section = section_of(&slug)?;
-    match state.clients.update(&me.principal, ClientId(id), &patch).await {
+    match state.clients.update(&me.principal, id, &patch).await {
         Ok(client) if is_htmx(&headers) => {
-            let view =
-                section_view(&me, client.id, section, &ClientInput::from(&client), false, &FormErrors::default(), None);
+            let view = section_view(&me, client.id, section, &client.input(), false, &FormErrors::default(), None);
             render(StatusCode::OK, &view)
         }
         Ok(_) => {
@@ -280,10 +281,7 @@ pub async fn save_section(
                 return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
             }
             let page = PageState { editing: Some((section, Some(patch), errors, duplicate)), contact: None };
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &client_page(&state, &me, ClientId(id), ClientTab::Profile, page).await?,
-            )
+            render(StatusCode::UNPROCESSABLE_ENTITY, &client_page(&state, &me, id, ClientTab::Profile, page).await?)
         }
     }
 }
@@ -299,18 +297,15 @@ pub struct ContactForm {
 pub async fn add_contact(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ClientId>,
     Form(form): Form<ContactForm>,
 ) -> Result<Response, AppError> {
-    match state.clients.add_contact(&me.principal, ClientId(id), &form.kind, &form.value).await {
+    match state.clients.add_contact(&me.principal, id, &form.kind, &form.value).await {
         Ok(_) => Ok(flash::redirect(&format!("/crm/clients/{id}?tab=contacts"), Flash::success("flash.contact_added"))),
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict { .. })) => {
             let errors = super::form_errors(me.tr, e)?;
             let page = PageState { editing: None, contact: Some((form.kind, form.value, errors)) };
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &client_page(&state, &me, ClientId(id), ClientTab::Contacts, page).await?,
-            )
+            render(StatusCode::UNPROCESSABLE_ENTITY, &client_page(&state, &me, id, ClientTab::Contacts, page).await?)
         }
         Err(other) => Err(other.into()),
     }
@@ -319,14 +314,18 @@ pub async fn add_contact(
 pub async fn remove_contact(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path((id, contact)): Path<(i64, i64)>,
+    Path((id, contact)): Path<(ClientId, ContactId)>,
 ) -> Result<Response, AppError> {
-    state.clients.remove_contact(&me.principal, ClientId(id), ContactId(contact)).await?;
+    state.clients.remove_contact(&me.principal, id, contact).await?;
     Ok(flash::redirect(&format!("/crm/clients/{id}?tab=contacts"), Flash::success("flash.contact_removed")))
 }
 
-pub async fn delete(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    state.clients.archive(&me.principal, ClientId(id)).await?;
+pub async fn delete(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<ClientId>,
+) -> Result<Response, AppError> {
+    state.clients.archive(&me.principal, id).await?;
     Ok(flash::redirect("/crm/clients", Flash::success("flash.client_deleted")).into_response())
 }
 
@@ -340,7 +339,7 @@ pub async fn archived(State(state): State<AppState>, me: CurrentUser) -> Result<
             let archived_at = c.archived_at.unwrap_or(now);
             let left = crate::services::clients::RESTORABLE_FOR.as_secs() as i64 - (now - archived_at).num_seconds();
             ArchivedRow {
-                id: c.id,
+                id: c.id.0,
                 name: c.full_name(),
                 archived: crate::web::views::datetime(&archived_at),
                 days_left: (left.max(0) + 86_399) / 86_400,
@@ -353,20 +352,28 @@ pub async fn archived(State(state): State<AppState>, me: CurrentUser) -> Result<
 pub async fn restore(
     State(state): State<AppState>,
     me: CurrentUser,
-    Path(id): Path<i64>,
+    Path(id): Path<ClientId>,
 ) -> Result<Response, AppError> {
-    state.clients.restore(&me.principal, ClientId(id)).await?;
+    state.clients.restore(&me.principal, id).await?;
     Ok(flash::redirect(&format!("/crm/clients/{id}"), Flash::success("flash.client_restored")))
 }
 
-pub async fn erase(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    state.clients.erase(&me.principal, ClientId(id)).await?;
+pub async fn erase(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<ClientId>,
+) -> Result<Response, AppError> {
+    state.clients.erase(&me.principal, id).await?;
     Ok(flash::redirect("/crm/clients", Flash::success("flash.client_erased")))
 }
 
 /// Everything held about the client as one JSON download (the right of access).
-pub async fn export(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let export = state.clients.export(&me.principal, ClientId(id)).await?;
+pub async fn export(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<ClientId>,
+) -> Result<Response, AppError> {
+    let export = state.clients.export(&me.principal, id).await?;
     let body = serde_json::to_vec_pretty(&export).map_err(AppError::internal)?;
     let disposition = format!("attachment; filename=\"client-{id}.json\"");
     Ok((

@@ -4,9 +4,8 @@
 use askama::Template;
 
 use super::{FormErrors, Shell, datetime};
-use crate::domain::{ClientInput, ContactType, Gender};
+use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender};
 use crate::i18n::Tr;
-use crate::repos::clients::{Client, Contact};
 
 /// One row of the client list.
 pub struct ClientRow {
@@ -23,14 +22,14 @@ impl ClientRow {
     pub fn new(c: &Client, contacts: &[Contact]) -> Self {
         let badges = ContactType::ALL
             .into_iter()
-            .filter(|t| contacts.iter().any(|k| k.kind == t.as_str()))
+            .filter(|t| contacts.iter().any(|k| k.kind() == *t))
             .map(|t| (t.as_str(), contact_label(t.as_str())))
             .collect();
         Self {
-            id: c.id,
+            id: c.id.0,
             name: c.full_name(),
-            phone: c.phone.as_deref().map(super::phone).unwrap_or_default(),
-            email: c.email.clone().unwrap_or_default(),
+            phone: c.fields.phone.as_ref().map(|p| super::phone(p.as_str())).unwrap_or_default(),
+            email: c.fields.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default(),
             badges,
             updated: datetime(&c.updated_at),
         }
@@ -264,7 +263,7 @@ pub struct Duplicate {
 pub struct SectionView {
     pub tr: Tr,
     pub csrf: String,
-    pub client_id: i64,
+    pub client_id: ClientId,
     pub section: Section,
     pub fields: Vec<Field>,
     pub editing: bool,
@@ -296,8 +295,14 @@ pub struct ContactRow {
 
 impl From<&Contact> for ContactRow {
     fn from(c: &Contact) -> Self {
-        let value = if c.kind == "phone" || c.kind == "whatsapp" { super::phone(&c.value) } else { c.value.clone() };
-        Self { id: c.id, kind: c.kind.clone(), label: contact_label(&c.kind), value }
+        let kind = c.kind().as_str();
+        let value = c.value.as_str();
+        let value = if matches!(c.kind(), ContactType::Phone | ContactType::Whatsapp) {
+            super::phone(value)
+        } else {
+            value.to_owned()
+        };
+        Self { id: c.id.0, kind: kind.to_owned(), label: contact_label(kind), value }
     }
 }
 
@@ -305,7 +310,7 @@ impl From<&Contact> for ContactRow {
 #[template(path = "clients/show.html")]
 pub struct ClientPage {
     pub shell: Shell,
-    pub id: i64,
+    pub id: ClientId,
     pub name: String,
     pub tab: ClientTab,
     pub sections: Vec<SectionView>,

@@ -159,7 +159,7 @@ impl Mapping {
                         "gender" => spreadsheet_gender(cell),
                         _ => cell.to_owned(),
                     };
-                    *input.field_mut(field) = Some(value);
+                    *input.field_mut(field).expect("a mapping targets a client field") = Some(value);
                 }
                 Target::Contact(kind) => contacts.push((*kind, cell.to_owned())),
                 Target::ContactList => {
@@ -189,25 +189,5 @@ fn spreadsheet_gender(cell: &str) -> String {
         "m" | "male" | "man" | "м" | "муж" | "мужской" | "erkak" => "male".into(),
         "f" | "female" | "woman" | "ж" | "жен" | "женский" | "ayol" => "female".into(),
         other => other.to_owned(),
-    }
-}
-
-impl ClientInput {
-    /// The slot of a field named in `FIELDS`.
-    pub fn field_mut(&mut self, field: &str) -> &mut Option<String> {
-        match field {
-            "first_name" => &mut self.first_name,
-            "last_name" => &mut self.last_name,
-            "middle_name" => &mut self.middle_name,
-            "phone" => &mut self.phone,
-            "email" => &mut self.email,
-            "address" => &mut self.address,
-            "date_of_birth" => &mut self.date_of_birth,
-            "gender" => &mut self.gender,
-            "pin" => &mut self.pin,
-            "passport_series" => &mut self.passport_series,
-            "passport_number" => &mut self.passport_number,
-            _ => &mut self.comments,
-        }
     }
 }
