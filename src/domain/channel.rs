@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
+
 use super::chat::Transport;
 use super::{DomainError, Locale, Phone};
 
@@ -308,6 +310,24 @@ fn is_telegram_chat(s: &str) -> bool {
         .strip_prefix('@')
         .is_some_and(|h| (5..=32).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
     numeric || handle
+}
+
+/// A channel as pages and the API show it: everything but its secrets.
+#[derive(Debug, Clone)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub kind: ChannelKind,
+    pub name: String,
+    pub enabled: bool,
+    pub account_sid: Option<String>,
+    pub sender: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    pub secret_hint: String,
+    pub bot_username: Option<String>,
+    pub notify_chat_id: Option<String>,
+    pub notify_locale: Locale,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Message templates: what an admin may save as a template, checked field by field.
 
+use chrono::{DateTime, Utc};
+
 use super::DomainError;
 use super::chat::{MessageBody, Shortcut, unknown_variables};
 
@@ -46,6 +48,33 @@ impl TemplateInput {
     }
 }
 
+/// Valid fields as text again, for the form that edits them.
+impl From<&TemplateFields> for TemplateInput {
+    fn from(t: &TemplateFields) -> Self {
+        TemplateInput {
+            title: t.title.clone().unwrap_or_default(),
+            shortcut: t.shortcut.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            body: t.body.as_str().to_owned(),
+        }
+    }
+}
+
+/// A saved template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageTemplate {
+    pub id: i64,
+    pub fields: TemplateFields,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl MessageTemplate {
+    /// What names it in a list: its title, else its shortcut.
+    pub fn label(&self) -> Option<&str> {
+        self.fields.title.as_deref().or(self.fields.shortcut.as_ref().map(Shortcut::as_str))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +91,13 @@ mod tests {
         let codes: Vec<_> = bad.parse().unwrap_err().into_iter().map(|e| (e.field, e.code)).collect();
         assert_eq!(codes, [("title", "too_long"), ("shortcut", "invalid_shortcut"), ("body", "unknown_variable")]);
         assert_eq!(TemplateInput::default().parse().unwrap_err()[0].code, "required");
+    }
+
+    #[test]
+    fn saved_fields_as_text_parse_to_the_same_fields() {
+        let t = TemplateInput { title: "Hello".into(), shortcut: "hi".into(), body: "Hi {{agent.name}}".into() };
+        let fields = t.parse().unwrap();
+        assert_eq!(TemplateInput::from(&fields), t);
+        assert_eq!(TemplateInput::from(&fields).parse().unwrap(), fields);
     }
 }

@@ -1,6 +1,7 @@
 //! Pure types and rules of the CRM: no I/O, no framework types. A value of a type here is valid by construction.
 
 pub mod attachment;
+pub mod audit;
 pub mod channel;
 pub mod chat;
 pub mod client;

@@ -1,21 +1,10 @@
 //! The api_tokens table: Bearer tokens for /api/v1, stored as hashes.
 
-use chrono::{DateTime, Utc};
-
 use crate::db::TenantTx;
 use crate::domain::UserId;
+use crate::domain::user::ApiToken;
 
 use super::RepoError;
-
-#[derive(Debug, Clone)]
-pub struct ApiToken {
-    pub id: i64,
-    pub name: String,
-    pub prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
 
 pub async fn insert(
     tx: &mut TenantTx,

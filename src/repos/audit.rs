@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::TenantTx;
-use crate::domain::Actor;
+use crate::domain::audit::AuditEntry;
+use crate::domain::{Actor, UserId};
 
 use super::RepoError;
 
@@ -55,17 +56,31 @@ pub async fn record_many(tx: &mut TenantTx, actor: &Actor, entries: &[Entry<'_>]
     Ok(())
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AuditEntry {
-    pub id: i64,
-    /// `None` for the system or the command line.
-    pub actor_user_id: Option<i64>,
-    pub actor_name: String,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: String,
-    pub summary: String,
-    pub created_at: DateTime<Utc>,
+/// An entry's row as the database holds it.
+struct AuditRecord {
+    id: i64,
+    actor_user_id: Option<i64>,
+    actor_name: String,
+    action: String,
+    entity: String,
+    entity_id: String,
+    summary: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<AuditRecord> for AuditEntry {
+    fn from(r: AuditRecord) -> Self {
+        AuditEntry {
+            id: r.id,
+            actor_user_id: r.actor_user_id.map(UserId),
+            actor_name: r.actor_name,
+            action: r.action,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            summary: r.summary,
+            created_at: r.created_at,
+        }
+    }
 }
 
 /// A page of entries, newest first, optionally of one entity kind; and the total matching.
@@ -77,7 +92,7 @@ pub async fn list(
 ) -> Result<(Vec<AuditEntry>, i64), RepoError> {
     let tenant = tx.tenant_id().0;
     let items = sqlx::query_as!(
-        AuditEntry,
+        AuditRecord,
         "SELECT id, actor_user_id, actor_name, action, entity, entity_id, summary, created_at FROM audit_log
          WHERE tenant_id = $1 AND ($2::text IS NULL OR entity = $2)
          ORDER BY id DESC LIMIT $3 OFFSET $4",
@@ -87,7 +102,10 @@ pub async fn list(
         offset
     )
     .fetch_all(tx.conn())
-    .await?;
+    .await?
+    .into_iter()
+    .map(AuditEntry::from)
+    .collect();
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM audit_log WHERE tenant_id = $1 AND ($2::text IS NULL OR entity = $2)"#,
         tenant,
@@ -102,7 +120,7 @@ pub async fn list(
 pub async fn for_entity(tx: &mut TenantTx, entity: &str, entity_id: &str) -> Result<Vec<AuditEntry>, RepoError> {
     let tenant = tx.tenant_id().0;
     let rows = sqlx::query_as!(
-        AuditEntry,
+        AuditRecord,
         "SELECT id, actor_user_id, actor_name, action, entity, entity_id, summary, created_at FROM audit_log
          WHERE tenant_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY id",
         tenant,
@@ -111,7 +129,7 @@ pub async fn for_entity(tx: &mut TenantTx, entity: &str, entity_id: &str) -> Res
     )
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows)
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
 }
 
 /// The entity kinds present in the tenant's log, for the filter.

@@ -6,27 +6,9 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::TenantId;
-use crate::domain::channel::{ChannelId, ChannelKind};
+use crate::domain::channel::{Channel, ChannelId, ChannelKind};
 
 use super::{RepoError, conflict_on};
-
-/// A channel as pages and the API show it: everything but its secrets.
-#[derive(Debug, Clone)]
-pub struct Channel {
-    pub id: ChannelId,
-    pub kind: ChannelKind,
-    pub name: String,
-    pub enabled: bool,
-    pub account_sid: Option<String>,
-    pub sender: Option<String>,
-    pub messaging_service_sid: Option<String>,
-    pub secret_hint: String,
-    pub bot_username: Option<String>,
-    pub notify_chat_id: Option<String>,
-    pub notify_locale: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 struct Record {
     id: i64,
@@ -58,7 +40,10 @@ impl TryFrom<Record> for Channel {
             secret_hint: r.secret_hint,
             bot_username: r.bot_username,
             notify_chat_id: r.notify_chat_id,
-            notify_locale: r.notify_locale,
+            notify_locale: r
+                .notify_locale
+                .parse()
+                .map_err(|_| RepoError::Corrupt(format!("channel {}: locale {}", r.id, r.notify_locale)))?,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

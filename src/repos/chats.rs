@@ -3,17 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::TenantTx;
-use crate::domain::chat::{ChatId, DeliveryStatus, Direction, MessageId, Transport};
-use crate::domain::{ClientId, ContactId};
+use crate::domain::chat::{Chat, ChatId, InboxQuery, InboxRow, LastMessage, Member, MessageId, Transport};
+use crate::domain::{ClientId, ContactId, Phone, UserId};
 
 use super::RepoError;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chat {
-    pub id: ChatId,
-    pub client_id: ClientId,
-    pub created_at: DateTime<Utc>,
-}
 
 /// The client's one chat, made on first use. `true` with it: it was made now.
 pub async fn for_client(tx: &mut TenantTx, client: ClientId) -> Result<(Chat, bool), RepoError> {
@@ -63,38 +56,6 @@ pub async fn get(tx: &mut TenantTx, id: ChatId) -> Result<Chat, RepoError> {
     Ok(Chat { id: ChatId(r.id), client_id: ClientId(r.client_id), created_at: r.created_at })
 }
 
-/// A chat as the inbox lists it: whose it is, its newest message and what is unread.
-#[derive(Debug, Clone)]
-pub struct InboxRow {
-    pub id: ChatId,
-    pub client_id: ClientId,
-    pub client_name: String,
-    pub client_phone: Option<String>,
-    pub unread: i32,
-    pub last: Option<LastMessage>,
-}
-
-#[derive(Debug, Clone)]
-pub struct LastMessage {
-    pub id: MessageId,
-    pub body: String,
-    pub direction: Direction,
-    pub transport: Transport,
-    pub status: Option<DeliveryStatus>,
-    pub at: DateTime<Utc>,
-    pub attachments: i64,
-}
-
-/// What the inbox asks for. `q` matches the client's name, phone, email or PIN (every word),
-/// or the text of any message in the chat (full-text).
-#[derive(Debug, Clone, Default)]
-pub struct InboxQuery {
-    pub q: Option<String>,
-    pub unread_only: bool,
-    pub limit: i64,
-    pub offset: i64,
-}
-
 #[derive(sqlx::FromRow)]
 struct InboxRecord {
     id: i64,
@@ -116,14 +77,19 @@ struct InboxRecord {
 impl TryFrom<InboxRecord> for InboxRow {
     type Error = RepoError;
     fn try_from(r: InboxRecord) -> Result<Self, RepoError> {
-        let corrupt = |what: &str| RepoError::Corrupt(format!("chat {}: last message {what}", r.id));
+        let corrupt = |what: &str| RepoError::Corrupt(format!("chat {}: {what}", r.id));
         let last = match (r.last_id, r.last_body, r.last_direction, r.last_transport, r.last_at) {
             (Some(id), Some(body), Some(direction), Some(transport), Some(at)) => Some(LastMessage {
                 id: MessageId(id),
                 body,
-                direction: direction.parse().map_err(|_| corrupt("direction"))?,
-                transport: transport.parse().map_err(|_| corrupt("transport"))?,
-                status: r.last_status.as_deref().map(str::parse).transpose().map_err(|_| corrupt("status"))?,
+                direction: direction.parse().map_err(|_| corrupt("last message direction"))?,
+                transport: transport.parse().map_err(|_| corrupt("last message transport"))?,
+                status: r
+                    .last_status
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|_| corrupt("last message status"))?,
                 at,
                 attachments: r.last_attachments.unwrap_or(0),
             }),
@@ -137,7 +103,7 @@ impl TryFrom<InboxRecord> for InboxRow {
                 r.middle_name.as_deref(),
                 r.last_name.as_deref(),
             ),
-            client_phone: r.phone,
+            client_phone: r.phone.as_deref().map(Phone::parse).transpose().map_err(|_| corrupt("client phone"))?,
             unread: r.unread_count,
             last,
         })
@@ -298,18 +264,6 @@ async fn recount_unread(tx: &mut TenantTx, chat: ChatId) -> Result<(), RepoError
     Ok(())
 }
 
-/// Who takes part in a chat: staff who wrote in it, and the client's contacts it travelled on.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Member {
-    pub id: i64,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub user_id: Option<i64>,
-    pub contact_id: Option<i64>,
-    pub transport: Option<String>,
-    pub name: String,
-}
-
 pub async fn members(tx: &mut TenantTx, chat: ChatId) -> Result<Vec<Member>, RepoError> {
     let tenant = tx.tenant_id().0;
     let rows = sqlx::query!(
@@ -323,17 +277,18 @@ pub async fn members(tx: &mut TenantTx, chat: ChatId) -> Result<Vec<Member>, Rep
     )
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Member {
-            id: r.id,
-            kind: if r.user_id.is_some() { "user" } else { "client" },
-            user_id: r.user_id,
-            contact_id: r.contact_id,
-            transport: r.transport,
-            name: r.name,
+    rows.into_iter()
+        .map(|r| {
+            let transport = r.transport.as_deref().map(str::parse).transpose();
+            Ok(Member {
+                id: r.id,
+                user_id: r.user_id.map(UserId),
+                contact_id: r.contact_id.map(ContactId),
+                transport: transport.map_err(|_| RepoError::Corrupt(format!("chat member {}: transport", r.id)))?,
+                name: r.name,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Adds a member, unless it is one already: a user who writes, or a contact a message travels on.

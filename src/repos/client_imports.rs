@@ -5,57 +5,10 @@ use sqlx::postgres::types::PgInterval;
 use uuid::Uuid;
 
 use crate::db::TenantTx;
-use crate::domain::client::import::{Duplicates, Status};
-use crate::domain::{TenantId, UserId};
+use crate::domain::client::import::{Counts, Duplicates, Import, Issue, IssueRow, Status};
+use crate::domain::{ClientId, TenantId, UserId};
 
 use super::RepoError;
-
-/// An import as the pages show it (the file itself is read apart, by `content`).
-#[derive(Debug, Clone)]
-pub struct Import {
-    pub id: i64,
-    pub created_by: String,
-    pub file_name: String,
-    pub header: Vec<String>,
-    pub sample: Vec<Vec<String>>,
-    pub rows_total: i32,
-    pub mapping: Option<String>,
-    pub duplicates: Duplicates,
-    pub dry_run: bool,
-    pub status: Status,
-    pub error: Option<String>,
-    pub counts: Counts,
-    pub created_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
-/// How far a run got: rows read, and what became of them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub rows_done: i32,
-    pub created: i32,
-    pub merged: i32,
-    pub skipped: i32,
-    pub failed: i32,
-}
-
-/// One line of a report: a field of a row that failed, or a row that duplicates a client (or,
-/// in a dry run, an earlier row).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issue {
-    pub row_no: i32,
-    pub field: Option<String>,
-    pub code: String,
-    pub client_id: Option<i64>,
-    pub same_as_row: Option<i32>,
-}
-
-/// An issue with the name of the client it points at, for the report.
-#[derive(Debug, Clone)]
-pub struct IssueRow {
-    pub issue: Issue,
-    pub client_name: Option<String>,
-}
 
 pub struct NewImport<'a> {
     pub created_by: UserId,
@@ -339,7 +292,7 @@ pub async fn advance(
         &seqs,
         &issues.iter().map(|i| i.field.clone()).collect::<Vec<_>>() as &[Option<String>],
         &issues.iter().map(|i| i.code.clone()).collect::<Vec<_>>(),
-        &issues.iter().map(|i| i.client_id).collect::<Vec<_>>() as &[Option<i64>],
+        &issues.iter().map(|i| i.client_id.map(|c| c.0)).collect::<Vec<_>>() as &[Option<i64>],
         &issues.iter().map(|i| i.same_as_row).collect::<Vec<_>>() as &[Option<i32>]
     )
     .execute(tx.conn())
@@ -387,7 +340,7 @@ pub async fn issues(tx: &mut TenantTx, id: i64, limit: i64, offset: i64) -> Resu
                 row_no: r.row_no,
                 field: r.field,
                 code: r.code,
-                client_id: r.client_id,
+                client_id: r.client_id.map(ClientId),
                 same_as_row: r.same_as_row,
             },
             client_name: r.client_name,

@@ -3,38 +3,47 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::TenantTx;
+use crate::domain::message_template::{MessageTemplate, TemplateFields, TemplateInput};
 
 use super::{RepoError, conflict_on};
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Template {
-    pub id: i64,
-    pub title: Option<String>,
-    pub shortcut: Option<String>,
-    pub body: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+/// A template's row as the database holds it; `into_template` parses it.
+struct TemplateRecord {
+    id: i64,
+    title: Option<String>,
+    shortcut: Option<String>,
+    body: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
-/// A template's fields, already checked by the service.
-pub struct TemplateFields<'a> {
-    pub title: Option<&'a str>,
-    pub shortcut: Option<&'a str>,
-    pub body: &'a str,
+impl TemplateRecord {
+    fn into_template(self) -> Result<MessageTemplate, RepoError> {
+        let stored = TemplateInput {
+            title: self.title.unwrap_or_default(),
+            shortcut: self.shortcut.unwrap_or_default(),
+            body: self.body,
+        };
+        let fields = stored.parse().map_err(|errors| {
+            let refused: Vec<String> = errors.iter().map(|e| format!("{} ({})", e.field, e.code)).collect();
+            RepoError::Corrupt(format!("template {}: stored {} refused", self.id, refused.join(", ")))
+        })?;
+        Ok(MessageTemplate { id: self.id, fields, created_at: self.created_at, updated_at: self.updated_at })
+    }
 }
 
 const CONFLICTS: &[(&str, &str)] = &[("message_templates_shortcut_key", "shortcut")];
 
 /// The tenant's templates by title (untitled ones by their text), those matching `q` in
 /// title, shortcut or text when given.
-pub async fn list(tx: &mut TenantTx, q: Option<&str>) -> Result<Vec<Template>, RepoError> {
+pub async fn list(tx: &mut TenantTx, q: Option<&str>) -> Result<Vec<MessageTemplate>, RepoError> {
     let tenant = tx.tenant_id().0;
     let pattern = q
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(|q| format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
-    Ok(sqlx::query_as!(
-        Template,
+    sqlx::query_as!(
+        TemplateRecord,
         "SELECT id, title, shortcut, body, created_at, updated_at FROM message_templates
          WHERE tenant_id = $1 AND ($2::text IS NULL OR lower(coalesce(title, '') || ' ' || coalesce(shortcut, '')
                                                            || ' ' || body) LIKE $2)
@@ -43,13 +52,16 @@ pub async fn list(tx: &mut TenantTx, q: Option<&str>) -> Result<Vec<Template>, R
         pattern
     )
     .fetch_all(tx.conn())
-    .await?)
+    .await?
+    .into_iter()
+    .map(TemplateRecord::into_template)
+    .collect()
 }
 
-pub async fn get(tx: &mut TenantTx, id: i64) -> Result<Template, RepoError> {
+pub async fn get(tx: &mut TenantTx, id: i64) -> Result<MessageTemplate, RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query_as!(
-        Template,
+        TemplateRecord,
         "SELECT id, title, shortcut, body, created_at, updated_at FROM message_templates
          WHERE tenant_id = $1 AND id = $2",
         tenant,
@@ -57,48 +69,51 @@ pub async fn get(tx: &mut TenantTx, id: i64) -> Result<Template, RepoError> {
     )
     .fetch_optional(tx.conn())
     .await?
-    .ok_or(RepoError::NotFound)
+    .ok_or(RepoError::NotFound)?
+    .into_template()
 }
 
-pub async fn insert(tx: &mut TenantTx, t: &TemplateFields<'_>) -> Result<Template, RepoError> {
+pub async fn insert(tx: &mut TenantTx, t: &TemplateFields) -> Result<MessageTemplate, RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query_as!(
-        Template,
+        TemplateRecord,
         "INSERT INTO message_templates (tenant_id, title, shortcut, body) VALUES ($1, $2, $3, $4)
          RETURNING id, title, shortcut, body, created_at, updated_at",
         tenant,
         t.title,
-        t.shortcut,
-        t.body
+        t.shortcut.as_ref().map(|s| s.as_str()),
+        t.body.as_str()
     )
     .fetch_one(tx.conn())
     .await
-    .map_err(conflict_on(CONFLICTS))
+    .map_err(conflict_on(CONFLICTS))?
+    .into_template()
 }
 
-pub async fn update(tx: &mut TenantTx, id: i64, t: &TemplateFields<'_>) -> Result<Template, RepoError> {
+pub async fn update(tx: &mut TenantTx, id: i64, t: &TemplateFields) -> Result<MessageTemplate, RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query_as!(
-        Template,
+        TemplateRecord,
         "UPDATE message_templates SET title = $3, shortcut = $4, body = $5, updated_at = now()
          WHERE tenant_id = $1 AND id = $2
          RETURNING id, title, shortcut, body, created_at, updated_at",
         tenant,
         id,
         t.title,
-        t.shortcut,
-        t.body
+        t.shortcut.as_ref().map(|s| s.as_str()),
+        t.body.as_str()
     )
     .fetch_optional(tx.conn())
     .await
     .map_err(conflict_on(CONFLICTS))?
-    .ok_or(RepoError::NotFound)
+    .ok_or(RepoError::NotFound)?
+    .into_template()
 }
 
-pub async fn delete(tx: &mut TenantTx, id: i64) -> Result<Template, RepoError> {
+pub async fn delete(tx: &mut TenantTx, id: i64) -> Result<MessageTemplate, RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query_as!(
-        Template,
+        TemplateRecord,
         "DELETE FROM message_templates WHERE tenant_id = $1 AND id = $2
          RETURNING id, title, shortcut, body, created_at, updated_at",
         tenant,
@@ -106,5 +121,6 @@ pub async fn delete(tx: &mut TenantTx, id: i64) -> Result<Template, RepoError> {
     )
     .fetch_optional(tx.conn())
     .await?
-    .ok_or(RepoError::NotFound)
+    .ok_or(RepoError::NotFound)?
+    .into_template()
 }

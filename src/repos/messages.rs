@@ -4,51 +4,10 @@ use chrono::{DateTime, Utc};
 
 use crate::db::TenantTx;
 use crate::domain::channel::ChannelId;
-use crate::domain::chat::{ChatId, DeliveryStatus, Direction, MessageId, Sender, Transport};
-use crate::domain::{ClientId, ContactId};
+use crate::domain::chat::{Attachment, ChatId, DeliveryStatus, Direction, Message, MessageId, Sender, Transport};
+use crate::domain::{ClientId, ContactId, UserId};
 
 use super::RepoError;
-
-/// A message as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub id: MessageId,
-    pub chat_id: ChatId,
-    pub direction: Direction,
-    pub sender_user_id: Option<i64>,
-    pub sender_contact_id: Option<i64>,
-    pub sender_name: String,
-    pub body: String,
-    pub transport: Transport,
-    pub contact_id: Option<i64>,
-    pub status: Option<DeliveryStatus>,
-    pub provider_message_id: Option<String>,
-    pub error_code: Option<String>,
-    pub error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub read_at: Option<DateTime<Utc>>,
-    /// Filled by the reads that show messages (`thread`, `message`); empty after an insert.
-    pub attachments: Vec<Attachment>,
-}
-
-/// A file that came or goes with a message; its bytes are in the object store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attachment {
-    pub id: i64,
-    pub message_id: MessageId,
-    pub file_name: String,
-    pub content_type: String,
-    pub size_bytes: i64,
-    pub storage_key: String,
-}
-
-impl Attachment {
-    /// Shown in the page (a safe image), or else only downloaded.
-    pub fn is_image(&self) -> bool {
-        crate::domain::attachment::shows_inline(&self.content_type)
-    }
-}
 
 struct AttachmentRow {
     id: i64,
@@ -101,11 +60,11 @@ impl TryFrom<MessageRow> for Message {
             direction: r.direction.parse().map_err(|_| corrupt("direction"))?,
             transport: r.transport.parse().map_err(|_| corrupt("transport"))?,
             status: r.status.as_deref().map(str::parse).transpose().map_err(|_| corrupt("status"))?,
-            sender_user_id: r.sender_user_id,
-            sender_contact_id: r.sender_contact_id,
+            sender_user_id: r.sender_user_id.map(UserId),
+            sender_contact_id: r.sender_contact_id.map(ContactId),
             sender_name: r.sender_name,
             body: r.body,
-            contact_id: r.contact_id,
+            contact_id: r.contact_id.map(ContactId),
             provider_message_id: r.provider_message_id,
             error_code: r.error_code,
             error: r.error,
@@ -418,7 +377,11 @@ pub async fn end_queued(
 /// Where a message on `transport` to a contact goes (`None` if the contact was removed since):
 /// the contact's value, except on Telegram, where a bot writes to the chat id the client
 /// wrote from (kept on the chat member), whatever the username.
-pub async fn destination(tx: &mut TenantTx, contact: i64, transport: Transport) -> Result<Option<String>, RepoError> {
+pub async fn destination(
+    tx: &mut TenantTx,
+    contact: ContactId,
+    transport: Transport,
+) -> Result<Option<String>, RepoError> {
     let tenant = tx.tenant_id().0;
     let value = sqlx::query_scalar!(
         r#"SELECT coalesce((SELECT m.transport_meta ->> 'chat_id' FROM chat_members m
@@ -426,7 +389,7 @@ pub async fn destination(tx: &mut TenantTx, contact: i64, transport: Transport) 
                               AND m.transport_meta ? 'chat_id' ORDER BY m.id DESC LIMIT 1), k.value) AS "value!"
            FROM client_contacts k WHERE k.tenant_id = $1 AND k.id = $2"#,
         tenant,
-        contact,
+        contact.0,
         transport.as_str()
     )
     .fetch_optional(tx.conn())

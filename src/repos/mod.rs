@@ -19,34 +19,6 @@ pub mod sessions;
 pub mod tenants;
 pub mod users;
 
-/// How many rows a search matched: counted to the end, or (when counting would cost more than
-/// the page) a lower bound.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Total {
-    Exact(i64),
-    AtLeast(i64),
-}
-
-impl Total {
-    pub fn count(self) -> i64 {
-        match self {
-            Total::Exact(n) | Total::AtLeast(n) => n,
-        }
-    }
-
-    pub fn is_exact(self) -> bool {
-        matches!(self, Total::Exact(_))
-    }
-
-    /// Whether a page after `page` (of `per_page`, which returned `shown` rows) exists, or may.
-    pub fn has_next(self, page: i64, per_page: i64, shown: usize) -> bool {
-        match self {
-            Total::Exact(n) => page * per_page < n,
-            Total::AtLeast(n) => page * per_page < n || shown as i64 == per_page,
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
     #[error("not found")]
@@ -80,19 +52,5 @@ pub(crate) fn conflict_on(constraints: &'static [(&'static str, &'static str)]) 
             return RepoError::Conflict { field };
         }
         RepoError::Db(err)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Total;
-
-    #[test]
-    fn a_next_page_exists_within_an_exact_total_and_may_past_a_lower_bound() {
-        assert!(Total::Exact(26).has_next(1, 25, 25));
-        assert!(!Total::Exact(25).has_next(1, 25, 25));
-        assert!(Total::AtLeast(30).has_next(1, 25, 25));
-        assert!(Total::AtLeast(30).has_next(2, 25, 25), "a full page may have a next one");
-        assert!(!Total::AtLeast(30).has_next(2, 25, 3));
     }
 }

@@ -3,8 +3,9 @@
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
+use crate::domain::audit::AuditEntry;
 use crate::domain::{Permission, Principal};
-use crate::repos::audit::{self, AuditEntry};
+use crate::repos::audit;
 
 use super::ServiceError;
 

@@ -151,7 +151,10 @@ impl AuthService {
         Ok(NewApiToken { id, token })
     }
 
-    pub async fn list_api_tokens(&self, principal: &Principal) -> Result<Vec<api_tokens::ApiToken>, ServiceError> {
+    pub async fn list_api_tokens(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<crate::domain::user::ApiToken>, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, principal.tenant_id).await?;
         let tokens = api_tokens::list_for_user(&mut tx, principal.user_id).await?;
         tx.commit().await?;

@@ -8,12 +8,12 @@ use sqlx::PgPool;
 
 use crate::crypto::SecretKey;
 use crate::db::TenantTx;
-use crate::domain::channel::{ChannelId, ChannelInput, ChannelKind, Credentials, SavedSecrets, TwilioSender};
+use crate::domain::channel::{Channel, ChannelId, ChannelInput, ChannelKind, Credentials, SavedSecrets, TwilioSender};
 use crate::domain::chat::Transport;
 use crate::domain::{DomainEvent, Permission, Principal, TenantId};
 use crate::events::EventBus;
 use crate::repos::audit;
-use crate::repos::channels::{self as repo, Channel, ChannelRow};
+use crate::repos::channels::{self as repo, ChannelRow};
 use crate::transport::Provider;
 use crate::transport::telegram::{TelegramClient, TelegramProvider};
 use crate::transport::twilio::{TwilioClient, TwilioProvider};
@@ -413,7 +413,7 @@ impl ChannelService {
             if let Credentials::Telegram { bot_token, .. } = self.credentials(tenant, c.id).await?
                 && let Ok(bot) = self.telegram(&bot_token)
             {
-                targets.push((bot, chat, c.notify_locale.parse().unwrap_or_default()));
+                targets.push((bot, chat, c.notify_locale));
             }
         }
         Ok(targets)

@@ -17,9 +17,10 @@ use tokio::sync::watch;
 use crate::db::TenantTx;
 use crate::domain::DomainEvent;
 use crate::domain::channel::ChannelId;
+use crate::domain::chat::Message;
 use crate::domain::chat::{ChatId, DeliveryStatus};
 use crate::events::EventBus;
-use crate::repos::messages::{self, Message};
+use crate::repos::messages;
 use crate::repos::outbox::{self, DeliveryClaim, OpenAttempt, Outcome};
 use crate::transport::{Lookup, Outbound, OutboundFile, Provider, SendError};
 

@@ -5,10 +5,11 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::chat::{Rendered, render_template};
+use crate::domain::message_template::MessageTemplate;
 use crate::domain::message_template::TemplateInput;
 use crate::domain::{Client, DomainEvent, Permission, Principal};
 use crate::events::EventBus;
-use crate::repos::message_templates::{self as repo, Template};
+use crate::repos::message_templates as repo;
 use crate::repos::{audit, clients};
 
 use super::ServiceError;
@@ -21,7 +22,7 @@ pub struct MessageTemplateService {
 
 /// A template filled in for one client by one agent.
 pub struct Filled {
-    pub template: Template,
+    pub template: MessageTemplate,
     pub rendered: Rendered,
 }
 
@@ -35,7 +36,7 @@ impl MessageTemplateService {
         super::require(by, &[Permission::TemplateManage])
     }
 
-    pub async fn list(&self, by: &Principal, q: Option<&str>) -> Result<Vec<Template>, ServiceError> {
+    pub async fn list(&self, by: &Principal, q: Option<&str>) -> Result<Vec<MessageTemplate>, ServiceError> {
         super::require(by, &[Permission::TemplateRead])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let list = repo::list(&mut tx, q).await?;
@@ -43,7 +44,7 @@ impl MessageTemplateService {
         Ok(list)
     }
 
-    pub async fn get(&self, by: &Principal, id: i64) -> Result<Template, ServiceError> {
+    pub async fn get(&self, by: &Principal, id: i64) -> Result<MessageTemplate, ServiceError> {
         super::require(by, &[Permission::TemplateRead])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let t = repo::get(&mut tx, id).await?;
@@ -75,24 +76,29 @@ impl MessageTemplateService {
         Ok(fill_in(template, by, &client))
     }
 
-    pub async fn create(&self, by: &Principal, input: &TemplateInput) -> Result<Template, ServiceError> {
+    pub async fn create(&self, by: &Principal, input: &TemplateInput) -> Result<MessageTemplate, ServiceError> {
         self.save(by, None, input).await
     }
 
-    pub async fn update(&self, by: &Principal, id: i64, input: &TemplateInput) -> Result<Template, ServiceError> {
+    pub async fn update(
+        &self,
+        by: &Principal,
+        id: i64,
+        input: &TemplateInput,
+    ) -> Result<MessageTemplate, ServiceError> {
         self.save(by, Some(id), input).await
     }
 
     /// Checks every field, then inserts (`id` absent) or replaces the template, with its audit
     /// entry, and announces it.
-    async fn save(&self, by: &Principal, id: Option<i64>, input: &TemplateInput) -> Result<Template, ServiceError> {
+    async fn save(
+        &self,
+        by: &Principal,
+        id: Option<i64>,
+        input: &TemplateInput,
+    ) -> Result<MessageTemplate, ServiceError> {
         self.authorize_manage(by)?;
         let fields = input.parse()?;
-        let fields = repo::TemplateFields {
-            title: fields.title.as_deref(),
-            shortcut: fields.shortcut.as_ref().map(|s| s.as_str()),
-            body: fields.body.as_str(),
-        };
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let (saved, action) = match id {
             None => (repo::insert(&mut tx, &fields).await?, "template_created"),
@@ -116,7 +122,7 @@ impl MessageTemplateService {
 }
 
 /// The variables of a template, from the client and the agent who writes.
-fn fill_in(template: Template, by: &Principal, client: &Client) -> Filled {
+fn fill_in(template: MessageTemplate, by: &Principal, client: &Client) -> Filled {
     let value = |name: &str| -> Option<String> {
         match name {
             "client.first_name" => Some(client.fields.first_name.clone()),
@@ -128,13 +134,13 @@ fn fill_in(template: Template, by: &Principal, client: &Client) -> Filled {
             _ => None,
         }
     };
-    let rendered = render_template(&template.body, value);
+    let rendered = render_template(template.fields.body.as_str(), value);
     Filled { template, rendered }
 }
 
-async fn record(tx: &mut TenantTx, by: &Principal, action: &str, t: &Template) -> Result<(), ServiceError> {
-    let summary = t.title.clone().or_else(|| t.shortcut.clone()).unwrap_or_default();
-    let entry = audit::Entry { action, entity: "template", entity_id: &t.id.to_string(), summary: &summary };
+async fn record(tx: &mut TenantTx, by: &Principal, action: &str, t: &MessageTemplate) -> Result<(), ServiceError> {
+    let summary = t.label().unwrap_or_default();
+    let entry = audit::Entry { action, entity: "template", entity_id: &t.id.to_string(), summary };
     audit::record(tx, &by.actor(), entry).await?;
     Ok(())
 }

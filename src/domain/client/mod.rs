@@ -10,7 +10,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{DomainError, Email};
-pub use query::{COUNT_CAP, ClientQuery, ClientSort};
+pub use query::{COUNT_CAP, ClientQuery, ClientSort, Total};
 pub use values::{ContactType, ContactValue, Country, Gender, Passport, Phone, Pin, date_of_birth};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]

@@ -2,10 +2,10 @@
 //! docs/architecture.md "Client search"), its order and count, and the CSV export's stream.
 
 use crate::db::TenantTx;
-use crate::domain::client::{COUNT_CAP, Client, ClientQuery, ClientSort};
+use crate::domain::client::{COUNT_CAP, Client, ClientQuery, ClientSort, Total};
 
 use super::{ClientRecord, into_clients};
-use crate::repos::{RepoError, Total};
+use crate::repos::RepoError;
 
 /// Live clients matching `query`, in order, and how many match: exact when the search could
 /// count them (a search through its indexes counts up to ten times `COUNT_CAP`), else at

@@ -6,11 +6,13 @@ use bytes::Bytes;
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
+use crate::domain::chat::{Attachment, Message};
+use crate::domain::chat::{Chat, InboxQuery, InboxRow, Member};
 use crate::domain::chat::{ChatId, DeliveryStatus, MessageId, Transport};
 use crate::domain::{ClientId, DomainEvent, Permission, Principal, TenantId};
 use crate::events::EventBus;
-use crate::repos::chats::{self, Chat, InboxQuery, InboxRow, Member};
-use crate::repos::messages::{self, Attachment, Message};
+use crate::repos::chats;
+use crate::repos::messages;
 use crate::repos::{audit, clients, outbox};
 
 use super::{FileStore, MessageTemplateService, Providers, ServiceError};

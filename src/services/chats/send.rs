@@ -6,12 +6,13 @@ use bytes::Bytes;
 
 use crate::db::TenantTx;
 use crate::domain::attachment::{FileSpec, MAX_FILES};
+use crate::domain::chat::Message;
 use crate::domain::chat::{ChatId, Direction, MessageBody, Sender, Transport, render_template};
 use crate::domain::{
     ClientId, Contact, ContactId, ContactType, ContactValue, DomainError, DomainEvent, Permission, Principal, TenantId,
 };
 use crate::repos::chats::{self, Joiner};
-use crate::repos::messages::{self, Message, NewAttachment, NewMessage};
+use crate::repos::messages::{self, NewAttachment, NewMessage};
 use crate::repos::{audit, clients, outbox};
 use crate::services::{FileStore, ServiceError};
 

@@ -10,10 +10,11 @@ use tokio::sync::{Notify, watch};
 
 use crate::db::TenantTx;
 use crate::domain::client::import::{Duplicates, Encoding, Mapping, Row, Sheet, Status};
+use crate::domain::client::import::{Import, IssueRow};
 use crate::domain::{Actor, DomainError, Permission, Principal};
 use crate::events::EventBus;
 use crate::repos::audit;
-use crate::repos::client_imports::{self, Claim, Import, IssueRow, NewImport};
+use crate::repos::client_imports::{self, Claim, NewImport};
 
 use super::ServiceError;
 

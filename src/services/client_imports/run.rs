@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use chrono::Utc;
 
 use crate::db::TenantTx;
+use crate::domain::client::import::{Counts, Issue};
 use crate::domain::client::import::{Duplicates, Mapping, Row};
 use crate::domain::{Actor, ClientFields, ClientId, ClientInput, ContactValue, DomainError, DomainEvent};
-use crate::repos::client_imports::{Claim, Counts, Issue};
+use crate::repos::client_imports::Claim;
 use crate::repos::{RepoError, audit, clients};
 use crate::services::ServiceError;
 use crate::services::clients::{UpdateError, insert_client, unique_value, update_client};
@@ -128,11 +129,11 @@ impl Run {
             if let Some(&(id, archived)) = row_keys.iter().find_map(|k| existing.get(k)) {
                 match self.duplicates {
                     Duplicates::Skip => {
-                        out.issues.push(Issue { client_id: Some(id.0), ..issue(line, None, "duplicate") });
+                        out.issues.push(Issue { client_id: Some(id), ..issue(line, None, "duplicate") });
                         self.counts.skipped += 1;
                     }
                     Duplicates::Merge if archived => {
-                        out.issues.push(Issue { client_id: Some(id.0), ..issue(line, None, "duplicate_archived") });
+                        out.issues.push(Issue { client_id: Some(id), ..issue(line, None, "duplicate_archived") });
                         self.counts.failed += 1;
                     }
                     Duplicates::Merge => {
@@ -181,7 +182,7 @@ impl Run {
             }
             if let Some(pin) = &fields.pin {
                 if let Some(holder) = holders.get(pin.as_str()) {
-                    out.issues.push(Issue { client_id: Some(holder.0), ..issue(line, Some("pin"), "pin_taken") });
+                    out.issues.push(Issue { client_id: Some(*holder), ..issue(line, Some("pin"), "pin_taken") });
                     self.counts.failed += 1;
                     continue;
                 }
@@ -322,7 +323,7 @@ impl Run {
                 && let Some((holder, _)) = clients::holder_of(tx, "pin", pin.as_str()).await?
                 && holder != id
             {
-                out.issues.push(Issue { client_id: Some(holder.0), ..issue(line, Some("pin"), "pin_taken") });
+                out.issues.push(Issue { client_id: Some(holder), ..issue(line, Some("pin"), "pin_taken") });
                 return Ok(None);
             }
             return Ok(Some(false));
@@ -372,10 +373,10 @@ fn emails_of(fields: &ClientFields) -> Vec<String> {
 
 /// The client holding a phone or PIN whose write just failed: the row's savepoint is rolled
 /// back (the failed write aborted the transaction) and set again before the look-up.
-async fn holder_after_conflict(tx: &mut TenantTx, field: &str, value: &str) -> Result<Option<i64>, ServiceError> {
+async fn holder_after_conflict(tx: &mut TenantTx, field: &str, value: &str) -> Result<Option<ClientId>, ServiceError> {
     tx.rollback_to_savepoint().await?;
     tx.savepoint().await?;
-    Ok(clients::holder_of(tx, field, value).await?.map(|(holder, _)| holder.0))
+    Ok(clients::holder_of(tx, field, value).await?.map(|(holder, _)| holder))
 }
 
 /// The report's name for a contact column's field.

@@ -30,7 +30,7 @@ pub struct ClientService {
 /// A page of a client list, with each client's contacts for the badges.
 pub struct ClientMatches {
     pub items: Vec<(Client, Vec<Contact>)>,
-    pub total: crate::repos::Total,
+    pub total: crate::domain::client::Total,
 }
 
 impl ClientService {

@@ -22,7 +22,7 @@ pub struct ClientExport {
     pub contacts: Vec<Contact>,
     /// The conversation, oldest first (internal notes included: they are held about them too).
     pub messages: Vec<ExportedMessage>,
-    pub history: Vec<crate::repos::audit::AuditEntry>,
+    pub history: Vec<crate::domain::audit::AuditEntry>,
 }
 
 /// A message as the client's export shows it; files by name, type and size.
@@ -48,8 +48,8 @@ pub struct ExportedFile {
     pub size_bytes: i64,
 }
 
-impl From<crate::repos::messages::Message> for ExportedMessage {
-    fn from(m: crate::repos::messages::Message) -> Self {
+impl From<crate::domain::chat::Message> for ExportedMessage {
+    fn from(m: crate::domain::chat::Message) -> Self {
         Self {
             id: m.id.0,
             direction: m.direction.as_str(),

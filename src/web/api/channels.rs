@@ -12,8 +12,8 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::channel::Channel;
 use crate::domain::channel::{ChannelId, ChannelInput};
-use crate::repos::channels::Channel;
 use crate::services::channels::Saved;
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -31,7 +31,7 @@ pub struct ChannelJson {
     messaging_service_sid: Option<String>,
     bot_username: Option<String>,
     notify_chat_id: Option<String>,
-    notify_locale: String,
+    notify_locale: &'static str,
     /// The secret's last characters.
     secret_hint: String,
     created_at: DateTime<Utc>,
@@ -59,7 +59,7 @@ impl From<Channel> for ChannelJson {
             messaging_service_sid: c.messaging_service_sid,
             bot_username: c.bot_username,
             notify_chat_id: c.notify_chat_id,
-            notify_locale: c.notify_locale,
+            notify_locale: c.notify_locale.as_str(),
             secret_hint: c.secret_hint,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -158,7 +158,7 @@ pub async fn update(
         },
         bot_token: patch.bot_token.unwrap_or_default(),
         notify_chat_id: keep(patch.notify_chat_id, current.notify_chat_id),
-        notify_locale: patch.notify_locale.unwrap_or(current.notify_locale),
+        notify_locale: patch.notify_locale.unwrap_or_else(|| current.notify_locale.as_str().to_owned()),
     };
     let mut saved = state.channels.update(&user.0, id, &input).await?;
     if let Some(enabled) = patch.enabled

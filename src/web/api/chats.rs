@@ -11,10 +11,8 @@ use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::chat::{ChatId, Direction, MessageId, Transport};
-use crate::domain::{ClientId, ContactId, DomainError};
-use crate::repos::chats::{InboxQuery, InboxRow, Member};
-use crate::repos::messages::{Attachment, Message};
+use crate::domain::chat::{Attachment, ChatId, Direction, InboxQuery, InboxRow, Member, Message, MessageId, Transport};
+use crate::domain::{ClientId, ContactId, DomainError, UserId};
 use crate::services::chats::Outgoing;
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -44,7 +42,31 @@ pub struct ChatJson {
     last_message_at: Option<DateTime<Utc>>,
     unread_count: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    members: Option<Vec<Member>>,
+    members: Option<Vec<MemberJson>>,
+}
+
+#[derive(Serialize)]
+pub struct MemberJson {
+    id: i64,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    user_id: Option<UserId>,
+    contact_id: Option<ContactId>,
+    transport: Option<&'static str>,
+    name: String,
+}
+
+impl From<Member> for MemberJson {
+    fn from(m: Member) -> Self {
+        Self {
+            id: m.id,
+            kind: m.kind(),
+            user_id: m.user_id,
+            contact_id: m.contact_id,
+            transport: m.transport.map(Transport::as_str),
+            name: m.name,
+        }
+    }
 }
 
 impl ChatJson {
@@ -62,7 +84,7 @@ impl ChatJson {
             last_message_at: last.as_ref().map(|l| l.created_at),
             last_message: last,
             unread_count: row.unread,
-            members,
+            members: members.map(|all| all.into_iter().map(MemberJson::from).collect()),
         }
     }
 }
@@ -125,8 +147,10 @@ pub struct MessageJson {
 impl From<Message> for MessageJson {
     fn from(m: Message) -> Self {
         let sender = match (m.direction, m.sender_user_id, m.sender_contact_id) {
-            (Direction::Inbound, _, contact) => SenderJson { kind: "client", id: contact, name: m.sender_name },
-            (_, Some(user), _) => SenderJson { kind: "user", id: Some(user), name: m.sender_name },
+            (Direction::Inbound, _, contact) => {
+                SenderJson { kind: "client", id: contact.map(|c| c.0), name: m.sender_name }
+            }
+            (_, Some(user), _) => SenderJson { kind: "user", id: Some(user.0), name: m.sender_name },
             _ => SenderJson { kind: "system", id: None, name: m.sender_name },
         };
         let status = match m.direction {
@@ -143,7 +167,7 @@ impl From<Message> for MessageJson {
             status,
             error: m.error,
             error_code: m.error_code,
-            contact_id: m.contact_id,
+            contact_id: m.contact_id.map(|c| c.0),
             attachments: m.attachments.into_iter().map(|a| AttachmentJson::new(m.chat_id.0, a)).collect(),
             created_at: m.created_at,
             sent_at: m.sent_at,

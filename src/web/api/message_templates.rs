@@ -12,8 +12,8 @@ use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::domain::message_template::MessageTemplate;
 use crate::domain::message_template::TemplateInput;
-use crate::repos::message_templates::Template;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -29,13 +29,13 @@ pub struct TemplateJson {
     updated_at: DateTime<Utc>,
 }
 
-impl From<Template> for TemplateJson {
-    fn from(t: Template) -> Self {
+impl From<MessageTemplate> for TemplateJson {
+    fn from(t: MessageTemplate) -> Self {
         Self {
             id: t.id,
-            title: t.title,
-            shortcut: t.shortcut,
-            template: t.body,
+            shortcut: t.fields.shortcut.map(|s| s.as_str().to_owned()),
+            template: t.fields.body.as_str().to_owned(),
+            title: t.fields.title,
             created_at: t.created_at,
             updated_at: t.updated_at,
         }

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::domain::attachment::{MAX_FILE_BYTES, MAX_FILES};
+use crate::domain::chat::InboxQuery;
 use crate::domain::chat::{ChatId, Direction, MessageId, Transport};
 use crate::domain::{ClientId, ContactId, DomainError, Permission};
-use crate::repos::chats::InboxQuery;
 use crate::services::ServiceError;
 use crate::services::chats::{Outgoing, Upload};
 use crate::web::AppState;
@@ -148,7 +148,7 @@ async fn thread_view(
         client_id: header.client_id.0,
         initials: crate::web::views::initials(&header.client_name),
         client_name: header.client_name,
-        client_phone: header.client_phone.as_deref().map(crate::web::views::phone).unwrap_or_default(),
+        client_phone: header.client_phone.as_ref().map(|p| crate::web::views::phone(p.as_str())).unwrap_or_default(),
         unread: header.unread,
         messages,
         composer,

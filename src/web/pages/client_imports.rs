@@ -1,9 +1,9 @@
 //! Client import pages: upload a CSV, map its columns, dry-run or import it in the
 //! background while a progress bar polls, then read (or download) what failed and why.
 
+use crate::domain::client::import::Import;
 use crate::domain::client::import::{Duplicates, Encoding, MAX_FILE_BYTES, Mapping, Status, Target};
 use crate::domain::{ClientInput, Permission};
-use crate::repos::client_imports::Import;
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;

@@ -67,8 +67,7 @@ pub async fn create(
 pub async fn edit(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     state.message_templates.authorize_manage(&me.principal)?;
     let t = state.message_templates.get(&me.principal, id).await?;
-    let input =
-        TemplateInput { title: t.title.unwrap_or_default(), shortcut: t.shortcut.unwrap_or_default(), body: t.body };
+    let input = TemplateInput::from(&t.fields);
     render(StatusCode::OK, &form_page(&me, Some(id), input, FormErrors::default()))
 }
 

@@ -5,10 +5,10 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 
 use super::Shell;
+use crate::domain::chat::InboxRow;
+use crate::domain::chat::{Attachment, Message};
 use crate::domain::chat::{DeliveryStatus, Direction, Transport};
 use crate::i18n::Tr;
-use crate::repos::chats::InboxRow;
-use crate::repos::messages::{Attachment, Message};
 use crate::services::chats::Route;
 use crate::services::message_templates::Filled;
 use crate::web::error::urlencode;
@@ -330,8 +330,8 @@ pub struct TemplateChoice {
 impl From<&Filled> for TemplateChoice {
     fn from(f: &Filled) -> Self {
         Self {
-            title: f.template.title.clone().unwrap_or_else(|| one_line(&f.template.body, 40)),
-            shortcut: f.template.shortcut.clone().unwrap_or_default(),
+            title: f.template.fields.title.clone().unwrap_or_else(|| one_line(f.template.fields.body.as_str(), 40)),
+            shortcut: f.template.fields.shortcut.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
             text: f.rendered.text.clone(),
             unfilled: f.rendered.unfilled.join(", "),
         }

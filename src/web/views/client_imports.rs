@@ -3,9 +3,9 @@
 use askama::Template;
 
 use super::{FormErrors, Shell, datetime};
+use crate::domain::client::import::{Counts, Import, IssueRow};
 use crate::domain::client::import::{Duplicates, Encoding, Status, Target};
 use crate::i18n::Tr;
-use crate::repos::client_imports::{Counts, Import, IssueRow};
 
 #[derive(Template)]
 #[template(path = "clients/import_upload.html")]
@@ -231,7 +231,7 @@ impl IssueView {
             outcome,
             field: i.field.as_deref().map_or("", field_label),
             message,
-            client: i.client_id.map(|id| (id, row.client_name.clone().unwrap_or_else(|| format!("#{id}")))),
+            client: i.client_id.map(|id| (id.0, row.client_name.clone().unwrap_or_else(|| format!("#{id}")))),
         }
     }
 }

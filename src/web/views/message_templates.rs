@@ -4,8 +4,8 @@ use askama::Template;
 
 use super::{FormErrors, Shell};
 use crate::domain::chat::TEMPLATE_VARIABLES;
+use crate::domain::message_template::MessageTemplate;
 use crate::domain::message_template::TemplateInput;
-use crate::repos::message_templates::Template as Stored;
 
 pub struct TemplateRow {
     pub id: i64,
@@ -15,13 +15,13 @@ pub struct TemplateRow {
     pub updated: String,
 }
 
-impl From<&Stored> for TemplateRow {
-    fn from(t: &Stored) -> Self {
+impl From<&MessageTemplate> for TemplateRow {
+    fn from(t: &MessageTemplate) -> Self {
         Self {
             id: t.id,
-            title: t.title.clone().unwrap_or_default(),
-            shortcut: t.shortcut.clone().unwrap_or_default(),
-            body: t.body.clone(),
+            title: t.fields.title.clone().unwrap_or_default(),
+            shortcut: t.fields.shortcut.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            body: t.fields.body.as_str().to_owned(),
             updated: super::datetime(&t.updated_at),
         }
     }

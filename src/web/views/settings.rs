@@ -3,9 +3,9 @@
 use askama::Template;
 
 use super::{FormErrors, Shell, datetime};
+use crate::domain::audit::AuditEntry;
+use crate::domain::user::ApiToken;
 use crate::domain::{Permission, Principal, Role, UserId};
-use crate::repos::api_tokens::ApiToken;
-use crate::repos::audit::AuditEntry;
 use crate::services::users::UserSummary;
 
 /// Which settings tab is open; tabs the user may not open are not shown.
@@ -196,7 +196,7 @@ pub struct ChannelRow {
 }
 
 impl ChannelRow {
-    pub fn new(c: &crate::repos::channels::Channel) -> Self {
+    pub fn new(c: &crate::domain::channel::Channel) -> Self {
         let sends_as = match (&c.sender, &c.messaging_service_sid, &c.bot_username) {
             (Some(from), _, _) => super::phone(from),
             (None, Some(service), _) => service.clone(),

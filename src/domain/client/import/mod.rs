@@ -6,9 +6,11 @@ use std::str::FromStr;
 use crate::domain::DomainError;
 
 mod mapping;
+mod report;
 mod sheet;
 
 pub use mapping::{Mapping, MappingError, Target};
+pub use report::{Counts, Import, Issue, IssueRow};
 pub use sheet::{Row, Sheet};
 
 /// The largest file accepted, and the most rows and columns read from it.

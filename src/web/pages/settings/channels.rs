@@ -114,7 +114,7 @@ pub async fn edit(State(state): State<AppState>, me: CurrentUser, Path(id): Path
         from: c.sender.unwrap_or_default(),
         messaging_service_sid: c.messaging_service_sid.unwrap_or_default(),
         notify_chat_id: c.notify_chat_id.unwrap_or_default(),
-        notify_locale: c.notify_locale,
+        notify_locale: c.notify_locale.as_str().to_owned(),
         ..ChannelInput::default()
     };
     render(StatusCode::OK, &form_page(&me, Some(id), c.kind, input, Some(c.secret_hint), FormErrors::default()))

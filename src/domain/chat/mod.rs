@@ -1,8 +1,14 @@
 //! Chats: one conversation per client, the messages in it, how each travels and where its
 //! delivery stands. Pure rules; the chats issue builds storage and pages on them.
 
+mod inbox;
+mod thread;
+
 use std::fmt;
 use std::str::FromStr;
+
+pub use inbox::{InboxQuery, InboxRow, LastMessage};
+pub use thread::{Attachment, Chat, Member, Message};
 
 use super::{ClientId, ContactId, ContactType, DomainError, UserId};
 

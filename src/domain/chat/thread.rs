@@ -1,0 +1,75 @@
+//! A chat as it is read: the chat itself, its messages with their files, and its members.
+
+use chrono::{DateTime, Utc};
+
+use super::{ChatId, DeliveryStatus, Direction, MessageId, Transport};
+use crate::domain::{ClientId, ContactId, UserId};
+
+/// A client's one conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chat {
+    pub id: ChatId,
+    pub client_id: ClientId,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A message as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub chat_id: ChatId,
+    pub direction: Direction,
+    pub sender_user_id: Option<UserId>,
+    pub sender_contact_id: Option<ContactId>,
+    pub sender_name: String,
+    pub body: String,
+    pub transport: Transport,
+    pub contact_id: Option<ContactId>,
+    pub status: Option<DeliveryStatus>,
+    pub provider_message_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+    /// Filled by the reads that show messages (`thread`, `message`); empty after an insert.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file that came or goes with a message; its bytes are in the object store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub id: i64,
+    pub message_id: MessageId,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub storage_key: String,
+}
+
+impl Attachment {
+    /// Shown in the page (a safe image), or else only downloaded.
+    pub fn is_image(&self) -> bool {
+        super::super::attachment::shows_inline(&self.content_type)
+    }
+}
+
+/// Who takes part in a chat: staff who wrote in it, and the client's contacts it travelled on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: i64,
+    /// The member of staff, for a user member.
+    pub user_id: Option<UserId>,
+    /// The client's contact, for a client member.
+    pub contact_id: Option<ContactId>,
+    /// What a client member's messages travel on.
+    pub transport: Option<Transport>,
+    pub name: String,
+}
+
+impl Member {
+    /// `user` or `client`.
+    pub fn kind(&self) -> &'static str {
+        if self.user_id.is_some() { "user" } else { "client" }
+    }
+}
