@@ -7,9 +7,9 @@ use sqlx::PgPool;
 
 use crate::crypto::{self, password};
 use crate::db::TenantTx;
-use crate::domain::{Actor, DomainEvent, Principal, TenantId, UserId};
+use crate::domain::{Actor, DomainEvent, Locale, Principal, TenantId, UserId};
 use crate::events::EventBus;
-use crate::repos::{api_tokens, audit, auth, login_failures, sessions};
+use crate::repos::{api_tokens, audit, auth, login_failures, sessions, users};
 
 use super::ServiceError;
 
@@ -55,7 +55,15 @@ impl AuthService {
 
     /// Checks the password and opens a fresh session. Unknown emails, wrong passwords and
     /// deactivated accounts all answer `BadCredentials`, in the same time.
-    pub async fn sign_in(&self, email: &str, pass: &str, client: ClientInfo<'_>) -> Result<NewSession, ServiceError> {
+    /// Opens a session for the right email and password of an active user. A language the
+    /// person `picked` on the sign-in page becomes their language.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        pass: &str,
+        picked: Option<Locale>,
+        client: ClientInfo<'_>,
+    ) -> Result<NewSession, ServiceError> {
         let email = email.trim().to_lowercase();
         let limits = login_failures::Limits {
             window: THROTTLE_WINDOW,
@@ -97,6 +105,9 @@ impl AuthService {
             },
         )
         .await?;
+        if picked.is_some() {
+            users::set_locale(&mut tx, account.user_id, picked).await?;
+        }
         tx.commit().await?;
         Ok(NewSession { token, tenant_id: account.tenant_id, user_id: account.user_id })
     }

@@ -109,3 +109,37 @@ async fn switching_language_returns_to_the_same_page_and_never_off_site() {
     let evil = client.post("/crm/locale", &[("locale", "en"), ("back", "https://evil.example")]).await;
     assert_eq!(evil.location(), Some("/crm"));
 }
+
+#[tokio::test]
+async fn the_language_picked_on_the_sign_in_page_stays_through_a_wrong_password_and_after() {
+    let app = TestApp::spawn().await;
+    let creds = app.create_user(app.tenant, Role::Agent).await;
+    let client = app.client();
+    *client.accept_language.lock().unwrap() = Some("en".into());
+    let form = client.get("/login?lang=ru").await;
+    assert!(form.body.contains("<html lang=\"ru\">"));
+    assert!(form.body.contains(r#"name="lang" value="ru""#), "the form carries the choice");
+
+    let wrong = client.post("/login", &[("email", &creds.email), ("password", "wrong"), ("lang", "ru")]).await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("<html lang=\"ru\">"), "a wrong password keeps the language");
+    assert!(wrong.body.contains("Неверная эл. почта или пароль."));
+    assert!(wrong.body.contains(r#"name="lang" value="ru""#), "and the next attempt carries it again");
+
+    let signed_in =
+        client.post("/login", &[("email", &creds.email), ("password", &creds.password), ("lang", "ru")]).await;
+    assert_eq!(signed_in.status, 303);
+    assert!(client.get("/crm").await.body.contains("<html lang=\"ru\">"), "the choice is the user's language");
+
+    // Kept with the user, not the browser: a later sign-in elsewhere, without choosing, is Russian too.
+    let elsewhere = app.client();
+    *elsewhere.accept_language.lock().unwrap() = Some("en".into());
+    elsewhere.sign_in(&creds).await;
+    assert!(elsewhere.get("/crm").await.body.contains("<html lang=\"ru\">"));
+
+    // Signing in without choosing leaves a saved language alone.
+    let plain = app.client();
+    *plain.accept_language.lock().unwrap() = Some("uz".into());
+    plain.sign_in(&creds).await;
+    assert!(plain.get("/crm").await.body.contains("<html lang=\"ru\">"));
+}

@@ -45,13 +45,10 @@ pub async fn show(
     if session_from_headers(&state, &headers).await.is_some() {
         return Ok(Redirect::to(next_or_home(&q.next)).into_response());
     }
-    let locale = q
-        .lang
-        .as_deref()
-        .and_then(|l| l.parse::<Locale>().ok())
-        .unwrap_or_else(|| RequestLocale::resolve(None, &headers));
+    let picked = picked(q.lang.as_deref());
     let notice = Flash::from_headers(&headers).map(|f| f.key);
-    page(&state, &headers, locale, StatusCode::OK, String::new(), q.next, None, notice)
+    let form = Filled { email: String::new(), next: q.next, picked };
+    page(&state, &headers, StatusCode::OK, form, None, notice)
 }
 
 #[derive(Deserialize)]
@@ -62,6 +59,20 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    /// The language picked on the page, if one was.
+    lang: Option<String>,
+}
+
+/// A language the visitor picked themself (not one guessed from the browser).
+fn picked(lang: Option<&str>) -> Option<Locale> {
+    lang.and_then(|l| l.parse().ok())
+}
+
+/// What the form shows again.
+struct Filled {
+    email: String,
+    next: String,
+    picked: Option<Locale>,
 }
 
 pub async fn submit(
@@ -70,11 +81,12 @@ pub async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    let locale = RequestLocale::resolve(None, &headers);
-    let tr = Tr::new(locale);
+    let picked = picked(form.lang.as_deref());
+    let tr = Tr::new(picked.unwrap_or_else(|| RequestLocale::resolve(None, &headers)));
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let result =
-        state.auth.sign_in(&form.email, &form.password, ClientInfo { ip: &peer.ip().to_string(), user_agent }).await;
+    let client = ClientInfo { ip: &peer.ip().to_string(), user_agent };
+    let result = state.auth.sign_in(&form.email, &form.password, picked, client).await;
+    let again = Filled { email: form.email, next: form.next.clone(), picked };
     match result {
         Ok(session) => {
             // A fresh session id at every sign-in; the visitor cookie has served its purpose.
@@ -94,12 +106,11 @@ pub async fn submit(
         }
         Err(ServiceError::BadCredentials) => {
             let msg = tr.t("login.bad_credentials").to_owned();
-            page(&state, &headers, locale, StatusCode::UNAUTHORIZED, form.email, form.next, Some(msg), None)
+            page(&state, &headers, StatusCode::UNAUTHORIZED, again, Some(msg), None)
         }
         Err(ServiceError::Throttled { retry_after_secs }) => {
             let msg = tr.t1("login.throttled", "minutes", &retry_after_secs.div_ceil(60));
-            let mut res =
-                page(&state, &headers, locale, StatusCode::TOO_MANY_REQUESTS, form.email, form.next, Some(msg), None)?;
+            let mut res = page(&state, &headers, StatusCode::TOO_MANY_REQUESTS, again, Some(msg), None)?;
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             Ok(res)
         }
@@ -107,17 +118,15 @@ pub async fn submit(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn page(
     state: &AppState,
     headers: &HeaderMap,
-    locale: Locale,
     status: StatusCode,
-    email: String,
-    next: String,
+    form: Filled,
     error: Option<String>,
     notice: Option<&'static str>,
 ) -> Result<Response, AppError> {
+    let locale = form.picked.unwrap_or_else(|| RequestLocale::resolve(None, headers));
     // Keep the visitor's cookie if it has one: a second tab's form must stay valid.
     let (anon, new_cookie) = match cookies::get(headers, ANON_COOKIE) {
         Some(a) => (a.to_owned(), None),
@@ -129,10 +138,11 @@ fn page(
     };
     let view = LoginPage {
         shell: Shell::anonymous(Tr::new(locale), csrf_for_visitor(state, &anon)),
-        email,
-        next,
+        email: form.email,
+        next: form.next,
         error,
         notice,
+        picked: form.picked,
     };
     let mut res = render(status, &view)?;
     // Reaching the form with a session cookie means it is stale (ended or expired): drop it.
