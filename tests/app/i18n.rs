@@ -143,3 +143,18 @@ async fn the_language_picked_on_the_sign_in_page_stays_through_a_wrong_password_
     plain.sign_in(&creds).await;
     assert!(plain.get("/crm").await.body.contains("<html lang=\"ru\">"));
 }
+
+/// Uzbek Latin writes oʻ and gʻ with the turned comma (U+02BB) and the glottal stop with the
+/// modifier apostrophe (U+02BC): one character each, not a mix of quotes.
+#[test]
+fn uzbek_texts_use_one_apostrophe_for_each_sound() {
+    for (key, text) in catalog("uz") {
+        for (i, c) in text.char_indices() {
+            let before = text[..i].chars().last();
+            assert!(!matches!(c, '\'' | '‘' | '’' | '`'), "uz: {key} has {c:?} in {text:?}: write ʻ after o/g, else ʼ");
+            if c == 'ʼ' {
+                assert!(!matches!(before, Some('o' | 'O' | 'g' | 'G')), "uz: {key}: oʻ and gʻ take ʻ, not ʼ: {text:?}");
+            }
+        }
+    }
+}
