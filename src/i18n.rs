@@ -23,6 +23,26 @@ pub fn catalog(locale: Locale) -> &'static Catalog {
     }
 }
 
+/// The CLDR plural category of a whole number: Russian has one (1, 21, 101…), few (2–4, 22–24…)
+/// and many (the rest); English and Uzbek one (1) and other.
+fn plural_form(locale: Locale, n: i64) -> &'static str {
+    let n = n.unsigned_abs();
+    match locale {
+        Locale::Ru => match (n % 10, n % 100) {
+            (1, r) if r != 11 => "one",
+            (2..=4, r) if !(12..=14).contains(&r) => "few",
+            _ => "many",
+        },
+        Locale::En | Locale::Uz => {
+            if n == 1 {
+                "one"
+            } else {
+                "other"
+            }
+        }
+    }
+}
+
 /// Whether `key` is a known message; used to accept only real keys from a flash cookie.
 pub fn exists(key: &str) -> bool {
     EN.contains_key(key)
@@ -53,9 +73,34 @@ impl Tr {
         self.t(key).replace(&format!("{{{name}}}"), &value.to_string())
     }
 
+    /// The message for `count` of something: `<key>.zero` for none, else the plural form the
+    /// language uses for that number (`one`, `few`, `many`, `other`, as CLDR names them), with
+    /// `{count}` filled in. Every locale has all five keys, so the test of key sets holds.
+    pub fn count(&self, key: &str, count: i64) -> String {
+        let form = if count == 0 { "zero" } else { plural_form(self.locale, count) };
+        self.t1(&format!("{key}.{form}"), "count", &count)
+    }
+
     /// The message for a domain error: `error.<code>`.
     pub fn error(&self, code: &str) -> &'static str {
         let key = format!("error.{code}");
         catalog(self.locale).get(&key).or_else(|| EN.get(&key)).map_or("Invalid value", String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_take_the_plural_form_of_their_language() {
+        let (en, ru) = (Tr::new(Locale::En), Tr::new(Locale::Ru));
+        assert_eq!(en.count("users.sessions", 0), "Not signed in");
+        assert_eq!(en.count("users.sessions", 1), "Signed in on 1 device");
+        assert_eq!(en.count("users.sessions", 2), "Signed in on 2 devices");
+        let forms: Vec<_> = [1, 2, 5, 11, 12, 21, 22, 25, 111].map(|n| plural_form(Locale::Ru, n)).into();
+        assert_eq!(forms, ["one", "few", "many", "many", "many", "one", "few", "many", "many"]);
+        assert_eq!(ru.count("users.sessions", 3), "Вошёл на 3 устройствах");
+        assert_eq!(Tr::new(Locale::Uz).count("users.sessions", 0), "Tizimga kirmagan");
     }
 }

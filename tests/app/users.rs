@@ -127,11 +127,14 @@ async fn deactivating_a_user_ends_all_their_sessions_and_reactivating_lets_them_
     let creds = app.create_user(app.tenant, Role::Agent).await;
     let laptop = app.client();
     let phone = app.client();
-    laptop.sign_in(&creds).await;
-    phone.sign_in(&creds).await;
     let id = user_id(&app, &creds.email).await;
+    let row = |page: &str| page.split(&creds.email).nth(1).unwrap().split("</tr>").next().unwrap().to_owned();
+    assert!(row(&admin.get("/crm/settings/users").await.body).contains("Not signed in"));
+    laptop.sign_in(&creds).await;
+    assert!(row(&admin.get("/crm/settings/users").await.body).contains("Signed in on 1 device<"));
+    phone.sign_in(&creds).await;
 
-    admin.get("/crm/settings/users").await;
+    assert!(row(&admin.get("/crm/settings/users").await.body).contains("Signed in on 2 devices"));
     assert_eq!(admin.post(&format!("/crm/settings/users/{id}/deactivate"), &[]).await.status, 303);
     assert_eq!(laptop.get("/crm").await.status, 303);
     assert_eq!(phone.get("/crm").await.status, 303);
