@@ -442,7 +442,7 @@ CREATE FUNCTION public.search_clients(p_patterns text[], p_from date, p_to date,
     END
     $_$;
 
-CREATE FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_limit integer, p_offset integer, p_cap integer) RETURNS bigint[]
+CREATE FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_assignee_kind text, p_assignee bigint, p_status text, p_limit integer, p_offset integer, p_cap integer) RETURNS bigint[]
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     SET enable_seqscan TO 'off'
@@ -452,7 +452,12 @@ CREATE FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread bo
         words tsquery := plainto_tsquery('simple', coalesce(p_words, ''));
         chats text := 'FROM chats h JOIN clients m ON m.tenant_id = h.tenant_id AND m.id = h.client_id'
             || ' WHERE h.tenant_id = $1 AND m.archived_at IS NULL AND h.last_message_at IS NOT NULL'
-            || CASE WHEN p_unread THEN ' AND h.unread_count > 0' ELSE '' END;
+            || CASE WHEN p_unread THEN ' AND h.unread_count > 0' ELSE '' END
+            || CASE p_assignee_kind
+                   WHEN 'none' THEN ' AND h.assignee_user_id IS NULL'
+                   WHEN 'user' THEN format(' AND h.assignee_user_id = %s', p_assignee::bigint)
+                   ELSE '' END
+            || CASE WHEN p_status IS NULL THEN '' ELSE format(' AND h.status = %L', p_status) END;
         sort text := ' ORDER BY h.last_message_at DESC NULLS LAST, h.id DESC';
         by_client text := CASE WHEN coalesce(cardinality(p_patterns), 0) = 0 THEN 'false'
                                ELSE '(true' || client_search_filter(cardinality(p_patterns)) || ')' END;
@@ -465,11 +470,10 @@ CREATE FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread bo
         clients_found bigint[] := '{}';
         texts_found bigint[] := '{}';
     BEGIN
-        IF tenant IS NULL OR (by_client = 'false' AND by_text = 'false') THEN
+        IF tenant IS NULL OR (by_client = 'false' AND by_text = 'false')
+           OR p_assignee_kind NOT IN ('any', 'none', 'user') OR (p_assignee_kind = 'user' AND p_assignee IS NULL) THEN
             RETURN '{}';
         END IF;
-        -- The prefix is numbered and counted first; the tests then run in its order and stop
-        -- when the page is full (a nested loop keeps the order of its outer side).
         EXECUTE 'SELECT coalesce(max(h.prefix), 0), coalesce(array_agg(h.id ORDER BY h.n), ''{}'') FROM (SELECT h.id, h.n, h.prefix'
             || ' FROM (SELECT h.*, row_number() OVER () AS n, count(*) OVER () AS prefix'
             || ' FROM (SELECT h.id, h.tenant_id, m.search AS client_search ' || chats || sort || ' LIMIT $4) h) h'
@@ -487,7 +491,6 @@ CREATE FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread bo
             texts_found := chat_matches_by_text(tenant, words, p_cap + 1);
         END IF;
         IF cardinality(clients_found) <= p_cap AND cardinality(texts_found) <= p_cap THEN
-            -- Both lists are complete: the page is sorted from their chats.
             SELECT coalesce(array_agg(k.id), '{}') || texts_found INTO found
                 FROM chats k WHERE k.tenant_id = tenant AND k.client_id = ANY(clients_found);
             EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id ' || chats || ' AND h.id = ANY($2)' || sort
@@ -524,6 +527,17 @@ CREATE FUNCTION public.twilio_channels(p_account_sid text, p_kind text, p_number
           AND (c.messaging_service_sid = p_service_sid OR c.sender = p_number)
         ORDER BY (c.messaging_service_sid = p_service_sid) DESC NULLS LAST, c.id
         LIMIT 20
+    $$;
+
+CREATE FUNCTION public.wake_snoozed_chats(p_limit integer) RETURNS TABLE(tenant_id uuid, chat_id bigint)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        UPDATE chats h SET status = 'open', snoozed_until = NULL
+        FROM (SELECT q.tenant_id, q.id FROM chats q WHERE q.snoozed_until <= now()
+              ORDER BY q.snoozed_until LIMIT p_limit FOR UPDATE SKIP LOCKED) due
+        WHERE h.tenant_id = due.tenant_id AND h.id = due.id
+        RETURNING h.tenant_id, h.id
     $$;
 
 CREATE TABLE public.api_tokens (
@@ -646,6 +660,11 @@ CREATE TABLE public.chats (
     last_message_id bigint,
     last_message_at timestamp with time zone,
     unread_count integer DEFAULT 0 NOT NULL,
+    assignee_user_id bigint,
+    status text DEFAULT 'open'::text NOT NULL,
+    snoozed_until timestamp with time zone,
+    CONSTRAINT chats_snooze_check CHECK (((status = 'snoozed'::text) = (snoozed_until IS NOT NULL))),
+    CONSTRAINT chats_status_check CHECK ((status = ANY (ARRAY['open'::text, 'pending'::text, 'resolved'::text, 'snoozed'::text]))),
     CONSTRAINT chats_unread_count_check CHECK ((unread_count >= 0))
 );
 
@@ -1119,6 +1138,12 @@ CREATE UNIQUE INDEX chat_members_user_key ON public.chat_members USING btree (te
 
 CREATE INDEX chats_activity_idx ON public.chats USING btree (tenant_id, last_message_at DESC NULLS LAST, id DESC);
 
+CREATE INDEX chats_assignee_idx ON public.chats USING btree (tenant_id, assignee_user_id, last_message_at DESC NULLS LAST, id DESC);
+
+CREATE INDEX chats_snoozed_idx ON public.chats USING btree (snoozed_until) WHERE (snoozed_until IS NOT NULL);
+
+CREATE INDEX chats_status_idx ON public.chats USING btree (tenant_id, status, last_message_at DESC NULLS LAST, id DESC);
+
 CREATE INDEX chats_unread_idx ON public.chats USING btree (tenant_id, last_message_at DESC NULLS LAST, id DESC) WHERE (unread_count > 0);
 
 CREATE INDEX client_contacts_lookup_idx ON public.client_contacts USING btree (tenant_id, type, value);
@@ -1198,6 +1223,9 @@ ALTER TABLE ONLY public.chat_members
 
 ALTER TABLE ONLY public.chat_members
     ADD CONSTRAINT chat_members_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.chats
+    ADD CONSTRAINT chats_assignee_fkey FOREIGN KEY (tenant_id, assignee_user_id) REFERENCES public.users(tenant_id, id) ON DELETE SET NULL (assignee_user_id);
 
 ALTER TABLE ONLY public.chats
     ADD CONSTRAINT chats_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE CASCADE;
@@ -1466,14 +1494,17 @@ GRANT ALL ON FUNCTION public.refresh_client_statistics() TO crm_app;
 REVOKE ALL ON FUNCTION public.search_clients(p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.search_clients(p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) TO crm_app;
 
-REVOKE ALL ON FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_limit integer, p_offset integer, p_cap integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_limit integer, p_offset integer, p_cap integer) TO crm_app;
+REVOKE ALL ON FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_assignee_kind text, p_assignee bigint, p_status text, p_limit integer, p_offset integer, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_assignee_kind text, p_assignee bigint, p_status text, p_limit integer, p_offset integer, p_cap integer) TO crm_app;
 
 REVOKE ALL ON FUNCTION public.telegram_channel(p_webhook_key bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.telegram_channel(p_webhook_key bytea) TO crm_app;
 
 REVOKE ALL ON FUNCTION public.twilio_channels(p_account_sid text, p_kind text, p_number text, p_service_sid text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.twilio_channels(p_account_sid text, p_kind text, p_number text, p_service_sid text) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.wake_snoozed_chats(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wake_snoozed_chats(p_limit integer) TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.api_tokens TO crm_app;
 

@@ -47,8 +47,12 @@ impl Background {
             state.channels.clone(),
             state.files.clone(),
         );
-        let workers =
-            vec![state.imports.spawn_worker(stopped.clone()), media.spawn(stopped.clone()), delivery.spawn(stopped)];
+        let workers = vec![
+            state.imports.spawn_worker(stopped.clone()),
+            media.spawn(stopped.clone()),
+            state.chats.spawn_snooze_waker(Duration::from_secs(1), stopped.clone()),
+            delivery.spawn(stopped),
+        ];
         let notifier = crate::services::staff_notifier::spawn_staff_notifier(
             &state.events,
             state.chats.clone(),

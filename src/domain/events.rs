@@ -74,6 +74,11 @@ pub enum DomainEvent {
         message_id: MessageId,
         status: DeliveryStatus,
     },
+    /// Assigned, unassigned, or its status changed (a snooze ended, too).
+    ChatUpdated {
+        tenant_id: TenantId,
+        chat_id: ChatId,
+    },
     /// Staff read the client's messages up to some point: unread badges change.
     ChatRead {
         tenant_id: TenantId,
@@ -123,6 +128,7 @@ impl DomainEvent {
             | DomainEvent::MessageReceived { tenant_id, .. }
             | DomainEvent::MessageStatusChanged { tenant_id, .. }
             | DomainEvent::ChatRead { tenant_id, .. }
+            | DomainEvent::ChatUpdated { tenant_id, .. }
             | DomainEvent::TemplateSaved { tenant_id, .. }
             | DomainEvent::TemplateDeleted { tenant_id, .. }
             | DomainEvent::AttachmentsArrived { tenant_id, .. }

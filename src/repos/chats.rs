@@ -3,8 +3,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::TenantTx;
-use crate::domain::chat::{Chat, ChatId, InboxQuery, InboxRow, LastMessage, Member, MessageId, Transport};
-use crate::domain::{ClientId, ContactId, Phone, UserId};
+use crate::domain::chat::{
+    Assignee, AssigneeFilter, Chat, ChatId, ChatStatus, InboxQuery, InboxRow, LastMessage, Member, MessageId,
+    StatusChange, Transport, VIEW_COUNT_CAP, ViewCounts,
+};
+use crate::domain::{ClientId, ContactId, Phone, TenantId, UserId};
 
 use super::RepoError;
 
@@ -72,6 +75,10 @@ struct InboxRecord {
     last_status: Option<String>,
     last_at: Option<DateTime<Utc>>,
     last_attachments: Option<i64>,
+    assignee_user_id: Option<i64>,
+    assignee_name: Option<String>,
+    status: String,
+    snoozed_until: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<InboxRecord> for InboxRow {
@@ -106,6 +113,12 @@ impl TryFrom<InboxRecord> for InboxRow {
             client_phone: r.phone.as_deref().map(Phone::parse).transpose().map_err(|_| corrupt("client phone"))?,
             unread: r.unread_count,
             last,
+            assignee: match (r.assignee_user_id, r.assignee_name) {
+                (Some(id), Some(name)) => Some(Assignee { id: UserId(id), name }),
+                _ => None,
+            },
+            status: r.status.parse().map_err(|_| corrupt("status"))?,
+            snoozed_until: r.snoozed_until,
         })
     }
 }
@@ -115,10 +128,12 @@ const INBOX_SELECT: &str =
         m.id AS last_id, m.body AS last_body, m.direction AS last_direction, m.transport AS last_transport,
         m.status AS last_status, m.created_at AS last_at,
         (SELECT count(*) FROM message_attachments a WHERE a.tenant_id = m.tenant_id AND a.message_id = m.id)
-            AS last_attachments
+            AS last_attachments,
+        h.assignee_user_id, u.name AS assignee_name, h.status, h.snoozed_until
     FROM chats h
     JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id
     LEFT JOIN messages m ON m.tenant_id = h.tenant_id AND m.id = h.last_message_id
+    LEFT JOIN users u ON u.tenant_id = h.tenant_id AND u.id = h.assignee_user_id
     WHERE c.archived_at IS NULL AND h.tenant_id = ";
 
 /// A page of the inbox, newest activity first. Chats nobody has written in yet are left out.
@@ -130,11 +145,19 @@ pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery) -> Result<Vec<InboxRow
     if let Some(q) = q {
         // A search finds its page in search_inbox (0007), through the indexes row-level
         // security keeps from this role; what it returns is shown in its order.
+        let (assignee_kind, assignee) = match query.assignee {
+            AssigneeFilter::Anyone => ("any", None),
+            AssigneeFilter::Nobody => ("none", None),
+            AssigneeFilter::User(u) => ("user", Some(u.0)),
+        };
         let ids = sqlx::query_scalar!(
-            r#"SELECT search_inbox($1, $2, $3, $4, $5, $6) AS "ids!""#,
+            r#"SELECT search_inbox($1, $2, $3, $4, $5, $6, $7, $8, $9) AS "ids!""#,
             &super::clients::search_patterns(q),
             q,
             query.unread_only,
+            assignee_kind,
+            assignee,
+            query.status.map(ChatStatus::as_str),
             i32::try_from(query.limit).unwrap_or(i32::MAX),
             i32::try_from(query.offset).unwrap_or(i32::MAX),
             SEARCH_CAP
@@ -153,6 +176,7 @@ pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery) -> Result<Vec<InboxRow
     if query.unread_only {
         b.push(" AND h.unread_count > 0");
     }
+    push_view(&mut b, query.assignee, query.status);
     // NULLS LAST as in the indexes (DESC alone means NULLS FIRST, and no index would serve).
     b.push(" ORDER BY h.last_message_at DESC NULLS LAST, h.id DESC LIMIT ");
     b.push_bind(query.limit);
@@ -160,6 +184,102 @@ pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery) -> Result<Vec<InboxRow
     b.push_bind(query.offset);
     let rows: Vec<InboxRecord> = b.build_query_as().fetch_all(tx.conn()).await?;
     rows.into_iter().map(InboxRow::try_from).collect()
+}
+
+/// The view's conditions: whose chats, and in which status.
+fn push_view(b: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, assignee: AssigneeFilter, status: Option<ChatStatus>) {
+    match assignee {
+        AssigneeFilter::Anyone => {}
+        AssigneeFilter::Nobody => {
+            b.push(" AND h.assignee_user_id IS NULL");
+        }
+        AssigneeFilter::User(u) => {
+            b.push(" AND h.assignee_user_id = ");
+            b.push_bind(u.0);
+        }
+    }
+    if let Some(status) = status {
+        b.push(" AND h.status = ");
+        b.push_bind(status.as_str());
+    }
+}
+
+/// How many chats with messages each view holds, of `status` (any when absent), for `me`;
+/// each count stops at `VIEW_COUNT_CAP`.
+pub async fn view_counts(tx: &mut TenantTx, me: UserId, status: Option<ChatStatus>) -> Result<ViewCounts, RepoError> {
+    let mut counts = ViewCounts::default();
+    for (assignee, slot) in [
+        (AssigneeFilter::User(me), &mut counts.mine),
+        (AssigneeFilter::Nobody, &mut counts.unassigned),
+        (AssigneeFilter::Anyone, &mut counts.all),
+    ] {
+        let mut b = sqlx::QueryBuilder::new(
+            "SELECT count(*) FROM (SELECT 1 FROM chats h JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id
+             WHERE c.archived_at IS NULL AND h.last_message_at IS NOT NULL AND h.tenant_id = ",
+        );
+        b.push_bind(tx.tenant_id().0);
+        push_view(&mut b, assignee, status);
+        b.push(" LIMIT ");
+        b.push_bind(VIEW_COUNT_CAP);
+        b.push(") capped");
+        *slot = b.build_query_scalar::<i64>().fetch_one(tx.conn()).await?;
+    }
+    Ok(counts)
+}
+
+/// Assigns the chat to `assignee` (or no one); `false` when it already was.
+pub async fn assign(tx: &mut TenantTx, chat: ChatId, assignee: Option<UserId>) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE chats SET assignee_user_id = $3
+         WHERE tenant_id = $1 AND id = $2 AND assignee_user_id IS DISTINCT FROM $3",
+        tenant,
+        chat.0,
+        assignee.map(|u| u.0)
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets the chat's status (and the time a snooze ends); `false` when nothing changed.
+pub async fn set_status(tx: &mut TenantTx, chat: ChatId, change: StatusChange) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE chats SET status = $3, snoozed_until = $4
+         WHERE tenant_id = $1 AND id = $2 AND (status, snoozed_until) IS DISTINCT FROM ($3, $4)",
+        tenant,
+        chat.0,
+        change.status().as_str(),
+        change.snoozed_until()
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Opens a resolved or snoozed chat again (the client wrote); `false` when it was not.
+pub async fn reopen(tx: &mut TenantTx, chat: ChatId) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE chats SET status = 'open', snoozed_until = NULL
+         WHERE tenant_id = $1 AND id = $2 AND status IN ('resolved', 'snoozed')",
+        tenant,
+        chat.0
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends up to `limit` snoozes that are due, in every tenant, each once however many nodes
+/// ask (wake_snoozed_chats, 0016). Returns the chats opened.
+pub async fn wake_snoozed(pool: &sqlx::PgPool, limit: i32) -> Result<Vec<(TenantId, ChatId)>, RepoError> {
+    let rows =
+        sqlx::query!(r#"SELECT tenant_id AS "tenant_id!", chat_id AS "chat_id!" FROM wake_snoozed_chats($1)"#, limit)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(|r| (TenantId(r.tenant_id), ChatId(r.chat_id))).collect())
 }
 
 /// How many matches of one kind (clients, or messages) search_inbox sorts itself before it

@@ -186,6 +186,8 @@ impl InboundService {
         )
         .await?;
         chats::join(&mut tx, chat.id, Joiner::Contact(writer.contact, w.transport)).await?;
+        // The client wrote: a resolved or snoozed conversation needs the team again.
+        let reopened = chats::reopen(&mut tx, chat.id).await?;
         if let Some(meta) = w.telegram_chat {
             chats::remember_telegram_chat(&mut tx, chat.id, writer.contact, meta).await?;
         }
@@ -210,6 +212,9 @@ impl InboundService {
                 chat_id: chat.id,
                 client_id: writer.client,
             });
+        }
+        if reopened {
+            self.events.publish(DomainEvent::ChatUpdated { tenant_id: tenant, chat_id: chat.id });
         }
         self.events.publish(DomainEvent::MessageReceived {
             tenant_id: tenant,

@@ -108,7 +108,9 @@ impl Listener {
             }
             DomainEvent::MessageStatusChanged { message_id, .. }
             | DomainEvent::AttachmentsArrived { message_id, .. } => (*message_id, Swap::Replace),
-            DomainEvent::ChatCreated { .. } | DomainEvent::ChatRead { .. } => return vec![inbox()],
+            DomainEvent::ChatCreated { .. } | DomainEvent::ChatRead { .. } | DomainEvent::ChatUpdated { .. } => {
+                return vec![inbox()];
+            }
             _ => return Vec::new(),
         };
         match self.bubble(message, swap).await {

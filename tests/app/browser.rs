@@ -621,3 +621,72 @@ async fn a_message_whose_delivery_is_unknown_says_why_and_is_retried_with_one_cl
     assert!(d.script(&format!("return document.querySelector('{bubble} .msg-error')")).await.is_null());
     d.quit().await;
 }
+
+#[tokio::test]
+async fn an_agent_takes_a_chat_resolves_it_and_finds_it_by_view_at_desk_and_phone_width() {
+    let _serial = SERIAL.lock().await;
+    use crm::domain::chat::Transport;
+    use crm::domain::{ClientId, ContactId};
+    use crm::services::inbound::Incoming;
+
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let client = api
+        .post(
+            "/api/v1/clients",
+            json!({"first_name": "Gulnora", "last_name": "Nazarova-Abdurakhmanova",
+                   "contacts": [{"type": "phone", "value": "+998935550001"}]}),
+        )
+        .await
+        .json();
+    let incoming = Incoming {
+        client: ClientId(client["id"].as_i64().unwrap()),
+        contact: ContactId(client["contacts"][0]["id"].as_i64().unwrap()),
+        transport: Transport::Sms,
+        sender_name: "Gulnora",
+        body: "Good afternoon, when can I pick up my documents? I would like to come tomorrow morning.",
+    };
+    app.state.inbound.receive_from(app.tenant, incoming).await.unwrap();
+    let chat = app.scalar_i64("SELECT max(id) FROM chats").await;
+    let creds = app.create_user(app.tenant, Role::Agent).await;
+    let Some(d) = Driver::start().await else { return };
+    d.resize(1366, 800).await;
+    d.sign_in(&app.base_url, &creds).await;
+
+    d.goto(&format!("{}/crm/chats?view=unassigned", app.base_url)).await;
+    d.click(&format!("a[data-chat='{chat}']")).await;
+    d.wait_until("document.querySelector('.thread-work')", "the thread's controls").await;
+    d.click(".thread-work button[value=me]").await;
+    d.wait_until(
+        "document.querySelector('.thread-work select[name=assignee] option:checked').textContent.includes('Agent')",
+        "the chat assigned to me",
+    )
+    .await;
+    let mine =
+        d.script("return document.querySelector('.inbox-views a[href*=\"view=mine\"] .count').textContent").await;
+    assert_eq!(mine.as_str(), Some("1"), "the Mine tab counts it");
+    d.screenshot("chats-assigned").await;
+
+    for (width, name) in [(1366, "chats-work-desk"), (390, "chats-work-phone")] {
+        d.resize(width, 800).await;
+        let overflow =
+            d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+        assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at {width} px");
+        let page_scroll =
+            d.script("return document.documentElement.scrollHeight - document.documentElement.clientHeight").await;
+        assert_eq!(page_scroll.as_i64(), Some(0), "the page scrolls at {width} px");
+        d.screenshot(name).await;
+    }
+
+    d.resize(1366, 800).await;
+    d.click(".thread-work button[value=resolved]").await;
+    d.wait_until("document.querySelector('.thread-work button[value=open]')", "the Reopen button").await;
+    assert!(d.source().await.contains("chat-status-resolved"));
+    d.goto(&format!("{}/crm/chats", app.base_url)).await;
+    assert!(d.script(&format!("return document.querySelector(\"a[data-chat='{chat}']\")")).await.is_null());
+    d.click("#chat-status option[value=resolved]").await;
+    d.wait_until(&format!("document.querySelector(\"a[data-chat='{chat}']\")"), "the resolved chat listed").await;
+    assert!(d.url().await.ends_with("/crm/chats?status=resolved"), "the address keeps the filter: {}", d.url().await);
+    d.screenshot("chats-resolved-list").await;
+    d.quit().await;
+}

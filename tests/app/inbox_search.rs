@@ -1,5 +1,6 @@
-//! search_inbox (migration 0007) finds the same page by every path it may take — the prefix
-//! walk, the sorted index lists, the full walk — as a plain query over all chats does.
+//! search_inbox (migrations 0007, 0016) finds the same page by every path it may take — the
+//! prefix walk, the sorted index lists, the full walk — as a plain query over all chats does,
+//! in every view (assignee and status).
 
 use crm::db::TenantTx;
 use crm::repos::seed;
@@ -12,6 +13,8 @@ const REFERENCE: &str = "
         SELECT h.id FROM chats h JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id
         WHERE h.tenant_id = $1 AND c.archived_at IS NULL AND h.last_message_at IS NOT NULL
           AND (NOT $3 OR h.unread_count > 0)
+          AND ($7 = 'any' OR ($7 = 'none' AND h.assignee_user_id IS NULL) OR ($7 = 'user' AND h.assignee_user_id = $8))
+          AND ($9::text IS NULL OR h.status = $9)
           AND ((SELECT bool_and(c.search LIKE p) FROM unnest($2::text[]) p)
                OR EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = h.tenant_id AND m.chat_id = h.id
                           AND m.search @@ plainto_tsquery('simple', $4)))
@@ -37,12 +40,23 @@ async fn every_path_of_the_inbox_search_finds_what_a_plain_query_finds() {
         .execute(&owner)
         .await
         .unwrap();
+    // A team at work: every third chat is the agent's, every fourth resolved.
+    app.create_user(app.tenant, crm::domain::Role::Agent).await;
+    let agent = app.scalar_i64("SELECT max(id) FROM users").await;
+    sqlx::query("UPDATE chats SET assignee_user_id = $1 WHERE id % 3 = 0").bind(agent).execute(&owner).await.unwrap();
+    sqlx::query("UPDATE chats SET status = 'resolved' WHERE id % 4 = 0").execute(&owner).await.unwrap();
+    let views: [(&str, Option<i64>, Option<&str>); 4] = [
+        ("any", None, None),
+        ("none", None, Some("open")),
+        ("user", Some(agent), None),
+        ("user", Some(agent), Some("resolved")),
+    ];
 
     let searches = ["order", "zanzibar", "emma", "ivanov order", "+9989", "nothing-like-this", "спасибо"];
     let mut checked = 0;
     for q in searches {
         let patterns = crm::repos::clients::search_patterns(q);
-        for unread in [false, true] {
+        for (unread, (kind, assignee, status)) in [false, true].into_iter().flat_map(|u| views.map(|v| (u, v))) {
             for (limit, offset) in [(50, 0), (20, 20), (7, 250)] {
                 let expected: Vec<i64> = sqlx::query_scalar(REFERENCE)
                     .bind(app.tenant.0)
@@ -51,29 +65,38 @@ async fn every_path_of_the_inbox_search_finds_what_a_plain_query_finds() {
                     .bind(q)
                     .bind(limit)
                     .bind(offset)
+                    .bind(kind)
+                    .bind(assignee)
+                    .bind(status)
                     .fetch_one(&owner)
                     .await
                     .unwrap();
                 // Caps that send the function down each of its paths.
                 for cap in [0, 3, 5000] {
                     let mut tx = TenantTx::begin(&app.pool, app.tenant).await.unwrap();
-                    let found: Vec<i64> = sqlx::query_scalar("SELECT search_inbox($1, $2, $3, $4, $5, $6)")
+                    let found: Vec<i64> = sqlx::query_scalar("SELECT search_inbox($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                         .bind(&patterns)
                         .bind(q)
                         .bind(unread)
+                        .bind(kind)
+                        .bind(assignee)
+                        .bind(status)
                         .bind(limit)
                         .bind(offset)
                         .bind(cap)
                         .fetch_one(tx.conn())
                         .await
                         .unwrap();
-                    assert_eq!(found, expected, "q={q:?} unread={unread} limit={limit} offset={offset} cap={cap}");
+                    assert_eq!(
+                        found, expected,
+                        "q={q:?} unread={unread} view={kind}/{status:?} limit={limit} offset={offset} cap={cap}"
+                    );
                     checked += 1;
                 }
             }
         }
     }
-    assert_eq!(checked, searches.len() * 2 * 3 * 3);
+    assert_eq!(checked, searches.len() * 2 * views.len() * 3 * 3);
     let zanzibar: Vec<i64> = sqlx::query_scalar(REFERENCE)
         .bind(app.tenant.0)
         .bind(crm::repos::clients::search_patterns("zanzibar"))
@@ -81,15 +104,19 @@ async fn every_path_of_the_inbox_search_finds_what_a_plain_query_finds() {
         .bind("zanzibar")
         .bind(50)
         .bind(0)
+        .bind("any")
+        .bind(None::<i64>)
+        .bind(None::<&str>)
         .fetch_one(&owner)
         .await
         .unwrap();
     assert_eq!(zanzibar.len(), 1, "the rare word is in one chat, past the first 200");
 
     // Outside a tenant's transaction the function finds nothing.
-    let outside: Vec<i64> = sqlx::query_scalar("SELECT search_inbox('{%order%}', 'order', false, 50, 0, 10)")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let outside: Vec<i64> =
+        sqlx::query_scalar("SELECT search_inbox('{%order%}', 'order', false, 'any', NULL, NULL, 50, 0, 10)")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert!(outside.is_empty());
 }

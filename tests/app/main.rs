@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod channels;
 mod chat_pages;
+mod chat_work;
 pub(crate) mod chats;
 mod cli;
 mod client_imports;

@@ -110,9 +110,9 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 27,
+        operations, 28,
         "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), \
-         client chat (get, start), chats, chat, messages (list, send), message read, chat read, templates \
+         client chat (get, start), chats, chat (get, patch), messages (list, send), message read, chat read, templates \
          (list, create), template (get, put, delete), channels (list, create), channel (get, patch, delete)"
     );
 }

@@ -3,12 +3,14 @@
 
 mod inbox;
 mod thread;
+mod work;
 
 use std::fmt;
 use std::str::FromStr;
 
-pub use inbox::{InboxQuery, InboxRow, LastMessage};
+pub use inbox::{Assignee, InboxQuery, InboxRow, LastMessage, VIEW_COUNT_CAP, ViewCounts};
 pub use thread::{Attachment, Chat, Member, Message};
+pub use work::{AssigneeFilter, ChatChange, ChatStatus, StatusChange};
 
 use super::{ClientId, ContactId, ContactType, DomainError, UserId};
 

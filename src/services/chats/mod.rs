@@ -19,6 +19,7 @@ use super::{FileStore, MessageTemplateService, Providers, ServiceError};
 
 mod reports;
 mod send;
+mod work;
 
 pub use reports::TwilioReport;
 pub(crate) use reports::report_in;

@@ -11,11 +11,15 @@ use axum::routing::{get, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::chat::{Attachment, ChatId, Direction, InboxQuery, InboxRow, Member, Message, MessageId, Transport};
+use crate::domain::chat::{
+    AssigneeFilter, Attachment, ChatChange, ChatId, ChatStatus, Direction, InboxQuery, InboxRow, Member, Message,
+    MessageId, StatusChange, Transport,
+};
 use crate::domain::{ClientId, ContactId, DomainError, UserId};
 use crate::services::chats::Outgoing;
 use crate::web::AppState;
 use crate::web::error::AppError;
+use serde_json::Value;
 
 use super::{ApiUser, Paged};
 
@@ -41,8 +45,20 @@ pub struct ChatJson {
     last_message: Option<LastMessageJson>,
     last_message_at: Option<DateTime<Utc>>,
     unread_count: i32,
+    /// Who works the chat; `null` when no one does.
+    assignee: Option<AssigneeJson>,
+    /// open, pending, resolved or snoozed.
+    status: &'static str,
+    /// When a snoozed chat opens again.
+    snoozed_until: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     members: Option<Vec<MemberJson>>,
+}
+
+#[derive(Serialize)]
+pub struct AssigneeJson {
+    id: UserId,
+    name: String,
 }
 
 #[derive(Serialize)]
@@ -84,6 +100,9 @@ impl ChatJson {
             last_message_at: last.as_ref().map(|l| l.created_at),
             last_message: last,
             unread_count: row.unread,
+            assignee: row.assignee.map(|a| AssigneeJson { id: a.id, name: a.name }),
+            status: row.status.as_str(),
+            snoozed_until: row.snoozed_until,
             members: members.map(|all| all.into_iter().map(MemberJson::from).collect()),
         }
     }
@@ -210,17 +229,24 @@ pub async fn list(
         Some("true") | Some("1") => Ok(true),
         Some(_) => Err(DomainError::new("unread", "must_be_boolean")),
     };
-    let ((page, per_page), unread_only) = match (paging, unread) {
-        (Ok(p), Ok(u)) => (p, u),
-        (p, u) => {
+    let assignee = AssigneeFilter::parse(params.get("assignee").map_or("", String::as_str), user.0.user_id);
+    let status = match params.get("status").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s.parse::<ChatStatus>().map(Some),
+    };
+    let ((page, per_page), unread_only, assignee, status) = match (paging, unread, assignee, status) {
+        (Ok(p), Ok(u), Ok(a), Ok(s)) => (p, u, a, s),
+        (p, u, a, s) => {
             let mut errors = p.err().unwrap_or_default();
-            errors.extend(u.err());
+            errors.extend([u.err(), a.err(), s.err()].into_iter().flatten());
             return Err(AppError::Invalid(errors));
         }
     };
     let query = InboxQuery {
         q: params.get("q").cloned(),
         unread_only,
+        assignee,
+        status,
         // One more than the page: whether another page exists, without counting every chat.
         limit: per_page + 1,
         offset: (page - 1) * per_page,
@@ -241,6 +267,55 @@ pub async fn list(
         page,
         per_page,
     }))
+}
+
+/// Assigns the chat and/or changes its status: `{assignee_id?: id|null, status?, snoozed_until?}`.
+/// An absent key changes nothing; `assignee_id: null` unassigns.
+pub async fn change(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<Value>,
+) -> Result<Json<ChatJson>, AppError> {
+    let Some(map) = body.as_object() else {
+        return Err(AppError::BadRequest("the body must be a JSON object".into()));
+    };
+    let mut errors = Vec::new();
+    let assignee = match map.get("assignee_id") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(v) => match v.as_i64().filter(|id| *id > 0) {
+            Some(id) => Some(Some(UserId(id))),
+            None => {
+                errors.push(DomainError::new("assignee_id", "invalid_assignee"));
+                None
+            }
+        },
+    };
+    let status = match map.get("status") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => {
+            errors.push(DomainError::new("status", "invalid_choice"));
+            None
+        }
+    };
+    let until = match map.get("snoozed_until") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
+            Some(t) => Some(t.with_timezone(&Utc)),
+            None => {
+                errors.push(DomainError::new("snoozed_until", "invalid_datetime"));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let status = StatusChange::parse(status, until, Utc::now()).map_err(|e| AppError::Invalid(vec![e]))?;
+    let row = state.chats.change(&user.0, ChatId(id), ChatChange { assignee, status }).await?;
+    Ok(Json(ChatJson::new(row, None)))
 }
 
 pub async fn show(
@@ -335,7 +410,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/clients/{id}/chat", get(for_client).post(open_for_client))
         .route("/api/v1/chats", get(list))
-        .route("/api/v1/chats/{id}", get(show))
+        .route("/api/v1/chats/{id}", get(show).patch(change))
         .route("/api/v1/chats/{id}/messages", get(messages).post(send))
         .route("/api/v1/chats/{id}/messages/{message_id}/read", put(mark_message_read))
         .route("/api/v1/chats/{id}/read", post(mark_read))

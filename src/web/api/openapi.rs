@@ -239,6 +239,8 @@ fn operations(public_url: &str) -> Value {
                 "parameters": [
                     {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "the client's name, phone, email or PIN (every word), or words of any message"},
                     {"name": "unread", "in": "query", "schema": {"type": "boolean"}, "description": "only chats with unread client messages"},
+                    {"name": "assignee", "in": "query", "schema": {"type": "string"}, "description": "`me`, `none` (unassigned) or a user's id; any when absent"},
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "pending", "resolved", "snoozed"]}, "description": "any status when absent"},
                     paging_params()[0], paging_params()[1]
                 ],
                 "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of chats", "ChatPage")),
@@ -249,6 +251,16 @@ fn operations(public_url: &str) -> Value {
                     "summary": "A chat with its members",
                     "operationId": "getChat",
                     "responses": with(common_errors(&[("404", "No such chat in this tenant")]), "200", json_response("The chat", "Chat")),
+                },
+                "patch": {
+                    "summary": "Assign a chat, change its status or snooze it",
+                    "operationId": "updateChat",
+                    "description": "Each key present is a change: `assignee_id` (a user who may write in chats, or null to unassign), `status` (open, pending, resolved), `snoozed_until` (a time to come: the chat is `snoozed` until then, or until the client writes). Each change is audited. Needs ChatUpdate.",
+                    "requestBody": body("ChatChange", json!({"status": "resolved"})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such chat in this tenant"),
+                        ("422", "An unknown status, a snooze time that has passed, an assignee who cannot take chats; `fields` names each"),
+                    ]), "200", json_response("The chat as changed", "Chat")),
                 }
             },
             "/chats/{chat_id}/messages": {
@@ -405,7 +417,12 @@ fn operations(public_url: &str) -> Value {
                     "type": {"type": "string", "enum": ["email", "phone", "telegram", "whatsapp", "other"]},
                     "value": {"type": "string"}
                 }},
-                "Chat": {"type": "object", "required": ["id", "client", "unread_count"], "properties": {
+                "ChatChange": {"type": "object", "properties": {
+                    "assignee_id": {"type": "integer", "nullable": true},
+                    "status": {"type": "string", "enum": ["open", "pending", "resolved"]},
+                    "snoozed_until": {"type": "string", "format": "date-time"}
+                }},
+                "Chat": {"type": "object", "required": ["id", "client", "unread_count", "status"], "properties": {
                     "id": {"type": "integer"},
                     "client": {"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
                     "last_message": {"type": "object", "nullable": true, "properties": {
@@ -415,6 +432,9 @@ fn operations(public_url: &str) -> Value {
                     }},
                     "last_message_at": {"type": "string", "format": "date-time", "nullable": true},
                     "unread_count": {"type": "integer", "description": "client messages no one on the staff has read"},
+                    "assignee": {"type": "object", "nullable": true, "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+                    "status": {"type": "string", "enum": ["open", "pending", "resolved", "snoozed"]},
+                    "snoozed_until": {"type": "string", "format": "date-time", "nullable": true, "description": "when a snoozed chat opens again"},
                     "members": {"type": "array", "items": {"type": "object", "required": ["id", "type", "name"], "properties": {
                         "id": {"type": "integer"}, "type": {"type": "string", "enum": ["user", "client"]},
                         "user_id": {"type": "integer", "nullable": true}, "contact_id": {"type": "integer", "nullable": true},

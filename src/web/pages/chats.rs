@@ -22,6 +22,7 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::views::Area;
+use crate::web::views::chat_work::{ViewTab, WorkPanel};
 use crate::web::views::chats::{
     ChatList, ChatRow, Composer, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, NoChatPage, Swap,
     TemplateChoice, ThreadView, UnreadBadge,
@@ -42,9 +43,12 @@ async fn chat_list(
     active: Option<i64>,
 ) -> Result<ChatList, AppError> {
     let page = filters.page.unwrap_or(1).clamp(1, MAX_CHAT_PAGES);
+    let status = filters.status();
     let query = InboxQuery {
         q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
         unread_only: filters.unread_only(),
+        assignee: filters.view().assignee(me.principal.user_id),
+        status,
         limit: CHATS_PER_PAGE * page + 1,
         offset: 0,
     };
@@ -52,9 +56,13 @@ async fn chat_list(
     let has_next = rows.len() as i64 > CHATS_PER_PAGE * page;
     rows.truncate((CHATS_PER_PAGE * page) as usize);
     let now = chrono::Utc::now();
+    let counts = state.chats.view_counts(&me.principal, status).await?;
+    let tabs =
+        ViewTab::all(filters.view(), counts, |view| format!("/crm/chats{}", filters.with_view(view).query(None)));
     Ok(ChatList {
         tr: me.tr,
         rows: rows.iter().map(|r| ChatRow::new(r, active, now)).collect(),
+        tabs,
         filters,
         active,
         page,
@@ -141,7 +149,12 @@ async fn thread_view(
     let (messages, client_wrote_on) = messages_page(state, me, chat, before).await?;
     let newest = messages.items.last().map(|m| m.id);
     let composer = composer(state, me, chat, header.client_id, draft, client_wrote_on).await?;
+    let can_change = me.principal.can(Permission::ChatUpdate);
+    let people = if can_change { state.chats.assignees(&me.principal).await? } else { Vec::new() };
+    let work = WorkPanel::new(me.tr, &header, me.principal.user_id, people, can_change);
     Ok(ThreadView {
+        work,
+        here: format!("/crm/chats/{chat}{}", filters.query(None)),
         tr: me.tr,
         csrf: me.csrf.clone(),
         chat_id: chat.0,
@@ -194,13 +207,19 @@ pub struct ChatListQuery {
     active: Option<i64>,
 }
 
-/// The chat list alone: search as you type, and the refresh a live update asks for.
+/// The chat list alone: search as you type, and the refresh a live update asks for. The
+/// address bar follows the filters (HX-Replace-Url), so a reload or a shared link keeps them.
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<ChatListQuery>,
 ) -> Result<Response, AppError> {
-    render(StatusCode::OK, &chat_list(&state, &me, q.filters, q.active).await?)
+    let list = chat_list(&state, &me, q.filters, q.active).await?;
+    let mut res = render(StatusCode::OK, &list)?;
+    if let Ok(url) = header::HeaderValue::from_str(&list.page_url()) {
+        res.headers_mut().insert("hx-replace-url", url);
+    }
+    Ok(res)
 }
 
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 //! extract → service (which checks permissions) → view.
 
 pub mod auth;
+pub mod chat_work;
 pub mod chats;
 pub mod client_imports;
 pub mod clients;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<crate::web::AppState> {
         .merge(clients::routes())
         .merge(client_imports::routes())
         .merge(chats::routes())
+        .merge(chat_work::routes())
         .merge(message_templates::routes())
         .merge(settings::routes())
 }

@@ -5,8 +5,9 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 
 use super::Shell;
-use crate::domain::chat::InboxRow;
+use super::chat_work::{InboxView, ViewTab, WorkPanel, status_filter, status_label};
 use crate::domain::chat::{Attachment, Message};
+use crate::domain::chat::{ChatStatus, InboxRow};
 use crate::domain::chat::{DeliveryStatus, Direction, Transport};
 use crate::i18n::Tr;
 use crate::services::chats::Route;
@@ -21,12 +22,50 @@ pub struct InboxFilters {
     /// "1" (a checkbox): only chats with unread messages.
     #[serde(default)]
     pub unread: String,
+    /// `mine`, `unassigned` or `all` (the default).
+    #[serde(default)]
+    pub view: String,
+    /// A status, `any`, or empty for open chats.
+    #[serde(default)]
+    pub status: String,
     pub page: Option<i64>,
 }
 
 impl InboxFilters {
     pub fn unread_only(&self) -> bool {
         !self.unread.is_empty() && self.unread != "0"
+    }
+
+    /// No search, no filter: every open chat. An empty list then means none at all.
+    pub fn is_default(&self) -> bool {
+        self.q.trim().is_empty()
+            && !self.unread_only()
+            && self.view() == InboxView::All
+            && self.status.trim().is_empty()
+    }
+
+    pub fn view(&self) -> InboxView {
+        InboxView::from_slug(self.view.trim())
+    }
+
+    /// The status shown; `None` for any.
+    pub fn status(&self) -> Option<ChatStatus> {
+        status_filter(&self.status)
+    }
+
+    /// The same filters on another view.
+    pub fn with_view(&self, view: InboxView) -> InboxFilters {
+        InboxFilters { view: view.slug().to_owned(), page: None, ..self.clone() }
+    }
+
+    /// The status choices of the list's filter: (value, label key, selected).
+    pub fn status_options(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let current = self.status();
+        ChatStatus::ALL
+            .into_iter()
+            .map(|s| (s.as_str(), status_label(s), current == Some(s)))
+            .chain(std::iter::once(("any", "chats.status.any", current.is_none())))
+            .collect()
     }
 
     /// The query string of these filters (`?q=…&unread=1`), for links that keep them.
@@ -37,6 +76,12 @@ impl InboxFilters {
         }
         if self.unread_only() {
             parts.push("unread=1".to_owned());
+        }
+        if self.view() != InboxView::All {
+            parts.push(format!("view={}", self.view().slug()));
+        }
+        if !self.status.trim().is_empty() {
+            parts.push(format!("status={}", urlencode(self.status.trim())));
         }
         if let Some(p) = page.filter(|p| *p > 1) {
             parts.push(format!("page={p}"));
@@ -61,6 +106,10 @@ pub struct ChatRow {
     pub active: bool,
     /// The last message carried files.
     pub files: bool,
+    /// Who works the chat ("" when no one does).
+    pub assignee: String,
+    /// The status's label key when it is not open.
+    pub status: Option<&'static str>,
 }
 
 impl ChatRow {
@@ -93,6 +142,8 @@ impl ChatRow {
             transport,
             active: active == Some(row.id.0),
             files: row.last.as_ref().is_some_and(|l| l.attachments > 0),
+            assignee: row.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+            status: (row.status != ChatStatus::Open).then(|| status_label(row.status)),
         }
     }
 }
@@ -104,6 +155,8 @@ pub struct ChatList {
     pub tr: Tr,
     pub rows: Vec<ChatRow>,
     pub filters: InboxFilters,
+    /// Mine, Unassigned and All, with their counts.
+    pub tabs: Vec<ViewTab>,
     pub active: Option<i64>,
     pub page: i64,
     pub has_next: bool,
@@ -126,6 +179,12 @@ impl ChatList {
         let q = self.filters.query(None);
         let active = self.active.map(|a| format!("{}active={a}", if q.is_empty() { "?" } else { "&" }));
         format!("/crm/chats/list{q}{}", active.unwrap_or_default())
+    }
+
+    /// The inbox page showing this list (on the chat shown).
+    pub fn page_url(&self) -> String {
+        let base = self.active.map(|a| format!("/crm/chats/{a}")).unwrap_or_else(|| "/crm/chats".into());
+        format!("{base}{}", self.filters.query(None))
     }
 
     pub fn next_url(&self) -> String {
@@ -412,6 +471,10 @@ pub struct ThreadView {
     pub client_phone: String,
     pub initials: String,
     pub unread: i32,
+    /// Who works the chat and its status, with the controls that change them.
+    pub work: WorkPanel,
+    /// Where the header's forms return to: this thread with the list's filters.
+    pub here: String,
     pub messages: MessagesPage,
     pub composer: Composer,
     /// The newest message shown, to mark what the reader saw as read.
@@ -423,6 +486,11 @@ pub struct ThreadView {
 impl ThreadView {
     pub fn t(&self, key: &'static str) -> &'static str {
         self.tr.t(key)
+    }
+
+    /// `(value, label key, hours)` of each snooze length offered.
+    pub const fn snoozes() -> &'static [(&'static str, &'static str, i64)] {
+        &super::chat_work::SNOOZES
     }
 }
 
@@ -496,8 +564,12 @@ mod tests {
 
     #[test]
     fn filters_make_a_query_that_keeps_them() {
-        let f = InboxFilters { q: "ali vali".into(), unread: "1".into(), page: None };
+        let f = InboxFilters { q: "ali vali".into(), unread: "1".into(), ..Default::default() };
         assert_eq!(f.query(Some(2)), "?q=ali%20vali&unread=1&page=2");
         assert_eq!(InboxFilters::default().query(None), "");
+        let mine = f.with_view(InboxView::Mine);
+        let resolved = InboxFilters { status: "resolved".into(), ..mine };
+        assert_eq!(resolved.query(None), "?q=ali%20vali&unread=1&view=mine&status=resolved");
+        assert_eq!(resolved.with_view(InboxView::All).query(None), "?q=ali%20vali&unread=1&status=resolved");
     }
 }

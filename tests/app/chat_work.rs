@@ -1,0 +1,216 @@
+//! A team working the inbox: assigning chats, their status and snoozes, and the views over
+//! the list, through the API and the pages alike.
+
+use std::time::Duration;
+
+use crm::domain::chat::{ChatId, Transport};
+use crm::domain::{ClientId, ContactId, DomainEvent, Role, TenantId};
+use crm::services::inbound::Incoming;
+use serde_json::{Value, json};
+
+use crate::helpers::{Api, TestApp};
+
+/// A client with a phone contact who has written once, and their chat.
+async fn client_who_wrote(app: &TestApp, api: &Api, name: &str, phone: &str) -> (ClientId, ContactId, ChatId) {
+    let client = api
+        .post("/api/v1/clients", json!({"first_name": name, "contacts": [{"type": "phone", "value": phone}]}))
+        .await
+        .json();
+    let (client, contact) =
+        (ClientId(client["id"].as_i64().unwrap()), ContactId(client["contacts"][0]["id"].as_i64().unwrap()));
+    let chat = writes(app, app.tenant, client, contact, "Hello").await;
+    (client, contact, chat)
+}
+
+async fn writes(app: &TestApp, tenant: TenantId, client: ClientId, contact: ContactId, body: &str) -> ChatId {
+    let incoming = Incoming { client, contact, transport: Transport::Sms, sender_name: "Client", body };
+    app.state.inbound.receive_from(tenant, incoming).await.unwrap();
+    let id = app.scalar_i64(&format!("SELECT id FROM chats WHERE client_id = {}", client.0)).await;
+    ChatId(id)
+}
+
+/// An API client and the id of the user behind it.
+async fn api_user(app: &TestApp, role: Role) -> (Api, i64) {
+    let api = app.api(role).await;
+    let id = app.scalar_i64("SELECT user_id FROM api_tokens ORDER BY id DESC LIMIT 1").await;
+    (api, id)
+}
+
+async fn ids(api: &Api, query: &str) -> Vec<i64> {
+    let page = api.get(&format!("/api/v1/chats{query}")).await;
+    assert_eq!(page.status, 200, "{query}: {}", page.body);
+    page.json()["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn assigning_and_resolving_move_chats_between_the_views_and_a_new_message_reopens() {
+    let app = TestApp::spawn().await;
+    let (agent, agent_id) = api_user(&app, Role::Agent).await;
+    let (_, contact1, one) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let (_, _, two) = client_who_wrote(&app, &agent, "Madina", "+998901110002").await;
+
+    let assigned = agent.patch(&format!("/api/v1/chats/{}", one.0), json!({"assignee_id": agent_id})).await;
+    assert_eq!(assigned.status, 200, "{}", assigned.body);
+    assert_eq!(assigned.json()["assignee"]["id"], agent_id);
+    assert_eq!(assigned.json()["status"], "open");
+    assert_eq!(ids(&agent, "?assignee=me").await, [one.0]);
+    assert_eq!(ids(&agent, "?assignee=none").await, [two.0]);
+    assert_eq!(ids(&agent, &format!("?assignee={agent_id}")).await, [one.0]);
+    assert_eq!(ids(&agent, "").await.len(), 2);
+
+    let resolved = agent.patch(&format!("/api/v1/chats/{}", one.0), json!({"status": "resolved"})).await;
+    assert_eq!(resolved.json()["status"], "resolved");
+    assert_eq!(resolved.json()["assignee"]["id"], agent_id, "an absent key changes nothing");
+    assert_eq!(ids(&agent, "?status=open").await, [two.0]);
+    assert_eq!(ids(&agent, "?status=resolved").await, [one.0]);
+    assert_eq!(ids(&agent, "?status=resolved&q=Aziz").await, [one.0], "search keeps the view's filters");
+    assert!(ids(&agent, "?status=open&q=Aziz").await.is_empty());
+
+    let client1 = ClientId(app.scalar_i64(&format!("SELECT client_id FROM chats WHERE id = {}", one.0)).await);
+    writes(&app, app.tenant, client1, contact1, "One more question").await;
+    let chat = agent.get(&format!("/api/v1/chats/{}", one.0)).await.json();
+    assert_eq!(chat["status"], "open", "the client's message reopens a resolved chat");
+
+    let unassigned = agent.patch(&format!("/api/v1/chats/{}", one.0), json!({"assignee_id": null})).await;
+    assert_eq!(unassigned.json()["assignee"], Value::Null);
+    let audit = app
+        .scalar_i64(&format!("SELECT count(*) FROM audit_log WHERE entity = 'chat' AND entity_id = '{}'", one.0))
+        .await;
+    assert_eq!(audit, 3, "assigned, resolved, unassigned: each audited");
+}
+
+#[tokio::test]
+async fn bad_changes_name_their_field_and_a_viewer_or_another_tenant_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (agent, _) = api_user(&app, Role::Agent).await;
+    let (_, viewer_id) = api_user(&app, Role::Viewer).await;
+    let (_, _, chat) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let url = format!("/api/v1/chats/{}", chat.0);
+    let future = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let english = crm::i18n::Tr::new(crm::domain::Locale::En);
+
+    for (body, field, code) in [
+        (json!({"assignee_id": viewer_id}), "assignee_id", "not_assignable"),
+        (json!({"assignee_id": "x"}), "assignee_id", "invalid_assignee"),
+        (json!({"status": "closed"}), "status", "invalid_choice"),
+        (json!({"status": "snoozed"}), "snoozed_until", "required"),
+        (json!({"snoozed_until": "tomorrow"}), "snoozed_until", "invalid_datetime"),
+        (json!({"snoozed_until": past}), "snoozed_until", "snooze_in_past"),
+        (json!({"status": "open", "snoozed_until": future}), "snoozed_until", "snooze_with_status"),
+    ] {
+        let answer = agent.patch(&url, body.clone()).await;
+        assert_eq!(answer.status, 422, "{body}: {}", answer.body);
+        let said = &answer.json()["error"]["fields"][field][0];
+        assert_eq!(said.as_str(), Some(english.error(code)), "{body} names {field}");
+    }
+    let filters = agent.get("/api/v1/chats?assignee=someone&status=closed").await;
+    assert_eq!(filters.status, 422, "{}", filters.body);
+
+    let (other_tenant, _) = app.create_tenant("Other").await;
+    let outsider = app.api_in(other_tenant, Role::Admin).await;
+    assert_eq!(outsider.patch(&url, json!({"status": "resolved"})).await.status, 404);
+    let (other_agent, other_id) = api_user(&app, Role::Agent).await;
+    let stranger_id = app.scalar_i64("SELECT id FROM users WHERE role = 'admin' ORDER BY id DESC LIMIT 1").await;
+    assert_eq!(other_agent.patch(&url, json!({"assignee_id": other_id})).await.status, 200);
+    let foreign = agent.patch(&url, json!({"assignee_id": stranger_id})).await;
+    assert_eq!(foreign.status, 422, "a user of another tenant cannot be assigned: {}", foreign.body);
+
+    let viewer = app.api(Role::Viewer).await;
+    assert_eq!(viewer.patch(&url, json!({"status": "resolved"})).await.status, 403);
+    let chat = agent.get(&url).await.json();
+    assert_eq!((chat["status"].as_str(), chat["assignee"]["id"].as_i64()), (Some("open"), Some(other_id)));
+}
+
+#[tokio::test]
+async fn a_snooze_ends_on_its_own_once_with_two_nodes_asking() {
+    let app = TestApp::spawn().await;
+    let (agent, _) = api_user(&app, Role::Agent).await;
+    let (_, _, chat) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let until = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    let snoozed = agent.patch(&format!("/api/v1/chats/{}", chat.0), json!({"snoozed_until": until.to_rfc3339()})).await;
+    assert_eq!(snoozed.json()["status"], "snoozed", "{}", snoozed.body);
+    assert_eq!(ids(&agent, "?status=snoozed").await, [chat.0]);
+    assert!(ids(&agent, "?status=open").await.is_empty());
+
+    // Two nodes' wakers, on one database, asking as often as they can.
+    let mut events = app.state.events.subscribe();
+    let (a, b) = (app.state.chats.clone(), app.state.chats.clone());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while ids(&agent, "?status=open").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the snooze never ended");
+        let (x, y) = tokio::join!(a.wake_snoozed(), b.wake_snoozed());
+        x.unwrap();
+        y.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(chrono::Utc::now() >= until, "not before its time");
+    let chat_json = agent.get(&format!("/api/v1/chats/{}", chat.0)).await.json();
+    assert_eq!((chat_json["status"].as_str(), &chat_json["snoozed_until"]), (Some("open"), &Value::Null));
+    let mut woken = 0;
+    while let Ok(event) = events.try_recv() {
+        woken += usize::from(matches!(event, DomainEvent::ChatUpdated { chat_id, .. } if chat_id == chat));
+    }
+    assert_eq!(woken, 1, "announced once");
+}
+
+#[tokio::test]
+async fn the_background_wakes_a_snoozed_chat_and_a_client_message_ends_a_snooze_early() {
+    let app = TestApp::spawn().await;
+    let _background = app.start_background();
+    let (agent, _) = api_user(&app, Role::Agent).await;
+    let (client, contact, chat) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let url = format!("/api/v1/chats/{}", chat.0);
+
+    let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(500)).to_rfc3339();
+    agent.patch(&url, json!({"snoozed_until": soon})).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    assert_eq!(agent.get(&url).await.json()["status"], "open", "the running app's waker ended it");
+
+    let later = (chrono::Utc::now() + chrono::Duration::hours(4)).to_rfc3339();
+    agent.patch(&url, json!({"snoozed_until": later})).await;
+    writes(&app, app.tenant, client, contact, "Are you there?").await;
+    assert_eq!(agent.get(&url).await.json()["status"], "open");
+}
+
+#[tokio::test]
+async fn an_agent_takes_a_chat_from_the_unassigned_view_resolves_it_and_a_viewer_cannot() {
+    let app = TestApp::spawn().await;
+    let (api, _) = api_user(&app, Role::Admin).await;
+    let (_, _, chat) = client_who_wrote(&app, &api, "Aziz", "+998901110001").await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    let row = format!("data-chat=\"{}\"", chat.0);
+
+    let unassigned = agent.get("/crm/chats?view=unassigned").await;
+    assert!(unassigned.body.contains(&row));
+    assert!(unassigned.body.contains("Unassigned <span class=\"count\">1</span>"), "the tab counts it");
+    assert!(!agent.get("/crm/chats?view=mine").await.body.contains(&row));
+
+    let back = format!("/crm/chats/{}?view=unassigned", chat.0);
+    let taken = agent.post(&format!("/crm/chats/{}/work", chat.0), &[("assignee", "me"), ("back", &back)]).await;
+    assert_eq!((taken.status, taken.location()), (303, Some(back.as_str())), "{}", taken.body);
+    let mine = agent.get("/crm/chats?view=mine").await;
+    assert!(mine.body.contains(&row));
+    assert!(mine.body.contains("Mine <span class=\"count\">1</span>"));
+    let thread = agent.get(&format!("/crm/chats/{}", chat.0)).await;
+    assert!(thread.body.contains("Resolve"), "the header offers to resolve");
+    assert!(!thread.body.contains("Assign to me"), "it is mine already");
+
+    agent.post(&format!("/crm/chats/{}/work", chat.0), &[("status", "resolved")]).await;
+    assert!(!agent.get("/crm/chats").await.body.contains(&row), "the list shows open chats");
+    assert!(agent.get("/crm/chats?status=resolved").await.body.contains(&row));
+    agent.post(&format!("/crm/chats/{}/work", chat.0), &[("snooze", "1h")]).await;
+    let snoozed = agent.get("/crm/chats?status=snoozed").await;
+    assert!(snoozed.body.contains(&row));
+    let bad = agent.post(&format!("/crm/chats/{}/work", chat.0), &[("snooze", "forever")]).await;
+    assert_eq!(bad.status, 422);
+
+    let viewer = app.sign_in_as(Role::Viewer).await;
+    let page = viewer.get(&format!("/crm/chats/{}", chat.0)).await;
+    assert!(!page.body.contains("Assign to me"), "a viewer sees no controls");
+    assert_eq!(viewer.post(&format!("/crm/chats/{}/work", chat.0), &[("status", "open")]).await.status, 403);
+    assert_eq!(
+        app.scalar_i64(&format!("SELECT count(*) FROM chats WHERE id = {} AND status = 'snoozed'", chat.0)).await,
+        1
+    );
+}
