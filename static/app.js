@@ -10,6 +10,15 @@
     }
   });
 
+  // A live message belongs to one thread: a page that does not show it (the list alone, another
+  // chat, another area) drops it here, where htmx would report a swap without a target.
+  document.addEventListener("htmx:sseBeforeMessage", function (e) {
+    var data = e.detail && e.detail.data;
+    if (typeof data !== "string") return;
+    var target = /hx-swap-oob="beforeend:#(thread-\d+)"/.exec(data) || /id="(msg-\d+)"[^>]*hx-swap-oob="outerHTML"/.exec(data);
+    if (target && !document.getElementById(target[1])) e.preventDefault();
+  });
+
   document.addEventListener("submit", function (e) {
     var form = e.target;
     var message = form.getAttribute && form.getAttribute("data-confirm");
@@ -238,7 +247,7 @@
   document.addEventListener("change", function (e) {
     var form = composerOf(e.target);
     if (!form) return;
-    if (e.target.matches("[data-note-toggle]")) form.classList.toggle("is-note", e.target.checked);
+    if (e.target.matches("[data-note-toggle]")) form.classList.toggle("is-note", e.target.value === "1");
     if (e.target.matches("[data-attach]")) {
       var names = Array.prototype.map.call(e.target.files, function (f) { return f.name; });
       form.querySelector("[data-attach-names]").textContent = names.join(", ");

@@ -556,6 +556,24 @@ async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_t
     assert_eq!(post_twilio(&app, "/crm/webhooks/twilio/status", &report, Some(AUTH_TOKEN)).await, 200);
     d.wait_until("document.querySelector('.msg-out .tick-delivered')", "the delivered tick").await;
     d.screenshot("chats-twilio-reply").await;
+
+    // Reply and Note are two modes: a note hides the channel and says so on its button.
+    let shown = |css: &str| format!("return getComputedStyle(document.querySelector('{css}')).display !== 'none'");
+    assert_eq!(d.script(&shown(".composer-via")).await, true);
+    assert_eq!(d.script("return document.querySelector('.composer-send').innerText").await, "Send");
+    d.click(".composer-mode-note").await;
+    assert_eq!(d.script(&shown(".composer-via")).await, false, "a note goes on no channel");
+    assert_eq!(d.script("return document.querySelector('.composer-send').innerText").await, "Add note");
+    d.type_into("[data-composer-body]", "She prefers mornings").await;
+    d.click(".composer-send").await;
+    d.wait_until(
+        "[...document.querySelectorAll('.msg-note')].some(e => e.textContent.includes('prefers mornings'))",
+        "the note",
+    )
+    .await;
+    assert_eq!(twilio.sent().len(), 1, "the note went nowhere");
+    assert_eq!(d.script(&shown(".composer-via")).await, false, "the next one is a note too, until switched back");
+    d.screenshot("chats-note-mode").await;
     d.quit().await;
 }
 
@@ -688,5 +706,34 @@ async fn an_agent_takes_a_chat_resolves_it_and_finds_it_by_view_at_desk_and_phon
     d.wait_until(&format!("document.querySelector(\"a[data-chat='{chat}']\")"), "the resolved chat listed").await;
     assert!(d.url().await.ends_with("/crm/chats?status=resolved"), "the address keeps the filter: {}", d.url().await);
     d.screenshot("chats-resolved-list").await;
+
+    // The list alone on a phone: a long name and preview are cut, never wider than the screen.
+    d.resize(390, 844).await;
+    d.goto(&format!("{}/crm/chats?view=mine&status=any", app.base_url)).await;
+    d.wait_until(&format!("document.querySelector(\"a[data-chat='{chat}']\")"), "the chat in Mine").await;
+    let overflow = d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert_eq!(overflow.as_i64(), Some(0), "the list overflows at 390 px");
+    let list = d.script("return document.querySelector('.inbox-list').getBoundingClientRect().width").await;
+    assert!(list.as_f64().unwrap() <= 390.0, "the list column fits the screen: {list}");
+    d.screenshot("chats-list-phone").await;
+
+    // A live message for a thread this page does not show is dropped quietly: the list moves,
+    // htmx reports no swap without a target.
+    d.script("window.oobErrors = 0; document.addEventListener('htmx:oobErrorNoTarget', () => window.oobErrors++)")
+        .await;
+    let again = Incoming {
+        client: ClientId(client["id"].as_i64().unwrap()),
+        contact: ContactId(client["contacts"][0]["id"].as_i64().unwrap()),
+        transport: Transport::Sms,
+        sender_name: "Gulnora",
+        body: "Are you open on Saturday?",
+    };
+    app.state.inbound.receive_from(app.tenant, again).await.unwrap();
+    d.wait_until(
+        "[...document.querySelectorAll('.chat-preview')].some(e => e.textContent.includes('open on Saturday'))",
+        "the list refreshed live",
+    )
+    .await;
+    assert_eq!(d.script("return window.oobErrors").await.as_i64(), Some(0), "an out-of-band swap had no target");
     d.quit().await;
 }

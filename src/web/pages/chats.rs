@@ -358,8 +358,9 @@ pub async fn send(
     match sent {
         Ok(_) if !is_htmx(&headers) => Ok(Redirect::to(&format!("/crm/chats/{id}")).into_response()),
         Ok(message) => {
-            // A fresh composer, still on the channel the agent chose, and the new bubble.
-            let draft = Draft { via: Some(form.via), ..Draft::default() };
+            // A fresh composer, still on the channel and in the mode (reply or note) the agent
+            // chose, and the new bubble.
+            let draft = Draft { via: Some(form.via), note: form.note, ..Draft::default() };
             let mut composer = composer(&state, &me, chat, header.client_id, draft, None).await?;
             composer.sent = Some(MessageFragment {
                 tr: me.tr,
