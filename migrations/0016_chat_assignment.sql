@@ -32,7 +32,10 @@ REVOKE ALL ON FUNCTION wake_snoozed_chats(int) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION wake_snoozed_chats(int) TO crm_app;
 
 -- search_inbox (0007) with the views' filters: p_assignee_kind 'any', 'none' or 'user' (then
--- p_assignee), p_status NULL for any. The filters join the chats clause every step shares.
+-- p_assignee), p_status NULL for any. The filters join the conditions every step shares. With
+-- a filter, the sorted-lists step fetches its chats by id first (a materialised CTE) and
+-- filters those: else the planner walks the view's index testing each chat against the list
+-- (p99 200 ms for a name in Mine at 100k chats). Without one, 0007's plan is kept (faster there).
 DROP FUNCTION search_inbox(text[], text, boolean, int, int, int);
 CREATE FUNCTION search_inbox(p_patterns text[], p_words text, p_unread boolean, p_assignee_kind text,
                              p_assignee bigint, p_status text, p_limit int, p_offset int, p_cap int)
@@ -42,14 +45,15 @@ CREATE FUNCTION search_inbox(p_patterns text[], p_words text, p_unread boolean, 
     DECLARE
         tenant uuid := app_tenant_id();
         words tsquery := plainto_tsquery('simple', coalesce(p_words, ''));
-        chats text := 'FROM chats h JOIN clients m ON m.tenant_id = h.tenant_id AND m.id = h.client_id'
-            || ' WHERE h.tenant_id = $1 AND m.archived_at IS NULL AND h.last_message_at IS NOT NULL'
+        conds text := 'h.tenant_id = $1 AND m.archived_at IS NULL AND h.last_message_at IS NOT NULL'
             || CASE WHEN p_unread THEN ' AND h.unread_count > 0' ELSE '' END
             || CASE p_assignee_kind
                    WHEN 'none' THEN ' AND h.assignee_user_id IS NULL'
                    WHEN 'user' THEN format(' AND h.assignee_user_id = %s', p_assignee::bigint)
                    ELSE '' END
             || CASE WHEN p_status IS NULL THEN '' ELSE format(' AND h.status = %L', p_status) END;
+        joined text := ' JOIN clients m ON m.tenant_id = h.tenant_id AND m.id = h.client_id WHERE ';
+        chats text := 'FROM chats h' || joined || conds;
         sort text := ' ORDER BY h.last_message_at DESC NULLS LAST, h.id DESC';
         by_client text := CASE WHEN coalesce(cardinality(p_patterns), 0) = 0 THEN 'false'
                                ELSE '(true' || client_search_filter(cardinality(p_patterns)) || ')' END;
@@ -85,9 +89,16 @@ CREATE FUNCTION search_inbox(p_patterns text[], p_words text, p_unread boolean, 
         IF cardinality(clients_found) <= p_cap AND cardinality(texts_found) <= p_cap THEN
             SELECT coalesce(array_agg(k.id), '{}') || texts_found INTO found
                 FROM chats k WHERE k.tenant_id = tenant AND k.client_id = ANY(clients_found);
-            EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id ' || chats || ' AND h.id = ANY($2)' || sort
-                || ' LIMIT $3 OFFSET $4) p'
-                INTO found USING tenant, found, p_limit, p_offset;
+            IF p_assignee_kind = 'any' AND p_status IS NULL THEN
+                EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id ' || chats || ' AND h.id = ANY($2)'
+                    || sort || ' LIMIT $3 OFFSET $4) p'
+                    INTO found USING tenant, found, p_limit, p_offset;
+            ELSE
+                EXECUTE 'WITH f AS MATERIALIZED (SELECT * FROM chats WHERE tenant_id = $1 AND id = ANY($2))'
+                    || ' SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id FROM f h' || joined || conds || sort
+                    || ' LIMIT $3 OFFSET $4) p'
+                    INTO found USING tenant, found, p_limit, p_offset;
+            END IF;
             RETURN found;
         END IF;
         IF cardinality(clients_found) <= p_cap THEN
