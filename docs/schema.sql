@@ -450,14 +450,15 @@ CREATE FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread bo
     DECLARE
         tenant uuid := app_tenant_id();
         words tsquery := plainto_tsquery('simple', coalesce(p_words, ''));
-        chats text := 'FROM chats h JOIN clients m ON m.tenant_id = h.tenant_id AND m.id = h.client_id'
-            || ' WHERE h.tenant_id = $1 AND m.archived_at IS NULL AND h.last_message_at IS NOT NULL'
+        conds text := 'h.tenant_id = $1 AND m.archived_at IS NULL AND h.last_message_at IS NOT NULL'
             || CASE WHEN p_unread THEN ' AND h.unread_count > 0' ELSE '' END
             || CASE p_assignee_kind
                    WHEN 'none' THEN ' AND h.assignee_user_id IS NULL'
                    WHEN 'user' THEN format(' AND h.assignee_user_id = %s', p_assignee::bigint)
                    ELSE '' END
             || CASE WHEN p_status IS NULL THEN '' ELSE format(' AND h.status = %L', p_status) END;
+        joined text := ' JOIN clients m ON m.tenant_id = h.tenant_id AND m.id = h.client_id WHERE ';
+        chats text := 'FROM chats h' || joined || conds;
         sort text := ' ORDER BY h.last_message_at DESC NULLS LAST, h.id DESC';
         by_client text := CASE WHEN coalesce(cardinality(p_patterns), 0) = 0 THEN 'false'
                                ELSE '(true' || client_search_filter(cardinality(p_patterns)) || ')' END;
@@ -493,9 +494,16 @@ CREATE FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread bo
         IF cardinality(clients_found) <= p_cap AND cardinality(texts_found) <= p_cap THEN
             SELECT coalesce(array_agg(k.id), '{}') || texts_found INTO found
                 FROM chats k WHERE k.tenant_id = tenant AND k.client_id = ANY(clients_found);
-            EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id ' || chats || ' AND h.id = ANY($2)' || sort
-                || ' LIMIT $3 OFFSET $4) p'
-                INTO found USING tenant, found, p_limit, p_offset;
+            IF p_assignee_kind = 'any' AND p_status IS NULL THEN
+                EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id ' || chats || ' AND h.id = ANY($2)'
+                    || sort || ' LIMIT $3 OFFSET $4) p'
+                    INTO found USING tenant, found, p_limit, p_offset;
+            ELSE
+                EXECUTE 'WITH f AS MATERIALIZED (SELECT * FROM chats WHERE tenant_id = $1 AND id = ANY($2))'
+                    || ' SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id FROM f h' || joined || conds || sort
+                    || ' LIMIT $3 OFFSET $4) p'
+                    INTO found USING tenant, found, p_limit, p_offset;
+            END IF;
             RETURN found;
         END IF;
         IF cardinality(clients_found) <= p_cap THEN
@@ -944,12 +952,14 @@ CREATE TABLE public.messages (
     read_at timestamp with time zone,
     search tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, body)) STORED,
     channel_id bigint,
+    send_at timestamp with time zone,
     CONSTRAINT messages_body_check CHECK ((length(body) <= 4096)),
     CONSTRAINT messages_check CHECK (((sender_user_id IS NULL) OR (sender_contact_id IS NULL))),
     CONSTRAINT messages_check1 CHECK (((transport = 'note'::text) = (direction = 'note'::text))),
     CONSTRAINT messages_check2 CHECK (((direction = 'outbound'::text) = (status IS NOT NULL))),
     CONSTRAINT messages_direction_check CHECK ((direction = ANY (ARRAY['inbound'::text, 'outbound'::text, 'note'::text]))),
-    CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sent'::text, 'delivered'::text, 'read'::text, 'failed'::text, 'undelivered'::text, 'unknown'::text]))),
+    CONSTRAINT messages_scheduled_check CHECK (((status <> 'scheduled'::text) OR (send_at IS NOT NULL))),
+    CONSTRAINT messages_status_check CHECK ((status = ANY (ARRAY['scheduled'::text, 'queued'::text, 'sent'::text, 'delivered'::text, 'read'::text, 'failed'::text, 'undelivered'::text, 'unknown'::text, 'cancelled'::text]))),
     CONSTRAINT messages_transport_check CHECK ((transport = ANY (ARRAY['sms'::text, 'whatsapp'::text, 'telegram'::text, 'note'::text])))
 );
 

@@ -10,6 +10,27 @@
     }
   });
 
+  // "Send later": the browser's offset from UTC at the chosen time goes with it, so the server
+  // knows which moment was meant.
+  document.addEventListener("change", function (e) {
+    if (!e.target.matches || !e.target.matches("[data-send-at]")) return;
+    var offset = e.target.form && e.target.form.querySelector("[data-tz-offset]");
+    var at = new Date(e.target.value);
+    if (offset) offset.value = isNaN(at) ? "" : String(at.getTimezoneOffset());
+  });
+
+  // A scheduled time reads in the reader's own clock.
+  function localTimes(root) {
+    root.querySelectorAll("time[data-local-time]").forEach(function (t) {
+      var at = new Date(t.getAttribute("datetime"));
+      if (!isNaN(at)) t.textContent = at.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    });
+  }
+  localTimes(document);
+  ["htmx:afterSettle", "htmx:oobAfterSwap", "htmx:sseMessage"].forEach(function (name) {
+    document.addEventListener(name, function () { localTimes(document); });
+  });
+
   // A live message belongs to one thread: a page that does not show it (the list alone, another
   // chat, another area) drops it here, where htmx would report a swap without a target.
   document.addEventListener("htmx:sseBeforeMessage", function (e) {

@@ -48,6 +48,7 @@ struct MessageRow {
     created_at: DateTime<Utc>,
     sent_at: Option<DateTime<Utc>>,
     read_at: Option<DateTime<Utc>>,
+    send_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -71,6 +72,7 @@ impl TryFrom<MessageRow> for Message {
             created_at: r.created_at,
             sent_at: r.sent_at,
             read_at: r.read_at,
+            send_at: r.send_at,
             attachments: Vec::new(),
         })
     }
@@ -87,6 +89,8 @@ pub struct NewMessage<'a> {
     /// An inbound message's channel and the provider's id for it, unique together: the same
     /// message delivered twice is refused as a conflict on `provider_message_id`.
     pub provider: Option<(ChannelId, &'a str)>,
+    /// An outbound message's time to leave, if not now: it is `scheduled` until then.
+    pub send_at: Option<DateTime<Utc>>,
 }
 
 /// Writes a message (outbound ones `queued`) and moves the chat to the top of the inbox; the
@@ -98,14 +102,18 @@ pub async fn insert_message(tx: &mut TenantTx, m: NewMessage<'_>) -> Result<Mess
         Sender::Client { contact_id, .. } => (None, Some(contact_id.0)),
         Sender::System => (None, None),
     };
-    let status = (m.direction == Direction::Outbound).then_some(DeliveryStatus::Queued.as_str());
+    let status = match (m.direction, m.send_at) {
+        (Direction::Outbound, None) => Some(DeliveryStatus::Queued.as_str()),
+        (Direction::Outbound, Some(_)) => Some(DeliveryStatus::Scheduled.as_str()),
+        _ => None,
+    };
     let row = sqlx::query_as!(
         MessageRow,
         "INSERT INTO messages (tenant_id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body,
-                               transport, contact_id, status, channel_id, provider_message_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                               transport, contact_id, status, channel_id, provider_message_id, send_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          RETURNING id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport,
-                   contact_id, status, provider_message_id, error_code, error, created_at, sent_at, read_at",
+                   contact_id, status, provider_message_id, error_code, error, created_at, sent_at, read_at, send_at",
         tenant,
         m.chat.0,
         m.direction.as_str(),
@@ -117,7 +125,8 @@ pub async fn insert_message(tx: &mut TenantTx, m: NewMessage<'_>) -> Result<Mess
         m.contact.map(|c| c.0),
         status,
         m.provider.map(|p| p.0.0),
-        m.provider.map(|p| p.1)
+        m.provider.map(|p| p.1),
+        m.send_at
     )
     .fetch_one(tx.conn())
     .await
@@ -154,7 +163,7 @@ pub async fn message(tx: &mut TenantTx, id: MessageId) -> Result<Message, RepoEr
     let message: Message = sqlx::query_as!(
         MessageRow,
         "SELECT id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport, contact_id,
-                status, provider_message_id, error_code, error, created_at, sent_at, read_at
+                status, provider_message_id, error_code, error, created_at, sent_at, read_at, send_at
          FROM messages WHERE tenant_id = $1 AND id = $2",
         tenant,
         id.0
@@ -180,7 +189,7 @@ pub async fn thread(
     let rows = sqlx::query_as!(
         MessageRow,
         "SELECT id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport, contact_id,
-                status, provider_message_id, error_code, error, created_at, sent_at, read_at
+                status, provider_message_id, error_code, error, created_at, sent_at, read_at, send_at
          FROM messages WHERE tenant_id = $1 AND chat_id = $2 AND id < coalesce($3, 9223372036854775807)
          ORDER BY id DESC LIMIT $4",
         tenant,
@@ -290,6 +299,43 @@ pub async fn storage_keys_of_client(
     .await?)
 }
 
+/// A scheduled message whose time has come, queued to be sent now; `false` if it was not
+/// scheduled (cancelled meanwhile, or queued already).
+pub async fn release_scheduled(tx: &mut TenantTx, id: MessageId) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE messages SET status = 'queued' WHERE tenant_id = $1 AND id = $2 AND status = 'scheduled'",
+        tenant,
+        id.0
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Calls off a scheduled message of `chat` before it leaves: its outbox row goes (unless a
+/// worker has claimed it: then it is leaving) and it becomes `cancelled`. `false` when it
+/// was not scheduled or is leaving.
+pub async fn cancel_scheduled(tx: &mut TenantTx, chat: ChatId, id: MessageId) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "WITH gone AS (
+             DELETE FROM message_deliveries d
+             WHERE d.tenant_id = $1 AND d.message_id = $3 AND d.claim IS NULL AND d.attempts = 0
+               AND EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = $1 AND m.id = $3 AND m.chat_id = $2
+                           AND m.status = 'scheduled')
+             RETURNING d.message_id
+         )
+         UPDATE messages SET status = 'cancelled' WHERE tenant_id = $1 AND id IN (SELECT message_id FROM gone)",
+        tenant,
+        chat.0,
+        id.0
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Puts a failed message back to `queued` for a manual retry (the one way back from a
 /// terminal state).
 pub async fn requeue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> {
@@ -313,7 +359,7 @@ pub async fn message_for_update(tx: &mut TenantTx, id: MessageId) -> Result<Mess
     sqlx::query_as!(
         MessageRow,
         "SELECT id, chat_id, direction, sender_user_id, sender_contact_id, sender_name, body, transport, contact_id,
-                status, provider_message_id, error_code, error, created_at, sent_at, read_at
+                status, provider_message_id, error_code, error, created_at, sent_at, read_at, send_at
          FROM messages WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
         tenant,
         id.0

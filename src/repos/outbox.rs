@@ -16,14 +16,16 @@ fn interval(d: std::time::Duration) -> Result<PgInterval, RepoError> {
     PgInterval::try_from(d).map_err(|e| RepoError::Corrupt(e.to_string()))
 }
 
-/// Puts an outbound message in the outbox, due now.
-pub async fn enqueue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> {
+/// Puts an outbound message in the outbox, due `due` (now when absent); a message put back
+/// (a retry) is due at once.
+pub async fn enqueue(tx: &mut TenantTx, id: MessageId, due: Option<DateTime<Utc>>) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query!(
-        "INSERT INTO message_deliveries (tenant_id, message_id) VALUES ($1, $2)
+        "INSERT INTO message_deliveries (tenant_id, message_id, due_at) VALUES ($1, $2, coalesce($3, now()))
          ON CONFLICT (tenant_id, message_id) DO UPDATE SET due_at = now(), attempts = 0, last_error = NULL, claim = NULL",
         tenant,
-        id.0
+        id.0,
+        due
     )
     .execute(tx.conn())
     .await?;

@@ -133,7 +133,12 @@ impl DeliveryWorker {
         if claim.pass > self.settings.max_attempts {
             return self.give_up(tx, claim, open, last_error.as_deref()).await;
         }
-        let message = messages::message(&mut tx, claim.message_id).await?;
+        let mut message = messages::message(&mut tx, claim.message_id).await?;
+        // A scheduled message's time has come: it is queued now, in this worker's hands.
+        if message.status == Some(DeliveryStatus::Scheduled) && messages::release_scheduled(&mut tx, message.id).await?
+        {
+            message.status = Some(DeliveryStatus::Queued);
+        }
         let to = match message.contact_id {
             Some(contact) => messages::destination(&mut tx, contact, message.transport).await?,
             None => None,

@@ -182,6 +182,7 @@ impl InboundService {
                 transport: w.transport,
                 contact: Some(writer.contact),
                 provider: w.provider,
+                send_at: None,
             },
         )
         .await?;

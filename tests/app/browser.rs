@@ -573,6 +573,30 @@ async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_t
     .await;
     assert_eq!(twilio.sent().len(), 1, "the note went nowhere");
     assert_eq!(d.script(&shown(".composer-via")).await, false, "the next one is a note too, until switched back");
+
+    // Send later: the reply waits as Scheduled, in the reader's clock, and is cancelled there.
+    d.click(".composer-mode:not(.composer-mode-note)").await;
+    d.click(".schedule-picker summary").await;
+    d.script(
+        "const at = new Date(Date.now() + 2 * 3600e3); at.setSeconds(0, 0); \
+         const pad = n => String(n).padStart(2, '0'); \
+         const input = document.querySelector('[data-send-at]'); \
+         input.value = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`; \
+         input.dispatchEvent(new Event('change', { bubbles: true })); \
+         window.expectedAt = at.getTime();",
+    )
+    .await;
+    d.type_into("[data-composer-body]", "Reminder: viewing tomorrow at ten").await;
+    d.click(".composer-send").await;
+    d.wait_until("document.querySelector('.msg-out .tick-scheduled')", "the scheduled bubble").await;
+    let at = d.script("return new Date(document.querySelector('.tick-scheduled time').getAttribute('datetime')).getTime() === window.expectedAt").await;
+    assert_eq!(at, true, "the moment meant in the browser's clock is the one stored");
+    let shown = d.script("return document.querySelector('.tick-scheduled time').textContent").await;
+    assert!(!shown.as_str().unwrap().starts_with("20"), "shown in the reader's clock, not as stored: {shown}");
+    d.screenshot("chats-scheduled").await;
+    d.click(".msg-out form[action$='/cancel'] button").await;
+    d.wait_until("document.querySelector('.msg-out .tick-cancelled')", "the cancelled bubble").await;
+    assert_eq!(twilio.sent().len(), 1, "the cancelled reply went nowhere");
     d.screenshot("chats-note-mode").await;
     d.quit().await;
 }

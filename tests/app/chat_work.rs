@@ -214,3 +214,43 @@ async fn an_agent_takes_a_chat_from_the_unassigned_view_resolves_it_and_a_viewer
         1
     );
 }
+
+#[tokio::test]
+async fn the_api_schedules_a_reply_shows_it_scheduled_and_cancels_it() {
+    let app = TestApp::spawn_with_providers(crm::services::Providers::default().with(
+        Transport::Sms,
+        std::sync::Arc::new(crate::chats::HttpProvider {
+            url: "http://127.0.0.1:9/unused".into(),
+            http: reqwest::Client::new(),
+            lookups: false,
+        }),
+    ))
+    .await;
+    let (agent, _) = api_user(&app, Role::Agent).await;
+    let (_, _, chat) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let at = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
+    let url = format!("/api/v1/chats/{}/messages", chat.0);
+    let sent = agent.post(&url, json!({"body": "Your car is ready", "transport": "sms", "send_at": at})).await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let message = sent.json();
+    assert_eq!(message["status"], "scheduled");
+    assert!(message["send_at"].is_string());
+
+    for (body, field) in [
+        (json!({"body": "x", "transport": "sms", "send_at": "soon"}), "send_at"),
+        (json!({"body": "x", "transport": "sms", "send_at": "2020-01-01T00:00:00Z"}), "send_at"),
+        (json!({"body": "x", "transport": "note", "send_at": at}), "send_at"),
+    ] {
+        let refused = agent.post(&url, body.clone()).await;
+        assert_eq!(refused.status, 422, "{body}: {}", refused.body);
+        assert!(refused.json()["error"]["fields"][field].is_array(), "{body}: {}", refused.body);
+    }
+
+    let one = format!("{url}/{}", message["id"]);
+    let viewer = app.api(Role::Viewer).await;
+    assert_eq!(viewer.delete(&one).await.status, 403);
+    assert_eq!(agent.delete(&one).await.status, 204);
+    assert_eq!(agent.delete(&one).await.status, 409, "it is no longer scheduled");
+    let items = agent.get(&url).await.json();
+    assert_eq!(items["items"][0]["status"], "cancelled");
+}

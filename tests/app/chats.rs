@@ -169,7 +169,14 @@ async fn chat_with_client(app: &TestApp) -> (Principal, ClientId, ChatId) {
 }
 
 async fn sms(app: &TestApp, me: &Principal, chat: ChatId, body: &str) -> Message {
-    let out = Outgoing { body, transport: Some(Transport::Sms), contact: None, template: None, files: Vec::new() };
+    let out = Outgoing {
+        body,
+        transport: Some(Transport::Sms),
+        contact: None,
+        template: None,
+        files: Vec::new(),
+        send_at: None,
+    };
     app.state.chats.send(me, chat, out).await.unwrap()
 }
 
@@ -368,6 +375,7 @@ async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
         contact: None,
         template: None,
         files: Vec::new(),
+        send_at: None,
     };
     let m = app.state.chats.send(&me, chat, note).await.unwrap();
     assert_eq!((m.status, m.contact_id), (None, None));
@@ -380,8 +388,14 @@ async fn a_note_is_stored_never_queued_and_another_tenants_chat_is_not_found() {
     let (tenant, user) = app.state.auth.account_by_email(&creds.email).await.unwrap().unwrap();
     let token = app.state.auth.create_api_token(tenant, user, "t", &crm::domain::Actor::System).await.unwrap().token;
     let stranger = app.state.auth.api_principal(&token).await.unwrap().unwrap();
-    let out =
-        Outgoing { body: "hi", transport: Some(Transport::Sms), contact: None, template: None, files: Vec::new() };
+    let out = Outgoing {
+        body: "hi",
+        transport: Some(Transport::Sms),
+        contact: None,
+        template: None,
+        files: Vec::new(),
+        send_at: None,
+    };
     let refused = app.state.chats.send(&stranger, chat, out).await;
     assert!(matches!(refused, Err(crm::services::ServiceError::NotFound)), "{refused:?}");
     assert!(matches!(
@@ -405,4 +419,73 @@ async fn a_message_cannot_be_rewritten_only_its_delivery_state_moves() {
     sqlx::query("UPDATE messages SET read_at = now() WHERE id = $1").bind(m.id.0).execute(tx.conn()).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(app.state.chats.message(me.tenant_id, m.id).await.unwrap().body, "Original words");
+}
+
+async fn later(app: &TestApp, me: &Principal, chat: ChatId, body: &str, at: chrono::DateTime<chrono::Utc>) -> Message {
+    let out = Outgoing {
+        body,
+        transport: Some(Transport::Sms),
+        contact: None,
+        template: None,
+        files: Vec::new(),
+        send_at: Some(at),
+    };
+    app.state.chats.send(me, chat, out).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_scheduled_reply_waits_for_its_time_then_leaves_once_with_two_workers() {
+    let app = sms_app().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    let (fake, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM77"}"#, Duration::ZERO)]).await;
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    let m = later(&app, &me, chat, "See you tomorrow at ten", at).await;
+    assert_eq!(m.status, Some(DeliveryStatus::Scheduled));
+    assert_eq!(m.send_at.map(|t| t.timestamp_micros()), Some(at.timestamp_micros()), "kept to the microsecond");
+
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let _a = worker(&app, &url, quick()).spawn(stopped.clone());
+    let _b = worker(&app, &url, quick()).spawn(stopped);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(fake.requests(), 0, "nothing leaves before its time");
+    let sent = wait_for_status(&app, &me, &m, DeliveryStatus::Sent).await;
+    assert!(sent.sent_at.unwrap() >= at, "sent at {:?}, due {at}", sent.sent_at);
+    assert_eq!(sent.provider_message_id.as_deref(), Some("SM77"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.requests(), 1, "sent once by two workers");
+    assert_eq!(outbox(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_scheduled_reply_is_cancelled_before_it_leaves_and_not_after() {
+    let app = sms_app().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    let (fake, url) = FakeProvider::start(vec![Answer(200, r#"{"id":"SM78"}"#, Duration::ZERO)]).await;
+    let m = later(&app, &me, chat, "Reminder: your visit", chrono::Utc::now() + chrono::Duration::hours(1)).await;
+    let cancelled = app.state.chats.cancel(&me, chat, m.id).await.unwrap();
+    assert_eq!(cancelled.status, Some(DeliveryStatus::Cancelled));
+    assert_eq!(outbox(&app).await, 0, "its outbox row went with it");
+    let again = app.state.chats.cancel(&me, chat, m.id).await.unwrap_err();
+    assert!(matches!(again, crm::services::ServiceError::Refused { code: "message_left" }), "{again:?}");
+    assert!(app.state.chats.retry(&me, chat, m.id).await.is_err(), "a cancelled message is not sent again");
+
+    // Once its time has come and a worker has it, it has left.
+    let soon = later(&app, &me, chat, "Now", chrono::Utc::now() + chrono::Duration::milliseconds(200)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    worker(&app, &url, quick()).run_once().await.unwrap();
+    wait_for_status(&app, &me, &soon, DeliveryStatus::Sent).await;
+    let late = app.state.chats.cancel(&me, chat, soon.id).await.unwrap_err();
+    assert!(matches!(late, crm::services::ServiceError::Refused { code: "message_left" }), "{late:?}");
+    assert_eq!(fake.requests(), 1, "only the one not cancelled went out");
+
+    // A note cannot wait, and a time must be to come.
+    let note = Outgoing {
+        body: "x",
+        transport: Some(Transport::Note),
+        contact: None,
+        template: None,
+        files: Vec::new(),
+        send_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+    };
+    assert!(app.state.chats.send(&me, chat, note).await.is_err());
 }

@@ -71,6 +71,22 @@ async fn every_documented_operation_answers_as_documented() {
                 )
                 .await
                 .json();
+            // What a cancel calls off: a reply scheduled (on the channel just made) to a phone.
+            let message = if op["operationId"] == "cancelMessage" {
+                let phone = format!("+99890{:07}", operations);
+                api.post(&format!("/api/v1/clients/{id}/contacts"), json!({"type": "phone", "value": phone})).await;
+                let at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+                let scheduled = api
+                    .post(
+                        &format!("/api/v1/chats/{chat_id}/messages"),
+                        json!({"body": "fixture", "transport": "sms", "send_at": at}),
+                    )
+                    .await;
+                assert_eq!(scheduled.status, 202, "a scheduled fixture: {}", scheduled.body);
+                scheduled.json()
+            } else {
+                message
+            };
             let url = format!(
                 "{}/api/v1{}",
                 app.base_url,
@@ -110,9 +126,9 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 28,
+        operations, 29,
         "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), \
-         client chat (get, start), chats, chat (get, patch), messages (list, send), message read, chat read, templates \
+         client chat (get, start), chats, chat (get, patch), message cancel, messages (list, send), message read, chat read, templates \
          (list, create), template (get, put, delete), channels (list, create), channel (get, patch, delete)"
     );
 }

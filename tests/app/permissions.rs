@@ -33,7 +33,14 @@ async fn services_refuse_a_principal_without_the_permission_their_use_case_needs
     forbidden("an agent archives a client", s.clients.archive(&agent, ClientId(1)).await);
     forbidden("an agent lists archived clients", s.clients.archived(&agent).await);
     forbidden("a viewer starts a chat", s.chats.open_for_client(&viewer, ClientId(1)).await);
-    let note = Outgoing { body: "x", transport: Some(Transport::Note), contact: None, template: None, files: vec![] };
+    let note = Outgoing {
+        body: "x",
+        transport: Some(Transport::Note),
+        contact: None,
+        template: None,
+        files: vec![],
+        send_at: None,
+    };
     forbidden("a viewer writes in a chat", s.chats.send(&viewer, ChatId(1), note).await);
     forbidden("a viewer marks a chat read", s.chats.mark_read(&viewer, ChatId(1), None).await);
     forbidden("an agent manages templates", s.message_templates.authorize_manage(&agent));

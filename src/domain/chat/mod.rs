@@ -113,6 +113,8 @@ impl FromStr for Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
+    /// Waiting for its time (`send_at`); the delivery worker queues it then.
+    Scheduled,
     Queued,
     Sent,
     Delivered,
@@ -120,10 +122,13 @@ pub enum DeliveryStatus {
     Failed,
     Undelivered,
     Unknown,
+    /// Scheduled, then called off before it left: never sent.
+    Cancelled,
 }
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 7] = [
+    pub const ALL: [DeliveryStatus; 9] = [
+        DeliveryStatus::Scheduled,
         DeliveryStatus::Queued,
         DeliveryStatus::Sent,
         DeliveryStatus::Delivered,
@@ -131,10 +136,12 @@ impl DeliveryStatus {
         DeliveryStatus::Failed,
         DeliveryStatus::Undelivered,
         DeliveryStatus::Unknown,
+        DeliveryStatus::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            DeliveryStatus::Scheduled => "scheduled",
             DeliveryStatus::Queued => "queued",
             DeliveryStatus::Sent => "sent",
             DeliveryStatus::Delivered => "delivered",
@@ -142,17 +149,21 @@ impl DeliveryStatus {
             DeliveryStatus::Failed => "failed",
             DeliveryStatus::Undelivered => "undelivered",
             DeliveryStatus::Unknown => "unknown",
+            DeliveryStatus::Cancelled => "cancelled",
         }
     }
 
     /// How far delivery got: later states rank higher, and an ended one highest.
     pub fn rank(self) -> u8 {
         match self {
-            DeliveryStatus::Queued => 0,
+            DeliveryStatus::Scheduled | DeliveryStatus::Queued => 0,
             DeliveryStatus::Sent => 1,
             DeliveryStatus::Delivered => 2,
             DeliveryStatus::Read => 3,
-            DeliveryStatus::Failed | DeliveryStatus::Undelivered | DeliveryStatus::Unknown => 4,
+            DeliveryStatus::Failed
+            | DeliveryStatus::Undelivered
+            | DeliveryStatus::Unknown
+            | DeliveryStatus::Cancelled => 4,
         }
     }
 
@@ -165,7 +176,8 @@ impl DeliveryStatus {
     /// not ahead of where the message stands, or the message has ended. A failure counts only
     /// before delivery (a late "undelivered" cannot undo a "delivered").
     pub fn after(self, reported: DeliveryStatus) -> Option<DeliveryStatus> {
-        if self.may_retry() {
+        // Nothing has been sent of a scheduled or cancelled message: no report is about it.
+        if self.may_retry() || matches!(self, DeliveryStatus::Scheduled | DeliveryStatus::Cancelled) {
             return None;
         }
         match reported {
@@ -182,6 +194,26 @@ impl FromStr for DeliveryStatus {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         DeliveryStatus::ALL.into_iter().find(|x| x.as_str() == s).ok_or(DomainError::new("status", "invalid_choice"))
     }
+}
+
+/// When a reply is to leave, if not now: a time to come, at most a year ahead; a note is
+/// written at once (it goes nowhere, so it cannot wait for anything).
+pub fn schedule(
+    send_at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+    transport: Transport,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, DomainError> {
+    let Some(at) = send_at else { return Ok(None) };
+    if transport == Transport::Note {
+        return Err(DomainError::new("send_at", "note_cannot_wait"));
+    }
+    if at <= now {
+        return Err(DomainError::new("send_at", "send_at_in_past"));
+    }
+    if at > now + chrono::Duration::days(366) {
+        return Err(DomainError::new("send_at", "send_at_too_far"));
+    }
+    Ok(Some(at))
 }
 
 /// Who wrote a message.
@@ -329,6 +361,18 @@ mod tests {
         assert_eq!(r.text, "Hi Dilnoza, Olivia here. {{client.last_name}} {{clinet.x}} {{");
         assert_eq!(r.unfilled, ["client.last_name", "clinet.x"]);
         assert_eq!(unknown_variables("{{client.first_name}} {{agent.nmae}}"), ["agent.nmae"]);
+    }
+
+    #[test]
+    fn a_reply_waits_for_a_time_to_come_within_a_year_and_a_note_never_waits() {
+        let now = chrono::Utc::now();
+        let later = now + chrono::Duration::hours(2);
+        assert_eq!(schedule(None, now, Transport::Sms), Ok(None));
+        assert_eq!(schedule(Some(later), now, Transport::Sms), Ok(Some(later)));
+        assert_eq!(schedule(Some(now), now, Transport::Sms).unwrap_err().code, "send_at_in_past");
+        let far = now + chrono::Duration::days(400);
+        assert_eq!(schedule(Some(far), now, Transport::Telegram).unwrap_err().code, "send_at_too_far");
+        assert_eq!(schedule(Some(later), now, Transport::Note).unwrap_err().code, "note_cannot_wait");
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub read_at: Option<DateTime<Utc>>,
+    /// When a scheduled message leaves (it stays set once it has).
+    pub send_at: Option<DateTime<Utc>>,
     /// Filled by the reads that show messages (`thread`, `message`); empty after an insert.
     pub attachments: Vec<Attachment>,
 }

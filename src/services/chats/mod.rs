@@ -179,7 +179,7 @@ impl ChatService {
             return Err(ServiceError::Refused { code: "retry_not_failed" });
         }
         messages::requeue(&mut tx, id).await?;
-        outbox::enqueue(&mut tx, id).await?;
+        outbox::enqueue(&mut tx, id, None).await?;
         let summary = format!("message {id}");
         let entry =
             audit::Entry { action: "message_retried", entity: "chat", entity_id: &chat.to_string(), summary: &summary };

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use crate::db::TenantTx;
 use crate::domain::attachment::{FileSpec, MAX_FILES};
 use crate::domain::chat::Message;
-use crate::domain::chat::{ChatId, Direction, MessageBody, Sender, Transport, render_template};
+use crate::domain::chat::{
+    ChatId, DeliveryStatus, Direction, MessageBody, MessageId, Sender, Transport, render_template, schedule,
+};
 use crate::domain::{
     ClientId, Contact, ContactId, ContactType, ContactValue, DomainError, DomainEvent, Permission, Principal, TenantId,
 };
@@ -30,6 +32,8 @@ pub struct Outgoing<'a> {
     /// When `body` is blank: this template, filled in for the client by the sender.
     pub template: Option<i64>,
     pub files: Vec<Upload>,
+    /// When to send it, if not now: it waits as `scheduled` (not for a note).
+    pub send_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A file as uploaded: the name the user's machine gave it and its bytes.
@@ -96,6 +100,7 @@ impl ChatService {
     pub async fn send(&self, by: &Principal, chat: ChatId, out: Outgoing<'_>) -> Result<Message, ServiceError> {
         crate::services::require(by, &[Permission::ChatCreate])?;
         let (transport, contact) = self.route(by.tenant_id, chat, out.transport, out.contact).await?;
+        let send_at = schedule(out.send_at, chrono::Utc::now(), transport)?;
         let filled = match out.template {
             Some(template) if out.body.trim().is_empty() => Some(self.fill(by, chat, template).await?),
             _ => None,
@@ -118,7 +123,7 @@ impl ChatService {
             }
             stored.push(StoredFile { spec, key, size: file.bytes.len() as i64 });
         }
-        let written = self.write(by, chat, (transport, contact), &body, &stored).await;
+        let written = self.write(by, chat, (transport, contact), (&body, send_at), &stored).await;
         if written.is_err() {
             self.files.delete_all(&keys(&stored)).await;
         }
@@ -131,13 +136,45 @@ impl ChatService {
         Ok(message)
     }
 
+    /// Calls off a scheduled message before it leaves: it stays in the thread as `cancelled`.
+    /// `Refused` (409) once it has left or is leaving.
+    pub async fn cancel(&self, by: &Principal, chat: ChatId, id: MessageId) -> Result<Message, ServiceError> {
+        crate::services::require(by, &[Permission::ChatUpdate])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        chats::get(&mut tx, chat).await?;
+        let message = messages::message(&mut tx, id).await?;
+        if message.chat_id != chat {
+            return Err(ServiceError::NotFound);
+        }
+        if !messages::cancel_scheduled(&mut tx, chat, id).await? {
+            return Err(ServiceError::Refused { code: "message_left" });
+        }
+        let summary = format!("{} message {}", message.transport.as_str(), id);
+        let entry = audit::Entry {
+            action: "message_cancelled",
+            entity: "chat",
+            entity_id: &chat.to_string(),
+            summary: &summary,
+        };
+        audit::record(&mut tx, &by.actor(), entry).await?;
+        let cancelled = messages::message(&mut tx, id).await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::MessageStatusChanged {
+            tenant_id: by.tenant_id,
+            chat_id: chat,
+            message_id: id,
+            status: DeliveryStatus::Cancelled,
+        });
+        Ok(cancelled)
+    }
+
     /// The message, its files' rows, members, outbox row and audit entry, in one transaction.
     async fn write(
         &self,
         by: &Principal,
         chat: ChatId,
         (transport, chosen): (Transport, Option<ContactId>),
-        body: &MessageBody,
+        (body, send_at): (&MessageBody, Option<chrono::DateTime<chrono::Utc>>),
         files: &[StoredFile],
     ) -> Result<Message, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
@@ -159,6 +196,7 @@ impl ChatService {
                 transport,
                 contact,
                 provider: None,
+                send_at,
             },
         )
         .await?;
@@ -176,9 +214,12 @@ impl ChatService {
             chats::join(&mut tx, chat.id, Joiner::Contact(contact, transport)).await?;
         }
         if direction == Direction::Outbound {
-            outbox::enqueue(&mut tx, message.id).await?;
+            outbox::enqueue(&mut tx, message.id, send_at).await?;
         }
-        let summary = format!("{} message {}", transport.as_str(), message.id);
+        let summary = match send_at {
+            Some(at) => format!("{} message {} scheduled for {}", transport.as_str(), message.id, at.to_rfc3339()),
+            None => format!("{} message {}", transport.as_str(), message.id),
+        };
         let entry =
             audit::Entry { action: "message_sent", entity: "chat", entity_id: &chat.id.to_string(), summary: &summary };
         audit::record(&mut tx, &by.actor(), entry).await?;

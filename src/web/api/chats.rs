@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -161,6 +161,9 @@ pub struct MessageJson {
     created_at: DateTime<Utc>,
     sent_at: Option<DateTime<Utc>>,
     read_at: Option<DateTime<Utc>>,
+    /// When a scheduled message leaves (or left).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    send_at: Option<DateTime<Utc>>,
 }
 
 impl From<Message> for MessageJson {
@@ -191,6 +194,7 @@ impl From<Message> for MessageJson {
             created_at: m.created_at,
             sent_at: m.sent_at,
             read_at: m.read_at,
+            send_at: m.send_at,
         }
     }
 }
@@ -365,6 +369,9 @@ pub struct SendJson {
     contact_id: Option<i64>,
     #[serde(default)]
     template_id: Option<i64>,
+    /// RFC 3339: the message waits as `scheduled` until then.
+    #[serde(default)]
+    send_at: Option<String>,
 }
 
 /// Writes in a chat: a note, or a message queued for its transport (202: delivery happens
@@ -376,15 +383,34 @@ pub async fn send(
     Json(input): Json<SendJson>,
 ) -> Result<Response, AppError> {
     let transport = input.transport.as_deref().map(str::parse::<Transport>).transpose()?;
+    let send_at = match input.send_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => Some(
+            DateTime::parse_from_rfc3339(raw)
+                .map_err(|_| AppError::Invalid(vec![DomainError::new("send_at", "invalid_datetime")]))?
+                .with_timezone(&Utc),
+        ),
+    };
     let out = Outgoing {
         body: input.body.as_deref().unwrap_or_default(),
         transport,
         contact: input.contact_id.map(ContactId),
         template: input.template_id,
         files: Vec::new(),
+        send_at,
     };
     let message = state.chats.send(&user.0, ChatId(id), out).await?;
     Ok((StatusCode::ACCEPTED, Json(MessageJson::from(message))).into_response())
+}
+
+/// Calls off a scheduled message (409 once it has left); it stays in the chat as `cancelled`.
+pub async fn cancel(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((id, message)): Path<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
+    state.chats.cancel(&user.0, ChatId(id), MessageId(message)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn mark_message_read(
@@ -412,6 +438,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/chats", get(list))
         .route("/api/v1/chats/{id}", get(show).patch(change))
         .route("/api/v1/chats/{id}/messages", get(messages).post(send))
+        .route("/api/v1/chats/{id}/messages/{message_id}", delete(cancel))
         .route("/api/v1/chats/{id}/messages/{message_id}/read", put(mark_message_read))
         .route("/api/v1/chats/{id}/read", post(mark_read))
 }

@@ -285,6 +285,15 @@ fn operations(public_url: &str) -> Value {
                     ]), "202", json_response("The message as stored", "Message")),
                 }
             },
+            "/chats/{chat_id}/messages/{message_id}": {
+                "parameters": [id_param("chat_id", "the chat"), id_param("message_id", "the message")],
+                "delete": {
+                    "summary": "Cancel a scheduled message",
+                    "operationId": "cancelMessage",
+                    "description": "A message sent with `send_at` can be called off until it leaves; it stays in the chat as `cancelled`. Needs ChatUpdate.",
+                    "responses": with(common_errors(&[("404", "No such message in this chat"), ("409", "The message is not scheduled (it has left, or is leaving)")]), "204", json!({"description": "Cancelled"})),
+                }
+            },
             "/chats/{chat_id}/messages/{message_id}/read": {
                 "parameters": [id_param("chat_id", "the chat"), id_param("message_id", "the message")],
                 "put": {
@@ -455,7 +464,7 @@ fn operations(public_url: &str) -> Value {
                         "name": {"type": "string"}
                     }},
                     "transport": {"type": "string", "enum": ["sms", "whatsapp", "telegram", "note"]},
-                    "status": {"type": "string", "enum": ["queued", "sent", "delivered", "read", "failed", "undelivered", "unknown", "note"]},
+                    "status": {"type": "string", "enum": ["scheduled", "queued", "sent", "delivered", "read", "failed", "undelivered", "unknown", "cancelled", "note"]},
                     "error": {"type": "string", "description": "why delivery failed, in the provider's words"},
                     "error_code": {"type": "string"},
                     "contact_id": {"type": "integer", "nullable": true},
@@ -465,7 +474,8 @@ fn operations(public_url: &str) -> Value {
                     }}},
                     "created_at": {"type": "string", "format": "date-time"},
                     "sent_at": {"type": "string", "format": "date-time", "nullable": true},
-                    "read_at": {"type": "string", "format": "date-time", "nullable": true}
+                    "read_at": {"type": "string", "format": "date-time", "nullable": true},
+                    "send_at": {"type": "string", "format": "date-time", "description": "a scheduled message's time to leave"}
                 }},
                 "MessageList": {"type": "object", "required": ["items"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}
@@ -474,7 +484,8 @@ fn operations(public_url: &str) -> Value {
                     "body": {"type": "string", "maxLength": 4096},
                     "transport": {"type": "string", "enum": ["sms", "whatsapp", "telegram", "note"]},
                     "contact_id": {"type": "integer", "description": "which of the client's contacts to send to"},
-                    "template_id": {"type": "integer", "description": "send this template, filled in for the client"}
+                    "template_id": {"type": "integer", "description": "send this template, filled in for the client"},
+                    "send_at": {"type": "string", "format": "date-time", "description": "send later: the message waits as `scheduled` until then (at most a year; not for a note)"}
                 }},
                 "Template": {"type": "object", "required": ["id", "template", "created_at", "updated_at"], "properties": {
                     "id": {"type": "integer"},

@@ -14,7 +14,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::domain::attachment::{MAX_FILE_BYTES, MAX_FILES};
 use crate::domain::chat::InboxQuery;
-use crate::domain::chat::{ChatId, Direction, MessageId, Transport};
+use crate::domain::chat::{ChatId, Direction, Message, MessageId, Transport};
 use crate::domain::{ClientId, ContactId, DomainError, Permission};
 use crate::services::ServiceError;
 use crate::services::chats::{Outgoing, Upload};
@@ -282,18 +282,32 @@ struct SendForm {
     via: String,
     note: bool,
     files: Vec<Upload>,
+    /// "Send later": a local date and time (`2026-12-31T09:00`) and the browser's offset from
+    /// UTC in minutes (`Date.getTimezoneOffset`; absent without JavaScript: UTC).
+    send_at: String,
+    tz_offset: String,
     /// Why the files cannot go (too large, too many), found while they streamed in.
     refused: Option<DomainError>,
 }
 
 async fn read_send_form(mut form: Multipart) -> Result<SendForm, AppError> {
     let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(e.to_string());
-    let mut out = SendForm { body: String::new(), via: String::new(), note: false, files: Vec::new(), refused: None };
+    let mut out = SendForm {
+        body: String::new(),
+        via: String::new(),
+        note: false,
+        files: Vec::new(),
+        send_at: String::new(),
+        tz_offset: String::new(),
+        refused: None,
+    };
     while let Some(field) = form.next_field().await.map_err(bad)? {
         match field.name() {
             Some("body") => out.body = field.text().await.map_err(bad)?,
             Some("via") => out.via = field.text().await.map_err(bad)?,
             Some("note") => out.note = !field.text().await.map_err(bad)?.is_empty(),
+            Some("send_at") => out.send_at = field.text().await.map_err(bad)?,
+            Some("tz_offset") => out.tz_offset = field.text().await.map_err(bad)?,
             Some("files") => {
                 // A name is only shown: a NUL in it (which nothing can store) is dropped.
                 let file_name = field.file_name().unwrap_or_default().replace('\0', "");
@@ -318,6 +332,21 @@ async fn read_send_form(mut form: Multipart) -> Result<SendForm, AppError> {
     crate::web::input::check_text("body", &out.body)?;
     crate::web::input::check_text("via", &out.via)?;
     Ok(out)
+}
+
+/// The composer's "send later" time in UTC: the local time typed, moved by the browser's offset.
+fn send_at(form: &SendForm) -> Result<Option<chrono::DateTime<chrono::Utc>>, DomainError> {
+    let raw = form.send_at.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let invalid = || DomainError::new("send_at", "invalid_datetime");
+    let local = chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M").map_err(|_| invalid())?;
+    let offset: i64 = match form.tz_offset.trim() {
+        "" => 0,
+        minutes => minutes.parse().ok().filter(|m: &i64| m.abs() <= 16 * 60).ok_or_else(invalid)?,
+    };
+    Ok(Some(local.and_utc() + chrono::Duration::minutes(offset)))
 }
 
 /// The composer's choice of way as its form writes it: `sms:12` (a transport and a contact),
@@ -346,11 +375,18 @@ pub async fn send(
 ) -> Result<Response, AppError> {
     let chat = ChatId(id);
     let mut form = read_send_form(form).await?;
-    let sent = match (form.refused.take(), parse_via(&form.via, form.note)) {
-        (Some(refused), _) | (None, Err(refused)) => Err(refused.into()),
-        (None, Ok((transport, contact))) => {
-            let out =
-                Outgoing { body: &form.body, transport: Some(transport), contact, template: None, files: form.files };
+    let later = send_at(&form);
+    let sent = match (form.refused.take(), parse_via(&form.via, form.note), later) {
+        (Some(refused), _, _) | (None, Err(refused), _) | (None, Ok(_), Err(refused)) => Err(refused.into()),
+        (None, Ok((transport, contact)), Ok(send_at)) => {
+            let out = Outgoing {
+                body: &form.body,
+                transport: Some(transport),
+                contact,
+                template: None,
+                files: std::mem::take(&mut form.files),
+                send_at,
+            };
             state.chats.send(&me.principal, chat, out).await
         }
     };
@@ -422,16 +458,33 @@ pub async fn retry(
     Path((id, message)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
     let message = state.chats.retry(&me.principal, ChatId(id), MessageId(message)).await?;
-    if is_htmx(&headers) {
+    changed_bubble(&me, &headers, &message)
+}
+
+/// Calls off a scheduled message; the bubble comes back `cancelled`.
+pub async fn cancel(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: HeaderMap,
+    Path((id, message)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let message = state.chats.cancel(&me.principal, ChatId(id), MessageId(message)).await?;
+    changed_bubble(&me, &headers, &message)
+}
+
+/// After a change to one message: its bubble alone for htmx to put in place, else back to the
+/// thread.
+fn changed_bubble(me: &CurrentUser, headers: &HeaderMap, message: &Message) -> Result<Response, AppError> {
+    if is_htmx(headers) {
         let fragment = MessageFragment {
             tr: me.tr,
             csrf: me.csrf.clone(),
-            m: MessageView::new(&message, true),
+            m: MessageView::new(message, true),
             swap: Swap::Inline,
         };
         return render(StatusCode::OK, &fragment);
     }
-    Ok(Redirect::to(&format!("/crm/chats/{id}")).into_response())
+    Ok(Redirect::to(&format!("/crm/chats/{}", message.chat_id)).into_response())
 }
 
 /// A message's file, for signed-in users of its tenant only. Images verified at upload show
@@ -467,6 +520,7 @@ pub fn routes() -> Router<AppState> {
         .route("/crm/chats/{id}/messages", get(older))
         .route("/crm/chats/{id}/read", post(mark_read))
         .route("/crm/chats/{id}/messages/{message}/retry", post(retry))
+        .route("/crm/chats/{id}/messages/{message}/cancel", post(cancel))
         .route("/crm/chats/{id}/attachments/{attachment}", get(attachment))
 }
 

@@ -217,6 +217,11 @@ pub struct MessageView {
     pub error_key: &'static str,
     pub attachments: Vec<AttachmentView>,
     pub can_retry: bool,
+    /// A scheduled message's time to leave, as shown ("" otherwise), and whether it may be
+    /// called off from here.
+    pub send_at: String,
+    pub send_at_iso: String,
+    pub can_cancel: bool,
 }
 
 #[derive(Clone)]
@@ -273,6 +278,9 @@ impl MessageView {
             error_key,
             attachments: m.attachments.iter().map(|a| AttachmentView::new(m.chat_id.0, a)).collect(),
             can_retry: can_retry && failed,
+            send_at: m.send_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
+            send_at_iso: m.send_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            can_cancel: can_retry && m.status == Some(DeliveryStatus::Scheduled),
         }
     }
 }
@@ -284,6 +292,8 @@ impl MessageView {
 
     pub fn status_label(&self) -> &'static str {
         match self.status {
+            Some(DeliveryStatus::Scheduled) => "status.scheduled",
+            Some(DeliveryStatus::Cancelled) => "status.cancelled",
             Some(DeliveryStatus::Queued) => "status.queued",
             Some(DeliveryStatus::Sent) => "status.sent",
             Some(DeliveryStatus::Delivered) => "status.delivered",
