@@ -175,10 +175,11 @@
     flagUnfilled(composerOf(body));
   }
 
-  // "/word" right before the cursor, at the start or after a space: its start and the word.
+  // "/word" right before the cursor, at the start or after a space: its start and the word
+  // (in any alphabet: a title may be Russian or Uzbek).
   function typedShortcut(body) {
     var before = body.value.slice(0, body.selectionStart);
-    var m = /(^|\s)\/([\w-]*)$/.exec(before);
+    var m = /(^|\s)\/([^\s\/]*)$/.exec(before);
     return m ? { from: before.length - m[2].length - 1, word: m[2].toLowerCase() } : null;
   }
 
@@ -192,16 +193,27 @@
   function openShortcuts(form, typed) {
     var menu = shortcutMenu(form);
     if (!menu) return;
-    var choices = Array.prototype.filter.call(form.querySelectorAll(".template-choice"), function (b) {
-      var s = b.getAttribute("data-template-shortcut");
-      return s && s.indexOf(typed.word) === 0;
+    // Shortcuts that start with the word first, then titles, then texts that contain it.
+    var found = [];
+    Array.prototype.forEach.call(form.querySelectorAll(".template-choice"), function (b) {
+      var shortcut = (b.getAttribute("data-template-shortcut") || "").toLowerCase();
+      var title = (b.getAttribute("data-template-title") || "").toLowerCase();
+      var text = (b.getAttribute("data-template-text") || "").toLowerCase();
+      var rank = shortcut && shortcut.indexOf(typed.word) === 0 ? 0
+        : title.indexOf(typed.word) >= 0 ? 1
+        : text.indexOf(typed.word) >= 0 ? 2 : -1;
+      if (rank >= 0) found.push({ button: b, rank: rank });
     });
+    found.sort(function (x, y) { return x.rank - y.rank; });
+    var choices = found.map(function (f) { return f.button; });
     menu.innerHTML = "";
     choices.slice(0, 8).forEach(function (b, i) {
       var li = document.createElement("li");
       li.setAttribute("role", "option");
       li.setAttribute("aria-selected", i === 0 ? "true" : "false");
-      li.textContent = "/" + b.getAttribute("data-template-shortcut") + " — " + b.getAttribute("data-template-text");
+      var shortcut = b.getAttribute("data-template-shortcut");
+      var name = shortcut ? "/" + shortcut : b.getAttribute("data-template-title");
+      li.textContent = name + " — " + b.getAttribute("data-template-text");
       li.addEventListener("mousedown", function (e) {
         e.preventDefault();
         choose(form, b);

@@ -406,6 +406,8 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
         "template": "Hello {{client.first_name}}! Yes, it is. When would you like to see it?"}),
     )
     .await;
+    api.post("/api/v1/message-templates", json!({"title": "Адрес офиса", "template": "Our office is at Navoi 1."}))
+        .await;
 
     let ann = app.create_user(app.tenant, Role::Agent).await;
     let bob = app.create_user(app.tenant, Role::Agent).await;
@@ -424,6 +426,19 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
     c.goto(&format!("{base}/crm/chats")).await;
     a.goto(&format!("{base}/crm/chats/{chat}")).await;
     a.wait_until("document.querySelector('[data-composer-body]')", "Ann's composer").await;
+
+    // The "/" menu finds a template by a word of its title or text too, in any alphabet.
+    let listed = |what: &str| {
+        format!(
+            "[...document.querySelectorAll('[data-shortcut-menu] li')].some(li => li.textContent.includes('{what}'))"
+        )
+    };
+    a.type_into("[data-composer-body]", "/офис").await;
+    a.wait_until(&listed("Адрес офиса"), "a template found by its title").await;
+    a.clear("[data-composer-body]").await;
+    a.type_into("[data-composer-body]", "/navoi").await;
+    a.wait_until(&listed("Navoi 1"), "a template found by its text").await;
+    a.clear("[data-composer-body]").await;
 
     // Ann answers with a template, typed by its shortcut, and Enter.
     a.type_into("[data-composer-body]", "/vi").await;
