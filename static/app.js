@@ -31,6 +31,30 @@
     document.addEventListener(name, function () { localTimes(document); });
   });
 
+  // The tab's title carries the unread count, so a message shows in a background tab too.
+  var baseTitle = document.title.replace(/^\(\d+\+?\) /, "");
+  function titleUnread() {
+    var badge = document.querySelector("#nav-unread .nav-badge");
+    var count = badge ? badge.textContent.trim() : "";
+    document.title = count ? "(" + count + ") " + baseTitle : baseTitle;
+  }
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (e.target && e.target.id === "nav-unread") titleUnread();
+  });
+
+  // Alt+↓ / Alt+↑: the next or previous conversation of the list, from the one open.
+  document.addEventListener("keydown", function (e) {
+    if (!e.altKey || (e.key !== "ArrowDown" && e.key !== "ArrowUp")) return;
+    var rows = Array.prototype.slice.call(document.querySelectorAll("#chat-list .chat-row"));
+    if (!rows.length) return;
+    var at = rows.findIndex(function (r) { return r.getAttribute("aria-current") === "true"; });
+    var next = e.key === "ArrowDown" ? rows[at + 1] : rows[at < 0 ? rows.length - 1 : at - 1];
+    if (next) {
+      e.preventDefault();
+      window.location.href = next.getAttribute("href");
+    }
+  });
+
   // A live message belongs to one thread: a page that does not show it (the list alone, another
   // chat, another area) drops it here, where htmx would report a swap without a target.
   document.addEventListener("htmx:sseBeforeMessage", function (e) {

@@ -705,6 +705,21 @@ async fn an_agent_takes_a_chat_resolves_it_and_finds_it_by_view_at_desk_and_phon
     };
     app.state.inbound.receive_from(app.tenant, incoming).await.unwrap();
     let chat = app.scalar_i64("SELECT max(id) FROM chats").await;
+    let other = api
+        .post(
+            "/api/v1/clients",
+            json!({"first_name": "Timur", "contacts": [{"type": "phone", "value": "+998935550002"}]}),
+        )
+        .await
+        .json();
+    let hello = Incoming {
+        client: ClientId(other["id"].as_i64().unwrap()),
+        contact: ContactId(other["contacts"][0]["id"].as_i64().unwrap()),
+        transport: Transport::Sms,
+        sender_name: "Timur",
+        body: "Hello",
+    };
+    app.state.inbound.receive_from(app.tenant, hello).await.unwrap();
     let creds = app.create_user(app.tenant, Role::Agent).await;
     let Some(d) = Driver::start().await else { return };
     d.resize(1366, 800).await;
@@ -774,5 +789,21 @@ async fn an_agent_takes_a_chat_resolves_it_and_finds_it_by_view_at_desk_and_phon
     )
     .await;
     assert_eq!(d.script("return window.oobErrors").await.as_i64(), Some(0), "an out-of-band swap had no target");
+    d.wait_until("/^\\(\\d+\\) /.test(document.title)", "the unread count in the tab's title").await;
+
+    // Alt+↓ / Alt+↑ walk the list from the open conversation.
+    d.resize(1366, 800).await;
+    d.goto(&format!("{}/crm/chats/{chat}?status=any", app.base_url)).await;
+    let rows = d.script("return [...document.querySelectorAll('#chat-list .chat-row')].map(r => r.dataset.chat)").await;
+    let rows: Vec<String> = serde_json::from_value(rows).unwrap();
+    assert!(rows.len() >= 2, "two conversations listed: {rows:?}");
+    let here = rows.iter().position(|r| *r == chat.to_string()).unwrap();
+    let (key, expected) =
+        if here + 1 < rows.len() { ("ArrowDown", &rows[here + 1]) } else { ("ArrowUp", &rows[here - 1]) };
+    d.script(&format!(
+        "document.dispatchEvent(new KeyboardEvent('keydown', {{key: '{key}', altKey: true, bubbles: true}}))"
+    ))
+    .await;
+    d.wait_for_url(&format!("/crm/chats/{expected}?status=any")).await;
     d.quit().await;
 }
