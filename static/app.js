@@ -306,7 +306,18 @@
     if (!form) return;
     if (e.target.matches("[data-note-toggle]")) form.classList.toggle("is-note", e.target.value === "1");
     if (e.target.matches("[data-attach]")) {
-      var names = Array.prototype.map.call(e.target.files, function (f) { return f.name; });
+      // Too large or too many is said at once, and nothing is uploaded (the server says the same).
+      var input = e.target;
+      var error = form.querySelector("[data-composer-error]");
+      var tooLarge = Array.prototype.some.call(input.files, function (f) { return f.size > Number(input.dataset.maxBytes); });
+      var problem = input.files.length > Number(input.dataset.maxFiles) ? input.dataset.tooMany : tooLarge ? input.dataset.tooLarge : "";
+      if (problem) input.value = "";
+      if (error && (problem || error.dataset.fromFiles)) {
+        error.textContent = problem;
+        error.hidden = !problem;
+        error.dataset.fromFiles = problem ? "1" : "";
+      }
+      var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
       form.querySelector("[data-attach-names]").textContent = names.join(", ");
     }
   });

@@ -589,6 +589,19 @@ async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_t
     assert_eq!(twilio.sent().len(), 1, "the note went nowhere");
     assert_eq!(d.script(&shown(".composer-via")).await, false, "the next one is a note too, until switched back");
 
+    // A file over the limit is refused in the browser, before anything is uploaded.
+    let before = app.scalar_i64("SELECT count(*) FROM messages").await;
+    d.script(
+        "const input = document.querySelector('[data-attach]'); const dt = new DataTransfer(); \
+         dt.items.add(new File([new Uint8Array(17 * 1024 * 1024)], 'scan.pdf', { type: 'application/pdf' })); \
+         input.files = dt.files; input.dispatchEvent(new Event('change', { bubbles: true }));",
+    )
+    .await;
+    let said = d.script("return document.querySelector('[data-composer-error]').textContent").await;
+    assert_eq!(said.as_str(), Some("A file may be at most 16 MB."));
+    assert_eq!(d.script("return document.querySelector('[data-attach]').files.length").await.as_i64(), Some(0));
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM messages").await, before, "nothing was sent");
+
     // Send later: the reply waits as Scheduled, in the reader's clock, and is cancelled there.
     d.click(".composer-mode:not(.composer-mode-note)").await;
     d.click(".schedule-picker summary").await;

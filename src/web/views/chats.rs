@@ -430,6 +430,15 @@ impl Composer {
         self.tr.t(key)
     }
 
+    /// The limits the browser checks before a file is sent (the server checks them again).
+    pub fn max_file_bytes(&self) -> usize {
+        crate::domain::attachment::MAX_FILE_BYTES
+    }
+
+    pub fn max_files(&self) -> usize {
+        crate::domain::attachment::MAX_FILES
+    }
+
     /// The picker's choices; `preferred` (the transport the client last wrote on) first selected.
     pub fn route_options(
         tr: Tr,
