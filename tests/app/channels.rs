@@ -121,6 +121,12 @@ async fn channels_are_managed_by_admins_with_secrets_sealed_and_never_shown() {
     let listed = admin.get("/api/v1/channels").await.json();
     assert_eq!((listed["items"].as_array().unwrap().len(), listed["total"].clone()), (2, json!(2)));
 
+    // The form says an empty secret keeps the saved one only when one is saved.
+    let page = app.sign_in_as(Role::Admin).await;
+    let keep = "Leave empty to keep the saved one.";
+    assert!(!page.get("/crm/settings/channels/new?kind=twilio_sms").await.body.contains(keep), "nothing saved yet");
+    assert!(page.get(&format!("/crm/settings/channels/{id}/edit")).await.body.contains(keep));
+
     // Deleting the bot tells Telegram to stop sending its updates.
     assert_eq!(admin.delete(&format!("/api/v1/channels/{}", bot.json()["id"])).await.status, 204);
     assert_eq!(telegram.calls("deleteWebhook").len(), 1);
