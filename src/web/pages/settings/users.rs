@@ -7,6 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::domain::{Role, UserId};
+use crate::services::ServiceError;
 use crate::services::users::NewUserInput;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -87,8 +88,23 @@ pub async fn change_role(
     Path(id): Path<i64>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
-    state.users.change_role(&me.principal, UserId(id), &form.role).await?;
-    Ok(flash::redirect("/crm/settings/users", Flash::success("flash.role_changed")))
+    let done = state.users.change_role(&me.principal, UserId(id), &form.role).await;
+    back_to_list(done, "flash.role_changed")
+}
+
+/// Back to the list, saying what was done, or why it was refused (the last admin must stay):
+/// a rule of the team is told where the change was asked for, not on an error page.
+fn back_to_list<T>(done: Result<T, ServiceError>, success: &'static str) -> Result<Response, AppError> {
+    match done {
+        Ok(_) => Ok(flash::redirect("/crm/settings/users", Flash::success(success))),
+        Err(ServiceError::Refused { code: "last_admin" }) => {
+            Ok(flash::redirect("/crm/settings/users", Flash::error("error.last_admin")))
+        }
+        Err(ServiceError::Refused { code: "deactivate_self" }) => {
+            Ok(flash::redirect("/crm/settings/users", Flash::error("error.deactivate_self")))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn deactivate(
@@ -96,8 +112,7 @@ pub async fn deactivate(
     me: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    state.users.set_active(&me.principal, UserId(id), false).await?;
-    Ok(flash::redirect("/crm/settings/users", Flash::success("flash.user_deactivated")))
+    back_to_list(state.users.set_active(&me.principal, UserId(id), false).await, "flash.user_deactivated")
 }
 
 pub async fn reactivate(
