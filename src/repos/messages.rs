@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 
 use crate::db::TenantTx;
 use crate::domain::channel::ChannelId;
-use crate::domain::chat::{Attachment, ChatId, DeliveryStatus, Direction, Message, MessageId, Sender, Transport};
+use crate::domain::chat::{
+    Attachment, ChatId, DeliveryStatus, Direction, Message, MessageId, Retrying, Sender, Transport,
+};
 use crate::domain::{ClientId, ContactId, UserId};
 
 use super::RepoError;
@@ -73,6 +75,7 @@ impl TryFrom<MessageRow> for Message {
             sent_at: r.sent_at,
             read_at: r.read_at,
             send_at: r.send_at,
+            retrying: None,
             attachments: Vec::new(),
         })
     }
@@ -174,6 +177,7 @@ pub async fn message(tx: &mut TenantTx, id: MessageId) -> Result<Message, RepoEr
     .try_into()?;
     let mut one = [message];
     with_attachments(tx, &mut one).await?;
+    with_retries(tx, &mut one).await?;
     let [message] = one;
     Ok(message)
 }
@@ -201,7 +205,32 @@ pub async fn thread(
     .await?;
     let mut messages = rows.into_iter().map(Message::try_from).collect::<Result<Vec<_>, _>>()?;
     with_attachments(tx, &mut messages).await?;
+    with_retries(tx, &mut messages).await?;
     Ok(messages)
+}
+
+/// Fills in where the sending of each queued message stands, if a pass at it failed.
+async fn with_retries(tx: &mut TenantTx, messages: &mut [Message]) -> Result<(), RepoError> {
+    let queued: Vec<i64> =
+        messages.iter().filter(|m| m.status == Some(DeliveryStatus::Queued)).map(|m| m.id.0).collect();
+    if queued.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query!(
+        "SELECT message_id, attempts, last_error, due_at FROM message_deliveries
+         WHERE tenant_id = $1 AND message_id = ANY($2) AND attempts > 0 AND claim IS NULL",
+        tenant,
+        &queued
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    for r in rows {
+        if let Some(m) = messages.iter_mut().find(|m| m.id.0 == r.message_id) {
+            m.retrying = Some(Retrying { attempts: r.attempts, reason: r.last_error, next_at: r.due_at });
+        }
+    }
+    Ok(())
 }
 
 /// Fills each message's attachments, in one query.

@@ -121,6 +121,20 @@ pub async fn release(
     Ok(done.rows_affected() == 1)
 }
 
+/// Makes a message waiting for its next pass due now; `false` if it is not waiting (being
+/// sent, or gone).
+pub async fn due_now(tx: &mut TenantTx, id: MessageId) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done = sqlx::query!(
+        "UPDATE message_deliveries SET due_at = now() WHERE tenant_id = $1 AND message_id = $2 AND claim IS NULL",
+        tenant,
+        id.0
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Takes a message out of the outbox (sent, or ended for good), whoever holds it.
 pub async fn dequeue(tx: &mut TenantTx, id: MessageId) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;

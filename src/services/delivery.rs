@@ -57,7 +57,7 @@ impl Default for Settings {
             lease: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             poll: Duration::from_secs(1),
-            max_attempts: 10,
+            max_attempts: crate::domain::chat::MAX_DELIVERY_ATTEMPTS,
             first_retry: Duration::from_secs(5),
             concurrency: 8,
         }
@@ -324,7 +324,8 @@ impl DeliveryWorker {
                 let delay = after.unwrap_or_else(|| backoff(self.settings.first_retry, claim.pass));
                 tracing::info!(message = id.0, attempt = claim.pass, ?delay, %reason, "delivery will be retried");
                 outbox::release(&mut tx, claim, delay, Some(&reason)).await?;
-                None
+                // Still queued, now retrying: pages show the attempt and its reason.
+                Some((messages::message(&mut tx, id).await?.chat_id, DeliveryStatus::Queued))
             }
             Err(SendError::Retry { reason, .. }) => {
                 outbox::dequeue(&mut tx, id).await?;

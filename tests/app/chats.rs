@@ -489,3 +489,36 @@ async fn a_scheduled_reply_is_cancelled_before_it_leaves_and_not_after() {
     };
     assert!(app.state.chats.send(&me, chat, note).await.is_err());
 }
+
+#[tokio::test]
+async fn a_failing_provider_shows_each_retry_with_its_reason_and_retry_now_sends_at_once() {
+    let app = sms_app().await;
+    let (me, _, chat) = chat_with_client(&app).await;
+    let (fake, url) =
+        FakeProvider::start(vec![Answer(503, "{}", Duration::ZERO), Answer(200, r#"{"id":"SM90"}"#, Duration::ZERO)])
+            .await;
+    let m = sms(&app, &me, chat, "Your documents are ready").await;
+    // The next pass would be an hour away.
+    let w = worker(&app, &url, Settings { first_retry: Duration::from_secs(3600), ..quick() });
+    w.run_once().await.unwrap();
+    let waiting = app.state.chats.message(me.tenant_id, m.id).await.unwrap();
+    assert_eq!(waiting.status, Some(DeliveryStatus::Queued));
+    let retrying = waiting.retrying.expect("a failed pass shows");
+    assert_eq!(retrying.attempts, 1);
+    assert!(!retrying.reason.unwrap_or_default().is_empty(), "the provider's reason is kept");
+    assert!(retrying.next_at > chrono::Utc::now() + chrono::Duration::minutes(30));
+
+    let agent = app.sign_in_as(Role::Agent).await;
+    let page = agent.get(&format!("/crm/chats/{}", chat.0)).await;
+    assert!(page.body.contains("Retrying (1/6)"), "{}", page.body);
+    assert!(page.body.contains("Retry now"));
+
+    // Retry now: due at once, and the next pass sends it.
+    let again = agent.post(&format!("/crm/chats/{}/messages/{}/retry", chat.0, m.id.0), &[]).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    w.run_once().await.unwrap();
+    let sent = wait_for_status(&app, &me, &m, DeliveryStatus::Sent).await;
+    assert_eq!(sent.provider_message_id.as_deref(), Some("SM90"));
+    assert_eq!(fake.requests(), 2);
+    assert!(app.state.chats.message(me.tenant_id, m.id).await.unwrap().retrying.is_none());
+}

@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use inbox::{Assignee, InboxQuery, InboxRow, LastMessage, VIEW_COUNT_CAP, ViewCounts};
-pub use thread::{Attachment, Chat, Member, Message};
+pub use thread::{Attachment, Chat, MAX_DELIVERY_ATTEMPTS, Member, Message, Retrying};
 pub use work::{AssigneeFilter, ChatChange, ChatStatus, StatusChange};
 
 use super::{ClientId, ContactId, ContactType, DomainError, UserId};

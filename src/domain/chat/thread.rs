@@ -34,9 +34,26 @@ pub struct Message {
     pub read_at: Option<DateTime<Utc>>,
     /// When a scheduled message leaves (it stays set once it has).
     pub send_at: Option<DateTime<Utc>>,
+    /// A queued message whose sending failed and will be tried again; filled by the reads that
+    /// show messages.
+    pub retrying: Option<Retrying>,
     /// Filled by the reads that show messages (`thread`, `message`); empty after an insert.
     pub attachments: Vec<Attachment>,
 }
+
+/// Where the sending of a queued message stands after a failed pass: how many passes were made
+/// (of `MAX_DELIVERY_ATTEMPTS`), what went wrong last, and when the next one is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retrying {
+    pub attempts: i32,
+    pub reason: Option<String>,
+    pub next_at: DateTime<Utc>,
+}
+
+/// How many passes the delivery worker makes at a message before it ends `failed`: the last
+/// comes about two and a half minutes after the first (5 s doubling), so a person hears of a
+/// provider that does not answer within minutes, with a Retry button.
+pub const MAX_DELIVERY_ATTEMPTS: i32 = 6;
 
 /// A file that came or goes with a message; its bytes are in the object store.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -175,11 +175,19 @@ impl ChatService {
         if message.chat_id != chat {
             return Err(ServiceError::NotFound);
         }
-        if !message.status.is_some_and(DeliveryStatus::may_retry) {
-            return Err(ServiceError::Refused { code: "retry_not_failed" });
+        match message.status {
+            // Waiting for its next pass after a failure: now, rather than at its time.
+            Some(DeliveryStatus::Queued) => {
+                if !outbox::due_now(&mut tx, id).await? {
+                    return Err(ServiceError::Refused { code: "retry_not_failed" });
+                }
+            }
+            Some(status) if status.may_retry() => {
+                messages::requeue(&mut tx, id).await?;
+                outbox::enqueue(&mut tx, id, None).await?;
+            }
+            _ => return Err(ServiceError::Refused { code: "retry_not_failed" }),
         }
-        messages::requeue(&mut tx, id).await?;
-        outbox::enqueue(&mut tx, id, None).await?;
         let summary = format!("message {id}");
         let entry =
             audit::Entry { action: "message_retried", entity: "chat", entity_id: &chat.to_string(), summary: &summary };

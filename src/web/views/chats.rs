@@ -222,6 +222,9 @@ pub struct MessageView {
     pub send_at: String,
     pub send_at_iso: String,
     pub can_cancel: bool,
+    /// A queued message whose last pass failed: the passes made and the last reason.
+    pub retrying: Option<(i32, String)>,
+    pub max_attempts: i32,
 }
 
 #[derive(Clone)]
@@ -277,7 +280,9 @@ impl MessageView {
             error,
             error_key,
             attachments: m.attachments.iter().map(|a| AttachmentView::new(m.chat_id.0, a)).collect(),
-            can_retry: can_retry && failed,
+            can_retry: can_retry && (failed || m.retrying.is_some()),
+            retrying: m.retrying.as_ref().map(|r| (r.attempts, r.reason.clone().unwrap_or_default())),
+            max_attempts: crate::domain::chat::MAX_DELIVERY_ATTEMPTS,
             send_at: m.send_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
             send_at_iso: m.send_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
             can_cancel: can_retry && m.status == Some(DeliveryStatus::Scheduled),
