@@ -12,6 +12,8 @@ pub enum Permission {
     ClientCreate,
     ClientUpdate,
     ClientDelete,
+    /// The whole list as CSV (every match, with PINs and passports).
+    ClientExport,
     ChatRead,
     ChatCreate,
     ChatUpdate,
@@ -22,11 +24,12 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ClientRead,
         Permission::ClientCreate,
         Permission::ClientUpdate,
         Permission::ClientDelete,
+        Permission::ClientExport,
         Permission::ChatRead,
         Permission::ChatCreate,
         Permission::ChatUpdate,
@@ -42,6 +45,7 @@ impl Permission {
             Permission::ClientCreate => "ClientCreate",
             Permission::ClientUpdate => "ClientUpdate",
             Permission::ClientDelete => "ClientDelete",
+            Permission::ClientExport => "ClientExport",
             Permission::ChatRead => "ChatRead",
             Permission::ChatCreate => "ChatCreate",
             Permission::ChatUpdate => "ChatUpdate",
@@ -119,9 +123,11 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => Permission::ALL.into_iter().collect(),
-            Role::Agent => [ClientRead, ClientCreate, ClientUpdate, ChatRead, ChatCreate, ChatUpdate, TemplateRead]
-                .into_iter()
-                .collect(),
+            Role::Agent => {
+                [ClientRead, ClientCreate, ClientUpdate, ClientExport, ChatRead, ChatCreate, ChatUpdate, TemplateRead]
+                    .into_iter()
+                    .collect()
+            }
             Role::Viewer => [ClientRead, ChatRead, TemplateRead].into_iter().collect(),
         }
     }
@@ -146,7 +152,7 @@ mod tests {
 
     #[test]
     fn admin_holds_every_permission_and_viewer_only_reads() {
-        assert_eq!(Role::Admin.default_permissions().iter().count(), 11);
+        assert_eq!(Role::Admin.default_permissions().iter().count(), Permission::ALL.len());
         let viewer: Vec<_> = Role::Viewer.default_permissions().iter().collect();
         assert_eq!(viewer, [Permission::ClientRead, Permission::ChatRead, Permission::TemplateRead]);
     }

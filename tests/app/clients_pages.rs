@@ -412,8 +412,15 @@ async fn the_filtered_list_exports_as_csv_with_every_match_and_nothing_else() {
     other.sign_in(&other_admin).await;
     create_client(&other, &[("first_name", "Karim Foreign")]).await;
 
+    // Every client's PIN in one file is its own permission: a viewer reads, but may not export.
     let viewer = app.sign_in_as(Role::Viewer).await;
-    let page = viewer.get("/crm/clients/export.csv?q=karim&sort=name").await;
+    assert_eq!(viewer.get("/crm/clients/export.csv").await.status, 403);
+    assert!(!viewer.get("/crm/clients").await.body.contains("export.csv"), "no Export button for a viewer");
+    assert!(agent.get("/crm/clients").await.body.contains("export.csv"));
+    let exported = app.scalar_i64("SELECT count(*) FROM audit_log WHERE action = 'exported'").await;
+    assert_eq!(exported, 0, "a refused export is not an export");
+
+    let page = agent.get("/crm/clients/export.csv?q=karim&sort=name").await;
     assert_eq!(page.status, 200);
     assert_eq!(page.header("content-type"), Some("text/csv; charset=utf-8"));
     assert!(page.header("content-disposition").unwrap().starts_with("attachment; filename=\"clients-"));
@@ -424,7 +431,7 @@ async fn the_filtered_list_exports_as_csv_with_every_match_and_nothing_else() {
     assert!(lines[1].contains(",Karim 00,"));
     assert!(!page.body.contains("Foreign"), "another tenant's client");
 
-    let all = viewer.get("/crm/clients/export.csv").await;
+    let all = agent.get("/crm/clients/export.csv").await;
     let row = all.body.lines().find(|l| l.contains("Шерзод")).unwrap();
     assert!(row.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "formulas neutralised: {row}");
     assert!(row.contains("telegram:sherzod_x"));

@@ -53,3 +53,21 @@ async fn services_refuse_a_principal_without_the_permission_their_use_case_needs
     assert!(s.chats.inbox(&viewer, &Default::default()).await.is_ok());
     assert_eq!(app.scalar_i64("SELECT count(*) FROM clients").await, 0, "nothing was written");
 }
+
+/// The roles the database grants (migrations) and the ones the code knows agree, permission
+/// for permission: a permission added in one place only is caught here.
+#[tokio::test]
+async fn each_roles_permissions_in_the_database_are_the_ones_the_code_knows() {
+    let app = TestApp::spawn().await;
+    for role in Role::ALL {
+        let granted: Vec<String> =
+            sqlx::query_scalar("SELECT permission FROM role_permissions WHERE role = $1 ORDER BY permission")
+                .bind(role.as_str())
+                .fetch_all(&app.pool)
+                .await
+                .unwrap();
+        let mut known: Vec<String> = role.default_permissions().iter().map(|p| p.as_str().to_owned()).collect();
+        known.sort();
+        assert_eq!(granted, known, "{role}");
+    }
+}

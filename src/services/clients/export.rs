@@ -17,7 +17,7 @@ impl ClientService {
         by: &Principal,
         query: ClientQuery,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<String, ServiceError>>, ServiceError> {
-        crate::services::require(by, &[Permission::ClientRead])?;
+        crate::services::require(by, &[Permission::ClientRead, Permission::ClientExport])?;
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         let (pool, by) = (self.pool.clone(), by.clone());
         tokio::spawn(async move {

@@ -72,6 +72,7 @@ pub async fn list(
         results,
         can_create: me.principal.can(Permission::ClientCreate),
         can_see_archived: me.principal.can(Permission::ClientDelete),
+        can_export: me.principal.can(Permission::ClientExport),
     };
     render(StatusCode::OK, &page)
 }

@@ -78,6 +78,8 @@ pub struct ClientsPage {
     pub results: ClientResults,
     pub can_create: bool,
     pub can_see_archived: bool,
+    /// May download the whole list (ClientExport).
+    pub can_export: bool,
 }
 
 pub struct ArchivedRow {
