@@ -90,7 +90,7 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     pub fn shell(&self, area: Area) -> Shell {
-        Shell::signed_in(&self.principal, self.tr, self.csrf.clone(), self.flash.clone(), area, self.here.clone())
+        Shell::signed_in(&self.principal, self.tr, self.csrf.clone(), self.flash.clone(), Some(area), self.here.clone())
     }
 
     pub fn session_hash(&self) -> Vec<u8> {

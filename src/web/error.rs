@@ -216,7 +216,10 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     let locale = RequestLocale::resolve(principal.as_ref().map(|(p, _)| p), &headers);
     let tr = Tr::new(locale);
     let shell = match &principal {
-        Some((p, token)) => Shell::signed_in(p, tr, auth::csrf_for_session(&state, token), None, Area::Home, here),
+        // The page of the area the address is in, not Home's.
+        Some((p, token)) => {
+            Shell::signed_in(p, tr, auth::csrf_for_session(&state, token), None, Area::of_path(&path), here)
+        }
         None => Shell::anonymous(tr, String::new()),
     };
     let title = tr.t(error_title_key(info.status));

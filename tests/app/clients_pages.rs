@@ -440,3 +440,13 @@ async fn the_filtered_list_exports_as_csv_with_every_match_and_nothing_else() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_missing_client_is_a_404_in_the_clients_area_not_home() {
+    let app = TestApp::spawn().await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    let page = agent.get("/crm/clients/987654321").await;
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains(r#"href="/crm/clients" aria-current="page""#), "Clients is the current area");
+    assert!(!page.body.contains(r#"href="/crm" aria-current="page""#), "not Home");
+}

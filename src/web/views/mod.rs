@@ -28,6 +28,27 @@ pub enum Area {
     Settings,
 }
 
+/// The navigation: each area, where it starts, its label and icon, and the permission it needs.
+const NAV: [(Area, &str, &str, &str, Option<Permission>); 5] = [
+    (Area::Home, "/crm", "nav.home", "home", None),
+    (Area::Clients, "/crm/clients", "nav.clients", "users", Some(Permission::ClientRead)),
+    (Area::Chats, "/crm/chats", "nav.chats", "chat", Some(Permission::ChatRead)),
+    (Area::Templates, "/crm/instant-messages", "nav.templates", "template", Some(Permission::TemplateRead)),
+    (Area::Settings, "/crm/settings", "nav.settings", "settings", None),
+];
+
+impl Area {
+    /// The area a path lies in (`/crm/clients/7` is in Clients; `/crm` is Home); none for a
+    /// path of no area.
+    pub fn of_path(path: &str) -> Option<Area> {
+        NAV.into_iter()
+            .find(|(_, start, ..)| {
+                path == *start || (*start != "/crm" && path.strip_prefix(start).is_some_and(|r| r.starts_with('/')))
+            })
+            .map(|(area, ..)| area)
+    }
+}
+
 pub struct NavItem {
     pub href: &'static str,
     pub label: &'static str,
@@ -57,25 +78,20 @@ pub struct Shell {
 
 impl Shell {
     /// The frame of a page for a signed-in user: navigation holds only what they may open.
+    /// The frame of a signed-in page; `area` is the navigation item shown as current (none
+    /// for a page of no area).
     pub fn signed_in(
         principal: &Principal,
         tr: Tr,
         csrf: String,
         flash: Option<Flash>,
-        area: Area,
+        area: Option<Area>,
         here: String,
     ) -> Self {
-        let entries: [(Area, &str, &str, &str, Option<Permission>); 5] = [
-            (Area::Home, "/crm", "nav.home", "home", None),
-            (Area::Clients, "/crm/clients", "nav.clients", "users", Some(Permission::ClientRead)),
-            (Area::Chats, "/crm/chats", "nav.chats", "chat", Some(Permission::ChatRead)),
-            (Area::Templates, "/crm/instant-messages", "nav.templates", "template", Some(Permission::TemplateRead)),
-            (Area::Settings, "/crm/settings", "nav.settings", "settings", None),
-        ];
-        let nav = entries
+        let nav = NAV
             .into_iter()
             .filter(|(_, _, _, _, needs)| needs.is_none_or(|p| principal.can(p)))
-            .map(|(s, href, label, icon, _)| NavItem { href, label, icon, active: s == area })
+            .map(|(s, href, label, icon, _)| NavItem { href, label, icon, active: Some(s) == area })
             .collect();
         Self {
             tr,
@@ -198,7 +214,7 @@ mod tests {
             Tr::new(Locale::En),
             String::new(),
             None,
-            Area::Home,
+            Some(Area::Home),
             "/crm".into(),
         );
         let hrefs: Vec<_> = none.nav.iter().map(|n| n.href).collect();
@@ -210,11 +226,20 @@ mod tests {
             Tr::new(Locale::En),
             String::new(),
             None,
-            Area::Chats,
+            Some(Area::Chats),
             "/crm".into(),
         );
         let items: Vec<_> = shell.nav.iter().map(|n| (n.href, n.active)).collect();
         assert_eq!(items, [("/crm", false), ("/crm/chats", true), ("/crm/settings", false)]);
+    }
+
+    #[test]
+    fn a_path_lies_in_the_area_it_starts_with() {
+        assert_eq!(Area::of_path("/crm/clients/7/edit"), Some(Area::Clients));
+        assert_eq!(Area::of_path("/crm/clients"), Some(Area::Clients));
+        assert_eq!(Area::of_path("/crm/clientsx"), None);
+        assert_eq!(Area::of_path("/crm"), Some(Area::Home));
+        assert_eq!(Area::of_path("/crm/nowhere"), None);
     }
 
     #[test]
