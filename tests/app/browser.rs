@@ -145,11 +145,14 @@ impl Driver {
         self.call(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await;
     }
 
+    /// Waits until the page at an address ending in `suffix` has loaded: the address changes
+    /// when the navigation starts, before the new document is whole (reading it then, under
+    /// load, read a half page).
     async fn wait_for_url(&self, suffix: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let url = self.url().await;
-            if url.ends_with(suffix) {
+            if url.ends_with(suffix) && self.script("return document.readyState").await == "complete" {
                 return;
             }
             assert!(Instant::now() < deadline, "still at {url}, waiting for {suffix}");
