@@ -555,6 +555,8 @@ async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_t
         "the new chat in the list",
     )
     .await;
+    // A stranger known by their number is drawn by the channel they wrote on, not by "+".
+    assert!(d.source().await.contains(r#"class="avatar avatar-channel channel-sms""#), "the stranger's avatar");
     d.click("#chat-list .chat-row").await;
     d.wait_until("document.querySelector('[data-composer-body]')", "the composer").await;
     d.type_into("[data-composer-body]", "Yes, it is. When can you come?").await;

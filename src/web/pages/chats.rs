@@ -160,6 +160,7 @@ async fn thread_view(
         chat_id: chat.0,
         client_id: header.client_id.0,
         initials: crate::web::views::initials(&header.client_name),
+        channel: client_wrote_on,
         client_name: header.client_name,
         client_phone: header.client_phone.as_ref().map(|p| crate::web::views::phone(p.as_str())).unwrap_or_default(),
         unread: header.unread,

@@ -494,6 +494,8 @@ pub struct ThreadView {
     pub client_name: String,
     pub client_phone: String,
     pub initials: String,
+    /// What the client last wrote on: a stranger's avatar.
+    pub channel: Option<Transport>,
     pub unread: i32,
     /// Who works the chat and its status, with the controls that change them.
     pub work: WorkPanel,

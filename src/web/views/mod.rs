@@ -143,7 +143,13 @@ impl Shell {
 }
 
 pub(crate) fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+    // Words that start with a letter: a stranger known by a number ("+998 93…") has none, and
+    // is drawn by the channel they wrote on instead.
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next().filter(|c| c.is_alphabetic()))
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// Errors of a submitted form, by field, already translated.
@@ -247,6 +253,12 @@ mod tests {
         assert_eq!(phone("+998901234567"), "+998 90 123 45 67");
         assert_eq!(phone("+79123456789"), "+7 912 345 67 89");
         assert_eq!(phone("+14155550100"), "+14155550100");
+    }
+
+    #[test]
+    fn a_name_that_is_a_number_has_no_initials() {
+        assert_eq!(initials("+998901112233"), "");
+        assert_eq!(initials("Ann +998"), "A");
     }
 
     #[test]
