@@ -254,3 +254,37 @@ async fn the_api_schedules_a_reply_shows_it_scheduled_and_cancels_it() {
     let items = agent.get(&url).await.json();
     assert_eq!(items["items"][0]["status"], "cancelled");
 }
+
+#[tokio::test]
+async fn a_stranger_is_given_a_name_from_the_thread_and_a_viewer_cannot() {
+    let app = TestApp::spawn().await;
+    let (api, _) = api_user(&app, Role::Admin).await;
+    let (client, _, chat) = client_who_wrote(&app, &api, "+998901110009", "+998901110009").await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    let url = format!("/crm/chats/{}/client-name", chat.0);
+    let thread = format!("/crm/chats/{}", chat.0);
+    assert!(agent.get(&thread).await.body.contains("Name this client"));
+
+    let named = agent.post(&url, &[("first_name", "Aziza"), ("last_name", "Karimova"), ("back", &thread)]).await;
+    assert_eq!((named.status, named.location()), (303, Some(thread.as_str())), "{}", named.body);
+    let page = agent.get(&thread).await;
+    assert!(page.body.contains("Aziza Karimova"), "the thread shows the new name");
+    assert!(page.body.contains("Change name"), "a named client's name is changed, not given");
+    let stored = api.get(&format!("/api/v1/clients/{}", client.0)).await.json();
+    assert_eq!((stored["first_name"].as_str(), stored["last_name"].as_str()), (Some("Aziza"), Some("Karimova")));
+
+    let empty = agent.post(&url, &[("first_name", " "), ("last_name", ""), ("back", "https://evil.example")]).await;
+    assert_eq!((empty.status, empty.location()), (303, Some(thread.as_str())), "back to the thread, never off site");
+    assert!(agent.get(&thread).await.body.contains("A first name is needed"), "the reason, as a notice");
+    let stored = api.get(&format!("/api/v1/clients/{}", client.0)).await.json();
+    assert_eq!(stored["first_name"], "Aziza", "nothing half-written");
+
+    let viewer = app.sign_in_as(Role::Viewer).await;
+    assert!(!viewer.get(&thread).await.body.contains("Name this client"));
+    assert_eq!(viewer.post(&url, &[("first_name", "X")]).await.status, 403);
+    let (other, _) = app.create_tenant("Other").await;
+    let outsider = app.client();
+    let creds = app.create_user(other, Role::Admin).await;
+    outsider.sign_in(&creds).await;
+    assert_eq!(outsider.post(&url, &[("first_name", "X")]).await.status, 404);
+}

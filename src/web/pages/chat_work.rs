@@ -1,4 +1,5 @@
-//! The thread header's forms: assigning a chat, and resolving, reopening, parking or snoozing it.
+//! The thread header's forms: assigning a chat; resolving, reopening, parking or snoozing it;
+//! and giving its client a name.
 
 use axum::Form;
 use axum::Router;
@@ -8,7 +9,7 @@ use axum::routing::post;
 use serde::Deserialize;
 
 use crate::domain::chat::{AssigneeFilter, ChatChange, ChatId, StatusChange};
-use crate::domain::{DomainError, UserId};
+use crate::domain::{ClientInput, DomainError, UserId};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -63,9 +64,7 @@ pub async fn change(
     Path(id): Path<i64>,
     Form(form): Form<WorkForm>,
 ) -> Result<Response, AppError> {
-    let back = safe_return_path(&form.back)
-        .filter(|b| b.starts_with(&format!("/crm/chats/{id}")))
-        .map_or_else(|| format!("/crm/chats/{id}"), str::to_owned);
+    let back = back_to_thread(&form.back, id);
     let change = form.change(me.principal.user_id).map_err(|e| AppError::Invalid(vec![e]))?;
     match state.chats.change(&me.principal, ChatId(id), change).await {
         Ok(_) => Ok(Redirect::to(&back).into_response()),
@@ -76,6 +75,42 @@ pub async fn change(
     }
 }
 
+/// The client's name as the thread header's form gives it.
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Names the chat's client from the thread (a stranger is known by a number), and returns.
+pub async fn rename(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<NameForm>,
+) -> Result<Response, AppError> {
+    let back = back_to_thread(&form.back, id);
+    let (chat, _) = state.chats.chat(&me.principal, ChatId(id)).await?;
+    let patch =
+        ClientInput { first_name: Some(form.first_name), last_name: Some(form.last_name), ..Default::default() };
+    match state.clients.update(&me.principal, chat.client_id, &patch).await {
+        Ok(_) => Ok(flash::redirect(&back, Flash::success("flash.client_saved"))),
+        Err(ServiceError::Invalid(_)) => Ok(flash::redirect(&back, Flash::error("chats.rename_invalid"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A form's way back: this chat's thread (with the list's filters), never elsewhere.
+fn back_to_thread(back: &str, id: i64) -> String {
+    safe_return_path(back)
+        .filter(|b| b.starts_with(&format!("/crm/chats/{id}")))
+        .map_or_else(|| format!("/crm/chats/{id}"), str::to_owned)
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/crm/chats/{id}/work", post(change))
+    Router::new().route("/crm/chats/{id}/work", post(change)).route("/crm/chats/{id}/client-name", post(rename))
 }

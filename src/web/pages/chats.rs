@@ -154,6 +154,7 @@ async fn thread_view(
     let work = WorkPanel::new(me.tr, &header, me.principal.user_id, people, can_change);
     Ok(ThreadView {
         work,
+        can_rename: me.principal.can(Permission::ClientUpdate),
         here: format!("/crm/chats/{chat}{}", filters.query(None)),
         tr: me.tr,
         csrf: me.csrf.clone(),

@@ -499,6 +499,8 @@ pub struct ThreadView {
     pub unread: i32,
     /// Who works the chat and its status, with the controls that change them.
     pub work: WorkPanel,
+    /// May give the client a name from here (ClientUpdate): a stranger is known by a number.
+    pub can_rename: bool,
     /// Where the header's forms return to: this thread with the list's filters.
     pub here: String,
     pub messages: MessagesPage,
