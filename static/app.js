@@ -10,6 +10,22 @@
     }
   });
 
+  // In-place editing: an opened form takes the focus (its first wrong field after a failed
+  // save), and Escape closes it as its Cancel does.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var id = e.detail && e.detail.target && e.detail.target.id;
+    var section = id ? document.getElementById(id) : null;
+    if (!section || !section.classList.contains("profile-section")) return;
+    var field = section.querySelector("form [aria-invalid=true]") || section.querySelector("form input:not([type=hidden]), form select, form textarea");
+    if (field) field.focus();
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" || !e.target.closest) return;
+    var form = e.target.closest(".profile-section form");
+    var cancel = form && form.querySelector(".form-actions a.btn");
+    if (cancel) { e.preventDefault(); cancel.click(); }
+  });
+
   // "Send later": the browser's offset from UTC at the chosen time goes with it, so the server
   // knows which moment was meant.
   document.addEventListener("change", function (e) {

@@ -275,9 +275,27 @@ async fn a_client_is_created_found_by_phone_edited_in_place_given_a_contact_and_
         .await;
     let page_url = browser.url().await;
 
-    // Edit her email in place.
+    // An opened form takes the focus, and Escape closes it.
+    browser.click("#section-personal .panel-header a.btn").await;
+    browser
+        .wait_until("document.activeElement && document.activeElement.id === 'f-first_name'", "the focus in the form")
+        .await;
+    browser
+        .script("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))")
+        .await;
+    browser.wait_until("!document.querySelector('#section-personal form')", "the form closed by Escape").await;
+
+    // A failed save puts the focus on the wrong field.
     browser.click("#section-personal .panel-header a.btn").await;
     browser.wait_until("document.querySelector('#section-personal #f-email')", "the personal form").await;
+    browser.clear("#section-personal #f-email").await;
+    browser.type_into("#section-personal #f-email", "not an email").await;
+    browser.click("#section-personal button[type=submit]").await;
+    browser
+        .wait_until("document.activeElement && document.activeElement.id === 'f-email'", "the focus on the wrong email")
+        .await;
+
+    // Her email put right, still in place.
     browser.clear("#section-personal #f-email").await;
     browser.type_into("#section-personal #f-email", "zarina@example.uz").await;
     browser.click("#section-personal button[type=submit]").await;
