@@ -46,8 +46,32 @@ pub fn parse_date(field: &'static str, raw: &str) -> Result<Option<chrono::Naive
     chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map(Some).map_err(|_| DomainError::new(field, "invalid_date"))
 }
 
+/// A moment typed as RFC 3339 (`2026-12-31T09:00:00+05:00`), in UTC; empty means absent.
+pub fn parse_datetime(field: &'static str, raw: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, DomainError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| Some(t.with_timezone(&chrono::Utc)))
+        .map_err(|_| DomainError::new(field, "invalid_datetime"))
+}
+
 impl DomainError {
     pub fn new(field: &'static str, code: &'static str) -> Self {
         Self { field, code }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_moment_is_read_with_its_offset_and_kept_in_utc() {
+        let t = parse_datetime("send_at", "2026-12-31T09:00:00+05:00").unwrap().unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-12-31T04:00:00+00:00");
+        assert_eq!(parse_datetime("send_at", "  "), Ok(None));
+        assert_eq!(parse_datetime("send_at", "tomorrow").unwrap_err().code, "invalid_datetime");
     }
 }

@@ -210,31 +210,17 @@ fn found(rows: u64) -> Result<(), RepoError> {
     if rows == 0 { Err(RepoError::NotFound) } else { Ok(()) }
 }
 
-/// The name of `id` if they are active and their role may write in chats (so a chat may be
-/// assigned to them).
-pub async fn chat_worker(tx: &mut TenantTx, id: UserId) -> Result<Option<String>, RepoError> {
-    let tenant = tx.tenant_id().0;
-    let name = sqlx::query_scalar!(
-        "SELECT u.name FROM users u
-         WHERE u.tenant_id = $1 AND u.id = $2 AND u.active
-           AND EXISTS (SELECT 1 FROM role_permissions p WHERE p.role = u.role AND p.permission = 'ChatCreate')",
-        tenant,
-        id.0
-    )
-    .fetch_optional(tx.conn())
-    .await?;
-    Ok(name)
-}
-
-/// Every active user whose role may write in chats, by name.
-pub async fn chat_workers(tx: &mut TenantTx) -> Result<Vec<(UserId, String)>, RepoError> {
+/// Active users whose role may write in chats (so chats may be assigned to them), by name;
+/// only `one` when given.
+pub async fn chat_workers(tx: &mut TenantTx, one: Option<UserId>) -> Result<Vec<(UserId, String)>, RepoError> {
     let tenant = tx.tenant_id().0;
     let rows = sqlx::query!(
         "SELECT u.id, u.name FROM users u
-         WHERE u.tenant_id = $1 AND u.active
+         WHERE u.tenant_id = $1 AND u.active AND ($2::bigint IS NULL OR u.id = $2)
            AND EXISTS (SELECT 1 FROM role_permissions p WHERE p.role = u.role AND p.permission = 'ChatCreate')
          ORDER BY lower(u.name), u.id",
-        tenant
+        tenant,
+        one.map(|u| u.0)
     )
     .fetch_all(tx.conn())
     .await?;

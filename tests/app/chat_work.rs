@@ -288,3 +288,27 @@ async fn a_stranger_is_given_a_name_from_the_thread_and_a_viewer_cannot() {
     outsider.sign_in(&creds).await;
     assert_eq!(outsider.post(&url, &[("first_name", "X")]).await.status, 404);
 }
+
+/// A snooze that came due while no node ran (stopped, or restarting) ends at the first pass of
+/// the next start: the time is in the row, not in a node's memory.
+#[tokio::test]
+async fn a_snooze_that_came_due_while_no_node_ran_ends_when_one_starts() {
+    let app = TestApp::spawn().await;
+    let (agent, _) = api_user(&app, Role::Agent).await;
+    let (_, _, chat) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let owner = app.owner_pool().await;
+    sqlx::query("UPDATE chats SET status = 'snoozed', snoozed_until = now() - interval '1 hour' WHERE id = $1")
+        .bind(chat.0)
+        .execute(&owner)
+        .await
+        .unwrap();
+    let url = format!("/api/v1/chats/{}", chat.0);
+    assert_eq!(agent.get(&url).await.json()["status"], "snoozed", "nothing ends it while no node runs");
+
+    let _background = app.start_background();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while agent.get(&url).await.json()["status"] != "open" {
+        assert!(std::time::Instant::now() < deadline, "the snooze did not end after the start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -20,7 +20,7 @@ impl ChatService {
     /// Assigns a chat and/or changes its status, as `change` asks: each change audited, the
     /// chat announced once. The assignee must be an active user who may write in chats.
     pub async fn change(&self, by: &Principal, chat: ChatId, change: ChatChange) -> Result<InboxRow, ServiceError> {
-        super::super::require(by, &[Permission::ChatUpdate])?;
+        crate::services::require(by, &[Permission::ChatUpdate])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         chats::get(&mut tx, chat).await?;
         let mut changed = false;
@@ -65,16 +65,16 @@ impl ChatService {
 
     /// The people a chat may be assigned to: active users who may write in chats, by name.
     pub async fn assignees(&self, by: &Principal) -> Result<Vec<(UserId, String)>, ServiceError> {
-        super::super::require(by, &[Permission::ChatRead])?;
+        crate::services::require(by, &[Permission::ChatRead])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let people = users::chat_workers(&mut tx).await?;
+        let people = users::chat_workers(&mut tx, None).await?;
         tx.commit().await?;
         Ok(people)
     }
 
     /// How many chats the views Mine, Unassigned and All hold, of `status` (any when absent).
     pub async fn view_counts(&self, by: &Principal, status: Option<ChatStatus>) -> Result<ViewCounts, ServiceError> {
-        super::super::require(by, &[Permission::ChatRead])?;
+        crate::services::require(by, &[Permission::ChatRead])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let counts = chats::view_counts(&mut tx, by.user_id, status).await?;
         tx.commit().await?;
@@ -103,8 +103,8 @@ impl ChatService {
 
 /// The name of `user` if a chat may be assigned to them, else the reason it may not.
 async fn assignable(tx: &mut TenantTx, user: UserId) -> Result<String, ServiceError> {
-    match users::chat_worker(tx, user).await? {
-        Some(name) => Ok(name),
+    match users::chat_workers(tx, Some(user)).await?.pop() {
+        Some((_, name)) => Ok(name),
         None => Err(DomainError::new("assignee_id", "not_assignable").into()),
     }
 }

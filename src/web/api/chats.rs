@@ -15,7 +15,7 @@ use crate::domain::chat::{
     AssigneeFilter, Attachment, ChatChange, ChatId, ChatStatus, Direction, InboxQuery, InboxRow, Member, Message,
     MessageId, StatusChange, Transport,
 };
-use crate::domain::{ClientId, ContactId, DomainError, UserId};
+use crate::domain::{ClientId, ContactId, DomainError, UserId, parse_datetime};
 use crate::services::chats::Outgoing;
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -306,9 +306,9 @@ pub async fn change(
     };
     let until = match map.get("snoozed_until") {
         None | Some(Value::Null) => None,
-        Some(v) => match v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()) {
-            Some(t) => Some(t.with_timezone(&Utc)),
-            None => {
+        Some(v) => match v.as_str().map(|s| parse_datetime("snoozed_until", s)) {
+            Some(Ok(t)) => t,
+            _ => {
                 errors.push(DomainError::new("snoozed_until", "invalid_datetime"));
                 None
             }
@@ -383,14 +383,7 @@ pub async fn send(
     Json(input): Json<SendJson>,
 ) -> Result<Response, AppError> {
     let transport = input.transport.as_deref().map(str::parse::<Transport>).transpose()?;
-    let send_at = match input.send_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(raw) => Some(
-            DateTime::parse_from_rfc3339(raw)
-                .map_err(|_| AppError::Invalid(vec![DomainError::new("send_at", "invalid_datetime")]))?
-                .with_timezone(&Utc),
-        ),
-    };
+    let send_at = parse_datetime("send_at", input.send_at.as_deref().unwrap_or_default())?;
     let out = Outgoing {
         body: input.body.as_deref().unwrap_or_default(),
         transport,
