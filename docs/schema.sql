@@ -763,6 +763,31 @@ ALTER TABLE public.client_imports ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
     CACHE 1
 );
 
+CREATE TABLE public.client_merges (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    survivor_id bigint NOT NULL,
+    merged_id bigint NOT NULL,
+    merged_at timestamp with time zone DEFAULT now() NOT NULL,
+    contact_ids bigint[] NOT NULL,
+    message_ids bigint[] NOT NULL,
+    member_ids bigint[] NOT NULL,
+    filled jsonb NOT NULL,
+    undone_at timestamp with time zone,
+    CONSTRAINT client_merges_check CHECK ((survivor_id <> merged_id))
+);
+
+ALTER TABLE ONLY public.client_merges FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.client_merges ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.client_merges_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.client_search_words (
     tenant_id uuid NOT NULL,
     word text NOT NULL
@@ -791,8 +816,10 @@ CREATE TABLE public.clients (
     search text GENERATED ALWAYS AS (lower(((((((((((first_name || ' '::text) || COALESCE(middle_name, ''::text)) || ' '::text) || COALESCE(last_name, ''::text)) || ' '::text) || COALESCE(phone, ''::text)) || ' '::text) || COALESCE(email, ''::text)) || ' '::text) || COALESCE(pin, ''::text)))) STORED,
     email_folded text GENERATED ALWAYS AS (lower(email)) STORED,
     search_words text[] GENERATED ALWAYS AS (public.client_words(lower(((((((((((first_name || ' '::text) || COALESCE(middle_name, ''::text)) || ' '::text) || COALESCE(last_name, ''::text)) || ' '::text) || COALESCE(phone, ''::text)) || ' '::text) || COALESCE(email, ''::text)) || ' '::text) || COALESCE(pin, ''::text))))) STORED,
+    merged_into bigint,
     CONSTRAINT clients_first_name_check CHECK (((length(btrim(first_name)) >= 1) AND (length(btrim(first_name)) <= 100))),
     CONSTRAINT clients_gender_check CHECK ((gender = ANY (ARRAY['male'::text, 'female'::text, 'other'::text]))),
+    CONSTRAINT clients_merged_archived_check CHECK (((merged_into IS NULL) OR (archived_at IS NOT NULL))),
     CONSTRAINT clients_phone_check CHECK ((phone ~ '^\+[1-9][0-9]{7,14}$'::text)),
     CONSTRAINT clients_pin_check CHECK ((pin ~ '^[0-9]{4,20}$'::text))
 );
@@ -1004,7 +1031,17 @@ CREATE TABLE public.tenants (
     id uuid NOT NULL,
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT tenants_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200)))
+    default_country text,
+    base_currency text DEFAULT 'USD'::text NOT NULL,
+    locale text DEFAULT 'en'::text NOT NULL,
+    auto_assign text DEFAULT 'off'::text NOT NULL,
+    record_visibility text DEFAULT 'all'::text NOT NULL,
+    CONSTRAINT tenants_auto_assign_check CHECK ((auto_assign = ANY (ARRAY['off'::text, 'round_robin'::text]))),
+    CONSTRAINT tenants_base_currency_check CHECK ((base_currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT tenants_default_country_check CHECK ((default_country ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT tenants_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'ru'::text, 'uz'::text]))),
+    CONSTRAINT tenants_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT tenants_record_visibility_check CHECK ((record_visibility = ANY (ARRAY['all'::text, 'own'::text])))
 );
 
 ALTER TABLE ONLY public.tenants FORCE ROW LEVEL SECURITY;
@@ -1020,6 +1057,8 @@ CREATE TABLE public.users (
     active boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    away boolean DEFAULT false NOT NULL,
+    last_assigned_at timestamp with time zone,
     CONSTRAINT users_email_check CHECK ((email = lower(email))),
     CONSTRAINT users_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'ru'::text, 'uz'::text]))),
     CONSTRAINT users_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100)))
@@ -1071,6 +1110,9 @@ ALTER TABLE ONLY public.client_import_issues
 
 ALTER TABLE ONLY public.client_imports
     ADD CONSTRAINT client_imports_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.client_merges
+    ADD CONSTRAINT client_merges_pkey PRIMARY KEY (tenant_id, id);
 
 ALTER TABLE ONLY public.client_search_words
     ADD CONSTRAINT client_search_words_pkey PRIMARY KEY (tenant_id, word);
@@ -1161,6 +1203,10 @@ CREATE INDEX client_contacts_lookup_idx ON public.client_contacts USING btree (t
 CREATE INDEX client_imports_queue_idx ON public.client_imports USING btree (created_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]));
 
 CREATE INDEX client_imports_recent_idx ON public.client_imports USING btree (tenant_id, id DESC);
+
+CREATE INDEX client_merges_merged_idx ON public.client_merges USING btree (tenant_id, merged_id) WHERE (undone_at IS NULL);
+
+CREATE INDEX client_merges_survivor_idx ON public.client_merges USING btree (tenant_id, survivor_id);
 
 CREATE INDEX client_search_words_trgm_idx ON public.client_search_words USING gin (word public.gin_trgm_ops);
 
@@ -1258,8 +1304,17 @@ ALTER TABLE ONLY public.client_imports
 ALTER TABLE ONLY public.client_imports
     ADD CONSTRAINT client_imports_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.client_merges
+    ADD CONSTRAINT client_merges_tenant_id_merged_id_fkey FOREIGN KEY (tenant_id, merged_id) REFERENCES public.clients(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.client_merges
+    ADD CONSTRAINT client_merges_tenant_id_survivor_id_fkey FOREIGN KEY (tenant_id, survivor_id) REFERENCES public.clients(tenant_id, id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.client_search_words
     ADD CONSTRAINT client_search_words_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.clients
+    ADD CONSTRAINT clients_merged_into_fkey FOREIGN KEY (tenant_id, merged_into) REFERENCES public.clients(tenant_id, id) ON DELETE SET NULL (merged_into);
 
 ALTER TABLE ONLY public.clients
     ADD CONSTRAINT clients_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
@@ -1331,6 +1386,8 @@ ALTER TABLE public.client_import_issues ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.client_imports ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.client_merges ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.client_search_words ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.clients ENABLE ROW LEVEL SECURITY;
@@ -1362,6 +1419,8 @@ CREATE POLICY owner_access ON public.client_contacts TO crm USING (true) WITH CH
 CREATE POLICY owner_access ON public.client_import_issues TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.client_imports TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.client_merges TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.client_search_words TO crm USING (true) WITH CHECK (true);
 
@@ -1402,6 +1461,8 @@ CREATE POLICY tenant_isolation ON public.client_contacts TO crm_app USING ((tena
 CREATE POLICY tenant_isolation ON public.client_import_issues TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.client_imports TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.client_merges TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.client_search_words TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -1532,6 +1593,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_import_issues TO crm_ap
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_imports TO crm_app;
 
+GRANT SELECT,INSERT,UPDATE ON TABLE public.client_merges TO crm_app;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.clients TO crm_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.login_failures TO crm_app;
@@ -1547,6 +1610,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.message_deliveries TO crm_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.message_templates TO crm_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.messages TO crm_app;
+
+GRANT UPDATE(chat_id) ON TABLE public.messages TO crm_app;
 
 GRANT UPDATE(status) ON TABLE public.messages TO crm_app;
 

@@ -81,10 +81,14 @@ impl Tr {
         self.t1(&format!("{key}.{form}"), "count", &count)
     }
 
+    /// The message for a key made at run time (`country.UZ`), or `fallback` if nobody has it.
+    pub fn lookup(&self, key: &str, fallback: &'static str) -> &'static str {
+        catalog(self.locale).get(key).or_else(|| EN.get(key)).map_or(fallback, String::as_str)
+    }
+
     /// The message for a domain error: `error.<code>`.
     pub fn error(&self, code: &str) -> &'static str {
-        let key = format!("error.{code}");
-        catalog(self.locale).get(&key).or_else(|| EN.get(&key)).map_or("Invalid value", String::as_str)
+        self.lookup(&format!("error.{code}"), "Invalid value")
     }
 }
 

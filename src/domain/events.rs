@@ -11,6 +11,10 @@ pub enum DomainEvent {
     TenantCreated {
         tenant_id: TenantId,
     },
+    /// The tenant's settings changed.
+    SettingsChanged {
+        tenant_id: TenantId,
+    },
     UserCreated {
         tenant_id: TenantId,
         user_id: UserId,
@@ -114,6 +118,7 @@ impl DomainEvent {
     pub fn tenant_id(&self) -> TenantId {
         match self {
             DomainEvent::TenantCreated { tenant_id }
+            | DomainEvent::SettingsChanged { tenant_id }
             | DomainEvent::UserCreated { tenant_id, .. }
             | DomainEvent::UserRoleChanged { tenant_id, .. }
             | DomainEvent::UserDeactivated { tenant_id, .. }

@@ -5,13 +5,16 @@ pub mod audit;
 pub mod channel;
 pub mod chat;
 pub mod client;
+pub mod country;
 pub mod csv;
+pub mod currency;
 pub mod email;
 pub mod events;
 pub mod locale;
 pub mod message_template;
 pub mod permission;
 pub mod principal;
+pub mod settings;
 pub mod tenant;
 pub mod user;
 
@@ -19,6 +22,8 @@ pub use client::{
     Client, ClientFields, ClientId, ClientInput, ClientQuery, ClientSort, Contact, ContactId, ContactType,
     ContactValue, Gender, Phone,
 };
+pub use country::HomeCountry;
+pub use currency::Currency;
 pub use email::Email;
 pub use events::DomainEvent;
 pub use locale::Locale;

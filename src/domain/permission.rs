@@ -21,10 +21,12 @@ pub enum Permission {
     TemplateManage,
     ChannelManage,
     UserManage,
+    /// The tenant's settings: name, country, currency, assignment, visibility.
+    SettingsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ClientRead,
         Permission::ClientCreate,
         Permission::ClientUpdate,
@@ -37,6 +39,7 @@ impl Permission {
         Permission::TemplateManage,
         Permission::ChannelManage,
         Permission::UserManage,
+        Permission::SettingsManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +56,7 @@ impl Permission {
             Permission::TemplateManage => "TemplateManage",
             Permission::ChannelManage => "ChannelManage",
             Permission::UserManage => "UserManage",
+            Permission::SettingsManage => "SettingsManage",
         }
     }
 

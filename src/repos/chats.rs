@@ -242,6 +242,19 @@ pub async fn assign(tx: &mut TenantTx, chat: ChatId, assignee: Option<UserId>) -
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether the chat has no assignee, its row locked until the transaction ends.
+pub async fn lock_unassigned(tx: &mut TenantTx, chat: ChatId) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let r = sqlx::query_scalar!(
+        r#"SELECT assignee_user_id IS NULL AS "free!" FROM chats WHERE tenant_id = $1 AND id = $2 FOR UPDATE"#,
+        tenant,
+        chat.0
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    r.ok_or(RepoError::NotFound)
+}
+
 /// Sets the chat's status (and the time a snooze ends); `false` when nothing changed.
 pub async fn set_status(tx: &mut TenantTx, chat: ChatId, change: StatusChange) -> Result<bool, RepoError> {
     let tenant = tx.tenant_id().0;

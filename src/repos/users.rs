@@ -226,3 +226,50 @@ pub async fn chat_workers(tx: &mut TenantTx, one: Option<UserId>) -> Result<Vec<
     .await?;
     Ok(rows.into_iter().map(|r| (UserId(r.id), r.name)).collect())
 }
+
+/// Whether the user marked themself away (signed in, but not to be given new chats).
+pub async fn away(tx: &mut TenantTx, id: UserId) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let r = sqlx::query_scalar!("SELECT away FROM users WHERE tenant_id = $1 AND id = $2", tenant, id.0)
+        .fetch_optional(tx.conn())
+        .await?;
+    r.ok_or(RepoError::NotFound)
+}
+
+/// Marks the user away or back; `false` when it already was so.
+pub async fn set_away(tx: &mut TenantTx, id: UserId, away: bool) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done =
+        sqlx::query!("UPDATE users SET away = $3 WHERE tenant_id = $1 AND id = $2 AND away <> $3", tenant, id.0, away)
+            .execute(tx.conn())
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The next agent in turn for a new chat: of the active users who may write in chats, are not
+/// away and were seen within `present` on a live session, the one given a chat longest ago
+/// (never first), who is marked as given one now. The tenant's round-robin lock is held until
+/// the transaction ends, so two nodes picking at once take turns and never pick the same
+/// person for the same turn.
+pub async fn take_turn(tx: &mut TenantTx, present: std::time::Duration) -> Result<Option<(UserId, String)>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    tx.lock("round-robin").await?;
+    let present = present.as_secs_f64();
+    let next = sqlx::query!(
+        "UPDATE users SET last_assigned_at = clock_timestamp()
+         WHERE tenant_id = $1 AND id = (
+             SELECT u.id FROM users u
+             WHERE u.tenant_id = $1 AND u.active AND NOT u.away
+               AND EXISTS (SELECT 1 FROM role_permissions p WHERE p.role = u.role AND p.permission = 'ChatCreate')
+               AND EXISTS (SELECT 1 FROM sessions s WHERE s.tenant_id = u.tenant_id AND s.user_id = u.id
+                           AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => $2))
+             ORDER BY u.last_assigned_at NULLS FIRST, u.id
+             LIMIT 1)
+         RETURNING id, name",
+        tenant,
+        present
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(next.map(|r| (UserId(r.id), r.name)))
+}

@@ -189,6 +189,7 @@ impl InboundService {
         chats::join(&mut tx, chat.id, Joiner::Contact(writer.contact, w.transport)).await?;
         // The client wrote: a resolved or snoozed conversation needs the team again.
         let reopened = chats::reopen(&mut tx, chat.id).await?;
+        let assigned = crate::services::chats::assign_in_turn(&mut tx, chat.id).await?.is_some();
         if let Some(meta) = w.telegram_chat {
             chats::remember_telegram_chat(&mut tx, chat.id, writer.contact, meta).await?;
         }
@@ -214,7 +215,7 @@ impl InboundService {
                 client_id: writer.client,
             });
         }
-        if reopened {
+        if reopened || assigned {
             self.events.publish(DomainEvent::ChatUpdated { tenant_id: tenant, chat_id: chat.id });
         }
         self.events.publish(DomainEvent::MessageReceived {

@@ -16,6 +16,7 @@ pub mod message_templates;
 pub mod polling;
 pub mod providers;
 pub mod seed;
+pub mod settings;
 pub mod staff_notifier;
 pub mod tenants;
 pub mod users;
@@ -32,6 +33,7 @@ pub use clients::ClientService;
 pub use files::FileStore;
 pub use message_templates::MessageTemplateService;
 pub use providers::Providers;
+pub use settings::SettingsService;
 pub use tenants::TenantService;
 pub use users::UserService;
 

@@ -181,6 +181,31 @@ impl UserService {
         Ok(())
     }
 
+    /// Whether the user is marked away (not given new chats by round robin).
+    pub async fn away(&self, me: &Principal) -> Result<bool, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, me.tenant_id).await?;
+        let away = users::away(&mut tx, me.user_id).await?;
+        tx.commit().await?;
+        Ok(away)
+    }
+
+    /// Marks the user away or available again, audited.
+    pub async fn set_away(&self, me: &Principal, away: bool) -> Result<(), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, me.tenant_id).await?;
+        if users::set_away(&mut tx, me.user_id, away).await? {
+            let entry = audit::Entry {
+                action: if away { "marked_away" } else { "marked_available" },
+                entity: "user",
+                entity_id: &me.user_id.to_string(),
+                summary: &me.email,
+            };
+            audit::record(&mut tx, &me.actor(), entry).await?;
+        }
+        tx.commit().await?;
+        self.events.publish(DomainEvent::ProfileUpdated { tenant_id: me.tenant_id, user_id: me.user_id });
+        Ok(())
+    }
+
     /// The user's own name and language.
     pub async fn update_profile(&self, me: &Principal, name: &str, locale: Option<Locale>) -> Result<(), ServiceError> {
         let name = PersonName::parse(name)?;

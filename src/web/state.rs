@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::events::EventBus;
 use crate::services::{
     AuditService, AuthService, ChannelService, ChatService, ClientImportService, ClientService, FileStore,
-    MessageTemplateService, Providers, TenantService, UserService,
+    MessageTemplateService, Providers, SettingsService, TenantService, UserService,
 };
 use crate::web::ops::Metrics;
 
@@ -23,6 +23,7 @@ pub struct AppState {
     pub auth: AuthService,
     pub users: UserService,
     pub tenants: TenantService,
+    pub settings: SettingsService,
     pub audit: AuditService,
     pub clients: ClientService,
     pub imports: ClientImportService,
@@ -53,6 +54,7 @@ impl AppState {
             auth: AuthService::new(pool.clone(), events.clone()),
             users: UserService::new(pool.clone(), events.clone()),
             tenants: TenantService::new(pool.clone(), events.clone()),
+            settings: SettingsService::new(pool.clone(), events.clone()),
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),

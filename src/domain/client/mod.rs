@@ -9,7 +9,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{DomainError, Email};
+use super::{DomainError, Email, HomeCountry};
 pub use query::{COUNT_CAP, ClientQuery, ClientSort, Total};
 pub use values::{ContactType, ContactValue, Country, Gender, Passport, Phone, Pin, date_of_birth};
 
@@ -171,7 +171,7 @@ pub struct ClientFields {
 
 impl ClientFields {
     /// Checks every field at once, so a form can show all its errors together.
-    pub fn parse(input: &ClientInput, today: NaiveDate) -> Result<Self, Vec<DomainError>> {
+    pub fn parse(input: &ClientInput, today: NaiveDate, home: Option<HomeCountry>) -> Result<Self, Vec<DomainError>> {
         fn keep<T>(errors: &mut Vec<DomainError>, r: Result<T, DomainError>) -> Option<T> {
             r.map_err(|e| errors.push(e)).ok()
         }
@@ -189,7 +189,7 @@ impl ClientFields {
         );
         let last_name = keep(e, optional_text("last_name", input.last_name.as_deref(), 100)).flatten();
         let middle_name = keep(e, optional_text("middle_name", input.middle_name.as_deref(), 100)).flatten();
-        let phone = present(&input.phone).and_then(|p| keep(e, Phone::parse(&p)));
+        let phone = present(&input.phone).and_then(|p| keep(e, Phone::parse_in(&p, home)));
         let email = present(&input.email).and_then(|v| keep(e, Email::parse(&v)));
         let address = keep(e, optional_text("address", input.address.as_deref(), 500)).flatten();
         let date_of_birth = present(&input.date_of_birth).and_then(|d| keep(e, date_of_birth(&d, today)));
@@ -227,7 +227,7 @@ impl ClientFields {
     /// Fields read back from storage, checked by the rules they were written under (a date of
     /// birth is not compared with today: it was not in the future when it was saved).
     pub fn parse_stored(stored: &ClientInput) -> Result<Self, Vec<DomainError>> {
-        Self::parse(stored, NaiveDate::MAX)
+        Self::parse(stored, NaiveDate::MAX, None)
     }
 
     pub fn full_name(&self) -> String {
@@ -340,7 +340,7 @@ mod tests {
             passport_series: Some("AA".into()),
             ..Default::default()
         };
-        let errors = ClientFields::parse(&input, today()).unwrap_err();
+        let errors = ClientFields::parse(&input, today(), None).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["first_name", "phone", "email", "date_of_birth", "gender", "passport_number"]);
     }
@@ -355,7 +355,7 @@ mod tests {
             passport_number: Some("1234567".into()),
             ..Default::default()
         };
-        let c = ClientFields::parse(&input, today()).unwrap();
+        let c = ClientFields::parse(&input, today(), None).unwrap();
         assert_eq!(c.full_name(), "Ann Lee");
         assert_eq!(c.phone.unwrap().as_str(), "+998901234567");
         assert_eq!(c.passport.unwrap().series.as_deref(), Some("AA"));
@@ -377,7 +377,7 @@ mod tests {
             passport_number: Some("1234567".into()),
             comments: Some("Calls after six".into()),
         };
-        let fields = ClientFields::parse(&input, today()).unwrap();
+        let fields = ClientFields::parse(&input, today(), None).unwrap();
         let text = ClientInput::from(&fields);
         assert!(text.values().iter().all(Option::is_some), "{text:?}");
         assert_eq!(text.phone.as_deref(), Some("+998901234567"));
@@ -414,7 +414,7 @@ mod tests {
         assert_eq!(after.first_name.as_deref(), Some("Ann"));
         assert_eq!(after.comments.as_deref(), Some(""));
         let (before, after) =
-            (ClientFields::parse(&before, today()).unwrap(), ClientFields::parse(&after, today()).unwrap());
+            (ClientFields::parse(&before, today(), None).unwrap(), ClientFields::parse(&after, today(), None).unwrap());
         assert_eq!(after.changed_from(&before), ["email", "comments"]);
     }
 
@@ -425,7 +425,7 @@ mod tests {
             date_of_birth: Some("2026-11-23".into()),
             ..Default::default()
         };
-        assert!(ClientFields::parse(&stored, today()).is_err());
+        assert!(ClientFields::parse(&stored, today(), None).is_err());
         assert!(ClientFields::parse_stored(&stored).is_ok());
     }
 }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 
-use crate::domain::{DomainError, Email};
+use crate::domain::{DomainError, Email, HomeCountry};
 
 /// A phone number in E.164 (`+998901234567`), from what people type: spaces, dashes, dots and
 /// brackets are dropped, a leading `00` becomes `+`. Without `+` or `00`, a number of 10 to 15
@@ -16,7 +16,14 @@ use crate::domain::{DomainError, Email};
 pub struct Phone(String);
 
 impl Phone {
+    /// An international number: with `+` or `00`, or ten digits and more.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        Self::parse_in(raw, None)
+    }
+
+    /// As `parse`, and a number written as people write it at `home` ("90 123 45 67" in
+    /// Uzbekistan) gains that country's code.
+    pub fn parse_in(raw: &str, home: Option<HomeCountry>) -> Result<Self, DomainError> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Err(DomainError::new("phone", "required"));
@@ -33,6 +40,10 @@ impl Phone {
         }
         if !plus && let Some(rest) = digits.strip_prefix("00") {
             digits = rest.to_owned();
+            plus = true;
+        }
+        if !plus && let Some(international) = home.and_then(|h| h.international(&digits)) {
+            digits = international;
             plus = true;
         }
         if !plus && digits.len() < 10 {
@@ -230,9 +241,14 @@ pub struct ContactValue {
 
 impl ContactValue {
     pub fn parse(kind: ContactType, raw: &str) -> Result<Self, DomainError> {
+        Self::parse_in(kind, raw, None)
+    }
+
+    /// As `parse`, reading phone numbers written at `home` as `Phone::parse_in` does.
+    pub fn parse_in(kind: ContactType, raw: &str, home: Option<HomeCountry>) -> Result<Self, DomainError> {
         let as_value = |e: DomainError| DomainError::new("value", e.code);
         let value = match kind {
-            ContactType::Phone | ContactType::Whatsapp => Phone::parse(raw).map_err(as_value)?.0,
+            ContactType::Phone | ContactType::Whatsapp => Phone::parse_in(raw, home).map_err(as_value)?.0,
             ContactType::Email => Email::parse(raw).map_err(as_value)?.as_str().to_owned(),
             ContactType::Telegram => {
                 let raw = raw.trim();
@@ -298,6 +314,17 @@ mod tests {
         ] {
             assert_eq!(Phone::parse(raw).unwrap().as_str(), want, "{raw}");
         }
+    }
+
+    #[test]
+    fn a_number_written_at_home_gains_the_home_country_code() {
+        let uz = "UZ".parse().ok();
+        assert_eq!(Phone::parse_in("90 123 45 67", uz).unwrap().as_str(), "+998901234567");
+        assert_eq!(Phone::parse_in("+7 912 345 67 89", uz).unwrap().as_str(), "+79123456789");
+        assert_eq!(Phone::parse_in("998 90 123 45 67", uz).unwrap().as_str(), "+998901234567");
+        assert_eq!(Phone::parse_in("12 34", uz).unwrap_err().code, "phone_needs_country_code");
+        let value = ContactValue::parse_in(ContactType::Whatsapp, "8 912 345-67-89", "RU".parse().ok()).unwrap();
+        assert_eq!(value.as_str(), "+79123456789");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::domain::{Client, ClientFields, ClientId, ClientInput, Contact, Contac
 use super::{RepoError, conflict_on};
 
 mod bulk;
+pub mod merge;
 mod search;
 
 pub use bulk::{find_duplicates, insert_contacts_many, insert_many, pin_holders};

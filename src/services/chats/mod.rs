@@ -24,6 +24,7 @@ mod work;
 pub use reports::TwilioReport;
 pub(crate) use reports::report_in;
 pub use send::{Outgoing, Route, Upload};
+pub(crate) use work::assign_in_turn;
 
 #[derive(Clone)]
 pub struct ChatService {

@@ -7,11 +7,16 @@ use tokio::sync::watch;
 
 use crate::db::TenantTx;
 use crate::domain::chat::{ChatChange, ChatId, ChatStatus, InboxRow, ViewCounts};
+use crate::domain::settings::AutoAssign;
 use crate::domain::{DomainError, DomainEvent, Permission, Principal, UserId};
-use crate::repos::{audit, chats, users};
+use crate::repos::{audit, chats, tenants, users};
 use crate::services::ServiceError;
 
 use super::ChatService;
+
+/// Who counts as signed in for round robin: seen on a live session this recently (an open
+/// page's live stream signs in again every five minutes).
+pub const PRESENT_WITHIN: Duration = Duration::from_secs(10 * 60);
 
 /// How many due snoozes one pass of the waker ends.
 const WAKE_BATCH: i32 = 100;
@@ -107,4 +112,19 @@ async fn assignable(tx: &mut TenantTx, user: UserId) -> Result<String, ServiceEr
         Some((_, name)) => Ok(name),
         None => Err(DomainError::new("assignee_id", "not_assignable").into()),
     }
+}
+
+/// Hands an unassigned chat to the next available agent when the tenant assigns round robin:
+/// in `tx`, audited as the system's doing. Returns who got it.
+pub(crate) async fn assign_in_turn(tx: &mut TenantTx, chat: ChatId) -> Result<Option<UserId>, ServiceError> {
+    if tenants::settings(tx).await?.auto_assign != AutoAssign::RoundRobin || !chats::lock_unassigned(tx, chat).await? {
+        return Ok(None);
+    }
+    let Some((user, name)) = users::take_turn(tx, PRESENT_WITHIN).await? else {
+        return Ok(None);
+    };
+    chats::assign(tx, chat, Some(user)).await?;
+    let entry = audit::Entry { action: "assigned", entity: "chat", entity_id: &chat.to_string(), summary: &name };
+    audit::record(tx, &crate::domain::Actor::System, entry).await?;
+    Ok(Some(user))
 }

@@ -13,8 +13,8 @@ use crate::domain::client::import::{Duplicates, Encoding, Mapping, Row, Sheet, S
 use crate::domain::client::import::{Import, IssueRow};
 use crate::domain::{Actor, DomainError, Permission, Principal};
 use crate::events::EventBus;
-use crate::repos::audit;
 use crate::repos::client_imports::{self, Claim, NewImport};
+use crate::repos::{audit, tenants};
 
 use super::ServiceError;
 
@@ -223,6 +223,7 @@ impl ClientImportService {
     async fn run(&self, claim: &Claim, stop: &watch::Receiver<bool>) -> Result<(), ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
         let plan = client_imports::plan(&mut tx, claim).await?;
+        let home = tenants::default_country(&mut tx).await?;
         tx.commit().await?;
         let sheet = Sheet::parse(&plan.content)?;
         let mapping = Mapping::decode(&plan.mapping).map_err(|e| DomainError::new("mapping", e.code))?;
@@ -234,6 +235,7 @@ impl ClientImportService {
             dry_run: plan.dry_run,
             counts: plan.counts,
             seen: HashMap::new(),
+            home,
         };
         let done = plan.counts.rows_done as usize;
         if run.dry_run {

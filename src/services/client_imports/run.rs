@@ -9,7 +9,7 @@ use chrono::Utc;
 use crate::db::TenantTx;
 use crate::domain::client::import::{Counts, Issue};
 use crate::domain::client::import::{Duplicates, Mapping, Row};
-use crate::domain::{Actor, ClientFields, ClientId, ClientInput, ContactValue, DomainError, DomainEvent};
+use crate::domain::{Actor, ClientFields, ClientId, ClientInput, ContactValue, DomainError, DomainEvent, HomeCountry};
 use crate::repos::client_imports::Claim;
 use crate::repos::{RepoError, audit, clients};
 use crate::services::ServiceError;
@@ -27,6 +27,8 @@ pub(super) struct Run {
     /// (`n:`) that is to become a new client: rows a dry run never writes, and rows of this
     /// batch not written yet.
     pub(super) seen: HashMap<String, u32>,
+    /// Where numbers without a country code belong (the tenant's setting).
+    pub(super) home: Option<HomeCountry>,
 }
 
 /// A row that is to become a new client.
@@ -78,11 +80,11 @@ impl Run {
     /// One row as a valid client, or every reason it is not.
     pub(super) fn parse(&self, row: &Row) -> Result<(ClientInput, ClientFields, Vec<ContactValue>), Vec<DomainError>> {
         let (input, raw_contacts) = self.mapping.row(&row.cells);
-        let fields = ClientFields::parse(&input, Utc::now().date_naive());
+        let fields = ClientFields::parse(&input, Utc::now().date_naive(), self.home);
         let mut errors: Vec<DomainError> = fields.as_ref().err().cloned().unwrap_or_default();
         let mut contacts = Vec::new();
         for (kind, raw) in &raw_contacts {
-            match ContactValue::parse(*kind, raw) {
+            match ContactValue::parse_in(*kind, raw, self.home) {
                 Ok(v) => contacts.push(v),
                 Err(e) => errors.push(DomainError::new(contact_field(*kind), e.code)),
             }
@@ -312,7 +314,7 @@ impl Run {
         let current = clients::get_for_update(tx, id).await?;
         let after = current.input().overlaid(input);
         if self.dry_run {
-            let fields = match ClientFields::parse(&after, Utc::now().date_naive()) {
+            let fields = match ClientFields::parse(&after, Utc::now().date_naive(), self.home) {
                 Ok(f) => f,
                 Err(errors) => {
                     out.issues.extend(errors.iter().map(|e| issue(line, Some(e.field), e.code)));

@@ -6,15 +6,16 @@ use sqlx::PgPool;
 use crate::db::TenantTx;
 use crate::domain::{
     Actor, Client, ClientFields, ClientId, ClientInput, ClientQuery, Contact, ContactId, ContactType, ContactValue,
-    DomainEvent, Permission, Principal, TenantId,
+    DomainEvent, HomeCountry, Permission, Principal, TenantId,
 };
 use crate::events::EventBus;
 use crate::repos::clients;
-use crate::repos::{RepoError, audit};
+use crate::repos::{RepoError, audit, tenants};
 
 use super::ServiceError;
 
 mod export;
+mod merge;
 mod retention;
 
 pub use retention::{ClientExport, ExportedFile, ExportedMessage, RESTORABLE_FOR};
@@ -85,8 +86,9 @@ impl ClientService {
         contacts: &[(String, String)],
     ) -> Result<ClientId, ServiceError> {
         self.authorize_create(by)?;
-        let fields = ClientFields::parse(input, Utc::now().date_naive());
-        let values = parse_contacts(contacts);
+        let home = self.home_country(by).await?;
+        let fields = ClientFields::parse(input, Utc::now().date_naive(), home);
+        let values = parse_contacts(contacts, home);
         let (fields, values) = match (fields, values) {
             (Ok(f), Ok(v)) => (f, v),
             (f, v) => {
@@ -96,6 +98,14 @@ impl ClientService {
             }
         };
         self.insert(by, &fields, &values).await
+    }
+
+    /// Where the tenant's numbers typed without a country code belong.
+    async fn home_country(&self, by: &Principal) -> Result<Option<HomeCountry>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let home = tenants::default_country(&mut tx).await?;
+        tx.commit().await?;
+        Ok(home)
     }
 
     async fn insert(
@@ -177,8 +187,8 @@ impl ClientService {
     ) -> Result<Contact, ServiceError> {
         super::require(by, &[Permission::ClientUpdate])?;
         let kind = kind.parse::<ContactType>()?;
-        let value = ContactValue::parse(kind, value)?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let value = ContactValue::parse_in(kind, value, tenants::default_country(&mut tx).await?)?;
         clients::get_for_update(&mut tx, client).await?;
         let contact = clients::insert_contact(&mut tx, client, &value).await?;
         audit::record(
@@ -288,7 +298,8 @@ pub(super) async fn update_client(
     current: &Client,
     after: &ClientInput,
 ) -> Result<bool, UpdateError> {
-    let fields = ClientFields::parse(after, Utc::now().date_naive()).map_err(UpdateError::Invalid)?;
+    let home = tenants::default_country(tx).await.map_err(UpdateError::Repo)?;
+    let fields = ClientFields::parse(after, Utc::now().date_naive(), home).map_err(UpdateError::Invalid)?;
     let changed = fields.changed_from(&current.fields);
     if changed.is_empty() {
         return Ok(false);
@@ -307,11 +318,14 @@ pub(super) async fn update_client(
     Ok(true)
 }
 
-fn parse_contacts(raw: &[(String, String)]) -> Result<Vec<ContactValue>, Vec<crate::domain::DomainError>> {
+fn parse_contacts(
+    raw: &[(String, String)],
+    home: Option<HomeCountry>,
+) -> Result<Vec<ContactValue>, Vec<crate::domain::DomainError>> {
     let mut values = Vec::new();
     let mut errors = Vec::new();
     for (kind, value) in raw {
-        match kind.parse::<ContactType>().and_then(|k| ContactValue::parse(k, value)) {
+        match kind.parse::<ContactType>().and_then(|k| ContactValue::parse_in(k, value, home)) {
             Ok(v) => values.push(v),
             Err(e) => errors.push(crate::domain::DomainError::new("contacts", e.code)),
         }

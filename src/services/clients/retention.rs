@@ -80,10 +80,14 @@ impl ClientService {
         Ok(clients)
     }
 
-    /// Restores a client archived less than 30 days ago.
+    /// Restores a client archived less than 30 days ago; one archived by a merge is taken
+    /// out of the survivor again.
     pub async fn restore(&self, by: &Principal, id: ClientId) -> Result<(), ServiceError> {
         crate::services::require(by, &[Permission::ClientDelete])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        // A client archived by a merge takes back what the merge moved (a restore refused
+        // below rolls this back too).
+        let survivor = super::merge::undo_merge(&mut tx, &by.actor(), id).await?;
         clients::restore(&mut tx, id, RESTORABLE_FOR).await?;
         let client = clients::get(&mut tx, id).await?;
         audit::record(
@@ -99,6 +103,9 @@ impl ClientService {
         .await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::ClientUpdated { tenant_id: by.tenant_id, client_id: id });
+        if let Some(client_id) = survivor {
+            self.events.publish(DomainEvent::ClientUpdated { tenant_id: by.tenant_id, client_id });
+        }
         Ok(())
     }
 

@@ -215,4 +215,22 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/clients/{id}", get(show).patch(update).delete(delete))
         .route("/api/v1/clients/{id}/contacts", get(contacts).post(add_contact))
         .route("/api/v1/clients/{id}/contacts/{contact_id}", axum::routing::delete(remove_contact))
+        .route("/api/v1/clients/{id}/merge", axum::routing::post(merge))
+}
+
+/// Merges `{from_client_id}` into this client → the survivor, contacts included.
+pub async fn merge(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<ClientId>,
+    Json(body): Json<serde_json::Value>,
+) -> Result<Json<ClientJson>, AppError> {
+    let from = body
+        .get("from_client_id")
+        .and_then(serde_json::Value::as_i64)
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::Invalid(vec![crate::domain::DomainError::new("from_client_id", "required")]))?;
+    state.clients.merge(&user.0, id, ClientId(from)).await?;
+    let (client, contacts) = state.clients.get(&user.0, id).await?;
+    Ok(Json(ClientJson::new(client, contacts)))
 }

@@ -217,6 +217,20 @@ fn operations(public_url: &str) -> Value {
                     "responses": with(common_errors(&[("404", "No such contact of this client")]), "204", json!({"description": "Removed"})),
                 }
             },
+            "/clients/{id}/merge": {
+                "parameters": [id_param("id", "the client that stays")],
+                "post": {
+                    "summary": "Merge another client into this one (ClientUpdate and ClientDelete)",
+                    "description": "The other's contacts and conversation move over (one thread, in time order); this client's empty fields take the other's values; the other is archived with merged_into. Restoring the other within 30 days undoes the merge.",
+                    "operationId": "mergeClients",
+                    "requestBody": body("Merge", json!({"from_client_id": 2})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such client in this tenant"),
+                        ("409", "One of them was merged already, or a value cannot move"),
+                        ("422", "from_client_id is missing, unknown, or this client"),
+                    ]), "200", json_response("The client that stays, as merged", "Client")),
+                }
+            },
             "/clients/{id}/chat": {
                 "parameters": [id_param("id", "the client")],
                 "get": {
@@ -308,6 +322,19 @@ fn operations(public_url: &str) -> Value {
                     "summary": "Mark every client message of the chat read",
                     "operationId": "markChatRead",
                     "responses": with(common_errors(&[("404", "No such chat in this tenant")]), "204", json!({"description": "Read"})),
+                }
+            },
+            "/settings": {
+                "get": {
+                    "summary": "The tenant's settings",
+                    "operationId": "getSettings",
+                    "responses": with(common_errors(&[]), "200", json_response("The settings", "Settings")),
+                },
+                "patch": {
+                    "summary": "Change the tenant's settings (SettingsManage: admins)",
+                    "operationId": "updateSettings",
+                    "requestBody": body("SettingsPatch", json!({"default_country": "UZ", "auto_assign": "round_robin"})),
+                    "responses": with(common_errors(&[("422", "Invalid values; `fields` names each")]), "200", json_response("The settings as stored", "Settings")),
                 }
             },
             "/message-templates": {
@@ -486,6 +513,25 @@ fn operations(public_url: &str) -> Value {
                     "contact_id": {"type": "integer", "description": "which of the client's contacts to send to"},
                     "template_id": {"type": "integer", "description": "send this template, filled in for the client"},
                     "send_at": {"type": "string", "format": "date-time", "description": "send later: the message waits as `scheduled` until then (at most a year; not for a note)"}
+                }},
+                "Merge": {"type": "object", "required": ["from_client_id"], "properties": {
+                    "from_client_id": {"type": "integer", "description": "the client to merge in and archive"}
+                }},
+                "Settings": {"type": "object", "required": ["name", "default_country", "base_currency", "locale", "auto_assign", "record_visibility"], "properties": {
+                    "name": {"type": "string"},
+                    "default_country": {"type": "string", "nullable": true, "description": "ISO 3166-1 alpha-2: phone numbers typed without a country code are read as this country's (forms, imports)"},
+                    "base_currency": {"type": "string", "description": "ISO 4217"},
+                    "locale": {"type": "string", "enum": ["en", "ru", "uz"], "description": "for what reaches people who chose no language"},
+                    "auto_assign": {"type": "string", "enum": ["off", "round_robin"], "description": "round_robin: a new conversation goes to the available agent (signed in, not away) assigned longest ago"},
+                    "record_visibility": {"type": "string", "enum": ["all", "own"]}
+                }},
+                "SettingsPatch": {"type": "object", "description": "keys absent are kept; default_country null clears it", "properties": {
+                    "name": {"type": "string"},
+                    "default_country": {"type": "string", "nullable": true},
+                    "base_currency": {"type": "string"},
+                    "locale": {"type": "string", "enum": ["en", "ru", "uz"]},
+                    "auto_assign": {"type": "string", "enum": ["off", "round_robin"]},
+                    "record_visibility": {"type": "string", "enum": ["all", "own"]}
                 }},
                 "Template": {"type": "object", "required": ["id", "template", "created_at", "updated_at"], "properties": {
                     "id": {"type": "integer"},

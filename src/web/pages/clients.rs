@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::domain::{ClientId, ClientInput, ClientQuery, ContactId, ContactType, DomainError, Permission, parse_date};
+use crate::domain::{
+    ClientId, ClientInput, ClientQuery, ContactId, ContactType, DomainError, HomeCountry, Permission, parse_date,
+};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -17,7 +19,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::views::clients::{
     ArchivedPage, ArchivedRow, ClientPage, ClientResults, ClientRow, ClientTab, ClientsPage, ContactRow, Duplicate,
-    ListFilters, NewClientPage, Section, SectionView, contact_label,
+    ListFilters, NewClientPage, Section, SectionView, Twin, contact_label,
 };
 use crate::web::views::{Area, FormErrors};
 
@@ -77,17 +79,24 @@ pub async fn list(
     render(StatusCode::OK, &page)
 }
 
-fn new_page(me: &CurrentUser, input: &ClientInput, errors: &FormErrors, duplicate: Option<Duplicate>) -> NewClientPage {
-    NewClientPage {
+async fn new_page(
+    state: &AppState,
+    me: &CurrentUser,
+    input: &ClientInput,
+    errors: &FormErrors,
+    duplicate: Option<Duplicate>,
+) -> Result<NewClientPage, AppError> {
+    let home = state.settings.get(&me.principal).await?.default_country;
+    Ok(NewClientPage {
         shell: me.shell(Area::Clients),
-        sections: Section::ALL.into_iter().map(|s| (s, s.fields(input, errors))).collect(),
+        sections: Section::ALL.into_iter().map(|s| (s, s.fields(input, errors, home))).collect(),
         duplicate,
-    }
+    })
 }
 
 pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
     state.clients.authorize_create(&me.principal)?;
-    render(StatusCode::OK, &new_page(&me, &ClientInput::default(), &FormErrors::default(), None))
+    render(StatusCode::OK, &new_page(&state, &me, &ClientInput::default(), &FormErrors::default(), None).await?)
 }
 
 pub async fn create(
@@ -99,7 +108,7 @@ pub async fn create(
         Ok(id) => Ok(flash::redirect(&format!("/crm/clients/{id}"), Flash::success("flash.client_created"))),
         Err(errors) => {
             let (errors, duplicate) = client_errors(&me, errors)?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &new_page(&me, &input, &errors, duplicate))
+            render(StatusCode::UNPROCESSABLE_ENTITY, &new_page(&state, &me, &input, &errors, duplicate).await?)
         }
     }
 }
@@ -150,16 +159,25 @@ async fn client_page(
     };
     let open_input = open_input.unwrap_or_else(|| stored.clone());
     let no_errors = FormErrors::default();
+    let home = match open {
+        Some(_) => state.settings.get(&me.principal).await?.default_country,
+        None => None,
+    };
     let sections = Section::ALL
         .into_iter()
         .map(|s| {
             if open == Some(s) {
-                section_view(me, client.id, s, &open_input, true, &open_errors, open_duplicate.take())
+                section_view(me, client.id, s, (&open_input, home), true, &open_errors, open_duplicate.take())
             } else {
-                section_view(me, client.id, s, &stored, false, &no_errors, None)
+                section_view(me, client.id, s, (&stored, None), false, &no_errors, None)
             }
         })
         .collect();
+    let can_merge = me.principal.can(Permission::ClientUpdate) && me.principal.can(Permission::ClientDelete);
+    let twins = match can_merge {
+        true => state.clients.twins(&me.principal, id).await?,
+        false => Vec::new(),
+    };
     let (new_contact_type, new_contact_value, contact_errors) =
         page.contact.unwrap_or_else(|| ("phone".into(), String::new(), FormErrors::default()));
     Ok(ClientPage {
@@ -176,6 +194,8 @@ async fn client_page(
         can_edit,
         can_delete: me.principal.can(Permission::ClientDelete),
         can_chat: me.principal.can(Permission::ChatRead),
+        can_merge,
+        twins: twins.into_iter().map(|(id, name, archived)| Twin { id, name, archived }).collect(),
         created: crate::web::views::datetime(&client.created_at),
         updated: crate::web::views::datetime(&client.updated_at),
     })
@@ -186,7 +206,7 @@ fn section_view(
     me: &CurrentUser,
     client_id: ClientId,
     section: Section,
-    input: &ClientInput,
+    (input, home): (&ClientInput, Option<HomeCountry>),
     editing: bool,
     errors: &FormErrors,
     duplicate: Option<Duplicate>,
@@ -196,7 +216,7 @@ fn section_view(
         csrf: me.csrf.clone(),
         client_id,
         section,
-        fields: section.fields(input, errors),
+        fields: section.fields(input, errors, home),
         editing,
         can_edit: me.principal.can(Permission::ClientUpdate),
         duplicate,
@@ -254,7 +274,8 @@ async fn section_fragment(
         true => state.clients.get_for_edit(&me.principal, id).await?,
         false => state.clients.get(&me.principal, id).await?.0,
     };
-    let view = section_view(&me, client.id, section, &client.input(), editing, &FormErrors::default(), None);
+    let home = if editing { state.settings.get(&me.principal).await?.default_country } else { None };
+    let view = section_view(&me, client.id, section, (&client.input(), home), editing, &FormErrors::default(), None);
     render(StatusCode::OK, &view)
 }
 
@@ -269,7 +290,8 @@ pub async fn save_section(
     let section = section_of(&slug)?;
     match state.clients.update(&me.principal, id, &patch).await {
         Ok(client) if is_htmx(&headers) => {
-            let view = section_view(&me, client.id, section, &client.input(), false, &FormErrors::default(), None);
+            let view =
+                section_view(&me, client.id, section, (&client.input(), None), false, &FormErrors::default(), None);
             render(StatusCode::OK, &view)
         }
         Ok(_) => {
@@ -278,7 +300,8 @@ pub async fn save_section(
         Err(errors) => {
             let (errors, duplicate) = client_errors(&me, errors)?;
             if is_htmx(&headers) {
-                let view = section_view(&me, id, section, &patch, true, &errors, duplicate);
+                let home = state.settings.get(&me.principal).await?.default_country;
+                let view = section_view(&me, id, section, (&patch, home), true, &errors, duplicate);
                 return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
             }
             let page = PageState { editing: Some((section, Some(patch), errors, duplicate)), contact: None };
@@ -359,6 +382,37 @@ pub async fn restore(
     Ok(flash::redirect(&format!("/crm/clients/{id}"), Flash::success("flash.client_restored")))
 }
 
+#[derive(Deserialize)]
+pub struct MergeForm {
+    #[serde(default)]
+    from_client_id: String,
+}
+
+/// Merges another client (its number as in its address) into this one.
+pub async fn merge(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<ClientId>,
+    Form(form): Form<MergeForm>,
+) -> Result<Response, AppError> {
+    let back = format!("/crm/clients/{id}");
+    let Some(from) = form.from_client_id.trim().trim_start_matches('#').parse::<i64>().ok().filter(|n| *n > 0) else {
+        return Ok(flash::redirect(&format!("{back}?tab=actions"), Flash::error("clients.merge_which")));
+    };
+    let failed = |key| Ok(flash::redirect(&format!("{back}?tab=actions"), Flash::error(key)));
+    match state.clients.merge(&me.principal, id, ClientId(from)).await {
+        Ok(_) => Ok(flash::redirect(&back, Flash::success("flash.clients_merged"))),
+        Err(ServiceError::NotFound) => failed("clients.merge_not_found"),
+        Err(ServiceError::Refused { .. }) => failed("clients.merge_already"),
+        Err(ServiceError::Invalid(e)) if e.iter().any(|e| e.code == "unknown_client") => {
+            failed("clients.merge_not_found")
+        }
+        Err(ServiceError::Invalid(_)) => failed("clients.merge_itself"),
+        Err(ServiceError::Duplicate { .. } | ServiceError::Conflict { .. }) => failed("clients.merge_conflict"),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn erase(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -423,6 +477,7 @@ pub fn routes() -> Router<AppState> {
         .route("/crm/clients/archived", get(archived))
         .route("/crm/clients/export.csv", get(export_csv))
         .route("/crm/clients/{id}/restore", post(restore))
+        .route("/crm/clients/{id}/merge", post(merge))
         .route("/crm/clients/{id}/erase", post(erase))
         .route("/crm/clients/{id}/export.json", get(export))
         .route("/crm/clients/{id}", get(show))

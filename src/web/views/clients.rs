@@ -4,7 +4,7 @@
 use askama::Template;
 
 use super::{FormErrors, Shell, datetime};
-use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender};
+use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender, HomeCountry};
 use crate::i18n::Tr;
 
 /// One row of the client list.
@@ -136,6 +136,8 @@ pub struct Field {
     pub value: String,
     pub required: bool,
     pub error: Option<&'static str>,
+    /// A phone field's example: as written in the tenant's country, else international.
+    pub placeholder: &'static str,
 }
 
 impl Field {
@@ -220,16 +222,23 @@ impl Section {
         }
     }
 
-    /// The fields of this section, filled from `input`.
-    pub fn fields(self, input: &ClientInput, errors: &FormErrors) -> Vec<Field> {
+    /// The fields of this section, filled from `input`; a phone's example is written as in
+    /// `home` (the tenant's country), when it has one.
+    pub fn fields(self, input: &ClientInput, errors: &FormErrors, home: Option<HomeCountry>) -> Vec<Field> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
-        let f = |name: &'static str, label, kind, value, required| Field {
+        let f = |name: &'static str, label, kind, value: String, required| Field {
             name,
             label,
             kind,
-            value,
+            // A stored phone is edited as the profile shows it; what was typed stays as typed.
+            value: if kind == InputKind::Tel { super::phone(&value) } else { value },
             required,
             error: errors.get(name),
+            placeholder: if kind == InputKind::Tel {
+                home.map_or("+998 90 123 45 67", HomeCountry::example)
+            } else {
+                ""
+            },
         };
         match self {
             Section::Personal => vec![
@@ -308,6 +317,13 @@ impl From<&Contact> for ContactRow {
     }
 }
 
+/// Another client who may be the same person, offered for merging.
+pub struct Twin {
+    pub id: ClientId,
+    pub name: String,
+    pub archived: bool,
+}
+
 #[derive(Template)]
 #[template(path = "clients/show.html")]
 pub struct ClientPage {
@@ -326,6 +342,10 @@ pub struct ClientPage {
     pub can_delete: bool,
     /// May open the client's conversation (ChatRead).
     pub can_chat: bool,
+    /// May merge another client into this one (ClientUpdate and ClientDelete).
+    pub can_merge: bool,
+    /// Clients sharing a number or contact with this one: maybe the same person.
+    pub twins: Vec<Twin>,
     pub created: String,
     pub updated: String,
 }

@@ -183,7 +183,7 @@ pub fn phone(e164: &str) -> String {
         }
         out
     };
-    match e164.strip_prefix('+') {
+    match e164.strip_prefix('+').filter(|n| n.bytes().all(|b| b.is_ascii_digit())) {
         Some(n) if n.len() == 12 && n.starts_with("998") => group("998", &n[3..], &[2, 3, 2, 2]),
         Some(n) if n.len() == 11 && n.starts_with('7') => group("7", &n[1..], &[3, 3, 2, 2]),
         _ => e164.to_owned(),

@@ -4,14 +4,16 @@ use askama::Template;
 
 use super::{FormErrors, Shell, datetime};
 use crate::domain::audit::AuditEntry;
+use crate::domain::settings::SettingsInput;
 use crate::domain::user::ApiToken;
-use crate::domain::{Permission, Principal, Role, UserId};
+use crate::domain::{Currency, HomeCountry, Permission, Principal, Role, UserId};
 use crate::services::users::UserSummary;
 
 /// Which settings tab is open; tabs the user may not open are not shown.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum SettingsTab {
     Profile,
+    Organisation,
     Tokens,
     Users,
     Channels,
@@ -29,6 +31,9 @@ pub fn tabs(active: SettingsTab, who: &Principal) -> Vec<TabLink> {
         (SettingsTab::Profile, "/crm/settings/profile", "settings.tab.profile"),
         (SettingsTab::Tokens, "/crm/settings/tokens", "settings.tab.tokens"),
     ];
+    if who.can(Permission::SettingsManage) {
+        all.push((SettingsTab::Organisation, "/crm/settings/organisation", "settings.tab.organisation"));
+    }
     if who.can(Permission::UserManage) {
         all.push((SettingsTab::Users, "/crm/settings/users", "settings.tab.users"));
     }
@@ -45,6 +50,8 @@ pub fn tabs(active: SettingsTab, who: &Principal) -> Vec<TabLink> {
 #[template(path = "settings/profile.html")]
 pub struct ProfilePage {
     pub shell: Shell,
+    /// Whether the user is away; `None` for those never given chats.
+    pub away: Option<bool>,
     pub tabs: Vec<TabLink>,
     pub name: String,
     pub email: String,
@@ -52,6 +59,40 @@ pub struct ProfilePage {
     pub locale: String,
     pub profile_errors: FormErrors,
     pub password_errors: FormErrors,
+}
+
+/// The tenant's settings as the form shows them: each value as text.
+#[derive(Template)]
+#[template(path = "settings/organisation.html")]
+pub struct OrganisationPage {
+    pub shell: Shell,
+    pub tabs: Vec<TabLink>,
+    pub form: SettingsInput,
+    pub errors: FormErrors,
+}
+
+impl OrganisationPage {
+    /// The countries to choose from: code and translated name, by name.
+    pub fn countries(&self) -> Vec<(&'static str, &'static str)> {
+        let mut all: Vec<_> = HomeCountry::all()
+            .map(|c| (c.code(), self.shell.tr.lookup(&format!("country.{}", c.code()), c.code())))
+            .collect();
+        all.sort_by(|a, b| a.1.cmp(b.1));
+        all
+    }
+
+    pub fn currencies(&self) -> Vec<Currency> {
+        Currency::all().collect()
+    }
+
+    pub fn value<'a>(&'a self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or("")
+    }
+
+    /// Whether the form's value is `option` (to mark it selected).
+    pub fn is(&self, v: &Option<String>, option: &str) -> bool {
+        v.as_deref().unwrap_or("") == option
+    }
 }
 
 pub struct UserRow {

@@ -1,7 +1,9 @@
-//! Settings: the user's own profile and API tokens; for admins, users and the audit log.
+//! Settings: the user's own profile and API tokens; for admins, the organisation, users,
+//! channels and the audit log.
 
 pub mod audit;
 pub mod channels;
+pub mod organisation;
 pub mod profile;
 pub mod tokens;
 pub mod users;
@@ -18,6 +20,8 @@ pub fn routes() -> Router<AppState> {
         .route("/crm/settings", get(index))
         .route("/crm/settings/profile", get(profile::show).post(profile::update))
         .route("/crm/settings/password", post(profile::change_password))
+        .route("/crm/settings/availability", post(profile::set_availability))
+        .route("/crm/settings/organisation", get(organisation::show).post(organisation::update))
         .route("/crm/settings/users", get(users::list).post(users::create))
         .route("/crm/settings/users/new", get(users::new))
         .route("/crm/settings/users/{id}/role", post(users::change_role))

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::domain::{DomainError, Locale};
+use crate::domain::{DomainError, Locale, Permission};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -17,12 +17,14 @@ use crate::web::views::{Area, FormErrors};
 
 fn page(
     me: &CurrentUser,
+    away: Option<bool>,
     name: String,
     locale: String,
     profile_errors: FormErrors,
     password_errors: FormErrors,
 ) -> ProfilePage {
     ProfilePage {
+        away,
         shell: me.shell(Area::Settings),
         tabs: tabs(SettingsTab::Profile, &me.principal),
         name,
@@ -33,9 +35,39 @@ fn page(
     }
 }
 
-pub async fn show(me: CurrentUser) -> Result<Response, AppError> {
+/// Whether the user is away, for those who may be given chats; `None` for the others.
+async fn availability(state: &AppState, me: &CurrentUser) -> Result<Option<bool>, AppError> {
+    if !me.principal.can(Permission::ChatCreate) {
+        return Ok(None);
+    }
+    Ok(Some(state.users.away(&me.principal).await?))
+}
+
+pub async fn show(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
     let locale = me.principal.locale.map(|l| l.as_str().to_owned()).unwrap_or_default();
-    render(StatusCode::OK, &page(&me, me.principal.name.clone(), locale, FormErrors::default(), FormErrors::default()))
+    let away = availability(&state, &me).await?;
+    let page = page(&me, away, me.principal.name.clone(), locale, FormErrors::default(), FormErrors::default());
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct AvailabilityForm {
+    #[serde(default)]
+    away: String,
+}
+
+pub async fn set_availability(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Form(form): Form<AvailabilityForm>,
+) -> Result<Response, AppError> {
+    let away = match form.away.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::Invalid(vec![DomainError::new("away", "invalid_choice")])),
+    };
+    state.users.set_away(&me.principal, away).await?;
+    Ok(flash::redirect("/crm/settings/profile", Flash::success("flash.availability_saved")))
 }
 
 #[derive(Deserialize)]
@@ -59,7 +91,11 @@ pub async fn update(
         Ok(()) => Ok(flash::redirect("/crm/settings/profile", Flash::success("flash.profile_saved"))),
         Err(e) => {
             let errors = form_errors(me.tr, e)?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page(&me, form.name, form.locale, errors, FormErrors::default()))
+            let away = availability(&state, &me).await?;
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page(&me, away, form.name, form.locale, errors, FormErrors::default()),
+            )
         }
     }
 }
@@ -90,9 +126,10 @@ pub async fn change_password(
         Err(e) => {
             let errors = form_errors(me.tr, e)?;
             let locale = me.principal.locale.map(|l| l.as_str().to_owned()).unwrap_or_default();
+            let away = availability(&state, &me).await?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&me, me.principal.name.clone(), locale, FormErrors::default(), errors),
+                &page(&me, away, me.principal.name.clone(), locale, FormErrors::default(), errors),
             )
         }
     }

@@ -1,0 +1,84 @@
+//! /api/v1/settings: the tenant's settings, read by anyone signed in to it, changed by admins.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::domain::DomainError;
+use crate::domain::settings::{SettingsInput, TenantSettings};
+use crate::web::AppState;
+use crate::web::error::AppError;
+
+use super::ApiUser;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/settings", get(show).patch(update))
+}
+
+#[derive(Serialize)]
+pub struct SettingsJson {
+    name: String,
+    default_country: Option<&'static str>,
+    base_currency: String,
+    locale: &'static str,
+    auto_assign: &'static str,
+    record_visibility: &'static str,
+}
+
+impl From<TenantSettings> for SettingsJson {
+    fn from(s: TenantSettings) -> Self {
+        Self {
+            name: s.name.as_str().to_owned(),
+            default_country: s.default_country.map(|c| c.code()),
+            base_currency: s.base_currency.to_string(),
+            locale: s.locale.as_str(),
+            auto_assign: s.auto_assign.as_str(),
+            record_visibility: s.record_visibility.as_str(),
+        }
+    }
+}
+
+pub async fn show(State(state): State<AppState>, user: ApiUser) -> Result<Json<SettingsJson>, AppError> {
+    Ok(Json(state.settings.get(&user.0).await?.into()))
+}
+
+/// Changes the keys present; `default_country: null` (or "") clears the country. Every other
+/// value is a string.
+pub async fn update(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Json(body): Json<Value>,
+) -> Result<Json<SettingsJson>, AppError> {
+    state.settings.authorize_manage(&user.0)?;
+    let Some(map) = body.as_object() else {
+        return Err(AppError::BadRequest("the body must be a JSON object".into()));
+    };
+    let mut errors = Vec::new();
+    let mut text = |field: &'static str| match map.get(field) {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) if field == "default_country" => Some(String::new()),
+        Some(_) => {
+            errors.push(DomainError::new(field, "invalid_value"));
+            None
+        }
+    };
+    let input = SettingsInput {
+        name: text("name"),
+        default_country: text("default_country"),
+        base_currency: text("base_currency"),
+        locale: text("locale"),
+        auto_assign: text("auto_assign"),
+        record_visibility: text("record_visibility"),
+    };
+    if !errors.is_empty() {
+        // Name every field at fault at once: the well-typed ones are checked too.
+        if let Err(more) = state.settings.get(&user.0).await?.with(&input) {
+            errors.extend(more);
+        }
+        return Err(AppError::Invalid(errors));
+    }
+    Ok(Json(state.settings.update(&user.0, &input).await?.into()))
+}
