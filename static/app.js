@@ -157,6 +157,17 @@
 
   function toBottom(scroller) { scroller.scrollTop = scroller.scrollHeight; }
 
+  // A thread opens at its newest message and stays there while its images load (each takes
+  // its room only then), unless the reader has scrolled up meanwhile.
+  document.addEventListener("scroll", function (e) {
+    var s = e.target;
+    if (s.hasAttribute && s.hasAttribute("data-thread-scroll")) s.setAttribute("data-stuck", nearBottom(s) ? "1" : "0");
+  }, true);
+  document.addEventListener("load", function (e) {
+    var s = e.target.tagName === "IMG" && e.target.closest("[data-thread-scroll]");
+    if (s && s.getAttribute("data-stuck") !== "0") toBottom(s);
+  }, true);
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-thread-scroll]").forEach(toBottom);
     var body = document.querySelector("[data-composer-body]");

@@ -843,3 +843,98 @@ async fn an_agent_takes_a_chat_resolves_it_and_finds_it_by_view_at_desk_and_phon
     d.wait_for_url(&format!("/crm/chats/{expected}?status=any")).await;
     d.quit().await;
 }
+
+/// A GIF drawn 300×400 (its logical screen; one transparent pixel in it): an image that takes
+/// room in the thread only once it has loaded.
+const TALL_GIF: &[u8] = &[
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x2C, 0x01, 0x90, 0x01, 0x80, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00,
+    0x21, 0xF9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2C, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02,
+    0x02, 0x44, 0x01, 0x00, 0x3B,
+];
+
+#[tokio::test]
+async fn a_long_thread_with_an_image_scrolls_inside_itself_to_its_newest_message_never_the_page() {
+    let _serial = SERIAL.lock().await;
+    use crm::domain::chat::Transport;
+    use crm::domain::{ClientId, ContactId};
+    use crm::services::inbound::Incoming;
+
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let client = api
+        .post(
+            "/api/v1/clients",
+            json!({"first_name": "Lola", "contacts": [{"type": "phone", "value": "+998935550003"}]}),
+        )
+        .await
+        .json();
+    let (client_id, contact) =
+        (ClientId(client["id"].as_i64().unwrap()), ContactId(client["contacts"][0]["id"].as_i64().unwrap()));
+    for n in 0..30 {
+        let body = format!("Question number {n}: is the order ready, and when may I come for it?");
+        let incoming =
+            Incoming { client: client_id, contact, transport: Transport::Sms, sender_name: "Lola", body: &body };
+        app.state.inbound.receive_from(app.tenant, incoming).await.unwrap();
+    }
+    let chat = app.scalar_i64("SELECT max(id) FROM chats").await;
+    let creds = app.create_user(app.tenant, Role::Agent).await;
+    let agent = app.client();
+    agent.sign_in(&creds).await;
+    for n in 0..10 {
+        let sent = agent
+            .upload_files(
+                &format!("/crm/chats/{chat}/messages"),
+                "files",
+                &[],
+                &[("body", &format!("Note {n}")), ("note", "1")],
+            )
+            .await;
+        assert_eq!(sent.status, 303);
+    }
+    let sent = agent
+        .upload_files(
+            &format!("/crm/chats/{chat}/messages"),
+            "files",
+            &[("tall.gif", TALL_GIF)],
+            &[("body", "The receipt"), ("note", "1")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+
+    let Some(d) = Driver::start().await else { return };
+    d.sign_in(&app.base_url, &creds).await;
+    for (width, height) in [(1366, 800), (390, 844)] {
+        d.resize(width, height).await;
+        d.goto(&format!("{}/crm/chats/{chat}", app.base_url)).await;
+        d.wait_until(
+            "[...document.querySelectorAll('.thread-scroll img')].every(i => i.complete && i.naturalHeight > 0)",
+            "the image loaded",
+        )
+        .await;
+        // The image took its room after the first scroll to the bottom: the thread follows it.
+        d.wait_until(
+            "(s => s.scrollHeight - s.scrollTop - s.clientHeight < 2)(document.querySelector('[data-thread-scroll]'))",
+            &format!("the thread at its newest message at {width} px"),
+        )
+        .await;
+        let covered = d
+            .script(
+                "const m = [...document.querySelectorAll('[data-message]')].pop().getBoundingClientRect();
+                 const c = document.querySelector('.composer').getBoundingClientRect();
+                 return m.bottom - c.top",
+            )
+            .await;
+        assert!(covered.as_f64().unwrap() <= 0.5, "the newest message is behind the composer at {width} px: {covered}");
+        let page = d.script("return document.documentElement.scrollHeight - window.innerHeight").await;
+        assert!(page.as_f64().unwrap() <= 0.0, "the page is taller than the window at {width} px: {page}");
+        // The wheel over the header (a script's scroll, as the wheel's) moves nothing.
+        d.script("window.scrollBy(0, 3000); document.querySelector('.thread-head').scrollIntoView()").await;
+        let scrolled = d.script("return window.scrollY + document.documentElement.scrollTop").await;
+        assert_eq!(scrolled.as_f64(), Some(0.0), "the page scrolled at {width} px");
+        let overflow =
+            d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+        assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at {width} px");
+        d.screenshot(&format!("chats-long-thread-{width}")).await;
+    }
+    d.quit().await;
+}

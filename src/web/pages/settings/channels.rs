@@ -69,7 +69,8 @@ pub async fn new(
 ) -> Result<Response, AppError> {
     state.channels.authorize_manage(&me.principal)?;
     let kind: ChannelKind = q.kind.parse().unwrap_or(ChannelKind::TwilioSms);
-    let locale = me.principal.locale.unwrap_or(me.tr.locale);
+    // Staff notifications speak the organisation's language unless the admin picks another.
+    let locale = state.settings.get(&me.principal).await?.locale;
     let input = ChannelInput { notify_locale: locale.as_str().to_owned(), ..ChannelInput::default() };
     render(StatusCode::OK, &form_page(&me, None, kind, input, None, FormErrors::default()))
 }
