@@ -938,3 +938,71 @@ async fn a_long_thread_with_an_image_scrolls_inside_itself_to_its_newest_message
     }
     d.quit().await;
 }
+
+#[tokio::test]
+async fn an_admin_sets_the_country_types_a_local_number_merges_a_twin_and_a_snoozed_chat_reopens() {
+    let _serial = SERIAL.lock().await;
+    use crm::domain::chat::Transport;
+    use crm::domain::{ClientId, ContactId};
+    use crm::services::inbound::Incoming;
+
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let creds = app.create_user(app.tenant, Role::Admin).await;
+    let Some(d) = Driver::start().await else { return };
+    d.resize(1366, 800).await;
+    d.sign_in(&app.base_url, &creds).await;
+
+    // The organisation's country: numbers typed without a code are read as Uzbek ones.
+    d.goto(&format!("{}/crm/settings/organisation", app.base_url)).await;
+    d.click("#org-country option[value=UZ]").await;
+    d.click("form[action='/crm/settings/organisation'] button[type=submit]").await;
+    d.wait_until("document.querySelector('.flash-success, [role=status]')", "the settings saved").await;
+    d.screenshot("settings-organisation").await;
+    d.goto(&format!("{}/crm/clients/new", app.base_url)).await;
+    assert_eq!(d.script("return document.querySelector('#f-phone').placeholder").await, "90 123 45 67");
+    d.type_into("#f-first_name", "Madina").await;
+    d.type_into("#f-phone", "90 555 44 33").await;
+    d.click("form button[type=submit].btn-primary").await;
+    d.wait_until("/\\/crm\\/clients\\/\\d+$/.test(location.pathname)", "the new client's page").await;
+    assert!(d.source().await.contains("+998 90 555 44 33"), "the number read as Uzbek");
+    let madina = d.script("return location.pathname.split('/').pop()").await;
+    let madina = ClientId(madina.as_str().unwrap().parse().unwrap());
+
+    // Her other profile, with a message: the page offers it, and one click merges it.
+    let twin = api
+        .post(
+            "/api/v1/clients",
+            json!({"first_name": "M. Karimova", "contacts": [{"type": "phone", "value": "+998905554433"}]}),
+        )
+        .await
+        .json();
+    let (twin_id, twin_contact) =
+        (ClientId(twin["id"].as_i64().unwrap()), ContactId(twin["contacts"][0]["id"].as_i64().unwrap()));
+    let incoming =
+        |client, contact, body| Incoming { client, contact, transport: Transport::Sms, sender_name: "M", body };
+    app.state.inbound.receive_from(app.tenant, incoming(twin_id, twin_contact, "Is my card ready?")).await.unwrap();
+    d.goto(&format!("{}/crm/clients/{}", app.base_url, madina.0)).await;
+    assert!(d.source().await.contains("M. Karimova"), "the twin is offered");
+    d.screenshot("client-twin-offered").await;
+    d.click(".twins button[type=submit]").await;
+    d.accept_alert().await;
+    d.wait_until("!document.querySelector('.twins')", "the merge done").await;
+    let merged_into = app.scalar_i64(&format!("SELECT merged_into FROM clients WHERE id = {}", twin_id.0)).await;
+    assert_eq!(merged_into, madina.0);
+
+    // Her conversation, snoozed; her next message brings it back to the open list, live.
+    let chat = app.scalar_i64(&format!("SELECT id FROM chats WHERE client_id = {}", madina.0)).await;
+    d.goto(&format!("{}/crm/chats/{chat}", app.base_url)).await;
+    assert!(d.source().await.contains("Is my card ready?"), "the twin's message moved over");
+    d.click(&format!("#snooze-{chat} option[value='1h']")).await;
+    d.click(&format!("form:has(#snooze-{chat}) button[type=submit]")).await;
+    d.wait_until("document.querySelector('.chat-status-snoozed')", "the chat snoozed").await;
+    d.goto(&format!("{}/crm/chats", app.base_url)).await;
+    assert!(d.script(&format!("return document.querySelector(\"a[data-chat='{chat}']\")")).await.is_null());
+    let contact = app.scalar_i64(&format!("SELECT min(id) FROM client_contacts WHERE client_id = {}", madina.0)).await;
+    app.state.inbound.receive_from(app.tenant, incoming(madina, ContactId(contact), "Hello again")).await.unwrap();
+    d.wait_until(&format!("document.querySelector(\"a[data-chat='{chat}']\")"), "the chat back in the open list").await;
+    d.screenshot("chats-snooze-reopened").await;
+    d.quit().await;
+}
