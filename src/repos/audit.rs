@@ -84,6 +84,27 @@ impl From<AuditRecord> for AuditEntry {
 }
 
 /// A page of entries, newest first, optionally of one entity kind; and the total matching.
+/// The newest entries but those of `routine` actions (each message sent), for a glance at what
+/// happened lately.
+pub async fn recent(tx: &mut TenantTx, routine: &[&str], limit: i64) -> Result<Vec<AuditEntry>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let routine: Vec<String> = routine.iter().map(|a| (*a).to_owned()).collect();
+    Ok(sqlx::query_as!(
+        AuditRecord,
+        "SELECT id, actor_user_id, actor_name, action, entity, entity_id, summary, created_at FROM audit_log
+         WHERE tenant_id = $1 AND action <> ALL($2)
+         ORDER BY id DESC LIMIT $3",
+        tenant,
+        &routine,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await?
+    .into_iter()
+    .map(AuditEntry::from)
+    .collect())
+}
+
 pub async fn list(
     tx: &mut TenantTx,
     entity: Option<&str>,

@@ -42,4 +42,13 @@ impl AuditService {
         tx.commit().await?;
         Ok(AuditPage { items, total, entities })
     }
+
+    /// What happened lately, without the routine (each message sent): Home's glance.
+    pub async fn recent(&self, by: &Principal, limit: i64) -> Result<Vec<AuditEntry>, ServiceError> {
+        super::require(by, &[Permission::UserManage])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let items = audit::recent(&mut tx, &["message_sent"], limit).await?;
+        tx.commit().await?;
+        Ok(items)
+    }
 }

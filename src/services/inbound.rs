@@ -307,7 +307,7 @@ async fn find_or_make_client(tx: &mut TenantTx, arrived: &Arrived) -> Result<Wri
                 action: "client_created",
                 entity: "client",
                 entity_id: &client.0.to_string(),
-                summary: &format!("{} (first message on {})", fields.first_name, arrived.transport.as_str()),
+                summary: &fields.first_name,
             };
             audit::record(tx, &crate::domain::Actor::System, entry).await?;
             Ok(Writer { client, contact, name: clients::get(tx, client).await?.full_name(), made: true })

@@ -436,7 +436,7 @@ async fn the_filtered_list_exports_as_csv_with_every_match_and_nothing_else() {
     assert!(row.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "formulas neutralised: {row}");
     assert!(row.contains("telegram:sherzod_x"));
     assert_eq!(
-        app.scalar_i64("SELECT count(*) FROM audit_log WHERE action = 'exported' AND summary LIKE '30 rows%'").await,
+        app.scalar_i64("SELECT count(*) FROM audit_log WHERE action = 'exported' AND summary = '30 · “karim”'").await,
         1
     );
 }

@@ -289,9 +289,8 @@ async fn destination(
     let (Some(phone), None, ContactType::Phone) = (phone, chosen, kind) else { return Err(none()) };
     let value = ContactValue::parse(ContactType::Phone, phone.as_str())?;
     let contact = clients::insert_contact(tx, client, &value).await?;
-    let summary = format!("phone: {}", value.as_str());
-    let entry =
-        audit::Entry { action: "contact_added", entity: "client", entity_id: &client.to_string(), summary: &summary };
+    let summary = value.as_str();
+    let entry = audit::Entry { action: "contact_added", entity: "client", entity_id: &client.to_string(), summary };
     audit::record(tx, &by.actor(), entry).await?;
     Ok(contact.id)
 }

@@ -39,7 +39,11 @@ impl ClientService {
                         }
                     }
                 }
-                let summary = format!("{rows} rows; search: {}", query.q.as_deref().unwrap_or(""));
+                // The row count, and the search when there was one.
+                let summary = match query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                    Some(q) => format!("{rows} · “{q}”"),
+                    None => rows.to_string(),
+                };
                 audit::record(
                     &mut db,
                     &by.actor(),

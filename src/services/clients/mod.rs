@@ -198,7 +198,7 @@ impl ClientService {
                 action: "contact_added",
                 entity: "client",
                 entity_id: &client.to_string(),
-                summary: &format!("{kind}: {}", value.as_str()),
+                summary: value.as_str(),
             },
         )
         .await?;

@@ -20,8 +20,8 @@ use super::{render, safe_return_path};
 
 pub async fn show(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
     let activity = if me.principal.can(Permission::UserManage) {
-        let page = state.audit.list(&me.principal, None, 1, 8).await?;
-        Some(page.items.iter().map(AuditRow::from).collect())
+        let recent = state.audit.recent(&me.principal, 8).await?;
+        Some(recent.iter().map(AuditRow::from).collect())
     } else {
         None
     };

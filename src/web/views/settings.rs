@@ -2,6 +2,8 @@
 
 use askama::Template;
 
+use crate::i18n::Tr;
+
 use super::{FormErrors, Shell, datetime};
 use crate::domain::audit::AuditEntry;
 use crate::domain::settings::SettingsInput;
@@ -184,6 +186,35 @@ pub struct AuditRow {
     pub entity: String,
     pub entity_id: String,
     pub summary: String,
+}
+
+impl AuditRow {
+    /// What happened, as a sentence in the reader's language ("Olivia added the client Aziz");
+    /// an entry no sentence is written for yet shows its parts.
+    pub fn sentence(&self, tr: &Tr) -> String {
+        let actor = self.actor.as_deref().unwrap_or_else(|| tr.t("audit.system"));
+        let subject = match (self.entity.as_str(), self.action.as_str()) {
+            // "snoozed 2026-12-02T10:00:00Z": the status in words, the time as it is.
+            ("chat", "status_changed") => {
+                let (status, rest) = self.summary.split_once(' ').unwrap_or((&self.summary, ""));
+                let status = tr.lookup(&format!("audit.status.{status}"), "");
+                let status = if status.is_empty() { self.summary.split(' ').next().unwrap_or("") } else { status };
+                [status, rest].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+            }
+            _ => self.summary.clone(),
+        };
+        let key = format!("audit.say.{}.{}", self.entity, self.action);
+        match tr.lookup(&key, "") {
+            "" => {
+                let action = tr.lookup(&format!("audit.action.{}", self.action), "");
+                let entity = tr.lookup(&format!("audit.entity.{}", self.entity), "");
+                let action = if action.is_empty() { self.action.as_str() } else { action };
+                let entity = if entity.is_empty() { self.entity.as_str() } else { entity };
+                format!("{actor} {action} · {entity} #{}: {subject}", self.entity_id)
+            }
+            text => text.replace("{actor}", actor).replace("{subject}", &subject).replace("{id}", &self.entity_id),
+        }
+    }
 }
 
 impl From<&AuditEntry> for AuditRow {
