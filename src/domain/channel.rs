@@ -326,8 +326,65 @@ pub struct Channel {
     pub bot_username: Option<String>,
     pub notify_chat_id: Option<String>,
     pub notify_locale: Locale,
+    pub health: Health,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// How a channel is doing, as its last test or delivery found it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Health {
+    pub ok_at: Option<DateTime<Utc>>,
+    /// The last failure that was the channel's: its cause code (`no_answer`, `bad_credentials`…),
+    /// what the provider said, and when.
+    pub error: Option<(String, String, DateTime<Utc>)>,
+}
+
+impl Health {
+    /// A failure newer than the last success: the channel is failing now.
+    pub fn failing(&self) -> Option<&(String, String, DateTime<Utc>)> {
+        self.error.as_ref().filter(|(.., at)| self.ok_at.is_none_or(|ok| *at > ok))
+    }
+}
+
+/// Why a call to a provider failed, in one of a few causes people are told in their language,
+/// with what the provider or the network said kept as the detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trouble {
+    pub cause: Cause,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// No answer: the network, a time-out, the provider down.
+    NoAnswer,
+    /// An answer we could not read.
+    Unreadable,
+    /// The provider does not accept the channel's credentials.
+    BadCredentials,
+    /// The provider answered and refused the request.
+    Refused,
+    /// This server's settings for the provider (its address, `PUBLIC_URL`) are wrong.
+    Setup,
+}
+
+impl Cause {
+    pub fn code(self) -> &'static str {
+        match self {
+            Cause::NoAnswer => "no_answer",
+            Cause::Unreadable => "unreadable",
+            Cause::BadCredentials => "bad_credentials",
+            Cause::Refused => "refused",
+            Cause::Setup => "setup",
+        }
+    }
+}
+
+impl Trouble {
+    pub fn new(cause: Cause, detail: impl Into<String>) -> Self {
+        Self { cause, detail: detail.into() }
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::TenantId;
-use crate::domain::channel::{Channel, ChannelId, ChannelKind};
+use crate::domain::channel::{Channel, ChannelId, ChannelKind, Health};
 
 use super::{RepoError, conflict_on};
 
@@ -22,6 +22,10 @@ struct Record {
     bot_username: Option<String>,
     notify_chat_id: Option<String>,
     notify_locale: String,
+    health_ok_at: Option<DateTime<Utc>>,
+    health_error_code: Option<String>,
+    health_error: Option<String>,
+    health_error_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -44,6 +48,13 @@ impl TryFrom<Record> for Channel {
                 .notify_locale
                 .parse()
                 .map_err(|_| RepoError::Corrupt(format!("channel {}: locale {}", r.id, r.notify_locale)))?,
+            health: Health {
+                ok_at: r.health_ok_at,
+                error: r
+                    .health_error_code
+                    .zip(r.health_error_at)
+                    .map(|(code, at)| (code, r.health_error.unwrap_or_default(), at)),
+            },
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -67,12 +78,43 @@ pub struct ChannelRow<'a> {
 const CONFLICTS: &[(&str, &str)] =
     &[("channels_twilio_sender_key", "from"), ("channels_twilio_service_key", "messaging_service_sid")];
 
+/// Notes how a test or delivery through the channel went: `Ok` a success, `Err((cause, what
+/// the provider said))` a failure that was the channel's.
+pub async fn record_health(
+    tx: &mut TenantTx,
+    id: ChannelId,
+    outcome: Result<(), (&str, &str)>,
+) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    match outcome {
+        Ok(()) => {
+            sqlx::query!("UPDATE channels SET health_ok_at = now() WHERE tenant_id = $1 AND id = $2", tenant, id.0)
+                .execute(tx.conn())
+                .await?
+        }
+        Err((code, said)) => {
+            sqlx::query!(
+                "UPDATE channels SET health_error_code = $3, health_error = $4, health_error_at = now()
+                 WHERE tenant_id = $1 AND id = $2",
+                tenant,
+                id.0,
+                code,
+                said
+            )
+            .execute(tx.conn())
+            .await?
+        }
+    };
+    Ok(())
+}
+
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Channel>, RepoError> {
     let tenant = tx.tenant_id().0;
     let rows = sqlx::query_as!(
         Record,
         "SELECT id, kind, name, enabled, account_sid, sender, messaging_service_sid, secret_hint, bot_username,
-                notify_chat_id, notify_locale, created_at, updated_at
+                notify_chat_id, notify_locale, health_ok_at, health_error_code, health_error, health_error_at,
+                created_at, updated_at
          FROM channels WHERE tenant_id = $1 ORDER BY kind, lower(name), id",
         tenant
     )
@@ -86,7 +128,8 @@ pub async fn get(tx: &mut TenantTx, id: ChannelId) -> Result<Channel, RepoError>
     sqlx::query_as!(
         Record,
         "SELECT id, kind, name, enabled, account_sid, sender, messaging_service_sid, secret_hint, bot_username,
-                notify_chat_id, notify_locale, created_at, updated_at
+                notify_chat_id, notify_locale, health_ok_at, health_error_code, health_error, health_error_at,
+                created_at, updated_at
          FROM channels WHERE tenant_id = $1 AND id = $2",
         tenant,
         id.0

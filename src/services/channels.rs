@@ -14,9 +14,9 @@ use crate::domain::{DomainEvent, Permission, Principal, TenantId};
 use crate::events::EventBus;
 use crate::repos::audit;
 use crate::repos::channels::{self as repo, ChannelRow};
-use crate::transport::Provider;
 use crate::transport::telegram::{TelegramClient, TelegramProvider};
 use crate::transport::twilio::{TwilioClient, TwilioProvider};
+use crate::transport::{Cause, Provider, Trouble};
 
 use super::ServiceError;
 
@@ -44,13 +44,50 @@ impl Endpoints {
     pub fn telegram(&self) -> String {
         format!("{}/tg/webhook", self.public_url)
     }
+
+    /// Why Twilio and Telegram could not deliver to `PUBLIC_URL`, if they cannot: an address
+    /// only this network knows, or plain http (Telegram takes webhooks over https only).
+    pub fn unreachable(&self) -> Option<Unreachable> {
+        let url = reqwest::Url::parse(&self.public_url).ok()?;
+        let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let private = match host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => {
+                let shared = ip.octets()[0] == 100 && (64..128).contains(&ip.octets()[1]);
+                ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified() || shared
+            }
+            Ok(std::net::IpAddr::V6(ip)) => {
+                ip.is_loopback() || ip.is_unspecified() || ip.is_unique_local() || ip.is_unicast_link_local()
+            }
+            Err(_) => {
+                host == "localhost"
+                    || [".localhost", ".local", ".internal", ".lan", ".home.arpa"].iter().any(|s| host.ends_with(s))
+                    || !host.contains('.')
+            }
+        };
+        if private {
+            Some(Unreachable::Private)
+        } else if url.scheme() != "https" {
+            Some(Unreachable::NotHttps)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why providers cannot reach `PUBLIC_URL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    /// Loopback, a private network, or a name only this network resolves.
+    Private,
+    /// Not https.
+    NotHttps,
 }
 
 /// A channel saved, and (for Telegram) what the provider said when its webhook was registered.
 #[derive(Debug)]
 pub struct Saved {
     pub channel: Channel,
-    pub webhook: Option<Result<String, String>>,
+    pub webhook: Option<Result<String, Trouble>>,
 }
 
 #[derive(Clone)]
@@ -185,12 +222,15 @@ impl ChannelService {
         id: ChannelId,
         bot_token: &str,
         secret: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, Trouble> {
         let client = TelegramClient::new(self.http.clone(), &self.endpoints.telegram_api_base, bot_token)?;
         let username = client.me().await?;
-        let mut tx = TenantTx::begin(&self.pool, tenant).await.map_err(|e| e.to_string())?;
-        repo::set_bot_username(&mut tx, id, Some(&username)).await.map_err(|e| e.to_string())?;
-        tx.commit().await.map_err(|e| e.to_string())?;
+        let ours = |e: sqlx::Error| Trouble::new(Cause::Setup, e.to_string());
+        let mut tx = TenantTx::begin(&self.pool, tenant).await.map_err(ours)?;
+        repo::set_bot_username(&mut tx, id, Some(&username))
+            .await
+            .map_err(|e| Trouble::new(Cause::Setup, e.to_string()))?;
+        tx.commit().await.map_err(ours)?;
         client.set_webhook(&self.endpoints.telegram(), secret).await?;
         Ok(format!("@{username} → {}", self.endpoints.telegram()))
     }
@@ -226,10 +266,10 @@ impl ChannelService {
 
     /// Asks the provider who it thinks this channel is: `Ok` with its answer, `Err` with its
     /// refusal (both to show as they are).
-    pub async fn test(&self, by: &Principal, id: ChannelId) -> Result<Result<String, String>, ServiceError> {
+    pub async fn test(&self, by: &Principal, id: ChannelId) -> Result<Result<String, Trouble>, ServiceError> {
         self.authorize_manage(by)?;
         let credentials = self.credentials(by.tenant_id, id).await?;
-        Ok(match credentials {
+        let answer = match credentials {
             Credentials::Twilio { account_sid, auth_token, .. } => {
                 TwilioClient::new(self.http.clone(), &self.endpoints.twilio_api_base, &account_sid, &auth_token)
                     .check()
@@ -241,7 +281,13 @@ impl ChannelService {
                     Err(e) => Err(e),
                 }
             }
-        })
+        };
+        // The channel's badge shows what the test found.
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let health = answer.as_ref().map(|_| ()).map_err(|t| (t.cause.code(), t.detail.as_str()));
+        repo::record_health(&mut tx, id, health).await?;
+        tx.commit().await?;
+        Ok(answer)
     }
 
     /// The Twilio channel a webhook is for: the one, among those of the request's account with
@@ -368,7 +414,7 @@ impl ChannelService {
 
     /// A Telegram client for a bot token.
     pub fn telegram(&self, bot_token: &str) -> Result<TelegramClient, String> {
-        TelegramClient::new(self.http.clone(), &self.endpoints.telegram_api_base, bot_token)
+        TelegramClient::new(self.http.clone(), &self.endpoints.telegram_api_base, bot_token).map_err(|t| t.detail)
     }
 
     /// The provider of the tenant's enabled channel for `transport`, if it has one: `prefer`
@@ -433,4 +479,32 @@ async fn record(tx: &mut TenantTx, by: &Principal, action: &str, c: &Channel) ->
     let entry = audit::Entry { action, entity: "channel", entity_id: &c.id.to_string(), summary: &summary };
     audit::record(tx, &by.actor(), entry).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod public_url_tests {
+    use super::{Endpoints, Unreachable};
+
+    fn check(url: &str) -> Option<Unreachable> {
+        Endpoints { public_url: url.into(), twilio_api_base: String::new(), telegram_api_base: String::new() }
+            .unreachable()
+    }
+
+    #[test]
+    fn only_a_public_https_address_reaches_us() {
+        assert_eq!(check("https://crm.example.com"), None);
+        assert_eq!(check("http://crm.example.com"), Some(Unreachable::NotHttps));
+        for private in [
+            "http://127.0.0.1:3000",
+            "https://localhost",
+            "https://10.0.0.5",
+            "https://192.168.1.2:8443",
+            "https://[::1]:3000",
+            "https://crm.local",
+            "https://intranet",
+            "https://100.64.0.1",
+        ] {
+            assert_eq!(check(private), Some(Unreachable::Private), "{private}");
+        }
+    }
 }

@@ -293,6 +293,9 @@ impl DeliveryWorker {
     ) -> Result<(), ServiceError> {
         let id = claim.message_id;
         let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
+        if let Some(channel) = channel {
+            note_health(&mut tx, channel, &outcome).await?;
+        }
         let (ended, sid, error) = match &outcome {
             Ok(sid) => (Outcome::Sent, Some(sid.as_str()), None),
             Err(SendError::Retry { reason, .. } | SendError::Rejected { reason, .. }) => {
@@ -458,6 +461,27 @@ impl DeliveryWorker {
             });
         }
     }
+}
+
+/// What a delivery says of its channel's health: a success, or a failure that was the
+/// channel's (no answer, busy, credentials refused). A refusal of one message (a bad number)
+/// says nothing of the channel.
+async fn note_health(
+    tx: &mut TenantTx,
+    channel: ChannelId,
+    outcome: &Result<String, SendError>,
+) -> Result<(), ServiceError> {
+    let health = match outcome {
+        Ok(_) => Ok(()),
+        Err(SendError::Unknown { reason }) => Err(("no_answer", reason.as_str())),
+        Err(SendError::Retry { reason, .. }) => Err(("delivery_retrying", reason.as_str())),
+        Err(SendError::Rejected { code, reason }) if code == "20003" || code == "invalid_token" => {
+            Err(("bad_credentials", reason.as_str()))
+        }
+        Err(SendError::Rejected { .. }) => return Ok(()),
+    };
+    crate::repos::channels::record_health(tx, channel, health).await?;
+    Ok(())
 }
 
 #[cfg(test)]

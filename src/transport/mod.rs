@@ -49,6 +49,8 @@ pub enum SendError {
     Unknown { reason: String },
 }
 
+pub use crate::domain::channel::{Cause, Trouble};
+
 /// A message the provider has, as its message list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sighting {

@@ -11,7 +11,7 @@ use teloxide_core::payloads::{SendDocumentSetters, SendPhotoSetters, SetWebhookS
 use teloxide_core::requests::Requester;
 use teloxide_core::types::{AllowedUpdate, ChatId, FileId, InputFile, Recipient};
 
-use super::{Outbound, OutboundFile, Provider, SendError};
+use super::{Cause, Outbound, OutboundFile, Provider, SendError, Trouble};
 
 /// Telegram's limit on a caption; a longer text goes as its own message.
 const MAX_CAPTION_CHARS: usize = 1024;
@@ -24,27 +24,29 @@ pub struct TelegramClient {
 
 impl TelegramClient {
     /// `base` is `TELEGRAM_API_BASE`; a bad one is a configuration error.
-    pub fn new(http: reqwest::Client, base: &str, token: &str) -> Result<Self, String> {
-        let url = reqwest::Url::parse(base).map_err(|e| format!("TELEGRAM_API_BASE is not a URL: {e}"))?;
+    pub fn new(http: reqwest::Client, base: &str, token: &str) -> Result<Self, Trouble> {
+        let url = reqwest::Url::parse(base)
+            .map_err(|e| Trouble::new(Cause::Setup, format!("TELEGRAM_API_BASE is not a URL: {e}")))?;
         Ok(Self { bot: Bot::with_client(token, http).set_api_url(url) })
     }
 
     /// The bot's @username: the channel page's "Test connection".
-    pub async fn me(&self) -> Result<String, String> {
-        let me = self.bot.get_me().await.map_err(|e| describe(&e))?;
+    pub async fn me(&self) -> Result<String, Trouble> {
+        let me = self.bot.get_me().await.map_err(|e| trouble(&e))?;
         Ok(me.user.username.clone().unwrap_or_else(|| me.user.first_name.clone()))
     }
 
     /// Points the bot's updates at `url`, each carrying `secret` in its header.
-    pub async fn set_webhook(&self, url: &str, secret: &str) -> Result<(), String> {
-        let url = reqwest::Url::parse(url).map_err(|e| format!("PUBLIC_URL does not make a URL: {e}"))?;
+    pub async fn set_webhook(&self, url: &str, secret: &str) -> Result<(), Trouble> {
+        let url = reqwest::Url::parse(url)
+            .map_err(|e| Trouble::new(Cause::Setup, format!("PUBLIC_URL does not make a URL: {e}")))?;
         self.bot
             .set_webhook(url)
             .secret_token(secret)
             .allowed_updates([AllowedUpdate::Message])
             .await
             .map(|_| ())
-            .map_err(|e| describe(&e))
+            .map_err(|e| trouble(&e))
     }
 
     /// Stops the bot's updates coming to us (its channel was deleted).
@@ -92,6 +94,17 @@ impl TelegramClient {
         };
         Ok(sent.id.0)
     }
+}
+
+/// A failed call's cause, with the bot's error (without its token) as the detail.
+fn trouble(e: &RequestError) -> Trouble {
+    let cause = match e {
+        RequestError::Api(ApiError::InvalidToken) => Cause::BadCredentials,
+        RequestError::Network(_) | RequestError::Io(_) => Cause::NoAnswer,
+        RequestError::InvalidJson { .. } => Cause::Unreadable,
+        _ => Cause::Refused,
+    };
+    Trouble::new(cause, describe(e))
 }
 
 /// A bot's error as a sentence without its token (teloxide's messages may hold the URL).

@@ -13,7 +13,7 @@ use sha1::Sha1;
 use crate::domain::channel::TwilioSender;
 use crate::domain::chat::DeliveryStatus;
 
-use super::{Lookup, Outbound, Provider, SendError, Sighting};
+use super::{Cause, Lookup, Outbound, Provider, SendError, Sighting, Trouble};
 
 /// `X-Twilio-Signature`: HMAC-SHA1 under the auth token of the URL Twilio called, followed by
 /// every form field's name and value, sorted by name (then value), base64.
@@ -213,7 +213,7 @@ impl TwilioClient {
     }
 
     /// The account's name and status: the channel page's "Test connection".
-    pub async fn check(&self) -> Result<String, String> {
+    pub async fn check(&self) -> Result<String, Trouble> {
         let url = format!("{}/2010-04-01/Accounts/{}.json", self.base, self.account_sid);
         let response = self
             .http
@@ -221,14 +221,18 @@ impl TwilioClient {
             .basic_auth(&self.account_sid, Some(&self.auth_token))
             .send()
             .await
-            .map_err(|e| format!("Twilio did not answer: {}", without_url(&e)))?;
+            .map_err(|e| Trouble::new(Cause::NoAnswer, without_url(&e)))?;
         let status = response.status();
         if status.is_success() {
-            let account: Account = response.json().await.map_err(|e| format!("Twilio's answer was unreadable: {e}"))?;
+            let account: Account = response.json().await.map_err(|e| Trouble::new(Cause::Unreadable, e.to_string()))?;
             Ok(format!("{} ({})", account.friendly_name, account.status))
         } else {
             let err: Option<ApiError> = response.json().await.ok();
-            Err(describe(status.as_u16(), err))
+            let cause = match status.as_u16() {
+                401 | 403 | 404 => Cause::BadCredentials,
+                _ => Cause::Refused,
+            };
+            Err(Trouble::new(cause, describe(status.as_u16(), err)))
         }
     }
 

@@ -689,6 +689,13 @@ async fn twilio_busy_or_rate_limiting_is_retried_and_the_message_is_sent_once() 
     let attempts: i64 =
         sqlx::query_scalar("SELECT count(*) FROM message_deliveries").fetch_one(&app.owner_pool().await).await.unwrap();
     assert_eq!(attempts, 0, "the outbox is empty");
+    // The channel's health saw both: the busy answer, then the success after it.
+    let (code, failed_before_ok): (Option<String>, bool) =
+        sqlx::query_as("SELECT health_error_code, health_error_at < health_ok_at FROM channels")
+            .fetch_one(&app.owner_pool().await)
+            .await
+            .unwrap();
+    assert_eq!((code.as_deref(), failed_before_ok), (Some("delivery_retrying"), true));
 }
 
 #[tokio::test]
@@ -768,4 +775,62 @@ async fn telegram_documents_and_voice_notes_arrive_as_files() {
     let names: Vec<&str> =
         items.as_array().unwrap().iter().map(|m| m["attachments"][0]["file_name"].as_str().unwrap()).collect();
     assert_eq!(names, ["voice.ogg", "contract.pdf"], "newest first, named as sent");
+}
+
+/// A browser of an admin of the app's tenant, speaking Russian.
+async fn russian_admin(app: &TestApp) -> crate::helpers::Client {
+    let admin = app.sign_in_as(Role::Admin).await;
+    let csrf = admin.get("/crm").await.csrf().unwrap();
+    admin.post("/crm/locale", &[("_csrf", &csrf), ("locale", "ru"), ("back", "/crm")]).await;
+    admin
+}
+
+#[tokio::test]
+async fn a_failed_test_says_why_in_the_readers_language_and_the_channel_shows_it_failing() {
+    let (app, _twilio, _telegram) = app_with_fakes().await;
+    let api = app.api(Role::Admin).await;
+    let wrong = api
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "twilio_sms", "name": "Wrong token", "account_sid": ACCOUNT_SID,
+                   "auth_token": "ffffffffffffffffffffffffffffffff", "from": "+998712000009"}),
+        )
+        .await
+        .json();
+    let right = twilio_channel(&api, "twilio_sms").await;
+    let admin = russian_admin(&app).await;
+    let list = admin.get("/crm/settings/channels").await;
+    assert!(list.body.contains("Ещё не проверен"), "untested channels say so, not a green Enabled");
+    let csrf = list.csrf().unwrap();
+
+    let failed = admin.post(&format!("/crm/settings/channels/{}/test", wrong["id"]), &[("_csrf", &csrf)]).await;
+    assert!(failed.body.contains("Twilio не принимает эти учётные данные"), "{}", failed.body);
+    assert!(!failed.body.contains("Провайдер ответил отказом"), "no contradicting English inside Russian");
+    assert!(failed.body.contains("Технические подробности"), "what Twilio said, tucked away");
+    assert!(failed.body.contains("Сбой") && failed.body.contains("Провайдер не принимает учётные данные."));
+
+    let passed = admin.post(&format!("/crm/settings/channels/{}/test", right["id"]), &[("_csrf", &csrf)]).await;
+    assert!(passed.body.contains("Acme Twilio"), "{}", passed.body);
+    assert!(passed.body.contains("Работает"));
+}
+
+#[tokio::test]
+async fn a_telegram_that_does_not_answer_is_named_as_such_and_the_public_url_is_warned_about() {
+    let app = TestApp::spawn_with(&[("TELEGRAM_API_BASE", "http://127.0.0.1:9")]).await;
+    let api = app.api(Role::Admin).await;
+    let bot = api.post("/api/v1/channels", json!({"kind": "telegram", "name": "Bot", "bot_token": BOT_TOKEN})).await;
+    assert_eq!(bot.status, 201, "{}", bot.body);
+    assert_eq!(bot.json()["webhook"]["ok"], false);
+    assert_eq!(bot.json()["webhook"]["cause"], "no_answer");
+    let admin = russian_admin(&app).await;
+    let list = admin.get("/crm/settings/channels").await;
+    // The app listens on 127.0.0.1 over http: nobody outside can deliver to it.
+    assert!(list.body.contains("Провайдеры не могут достучаться до этого сервера"), "{}", list.body);
+    let csrf = list.csrf().unwrap();
+    let failed = admin.post(&format!("/crm/settings/channels/{}/test", bot.json()["id"]), &[("_csrf", &csrf)]).await;
+    assert!(failed.body.contains("Telegram не ответил."), "{}", failed.body);
+
+    let public = TestApp::spawn_with(&[("PUBLIC_URL", "https://crm.example.com")]).await;
+    let page = public.sign_in_as(Role::Admin).await.get("/crm/settings/channels").await;
+    assert!(!page.body.contains("panel-warning"), "a public https address is fine");
 }

@@ -44,6 +44,9 @@ pub struct ChannelJson {
 #[derive(Serialize)]
 struct WebhookJson {
     ok: bool,
+    /// Why it failed: no_answer, unreadable, bad_credentials, refused or setup.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<&'static str>,
     message: String,
 }
 
@@ -72,8 +75,8 @@ impl From<Saved> for ChannelJson {
     fn from(saved: Saved) -> Self {
         let mut json = ChannelJson::from(saved.channel);
         json.webhook = saved.webhook.map(|answer| match answer {
-            Ok(message) => WebhookJson { ok: true, message },
-            Err(message) => WebhookJson { ok: false, message },
+            Ok(message) => WebhookJson { ok: true, cause: None, message },
+            Err(trouble) => WebhookJson { ok: false, cause: Some(trouble.cause.code()), message: trouble.detail },
         });
         json
     }

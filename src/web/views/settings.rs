@@ -2,6 +2,7 @@
 
 use askama::Template;
 
+use crate::domain::channel::{ChannelKind, Trouble};
 use crate::i18n::Tr;
 
 use super::{FormErrors, Shell, datetime};
@@ -265,6 +266,10 @@ pub struct ChannelRow {
     pub secret_hint: String,
     pub notify_chat_id: Option<String>,
     pub updated: String,
+    /// Failing now: the cause's message key, what the provider said, and since when.
+    pub failing: Option<(String, String, String)>,
+    /// The last success (a test or a delivery), if any.
+    pub last_ok: Option<String>,
 }
 
 impl ChannelRow {
@@ -284,6 +289,11 @@ impl ChannelRow {
             secret_hint: c.secret_hint.clone(),
             notify_chat_id: c.notify_chat_id.clone(),
             updated: datetime(&c.updated_at),
+            failing: c
+                .health
+                .failing()
+                .map(|(code, said, at)| (format!("channels.health.{code}"), said.clone(), datetime(at))),
+            last_ok: c.health.ok_at.as_ref().map(datetime),
         }
     }
 }
@@ -293,6 +303,24 @@ pub struct Notice {
     pub ok: bool,
     pub channel: String,
     pub text: String,
+    /// What the provider or the network said, for whoever digs deeper ("" if nothing).
+    pub detail: String,
+}
+
+impl Notice {
+    pub fn ok(channel: String, text: String) -> Self {
+        Self { ok: true, channel, text, detail: String::new() }
+    }
+
+    /// A failed call to the channel's provider: one translated sentence for its cause.
+    pub fn trouble(tr: Tr, channel: String, kind: ChannelKind, trouble: &Trouble) -> Self {
+        let provider = match kind {
+            ChannelKind::Telegram => "Telegram",
+            _ => "Twilio",
+        };
+        let text = tr.lookup(&format!("channels.trouble.{}", trouble.cause.code()), "").replace("{provider}", provider);
+        Self { ok: false, channel, text, detail: trouble.detail.clone() }
+    }
 }
 
 #[derive(Template)]
@@ -302,6 +330,9 @@ pub struct ChannelsPage {
     pub tabs: Vec<TabLink>,
     pub channels: Vec<ChannelRow>,
     pub notice: Option<Notice>,
+    /// Why providers cannot reach `PUBLIC_URL` (a message key), if they cannot.
+    pub unreachable: Option<&'static str>,
+    pub public_url: String,
     pub twilio_inbound: String,
     pub twilio_status: String,
     pub telegram: String,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::domain::Locale;
 use crate::domain::channel::{ChannelId, ChannelInput, ChannelKind};
 use crate::services::channels::Saved;
+use crate::services::channels::Unreachable;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -26,6 +27,11 @@ async fn list_page(state: &AppState, me: &CurrentUser, notice: Option<Notice>) -
         tabs: tabs(SettingsTab::Channels, &me.principal),
         channels: channels.iter().map(ChannelRow::new).collect(),
         notice,
+        unreachable: endpoints.unreachable().map(|u| match u {
+            Unreachable::Private => "channels.public_url_private",
+            Unreachable::NotHttps => "channels.public_url_not_https",
+        }),
+        public_url: endpoints.public_url.clone(),
         twilio_inbound: endpoints.twilio_inbound(),
         twilio_status: endpoints.twilio_status(),
         telegram: endpoints.telegram(),
@@ -80,11 +86,12 @@ async fn saved(state: &AppState, me: &CurrentUser, saved: Saved, status: StatusC
     match saved.webhook {
         None => Ok(flash::redirect("/crm/settings/channels", Flash::success("flash.channel_saved"))),
         Some(answer) => {
-            let (ok, text) = match answer {
-                Ok(said) => (true, format!("{} {said}", me.tr.t("channels.webhook_registered"))),
-                Err(said) => (false, format!("{} {said}", me.tr.t("channels.webhook_failed"))),
+            let notice = match answer {
+                Ok(said) => {
+                    Notice::ok(saved.channel.name.clone(), format!("{} {said}", me.tr.t("channels.webhook_registered")))
+                }
+                Err(trouble) => Notice::trouble(me.tr, saved.channel.name.clone(), saved.channel.kind, &trouble),
             };
-            let notice = Notice { ok, channel: saved.channel.name.clone(), text };
             render(status, &list_page(state, me, Some(notice)).await?)
         }
     }
@@ -142,11 +149,10 @@ pub async fn update(
 /// Calls the provider with the channel's credentials and shows its answer on the list.
 pub async fn test(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     let channel = state.channels.get(&me.principal, ChannelId(id)).await?;
-    let (ok, said) = match state.channels.test(&me.principal, ChannelId(id)).await? {
-        Ok(said) => (true, format!("{} {said}", me.tr.t("channels.test_ok"))),
-        Err(said) => (false, format!("{} {said}", me.tr.t("channels.test_failed"))),
+    let notice = match state.channels.test(&me.principal, ChannelId(id)).await? {
+        Ok(said) => Notice::ok(channel.name, format!("{} {said}", me.tr.t("channels.test_ok"))),
+        Err(trouble) => Notice::trouble(me.tr, channel.name, channel.kind, &trouble),
     };
-    let notice = Notice { ok, channel: channel.name, text: said };
     render(StatusCode::OK, &list_page(&state, &me, Some(notice)).await?)
 }
 
