@@ -19,6 +19,14 @@
     var field = section.querySelector("form [aria-invalid=true]") || section.querySelector("form input:not([type=hidden]), form select, form textarea");
     if (field) field.focus();
   });
+  // A saved section brings the client's name along: the tab's title follows it.
+  document.addEventListener("htmx:afterSettle", function () {
+    var el = document.getElementById("client-name");
+    if (!el || !el.dataset.title) return;
+    var rest = document.title.indexOf(" · ");
+    document.title = el.dataset.title + (rest >= 0 ? document.title.slice(rest) : "");
+    delete el.dataset.title;
+  });
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Escape" || !e.target.closest) return;
     var form = e.target.closest(".profile-section form");

@@ -301,6 +301,25 @@ async fn a_client_is_created_found_by_phone_edited_in_place_given_a_contact_and_
     browser.click("#section-personal button[type=submit]").await;
     browser.wait_until("document.querySelector('#show-email') && document.querySelector('#show-email').textContent === 'zarina@example.uz'", "the saved email").await;
     assert_eq!(browser.url().await, page_url, "edited in place, no navigation");
+
+    // A new name: the page's heading and the tab's title follow it, and the phone is edited as
+    // the profile shows it.
+    browser.click("#section-personal .panel-header a.btn").await;
+    browser.wait_until("document.querySelector('#section-personal #f-middle_name')", "the personal form").await;
+    let phone = browser.script("return document.querySelector('#section-personal #f-phone').value").await;
+    let shown = browser.script("return document.querySelector('#show-phone') ? '' : 'gone'").await;
+    assert!(phone.as_str().unwrap().starts_with("+998 "), "the phone as the profile shows it: {phone} {shown}");
+    browser.type_into("#section-personal #f-middle_name", "Bakhodirovna").await;
+    browser.click("#section-personal button[type=submit]").await;
+    browser
+        .wait_until(
+            "document.querySelector('#client-name').textContent.includes('Bakhodirovna')",
+            "the heading renamed",
+        )
+        .await;
+    browser
+        .wait_until("document.title.startsWith(document.querySelector('#client-name').textContent)", "the title")
+        .await;
     browser.screenshot("client-profile").await;
 
     // Add a Telegram contact.

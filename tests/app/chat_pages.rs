@@ -313,7 +313,13 @@ async fn templates_are_kept_by_admins_and_filled_in_for_the_client() {
         .await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("A shortcut is one word"), "beside the shortcut");
-    assert!(bad.body.contains("a variable no client or agent can fill"), "beside the text");
+    assert!(
+        bad.body.contains(
+            "{{client.nick}}: no client or agent has this to fill in. Use one of the variables listed above."
+        ),
+        "beside the text, naming the variable and pointing to the list (above it): {}",
+        bad.body
+    );
     assert!(bad.body.contains("Hi {{client.nick}}"), "input kept");
     let made = admin
         .post(

@@ -220,6 +220,7 @@ fn section_view(
         editing,
         can_edit: me.principal.can(Permission::ClientUpdate),
         duplicate,
+        saved: None,
     }
 }
 
@@ -290,8 +291,9 @@ pub async fn save_section(
     let section = section_of(&slug)?;
     match state.clients.update(&me.principal, id, &patch).await {
         Ok(client) if is_htmx(&headers) => {
-            let view =
+            let mut view =
                 section_view(&me, client.id, section, (&client.input(), None), false, &FormErrors::default(), None);
+            view.saved = Some((client.full_name(), crate::web::views::datetime(&client.updated_at)));
             render(StatusCode::OK, &view)
         }
         Ok(_) => {

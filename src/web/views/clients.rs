@@ -280,6 +280,8 @@ pub struct SectionView {
     pub editing: bool,
     pub can_edit: bool,
     pub duplicate: Option<Duplicate>,
+    /// Just saved: the client's name and "updated" time, for the page's header to follow.
+    pub saved: Option<(String, String)>,
 }
 
 #[derive(Template)]

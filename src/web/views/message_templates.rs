@@ -47,6 +47,15 @@ pub struct TemplateFormPage {
 }
 
 impl TemplateFormPage {
+    /// The variables of the typed text nobody can fill, as typed (`{{client.nick}}`), joined.
+    pub fn unknown(&self) -> String {
+        crate::domain::chat::unknown_variables(&self.input.body)
+            .iter()
+            .map(|v| format!("{{{{{v}}}}}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn action(&self) -> String {
         match self.id {
             Some(id) => format!("/crm/instant-messages/{id}"),
