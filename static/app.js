@@ -88,6 +88,63 @@
     if (target && !document.getElementById(target[1])) e.preventDefault();
   });
 
+  // Desktop notifications and a sound for a client's message in a chat of mine or of nobody's
+  // (the server sends "notify" only for those): asked for only when the reader turns them on,
+  // shown only while the page is not in view or shows another chat.
+  var NOTIFY_KEY = "crm.notify";
+  function notifyWanted() {
+    return window.Notification && Notification.permission === "granted" && localStorage.getItem(NOTIFY_KEY) === "1";
+  }
+  function drawNotifyToggles() {
+    document.querySelectorAll("[data-notify-toggle]").forEach(function (b) {
+      var denied = window.Notification && Notification.permission === "denied";
+      b.setAttribute("aria-pressed", notifyWanted() ? "true" : "false");
+      b.textContent = denied ? b.getAttribute("data-denied") : notifyWanted() ? b.getAttribute("data-on") : b.getAttribute("data-off");
+      b.disabled = !window.Notification || denied;
+    });
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-notify-toggle]");
+    if (!b || !window.Notification) return;
+    if (notifyWanted()) {
+      localStorage.setItem(NOTIFY_KEY, "0");
+      drawNotifyToggles();
+      return;
+    }
+    Notification.requestPermission().then(function (p) {
+      localStorage.setItem(NOTIFY_KEY, p === "granted" ? "1" : "0");
+      drawNotifyToggles();
+    });
+  });
+  document.addEventListener("DOMContentLoaded", drawNotifyToggles);
+  document.addEventListener("htmx:afterSettle", drawNotifyToggles);
+  function chime() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      var ctx = new Ctx(), osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, ctx.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.3);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.3);
+      osc.onended = function () { ctx.close(); };
+    } catch (err) { /* no sound is no harm */ }
+  }
+  document.addEventListener("htmx:sseBeforeMessage", function (e) {
+    if (!e.target || e.target.id !== "notify-sink") return;
+    e.preventDefault();
+    var n;
+    try { n = JSON.parse(e.detail.data); } catch (err) { return; }
+    window.crmNotices = (window.crmNotices || 0) + 1;
+    var looking = document.visibilityState === "visible" && document.getElementById("thread-" + n.chat);
+    if (looking || !notifyWanted()) return;
+    var shown = new Notification(n.title, { body: n.body, tag: "chat-" + n.chat });
+    shown.onclick = function () { window.focus(); window.location.href = n.url; shown.close(); };
+    chime();
+  });
+
   document.addEventListener("submit", function (e) {
     var form = e.target;
     var message = form.getAttribute && form.getAttribute("data-confirm");

@@ -14,13 +14,13 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use crate::domain::chat::MessageId;
+use crate::domain::chat::{ChatId, MessageId};
 use crate::domain::{DomainEvent, Permission, TenantId, UserId};
 use crate::i18n::Tr;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
-use crate::web::views::chats::{MessageFragment, MessageView, Swap};
+use crate::web::views::chats::{MessageFragment, MessageView, Swap, one_line};
 
 /// A stream ends after this long and the browser reconnects at once, signing in again (a
 /// bound for what no event announces, such as a session running out).
@@ -113,10 +113,34 @@ impl Listener {
             }
             _ => return Vec::new(),
         };
-        match self.bubble(message, swap).await {
+        let mut out = match self.bubble(message, swap).await {
             Some(html) => vec![Event::default().event("message").data(html), inbox()],
             None => vec![inbox()],
+        };
+        if let DomainEvent::MessageReceived { chat_id, message_id, .. } = event
+            && let Some(notice) = self.notice(*chat_id, *message_id).await
+        {
+            out.push(notice);
         }
+        out
+    }
+
+    /// "Tell me": a client's message in a chat assigned to this reader or to nobody, as the
+    /// page's desktop notification shows it (the page decides whether to, by its reader's
+    /// choice). Nothing for chats of others.
+    async fn notice(&self, chat: ChatId, message: MessageId) -> Option<Event> {
+        let assignee = self.state.chats.assignee(self.tenant, chat).await.ok()?;
+        if assignee.is_some_and(|a| a != self.user) {
+            return None;
+        }
+        let m = self.state.chats.message(self.tenant, message).await.ok()?;
+        let body = if m.body.is_empty() && !m.attachments.is_empty() {
+            self.tr.t("chats.notify_file").to_owned()
+        } else {
+            one_line(&m.body, 140)
+        };
+        let data = serde_json::json!({"chat": chat.0, "title": m.sender_name, "body": body, "url": format!("/crm/chats/{}", chat.0)});
+        Some(Event::default().event("notify").data(data.to_string()))
     }
 
     async fn bubble(&self, id: MessageId, swap: Swap) -> Option<String> {

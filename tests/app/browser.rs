@@ -1019,9 +1019,21 @@ async fn an_admin_sets_the_country_types_a_local_number_merges_a_twin_and_a_snoo
     d.wait_until("document.querySelector('.chat-status-snoozed')", "the chat snoozed").await;
     d.goto(&format!("{}/crm/chats", app.base_url)).await;
     assert!(d.script(&format!("return document.querySelector(\"a[data-chat='{chat}']\")")).await.is_null());
+    // Desktop notifications, asked for on a click (the browser's Notification stands in).
+    d.script(
+        "window.shown = [];
+         window.Notification = function (title, opts) { window.shown.push([title, opts.body]); };
+         window.Notification.permission = 'default';
+         window.Notification.requestPermission = function () {
+           window.Notification.permission = 'granted'; return Promise.resolve('granted'); };",
+    )
+    .await;
+    d.click("[data-notify-toggle]").await;
+    d.wait_until("document.querySelector('[data-notify-toggle]').getAttribute('aria-pressed') === 'true'", "on").await;
     let contact = app.scalar_i64(&format!("SELECT min(id) FROM client_contacts WHERE client_id = {}", madina.0)).await;
     app.state.inbound.receive_from(app.tenant, incoming(madina, ContactId(contact), "Hello again")).await.unwrap();
     d.wait_until(&format!("document.querySelector(\"a[data-chat='{chat}']\")"), "the chat back in the open list").await;
+    d.wait_until("window.shown.length === 1 && window.shown[0][1] === 'Hello again'", "a desktop notification").await;
     d.screenshot("chats-snooze-reopened").await;
     d.quit().await;
 }

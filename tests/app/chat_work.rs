@@ -312,3 +312,69 @@ async fn a_snooze_that_came_due_while_no_node_ran_ends_when_one_starts() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// What one live stream hears within `wait`, as text.
+async fn heard(
+    app: &TestApp,
+    browser: &crate::helpers::Client,
+    wait: Duration,
+    act: impl std::future::Future<Output = ()>,
+) -> String {
+    let session = browser.cookie("crm_session").unwrap();
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}/crm/chats/events", app.base_url))
+        .header("cookie", format!("crm_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    stream.chunk().await.unwrap();
+    act.await;
+    let mut text = String::new();
+    let _ = tokio::time::timeout(wait, async {
+        while let Ok(Some(chunk)) = stream.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    text
+}
+
+#[tokio::test]
+async fn a_clients_message_notifies_the_assignee_or_everyone_when_unassigned_but_nobody_else() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = api_user(&app, Role::Admin).await;
+    let (one_creds, two_creds) =
+        (app.create_user(app.tenant, Role::Agent).await, app.create_user(app.tenant, Role::Agent).await);
+    let (one, two) = (app.client(), app.client());
+    one.sign_in(&one_creds).await;
+    two.sign_in(&two_creds).await;
+    let (client, contact, chat) = client_who_wrote(&app, &admin, "Aziz", "+998901110009").await;
+    let one_id = app.scalar_i64(&format!("SELECT id FROM users WHERE email = '{}'", one_creds.email)).await;
+
+    // Unassigned: both hear of it, with the client's name and words.
+    let write = || writes(&app, app.tenant, client, contact, "Is it ready?");
+    let (a, b) = tokio::join!(
+        heard(&app, &one, Duration::from_secs(2), async {}),
+        heard(&app, &two, Duration::from_secs(2), async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            write().await;
+        })
+    );
+    for text in [&a, &b] {
+        assert!(text.contains("event: notify"), "{text}");
+        assert!(text.contains(r#""body":"Is it ready?""#) && text.contains(&format!(r#""chat":{}"#, chat.0)), "{text}");
+    }
+
+    // Assigned to the first: only the first hears.
+    admin.patch(&format!("/api/v1/chats/{}", chat.0), json!({"assignee_id": one_id})).await;
+    let (a, b) = tokio::join!(
+        heard(&app, &one, Duration::from_secs(2), async {}),
+        heard(&app, &two, Duration::from_secs(2), async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            write().await;
+        })
+    );
+    assert!(a.contains("event: notify"), "the assignee: {a}");
+    assert!(!b.contains("event: notify"), "someone else's chat: {b}");
+    assert!(b.contains("event: message"), "the message itself still arrives: {b}");
+}
