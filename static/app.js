@@ -235,6 +235,14 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-thread-scroll]").forEach(toBottom);
+    // Opened from a search: the message found, in view and marked; images do not pull it away.
+    var hit = /^#msg-\d+$/.test(location.hash) && document.querySelector(location.hash);
+    var scroller = hit && hit.closest("[data-thread-scroll]");
+    if (scroller) {
+      hit.classList.add("msg-hit");
+      hit.scrollIntoView({ block: "center" });
+      scroller.setAttribute("data-stuck", "0");
+    }
     var body = document.querySelector("[data-composer-body]");
     if (body && window.matchMedia("(min-width: 761px)").matches) body.focus();
   });

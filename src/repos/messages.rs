@@ -182,6 +182,27 @@ pub async fn message(tx: &mut TenantTx, id: MessageId) -> Result<Message, RepoEr
     Ok(message)
 }
 
+/// The newest message of each of `chats` whose text has every word of `words` (the inbox
+/// search's text match): chat, message and text.
+pub async fn matching(
+    tx: &mut TenantTx,
+    chats: &[i64],
+    words: &str,
+) -> Result<Vec<(ChatId, MessageId, String)>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query!(
+        "SELECT DISTINCT ON (chat_id) chat_id, id, body FROM messages
+         WHERE tenant_id = $1 AND chat_id = ANY($2) AND search @@ plainto_tsquery('simple', $3)
+         ORDER BY chat_id, id DESC",
+        tenant,
+        chats,
+        words
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|r| (ChatId(r.chat_id), MessageId(r.id), r.body)).collect())
+}
+
 /// A page of a chat's messages, newest first: the latest `limit`, or those before `before`.
 pub async fn thread(
     tx: &mut TenantTx,

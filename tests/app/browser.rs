@@ -955,6 +955,26 @@ async fn a_long_thread_with_an_image_scrolls_inside_itself_to_its_newest_message
         assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at {width} px");
         d.screenshot(&format!("chats-long-thread-{width}")).await;
     }
+
+    // Searching the inbox for words of an old message: the row shows them marked, and opens
+    // the thread at that message.
+    d.resize(1366, 800).await;
+    d.goto(&format!("{}/crm/chats?q=number+3%3A", app.base_url)).await;
+    d.wait_until("document.querySelector('.chat-hit mark')", "the words marked in the list").await;
+    let marked = d.script("return [...document.querySelectorAll('.chat-hit mark')].map(m => m.textContent)").await;
+    assert_eq!(marked, json!(["number", "3:"]), "{marked}");
+    d.click(".chat-row").await;
+    d.wait_until("document.querySelector('.msg-hit')", "the message found, marked").await;
+    let seen = d
+        .script(
+            "const m = document.querySelector('.msg-hit').getBoundingClientRect();
+             const s = document.querySelector('[data-thread-scroll]').getBoundingClientRect();
+             return m.top >= s.top && m.bottom <= s.bottom",
+        )
+        .await;
+    assert_eq!(seen, json!(true), "the message found is in view");
+    assert!(d.source().await.contains("Question number 3:"));
+    d.screenshot("chats-search-hit").await;
     d.quit().await;
 }
 

@@ -248,6 +248,25 @@ impl ChatService {
         Ok(message)
     }
 
+    /// For inbox search results: the newest message of each chat whose text has the words of
+    /// `q` (the "why" a chat was found), by chat.
+    pub async fn search_hits(
+        &self,
+        by: &Principal,
+        chats: &[ChatId],
+        q: &str,
+    ) -> Result<std::collections::HashMap<ChatId, (MessageId, String)>, ServiceError> {
+        super::require(by, &[Permission::ChatRead])?;
+        if chats.is_empty() || q.trim().is_empty() {
+            return Ok(Default::default());
+        }
+        let ids: Vec<i64> = chats.iter().map(|c| c.0).collect();
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let hits = messages::matching(&mut tx, &ids, q).await?;
+        tx.commit().await?;
+        Ok(hits.into_iter().map(|(chat, id, body)| (chat, (id, body))).collect())
+    }
+
     /// Whom a chat of the tenant is assigned to (`None`: nobody), for a live stream deciding
     /// whether its reader is to be notified.
     pub async fn assignee(

@@ -24,8 +24,8 @@ use crate::web::error::AppError;
 use crate::web::views::Area;
 use crate::web::views::chat_work::{ViewTab, WorkPanel};
 use crate::web::views::chats::{
-    ChatList, ChatRow, Composer, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, NoChatPage, Swap,
-    TemplateChoice, ThreadView, UnreadBadge,
+    ChatList, ChatRow, Composer, Hit, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, NoChatPage,
+    Swap, TemplateChoice, ThreadView, UnreadBadge,
 };
 
 use super::{is_htmx, render};
@@ -59,9 +59,25 @@ async fn chat_list(
     let counts = state.chats.view_counts(&me.principal, status).await?;
     let tabs =
         ViewTab::all(filters.view(), counts, |view| format!("/crm/chats{}", filters.with_view(view).query(None)));
+    // Why each chat was found, when a message's words found it.
+    let ids: Vec<ChatId> = rows.iter().map(|r| r.id).collect();
+    let mut hits = match &query.q {
+        Some(q) => state.chats.search_hits(&me.principal, &ids, q).await?,
+        None => Default::default(),
+    };
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let mut row = ChatRow::new(r, active, now);
+            if let (Some((message, body)), Some(q)) = (hits.remove(&r.id), &query.q) {
+                row.hit = Some(Hit::new(message.0, &body, q));
+            }
+            row
+        })
+        .collect();
     Ok(ChatList {
         tr: me.tr,
-        rows: rows.iter().map(|r| ChatRow::new(r, active, now)).collect(),
+        rows,
         tabs,
         filters,
         active,

@@ -110,6 +110,65 @@ pub struct ChatRow {
     pub assignee: String,
     /// The status's label key when it is not open.
     pub status: Option<&'static str>,
+    /// Found by a message's words: that message, and its text around them, marked.
+    pub hit: Option<Hit>,
+}
+
+/// A message that matched a search, as its row shows it.
+pub struct Hit {
+    pub message: i64,
+    /// The text around the first match, in pieces; `true`: a word searched for.
+    pub parts: Vec<(String, bool)>,
+}
+
+impl Hit {
+    pub fn new(message: i64, body: &str, q: &str) -> Self {
+        Self { message, parts: highlight(&one_line(body, 4096), q, 90) }
+    }
+}
+
+/// `text` cut to about `width` characters around the first word of `q` it holds, in pieces
+/// where the words of `q` (compared without case) are marked `true`.
+pub fn highlight(text: &str, q: &str, width: usize) -> Vec<(String, bool)> {
+    let chars: Vec<char> = text.chars().collect();
+    let lower: Vec<char> = chars.iter().map(|c| c.to_lowercase().next().unwrap_or(*c)).collect();
+    let words: Vec<Vec<char>> = q
+        .split_whitespace()
+        .map(|w| w.chars().flat_map(char::to_lowercase).collect::<Vec<_>>())
+        .filter(|w| w.len() >= 2)
+        .collect();
+    let found_at = |i: usize| words.iter().find(|w| lower[i..].starts_with(w)).map(Vec::len);
+    let first = (0..chars.len()).find(|i| found_at(*i).is_some()).unwrap_or(0);
+    let start = first.saturating_sub(width / 3);
+    let end = (start + width).min(chars.len());
+    let mut parts: Vec<(String, bool)> = Vec::new();
+    if start > 0 {
+        parts.push(("…".into(), false));
+    }
+    let mut i = start;
+    while i < end {
+        match found_at(i) {
+            Some(n) => {
+                let n = n.min(end - i);
+                parts.push((chars[i..i + n].iter().collect(), true));
+                i += n;
+            }
+            None => {
+                match parts.last_mut() {
+                    Some((s, false)) => s.push(chars[i]),
+                    _ => parts.push((chars[i].to_string(), false)),
+                }
+                i += 1;
+            }
+        }
+    }
+    if end < chars.len() {
+        match parts.last_mut() {
+            Some((s, false)) => s.push('…'),
+            _ => parts.push(("…".into(), false)),
+        }
+    }
+    parts
 }
 
 impl ChatRow {
@@ -144,6 +203,7 @@ impl ChatRow {
             files: row.last.as_ref().is_some_and(|l| l.attachments > 0),
             assignee: row.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
             status: (row.status != ChatStatus::Open).then(|| status_label(row.status)),
+            hit: None,
         }
     }
 }
@@ -172,6 +232,13 @@ impl ChatList {
     /// Where a row leads: the chat, keeping the list's filters.
     pub fn href(&self, id: &i64) -> String {
         format!("/crm/chats/{id}{}", self.filters.query(None))
+    }
+
+    /// A chat found by a message: opened at that message (the page of messages ending there).
+    pub fn hit_href(&self, id: &i64, message: &i64) -> String {
+        let q = self.filters.query(None);
+        let sep = if q.is_empty() { "?" } else { "&" };
+        format!("/crm/chats/{id}{q}{sep}before={}#msg-{message}", message + 1)
     }
 
     /// The list's own URL (for live refreshes), on the chat shown.
@@ -581,6 +648,21 @@ mod tests {
     fn previews_are_one_line_and_cut() {
         assert_eq!(one_line("a\n\n b  c", 10), "a b c");
         assert_eq!(one_line("abcdefghijkl", 5), "abcd…");
+    }
+
+    #[test]
+    fn search_words_are_marked_in_the_text_around_the_first() {
+        let parts = highlight("Hello! Is my Passport ready? The passport office said so.", "passport READY", 200);
+        let marked: Vec<_> = parts.iter().filter(|(_, m)| *m).map(|(t, _)| t.as_str()).collect();
+        assert_eq!(marked, ["Passport", "ready", "passport"]);
+        let text: String = parts.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(text, "Hello! Is my Passport ready? The passport office said so.");
+        let long = format!("{} найти {}", "а".repeat(100), "б".repeat(100));
+        let parts = highlight(&long, "найти", 40);
+        assert!(parts[0].0.starts_with("…а"), "{parts:?}");
+        assert!(parts.iter().any(|(t, m)| *m && t == "найти"));
+        assert!(parts.last().unwrap().0.ends_with('…'));
+        assert_eq!(highlight("no match here", "zzz", 5), [("no ma…".to_owned(), false)]);
     }
 
     #[test]
