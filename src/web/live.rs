@@ -108,9 +108,11 @@ impl Listener {
             }
             DomainEvent::MessageStatusChanged { message_id, .. }
             | DomainEvent::AttachmentsArrived { message_id, .. } => (*message_id, Swap::Replace),
-            DomainEvent::ChatCreated { .. } | DomainEvent::ChatRead { .. } | DomainEvent::ChatUpdated { .. } => {
-                return vec![inbox()];
+            // An open thread of this chat fetches its header's controls again.
+            DomainEvent::ChatUpdated { chat_id, .. } => {
+                return vec![inbox(), Event::default().event(format!("chat-{}", chat_id.0)).data("1")];
             }
+            DomainEvent::ChatCreated { .. } | DomainEvent::ChatRead { .. } => return vec![inbox()],
             _ => return Vec::new(),
         };
         let mut out = match self.bubble(message, swap).await {

@@ -863,6 +863,22 @@ async fn an_agent_takes_a_chat_resolves_it_and_finds_it_by_view_at_desk_and_phon
     d.quit().await;
 }
 
+/// A client made through the API with one phone contact: their id and the contact's.
+async fn client_with_phone(
+    api: &crate::helpers::Api,
+    name: &str,
+    phone: &str,
+) -> (crm::domain::ClientId, crm::domain::ContactId) {
+    let made = api
+        .post("/api/v1/clients", json!({"first_name": name, "contacts": [{"type": "phone", "value": phone}]}))
+        .await
+        .json();
+    (
+        crm::domain::ClientId(made["id"].as_i64().unwrap()),
+        crm::domain::ContactId(made["contacts"][0]["id"].as_i64().unwrap()),
+    )
+}
+
 /// A GIF drawn 300×400 (its logical screen; one transparent pixel in it): an image that takes
 /// room in the thread only once it has loaded.
 const TALL_GIF: &[u8] = &[
@@ -875,20 +891,11 @@ const TALL_GIF: &[u8] = &[
 async fn a_long_thread_with_an_image_scrolls_inside_itself_to_its_newest_message_never_the_page() {
     let _serial = SERIAL.lock().await;
     use crm::domain::chat::Transport;
-    use crm::domain::{ClientId, ContactId};
     use crm::services::inbound::Incoming;
 
     let app = TestApp::spawn().await;
     let api = app.api(Role::Admin).await;
-    let client = api
-        .post(
-            "/api/v1/clients",
-            json!({"first_name": "Lola", "contacts": [{"type": "phone", "value": "+998935550003"}]}),
-        )
-        .await
-        .json();
-    let (client_id, contact) =
-        (ClientId(client["id"].as_i64().unwrap()), ContactId(client["contacts"][0]["id"].as_i64().unwrap()));
+    let (client_id, contact) = client_with_phone(&api, "Lola", "+998935550003").await;
     for n in 0..30 {
         let body = format!("Question number {n}: is the order ready, and when may I come for it?");
         let incoming =
@@ -1009,15 +1016,7 @@ async fn an_admin_sets_the_country_types_a_local_number_merges_a_twin_and_a_snoo
     let madina = ClientId(madina.as_str().unwrap().parse().unwrap());
 
     // Her other profile, with a message: the page offers it, and one click merges it.
-    let twin = api
-        .post(
-            "/api/v1/clients",
-            json!({"first_name": "M. Karimova", "contacts": [{"type": "phone", "value": "+998905554433"}]}),
-        )
-        .await
-        .json();
-    let (twin_id, twin_contact) =
-        (ClientId(twin["id"].as_i64().unwrap()), ContactId(twin["contacts"][0]["id"].as_i64().unwrap()));
+    let (twin_id, twin_contact) = client_with_phone(&api, "M. Karimova", "+998905554433").await;
     let incoming =
         |client, contact, body| Incoming { client, contact, transport: Transport::Sms, sender_name: "M", body };
     app.state.inbound.receive_from(app.tenant, incoming(twin_id, twin_contact, "Is my card ready?")).await.unwrap();
@@ -1037,6 +1036,19 @@ async fn an_admin_sets_the_country_types_a_local_number_merges_a_twin_and_a_snoo
     d.click(&format!("#snooze-{chat} option[value='1h']")).await;
     d.click(&format!("form:has(#snooze-{chat}) button[type=submit]")).await;
     d.wait_until("document.querySelector('.chat-status-snoozed')", "the chat snoozed").await;
+    // A colleague takes it meanwhile: the open thread's header shows it without a reload.
+    let colleague = app.create_user(app.tenant, Role::Agent).await;
+    let colleague = app.scalar_i64(&format!("SELECT id FROM users WHERE email = '{}'", colleague.email)).await;
+    api.patch(&format!("/api/v1/chats/{chat}"), json!({"assignee_id": colleague})).await;
+    d.wait_until(
+        &format!("document.querySelector('#assignee-{chat} option:checked').value === '{colleague}'"),
+        "the header following the assignment",
+    )
+    .await;
+    assert!(d.script("return document.querySelector('.chat-status-snoozed') !== null").await.as_bool().unwrap());
+    api.patch(&format!("/api/v1/chats/{chat}"), json!({"assignee_id": null})).await;
+    d.wait_until(&format!("document.querySelector('#assignee-{chat} option:checked').value === 'none'"), "unassigned")
+        .await;
     d.goto(&format!("{}/crm/chats", app.base_url)).await;
     assert!(d.script(&format!("return document.querySelector(\"a[data-chat='{chat}']\")")).await.is_null());
     // Desktop notifications, asked for on a click (the browser's Notification stands in).

@@ -3,21 +3,22 @@
 
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::domain::chat::{AssigneeFilter, ChatChange, ChatId, StatusChange};
-use crate::domain::{ClientInput, DomainError, UserId};
+use crate::domain::{ClientInput, DomainError, Permission, UserId};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
-use crate::web::views::chat_work::snooze_until;
+use crate::web::views::chat_work::{WorkFragment, WorkPanel, snooze_until};
 
-use super::safe_return_path;
+use super::{render, safe_return_path};
 
 /// What the header's buttons send; each field present is a change.
 #[derive(Deserialize)]
@@ -111,6 +112,34 @@ fn back_to_thread(back: &str, id: i64) -> String {
         .map_or_else(|| format!("/crm/chats/{id}"), str::to_owned)
 }
 
+#[derive(Deserialize)]
+pub struct PanelQuery {
+    #[serde(default)]
+    back: String,
+}
+
+/// The header's controls as they stand now: fetched by an open thread when its chat changes.
+pub async fn panel(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<PanelQuery>,
+) -> Result<Response, AppError> {
+    let (row, _) = state.chats.chat(&me.principal, ChatId(id)).await?;
+    let can_change = me.principal.can(Permission::ChatUpdate);
+    let people = if can_change { state.chats.assignees(&me.principal).await? } else { Vec::new() };
+    let fragment = WorkFragment {
+        tr: me.tr,
+        csrf: me.csrf.clone(),
+        chat_id: id,
+        here: back_to_thread(&q.back, id),
+        work: WorkPanel::new(me.tr, &row, me.principal.user_id, people, can_change),
+    };
+    render(StatusCode::OK, &fragment)
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/crm/chats/{id}/work", post(change)).route("/crm/chats/{id}/client-name", post(rename))
+    Router::new()
+        .route("/crm/chats/{id}/work", get(panel).post(change))
+        .route("/crm/chats/{id}/client-name", post(rename))
 }

@@ -171,3 +171,27 @@ mod tests {
         assert_eq!(shown, [("3", true), ("0", false), ("999+", false)]);
     }
 }
+
+/// The thread header's controls alone: what a page fetches again when the chat changes (a
+/// colleague assigned or resolved it), so every open thread shows where it stands.
+#[derive(askama::Template)]
+#[template(path = "chats/work.html")]
+pub struct WorkFragment {
+    pub tr: Tr,
+    pub csrf: String,
+    pub chat_id: i64,
+    /// Where the header's forms return to.
+    pub here: String,
+    pub work: WorkPanel,
+}
+
+impl WorkFragment {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.tr.t(key)
+    }
+
+    /// `(value, label key, hours)` of each snooze length offered.
+    pub const fn snoozes() -> &'static [(&'static str, &'static str, i64)] {
+        &SNOOZES
+    }
+}
