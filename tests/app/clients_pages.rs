@@ -46,7 +46,7 @@ async fn a_client_is_created_from_the_form_and_opened() {
             .await;
     let page = agent.get(&format!("/crm/clients/{id}")).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<h1>Dilnoza Karimova</h1>"));
+    assert!(page.body.contains(r#"<h1 id="client-name">Dilnoza Karimova</h1>"#));
     assert!(page.body.contains("+998 90 111 22 33"), "the phone, grouped for reading");
     assert!(page.body.contains("The client has been created."));
 }
