@@ -378,3 +378,25 @@ async fn a_clients_message_notifies_the_assignee_or_everyone_when_unassigned_but
     assert!(!b.contains("event: notify"), "someone else's chat: {b}");
     assert!(b.contains("event: message"), "the message itself still arrives: {b}");
 }
+
+#[tokio::test]
+async fn the_threads_header_calls_the_client_with_one_click() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = api_user(&app, Role::Admin).await;
+    let client = admin.post("/api/v1/clients", json!({"first_name": "Aziz", "phone": "+998901110010"})).await.json();
+    let contact = admin
+        .post(&format!("/api/v1/clients/{}/contacts", client["id"]), json!({"type": "phone", "value": "+998901110010"}))
+        .await
+        .json();
+    let chat = writes(
+        &app,
+        app.tenant,
+        ClientId(client["id"].as_i64().unwrap()),
+        ContactId(contact["id"].as_i64().unwrap()),
+        "Hi",
+    )
+    .await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    let page = agent.get(&format!("/crm/chats/{}", chat.0)).await.body;
+    assert!(page.contains(r#"href="tel:+998901110010""#) && page.contains("+998 90 111 00 10"), "{page}");
+}

@@ -180,6 +180,7 @@ async fn thread_view(
         channel: client_wrote_on,
         client_name: header.client_name,
         client_phone: header.client_phone.as_ref().map(|p| crate::web::views::phone(p.as_str())).unwrap_or_default(),
+        client_tel: header.client_phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
         unread: header.unread,
         messages,
         composer,

@@ -560,6 +560,8 @@ pub struct ThreadView {
     pub client_id: i64,
     pub client_name: String,
     pub client_phone: String,
+    /// The same phone as a `tel:` link takes it (E.164).
+    pub client_tel: String,
     pub initials: String,
     /// What the client last wrote on: a stranger's avatar.
     pub channel: Option<Transport>,
