@@ -66,12 +66,17 @@ pub struct SettingsInput {
     pub locale: Option<String>,
     pub auto_assign: Option<String>,
     pub record_visibility: Option<String>,
+    /// Fields that came as something other than text (a number in JSON): each is refused as
+    /// `invalid_value`, together with whatever else is wrong.
+    #[serde(skip)]
+    pub malformed: Vec<&'static str>,
 }
 
 impl TenantSettings {
     /// These settings with `input` applied, or every field at fault.
     pub fn with(&self, input: &SettingsInput) -> Result<TenantSettings, Vec<DomainError>> {
-        let mut errors = Vec::new();
+        let mut errors: Vec<DomainError> =
+            input.malformed.iter().map(|field| DomainError::new(field, "invalid_value")).collect();
         let mut out = self.clone();
         let mut apply = |r: Result<(), DomainError>| {
             if let Err(e) = r {
@@ -167,8 +172,12 @@ mod tests {
             locale: Some("fr".into()),
             auto_assign: Some("random".into()),
             record_visibility: Some("mine".into()),
+            malformed: Vec::new(),
         };
         let fields: Vec<_> = settings().with(&input).unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["name", "default_country", "base_currency", "locale", "auto_assign", "record_visibility"]);
+        let typed = SettingsInput { malformed: vec!["locale"], name: Some(" ".into()), ..Default::default() };
+        let codes: Vec<_> = settings().with(&typed).unwrap_err().into_iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(codes, [("locale", "invalid_value"), ("name", "required")]);
     }
 }

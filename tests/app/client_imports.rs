@@ -370,3 +370,21 @@ async fn the_sample_file_imports_as_it_is() {
     let viewer = app.sign_in_as(Role::Viewer).await;
     assert_eq!(viewer.get("/crm/clients/import/sample.csv").await.status, 403);
 }
+
+#[tokio::test]
+async fn with_a_country_set_an_import_reads_local_numbers_as_that_countrys() {
+    let app = TestApp::spawn().await;
+    let _bg = app.start_background();
+    app.api(Role::Admin).await.patch("/api/v1/settings", serde_json::json!({"default_country": "UZ"})).await;
+    let client = app.sign_in_as(Role::Agent).await;
+    let id = upload(&client, "Name;Phone;WhatsApp\nAziz;90 123 45 67;8 93 765 43 21\n").await;
+    assert_eq!(start(&client, id, &["first_name", "phone", "contact:whatsapp"], "skip", "import").await, 303);
+    assert_eq!(finish(&app, id).await, "done");
+    let (phone, whatsapp): (String, String) = sqlx::query_as(
+        "SELECT c.phone, k.value FROM clients c JOIN client_contacts k ON k.client_id = c.id WHERE k.type = 'whatsapp'",
+    )
+    .fetch_one(&app.owner_pool().await)
+    .await
+    .unwrap();
+    assert_eq!((phone.as_str(), whatsapp.as_str()), ("+998901234567", "+998937654321"));
+}

@@ -60,6 +60,11 @@ async fn everyone_reads_the_settings_and_only_admins_change_them_whole_or_not_at
         summary,
         "default_country: — → UZ; base_currency: USD → UZS; locale: en → ru; auto_assign: off → round_robin"
     );
+    // Staff notifications of a new channel speak the organisation's language.
+    let page = app.sign_in_as(Role::Admin).await.get("/crm/settings/channels/new?kind=telegram").await.body;
+    let select = &page[page.find(r#"id="ch-notify_locale""#).expect("the language of notifications")..];
+    let select = &select[..select.find("</select>").unwrap()];
+    assert!(select.contains(r#"<option value="ru" selected>"#), "{select}");
     let cleared = admin.patch("/api/v1/settings", json!({"default_country": null})).await;
     assert_eq!(cleared.json()["default_country"], json!(null));
 }

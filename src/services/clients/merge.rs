@@ -138,12 +138,14 @@ pub(super) async fn undo_merge(
         }
     }
     let after = now.overlaid(&cleared);
+    // Only optional values are cleared (never the first name), and clearing frees phone and
+    // PIN rather than taking them: neither a rule nor a uniqueness can refuse it.
     match update_client(tx, actor, &survivor, &after).await {
         Ok(_) => {}
         Err(UpdateError::Repo(e)) => return Err(e),
-        // Clearing optional values the survivor had before cannot make it invalid; should it,
-        // the survivor keeps them rather than the undo failing.
-        Err(_) => {}
+        Err(UpdateError::Invalid(_) | UpdateError::Taken { .. }) => {
+            return Err(RepoError::Corrupt(format!("client {}: the merge's values could not be cleared", survivor.id)));
+        }
     }
     merge::take_back_unique(tx, merged, phone.as_deref(), pin.as_deref()).await?;
     merge::return_contacts(tx, &record.contacts, record.survivor, merged).await?;

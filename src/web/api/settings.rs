@@ -6,7 +6,6 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::DomainError;
 use crate::domain::settings::{SettingsInput, TenantSettings};
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -51,34 +50,28 @@ pub async fn update(
     user: ApiUser,
     Json(body): Json<Value>,
 ) -> Result<Json<SettingsJson>, AppError> {
-    state.settings.authorize_manage(&user.0)?;
     let Some(map) = body.as_object() else {
         return Err(AppError::BadRequest("the body must be a JSON object".into()));
     };
-    let mut errors = Vec::new();
+    let mut malformed = Vec::new();
     let mut text = |field: &'static str| match map.get(field) {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Null) if field == "default_country" => Some(String::new()),
         Some(_) => {
-            errors.push(DomainError::new(field, "invalid_value"));
+            malformed.push(field);
             None
         }
     };
-    let input = SettingsInput {
+    let mut input = SettingsInput {
         name: text("name"),
         default_country: text("default_country"),
         base_currency: text("base_currency"),
         locale: text("locale"),
         auto_assign: text("auto_assign"),
         record_visibility: text("record_visibility"),
+        malformed: Vec::new(),
     };
-    if !errors.is_empty() {
-        // Name every field at fault at once: the well-typed ones are checked too.
-        if let Err(more) = state.settings.get(&user.0).await?.with(&input) {
-            errors.extend(more);
-        }
-        return Err(AppError::Invalid(errors));
-    }
+    input.malformed = malformed;
     Ok(Json(state.settings.update(&user.0, &input).await?.into()))
 }

@@ -33,6 +33,7 @@ fn as_input(s: &TenantSettings) -> SettingsInput {
         locale: Some(s.locale.as_str().to_owned()),
         auto_assign: Some(s.auto_assign.as_str().to_owned()),
         record_visibility: Some(s.record_visibility.as_str().to_owned()),
+        malformed: Vec::new(),
     }
 }
 
