@@ -54,7 +54,9 @@ async fn main() {
     // (nothing to stop early at, two common words to intersect).
     let no_one = ["olga%20sergey", "anna%20aziz", "liam%20emma", "madina%20pavel"];
     let names = ["dilno", "karimov", "aliyeva", "sergey", "olivia", "petrova", "bekzod", "walker", "timur", "nazar"];
-    let scenarios: [(&str, PathFor); 5] = [
+    // Typed in the other alphabet than some of the names it finds (Мадина and Madina).
+    let other_alphabet = ["мадина", "каримова", "shahzod", "ўктам юсупов", "сергей", "hasanova"];
+    let scenarios: [(&str, PathFor); 6] = [
         ("search: name fragment", Box::new(move |i| format!("/api/v1/clients?q={}", names[i % names.len()]))),
         (
             "search: name + surname",
@@ -63,6 +65,12 @@ async fn main() {
         (
             "search: two first names, no match",
             Box::new(move |i| format!("/api/v1/clients?q={}", no_one[i % no_one.len()])),
+        ),
+        (
+            "search: other alphabet",
+            Box::new(move |i| {
+                format!("/api/v1/clients?q={}", crm::web::error::urlencode(other_alphabet[i % other_alphabet.len()]))
+            }),
         ),
         ("search: phone digits", Box::new(move |i| format!("/api/v1/clients?q={}", typed_phone(i, clients)))),
         ("open client by id", Box::new(move |i| format!("/api/v1/clients/{}", 1 + (i * 104729) % clients as usize))),

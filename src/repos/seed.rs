@@ -5,7 +5,7 @@ use crate::db::TenantTx;
 use super::RepoError;
 
 /// Inserts `count` clients numbered from `first` (numbers make phones, emails and PINs
-/// unique within the tenant), with creation times spread over the last three years and
+/// unique within the tenant; one name in seven is Cyrillic, its email Latin), with creation times spread over the last three years and
 /// update times over the last one. A phone is
 /// an Uzbek mobile number whose seven digits are the client's number scrambled (a bijection, so
 /// still unique): sequential, zero-padded digits would make every number look alike to a
@@ -17,10 +17,12 @@ pub async fn clients(tx: &mut TenantTx, first: i64, count: i64) -> Result<u64, R
         WITH names AS (
             SELECT ARRAY['Aziz','Dilnoza','Sardor','Madina','Jasur','Nodira','Bekzod','Gulnora','Timur','Zarina',
                          'Olga','Sergey','Anna','Dmitry','Elena','Ivan','Maria','Alexey','Natalia','Pavel',
-                         'John','Emma','Liam','Olivia','Noah','Ava','Lucas','Mia','Ethan','Sofia'] AS first,
+                         'John','Emma','Liam','Olivia','Noah','Ava','Lucas','Mia','Ethan','Sofia',
+                         'Мадина','Шахзод','Ольга','Сергей','Ўктам'] AS first,
                    ARRAY['Karimov','Yusupova','Rakhimov','Aliyeva','Tashkentov','Nazarova','Usmanov','Saidova',
                          'Ivanov','Petrova','Smirnov','Kuznetsova','Popov','Volkova','Sokolov','Morozova',
-                         'Smith','Johnson','Brown','Taylor','Wilson','Davies','Evans','Thomas','Roberts','Walker'] AS last,
+                         'Smith','Johnson','Brown','Taylor','Wilson','Davies','Evans','Thomas','Roberts','Walker',
+                         'Каримова','Иванов','Юсупов','Хасанова'] AS last,
                    ARRAY['Alisherovich','Bakhtiyorovna','Sergeevich','Ivanovna','Timurovich','Olegovna'] AS middle
         )
         INSERT INTO clients (tenant_id, first_name, last_name, middle_name, phone, email, pin, gender, date_of_birth,
@@ -35,7 +37,7 @@ pub async fn clients(tx: &mut TenantTx, first: i64, count: i64) -> Result<u64, R
                     THEN middle[1 + (n / (array_length(first, 1) * array_length(last, 1))) % array_length(middle, 1)] END,
                '+9989' || (ARRAY['0','1','3','4','5','7','9'])[1 + n % 7]
                    || lpad(((n * 7919 + 1234567) % 10000000)::text, 7, '0'),
-               lower(first[1 + (n * 7919) % array_length(first, 1)]) || '.' || n || '@example.uz',
+               search_fold(first[1 + (n * 7919) % array_length(first, 1)]) || '.' || n || '@example.uz',
                CASE WHEN n % 2 = 0 THEN lpad((30000000000000 + n)::text, 14, '0') END,
                (ARRAY['male','female','other'])[1 + n % 3],
                date '1960-01-01' + (n * 37 % 20000)::int,

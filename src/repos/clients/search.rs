@@ -8,7 +8,7 @@ use super::{ClientRecord, into_clients};
 use crate::repos::RepoError;
 
 /// Live clients matching `query`, in order, and how many match: exact when the search could
-/// count them (a search through its indexes counts up to ten times `COUNT_CAP`), else at
+/// count them (a search through its indexes counts up to twenty times `COUNT_CAP`), else at
 /// least so many (a walk in order stops counting at `COUNT_CAP`).
 pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>, Total), RepoError> {
     let tenant = tx.tenant_id().0;
@@ -110,10 +110,11 @@ pub fn export<'a>(
 }
 
 /// The words searched a query is: one LIKE pattern per word, each to be found anywhere in
-/// the search text (lower-cased, LIKE's wildcards escaped). A query that looks like a phone
-/// number is one word without its spaces, dashes and brackets. At most 8 words.
+/// the search text (lower-cased and folded as it is, LIKE's wildcards escaped). A query that
+/// looks like a phone number is one word without its spaces, dashes and brackets. At most 8
+/// words.
 pub fn search_patterns(q: &str) -> Vec<String> {
-    let q = q.trim().to_lowercase();
+    let q = search_fold(&q.trim().to_lowercase());
     let phone_like =
         q.chars().any(|c| c.is_ascii_digit()) && q.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
     let words: Vec<String> = if phone_like {
@@ -128,9 +129,68 @@ pub fn search_patterns(q: &str) -> Vec<String> {
         .collect()
 }
 
+/// Lower-case text as a search compares it, whatever alphabet it was typed in: Cyrillic letters
+/// in Latin (Uzbek Latin where the two differ), x and q as h and k, accents and apostrophes
+/// dropped ("Ўктам", "Oʻktam" → "oktam"). Letter by letter, so a word within a text stays
+/// within it. The stored side is `search_fold()` of migration 0022; a test holds the two equal.
+pub fn search_fold(lowered: &str) -> String {
+    let mut folded = String::with_capacity(lowered.len());
+    for c in lowered.chars() {
+        let latin = match c {
+            'а' | 'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' | 'ғ' | 'ğ' => "g",
+            'д' => "d",
+            'е' | 'э' | 'è' | 'é' | 'ê' | 'ë' => "e",
+            'ё' => "yo",
+            'ж' => "j",
+            'з' => "z",
+            'и' | 'ì' | 'í' | 'î' | 'ï' => "i",
+            'й' | 'ы' | 'ý' => "y",
+            'к' | 'қ' | 'q' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' | 'ñ' => "n",
+            'о' | 'ў' | 'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' | 'ù' | 'ú' | 'û' | 'ü' => "u",
+            'ф' => "f",
+            'х' | 'ҳ' | 'x' => "h",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' | 'щ' | 'ş' => "sh",
+            'ю' => "yu",
+            'я' => "ya",
+            'ç' => "c",
+            'ъ' | 'ь' | 'ʻ' | 'ʼ' | '\'' | '‘' | '’' | '`' => "",
+            other => {
+                folded.push(other);
+                continue;
+            }
+        };
+        folded.push_str(latin);
+    }
+    folded
+}
+
 #[cfg(test)]
 mod tests {
-    use super::search_patterns;
+    use super::{search_fold, search_patterns};
+
+    #[test]
+    fn search_fold_brings_both_alphabets_to_one() {
+        assert_eq!(search_fold("мадина"), "madina");
+        assert_eq!(search_fold("madina"), "madina");
+        assert_eq!(search_fold("ўктам oʻktam o'ktam"), "oktam oktam oktam");
+        assert_eq!(search_fold("хуршид xurshid"), "hurshid hurshid");
+        assert_eq!(search_fold("қодиров qodirov"), "kodirov kodirov");
+        assert_eq!(search_fold("шахзод чингиз юсупова"), "shahzod chingiz yusupova");
+        assert_eq!(search_fold("josé +998 90"), "jose +998 90");
+    }
 
     #[test]
     fn search_patterns_escape_wildcards_split_words_and_tidy_phone_fragments() {
