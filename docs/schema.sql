@@ -950,7 +950,8 @@ CREATE TABLE public.message_deliveries (
     attempts integer DEFAULT 0 NOT NULL,
     due_at timestamp with time zone DEFAULT now() NOT NULL,
     last_error text,
-    claim uuid
+    claim uuid,
+    last_error_code text
 );
 
 ALTER TABLE ONLY public.message_deliveries FORCE ROW LEVEL SECURITY;

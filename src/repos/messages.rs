@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::db::TenantTx;
 use crate::domain::channel::ChannelId;
 use crate::domain::chat::{
-    Attachment, ChatId, DeliveryStatus, Direction, Message, MessageId, Retrying, Sender, Transport,
+    Attachment, ChatId, DeliveryStatus, Direction, Message, MessageId, RetryCause, Retrying, Sender, Transport,
 };
 use crate::domain::{ClientId, ContactId, UserId};
 
@@ -239,7 +239,7 @@ async fn with_retries(tx: &mut TenantTx, messages: &mut [Message]) -> Result<(),
     }
     let tenant = tx.tenant_id().0;
     let rows = sqlx::query!(
-        "SELECT message_id, attempts, last_error, due_at FROM message_deliveries
+        "SELECT message_id, attempts, last_error_code, last_error, due_at FROM message_deliveries
          WHERE tenant_id = $1 AND message_id = ANY($2) AND attempts > 0 AND claim IS NULL",
         tenant,
         &queued
@@ -248,7 +248,12 @@ async fn with_retries(tx: &mut TenantTx, messages: &mut [Message]) -> Result<(),
     .await?;
     for r in rows {
         if let Some(m) = messages.iter_mut().find(|m| m.id.0 == r.message_id) {
-            m.retrying = Some(Retrying { attempts: r.attempts, reason: r.last_error, next_at: r.due_at });
+            m.retrying = Some(Retrying {
+                attempts: r.attempts,
+                cause: r.last_error_code.as_deref().and_then(RetryCause::from_code),
+                reason: r.last_error,
+                next_at: r.due_at,
+            });
         }
     }
     Ok(())

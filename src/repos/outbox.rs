@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::db::TenantTx;
 use crate::domain::TenantId;
 use crate::domain::channel::ChannelId;
-use crate::domain::chat::MessageId;
+use crate::domain::chat::{MessageId, RetryCause};
 
 use super::RepoError;
 
@@ -22,7 +22,8 @@ pub async fn enqueue(tx: &mut TenantTx, id: MessageId, due: Option<DateTime<Utc>
     let tenant = tx.tenant_id().0;
     sqlx::query!(
         "INSERT INTO message_deliveries (tenant_id, message_id, due_at) VALUES ($1, $2, coalesce($3, now()))
-         ON CONFLICT (tenant_id, message_id) DO UPDATE SET due_at = now(), attempts = 0, last_error = NULL, claim = NULL",
+         ON CONFLICT (tenant_id, message_id) DO UPDATE SET due_at = now(), attempts = 0, last_error = NULL, last_error_code = NULL,
+             claim = NULL",
         tenant,
         id.0,
         due
@@ -104,17 +105,19 @@ pub async fn release(
     tx: &mut TenantTx,
     claim: &DeliveryClaim,
     delay: std::time::Duration,
-    error: Option<&str>,
+    error: Option<(RetryCause, &str)>,
 ) -> Result<bool, RepoError> {
     let tenant = tx.tenant_id().0;
     let done = sqlx::query!(
-        "UPDATE message_deliveries SET due_at = now() + $4, claim = NULL, last_error = coalesce($5, last_error)
+        "UPDATE message_deliveries SET due_at = now() + $4, claim = NULL, last_error = coalesce($5, last_error),
+                last_error_code = coalesce($6, last_error_code)
          WHERE tenant_id = $1 AND message_id = $2 AND claim = $3",
         tenant,
         claim.message_id.0,
         claim.token,
         interval(delay)?,
-        error
+        error.map(|(_, reason)| reason),
+        error.map(|(cause, _)| cause.code())
     )
     .execute(tx.conn())
     .await?;

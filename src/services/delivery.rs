@@ -18,7 +18,7 @@ use crate::db::TenantTx;
 use crate::domain::DomainEvent;
 use crate::domain::channel::ChannelId;
 use crate::domain::chat::Message;
-use crate::domain::chat::{ChatId, DeliveryStatus};
+use crate::domain::chat::{ChatId, DeliveryStatus, RetryCause};
 use crate::events::EventBus;
 use crate::repos::messages;
 use crate::repos::outbox::{self, DeliveryClaim, OpenAttempt, Outcome};
@@ -251,7 +251,7 @@ impl DeliveryWorker {
                 // again once it cannot be.
                 let wait = self.settings.timeout.saturating_sub(age.to_std().unwrap_or_default());
                 let note = "The provider's answer was lost; asking it again before sending";
-                outbox::release(&mut tx, claim, wait, Some(note)).await?;
+                outbox::release(&mut tx, claim, wait, Some((RetryCause::AnswerLost, note))).await?;
                 tx.commit().await?;
                 return Ok(Reconciled::Done);
             }
@@ -305,7 +305,8 @@ impl DeliveryWorker {
                 // The call stays open: the next pass asks the provider before sending again.
                 tracing::warn!(message = id.0, %reason, "no answer from the provider; it will be asked before any resend");
                 let note = format!("No answer from the provider ({reason}); asking it before sending again");
-                outbox::release(&mut tx, claim, self.settings.first_retry, Some(&note)).await?;
+                outbox::release(&mut tx, claim, self.settings.first_retry, Some((RetryCause::AnswerLost, &note)))
+                    .await?;
                 tx.commit().await?;
                 return Ok(());
             }
@@ -323,10 +324,10 @@ impl DeliveryWorker {
                 }
                 report_in(&mut tx, id, DeliveryStatus::Sent, Some(&provider_id), None).await?
             }
-            Err(SendError::Retry { reason, after }) if claim.pass < self.settings.max_attempts => {
+            Err(SendError::Retry { cause, reason, after }) if claim.pass < self.settings.max_attempts => {
                 let delay = after.unwrap_or_else(|| backoff(self.settings.first_retry, claim.pass));
                 tracing::info!(message = id.0, attempt = claim.pass, ?delay, %reason, "delivery will be retried");
-                outbox::release(&mut tx, claim, delay, Some(&reason)).await?;
+                outbox::release(&mut tx, claim, delay, Some((cause, &reason))).await?;
                 // Still queued, now retrying: pages show the attempt and its reason.
                 Some((messages::message(&mut tx, id).await?.chat_id, DeliveryStatus::Queued))
             }
@@ -403,7 +404,8 @@ impl DeliveryWorker {
     async fn retry_lookup(&self, claim: &DeliveryClaim, reason: &str) -> Result<(), ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
         let note = format!("Could not ask the provider whether it was sent: {reason}");
-        outbox::release(&mut tx, claim, backoff(self.settings.first_retry, claim.pass), Some(&note)).await?;
+        let delay = backoff(self.settings.first_retry, claim.pass);
+        outbox::release(&mut tx, claim, delay, Some((RetryCause::AnswerLost, &note))).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -415,7 +417,7 @@ impl DeliveryWorker {
         let delay = backoff(self.settings.first_retry, claim.pass);
         let released = async {
             let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
-            outbox::release(&mut tx, claim, delay, Some(error)).await?;
+            outbox::release(&mut tx, claim, delay, Some((RetryCause::Internal, error))).await?;
             tx.commit().await?;
             Ok::<_, ServiceError>(())
         };

@@ -40,7 +40,7 @@ pub struct OutboundFile {
 pub enum SendError {
     /// Not sent, and worth trying again (rate limit, server busy, no connection), after
     /// `after` if it said.
-    Retry { reason: String, after: Option<Duration> },
+    Retry { cause: RetryCause, reason: String, after: Option<Duration> },
     /// Refused for good (an invalid number, a blocked bot): its code and a readable reason.
     Rejected { code: String, reason: String },
     /// The request may have reached the provider, but its answer did not reach us (a time-out,
@@ -50,6 +50,7 @@ pub enum SendError {
 }
 
 pub use crate::domain::channel::{Cause, Trouble};
+pub use crate::domain::chat::RetryCause;
 
 /// A message the provider has, as its message list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

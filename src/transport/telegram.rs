@@ -11,7 +11,7 @@ use teloxide_core::payloads::{SendDocumentSetters, SendPhotoSetters, SetWebhookS
 use teloxide_core::requests::Requester;
 use teloxide_core::types::{AllowedUpdate, ChatId, FileId, InputFile, Recipient};
 
-use super::{Cause, Outbound, OutboundFile, Provider, SendError, Trouble};
+use super::{Cause, Outbound, OutboundFile, Provider, RetryCause, SendError, Trouble};
 
 /// Telegram's limit on a caption; a longer text goes as its own message.
 const MAX_CAPTION_CHARS: usize = 1024;
@@ -126,10 +126,13 @@ fn describe(e: &RequestError) -> String {
 fn send_error(e: RequestError) -> SendError {
     match e {
         RequestError::RetryAfter(after) => SendError::Retry {
+            cause: RetryCause::Busy,
             reason: format!("Telegram asks to wait {} s", after.seconds()),
             after: Some(Duration::from_secs(after.seconds().into())),
         },
-        RequestError::Network(ref net) if net.is_connect() => SendError::Retry { reason: describe(&e), after: None },
+        RequestError::Network(ref net) if net.is_connect() => {
+            SendError::Retry { cause: RetryCause::NoAnswer, reason: describe(&e), after: None }
+        }
         RequestError::Network(_) | RequestError::InvalidJson { .. } => SendError::Unknown { reason: describe(&e) },
         RequestError::Api(ApiError::BotBlocked) => {
             SendError::Rejected { code: "bot_blocked".into(), reason: "The client has blocked the bot.".into() }

@@ -13,7 +13,7 @@ use sha1::Sha1;
 use crate::domain::channel::TwilioSender;
 use crate::domain::chat::DeliveryStatus;
 
-use super::{Cause, Lookup, Outbound, Provider, SendError, Sighting, Trouble};
+use super::{Cause, Lookup, Outbound, Provider, RetryCause, SendError, Sighting, Trouble};
 
 /// `X-Twilio-Signature`: HMAC-SHA1 under the auth token of the URL Twilio called, followed by
 /// every form field's name and value, sorted by name (then value), base64.
@@ -245,6 +245,7 @@ impl TwilioClient {
                 // No connection: the request never left.
                 Err(e) if e.is_connect() => {
                     return Err(SendError::Retry {
+                        cause: RetryCause::NoAnswer,
                         reason: format!("Twilio did not answer: {}", without_url(&e)),
                         after: None,
                     });
@@ -271,7 +272,11 @@ impl TwilioClient {
         let err: Option<ApiError> = response.json().await.ok();
         // Too many requests, or too busy to take one: nothing was created.
         if matches!(status.as_u16(), 429 | 503) {
-            return Err(SendError::Retry { reason: describe(status.as_u16(), err), after: retry_after });
+            return Err(SendError::Retry {
+                cause: RetryCause::Busy,
+                reason: describe(status.as_u16(), err),
+                after: retry_after,
+            });
         }
         // Any other server error (or a gateway's time-out) may have come after the message was made.
         if status.is_server_error() {

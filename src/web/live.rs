@@ -156,7 +156,7 @@ impl Listener {
         let fragment = MessageFragment {
             tr: self.tr,
             csrf: self.csrf.clone(),
-            m: MessageView::new(&message, self.can_retry),
+            m: MessageView::new(self.tr, &message, self.can_retry),
             swap,
         };
         askama::Template::render(&fragment).map_err(|e| tracing::warn!(error = %e, "live update: render")).ok()

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use crm::domain::chat::Message;
-use crm::domain::chat::{ChatId, DeliveryStatus, Transport};
+use crm::domain::chat::{ChatId, DeliveryStatus, RetryCause, Transport};
 use crm::domain::{ClientId, Principal, Role};
 use crm::services::Providers;
 use crm::services::chats::Outgoing;
@@ -78,18 +78,17 @@ pub(crate) struct HttpProvider {
 impl Provider for HttpProvider {
     fn send<'a>(&'a self, m: &'a Outbound) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async move {
-            let res = self
-                .http
-                .post(&self.url)
-                .json(&serde_json::json!({"to": m.to, "body": m.body}))
-                .send()
-                .await
-                .map_err(|e| SendError::Retry { reason: e.to_string(), after: None })?;
+            let res =
+                self.http.post(&self.url).json(&serde_json::json!({"to": m.to, "body": m.body})).send().await.map_err(
+                    |e| SendError::Retry { cause: RetryCause::NoAnswer, reason: e.to_string(), after: None },
+                )?;
             let status = res.status();
             let body: serde_json::Value = res.json().await.unwrap_or_default();
             match status.as_u16() {
                 200..=299 => Ok(body["id"].as_str().unwrap_or_default().to_owned()),
-                429 | 500..=599 => Err(SendError::Retry { reason: format!("HTTP {status}"), after: None }),
+                429 | 500..=599 => {
+                    Err(SendError::Retry { cause: RetryCause::Busy, reason: format!("HTTP {status}"), after: None })
+                }
                 _ => Err(SendError::Rejected {
                     code: status.as_u16().to_string(),
                     reason: body["message"].as_str().unwrap_or("refused").to_owned(),
@@ -240,7 +239,26 @@ async fn a_provider_answering_400_ends_failed_with_its_reason() {
     let agent = app.sign_in_as(Role::Agent).await;
     let page = agent.get(&format!("/crm/chats/{chat}")).await;
     assert!(page.body.contains("tick-failed"), "a failed tick");
-    assert!(page.body.contains("number is not valid (400)"), "the provider's reason and code");
+    assert!(
+        page.body.contains("Twilio refused the message: The &#39;To&#39; number is not valid (400)"),
+        "{}",
+        page.body
+    );
+    // In Russian: a code we know is one sentence of ours, with the provider's words as the
+    // tooltip; one we do not know is the provider's words, introduced in Russian.
+    let csrf = page.csrf().unwrap();
+    agent.post("/crm/locale", &[("_csrf", &csrf), ("locale", "ru"), ("back", "/crm")]).await;
+    let page = agent.get(&format!("/crm/chats/{chat}")).await;
+    assert!(
+        page.body.contains("Twilio отклонил сообщение: The &#39;To&#39; number is not valid (400)"),
+        "{}",
+        page.body
+    );
+    let owner = app.owner_pool().await;
+    sqlx::query("UPDATE messages SET error_code = '21211' WHERE id = $1").bind(m.id.0).execute(&owner).await.unwrap();
+    let page = agent.get(&format!("/crm/chats/{chat}")).await;
+    assert!(page.body.contains(">Это не действительный номер телефона.</p>"), "{}", page.body);
+    assert!(page.body.contains("title=\"The &#39;To&#39; number is not valid (21211)\""), "{}", page.body);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(fake.requests(), 1, "a refusal is not retried");
     assert_eq!(outbox(&app).await, 0);
@@ -505,13 +523,20 @@ async fn a_failing_provider_shows_each_retry_with_its_reason_and_retry_now_sends
     assert_eq!(waiting.status, Some(DeliveryStatus::Queued));
     let retrying = waiting.retrying.expect("a failed pass shows");
     assert_eq!(retrying.attempts, 1);
+    assert_eq!(retrying.cause, Some(RetryCause::Busy));
     assert!(!retrying.reason.unwrap_or_default().is_empty(), "the provider's reason is kept");
     assert!(retrying.next_at > chrono::Utc::now() + chrono::Duration::minutes(30));
 
+    // Why, in the reader's language: one sentence, the provider named.
     let agent = app.sign_in_as(Role::Agent).await;
     let page = agent.get(&format!("/crm/chats/{}", chat.0)).await;
-    assert!(page.body.contains("Retrying (1/6)"), "{}", page.body);
+    assert!(page.body.contains("Retrying (1/6): Twilio is busy and asked us to wait"), "{}", page.body);
     assert!(page.body.contains("Retry now"));
+    let csrf = page.csrf().unwrap();
+    agent.post("/crm/locale", &[("_csrf", &csrf), ("locale", "ru"), ("back", "/crm")]).await;
+    let page = agent.get(&format!("/crm/chats/{}", chat.0)).await;
+    assert!(page.body.contains("Повторная отправка (1/6): Twilio занят и попросил подождать"), "{}", page.body);
+    agent.post("/crm/locale", &[("_csrf", &csrf), ("locale", "en"), ("back", "/crm")]).await;
 
     // Retry now: due at once, and the next pass sends it.
     let again = agent.post(&format!("/crm/chats/{}/messages/{}/retry", chat.0, m.id.0), &[]).await;

@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use inbox::{Assignee, InboxQuery, InboxRow, LastMessage, VIEW_COUNT_CAP, ViewCounts};
-pub use thread::{Attachment, Chat, MAX_DELIVERY_ATTEMPTS, Member, Message, Retrying};
+pub use thread::{Attachment, Chat, MAX_DELIVERY_ATTEMPTS, Member, Message, RetryCause, Retrying};
 pub use work::{AssigneeFilter, ChatChange, ChatStatus, StatusChange};
 
 use super::{ClientId, ContactId, ContactType, DomainError, UserId};
@@ -75,6 +75,15 @@ impl Transport {
 
     pub fn direction_out(self) -> Direction {
         if self == Transport::Note { Direction::Note } else { Direction::Outbound }
+    }
+
+    /// Whom a message on this transport is handed to, by name ("" for a note).
+    pub fn provider(self) -> &'static str {
+        match self {
+            Transport::Sms | Transport::Whatsapp => "Twilio",
+            Transport::Telegram => "Telegram",
+            Transport::Note => "",
+        }
     }
 }
 

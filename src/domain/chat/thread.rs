@@ -42,12 +42,46 @@ pub struct Message {
 }
 
 /// Where the sending of a queued message stands after a failed pass: how many passes were made
-/// (of `MAX_DELIVERY_ATTEMPTS`), what went wrong last, and when the next one is due.
+/// (of `MAX_DELIVERY_ATTEMPTS`), what went wrong last (`cause` for people, `reason` as the
+/// provider or the network said it), and when the next one is due.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retrying {
     pub attempts: i32,
+    pub cause: Option<RetryCause>,
     pub reason: Option<String>,
     pub next_at: DateTime<Utc>,
+}
+
+/// Why a pass at sending a message did not send it and another will come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryCause {
+    /// The provider did not answer: no connection, or no answer before the request left.
+    NoAnswer,
+    /// The provider is busy or limits how fast we send, and asked us to wait.
+    Busy,
+    /// The request may have reached the provider but its answer was lost: the provider is
+    /// asked before the message is sent again.
+    AnswerLost,
+    /// A failure of this server's own (its database, its file store).
+    Internal,
+}
+
+impl RetryCause {
+    pub const ALL: [RetryCause; 4] =
+        [RetryCause::NoAnswer, RetryCause::Busy, RetryCause::AnswerLost, RetryCause::Internal];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RetryCause::NoAnswer => "no_answer",
+            RetryCause::Busy => "busy",
+            RetryCause::AnswerLost => "answer_lost",
+            RetryCause::Internal => "internal",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
 }
 
 /// How many passes the delivery worker makes at a message before it ends `failed`: the last

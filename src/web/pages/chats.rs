@@ -107,7 +107,7 @@ async fn messages_page(
             csrf: me.csrf.clone(),
             chat_id: chat.0,
             older_than: if older { page.first().map(|m| m.id.0) } else { None },
-            items: page.iter().map(|m| MessageView::new(m, can_retry)).collect(),
+            items: page.iter().map(|m| MessageView::new(me.tr, m, can_retry)).collect(),
             today: today.format("%Y-%m-%d").to_string(),
             yesterday: today.pred_opt().map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
         },
@@ -420,7 +420,7 @@ pub async fn send(
             composer.sent = Some(MessageFragment {
                 tr: me.tr,
                 csrf: me.csrf.clone(),
-                m: MessageView::new(&message, me.principal.can(Permission::ChatUpdate)),
+                m: MessageView::new(me.tr, &message, me.principal.can(Permission::ChatUpdate)),
                 swap: Swap::Append,
             });
             render(StatusCode::OK, &composer)
@@ -498,7 +498,7 @@ fn changed_bubble(me: &CurrentUser, headers: &HeaderMap, message: &Message) -> R
         let fragment = MessageFragment {
             tr: me.tr,
             csrf: me.csrf.clone(),
-            m: MessageView::new(message, true),
+            m: MessageView::new(me.tr, message, true),
             swap: Swap::Inline,
         };
         return render(StatusCode::OK, &fragment);

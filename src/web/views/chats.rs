@@ -279,9 +279,12 @@ pub struct MessageView {
     pub day: String,
     pub transport: Transport,
     pub status: Option<DeliveryStatus>,
+    /// What the provider (or we) said of a failed message, as said: the bubble's tooltip.
     pub error: String,
-    /// The message of one of our own error codes, translated in place of `error` ("" if none).
-    pub error_key: &'static str,
+    /// Why it failed, in the reader's language ("" if it did not), and the provider's own
+    /// words when the sentence is ours ("" when it quotes them).
+    pub problem: String,
+    pub problem_detail: String,
     pub attachments: Vec<AttachmentView>,
     pub can_retry: bool,
     /// A scheduled message's time to leave, as shown ("" otherwise), and whether it may be
@@ -289,7 +292,8 @@ pub struct MessageView {
     pub send_at: String,
     pub send_at_iso: String,
     pub can_cancel: bool,
-    /// A queued message whose last pass failed: the passes made and the last reason.
+    /// A queued message whose last pass failed: the passes made and why, in the reader's
+    /// language.
     pub retrying: Option<(i32, String)>,
     pub max_attempts: i32,
 }
@@ -314,7 +318,7 @@ impl AttachmentView {
 }
 
 impl MessageView {
-    pub fn new(m: &Message, can_retry: bool) -> Self {
+    pub fn new(tr: Tr, m: &Message, can_retry: bool) -> Self {
         let side = match m.direction {
             Direction::Inbound => "in",
             Direction::Outbound => "out",
@@ -327,12 +331,24 @@ impl MessageView {
             (None, None) => String::new(),
         };
         let failed = m.status.is_some_and(DeliveryStatus::may_retry);
-        let error_key = match m.error_code.as_deref() {
-            Some("outcome_unknown") => "delivery.outcome_unknown",
-            Some("contact_removed") => "delivery.contact_removed",
-            Some("no_channel") => "delivery.no_channel",
-            _ => "",
+        let provider = m.transport.provider();
+        // Our codes and the providers' common ones have a sentence; any other is the
+        // provider's own words, introduced in the reader's language.
+        let known = m.error_code.as_deref().map_or("", |code| tr.lookup(&format!("delivery.error.{code}"), ""));
+        let (problem, problem_detail) = if !known.is_empty() {
+            (known.replace("{provider}", provider), error.clone())
+        } else if !error.is_empty() {
+            (tr.t1("delivery.error.other", "provider", &provider).replace("{reason}", &error), String::new())
+        } else {
+            (String::new(), String::new())
         };
+        let retrying = m.retrying.as_ref().map(|r| {
+            let why = match r.cause {
+                Some(cause) => tr.t1(&format!("delivery.retry.{}", cause.code()), "provider", &provider),
+                None => r.reason.clone().unwrap_or_default(),
+            };
+            (r.attempts, why)
+        });
         Self {
             id: m.id.0,
             chat_id: m.chat_id.0,
@@ -345,10 +361,11 @@ impl MessageView {
             transport: m.transport,
             status: m.status,
             error,
-            error_key,
+            problem,
+            problem_detail,
             attachments: m.attachments.iter().map(|a| AttachmentView::new(m.chat_id.0, a)).collect(),
             can_retry: can_retry && (failed || m.retrying.is_some()),
-            retrying: m.retrying.as_ref().map(|r| (r.attempts, r.reason.clone().unwrap_or_default())),
+            retrying,
             max_attempts: crate::domain::chat::MAX_DELIVERY_ATTEMPTS,
             send_at: m.send_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
             send_at_iso: m.send_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
