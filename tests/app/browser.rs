@@ -685,7 +685,12 @@ async fn a_message_whose_delivery_is_unknown_says_why_and_is_retried_with_one_cl
     let app = TestApp::spawn_with_providers(providers).await;
     let api = app.api(Role::Admin).await;
     let client = api
-        .post("/api/v1/clients", json!({"first_name": "Madina", "last_name": "Saidova", "phone": "+998935551234"}))
+        .post(
+            "/api/v1/clients",
+            json!({"first_name": "Madina", "last_name": "Saidova", "phone": "+998935551234",
+                   "contacts": [{"type": "whatsapp", "value": "+998935551234"}, {"type": "telegram", "value": "madina_saidova"},
+                                {"type": "email", "value": "madina.saidova@example.uz"}]}),
+        )
         .await
         .json();
     let chat = api.post(&format!("/api/v1/clients/{}/chat", client["id"]), serde_json::json!({})).await.json()["id"]

@@ -81,6 +81,36 @@ async fn an_agent_writes_a_note_and_a_viewer_reads_but_cannot_send() {
 /// Reading finds: a GET of a client's chat, by anyone, makes no chat and no audit entry; only a
 /// POST by someone who may write in chats starts one.
 #[tokio::test]
+async fn the_thread_header_links_every_way_of_reaching_the_client() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Agent).await;
+    let (client, _, chat) = client_with_chat(&api).await;
+    for (kind, value) in [
+        ("whatsapp", "+998931112233"),
+        ("telegram", "@Dilnoza_K"),
+        ("telegram", "123456789"),
+        ("email", "dk@mail.uz"),
+        ("other", "https://instagram.com/dilnoza"),
+    ] {
+        let added =
+            api.post(&format!("/api/v1/clients/{client}/contacts"), json!({"type": kind, "value": value})).await;
+        assert_eq!(added.status, 201, "{}", added.body);
+    }
+    let agent = app.sign_in_as(Role::Agent).await;
+    let page = agent.get(&format!("/crm/chats/{chat}")).await;
+    let header = page.body.split("thread-contacts").nth(1).expect("the contacts line").split("</p>").next().unwrap();
+    // The phone once (the client's phone and its phone contact are one number).
+    assert_eq!(header.matches("href=\"tel:+998901234567\"").count(), 1, "{header}");
+    for link in
+        ["https://wa.me/998931112233", "https://t.me/dilnoza_k", "mailto:dk@mail.uz", "https://instagram.com/dilnoza"]
+    {
+        assert!(header.contains(&format!("href=\"{link}\"")), "{link} in {header}");
+    }
+    // A Telegram user known only by number has no public link: shown, not linked.
+    assert!(header.contains("123456789</span>") && !header.contains("t.me/123456789"), "{header}");
+}
+
+#[tokio::test]
 async fn reading_a_clients_chat_creates_nothing_and_starting_it_is_a_post() {
     let app = TestApp::spawn().await;
     let admin = app.api(Role::Admin).await;

@@ -168,3 +168,38 @@ async fn a_deleted_client_who_writes_again_is_offered_for_merging_not_lost() {
         "offered no more"
     );
 }
+
+#[tokio::test]
+async fn restoring_a_client_whose_number_a_stranger_now_writes_from_offers_the_merge() {
+    let (app, _twilio, _telegram) = app_with_fakes().await;
+    let admin = app.api(Role::Admin).await;
+    twilio_channel(&admin, "twilio_sms").await;
+    let (old, contacts) = client(
+        &admin,
+        json!({"first_name": "Madina", "phone": CLIENT, "contacts": [{"type": "phone", "value": CLIENT}]}),
+    )
+    .await;
+    writes(&app, old, contacts[0], "before").await;
+    assert_eq!(admin.delete(&format!("/api/v1/clients/{}", old.0)).await.status, 204);
+    let fields = sms("SM00000000000000000000000000000902", "after");
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &fields, Some(AUTH_TOKEN)).await, 200);
+    let stranger = ClientId(app.scalar_i64("SELECT id FROM clients WHERE archived_at IS NULL").await);
+
+    // Restored from the archive, she lands on her page, which names the stranger writing
+    // from her number and offers to take them in.
+    let browser = app.sign_in_as(Role::Admin).await;
+    let csrf = browser.get("/crm/clients/archived").await.csrf().unwrap();
+    let restored = browser.post(&format!("/crm/clients/{}/restore", old.0), &[("_csrf", &csrf)]).await;
+    assert_eq!(restored.status, 303, "{}", restored.body);
+    let page = browser.get(restored.location().unwrap()).await;
+    assert!(page.body.contains("Maybe the same person"), "{}", page.body);
+    assert!(page.body.contains(&format!(r#"name="from_client_id" value="{}""#, stranger.0)), "{}", page.body);
+    let merged = browser
+        .post(
+            &format!("/crm/clients/{}/merge", old.0),
+            &[("_csrf", &csrf), ("from_client_id", &stranger.0.to_string())],
+        )
+        .await;
+    assert_eq!(merged.status, 303, "{}", merged.body);
+    assert_eq!(thread(&admin, old).await, ["before", "after"]);
+}

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::domain::attachment::{MAX_FILE_BYTES, MAX_FILES};
-use crate::domain::chat::InboxQuery;
 use crate::domain::chat::{ChatId, Direction, Message, MessageId, Transport};
-use crate::domain::{ClientId, ContactId, DomainError, Permission};
+use crate::domain::chat::{InboxQuery, InboxRow};
+use crate::domain::{ClientId, ContactId, ContactType, DomainError, Permission};
 use crate::services::ServiceError;
 use crate::services::chats::{Outgoing, Upload};
 use crate::web::AppState;
@@ -27,6 +27,7 @@ use crate::web::views::chats::{
     ChatList, ChatRow, Composer, Hit, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, NoChatPage,
     Swap, TemplateChoice, ThreadView, UnreadBadge,
 };
+use crate::web::views::clients::{ContactRow, contact_href, contact_label};
 
 use super::{is_htmx, render};
 
@@ -168,6 +169,7 @@ async fn thread_view(
     let can_change = me.principal.can(Permission::ChatUpdate);
     let people = if can_change { state.chats.assignees(&me.principal).await? } else { Vec::new() };
     let work = WorkPanel::new(me.tr, &header, me.principal.user_id, people, can_change);
+    let contacts = thread_contacts(state, me, &header).await?;
     Ok(ThreadView {
         work,
         can_rename: me.principal.can(Permission::ClientUpdate),
@@ -179,8 +181,7 @@ async fn thread_view(
         initials: crate::web::views::initials(&header.client_name),
         channel: client_wrote_on,
         client_name: header.client_name,
-        client_phone: header.client_phone.as_ref().map(|p| crate::web::views::phone(p.as_str())).unwrap_or_default(),
-        client_tel: header.client_phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        contacts,
         unread: header.unread,
         messages,
         composer,
@@ -189,6 +190,33 @@ async fn thread_view(
         can_mark_read: me.principal.can(Permission::ChatUpdate),
         back: format!("/crm/chats{}", filters.query(None)),
     })
+}
+
+/// What the thread's header offers to reach the client by: their phone, then their other
+/// contacts (a phone contact repeating it once). None for a reader who may not see clients.
+async fn thread_contacts(state: &AppState, me: &CurrentUser, header: &InboxRow) -> Result<Vec<ContactRow>, AppError> {
+    if !me.principal.can(Permission::ClientRead) {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<ContactRow> = header
+        .client_phone
+        .iter()
+        .map(|p| ContactRow {
+            id: 0,
+            kind: "phone".to_owned(),
+            label: contact_label("phone"),
+            value: crate::web::views::phone(p.as_str()),
+            href: contact_href(ContactType::Phone, p.as_str()),
+        })
+        .collect();
+    for c in state.clients.contacts(&me.principal, header.client_id).await? {
+        let repeats = c.kind() == ContactType::Phone
+            && header.client_phone.as_ref().is_some_and(|p| p.as_str() == c.value.as_str());
+        if !repeats {
+            rows.push(ContactRow::from(&c));
+        }
+    }
+    Ok(rows)
 }
 
 pub async fn inbox(

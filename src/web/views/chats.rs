@@ -13,6 +13,7 @@ use crate::i18n::Tr;
 use crate::services::chats::Route;
 use crate::services::message_templates::Filled;
 use crate::web::error::urlencode;
+use crate::web::views::clients::ContactRow;
 
 /// The inbox's filters, as they stand in the URL.
 #[derive(Clone, Default, serde::Deserialize)]
@@ -576,9 +577,8 @@ pub struct ThreadView {
     pub chat_id: i64,
     pub client_id: i64,
     pub client_name: String,
-    pub client_phone: String,
-    /// The same phone as a `tel:` link takes it (E.164).
-    pub client_tel: String,
+    /// The client's phone and contacts, each a link (call, WhatsApp, Telegram, email).
+    pub contacts: Vec<ContactRow>,
     pub initials: String,
     /// What the client last wrote on: a stranger's avatar.
     pub channel: Option<Transport>,

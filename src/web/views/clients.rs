@@ -303,19 +303,44 @@ pub struct ContactRow {
     pub id: i64,
     pub kind: String,
     pub label: &'static str,
+    /// As shown (a phone grouped the way the profile shows it).
     pub value: String,
+    /// Where a click on it goes: a call, a chat in WhatsApp or Telegram, an email ("" if
+    /// nowhere, such as a Telegram user known only by number).
+    pub href: String,
 }
 
 impl From<&Contact> for ContactRow {
     fn from(c: &Contact) -> Self {
         let kind = c.kind().as_str();
-        let value = c.value.as_str();
+        let stored = c.value.as_str();
         let value = if matches!(c.kind(), ContactType::Phone | ContactType::Whatsapp) {
-            super::phone(value)
+            super::phone(stored)
         } else {
-            value.to_owned()
+            stored.to_owned()
         };
-        Self { id: c.id.0, kind: kind.to_owned(), label: contact_label(kind), value }
+        Self {
+            id: c.id.0,
+            kind: kind.to_owned(),
+            label: contact_label(kind),
+            value,
+            href: contact_href(c.kind(), stored),
+        }
+    }
+}
+
+/// The link a contact opens, from its stored value ("" if none).
+pub fn contact_href(kind: ContactType, stored: &str) -> String {
+    let digits = || stored.chars().filter(char::is_ascii_digit).collect::<String>();
+    match kind {
+        ContactType::Phone => format!("tel:{stored}"),
+        ContactType::Whatsapp => format!("https://wa.me/{}", digits()),
+        // A numeric id is a user without a username: no public link reaches them.
+        ContactType::Telegram if stored.bytes().all(|b| b.is_ascii_digit()) => String::new(),
+        ContactType::Telegram => format!("https://t.me/{stored}"),
+        ContactType::Email => format!("mailto:{stored}"),
+        ContactType::Other if stored.starts_with("https://") || stored.starts_with("http://") => stored.to_owned(),
+        ContactType::Other => String::new(),
     }
 }
 
