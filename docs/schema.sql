@@ -506,19 +506,12 @@ CREATE FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread bo
         IF by_text <> 'false' THEN
             texts_found := chat_matches_by_text(tenant, words, p_cap + 1);
         END IF;
+        -- Both found in full: one pass over the chats of the clients and the chats of the
+        -- messages found, in the view and in order.
         IF cardinality(clients_found) <= p_cap AND cardinality(texts_found) <= p_cap THEN
-            SELECT coalesce(array_agg(k.id), '{}') || texts_found INTO found
-                FROM chats k WHERE k.tenant_id = tenant AND k.client_id = ANY(clients_found);
-            IF p_assignee_kind = 'any' AND p_status IS NULL THEN
-                EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id ' || chats || ' AND h.id = ANY($2)'
-                    || sort || ' LIMIT $3 OFFSET $4) p'
-                    INTO found USING tenant, found, p_limit, p_offset;
-            ELSE
-                EXECUTE 'WITH f AS MATERIALIZED (SELECT * FROM chats WHERE tenant_id = $1 AND id = ANY($2))'
-                    || ' SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id FROM f h' || joined || conds || sort
-                    || ' LIMIT $3 OFFSET $4) p'
-                    INTO found USING tenant, found, p_limit, p_offset;
-            END IF;
+            EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT h.id ' || chats
+                || ' AND (h.client_id = ANY($2) OR h.id = ANY($3))' || sort || ' LIMIT $4 OFFSET $5) p'
+                INTO found USING tenant, clients_found, texts_found, p_limit, p_offset;
             RETURN found;
         END IF;
         IF cardinality(clients_found) <= p_cap THEN
