@@ -341,9 +341,28 @@ async fn a_client_is_created_found_by_phone_edited_in_place_given_a_contact_and_
     assert_eq!(app.scalar_i64("SELECT count(*) FROM chats").await, 1);
     browser.goto(&page_url).await;
 
-    // Delete her, confirming the prompt.
+    // The merge picker finds her namesake written in Cyrillic as she types, never herself.
+    let api = app.api(Role::Admin).await;
+    let namesake = api.post("/api/v1/clients", json!({"first_name": "Зарина", "phone": "+998901239876"})).await;
+    assert_eq!(namesake.status, 201, "{}", namesake.body);
     browser.click("nav.tabs a[href$='tab=actions']").await;
     browser.wait_for_url("?tab=actions").await;
+    browser.type_into("#merge-q", "zarina").await;
+    browser
+        .wait_until(
+            "document.querySelectorAll('#merge-candidates li').length === 1 && document.querySelector('#merge-candidates').textContent.includes('Зарина')",
+            "the namesake found",
+        )
+        .await;
+    browser.screenshot("client-merge-picker").await;
+    browser.resize(390, 844).await;
+    let overflow =
+        browser.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    browser.screenshot("client-merge-picker-phone").await;
+    browser.resize(1366, 800).await;
+
+    // Delete her, confirming the prompt.
     browser.click(".danger-zone button[type=submit]").await;
     browser.accept_alert().await;
     browser.wait_for_url("/crm/clients").await;

@@ -203,3 +203,26 @@ async fn restoring_a_client_whose_number_a_stranger_now_writes_from_offers_the_m
     assert_eq!(merged.status, 303, "{}", merged.body);
     assert_eq!(thread(&admin, old).await, ["before", "after"]);
 }
+
+#[tokio::test]
+async fn the_merge_picker_finds_the_other_client_by_name_in_either_alphabet() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let (here, _) = client(&admin, json!({"first_name": "Мадина", "last_name": "Каримова"})).await;
+    let (other, _) =
+        client(&admin, json!({"first_name": "Madina", "last_name": "Karimova", "phone": "+998901112233"})).await;
+    let browser = app.sign_in_as(Role::Admin).await;
+    let page = browser.get(&format!("/crm/clients/{}?tab=actions&merge_q=madina%20karimova", here.0)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let found = page.body.split("id=\"merge-candidates\"").nth(1).unwrap().split("</div>").next().unwrap();
+    // The other one, told apart by her number, with its merge button; never this one.
+    assert!(found.contains(&format!(r#"name="from_client_id" value="{}""#, other.0)), "{found}");
+    assert!(found.contains("+998 90 111 22 33"), "{found}");
+    assert!(!found.contains(&format!(r#"value="{}""#, here.0)), "{found}");
+    let nobody = browser.get(&format!("/crm/clients/{}?tab=actions&merge_q=zzz", here.0)).await;
+    assert!(nobody.body.contains("No other client matches “zzz”."), "{}", nobody.body);
+    // Agents do not merge: no picker, and no search run for them.
+    let agent = app.sign_in_as(Role::Agent).await;
+    let theirs = agent.get(&format!("/crm/clients/{}?tab=actions&merge_q=madina", here.0)).await;
+    assert!(!theirs.body.contains("merge-candidates"), "{}", theirs.body);
+}

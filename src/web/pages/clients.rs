@@ -19,7 +19,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::views::clients::{
     ArchivedPage, ArchivedRow, ClientPage, ClientResults, ClientRow, ClientTab, ClientsPage, ContactRow, Duplicate,
-    ListFilters, NewClientPage, Section, SectionView, Twin, contact_label,
+    ListFilters, MergeCandidate, NewClientPage, Section, SectionView, Twin, contact_label,
 };
 use crate::web::views::{Area, FormErrors};
 
@@ -132,6 +132,9 @@ pub struct ShowQuery {
     /// A section to show as a form (the no-JavaScript path to editing in place).
     #[serde(default)]
     edit: String,
+    /// What the merge picker looks for (Actions tab).
+    #[serde(default)]
+    merge_q: String,
 }
 
 /// What a client page shows besides the client: an open section form, the add-contact form.
@@ -141,6 +144,8 @@ struct PageState {
     /// and a duplicate to link.
     editing: Option<(Section, Option<ClientInput>, FormErrors, Option<Duplicate>)>,
     contact: Option<(String, String, FormErrors)>,
+    /// A search for the client to merge into this one.
+    merge_q: String,
 }
 
 async fn client_page(
@@ -178,6 +183,11 @@ async fn client_page(
         true => state.clients.twins(&me.principal, id).await?,
         false => Vec::new(),
     };
+    let merge_q = page.merge_q.trim().chars().take(100).collect::<String>();
+    let merge_candidates = match can_merge && tab == ClientTab::Actions && !merge_q.is_empty() {
+        true => Some(merge_candidates(state, me, id, &merge_q).await?),
+        false => None,
+    };
     let (new_contact_type, new_contact_value, contact_errors) =
         page.contact.unwrap_or_else(|| ("phone".into(), String::new(), FormErrors::default()));
     Ok(ClientPage {
@@ -196,9 +206,24 @@ async fn client_page(
         can_chat: me.principal.can(Permission::ChatRead),
         can_merge,
         twins: twins.into_iter().map(|(id, name, archived)| Twin { id, name, archived }).collect(),
+        merge_q,
+        merge_candidates,
         created: crate::web::views::datetime(&client.created_at),
         updated: crate::web::views::datetime(&client.updated_at),
     })
+}
+
+/// Live clients other than `id` matching what the merge picker was given, as the client list
+/// finds them (names in either alphabet, phone, email, PIN).
+async fn merge_candidates(
+    state: &AppState,
+    me: &CurrentUser,
+    id: ClientId,
+    q: &str,
+) -> Result<Vec<MergeCandidate>, AppError> {
+    let query = ClientQuery { q: Some(q.to_owned()), limit: 9, ..ClientQuery::default() };
+    let found = state.clients.list(&me.principal, &query).await?;
+    Ok(found.items.iter().filter(|(c, _)| c.id != id).take(8).map(|(c, _)| MergeCandidate::from(c)).collect())
 }
 
 /// One profile section: shown, or as a form with `errors` and a `duplicate` to link.
@@ -238,6 +263,7 @@ pub async fn show(
     let page = PageState {
         editing: Section::from_slug(&q.edit).map(|s| (s, None, FormErrors::default(), None)),
         contact: None,
+        merge_q: q.merge_q,
     };
     render(StatusCode::OK, &client_page(&state, &me, id, tab, page).await?)
 }
@@ -306,7 +332,7 @@ pub async fn save_section(
                 let view = section_view(&me, id, section, (&patch, home), true, &errors, duplicate);
                 return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
             }
-            let page = PageState { editing: Some((section, Some(patch), errors, duplicate)), contact: None };
+            let page = PageState { editing: Some((section, Some(patch), errors, duplicate)), ..PageState::default() };
             render(StatusCode::UNPROCESSABLE_ENTITY, &client_page(&state, &me, id, ClientTab::Profile, page).await?)
         }
     }
@@ -330,7 +356,7 @@ pub async fn add_contact(
         Ok(_) => Ok(flash::redirect(&format!("/crm/clients/{id}?tab=contacts"), Flash::success("flash.contact_added"))),
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict { .. })) => {
             let errors = super::form_errors(me.tr, e)?;
-            let page = PageState { editing: None, contact: Some((form.kind, form.value, errors)) };
+            let page = PageState { contact: Some((form.kind, form.value, errors)), ..PageState::default() };
             render(StatusCode::UNPROCESSABLE_ENTITY, &client_page(&state, &me, id, ClientTab::Contacts, page).await?)
         }
         Err(other) => Err(other.into()),

@@ -351,6 +351,24 @@ pub struct Twin {
     pub archived: bool,
 }
 
+/// A client the merge picker found: who, and a phone or email to tell namesakes apart.
+pub struct MergeCandidate {
+    pub id: ClientId,
+    pub name: String,
+    pub detail: String,
+}
+
+impl From<&Client> for MergeCandidate {
+    fn from(c: &Client) -> Self {
+        let detail = match (&c.fields.phone, &c.fields.email) {
+            (Some(phone), _) => super::phone(phone.as_str()),
+            (None, Some(email)) => email.as_str().to_owned(),
+            (None, None) => String::new(),
+        };
+        Self { id: c.id, name: c.full_name(), detail }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "clients/show.html")]
 pub struct ClientPage {
@@ -371,6 +389,9 @@ pub struct ClientPage {
     pub can_chat: bool,
     /// May merge another client into this one (ClientUpdate and ClientDelete).
     pub can_merge: bool,
+    /// The merge picker's search, and what it found (`None` before a search).
+    pub merge_q: String,
+    pub merge_candidates: Option<Vec<MergeCandidate>>,
     /// Clients sharing a number or contact with this one: maybe the same person.
     pub twins: Vec<Twin>,
     pub created: String,
