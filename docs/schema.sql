@@ -24,7 +24,7 @@ CREATE FUNCTION public.auth_login_account(p_email text) RETURNS TABLE(tenant_id 
         FROM users u WHERE u.email = lower(p_email)
     $$;
 
-CREATE FUNCTION public.auth_session_principal(p_token_hash bytea, p_idle interval) RETURNS TABLE(tenant_id uuid, tenant_name text, user_id bigint, email text, name text, role text, locale text, permissions text[])
+CREATE FUNCTION public.auth_session_principal(p_token_hash bytea, p_idle interval) RETURNS TABLE(tenant_id uuid, tenant_name text, user_id bigint, email text, name text, role text, locale text, permissions text[], time_zone text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -35,7 +35,7 @@ CREATE FUNCTION public.auth_session_principal(p_token_hash bytea, p_idle interva
           AND s.last_seen_at > now() - p_idle AND s.expires_at > now();
         RETURN QUERY
             SELECT u.tenant_id, t.name, u.id, u.email, u.name, u.role, u.locale,
-                   ARRAY(SELECT rp.permission FROM role_permissions rp WHERE rp.role = u.role)
+                   ARRAY(SELECT rp.permission FROM role_permissions rp WHERE rp.role = u.role), t.time_zone
             FROM sessions s
             JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
             JOIN tenants t ON t.id = u.tenant_id
@@ -46,7 +46,7 @@ CREATE FUNCTION public.auth_session_principal(p_token_hash bytea, p_idle interva
     END
     $$;
 
-CREATE FUNCTION public.auth_token_principal(p_token_hash bytea) RETURNS TABLE(tenant_id uuid, tenant_name text, user_id bigint, email text, name text, role text, locale text, permissions text[])
+CREATE FUNCTION public.auth_token_principal(p_token_hash bytea) RETURNS TABLE(tenant_id uuid, tenant_name text, user_id bigint, email text, name text, role text, locale text, permissions text[], time_zone text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -56,7 +56,7 @@ CREATE FUNCTION public.auth_token_principal(p_token_hash bytea) RETURNS TABLE(te
           AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute');
         RETURN QUERY
             SELECT u.tenant_id, t.name, u.id, u.email, u.name, u.role, u.locale,
-                   ARRAY(SELECT rp.permission FROM role_permissions rp WHERE rp.role = u.role)
+                   ARRAY(SELECT rp.permission FROM role_permissions rp WHERE rp.role = u.role), t.time_zone
             FROM api_tokens a
             JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.user_id
             JOIN tenants t ON t.id = u.tenant_id
@@ -1050,6 +1050,7 @@ CREATE TABLE public.tenants (
     locale text DEFAULT 'en'::text NOT NULL,
     auto_assign text DEFAULT 'off'::text NOT NULL,
     record_visibility text DEFAULT 'all'::text NOT NULL,
+    time_zone text DEFAULT 'UTC'::text NOT NULL,
     CONSTRAINT tenants_auto_assign_check CHECK ((auto_assign = ANY (ARRAY['off'::text, 'round_robin'::text]))),
     CONSTRAINT tenants_base_currency_check CHECK ((base_currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT tenants_default_country_check CHECK ((default_country ~ '^[A-Z]{2}$'::text)),

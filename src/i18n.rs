@@ -1,9 +1,12 @@
-//! Translations: every visible string comes from locales/{en,ru,uz}.json, flat `area.key` maps.
+//! Translations: every visible string comes from locales/{en,ru,uz}.json, flat `area.key` maps;
+//! and `Tr`, which also shows times on the reader's clock.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::domain::Locale;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Locale, TimeZone};
 
 type Catalog = HashMap<String, String>;
 
@@ -48,15 +51,33 @@ pub fn exists(key: &str) -> bool {
     EN.contains_key(key)
 }
 
-/// A translator for one language. Cheap to copy into every view.
+/// How a page speaks to its reader: in their language, with times on their tenant's clock.
+/// Cheap to copy into every view.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr {
     pub locale: Locale,
+    pub zone: TimeZone,
 }
 
 impl Tr {
+    /// In `locale`, times in UTC (before sign-in, and for what is not a person's page).
     pub fn new(locale: Locale) -> Self {
-        Self { locale }
+        Self { locale, zone: TimeZone::UTC }
+    }
+
+    /// The same, with times on `zone`'s clock.
+    pub fn on_clock(self, zone: TimeZone) -> Self {
+        Self { zone, ..self }
+    }
+
+    /// A moment as tables show it: `2026-11-22 14:05` on the reader's clock.
+    pub fn datetime(&self, t: &DateTime<Utc>) -> String {
+        self.zone.local(*t).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    /// A moment on the reader's clock, to format otherwise.
+    pub fn local(&self, t: &DateTime<Utc>) -> DateTime<chrono_tz::Tz> {
+        self.zone.local(*t)
     }
 
     /// The message for `key`; English if this language lacks it (a test forbids that), the key

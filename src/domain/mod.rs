@@ -16,6 +16,7 @@ pub mod permission;
 pub mod principal;
 pub mod settings;
 pub mod tenant;
+pub mod time_zone;
 pub mod user;
 
 pub use client::{
@@ -30,6 +31,7 @@ pub use locale::Locale;
 pub use permission::{Permission, PermissionSet, Role};
 pub use principal::{Actor, Principal};
 pub use tenant::{TenantId, TenantName};
+pub use time_zone::TimeZone;
 pub use user::{Password, PersonName, UserId};
 
 /// Invalid input, naming the field it came from so a form or a JSON error can point at it.

@@ -1,6 +1,6 @@
 //! Who is acting: a signed-in user (through a session or an API token), or the system itself.
 
-use super::{Locale, Permission, PermissionSet, Role, TenantId, UserId};
+use super::{Locale, Permission, PermissionSet, Role, TenantId, TimeZone, UserId};
 
 /// A signed-in user as every request sees them, loaded in one query.
 #[derive(Debug, Clone)]
@@ -14,6 +14,8 @@ pub struct Principal {
     /// The user's chosen language; `None` follows the browser.
     pub locale: Option<Locale>,
     pub permissions: PermissionSet,
+    /// The tenant's clock: what pages show times in.
+    pub time_zone: TimeZone,
 }
 
 impl Principal {

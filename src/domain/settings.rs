@@ -1,9 +1,9 @@
 //! A tenant's settings: its name, the country its local phone numbers belong to, its base
-//! currency and language, how new chats are assigned and what agents may see.
+//! currency, language and clock, how new chats are assigned and what agents may see.
 
 use std::str::FromStr;
 
-use super::{Currency, DomainError, HomeCountry, Locale, TenantName};
+use super::{Currency, DomainError, HomeCountry, Locale, TenantName, TimeZone};
 
 /// How a new conversation finds its assignee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,6 +52,8 @@ pub struct TenantSettings {
     pub base_currency: Currency,
     /// The language of what the tenant's people get without choosing one (notifications).
     pub locale: Locale,
+    /// The clock its pages show times on.
+    pub time_zone: TimeZone,
     pub auto_assign: AutoAssign,
     pub record_visibility: RecordVisibility,
 }
@@ -64,6 +66,7 @@ pub struct SettingsInput {
     pub default_country: Option<String>,
     pub base_currency: Option<String>,
     pub locale: Option<String>,
+    pub time_zone: Option<String>,
     pub auto_assign: Option<String>,
     pub record_visibility: Option<String>,
     /// Fields that came as something other than text (a number in JSON): each is refused as
@@ -101,6 +104,9 @@ impl TenantSettings {
             let parsed = locale.parse::<Locale>().map_err(|e| DomainError::new("locale", e.code));
             apply(parsed.map(|l| out.locale = l));
         }
+        if let Some(zone) = &input.time_zone {
+            apply(zone.parse().map(|z| out.time_zone = z));
+        }
         if let Some(mode) = &input.auto_assign {
             apply(mode.parse().map(|m| out.auto_assign = m));
         }
@@ -118,6 +124,7 @@ impl TenantSettings {
             ("default_country", country(before.default_country), country(self.default_country)),
             ("base_currency", before.base_currency.to_string(), self.base_currency.to_string()),
             ("locale", before.locale.as_str().to_owned(), self.locale.as_str().to_owned()),
+            ("time_zone", before.time_zone.to_string(), self.time_zone.to_string()),
             ("auto_assign", before.auto_assign.as_str().to_owned(), self.auto_assign.as_str().to_owned()),
             (
                 "record_visibility",
@@ -142,6 +149,7 @@ mod tests {
             default_country: None,
             base_currency: "USD".parse().unwrap(),
             locale: Locale::En,
+            time_zone: TimeZone::UTC,
             auto_assign: AutoAssign::Off,
             record_visibility: RecordVisibility::All,
         }
@@ -151,6 +159,7 @@ mod tests {
     fn a_change_applies_what_it_names_and_keeps_the_rest() {
         let input = SettingsInput {
             default_country: Some("uz".into()),
+            time_zone: Some("Asia/Tashkent".into()),
             auto_assign: Some("round_robin".into()),
             ..Default::default()
         };
@@ -158,7 +167,10 @@ mod tests {
         assert_eq!(after.default_country.map(HomeCountry::code), Some("UZ"));
         assert_eq!(after.auto_assign, AutoAssign::RoundRobin);
         assert_eq!(after.name.as_str(), "Acme");
-        assert_eq!(after.changes_from(&settings()), ["default_country: — → UZ", "auto_assign: off → round_robin"]);
+        assert_eq!(
+            after.changes_from(&settings()),
+            ["default_country: — → UZ", "time_zone: UTC → Asia/Tashkent", "auto_assign: off → round_robin"]
+        );
         let cleared = after.with(&SettingsInput { default_country: Some(" ".into()), ..Default::default() }).unwrap();
         assert_eq!(cleared.default_country, None);
     }
@@ -170,12 +182,16 @@ mod tests {
             default_country: Some("XX".into()),
             base_currency: Some("dollars".into()),
             locale: Some("fr".into()),
+            time_zone: Some("Mars/Olympus".into()),
             auto_assign: Some("random".into()),
             record_visibility: Some("mine".into()),
             malformed: Vec::new(),
         };
         let fields: Vec<_> = settings().with(&input).unwrap_err().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["name", "default_country", "base_currency", "locale", "auto_assign", "record_visibility"]);
+        assert_eq!(
+            fields,
+            ["name", "default_country", "base_currency", "locale", "time_zone", "auto_assign", "record_visibility"]
+        );
         let typed = SettingsInput { malformed: vec!["locale"], name: Some(" ".into()), ..Default::default() };
         let codes: Vec<_> = settings().with(&typed).unwrap_err().into_iter().map(|e| (e.field, e.code)).collect();
         assert_eq!(codes, [("locale", "invalid_value"), ("name", "required")]);

@@ -46,7 +46,7 @@ pub async fn session_principal(
     let row = sqlx::query_as!(
         PrincipalRow,
         r#"SELECT tenant_id AS "tenant_id!", tenant_name AS "tenant_name!", user_id AS "user_id!", email AS "email!",
-                  name AS "name!", role AS "role!", locale, permissions AS "permissions!"
+                  name AS "name!", role AS "role!", locale, permissions AS "permissions!", time_zone AS "time_zone!"
            FROM auth_session_principal($1, $2)"#,
         token_hash,
         idle
@@ -61,7 +61,7 @@ pub async fn token_principal(pool: &PgPool, token_hash: &[u8]) -> Result<Option<
     let row = sqlx::query_as!(
         PrincipalRow,
         r#"SELECT tenant_id AS "tenant_id!", tenant_name AS "tenant_name!", user_id AS "user_id!", email AS "email!",
-                  name AS "name!", role AS "role!", locale, permissions AS "permissions!"
+                  name AS "name!", role AS "role!", locale, permissions AS "permissions!", time_zone AS "time_zone!"
            FROM auth_token_principal($1)"#,
         token_hash
     )
@@ -98,6 +98,7 @@ struct PrincipalRow {
     role: String,
     locale: Option<String>,
     permissions: Vec<String>,
+    time_zone: String,
 }
 
 impl PrincipalRow {
@@ -117,6 +118,7 @@ impl PrincipalRow {
                 .map(|p| p.parse::<Permission>())
                 .collect::<Result<_, _>>()
                 .map_err(corrupt)?,
+            time_zone: self.time_zone.parse().map_err(corrupt)?,
         })
     }
 }

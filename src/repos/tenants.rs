@@ -17,7 +17,7 @@ pub async fn insert(tx: &mut TenantTx, name: &TenantName) -> Result<(), RepoErro
 pub async fn settings(tx: &mut TenantTx) -> Result<TenantSettings, RepoError> {
     let tenant = tx.tenant_id().0;
     let r = sqlx::query!(
-        "SELECT name, default_country, base_currency, locale, auto_assign, record_visibility
+        "SELECT name, default_country, base_currency, locale, time_zone, auto_assign, record_visibility
          FROM tenants WHERE id = $1",
         tenant
     )
@@ -29,6 +29,7 @@ pub async fn settings(tx: &mut TenantTx) -> Result<TenantSettings, RepoError> {
         default_country: r.default_country.map(|c| c.parse()).transpose().map_err(|_| corrupt("default_country"))?,
         base_currency: r.base_currency.parse().map_err(|_| corrupt("base_currency"))?,
         locale: r.locale.parse().map_err(|_| corrupt("locale"))?,
+        time_zone: r.time_zone.parse().map_err(|_| corrupt("time_zone"))?,
         auto_assign: r.auto_assign.parse().map_err(|_| corrupt("auto_assign"))?,
         record_visibility: r.record_visibility.parse().map_err(|_| corrupt("record_visibility"))?,
     })
@@ -39,7 +40,7 @@ pub async fn save_settings(tx: &mut TenantTx, s: &TenantSettings) -> Result<(), 
     let tenant = tx.tenant_id().0;
     sqlx::query!(
         "UPDATE tenants SET name = $2, default_country = $3, base_currency = $4, locale = $5, auto_assign = $6,
-                record_visibility = $7
+                record_visibility = $7, time_zone = $8
          WHERE id = $1",
         tenant,
         s.name.as_str(),
@@ -48,6 +49,7 @@ pub async fn save_settings(tx: &mut TenantTx, s: &TenantSettings) -> Result<(), 
         s.locale.as_str(),
         s.auto_assign.as_str(),
         s.record_visibility.as_str(),
+        s.time_zone.as_str(),
     )
     .execute(tx.conn())
     .await?;

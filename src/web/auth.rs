@@ -104,7 +104,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let (principal, session_token) =
             session_from_headers(state, &parts.headers).await.ok_or(AppError::SignInRequired)?;
-        let tr = Tr::new(RequestLocale::resolve(Some(&principal), &parts.headers));
+        let tr = Tr::new(RequestLocale::resolve(Some(&principal), &parts.headers)).on_clock(principal.time_zone);
         Ok(Self {
             csrf: csrf_for_session(state, &session_token),
             flash: Flash::from_headers(&parts.headers),

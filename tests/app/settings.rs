@@ -26,19 +26,20 @@ async fn everyone_reads_the_settings_and_only_admins_change_them_whole_or_not_at
     assert_eq!(
         read.json(),
         json!({"name": "Acme", "default_country": null, "base_currency": "USD", "locale": "en",
-               "auto_assign": "off", "record_visibility": "all"})
+               "time_zone": "UTC", "auto_assign": "off", "record_visibility": "all"})
     );
     assert_eq!(agent.patch("/api/v1/settings", json!({"default_country": "UZ"})).await.status, 403);
 
     let bad = admin
         .patch(
             "/api/v1/settings",
-            json!({"name": "Acme Ltd", "default_country": "XX", "base_currency": "dollars", "auto_assign": 1}),
+            json!({"name": "Acme Ltd", "default_country": "XX", "base_currency": "dollars", "auto_assign": 1,
+                   "time_zone": "Mars/Olympus"}),
         )
         .await;
     assert_eq!(bad.status, 422, "{}", bad.body);
     let fields = &bad.json()["error"]["fields"];
-    for field in ["default_country", "base_currency", "auto_assign"] {
+    for field in ["default_country", "base_currency", "auto_assign", "time_zone"] {
         assert!(fields.get(field).is_some(), "{field} named: {}", bad.body);
     }
     assert_eq!(admin.get("/api/v1/settings").await.json()["name"], "Acme", "nothing half-written");
@@ -237,4 +238,33 @@ async fn two_nodes_handing_out_chats_at_once_take_turns_fairly() {
     }
     let counts = assignees(&app).await;
     assert_eq!(counts.values().copied().collect::<Vec<_>>(), [10, 10], "{counts:?}");
+}
+
+#[tokio::test]
+async fn pages_show_times_on_the_tenants_clock_and_the_api_keeps_utc() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let client = admin.post("/api/v1/clients", json!({"first_name": "Lola", "phone": "+998901112200"})).await.json();
+    let chat = admin.post(&format!("/api/v1/clients/{}/chat", client["id"]), json!({})).await.json()["id"].clone();
+    let note =
+        admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Late call", "transport": "note"})).await;
+    assert_eq!(note.status, 202, "{}", note.body);
+    // Written at 21:30 UTC: 02:30 the next day in Tashkent.
+    let owner = app.owner_pool().await;
+    sqlx::query("UPDATE messages SET created_at = '2026-11-30T21:30:00Z'").execute(&owner).await.unwrap();
+    sqlx::query("UPDATE chats SET last_message_at = '2026-11-30T21:30:00Z'").execute(&owner).await.unwrap();
+
+    let browser = app.sign_in_as(Role::Agent).await;
+    let utc = browser.get(&format!("/crm/chats/{chat}")).await.body;
+    assert!(utc.contains(r#"data-day="2026-11-30""#) && utc.contains(">21:30</time>"), "{utc}");
+
+    let changed = admin.patch("/api/v1/settings", json!({"time_zone": "Asia/Tashkent"})).await;
+    assert_eq!(changed.json()["time_zone"], "Asia/Tashkent");
+    let local = browser.get(&format!("/crm/chats/{chat}")).await.body;
+    assert!(local.contains(r#"data-day="2026-12-01""#) && local.contains(">02:30</time>"), "{local}");
+    assert!(local.contains("2026-12-01</span>") || local.contains(">2026-12-01<"), "the list's date: {local}");
+    let api = admin.get(&format!("/api/v1/chats/{chat}/messages")).await.json();
+    assert_eq!(api["items"][0]["created_at"], "2026-11-30T21:30:00Z", "{api}");
+    let audit = text(&app, "SELECT summary FROM audit_log WHERE action = 'settings_changed'").await;
+    assert_eq!(audit, "time_zone: UTC → Asia/Tashkent");
 }

@@ -517,11 +517,12 @@ fn operations(public_url: &str) -> Value {
                 "Merge": {"type": "object", "required": ["from_client_id"], "properties": {
                     "from_client_id": {"type": "integer", "description": "the client to merge in and archive"}
                 }},
-                "Settings": {"type": "object", "required": ["name", "default_country", "base_currency", "locale", "auto_assign", "record_visibility"], "properties": {
+                "Settings": {"type": "object", "required": ["name", "default_country", "base_currency", "locale", "time_zone", "auto_assign", "record_visibility"], "properties": {
                     "name": {"type": "string"},
                     "default_country": {"type": "string", "nullable": true, "description": "ISO 3166-1 alpha-2: phone numbers typed without a country code are read as this country's (forms, imports)"},
                     "base_currency": {"type": "string", "description": "ISO 4217"},
                     "locale": {"type": "string", "enum": ["en", "ru", "uz"], "description": "for what reaches people who chose no language"},
+                    "time_zone": {"type": "string", "description": "IANA name (Asia/Tashkent): the clock pages show times on; the API keeps UTC"},
                     "auto_assign": {"type": "string", "enum": ["off", "round_robin"], "description": "round_robin: a new conversation goes to the available agent (signed in, not away) assigned longest ago"},
                     "record_visibility": {"type": "string", "enum": ["all", "own"]}
                 }},
@@ -530,6 +531,7 @@ fn operations(public_url: &str) -> Value {
                     "default_country": {"type": "string", "nullable": true},
                     "base_currency": {"type": "string"},
                     "locale": {"type": "string", "enum": ["en", "ru", "uz"]},
+                    "time_zone": {"type": "string"},
                     "auto_assign": {"type": "string", "enum": ["off", "round_robin"]},
                     "record_visibility": {"type": "string", "enum": ["all", "own"]}
                 }},

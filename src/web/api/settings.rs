@@ -22,6 +22,7 @@ pub struct SettingsJson {
     default_country: Option<&'static str>,
     base_currency: String,
     locale: &'static str,
+    time_zone: &'static str,
     auto_assign: &'static str,
     record_visibility: &'static str,
 }
@@ -33,6 +34,7 @@ impl From<TenantSettings> for SettingsJson {
             default_country: s.default_country.map(|c| c.code()),
             base_currency: s.base_currency.to_string(),
             locale: s.locale.as_str(),
+            time_zone: s.time_zone.as_str(),
             auto_assign: s.auto_assign.as_str(),
             record_visibility: s.record_visibility.as_str(),
         }
@@ -68,6 +70,7 @@ pub async fn update(
         default_country: text("default_country"),
         base_currency: text("base_currency"),
         locale: text("locale"),
+        time_zone: text("time_zone"),
         auto_assign: text("auto_assign"),
         record_visibility: text("record_visibility"),
         malformed: Vec::new(),

@@ -69,7 +69,7 @@ async fn chat_list(
     let rows = rows
         .iter()
         .map(|r| {
-            let mut row = ChatRow::new(r, active, now);
+            let mut row = ChatRow::new(me.tr, r, active, now);
             if let (Some((message, body)), Some(q)) = (hits.remove(&r.id), &query.q) {
                 row.hit = Some(Hit::new(message.0, &body, q));
             }
@@ -101,7 +101,7 @@ async fn messages_page(
     let client_wrote_on = page.iter().find(|m| m.direction == Direction::Inbound).map(|m| m.transport);
     page.reverse();
     let can_retry = me.principal.can(Permission::ChatUpdate);
-    let today = chrono::Utc::now().date_naive();
+    let today = me.tr.zone.today();
     Ok((
         MessagesPage {
             tr: me.tr,

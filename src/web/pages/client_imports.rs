@@ -40,7 +40,7 @@ async fn upload_page(
         encodings: UploadPage::encodings(),
         encoding: encoding.as_str(),
         errors,
-        recent: recent.iter().map(ImportSummary::from).collect(),
+        recent: recent.iter().map(|i| ImportSummary::new(me.tr, i)).collect(),
         max_mb: MAX_FILE_BYTES / (1024 * 1024),
     };
     render(status, &page)
@@ -185,7 +185,7 @@ async fn import_page(
         id: import.id,
         file_name: import.file_name.clone(),
         created_by: import.created_by.clone(),
-        created: crate::web::views::datetime(&import.created_at),
+        created: me.tr.datetime(&import.created_at),
         rows_total: import.rows_total,
         progress: Progress::new(me.tr, me.csrf.clone(), &import, true),
         mapping,

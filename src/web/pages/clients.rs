@@ -58,7 +58,7 @@ pub async fn list(
     let results = ClientResults {
         tr: me.tr,
         has_next: result.total.has_next(page, PER_PAGE, result.items.len()),
-        rows: result.items.iter().map(|(c, k)| ClientRow::new(c, k)).collect(),
+        rows: result.items.iter().map(|(c, k)| ClientRow::new(me.tr, c, k)).collect(),
         total: result.total.count(),
         total_exact: result.total.is_exact(),
         page,
@@ -208,8 +208,8 @@ async fn client_page(
         twins: twins.into_iter().map(|(id, name, archived)| Twin { id, name, archived }).collect(),
         merge_q,
         merge_candidates,
-        created: crate::web::views::datetime(&client.created_at),
-        updated: crate::web::views::datetime(&client.updated_at),
+        created: me.tr.datetime(&client.created_at),
+        updated: me.tr.datetime(&client.updated_at),
     })
 }
 
@@ -319,7 +319,7 @@ pub async fn save_section(
         Ok(client) if is_htmx(&headers) => {
             let mut view =
                 section_view(&me, client.id, section, (&client.input(), None), false, &FormErrors::default(), None);
-            view.saved = Some((client.full_name(), crate::web::views::datetime(&client.updated_at)));
+            view.saved = Some((client.full_name(), me.tr.datetime(&client.updated_at)));
             render(StatusCode::OK, &view)
         }
         Ok(_) => {
@@ -393,7 +393,7 @@ pub async fn archived(State(state): State<AppState>, me: CurrentUser) -> Result<
             ArchivedRow {
                 id: c.id.0,
                 name: c.full_name(),
-                archived: crate::web::views::datetime(&archived_at),
+                archived: me.tr.datetime(&archived_at),
                 days_left: (left.max(0) + 86_399) / 86_400,
             }
         })

@@ -21,7 +21,7 @@ use super::{render, safe_return_path};
 pub async fn show(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
     let activity = if me.principal.can(Permission::UserManage) {
         let recent = state.audit.recent(&me.principal, 8).await?;
-        Some(recent.iter().map(AuditRow::from).collect())
+        Some(recent.iter().map(|e| AuditRow::new(me.tr, e)).collect())
     } else {
         None
     };

@@ -35,7 +35,7 @@ pub async fn list(
     let page = TemplatesPage {
         shell: me.shell(Area::Templates),
         q: q.q,
-        rows: rows.iter().map(TemplateRow::from).collect(),
+        rows: rows.iter().map(|t| TemplateRow::new(me.tr, t)).collect(),
         can_manage: me.principal.can(Permission::TemplateManage),
     };
     render(StatusCode::OK, &page)

@@ -131,7 +131,7 @@ impl WorkPanel {
             is_mine: row.assignee.as_ref().is_some_and(|a| a.id == me),
             people: people.into_iter().map(|(id, name)| (id.0, name)).collect(),
             status: row.status,
-            snoozed_until: row.snoozed_until.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+            snoozed_until: row.snoozed_until.map(|t| tr.datetime(&t)),
             can_change,
         }
     }

@@ -177,7 +177,8 @@ impl ChatRow {
         self.transport.map(transport_key).unwrap_or_default()
     }
 
-    pub fn new(row: &InboxRow, active: Option<i64>, now: DateTime<Utc>) -> Self {
+    /// The row as the list shows it to a reader whose clock is `tr`'s, at `now`.
+    pub fn new(tr: Tr, row: &InboxRow, active: Option<i64>, now: DateTime<Utc>) -> Self {
         let (preview, preview_prefix, time, time_iso, transport) = match &row.last {
             Some(last) => {
                 let text = one_line(&last.body, 90);
@@ -186,7 +187,7 @@ impl ChatRow {
                     Direction::Note => "chats.note",
                     Direction::Inbound => "",
                 };
-                (text, prefix, short_time(last.at, now), last.at.to_rfc3339(), Some(last.transport))
+                (text, prefix, short_time(tr, last.at, now), last.at.to_rfc3339(), Some(last.transport))
             }
             None => (String::new(), "", String::new(), String::new(), None),
         };
@@ -356,9 +357,9 @@ impl MessageView {
             side,
             sender: m.sender_name.clone(),
             body: m.body.clone(),
-            time: m.created_at.format("%H:%M").to_string(),
+            time: tr.local(&m.created_at).format("%H:%M").to_string(),
             time_iso: m.created_at.to_rfc3339(),
-            day: m.created_at.format("%Y-%m-%d").to_string(),
+            day: tr.local(&m.created_at).format("%Y-%m-%d").to_string(),
             transport: m.transport,
             status: m.status,
             error,
@@ -368,7 +369,7 @@ impl MessageView {
             can_retry: can_retry && (failed || m.retrying.is_some()),
             retrying,
             max_attempts: crate::domain::chat::MAX_DELIVERY_ATTEMPTS,
-            send_at: m.send_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
+            send_at: m.send_at.map(|t| tr.datetime(&t)).unwrap_or_default(),
             send_at_iso: m.send_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
             can_cancel: can_retry && m.status == Some(DeliveryStatus::Scheduled),
         }
@@ -645,8 +646,9 @@ pub fn one_line(s: &str, max: usize) -> String {
     if flat.chars().count() <= max { flat } else { format!("{}…", flat.chars().take(max - 1).collect::<String>()) }
 }
 
-/// "14:05" today, "2026-11-21" before.
-fn short_time(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+/// "14:05" today, "2026-11-21" before, on the reader's clock.
+fn short_time(tr: Tr, t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let (t, now) = (tr.local(&t), tr.local(&now));
     if t.date_naive() == now.date_naive() { t.format("%H:%M").to_string() } else { t.format("%Y-%m-%d").to_string() }
 }
 

@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use super::{FormErrors, Shell, datetime};
+use super::{FormErrors, Shell};
 use crate::domain::client::import::{Counts, Import, IssueRow};
 use crate::domain::client::import::{Duplicates, Encoding, Status, Target};
 use crate::i18n::Tr;
@@ -44,13 +44,13 @@ pub struct ImportSummary {
     pub rows_total: i32,
 }
 
-impl From<&Import> for ImportSummary {
-    fn from(i: &Import) -> Self {
+impl ImportSummary {
+    pub fn new(tr: Tr, i: &Import) -> Self {
         Self {
             id: i.id,
             file_name: i.file_name.clone(),
             created_by: i.created_by.clone(),
-            created: datetime(&i.created_at),
+            created: tr.datetime(&i.created_at),
             status: status_label(i.status),
             dry_run: i.dry_run,
             counts: i.counts,

@@ -3,7 +3,7 @@
 
 use askama::Template;
 
-use super::{FormErrors, Shell, datetime};
+use super::{FormErrors, Shell};
 use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender, HomeCountry};
 use crate::i18n::Tr;
 
@@ -19,7 +19,7 @@ pub struct ClientRow {
 }
 
 impl ClientRow {
-    pub fn new(c: &Client, contacts: &[Contact]) -> Self {
+    pub fn new(tr: Tr, c: &Client, contacts: &[Contact]) -> Self {
         let badges = ContactType::ALL
             .into_iter()
             .filter(|t| contacts.iter().any(|k| k.kind() == *t))
@@ -31,7 +31,7 @@ impl ClientRow {
             phone: c.fields.phone.as_ref().map(|p| super::phone(p.as_str())).unwrap_or_default(),
             email: c.fields.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default(),
             badges,
-            updated: datetime(&c.updated_at),
+            updated: tr.datetime(&c.updated_at),
         }
     }
 }

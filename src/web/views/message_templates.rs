@@ -6,6 +6,7 @@ use super::{FormErrors, Shell};
 use crate::domain::chat::TEMPLATE_VARIABLES;
 use crate::domain::message_template::MessageTemplate;
 use crate::domain::message_template::TemplateInput;
+use crate::i18n::Tr;
 
 pub struct TemplateRow {
     pub id: i64,
@@ -15,14 +16,14 @@ pub struct TemplateRow {
     pub updated: String,
 }
 
-impl From<&MessageTemplate> for TemplateRow {
-    fn from(t: &MessageTemplate) -> Self {
+impl TemplateRow {
+    pub fn new(tr: Tr, t: &MessageTemplate) -> Self {
         Self {
             id: t.id,
             title: t.fields.title.clone().unwrap_or_default(),
             shortcut: t.fields.shortcut.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default(),
             body: t.fields.body.as_str().to_owned(),
-            updated: super::datetime(&t.updated_at),
+            updated: tr.datetime(&t.updated_at),
         }
     }
 }

@@ -190,11 +190,6 @@ pub fn phone(e164: &str) -> String {
     }
 }
 
-/// Formats a time for tables: `2026-11-22 14:05` in UTC.
-pub fn datetime(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +205,7 @@ mod tests {
             role: Role::Viewer,
             locale: None,
             permissions,
+            time_zone: crate::domain::TimeZone::UTC,
         }
     }
 

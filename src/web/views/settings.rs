@@ -5,11 +5,11 @@ use askama::Template;
 use crate::domain::channel::{ChannelKind, Trouble};
 use crate::i18n::Tr;
 
-use super::{FormErrors, Shell, datetime};
+use super::{FormErrors, Shell};
 use crate::domain::audit::AuditEntry;
 use crate::domain::settings::SettingsInput;
 use crate::domain::user::ApiToken;
-use crate::domain::{Currency, HomeCountry, Permission, Principal, Role, UserId};
+use crate::domain::{Currency, HomeCountry, Permission, Principal, Role, TimeZone, UserId};
 use crate::services::users::UserSummary;
 
 /// Which settings tab is open; tabs the user may not open are not shown.
@@ -88,6 +88,11 @@ impl OrganisationPage {
         Currency::all().collect()
     }
 
+    /// The clocks to choose from, by IANA name.
+    pub fn time_zones(&self) -> impl Iterator<Item = &'static str> {
+        TimeZone::choices().map(TimeZone::as_str)
+    }
+
     pub fn value<'a>(&'a self, v: &'a Option<String>) -> &'a str {
         v.as_deref().unwrap_or("")
     }
@@ -110,7 +115,7 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    pub fn from_summary(s: &UserSummary, me: UserId) -> Self {
+    pub fn from_summary(tr: Tr, s: &UserSummary, me: UserId) -> Self {
         Self {
             id: s.user.id,
             name: s.user.name.clone(),
@@ -119,7 +124,7 @@ impl UserRow {
             active: s.user.active,
             is_me: s.user.id == me,
             sessions: s.live_sessions,
-            created: datetime(&s.user.created_at),
+            created: tr.datetime(&s.user.created_at),
         }
     }
 }
@@ -154,14 +159,14 @@ pub struct TokenRow {
     pub revoked: bool,
 }
 
-impl From<&ApiToken> for TokenRow {
-    fn from(t: &ApiToken) -> Self {
+impl TokenRow {
+    pub fn new(tr: Tr, t: &ApiToken) -> Self {
         Self {
             id: t.id,
             name: t.name.clone(),
             prefix: t.prefix.clone(),
-            created: datetime(&t.created_at),
-            last_used: t.last_used_at.as_ref().map(datetime),
+            created: tr.datetime(&t.created_at),
+            last_used: t.last_used_at.as_ref().map(|at| tr.datetime(at)),
             revoked: t.revoked_at.is_some(),
         }
     }
@@ -218,10 +223,10 @@ impl AuditRow {
     }
 }
 
-impl From<&AuditEntry> for AuditRow {
-    fn from(e: &AuditEntry) -> Self {
+impl AuditRow {
+    pub fn new(tr: Tr, e: &AuditEntry) -> Self {
         Self {
-            when: datetime(&e.created_at),
+            when: tr.datetime(&e.created_at),
             actor: e.actor_user_id.map(|_| e.actor_name.clone()),
             action: e.action.clone(),
             entity: e.entity.clone(),
@@ -273,7 +278,7 @@ pub struct ChannelRow {
 }
 
 impl ChannelRow {
-    pub fn new(c: &crate::domain::channel::Channel) -> Self {
+    pub fn new(tr: Tr, c: &crate::domain::channel::Channel) -> Self {
         let sends_as = match (&c.sender, &c.messaging_service_sid, &c.bot_username) {
             (Some(from), _, _) => super::phone(from),
             (None, Some(service), _) => service.clone(),
@@ -288,12 +293,12 @@ impl ChannelRow {
             sends_as,
             secret_hint: c.secret_hint.clone(),
             notify_chat_id: c.notify_chat_id.clone(),
-            updated: datetime(&c.updated_at),
+            updated: tr.datetime(&c.updated_at),
             failing: c
                 .health
                 .failing()
-                .map(|(code, said, at)| (format!("channels.health.{code}"), said.clone(), datetime(at))),
-            last_ok: c.health.ok_at.as_ref().map(datetime),
+                .map(|(code, said, at)| (format!("channels.health.{code}"), said.clone(), tr.datetime(at))),
+            last_ok: c.health.ok_at.as_ref().map(|at| tr.datetime(at)),
         }
     }
 }

@@ -34,7 +34,7 @@ pub async fn list(
         &AuditPage {
             shell: me.shell(Area::Settings),
             tabs: tabs(SettingsTab::Audit, &me.principal),
-            rows: result.items.iter().map(AuditRow::from).collect(),
+            rows: result.items.iter().map(|e| AuditRow::new(me.tr, e)).collect(),
             entities: result.entities,
             entity: q.entity,
             page,

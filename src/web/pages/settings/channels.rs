@@ -25,7 +25,7 @@ async fn list_page(state: &AppState, me: &CurrentUser, notice: Option<Notice>) -
     Ok(ChannelsPage {
         shell: me.shell(Area::Settings),
         tabs: tabs(SettingsTab::Channels, &me.principal),
-        channels: channels.iter().map(ChannelRow::new).collect(),
+        channels: channels.iter().map(|c| ChannelRow::new(me.tr, c)).collect(),
         notice,
         unreachable: endpoints.unreachable().map(|u| match u {
             Unreachable::Private => "channels.public_url_private",

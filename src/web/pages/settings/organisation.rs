@@ -31,6 +31,7 @@ fn as_input(s: &TenantSettings) -> SettingsInput {
         default_country: Some(s.default_country.map_or("", |c| c.code()).to_owned()),
         base_currency: Some(s.base_currency.to_string()),
         locale: Some(s.locale.as_str().to_owned()),
+        time_zone: Some(s.time_zone.as_str().to_owned()),
         auto_assign: Some(s.auto_assign.as_str().to_owned()),
         record_visibility: Some(s.record_visibility.as_str().to_owned()),
         malformed: Vec::new(),

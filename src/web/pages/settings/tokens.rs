@@ -25,7 +25,7 @@ async fn page(
     Ok(TokensPage {
         shell: me.shell(Area::Settings),
         tabs: tabs(SettingsTab::Tokens, &me.principal),
-        tokens: tokens.iter().map(TokenRow::from).collect(),
+        tokens: tokens.iter().map(|t| TokenRow::new(me.tr, t)).collect(),
         created,
         name,
         errors,

@@ -24,7 +24,7 @@ pub async fn list(State(state): State<AppState>, me: CurrentUser) -> Result<Resp
         &UsersPage {
             shell: me.shell(Area::Settings),
             tabs: tabs(SettingsTab::Users, &me.principal),
-            users: users.iter().map(|u| UserRow::from_summary(u, me.principal.user_id)).collect(),
+            users: users.iter().map(|u| UserRow::from_summary(me.tr, u, me.principal.user_id)).collect(),
             roles: Role::ALL,
         },
     )
