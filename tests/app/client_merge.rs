@@ -129,24 +129,30 @@ async fn a_merge_is_refused_with_itself_twice_across_tenants_and_to_agents() {
     assert_eq!(merge(b, json!(c.0)).await.status, 409, "into a merged client");
 }
 
+/// Madina wrote "before", was deleted, and writes "after" from the same number through the
+/// real Twilio webhook: the archived profile (`old`) and the new stranger.
+async fn deleted_client_writes_again(app: &TestApp, admin: &Api) -> (ClientId, ClientId) {
+    twilio_channel(admin, "twilio_sms").await;
+    let (old, contacts) = client(
+        admin,
+        json!({"first_name": "Madina", "phone": CLIENT, "contacts": [{"type": "phone", "value": CLIENT}]}),
+    )
+    .await;
+    writes(app, old, contacts[0], "before").await;
+    assert_eq!(admin.delete(&format!("/api/v1/clients/{}", old.0)).await.status, 204);
+    let fields = sms("SM00000000000000000000000000000901", "after");
+    assert_eq!(post_twilio(app, "/crm/webhooks/twilio", &fields, Some(AUTH_TOKEN)).await, 200);
+    let stranger = ClientId(app.scalar_i64("SELECT id FROM clients WHERE archived_at IS NULL").await);
+    assert_ne!(stranger, old);
+    (old, stranger)
+}
+
 #[tokio::test]
 async fn a_deleted_client_who_writes_again_is_offered_for_merging_not_lost() {
     let (app, _twilio, _telegram) = app_with_fakes().await;
     let admin = app.api(Role::Admin).await;
-    twilio_channel(&admin, "twilio_sms").await;
-    let (old, contacts) = client(
-        &admin,
-        json!({"first_name": "Madina", "phone": CLIENT, "contacts": [{"type": "phone", "value": CLIENT}]}),
-    )
-    .await;
-    writes(&app, old, contacts[0], "before").await;
-    assert_eq!(admin.delete(&format!("/api/v1/clients/{}", old.0)).await.status, 204);
-
     // She writes again from the same number: a new stranger, whose page offers the old profile.
-    let fields = sms("SM00000000000000000000000000000901", "after");
-    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &fields, Some(AUTH_TOKEN)).await, 200);
-    let stranger = ClientId(app.scalar_i64("SELECT id FROM clients WHERE archived_at IS NULL").await);
-    assert_ne!(stranger, old);
+    let (old, stranger) = deleted_client_writes_again(&app, &admin).await;
     let browser = app.sign_in_as(Role::Admin).await;
     let page = browser.get(&format!("/crm/clients/{}", stranger.0)).await;
     assert!(page.body.contains("Madina"), "the archived twin is named: {}", page.body);
@@ -173,17 +179,7 @@ async fn a_deleted_client_who_writes_again_is_offered_for_merging_not_lost() {
 async fn restoring_a_client_whose_number_a_stranger_now_writes_from_offers_the_merge() {
     let (app, _twilio, _telegram) = app_with_fakes().await;
     let admin = app.api(Role::Admin).await;
-    twilio_channel(&admin, "twilio_sms").await;
-    let (old, contacts) = client(
-        &admin,
-        json!({"first_name": "Madina", "phone": CLIENT, "contacts": [{"type": "phone", "value": CLIENT}]}),
-    )
-    .await;
-    writes(&app, old, contacts[0], "before").await;
-    assert_eq!(admin.delete(&format!("/api/v1/clients/{}", old.0)).await.status, 204);
-    let fields = sms("SM00000000000000000000000000000902", "after");
-    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &fields, Some(AUTH_TOKEN)).await, 200);
-    let stranger = ClientId(app.scalar_i64("SELECT id FROM clients WHERE archived_at IS NULL").await);
+    let (old, stranger) = deleted_client_writes_again(&app, &admin).await;
 
     // Restored from the archive, she lands on her page, which names the stranger writing
     // from her number and offers to take them in.
