@@ -1,5 +1,5 @@
 //! Live updates over Server-Sent Events: each open page of a user who may read chats hears of
-//! its own tenant's chat events, and of nothing else. A new message arrives rendered for that
+//! its own tenant's chat events, and of nothing else (the bus gives it its tenant's channel). A new message arrives rendered for that
 //! user (language, permissions) and is appended to its thread if that thread is open; a status
 //! change replaces the bubble shown; any chat event tells the list and the unread badge to
 //! refresh.
@@ -97,11 +97,8 @@ impl Listener {
         }
     }
 
-    /// What this listener's page should do about `event`; nothing for another tenant's.
+    /// What this listener's page should do about `event` (one of its tenant's).
     async fn render(&self, event: &DomainEvent) -> Vec<Event> {
-        if event.tenant_id() != self.tenant {
-            return Vec::new();
-        }
         let (message, swap) = match event {
             DomainEvent::MessageSent { message_id, .. } | DomainEvent::MessageReceived { message_id, .. } => {
                 (*message_id, Swap::Append)

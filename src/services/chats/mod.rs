@@ -236,7 +236,7 @@ impl ChatService {
     /// read chats.
     pub fn live(&self, by: &Principal) -> Result<tokio::sync::broadcast::Receiver<DomainEvent>, ServiceError> {
         super::require(by, &[Permission::ChatRead])?;
-        Ok(self.events.subscribe())
+        Ok(self.events.subscribe_tenant(by.tenant_id))
     }
 
     /// One message of the tenant, with its attachments: for the workers and for a live stream,
