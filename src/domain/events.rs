@@ -71,6 +71,10 @@ pub enum DomainEvent {
         tenant_id: TenantId,
         chat_id: ChatId,
         message_id: MessageId,
+        /// Whom the chat is assigned to with the message in (round robin included): live
+        /// pages decide whom to notify from it instead of asking the database each.
+        #[serde(default)]
+        assignee: Option<UserId>,
     },
     MessageStatusChanged {
         tenant_id: TenantId,
@@ -140,5 +144,25 @@ impl DomainEvent {
             | DomainEvent::ChannelSaved { tenant_id, .. }
             | DomainEvent::ChannelDeleted { tenant_id, .. } => *tenant_id,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_received_from_a_node_that_did_not_say_the_assignee_reads_as_unassigned() {
+        let tenant = uuid::Uuid::nil();
+        let older = format!(r#"{{"type":"MessageReceived","tenant_id":"{tenant}","chat_id":7,"message_id":9}}"#);
+        let event: DomainEvent = serde_json::from_str(&older).unwrap();
+        assert!(matches!(event, DomainEvent::MessageReceived { assignee: None, .. }), "{event:?}");
+        let now = DomainEvent::MessageReceived {
+            tenant_id: TenantId(tenant),
+            chat_id: ChatId(7),
+            message_id: MessageId(9),
+            assignee: Some(UserId(3)),
+        };
+        assert_eq!(serde_json::from_str::<DomainEvent>(&serde_json::to_string(&now).unwrap()).unwrap(), now);
     }
 }

@@ -285,6 +285,16 @@ pub async fn reopen(tx: &mut TenantTx, chat: ChatId) -> Result<bool, RepoError> 
     Ok(done.rows_affected() == 1)
 }
 
+/// Whom the chat is assigned to, if anyone.
+pub async fn assignee(tx: &mut TenantTx, chat: ChatId) -> Result<Option<UserId>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row =
+        sqlx::query_scalar!("SELECT assignee_user_id FROM chats WHERE tenant_id = $1 AND id = $2", tenant, chat.0)
+            .fetch_one(tx.conn())
+            .await?;
+    Ok(row.map(UserId))
+}
+
 /// Ends up to `limit` snoozes that are due, in every tenant, each once however many nodes
 /// ask (wake_snoozed_chats, 0016). Returns the chats opened.
 pub async fn wake_snoozed(pool: &sqlx::PgPool, limit: i32) -> Result<Vec<(TenantId, ChatId)>, RepoError> {

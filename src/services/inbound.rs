@@ -189,7 +189,11 @@ impl InboundService {
         chats::join(&mut tx, chat.id, Joiner::Contact(writer.contact, w.transport)).await?;
         // The client wrote: a resolved or snoozed conversation needs the team again.
         let reopened = chats::reopen(&mut tx, chat.id).await?;
-        let assigned = crate::services::chats::assign_in_turn(&mut tx, chat.id).await?.is_some();
+        let assigned = crate::services::chats::assign_in_turn(&mut tx, chat.id).await?;
+        let assignee = match assigned {
+            Some(user) => Some(user),
+            None => chats::assignee(&mut tx, chat.id).await?,
+        };
         if let Some(meta) = w.telegram_chat {
             chats::remember_telegram_chat(&mut tx, chat.id, writer.contact, meta).await?;
         }
@@ -215,13 +219,14 @@ impl InboundService {
                 client_id: writer.client,
             });
         }
-        if reopened || assigned {
+        if reopened || assigned.is_some() {
             self.events.publish(DomainEvent::ChatUpdated { tenant_id: tenant, chat_id: chat.id });
         }
         self.events.publish(DomainEvent::MessageReceived {
             tenant_id: tenant,
             chat_id: chat.id,
             message_id: message.id,
+            assignee,
         });
         Ok(message.id)
     }

@@ -24,7 +24,7 @@ pub fn spawn_staff_notifier(
     tokio::spawn(async move {
         loop {
             match rx.recv().await {
-                Ok(DomainEvent::MessageReceived { tenant_id, chat_id, message_id }) => {
+                Ok(DomainEvent::MessageReceived { tenant_id, chat_id, message_id, .. }) => {
                     // Each in its own task: a slow Telegram never holds up the next message.
                     let (chats, channels) = (chats.clone(), channels.clone());
                     tokio::spawn(async move {

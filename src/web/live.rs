@@ -14,7 +14,7 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use crate::domain::chat::{ChatId, MessageId};
+use crate::domain::chat::{ChatId, Message};
 use crate::domain::{DomainEvent, Permission, TenantId, UserId};
 use crate::i18n::Tr;
 use crate::web::AppState;
@@ -99,7 +99,7 @@ impl Listener {
 
     /// What this listener's page should do about `event` (one of its tenant's).
     async fn render(&self, event: &DomainEvent) -> Vec<Event> {
-        let (message, swap) = match event {
+        let (id, swap) = match event {
             DomainEvent::MessageSent { message_id, .. } | DomainEvent::MessageReceived { message_id, .. } => {
                 (*message_id, Swap::Append)
             }
@@ -112,27 +112,33 @@ impl Listener {
             DomainEvent::ChatCreated { .. } | DomainEvent::ChatRead { .. } => return vec![inbox()],
             _ => return Vec::new(),
         };
-        let mut out = match self.bubble(message, swap).await {
+        // One read of the message serves the bubble and the notification.
+        let message = match self.state.chats.message(self.tenant, id).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(message_id = %id, error = %e, "live update: cannot load the message");
+                return vec![inbox()];
+            }
+        };
+        let mut out = match self.bubble(&message, swap) {
             Some(html) => vec![Event::default().event("message").data(html), inbox()],
             None => vec![inbox()],
         };
-        if let DomainEvent::MessageReceived { chat_id, message_id, .. } = event
-            && let Some(notice) = self.notice(*chat_id, *message_id).await
+        if let DomainEvent::MessageReceived { chat_id, assignee, .. } = event
+            && let Some(notice) = self.notice(*chat_id, *assignee, &message)
         {
             out.push(notice);
         }
         out
     }
 
-    /// "Tell me": a client's message in a chat assigned to this reader or to nobody, as the
-    /// page's desktop notification shows it (the page decides whether to, by its reader's
-    /// choice). Nothing for chats of others.
-    async fn notice(&self, chat: ChatId, message: MessageId) -> Option<Event> {
-        let assignee = self.state.chats.assignee(self.tenant, chat).await.ok()?;
+    /// "Tell me": a client's message in a chat assigned to this reader or to nobody (as the
+    /// event says), as the page's desktop notification shows it (the page decides whether to,
+    /// by its reader's choice). Nothing for chats of others.
+    fn notice(&self, chat: ChatId, assignee: Option<UserId>, m: &Message) -> Option<Event> {
         if assignee.is_some_and(|a| a != self.user) {
             return None;
         }
-        let m = self.state.chats.message(self.tenant, message).await.ok()?;
         let body = if m.body.is_empty() && !m.attachments.is_empty() {
             self.tr.t("chats.notify_file").to_owned()
         } else {
@@ -142,18 +148,11 @@ impl Listener {
         Some(Event::default().event("notify").data(data.to_string()))
     }
 
-    async fn bubble(&self, id: MessageId, swap: Swap) -> Option<String> {
-        let message = match self.state.chats.message(self.tenant, id).await {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(message_id = %id, error = %e, "live update: cannot load the message");
-                return None;
-            }
-        };
+    fn bubble(&self, message: &Message, swap: Swap) -> Option<String> {
         let fragment = MessageFragment {
             tr: self.tr,
             csrf: self.csrf.clone(),
-            m: MessageView::new(self.tr, &message, self.can_retry),
+            m: MessageView::new(self.tr, message, self.can_retry),
             swap,
         };
         askama::Template::render(&fragment).map_err(|e| tracing::warn!(error = %e, "live update: render")).ok()

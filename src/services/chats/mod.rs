@@ -266,17 +266,4 @@ impl ChatService {
         tx.commit().await?;
         Ok(hits.into_iter().map(|(chat, id, body)| (chat, (id, body))).collect())
     }
-
-    /// Whom a chat of the tenant is assigned to (`None`: nobody), for a live stream deciding
-    /// whether its reader is to be notified.
-    pub async fn assignee(
-        &self,
-        tenant: TenantId,
-        chat: ChatId,
-    ) -> Result<Option<crate::domain::UserId>, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-        let row = chats::inbox_row(&mut tx, chat).await?;
-        tx.commit().await?;
-        Ok(row.assignee.map(|a| a.id))
-    }
 }
