@@ -80,6 +80,16 @@ impl Bench {
     /// Serves the app over the database; returns its base URL and a token of a new `role` user
     /// of the seeded tenant.
     pub async fn serve(&self, role: &str) -> (String, String, TenantId) {
+        let (base, state) = self.serve_app().await;
+        let tenant = state.tenants.list().await.unwrap().into_iter().find(|t| t.name.starts_with("Seed")).unwrap().id;
+        let email = format!("bench-{}@bench.example", uuid::Uuid::new_v4().simple());
+        let user = state.users.create_from_cli(tenant, &email, "Bench", "bench password 1", role).await.unwrap();
+        let token = state.auth.create_api_token(tenant, user, "bench", &Actor::System).await.unwrap().token;
+        (base, token, tenant)
+    }
+
+    /// Serves the app over the database; returns its base URL and its state.
+    pub async fn serve_app(&self) -> (String, AppState) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = Config::from_lookup(|k| match k {
@@ -90,12 +100,8 @@ impl Bench {
         })
         .unwrap();
         let state = AppState::new(config, self.pool.clone(), EventBus::default()).unwrap();
-        let tenant = state.tenants.list().await.unwrap().into_iter().find(|t| t.name.starts_with("Seed")).unwrap().id;
-        let email = format!("bench-{}@bench.example", uuid::Uuid::new_v4().simple());
-        let user = state.users.create_from_cli(tenant, &email, "Bench", "bench password 1", role).await.unwrap();
-        let token = state.auth.create_api_token(tenant, user, "bench", &Actor::System).await.unwrap().token;
-        tokio::spawn(app::serve(listener, state, std::future::pending()));
-        (format!("http://{addr}"), token, tenant)
+        tokio::spawn(app::serve(listener, state.clone(), std::future::pending()));
+        (format!("http://{addr}"), state)
     }
 
     pub async fn stop(self) {
