@@ -186,16 +186,17 @@ pub async fn message(tx: &mut TenantTx, id: MessageId) -> Result<Message, RepoEr
 /// search's text match): chat, message and text.
 pub async fn matching(
     tx: &mut TenantTx,
-    chats: &[i64],
+    chats: &[ChatId],
     words: &str,
 ) -> Result<Vec<(ChatId, MessageId, String)>, RepoError> {
     let tenant = tx.tenant_id().0;
+    let chats: Vec<i64> = chats.iter().map(|c| c.0).collect();
     let rows = sqlx::query!(
         "SELECT DISTINCT ON (chat_id) chat_id, id, body FROM messages
          WHERE tenant_id = $1 AND chat_id = ANY($2) AND search @@ plainto_tsquery('simple', $3)
          ORDER BY chat_id, id DESC",
         tenant,
-        chats,
+        &chats,
         words
     )
     .fetch_all(tx.conn())

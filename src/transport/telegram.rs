@@ -195,7 +195,9 @@ mod tests {
             SendError::Rejected { code: "bot_blocked".into(), reason: "The client has blocked the bot.".into() }
         );
         let wait = send_error(RequestError::RetryAfter(teloxide_core::types::Seconds::from_seconds(7)));
-        assert!(matches!(wait, SendError::Retry { after: Some(d), .. } if d == Duration::from_secs(7)));
+        assert!(
+            matches!(wait, SendError::Retry { cause: RetryCause::Busy, after: Some(d), .. } if d == Duration::from_secs(7))
+        );
         assert!(matches!(send_error(RequestError::Api(ApiError::ChatNotFound)), SendError::Rejected { .. }));
     }
 }

@@ -456,6 +456,15 @@ mod tests {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
+    #[tokio::test]
+    async fn twilio_out_of_reach_is_retried_as_no_answer() {
+        // A port nothing listens on: the connection is refused before the request leaves.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let client = TwilioClient::new(reqwest::Client::new(), &format!("http://127.0.0.1:{port}"), "AC1", "token");
+        let sent = client.send(&[("To", "+998901234567".to_owned())]).await;
+        assert!(matches!(sent, Err(SendError::Retry { cause: RetryCause::NoAnswer, .. })), "{sent:?}");
+    }
+
     /// Twilio's documented example (docs/contracts.md).
     #[test]
     fn the_signature_matches_twilios_documented_example() {

@@ -1,8 +1,8 @@
 //! Live updates over Server-Sent Events: each open page of a user who may read chats hears of
-//! its own tenant's chat events, and of nothing else (the bus gives it its tenant's channel). A new message arrives rendered for that
-//! user (language, permissions) and is appended to its thread if that thread is open; a status
-//! change replaces the bubble shown; any chat event tells the list and the unread badge to
-//! refresh.
+//! its own tenant's chat events, and of nothing else (the bus gives it its tenant's channel).
+//! A new message arrives rendered for that user (language, permissions) and is appended to its
+//! thread if that thread is open; a status change replaces the bubble shown; any chat event
+//! tells the list and the unread badge to refresh.
 
 use std::convert::Infallible;
 use std::time::Duration;

@@ -260,9 +260,8 @@ impl ChatService {
         if chats.is_empty() || q.trim().is_empty() {
             return Ok(Default::default());
         }
-        let ids: Vec<i64> = chats.iter().map(|c| c.0).collect();
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let hits = messages::matching(&mut tx, &ids, q).await?;
+        let hits = messages::matching(&mut tx, chats, q).await?;
         tx.commit().await?;
         Ok(hits.into_iter().map(|(chat, id, body)| (chat, (id, body))).collect())
     }

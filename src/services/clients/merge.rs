@@ -3,12 +3,17 @@
 use serde_json::{Map, Value};
 
 use crate::db::TenantTx;
-use crate::domain::{Actor, Client, ClientId, ClientInput, DomainError, DomainEvent, Permission, Principal};
+use crate::domain::{
+    Actor, Client, ClientId, ClientInput, ClientQuery, DomainError, DomainEvent, Permission, Principal,
+};
 use crate::repos::clients::{self, merge};
 use crate::repos::{RepoError, audit, chats};
 use crate::services::ServiceError;
 
 use super::{ClientService, UpdateError, update_client};
+
+/// What merging takes: one client is changed and another archived.
+const MERGE: &[Permission] = &[Permission::ClientUpdate, Permission::ClientDelete];
 
 /// What a merge changed, for the events after the commit.
 struct Merged {
@@ -22,7 +27,7 @@ impl ClientService {
     /// values, and `from` is archived with `merged_into`. Restoring `from` within 30 days undoes
     /// it. `from` may be archived already (a deleted client who wrote again).
     pub async fn merge(&self, by: &Principal, into: ClientId, from: ClientId) -> Result<Client, ServiceError> {
-        super::super::require(by, &[Permission::ClientUpdate, Permission::ClientDelete])?;
+        super::super::require(by, MERGE)?;
         if into == from {
             return Err(DomainError::new("from_client_id", "merge_with_itself").into());
         }
@@ -47,6 +52,20 @@ impl ClientService {
             self.events.publish(DomainEvent::ChatUpdated { tenant_id, chat_id });
         }
         Ok(merged.survivor)
+    }
+
+    /// Whether `by` may merge clients (what pages offer).
+    pub fn may_merge(&self, by: &Principal) -> bool {
+        super::super::require(by, MERGE).is_ok()
+    }
+
+    /// Up to 8 live clients other than `into` matching `q` as the client list finds them
+    /// (names in either alphabet, phone, email, PIN): whom the merge picker offers.
+    pub async fn merge_candidates(&self, by: &Principal, into: ClientId, q: &str) -> Result<Vec<Client>, ServiceError> {
+        super::super::require(by, MERGE)?;
+        let query = ClientQuery { q: Some(q.to_owned()), limit: 9, ..ClientQuery::default() };
+        let found = self.list(by, &query).await?;
+        Ok(found.items.into_iter().map(|(c, _)| c).filter(|c| c.id != into).take(8).collect())
     }
 
     /// Clients of the tenant who share a number or contact with `client` and could be the same

@@ -15,7 +15,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::domain::attachment::{MAX_FILE_BYTES, MAX_FILES};
 use crate::domain::chat::{ChatId, Direction, Message, MessageId, Transport};
 use crate::domain::chat::{InboxQuery, InboxRow};
-use crate::domain::{ClientId, ContactId, ContactType, DomainError, Permission};
+use crate::domain::{ClientId, ContactId, DomainError, Permission};
 use crate::services::ServiceError;
 use crate::services::chats::{Outgoing, Upload};
 use crate::web::AppState;
@@ -27,7 +27,7 @@ use crate::web::views::chats::{
     ChatList, ChatRow, Composer, Hit, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, NoChatPage,
     Swap, TemplateChoice, ThreadView, UnreadBadge,
 };
-use crate::web::views::clients::{ContactRow, contact_href, contact_label};
+use crate::web::views::clients::ContactRow;
 
 use super::{is_htmx, render};
 
@@ -192,31 +192,14 @@ async fn thread_view(
     })
 }
 
-/// What the thread's header offers to reach the client by: their phone, then their other
-/// contacts (a phone contact repeating it once). None for a reader who may not see clients.
+/// What the thread's header offers to reach the client by; nothing for a reader who may not
+/// see clients.
 async fn thread_contacts(state: &AppState, me: &CurrentUser, header: &InboxRow) -> Result<Vec<ContactRow>, AppError> {
-    if !me.principal.can(Permission::ClientRead) {
-        return Ok(Vec::new());
+    match state.clients.contacts(&me.principal, header.client_id).await {
+        Ok(contacts) => Ok(ContactRow::ways_to_reach(header.client_phone.as_ref(), &contacts)),
+        Err(ServiceError::Forbidden) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
     }
-    let mut rows: Vec<ContactRow> = header
-        .client_phone
-        .iter()
-        .map(|p| ContactRow {
-            id: 0,
-            kind: "phone".to_owned(),
-            label: contact_label("phone"),
-            value: crate::web::views::phone(p.as_str()),
-            href: contact_href(ContactType::Phone, p.as_str()),
-        })
-        .collect();
-    for c in state.clients.contacts(&me.principal, header.client_id).await? {
-        let repeats = c.kind() == ContactType::Phone
-            && header.client_phone.as_ref().is_some_and(|p| p.as_str() == c.value.as_str());
-        if !repeats {
-            rows.push(ContactRow::from(&c));
-        }
-    }
-    Ok(rows)
 }
 
 pub async fn inbox(

@@ -178,14 +178,22 @@ async fn client_page(
             }
         })
         .collect();
-    let can_merge = me.principal.can(Permission::ClientUpdate) && me.principal.can(Permission::ClientDelete);
+    let can_merge = state.clients.may_merge(&me.principal);
     let twins = match can_merge {
         true => state.clients.twins(&me.principal, id).await?,
         false => Vec::new(),
     };
     let merge_q = page.merge_q.trim().chars().take(100).collect::<String>();
     let merge_candidates = match can_merge && tab == ClientTab::Actions && !merge_q.is_empty() {
-        true => Some(merge_candidates(state, me, id, &merge_q).await?),
+        true => Some(
+            state
+                .clients
+                .merge_candidates(&me.principal, id, &merge_q)
+                .await?
+                .iter()
+                .map(MergeCandidate::from)
+                .collect(),
+        ),
         false => None,
     };
     let (new_contact_type, new_contact_value, contact_errors) =
@@ -211,19 +219,6 @@ async fn client_page(
         created: me.tr.datetime(&client.created_at),
         updated: me.tr.datetime(&client.updated_at),
     })
-}
-
-/// Live clients other than `id` matching what the merge picker was given, as the client list
-/// finds them (names in either alphabet, phone, email, PIN).
-async fn merge_candidates(
-    state: &AppState,
-    me: &CurrentUser,
-    id: ClientId,
-    q: &str,
-) -> Result<Vec<MergeCandidate>, AppError> {
-    let query = ClientQuery { q: Some(q.to_owned()), limit: 9, ..ClientQuery::default() };
-    let found = state.clients.list(&me.principal, &query).await?;
-    Ok(found.items.iter().filter(|(c, _)| c.id != id).take(8).map(|(c, _)| MergeCandidate::from(c)).collect())
 }
 
 /// One profile section: shown, or as a form with `errors` and a `duplicate` to link.

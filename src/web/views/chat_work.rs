@@ -124,6 +124,11 @@ pub struct WorkPanel {
 }
 
 impl WorkPanel {
+    /// `(value, label key, hours)` of each snooze length offered.
+    pub fn snoozes(&self) -> &'static [(&'static str, &'static str, i64)] {
+        &SNOOZES
+    }
+
     pub fn new(tr: Tr, row: &InboxRow, me: UserId, people: Vec<(UserId, String)>, can_change: bool) -> Self {
         Self {
             tr,
@@ -188,10 +193,5 @@ pub struct WorkFragment {
 impl WorkFragment {
     pub fn t(&self, key: &'static str) -> &'static str {
         self.tr.t(key)
-    }
-
-    /// `(value, label key, hours)` of each snooze length offered.
-    pub const fn snoozes() -> &'static [(&'static str, &'static str, i64)] {
-        &SNOOZES
     }
 }

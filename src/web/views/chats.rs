@@ -602,11 +602,6 @@ impl ThreadView {
     pub fn t(&self, key: &'static str) -> &'static str {
         self.tr.t(key)
     }
-
-    /// `(value, label key, hours)` of each snooze length offered.
-    pub const fn snoozes() -> &'static [(&'static str, &'static str, i64)] {
-        &super::chat_work::SNOOZES
-    }
 }
 
 #[derive(Template)]

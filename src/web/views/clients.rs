@@ -4,7 +4,7 @@
 use askama::Template;
 
 use super::{FormErrors, Shell};
-use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender, HomeCountry};
+use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender, HomeCountry, Phone};
 use crate::i18n::Tr;
 
 /// One row of the client list.
@@ -326,6 +326,23 @@ impl From<&Contact> for ContactRow {
             value,
             href: contact_href(c.kind(), stored),
         }
+    }
+}
+
+impl ContactRow {
+    /// Every way to reach a client: their phone, then their contacts (a phone contact that
+    /// repeats the phone, once).
+    pub fn ways_to_reach(phone: Option<&Phone>, contacts: &[Contact]) -> Vec<ContactRow> {
+        let phone_row = phone.map(|p| ContactRow {
+            id: 0,
+            kind: ContactType::Phone.as_str().to_owned(),
+            label: contact_label(ContactType::Phone.as_str()),
+            value: super::phone(p.as_str()),
+            href: contact_href(ContactType::Phone, p.as_str()),
+        });
+        let repeats =
+            |c: &Contact| c.kind() == ContactType::Phone && phone.is_some_and(|p| p.as_str() == c.value.as_str());
+        phone_row.into_iter().chain(contacts.iter().filter(|c| !repeats(c)).map(ContactRow::from)).collect()
     }
 }
 
