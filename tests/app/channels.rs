@@ -699,6 +699,37 @@ async fn twilio_busy_or_rate_limiting_is_retried_and_the_message_is_sent_once() 
 }
 
 #[tokio::test]
+async fn a_busy_twilio_is_said_to_be_busy_while_the_message_waits() {
+    let (app, twilio, _telegram) = app_with_fakes().await;
+    let admin = app.api(Role::Admin).await;
+    twilio_channel(&admin, "twilio_sms").await;
+    let sms_in = sms("SM00000000000000000000000000000071", "Hi");
+    assert_eq!(post_twilio(&app, "/crm/webhooks/twilio", &sms_in, Some(AUTH_TOKEN)).await, 200);
+    let chat = admin.get("/api/v1/chats").await.json()["items"][0]["id"].as_i64().unwrap();
+    twilio.refuse_times(CLIENT, Some(1), 429, 20429, "Too Many Requests");
+    admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"body": "Still there?"})).await;
+    // One pass; the next would be an hour away.
+    let settings = crm::services::delivery::Settings { first_retry: Duration::from_secs(3600), ..Default::default() };
+    let worker = crm::services::delivery::DeliveryWorker::new(
+        app.pool.clone(),
+        app.state.events.clone(),
+        app.state.providers.clone(),
+        (app.state.files.clone(), app.state.media_links()),
+        settings,
+    );
+    worker.run_once().await.unwrap();
+    let (code, said): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT last_error_code, last_error FROM message_deliveries")
+            .fetch_one(&app.owner_pool().await)
+            .await
+            .unwrap();
+    assert_eq!(code.as_deref(), Some("busy"));
+    assert!(said.is_some_and(|s| s.contains("Too Many Requests")), "the provider's words are kept");
+    let page = app.sign_in_as(Role::Agent).await.get(&format!("/crm/chats/{chat}")).await;
+    assert!(page.body.contains("Retrying (1/6): Twilio is busy and asked us to wait"), "{}", page.body);
+}
+
+#[tokio::test]
 async fn a_disabled_channel_sends_nothing_but_still_takes_in_what_clients_write() {
     let (app, twilio, _telegram) = app_with_fakes().await;
     let _background = app.start_background();

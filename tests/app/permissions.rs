@@ -32,6 +32,9 @@ async fn services_refuse_a_principal_without_the_permission_their_use_case_needs
     forbidden("a viewer edits a client", s.clients.update(&viewer, ClientId(1), &input).await);
     forbidden("an agent archives a client", s.clients.archive(&agent, ClientId(1)).await);
     forbidden("an agent lists archived clients", s.clients.archived(&agent).await);
+    forbidden("an agent merges clients", s.clients.merge(&agent, ClientId(1), ClientId(2)).await);
+    forbidden("an agent searches whom to merge", s.clients.merge_candidates(&agent, ClientId(1), "ann").await);
+    assert!(!s.clients.may_merge(&agent), "pages offer agents no merge");
     forbidden("a viewer starts a chat", s.chats.open_for_client(&viewer, ClientId(1)).await);
     let note = Outgoing {
         body: "x",
