@@ -88,6 +88,61 @@
     if (target && !document.getElementById(target[1])) e.preventDefault();
   });
 
+  // The chat list and the unread badge follow live changes without asking the server for
+  // news: the badge arrives ready ("unread"); a chat's facts ("chat") tell the list whether it
+  // shows that chat or would now, and only then does it fetch itself again: once, however
+  // many changes arrive meanwhile (at most one fetch in flight, one more after it). A page
+  // that missed changes ("resync", or a stream opened again) fetches its list and badge once.
+  var listFetch = { busy: 0, again: false };
+  function refreshList() {
+    var form = document.querySelector("#chat-list") && document.querySelector("form.inbox-search");
+    if (!form || !window.htmx) return;
+    // A fetch that never answered stops holding the next one back after 10 s.
+    if (listFetch.busy && Date.now() - listFetch.busy < 10000) { listFetch.again = true; return; }
+    listFetch.busy = Date.now();
+    htmx.trigger(form, "chats-changed");
+  }
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (!listFetch.busy || !e.detail.elt || !e.detail.elt.matches("form.inbox-search")) return;
+    listFetch.busy = 0;
+    if (listFetch.again) { listFetch.again = false; refreshList(); }
+  });
+  function listShows(c) {
+    var list = document.getElementById("chat-list");
+    var f = list && list.querySelector("[data-list-filter]");
+    if (!f) return false;
+    if (c.counts || c.id === null || list.querySelector('[data-chat="' + c.id + '"]')) return true;
+    // Not shown: would it be now? A search's results are not guessed at.
+    if (f.getAttribute("data-search") === "true") return false;
+    var view = f.getAttribute("data-view"), status = f.getAttribute("data-status");
+    if (view === "mine" && String(c.assignee) !== f.getAttribute("data-me")) return false;
+    if (view === "unassigned" && c.assignee !== null) return false;
+    if (status !== "any" && status !== c.status) return false;
+    return !(f.getAttribute("data-unread") === "true" && !(c.unread > 0));
+  }
+  function resync() {
+    refreshList();
+    var badge = document.getElementById("nav-unread");
+    if (badge && window.htmx) htmx.trigger(badge, "resync");
+  }
+  document.addEventListener("htmx:sseBeforeMessage", function (e) {
+    if (!e.target || e.target.id !== "chat-sink") return;
+    e.preventDefault();
+    if (e.detail.type === "resync") { resync(); return; }
+    var c;
+    try { c = JSON.parse(e.detail.data); } catch (err) { return; }
+    if (listShows(c)) refreshList();
+  });
+  var streamOpened = false;
+  document.addEventListener("htmx:sseOpen", function () {
+    if (streamOpened) resync();
+    streamOpened = true;
+    document.body.setAttribute("data-live", "open");
+  });
+  document.addEventListener("htmx:sseMessage", function (e) {
+    if (e.target && e.target.id === "nav-unread") titleUnread();
+  });
+
   // Desktop notifications and a sound for a client's message in a chat of mine or of nobody's
   // (the server sends "notify" only for those): asked for only when the reader turns them on,
   // shown only while the page is not in view or shows another chat.

@@ -1,8 +1,15 @@
 //! Live updates over Server-Sent Events: each open page of a user who may read chats hears of
-//! its own tenant's chat events, and of nothing else (the bus gives it its tenant's channel).
-//! A new message arrives rendered for that user (language, permissions) and is appended to its
-//! thread if that thread is open; a status change replaces the bubble shown; any chat event
-//! tells the list and the unread badge to refresh.
+//! its own tenant's inbox changes (`ChatService::live`, loaded once per node), and of nothing
+//! else. What a page hears:
+//! - `message`: a bubble, rendered once per language and rights and appended to its thread or
+//!   replacing the one shown (the page drops it when that thread is not open);
+//! - `chat`: a chat's facts (id, status, assignee, unread, whether view counts changed), from
+//!   which the page decides whether its list shows that chat or would now, and only then asks
+//!   for the list again;
+//! - `unread`: the navigation's unread badge, ready to show;
+//! - `chat-N`: chat N's controls changed (an open thread fetches its header again);
+//! - `notify`: a client's message for this reader's desktop notification;
+//! - `resync`: changes went by that this page missed: it fetches its list and badge once.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -17,24 +24,29 @@ use tokio::time::Instant;
 use crate::domain::chat::{ChatId, Message};
 use crate::domain::{DomainEvent, Permission, TenantId, UserId};
 use crate::i18n::Tr;
+use crate::services::chats::{ListChange, Live, LiveChange};
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
-use crate::web::views::chats::{MessageFragment, MessageView, Swap, one_line};
+use crate::web::views::chats::{MessageFragment, MessageView, Swap, UnreadBadge, one_line};
 
 /// A stream ends after this long and the browser reconnects at once, signing in again (a
 /// bound for what no event announces, such as a session running out).
 const STREAM_LIFETIME: Duration = Duration::from_secs(300);
 
-/// Who listens, and how to render for them.
+/// Who listens: whose stream ends with their session or rights, and who reads.
 struct Listener {
     state: AppState,
     tenant: TenantId,
-    user: UserId,
     /// The session the stream was opened under, checked again when one of the user's ends.
     session: String,
+    reader: Reader,
+}
+
+/// How a page's reader is shown a change: what tells two readers' pages apart.
+struct Reader {
+    user: UserId,
     tr: Tr,
-    csrf: String,
     can_retry: bool,
 }
 
@@ -42,33 +54,31 @@ pub async fn events(
     State(state): State<AppState>,
     me: CurrentUser,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let rx = state.chats.live(&me.principal)?;
     let listener = Listener {
         tenant: me.principal.tenant_id,
-        user: me.principal.user_id,
         session: me.session_token.clone(),
-        tr: me.tr,
-        csrf: me.csrf.clone(),
-        can_retry: me.principal.can(Permission::ChatUpdate),
-        state: state.clone(),
+        reader: Reader { user: me.principal.user_id, tr: me.tr, can_retry: me.principal.can(Permission::ChatUpdate) },
+        state,
     };
-    let rx = state.chats.live(&me.principal)?;
     let deadline = Instant::now() + STREAM_LIFETIME;
     // Reconnect quickly after the stream's planned end or a restart.
     let hello = stream::once(async { vec![Event::default().retry(Duration::from_secs(1)).comment("live")] });
     let updates = stream::unfold((rx, listener), move |(mut rx, listener)| async move {
         loop {
-            let event = match tokio::time::timeout_at(deadline, rx.recv()).await {
+            let change = match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Err(_) | Ok(Err(RecvError::Closed)) => return None,
-                // Missed events: at least bring the list and badges up to date.
-                Ok(Err(RecvError::Lagged(_))) => return Some((vec![inbox()], (rx, listener))),
-                Ok(Ok(event)) => event,
+                // Too slow to keep up, or the node missed some: the page catches up once
+                // instead of this stream queueing without end.
+                Ok(Err(RecvError::Lagged(_)) | Ok(Live::Missed)) => return Some((vec![resync()], (rx, listener))),
+                Ok(Ok(Live::Change(change))) => change,
             };
             // Signed out, deactivated or given another role: the stream ends now, and the
             // browser's reconnection meets the new rights (or the sign-in page).
-            if listener.ended_by(&event).await {
+            if listener.ended_by(&change.event).await {
                 return None;
             }
-            let out = listener.render(&event).await;
+            let out = listener.reader.render(&change);
             if !out.is_empty() {
                 return Some((out, (rx, listener)));
             }
@@ -78,9 +88,9 @@ pub async fn events(
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
-/// "Refresh the chat list and the unread badge."
-fn inbox() -> Event {
-    Event::default().event("inbox").data("1")
+/// "You missed changes: fetch the list and the badge again."
+fn resync() -> Event {
+    Event::default().event("resync").data("1")
 }
 
 impl Listener {
@@ -88,46 +98,50 @@ impl Listener {
     async fn ended_by(&self, event: &DomainEvent) -> bool {
         match event {
             DomainEvent::UserRoleChanged { tenant_id, user_id, .. }
-            | DomainEvent::UserDeactivated { tenant_id, user_id } => *tenant_id == self.tenant && *user_id == self.user,
-            DomainEvent::SessionsEnded { tenant_id, user_id } if *tenant_id == self.tenant && *user_id == self.user => {
+            | DomainEvent::UserDeactivated { tenant_id, user_id } => {
+                *tenant_id == self.tenant && *user_id == self.reader.user
+            }
+            DomainEvent::SessionsEnded { tenant_id, user_id }
+                if *tenant_id == self.tenant && *user_id == self.reader.user =>
+            {
                 // One of the user's sessions ended: this one, if it no longer opens.
                 !matches!(self.state.auth.session_principal(&self.session).await, Ok(Some(_)))
             }
             _ => false,
         }
     }
+}
 
-    /// What this listener's page should do about `event` (one of its tenant's).
-    async fn render(&self, event: &DomainEvent) -> Vec<Event> {
-        let (id, swap) = match event {
-            DomainEvent::MessageSent { message_id, .. } | DomainEvent::MessageReceived { message_id, .. } => {
-                (*message_id, Swap::Append)
+impl Reader {
+    /// What this reader's page should hear of `change` (one of its tenant's). What is the
+    /// same for many readers is made once (`LiveChange::shared`).
+    fn render(&self, change: &LiveChange) -> Vec<Event> {
+        let mut out = Vec::new();
+        if let Some(message) = &change.message {
+            let swap = match change.event {
+                DomainEvent::MessageSent { .. } | DomainEvent::MessageReceived { .. } => Swap::Append,
+                _ => Swap::Replace,
+            };
+            let key = format!("message:{}:{}", self.tr.locale.as_str(), self.can_retry);
+            let html = change.shared(&key, || self.bubble(message, swap));
+            if !html.is_empty() {
+                out.push(Event::default().event("message").data(&*html));
             }
-            DomainEvent::MessageStatusChanged { message_id, .. }
-            | DomainEvent::AttachmentsArrived { message_id, .. } => (*message_id, Swap::Replace),
-            // An open thread of this chat fetches its header's controls again.
-            DomainEvent::ChatUpdated { chat_id, .. } => {
-                return vec![inbox(), Event::default().event(format!("chat-{}", chat_id.0)).data("1")];
+            if let DomainEvent::MessageReceived { chat_id, assignee, .. } = change.event
+                && let Some(notice) = self.notice(chat_id, assignee, message)
+            {
+                out.push(notice);
             }
-            DomainEvent::ChatCreated { .. } | DomainEvent::ChatRead { .. } => return vec![inbox()],
-            _ => return Vec::new(),
-        };
-        // One read of the message serves the bubble and the notification.
-        let message = match self.state.chats.message(self.tenant, id).await {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(message_id = %id, error = %e, "live update: cannot load the message");
-                return vec![inbox()];
-            }
-        };
-        let mut out = match self.bubble(&message, swap) {
-            Some(html) => vec![Event::default().event("message").data(html), inbox()],
-            None => vec![inbox()],
-        };
-        if let DomainEvent::MessageReceived { chat_id, assignee, .. } = event
-            && let Some(notice) = self.notice(*chat_id, *assignee, &message)
-        {
-            out.push(notice);
+        }
+        if let Some(lists) = &change.lists {
+            out.push(Event::default().event("chat").data(&*change.shared("chat", || list_change(lists))));
+        }
+        // An open thread of this chat fetches its header's controls again.
+        if let DomainEvent::ChatUpdated { chat_id, .. } = change.event {
+            out.push(Event::default().event(format!("chat-{}", chat_id.0)).data("1"));
+        }
+        if let Some(total) = change.unread_total {
+            out.push(Event::default().event("unread").data(&*change.shared("unread", || unread_badge(total))));
         }
         out
     }
@@ -148,13 +162,121 @@ impl Listener {
         Some(Event::default().event("notify").data(data.to_string()))
     }
 
-    fn bubble(&self, message: &Message, swap: Swap) -> Option<String> {
+    /// The bubble as this reader's language and rights show it. Without the form's `_csrf`
+    /// field: it only ever reaches a page through htmx, whose requests carry the token as a
+    /// header, so one rendering serves every reader alike.
+    fn bubble(&self, message: &Message, swap: Swap) -> String {
         let fragment = MessageFragment {
             tr: self.tr,
-            csrf: self.csrf.clone(),
+            csrf: String::new(),
             m: MessageView::new(self.tr, message, self.can_retry),
             swap,
         };
-        askama::Template::render(&fragment).map_err(|e| tracing::warn!(error = %e, "live update: render")).ok()
+        askama::Template::render(&fragment).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "live update: render");
+            String::new()
+        })
+    }
+}
+
+/// The `chat` event's data: what a page needs to tell whether its list is stale.
+fn list_change(lists: &ListChange) -> String {
+    let data = match lists {
+        ListChange::Chat(c) => serde_json::json!({
+            "id": c.id.0,
+            "status": c.status.as_str(),
+            "assignee": c.assignee.map(|a| a.0),
+            "unread": c.unread,
+            "counts": c.counts,
+        }),
+        ListChange::All => serde_json::json!({"id": null, "counts": true}),
+    };
+    data.to_string()
+}
+
+/// The badge as the navigation shows it. Never empty: a browser drops an event without data,
+/// and a badge going to zero must still arrive.
+fn unread_badge(total: i64) -> String {
+    let html = askama::Template::render(&UnreadBadge { total }).unwrap_or_default();
+    if html.is_empty() { "<span hidden></span>".to_owned() } else { html }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Locale;
+    use crate::domain::chat::{ChatStatus, Direction, MessageId, Transport};
+    use crate::services::chats::ChatFacts;
+
+    fn received() -> LiveChange {
+        let tenant_id = TenantId(uuid::Uuid::nil());
+        let event =
+            DomainEvent::MessageReceived { tenant_id, chat_id: ChatId(7), message_id: MessageId(9), assignee: None };
+        let mut change = LiveChange::bare(event);
+        change.message = Some(Message {
+            id: MessageId(9),
+            chat_id: ChatId(7),
+            direction: Direction::Inbound,
+            sender_user_id: None,
+            sender_contact_id: None,
+            sender_name: "Dilnoza".into(),
+            body: "Is it still available?".into(),
+            transport: Transport::Sms,
+            contact_id: None,
+            status: None,
+            provider_message_id: None,
+            error_code: None,
+            error: None,
+            created_at: chrono::Utc::now(),
+            sent_at: None,
+            read_at: None,
+            send_at: None,
+            retrying: None,
+            attachments: Vec::new(),
+        });
+        change.lists = Some(ListChange::Chat(ChatFacts {
+            id: ChatId(7),
+            status: ChatStatus::Open,
+            assignee: None,
+            unread: 1,
+            counts: false,
+        }));
+        change.unread_total = Some(3);
+        change
+    }
+
+    fn reader(user: i64, locale: Locale, can_retry: bool) -> Reader {
+        Reader { user: UserId(user), tr: Tr::new(locale), can_retry }
+    }
+
+    #[test]
+    fn a_change_is_rendered_once_per_language_and_rights_however_many_pages_hear_it() {
+        let change = received();
+        let mut pages = Vec::new();
+        for page in 0..1000 {
+            let locale = if page % 3 == 0 { Locale::Ru } else { Locale::En };
+            pages.push(reader(page % 10, locale, page % 2 == 0).render(&change));
+        }
+        // Two languages × two sets of rights for the bubble; the list's facts and the badge once.
+        assert_eq!(change.made(), 4 + 2);
+        for events in &pages {
+            let text = format!("{events:?}");
+            for name in ["event: message", "event: notify", "event: chat", "event: unread"] {
+                assert!(text.contains(name), "{name} in {text}");
+            }
+            assert!(!text.contains("_csrf"), "no page's token in what every page is sent: {text}");
+            assert!(!text.contains("event: inbox"), "no page is asked to fetch its list: {text}");
+        }
+        let chat = format!("{:?}", pages[0][2]);
+        assert!(
+            chat.contains(r#"{\"assignee\":null,\"counts\":false,\"id\":7,\"status\":\"open\",\"unread\":1}"#),
+            "{chat}"
+        );
+    }
+
+    #[test]
+    fn a_badge_going_to_zero_still_arrives() {
+        assert!(!unread_badge(0).is_empty());
+        assert!(unread_badge(120).contains("99+"));
     }
 }

@@ -564,6 +564,77 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
 }
 
 #[tokio::test]
+async fn the_list_and_badge_follow_a_message_and_only_a_list_showing_the_chat_asks_for_itself() {
+    let _serial = SERIAL.lock().await;
+    use crm::domain::chat::Transport;
+    use crm::services::inbound::Incoming;
+
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let client = api
+        .post(
+            "/api/v1/clients",
+            json!({"first_name": "Kamola", "contacts": [{"type": "phone", "value": "+998901112201"}]}),
+        )
+        .await
+        .json();
+    let write = |body: &'static str| {
+        let incoming = Incoming {
+            client: crm::domain::ClientId(client["id"].as_i64().unwrap()),
+            contact: crm::domain::ContactId(client["contacts"][0]["id"].as_i64().unwrap()),
+            transport: Transport::Sms,
+            sender_name: "Kamola",
+            body,
+        };
+        app.state.inbound.receive_from(app.tenant, incoming)
+    };
+    write("Hello").await.unwrap();
+    let ann = app.create_user(app.tenant, Role::Agent).await;
+    let base = &app.base_url;
+    // Three pages of Ann's: every open chat, her own chats (Kamola's is nobody's), the clients.
+    let mut pages = Vec::new();
+    for path in ["/crm/chats", "/crm/chats?view=mine", "/crm/clients"] {
+        let Some(d) = Driver::start().await else { return };
+        d.sign_in(base, &ann).await;
+        d.goto(&format!("{base}{path}")).await;
+        d.wait_until("document.querySelector('#nav-unread .nav-badge')", "the unread badge").await;
+        pages.push(d);
+    }
+    let requests = |path: &str| {
+        format!("return performance.getEntriesByType('resource').filter(e => e.name.includes('{path}')).length")
+    };
+    for d in &pages {
+        d.wait_until("document.body.dataset.live === 'open'", "the live stream").await;
+        d.script("performance.clearResourceTimings(); return 1").await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    write("Is the order ready?").await.unwrap();
+    for d in &pages {
+        d.wait_until("document.querySelector('#nav-unread .nav-badge').textContent === '2'", "the badge at 2").await;
+    }
+    let all = &pages[0];
+    all.wait_until(
+        "document.querySelector('#chat-list .chat-preview').textContent.includes('Is the order ready?')",
+        "the list's new preview",
+    )
+    .await;
+    // Time for any fetch a page would make.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let counts: Vec<(i64, i64)> = futures_util::future::join_all(pages.iter().map(|d| async {
+        let list = d.script(&requests("/crm/chats/list")).await.as_i64().unwrap();
+        let badge = d.script(&requests("/crm/chats/unread")).await.as_i64().unwrap();
+        (list, badge)
+    }))
+    .await;
+    assert_eq!(counts, vec![(1, 0), (0, 0), (0, 0)], "(list, badge) fetches: All, Mine, clients");
+    assert_eq!(pages[1].script("return document.querySelectorAll('#chat-list .chat-row').length").await, 0);
+    for d in pages {
+        d.quit().await;
+    }
+}
+
+#[tokio::test]
 async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_the_reply() {
     let _serial = SERIAL.lock().await;
     use crate::channels::{CLIENT, OUR_NUMBER, post_twilio, sms};

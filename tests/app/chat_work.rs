@@ -313,32 +313,6 @@ async fn a_snooze_that_came_due_while_no_node_ran_ends_when_one_starts() {
     }
 }
 
-/// What one live stream hears within `wait`, as text.
-async fn heard(
-    app: &TestApp,
-    browser: &crate::helpers::Client,
-    wait: Duration,
-    act: impl std::future::Future<Output = ()>,
-) -> String {
-    let session = browser.cookie("crm_session").unwrap();
-    let mut stream = reqwest::Client::new()
-        .get(format!("{}/crm/chats/events", app.base_url))
-        .header("cookie", format!("crm_session={session}"))
-        .send()
-        .await
-        .unwrap();
-    stream.chunk().await.unwrap();
-    act.await;
-    let mut text = String::new();
-    let _ = tokio::time::timeout(wait, async {
-        while let Ok(Some(chunk)) = stream.chunk().await {
-            text.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    })
-    .await;
-    text
-}
-
 #[tokio::test]
 async fn a_clients_message_notifies_the_assignee_or_everyone_when_unassigned_but_nobody_else() {
     let app = TestApp::spawn().await;
@@ -354,8 +328,8 @@ async fn a_clients_message_notifies_the_assignee_or_everyone_when_unassigned_but
     // Unassigned: both hear of it, with the client's name and words.
     let write = || writes(&app, app.tenant, client, contact, "Is it ready?");
     let (a, b) = tokio::join!(
-        heard(&app, &one, Duration::from_secs(2), async {}),
-        heard(&app, &two, Duration::from_secs(2), async {
+        app.heard(&one, Duration::from_secs(2), async {}),
+        app.heard(&two, Duration::from_secs(2), async {
             tokio::time::sleep(Duration::from_millis(300)).await;
             write().await;
         })
@@ -368,8 +342,8 @@ async fn a_clients_message_notifies_the_assignee_or_everyone_when_unassigned_but
     // Assigned to the first: only the first hears.
     admin.patch(&format!("/api/v1/chats/{}", chat.0), json!({"assignee_id": one_id})).await;
     let (a, b) = tokio::join!(
-        heard(&app, &one, Duration::from_secs(2), async {}),
-        heard(&app, &two, Duration::from_secs(2), async {
+        app.heard(&one, Duration::from_secs(2), async {}),
+        app.heard(&two, Duration::from_secs(2), async {
             tokio::time::sleep(Duration::from_millis(300)).await;
             write().await;
         })

@@ -232,6 +232,41 @@ impl TestApp {
         client
     }
 
+    /// The inbox's live stream (Server-Sent Events) as `browser`'s page opens it, its first
+    /// words (the retry hint) already read.
+    pub async fn live_stream(&self, browser: &Client) -> reqwest::Response {
+        let session = browser.cookie("crm_session").expect("signed in");
+        let mut stream = reqwest::Client::new()
+            .get(format!("{}/crm/chats/events", self.base_url))
+            .header("cookie", format!("crm_session={session}"))
+            .send()
+            .await
+            .expect("live stream");
+        assert_eq!(stream.status(), 200);
+        let first = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk()).await;
+        assert!(matches!(first, Ok(Ok(Some(_)))), "the stream's first words");
+        stream
+    }
+
+    /// What `browser`'s live stream hears while `act` runs and for `wait` after it, as text.
+    pub async fn heard(
+        &self,
+        browser: &Client,
+        wait: std::time::Duration,
+        act: impl std::future::Future<Output = ()>,
+    ) -> String {
+        let mut stream = self.live_stream(browser).await;
+        act.await;
+        let mut text = String::new();
+        let _ = tokio::time::timeout(wait, async {
+            while let Ok(Some(chunk)) = stream.chunk().await {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        })
+        .await;
+        text
+    }
+
     /// Runs `sql` as the database owner and returns the first column of the first row.
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         let mut conn = self.owner.connect().await.expect("owner connection");

@@ -134,29 +134,14 @@ async fn files_keep_their_sandbox_and_a_file_too_large_is_refused_as_it_streams(
     assert_eq!(app.scalar_i64("SELECT count(*) FROM message_attachments").await, 1);
 }
 
-/// The inbox's live stream, as a signed-in browser opens it.
-async fn open_stream(app: &TestApp, browser: &Client) -> reqwest::Response {
-    let session = browser.cookie("crm_session").unwrap();
-    let stream = reqwest::Client::new()
-        .get(format!("{}/crm/chats/events", app.base_url))
-        .header("cookie", format!("crm_session={session}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stream.status(), 200);
-    stream
-}
-
 /// How long the browser's live stream stays open once `action` is done.
 async fn stream_ends_within(
     app: &TestApp,
     browser: &Client,
     action: impl std::future::Future<Output = ()>,
 ) -> Duration {
-    let mut stream = open_stream(app, browser).await;
     // The stream's first words arrive before anything is done.
-    let first = tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await.unwrap().unwrap();
-    assert!(first.is_some());
+    let mut stream = app.live_stream(browser).await;
     action.await;
     let started = Instant::now();
     let ended =
@@ -208,8 +193,7 @@ async fn live_streams_end_within_seconds_of_sign_out_a_role_change_or_deactivati
     let (one, two) = (app.client(), app.client());
     one.sign_in(&creds).await;
     two.sign_in(&creds).await;
-    let mut stream = open_stream(&app, &two).await;
-    stream.chunk().await.unwrap();
+    let mut stream = app.live_stream(&two).await;
     one.get("/crm").await;
     one.post("/logout", &[]).await;
     let still = tokio::time::timeout(Duration::from_secs(2), stream.chunk()).await;

@@ -23,6 +23,7 @@ mod helpers;
 mod i18n;
 mod inbox_search;
 mod limits;
+mod live;
 mod openapi;
 mod ops;
 mod permissions;

@@ -17,10 +17,12 @@ use crate::repos::{audit, clients, outbox};
 
 use super::{FileStore, MessageTemplateService, Providers, ServiceError};
 
+mod live;
 mod reports;
 mod send;
 mod work;
 
+pub use live::{ChatFacts, ListChange, Live, LiveChange};
 pub use reports::TwilioReport;
 pub(crate) use reports::report_in;
 pub use send::{Outgoing, Route, Upload};
@@ -34,6 +36,8 @@ pub struct ChatService {
     /// Which transports a tenant can send on, and through what.
     providers: Providers,
     message_templates: MessageTemplateService,
+    /// This node's live feeds, by tenant (`live`).
+    feeds: live::Feeds,
 }
 
 impl ChatService {
@@ -44,7 +48,7 @@ impl ChatService {
         providers: Providers,
         message_templates: MessageTemplateService,
     ) -> Self {
-        Self { pool, events, files, providers, message_templates }
+        Self { pool, events, files, providers, message_templates, feeds: Default::default() }
     }
 
     /// The same service sending through `providers` (tests and demos give fixed ones).
@@ -234,13 +238,8 @@ impl ChatService {
 
     /// Live updates of `by`'s tenant (and of the others: the listener filters), for one who may
     /// read chats.
-    pub fn live(&self, by: &Principal) -> Result<tokio::sync::broadcast::Receiver<DomainEvent>, ServiceError> {
-        super::require(by, &[Permission::ChatRead])?;
-        Ok(self.events.subscribe_tenant(by.tenant_id))
-    }
-
-    /// One message of the tenant, with its attachments: for the workers and for a live stream,
-    /// whose reader's permission was checked when it opened (`live`).
+    /// One message of the tenant, with its attachments: for the workers, which act for no
+    /// reader.
     pub async fn message(&self, tenant: TenantId, id: MessageId) -> Result<Message, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
         let message = messages::message(&mut tx, id).await?;

@@ -82,6 +82,7 @@ async fn chat_list(
         tabs,
         filters,
         active,
+        me: me.principal.user_id.0,
         page,
         has_next: has_next && page < MAX_CHAT_PAGES,
         capped: has_next && page == MAX_CHAT_PAGES,

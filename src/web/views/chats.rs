@@ -220,6 +220,8 @@ pub struct ChatList {
     /// Mine, Unassigned and All, with their counts.
     pub tabs: Vec<ViewTab>,
     pub active: Option<i64>,
+    /// The reader (whose chats "Mine" shows).
+    pub me: i64,
     pub page: i64,
     pub has_next: bool,
     /// More conversations exist than the list may show: the user is told to search.
@@ -229,6 +231,11 @@ pub struct ChatList {
 impl ChatList {
     pub fn t(&self, key: &'static str) -> &'static str {
         self.tr.t(key)
+    }
+
+    /// The status the list shows, as its `data-status` tells a live update: a status, or `any`.
+    pub fn status_shown(&self) -> &'static str {
+        self.filters.status().map_or("any", |s| s.as_str())
     }
 
     /// Where a row leads: the chat, keeping the list's filters.

@@ -1,0 +1,138 @@
+//! Live pages at scale: what a stream hears of a change (ready to show, with no page asked to
+//! fetch anything it does not show), one feed per tenant on a node that ends with its last
+//! page, and a page that falls behind told to re-sync instead of queueing.
+
+use std::time::{Duration, Instant};
+
+use crm::domain::chat::{ChatId, Transport};
+use crm::domain::{ClientId, ContactId, DomainEvent, Principal, Role};
+use crm::services::chats::Live;
+use crm::services::inbound::Incoming;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::helpers::{Client, TestApp};
+
+/// A client of the test tenant with a phone contact, who has written "Hello"; their chat.
+async fn client_who_wrote(app: &TestApp, name: &str, phone: &str) -> (ClientId, ContactId, ChatId) {
+    let api = app.api(Role::Admin).await;
+    let client = api
+        .post("/api/v1/clients", json!({"first_name": name, "contacts": [{"type": "phone", "value": phone}]}))
+        .await
+        .json();
+    let (client, contact) =
+        (ClientId(client["id"].as_i64().unwrap()), ContactId(client["contacts"][0]["id"].as_i64().unwrap()));
+    writes(app, client, contact, "Hello").await;
+    (client, contact, ChatId(app.scalar_i64(&format!("SELECT id FROM chats WHERE client_id = {}", client.0)).await))
+}
+
+async fn writes(app: &TestApp, client: ClientId, contact: ContactId, body: &str) {
+    let incoming = Incoming { client, contact, transport: Transport::Sms, sender_name: "Client", body };
+    app.state.inbound.receive_from(app.tenant, incoming).await.unwrap();
+}
+
+async fn principal(app: &TestApp, browser: &Client) -> Principal {
+    let session = browser.cookie("crm_session").unwrap();
+    app.state.auth.session_principal(&session).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn a_clients_message_arrives_ready_to_show_and_another_tenants_page_hears_nothing() {
+    let app = TestApp::spawn().await;
+    let (client, contact, chat) = client_who_wrote(&app, "Madina", "+998901230001").await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    let (_, rival_admin) = app.create_tenant("Rival").await;
+    let rival = app.client();
+    rival.sign_in(&rival_admin).await;
+
+    let write = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        writes(&app, client, contact, "Is it ready?").await;
+    };
+    let (mine, theirs) = tokio::join!(
+        app.heard(&agent, Duration::from_secs(2), write),
+        app.heard(&rival, Duration::from_secs(2), async {})
+    );
+    // The bubble, ready for the thread, carries no page's CSRF token (htmx sends it).
+    assert!(mine.contains("event: message") && mine.contains("Is it ready?"), "{mine}");
+    assert!(!mine.contains("_csrf"), "{mine}");
+    // The chat's facts, for the list to decide by: not "fetch your list".
+    let facts = format!(r#"data: {{"assignee":null,"counts":false,"id":{},"status":"open","unread":2}}"#, chat.0);
+    assert!(mine.contains("event: chat") && mine.contains(&facts), "{mine}");
+    assert!(!mine.contains("event: inbox"), "{mine}");
+    // The badge, ready to show.
+    assert!(mine.contains("event: unread\ndata: <span class=\"nav-badge\">2</span>"), "{mine}");
+    assert_eq!(theirs, "", "another tenant's page hears nothing of it");
+}
+
+#[tokio::test]
+async fn reading_a_chat_sends_the_badge_down_to_nothing_and_assigning_tells_lists_their_counts_changed() {
+    let app = TestApp::spawn().await;
+    let (_, _, chat) = client_who_wrote(&app, "Aziz", "+998901230002").await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    let api = app.api(Role::Admin).await;
+    let read = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        api.post(&format!("/api/v1/chats/{}/read", chat.0), json!({})).await;
+    };
+    let heard = app.heard(&admin, Duration::from_secs(2), read).await;
+    assert!(heard.contains(r#""unread":0"#) && heard.contains("event: unread\ndata: <span hidden></span>"), "{heard}");
+
+    let me = app.scalar_i64("SELECT user_id FROM api_tokens ORDER BY id DESC LIMIT 1").await;
+    let assign = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        api.patch(&format!("/api/v1/chats/{}", chat.0), json!({"assignee_id": me})).await;
+    };
+    let heard = app.heard(&admin, Duration::from_secs(2), assign).await;
+    assert!(heard.contains(&format!(r#""assignee":{me},"counts":true"#)), "{heard}");
+    assert!(heard.contains(&format!("event: chat-{}", chat.0)), "an open thread's header refreshes: {heard}");
+}
+
+#[tokio::test]
+async fn a_node_runs_one_feed_per_tenant_with_pages_and_ends_it_with_the_last_page() {
+    let app = TestApp::spawn().await;
+    let (_, _, chat) = client_who_wrote(&app, "Olga", "+998901230003").await;
+    let (_, other_admin) = app.create_tenant("Other").await;
+    let (one, two) = (app.sign_in_as(Role::Agent).await, app.sign_in_as(Role::Viewer).await);
+    let elsewhere = app.client();
+    elsewhere.sign_in(&other_admin).await;
+    let streams = vec![app.live_stream(&one).await, app.live_stream(&one).await, app.live_stream(&two).await];
+    let _other_stream = app.live_stream(&elsewhere).await;
+    assert_eq!(app.state.chats.live_feeds(), 2, "one feed per tenant, not per page");
+
+    // The pages go: at the tenant's next events the feed finds nobody left and ends, and the
+    // other tenant's goes on.
+    drop(streams);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.state.chats.live_feeds() > 1 {
+        assert!(Instant::now() < deadline, "the feed outlived its pages");
+        app.state.events.publish(DomainEvent::ChatUpdated { tenant_id: app.tenant, chat_id: chat });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.state.chats.live_feeds(), 1);
+}
+
+#[tokio::test]
+async fn a_page_that_falls_behind_is_told_to_resync_instead_of_queueing() {
+    let app = TestApp::spawn().await;
+    let (_, _, chat) = client_who_wrote(&app, "Sardor", "+998901230004").await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    let mut slow = app.state.chats.live(&principal(&app, &agent).await).unwrap();
+    let mut keeping_up = app.state.chats.live(&principal(&app, &agent).await).unwrap();
+    let mut heard = 0;
+    for _ in 0..600 {
+        app.state.events.publish(DomainEvent::ChatRead { tenant_id: app.tenant, chat_id: chat });
+        if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(5), keeping_up.recv()).await {
+            heard += 1;
+        }
+    }
+    assert_eq!(heard, 600, "a page that keeps up hears every change");
+    // The one that did not read is past what the feed keeps: it hears that it missed some,
+    // then only what came after (what it holds stays bounded).
+    match slow.recv().await {
+        Err(RecvError::Lagged(missed)) => assert!(missed >= 300, "{missed}"),
+        other => panic!("expected to be told it fell behind, got {:?}", other.map(|_| ())),
+    }
+    assert!(slow.len() <= 256, "{}", slow.len());
+    assert!(matches!(slow.recv().await, Ok(Live::Change(_))));
+}
