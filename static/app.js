@@ -90,11 +90,16 @@
 
   // The chat list and the unread badge follow live changes without asking the server for
   // news: the badge arrives ready ("unread"); a chat's facts ("chat") tell the list whether it
-  // shows that chat or would now, and only then does it fetch itself again: once, however
-  // many changes arrive meanwhile (at most one fetch in flight, one more after it). A page
-  // that missed changes ("resync", or a stream opened again) fetches its list and badge once.
-  var listFetch = { busy: 0, again: false };
+  // shows that chat or would now, and only then does it fetch itself again. Changes that come
+  // together (a message, then its reading in an open thread) make one fetch: it waits 250 ms
+  // for more, and while one is in flight the next waits for it. A page that missed changes
+  // ("resync", or a stream opened again) fetches its list and badge once.
+  var listFetch = { timer: 0, busy: 0, again: false };
   function refreshList() {
+    if (!listFetch.timer) listFetch.timer = setTimeout(fetchList, 250);
+  }
+  function fetchList() {
+    listFetch.timer = 0;
     var form = document.querySelector("#chat-list") && document.querySelector("form.inbox-search");
     if (!form || !window.htmx) return;
     // A fetch that never answered stops holding the next one back after 10 s.
