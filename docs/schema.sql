@@ -277,6 +277,27 @@ CREATE FUNCTION public.client_words_removed() RETURNS trigger
     END
     $$;
 
+CREATE FUNCTION public.create_default_pipeline(p_tenant uuid, p_locale text) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+    DECLARE
+        pipeline bigint;
+        names text[] := CASE p_locale
+            WHEN 'ru' THEN ARRAY['Продажи', 'Новая', 'Квалифицирована', 'Предложение', 'Переговоры', 'Выиграна', 'Проиграна']
+            WHEN 'uz' THEN ARRAY['Savdo', 'Yangi', 'Saralangan', 'Taklif', 'Muzokara', 'Yutilgan', 'Boy berilgan']
+            ELSE ARRAY['Sales', 'New', 'Qualified', 'Proposal', 'Negotiation', 'Won', 'Lost']
+        END;
+    BEGIN
+        INSERT INTO pipelines (tenant_id, name, position) VALUES (p_tenant, names[1], 0) RETURNING id INTO pipeline;
+        INSERT INTO pipeline_stages (tenant_id, pipeline_id, name, kind, probability, color, position)
+        SELECT p_tenant, pipeline, names[s.n + 1], s.kind, s.probability, s.color, s.n - 1
+        FROM (VALUES (1, 'open', 10, '#64748b'), (2, 'open', 25, '#0ea5e9'), (3, 'open', 50, '#6366f1'),
+                     (4, 'open', 75, '#f59e0b'), (5, 'won', 100, '#16a34a'), (6, 'lost', 0, '#dc2626'))
+             AS s (n, kind, probability, color);
+        RETURN pipeline;
+    END
+    $$;
+
 CREATE FUNCTION public.erase_client(p_id bigint) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -1019,6 +1040,52 @@ CREATE TABLE public.permissions (
     name text NOT NULL
 );
 
+CREATE TABLE public.pipeline_stages (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    pipeline_id bigint NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    probability smallint NOT NULL,
+    color text NOT NULL,
+    "position" integer NOT NULL,
+    CONSTRAINT pipeline_stages_color_check CHECK ((color ~ '^#[0-9a-f]{6}$'::text)),
+    CONSTRAINT pipeline_stages_kind_check CHECK ((kind = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
+    CONSTRAINT pipeline_stages_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT pipeline_stages_probability_check CHECK (((probability >= 0) AND (probability <= 100)))
+);
+
+ALTER TABLE ONLY public.pipeline_stages FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.pipeline_stages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.pipeline_stages_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.pipelines (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    name text NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT pipelines_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100)))
+);
+
+ALTER TABLE ONLY public.pipelines FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.pipelines ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.pipelines_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.role_permissions (
     role text NOT NULL,
     permission text NOT NULL
@@ -1165,6 +1232,12 @@ ALTER TABLE ONLY public.messages
 ALTER TABLE ONLY public.permissions
     ADD CONSTRAINT permissions_pkey PRIMARY KEY (name);
 
+ALTER TABLE ONLY public.pipeline_stages
+    ADD CONSTRAINT pipeline_stages_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.pipelines
+    ADD CONSTRAINT pipelines_pkey PRIMARY KEY (tenant_id, id);
+
 ALTER TABLE ONLY public.role_permissions
     ADD CONSTRAINT role_permissions_pkey PRIMARY KEY (role, permission);
 
@@ -1266,6 +1339,12 @@ CREATE INDEX messages_search_idx ON public.messages USING gin (search);
 CREATE INDEX messages_thread_idx ON public.messages USING btree (tenant_id, chat_id, id DESC);
 
 CREATE INDEX messages_unread_idx ON public.messages USING btree (tenant_id, chat_id) WHERE ((direction = 'inbound'::text) AND (read_at IS NULL));
+
+CREATE UNIQUE INDEX pipeline_stages_name_key ON public.pipeline_stages USING btree (tenant_id, pipeline_id, lower(name));
+
+CREATE INDEX pipeline_stages_order ON public.pipeline_stages USING btree (tenant_id, pipeline_id, "position");
+
+CREATE UNIQUE INDEX pipelines_name_key ON public.pipelines USING btree (tenant_id, lower(name));
 
 CREATE INDEX sessions_user_idx ON public.sessions USING btree (tenant_id, user_id);
 
@@ -1370,6 +1449,12 @@ ALTER TABLE ONLY public.messages
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_tenant_id_sender_user_id_fkey FOREIGN KEY (tenant_id, sender_user_id) REFERENCES public.users(tenant_id, id);
 
+ALTER TABLE ONLY public.pipeline_stages
+    ADD CONSTRAINT pipeline_stages_tenant_id_pipeline_id_fkey FOREIGN KEY (tenant_id, pipeline_id) REFERENCES public.pipelines(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.pipelines
+    ADD CONSTRAINT pipelines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.role_permissions
     ADD CONSTRAINT role_permissions_permission_fkey FOREIGN KEY (permission) REFERENCES public.permissions(name);
 
@@ -1453,11 +1538,19 @@ CREATE POLICY owner_access ON public.message_templates TO crm USING (true) WITH 
 
 CREATE POLICY owner_access ON public.messages TO crm USING (true) WITH CHECK (true);
 
+CREATE POLICY owner_access ON public.pipeline_stages TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.pipelines TO crm USING (true) WITH CHECK (true);
+
 CREATE POLICY owner_access ON public.sessions TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.tenants TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.users TO crm USING (true) WITH CHECK (true);
+
+ALTER TABLE public.pipeline_stages ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.pipelines ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.sessions ENABLE ROW LEVEL SECURITY;
 
@@ -1494,6 +1587,10 @@ CREATE POLICY tenant_isolation ON public.message_deliveries TO crm_app USING ((t
 CREATE POLICY tenant_isolation ON public.message_templates TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.messages TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.pipeline_stages TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.pipelines TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.sessions TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -1556,6 +1653,8 @@ REVOKE ALL ON FUNCTION public.client_words_added() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.client_words_before_delete() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.client_words_removed() FROM PUBLIC;
+
+GRANT ALL ON FUNCTION public.create_default_pipeline(p_tenant uuid, p_locale text) TO crm_app;
 
 REVOKE ALL ON FUNCTION public.erase_client(p_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.erase_client(p_id bigint) TO crm_app;
@@ -1643,6 +1742,10 @@ GRANT UPDATE(read_at) ON TABLE public.messages TO crm_app;
 GRANT UPDATE(channel_id) ON TABLE public.messages TO crm_app;
 
 GRANT SELECT ON TABLE public.permissions TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.pipeline_stages TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.pipelines TO crm_app;
 
 GRANT SELECT ON TABLE public.role_permissions TO crm_app;
 

@@ -205,9 +205,11 @@
     chime();
   });
 
+  // A form, or the button that sent it, may ask before it goes.
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    var message = form.getAttribute && form.getAttribute("data-confirm");
+    var by = e.submitter && e.submitter.getAttribute("data-confirm");
+    var message = by || (form.getAttribute && form.getAttribute("data-confirm"));
     if (message && !window.confirm(message)) {
       e.preventDefault();
     }

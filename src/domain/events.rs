@@ -2,6 +2,7 @@
 
 use super::channel::ChannelId;
 use super::chat::{ChatId, DeliveryStatus, MessageId};
+use super::pipeline::PipelineId;
 use super::{ClientId, Role, TenantId, UserId};
 
 /// Serialised (tagged by `type`) only to travel between app nodes (`events::relay`).
@@ -100,6 +101,15 @@ pub enum DomainEvent {
         tenant_id: TenantId,
         template_id: i64,
     },
+    /// Created, renamed, or its stages changed.
+    PipelineSaved {
+        tenant_id: TenantId,
+        pipeline_id: PipelineId,
+    },
+    PipelineDeleted {
+        tenant_id: TenantId,
+        pipeline_id: PipelineId,
+    },
     /// An inbound message's files were fetched from its provider and stored.
     AttachmentsArrived {
         tenant_id: TenantId,
@@ -141,6 +151,8 @@ impl DomainEvent {
             | DomainEvent::TemplateSaved { tenant_id, .. }
             | DomainEvent::TemplateDeleted { tenant_id, .. }
             | DomainEvent::AttachmentsArrived { tenant_id, .. }
+            | DomainEvent::PipelineSaved { tenant_id, .. }
+            | DomainEvent::PipelineDeleted { tenant_id, .. }
             | DomainEvent::ChannelSaved { tenant_id, .. }
             | DomainEvent::ChannelDeleted { tenant_id, .. } => *tenant_id,
         }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod locale;
 pub mod message_template;
 pub mod permission;
+pub mod pipeline;
 pub mod principal;
 pub mod settings;
 pub mod tenant;
@@ -42,6 +43,8 @@ pub struct DomainError {
     pub field: &'static str,
     /// A stable machine code that is also the i18n key suffix, e.g. `invalid_email`.
     pub code: &'static str,
+    /// The item of a list the field belongs to, e.g. (`stages`, 2) for `stages[2].name`.
+    pub item: Option<(&'static str, usize)>,
 }
 
 /// A calendar date typed as `YYYY-MM-DD`; empty means absent.
@@ -66,7 +69,20 @@ pub fn parse_datetime(field: &'static str, raw: &str) -> Result<Option<chrono::D
 
 impl DomainError {
     pub fn new(field: &'static str, code: &'static str) -> Self {
-        Self { field, code }
+        Self { field, code, item: None }
+    }
+
+    /// The same error, about item `index` of the list `list`.
+    pub fn of_item(self, list: &'static str, index: usize) -> Self {
+        Self { item: Some((list, index)), ..self }
+    }
+
+    /// Where the value was, as a JSON error names it: `name`, or `stages[2].name`.
+    pub fn path(&self) -> String {
+        match self.item {
+            Some((list, index)) => format!("{list}[{index}].{}", self.field),
+            None => self.field.to_owned(),
+        }
     }
 }
 

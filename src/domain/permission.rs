@@ -21,12 +21,16 @@ pub enum Permission {
     TemplateManage,
     ChannelManage,
     UserManage,
-    /// The tenant's settings: name, country, currency, assignment, visibility.
+    /// The tenant's settings: name, country, currency, assignment, visibility, pipelines.
     SettingsManage,
+    /// Pipelines and deals: to see them.
+    DealRead,
+    /// Deals: to create, change, move and delete them.
+    DealWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 15] = [
         Permission::ClientRead,
         Permission::ClientCreate,
         Permission::ClientUpdate,
@@ -40,6 +44,8 @@ impl Permission {
         Permission::ChannelManage,
         Permission::UserManage,
         Permission::SettingsManage,
+        Permission::DealRead,
+        Permission::DealWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +63,8 @@ impl Permission {
             Permission::ChannelManage => "ChannelManage",
             Permission::UserManage => "UserManage",
             Permission::SettingsManage => "SettingsManage",
+            Permission::DealRead => "DealRead",
+            Permission::DealWrite => "DealWrite",
         }
     }
 
@@ -127,12 +135,21 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => Permission::ALL.into_iter().collect(),
-            Role::Agent => {
-                [ClientRead, ClientCreate, ClientUpdate, ClientExport, ChatRead, ChatCreate, ChatUpdate, TemplateRead]
-                    .into_iter()
-                    .collect()
-            }
-            Role::Viewer => [ClientRead, ChatRead, TemplateRead].into_iter().collect(),
+            Role::Agent => [
+                ClientRead,
+                ClientCreate,
+                ClientUpdate,
+                ClientExport,
+                ChatRead,
+                ChatCreate,
+                ChatUpdate,
+                TemplateRead,
+                DealRead,
+                DealWrite,
+            ]
+            .into_iter()
+            .collect(),
+            Role::Viewer => [ClientRead, ChatRead, TemplateRead, DealRead].into_iter().collect(),
         }
     }
 }
@@ -158,7 +175,10 @@ mod tests {
     fn admin_holds_every_permission_and_viewer_only_reads() {
         assert_eq!(Role::Admin.default_permissions().iter().count(), Permission::ALL.len());
         let viewer: Vec<_> = Role::Viewer.default_permissions().iter().collect();
-        assert_eq!(viewer, [Permission::ClientRead, Permission::ChatRead, Permission::TemplateRead]);
+        assert_eq!(
+            viewer,
+            [Permission::ClientRead, Permission::ChatRead, Permission::TemplateRead, Permission::DealRead]
+        );
     }
 
     #[test]

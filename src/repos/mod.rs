@@ -14,6 +14,7 @@ pub mod message_templates;
 pub mod messages;
 pub mod notifications;
 pub mod outbox;
+pub mod pipelines;
 pub mod seed;
 pub mod sessions;
 pub mod tenants;

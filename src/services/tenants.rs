@@ -73,6 +73,8 @@ impl TenantService {
             },
         )
         .await?;
+        // Every tenant starts with a sales pipeline (its language is English until changed).
+        crate::repos::pipelines::insert_default(&mut tx, "en").await?;
         tx.commit().await?;
 
         self.events.publish(DomainEvent::TenantCreated { tenant_id });

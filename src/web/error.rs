@@ -135,7 +135,7 @@ impl IntoResponse for AppError {
             status: self.status(),
             code: self.code(),
             fields: match &self {
-                AppError::Invalid(errors) => errors.iter().map(|e| (e.field.to_owned(), e.code)).collect(),
+                AppError::Invalid(errors) => errors.iter().map(|e| (e.path(), e.code)).collect(),
                 AppError::InvalidField { field, code } => vec![(field.clone(), *code)],
                 AppError::Conflict { field } => vec![((*field).to_owned(), taken_code(field))],
                 _ => Vec::new(),

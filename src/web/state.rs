@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::events::EventBus;
 use crate::services::{
     AuditService, AuthService, ChannelService, ChatService, ClientImportService, ClientService, FileStore,
-    MessageTemplateService, Providers, SettingsService, TenantService, UserService,
+    MessageTemplateService, PipelineService, Providers, SettingsService, TenantService, UserService,
 };
 use crate::web::ops::Metrics;
 
@@ -29,6 +29,7 @@ pub struct AppState {
     pub imports: ClientImportService,
     pub chats: ChatService,
     pub message_templates: MessageTemplateService,
+    pub pipelines: PipelineService,
     /// Attachment bytes.
     pub files: FileStore,
     pub channels: ChannelService,
@@ -55,6 +56,7 @@ impl AppState {
             users: UserService::new(pool.clone(), events.clone()),
             tenants: TenantService::new(pool.clone(), events.clone()),
             settings: SettingsService::new(pool.clone(), events.clone()),
+            pipelines: PipelineService::new(pool.clone(), events.clone()),
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),

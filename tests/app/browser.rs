@@ -653,6 +653,48 @@ async fn the_list_and_badge_follow_a_message_and_only_a_list_showing_the_chat_as
 }
 
 #[tokio::test]
+async fn an_admin_adds_a_stage_orders_it_from_the_keyboard_and_deletes_one_at_desk_and_phone_width() {
+    let _serial = SERIAL.lock().await;
+    let app = TestApp::spawn().await;
+    let admin = app.create_user(app.tenant, Role::Admin).await;
+    let Some(d) = Driver::start().await else { return };
+    let base = &app.base_url;
+    d.sign_in(base, &admin).await;
+    d.resize(1366, 900).await;
+    d.goto(&format!("{base}/crm/settings/pipelines")).await;
+    let stages = "return [...document.querySelectorAll('.stage input[name=name]')].map(i => i.value)";
+
+    // A stage typed and sent with Enter lands last; its "earlier" button, pressed from the
+    // keyboard, moves it up one place.
+    d.type_into("[id^=stage-add-]:not([id^=stage-add-kind])", "Contract sent\u{E007}").await;
+    d.wait_until("document.querySelectorAll('.stage').length === 7", "the new stage").await;
+    assert_eq!(d.script(stages).await.as_array().unwrap().last().unwrap(), "Contract sent");
+    d.script("document.querySelectorAll('.stage')[6].querySelector('[formaction$=\"/earlier\"]').focus(); return 1")
+        .await;
+    d.type_into(".stage:nth-child(7) [formaction$='/earlier']", "\u{E007}").await;
+    d.wait_until(
+        "[...document.querySelectorAll('.stage input[name=name]')].map(i => i.value).indexOf('Contract sent') === 5",
+        "the stage one place earlier",
+    )
+    .await;
+    d.screenshot("settings-pipelines").await;
+
+    // Deleting asks first.
+    d.click(".stage:nth-child(1) [formaction$='/delete']").await;
+    d.accept_alert().await;
+    d.wait_until("document.querySelectorAll('.stage').length === 6", "one stage fewer").await;
+    assert_eq!(d.script(stages).await[0], "Qualified");
+
+    d.resize(390, 800).await;
+    d.goto(&format!("{base}/crm/settings/pipelines")).await;
+    let overflow = d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    d.script("document.querySelector('.stage-list').scrollIntoView(); return 1").await;
+    d.screenshot("settings-pipelines-phone").await;
+    d.quit().await;
+}
+
+#[tokio::test]
 async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_the_reply() {
     let _serial = SERIAL.lock().await;
     use crate::channels::{CLIENT, OUR_NUMBER, post_twilio, sms};

@@ -27,6 +27,7 @@ mod live;
 mod openapi;
 mod ops;
 mod permissions;
+mod pipelines;
 mod serve;
 mod settings;
 mod sign_in;

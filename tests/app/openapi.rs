@@ -63,6 +63,15 @@ async fn every_documented_operation_answers_as_documented() {
                 .await
                 .json();
             let template = api.post("/api/v1/message-templates", json!({"template": "Fixture"})).await.json();
+            let pipeline = api
+                .post(
+                    "/api/v1/pipelines",
+                    json!({"name": format!("Fixture {operations}"),
+                           "stages": [{"name": "A"}, {"name": "B"}, {"name": "Won", "kind": "won"}]}),
+                )
+                .await
+                .json();
+            let stages: Vec<Value> = pipeline["stages"].as_array().unwrap().iter().map(|s| s["id"].clone()).collect();
             let channel = api
                 .post(
                     "/api/v1/channels",
@@ -96,10 +105,14 @@ async fn every_documented_operation_answers_as_documented() {
                     .replace("{message_id}", &message["id"].to_string())
                     .replace("{template_id}", &template["id"].to_string())
                     .replace("{channel_id}", &channel["id"].to_string())
+                    .replace("{pipeline_id}", &pipeline["id"].to_string())
+                    .replace("{stage_id}", &stages[0].to_string())
             );
             let example = if op["operationId"] == "mergeClients" {
                 let other = api.post("/api/v1/clients", json!({"first_name": "Twin"})).await.json();
                 json!({"from_client_id": other["id"]})
+            } else if op["operationId"] == "orderStages" {
+                json!({"stage_ids": stages.iter().rev().collect::<Vec<_>>()})
             } else {
                 op["requestBody"]["content"]["application/json"]["example"].clone()
             };
@@ -131,10 +144,11 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 32,
+        operations, 41,
         "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), client merge, \
          client chat (get, start), chats, chat (get, patch), message cancel, messages (list, send), message read, chat read, templates \
-         (list, create), template (get, put, delete), channels (list, create), channel (get, patch, delete), settings (get, patch)"
+         (list, create), template (get, put, delete), channels (list, create), channel (get, patch, delete), settings (get, patch), \
+         pipelines (list, create), pipeline (get, patch, delete), stages (add), stage (patch, delete), stage order"
     );
 }
 

@@ -18,6 +18,7 @@ pub mod chats;
 pub mod clients;
 pub mod message_templates;
 pub mod openapi;
+pub mod pipelines;
 pub mod settings;
 
 /// The JSON API: each area's routes, merged; anything else under /api/v1 is a JSON 404.
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(clients::routes())
         .merge(chats::routes())
         .merge(message_templates::routes())
+        .merge(pipelines::routes())
         .merge(channels::routes())
         .merge(settings::routes())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))

@@ -337,6 +337,94 @@ fn operations(public_url: &str) -> Value {
                     "responses": with(common_errors(&[("422", "Invalid values; `fields` names each")]), "200", json_response("The settings as stored", "Settings")),
                 }
             },
+            "/pipelines": {
+                "get": {
+                    "summary": "Sales pipelines, in order, each with its stages in order (DealRead)",
+                    "operationId": "listPipelines",
+                    "parameters": [paging_params()[0], paging_params()[1]],
+                    "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of pipelines", "PipelinePage")),
+                },
+                "post": {
+                    "summary": "Create a pipeline with its stages (SettingsManage: admins)",
+                    "operationId": "createPipeline",
+                    "requestBody": body("NewPipeline", json!({"name": "Rentals", "stages": [{"name": "Viewing", "probability": 30}, {"name": "Signed", "kind": "won"}, {"name": "Gone", "kind": "lost"}]})),
+                    "responses": with(common_errors(&[
+                        ("409", "Another pipeline has this name"),
+                        ("422", "Invalid values (no open stage, a stage's bad name or kind); `fields` names each, a stage's as `stages[i].name`"),
+                    ]), "201", json_response("The pipeline as stored", "Pipeline")),
+                }
+            },
+            "/pipelines/{pipeline_id}": {
+                "parameters": [id_param("pipeline_id", "the pipeline")],
+                "get": {
+                    "summary": "A pipeline",
+                    "operationId": "getPipeline",
+                    "responses": with(common_errors(&[("404", "No such pipeline in this tenant")]), "200", json_response("The pipeline", "Pipeline")),
+                },
+                "patch": {
+                    "summary": "Rename a pipeline (its stages change through their own operations)",
+                    "operationId": "updatePipeline",
+                    "requestBody": body("PipelinePatch", json!({"name": "Lettings"})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such pipeline in this tenant"),
+                        ("409", "Another pipeline has this name"),
+                        ("422", "Invalid values; `fields` names each"),
+                    ]), "200", json_response("The pipeline as stored", "Pipeline")),
+                },
+                "delete": {
+                    "summary": "Delete a pipeline and its stages",
+                    "operationId": "deletePipeline",
+                    "responses": with(common_errors(&[
+                        ("404", "No such pipeline in this tenant"),
+                        ("422", "The tenant's last pipeline stays (`fields.pipeline`)"),
+                    ]), "204", json!({"description": "Deleted"})),
+                }
+            },
+            "/pipelines/{pipeline_id}/stages": {
+                "parameters": [id_param("pipeline_id", "the pipeline")],
+                "post": {
+                    "summary": "Add a stage at the end of a pipeline",
+                    "operationId": "addStage",
+                    "requestBody": body("StageInput", json!({"name": "Contract sent", "kind": "open", "probability": 80, "color": "#0ea5e9"})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such pipeline in this tenant"),
+                        ("422", "Invalid values (a name the pipeline has, more than 30 stages); `fields` names each"),
+                    ]), "201", json_response("The stage as stored", "Stage")),
+                }
+            },
+            "/pipelines/{pipeline_id}/stages/{stage_id}": {
+                "parameters": [id_param("pipeline_id", "the pipeline"), id_param("stage_id", "the stage")],
+                "patch": {
+                    "summary": "Change a stage: what is given changes, the rest stays (a stage made won or lost takes 100 or 0 % unless a probability is given)",
+                    "operationId": "updateStage",
+                    "requestBody": body("StageInput", json!({"name": "Qualified lead", "probability": 30})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such stage in this pipeline of this tenant"),
+                        ("422", "Invalid values, or no open stage would be left; `fields` names each"),
+                    ]), "200", json_response("The stage as stored", "Stage")),
+                },
+                "delete": {
+                    "summary": "Delete a stage",
+                    "operationId": "deleteStage",
+                    "parameters": [{"name": "move_to", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "another stage of the pipeline, for the deals of this one"}],
+                    "responses": with(common_errors(&[
+                        ("404", "No such stage in this pipeline of this tenant"),
+                        ("422", "No open stage would be left (`fields.stages`), or `move_to` is not another stage of the pipeline"),
+                    ]), "204", json!({"description": "Deleted"})),
+                }
+            },
+            "/pipelines/{pipeline_id}/stage-order": {
+                "parameters": [id_param("pipeline_id", "the pipeline")],
+                "put": {
+                    "summary": "Put a pipeline's stages in order",
+                    "operationId": "orderStages",
+                    "requestBody": body("StageOrder", json!({"stage_ids": [3, 1, 2]})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such pipeline in this tenant"),
+                        ("422", "`stage_ids` does not list each of the pipeline's stages once"),
+                    ]), "200", json_response("The pipeline in its new order", "Pipeline")),
+                }
+            },
             "/message-templates": {
                 "get": {
                     "summary": "Message templates",
@@ -542,6 +630,37 @@ fn operations(public_url: &str) -> Value {
                     "template": {"type": "string", "description": "the text; {{client.first_name}}, {{client.last_name}}, {{client.full_name}}, {{agent.first_name}}, {{agent.name}} and {{company.name}} are filled in"},
                     "created_at": {"type": "string", "format": "date-time"},
                     "updated_at": {"type": "string", "format": "date-time"}
+                }},
+                "Stage": {"type": "object", "required": ["id", "name", "kind", "probability", "color"], "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["open", "won", "lost"], "description": "what a deal in this stage counts as"},
+                    "probability": {"type": "integer", "minimum": 0, "maximum": 100, "description": "percent"},
+                    "color": {"type": "string", "description": "#rrggbb"}
+                }},
+                "Pipeline": {"type": "object", "required": ["id", "name", "stages"], "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "stages": {"type": "array", "items": {"$ref": "#/components/schemas/Stage"}, "description": "in order; new deals start in the first open one"}
+                }},
+                "PipelinePage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Pipeline"}},
+                    "total": {"type": "integer"}, "total_exact": {"type": "boolean"},
+                    "page": {"type": "integer"}, "per_page": {"type": "integer"}
+                }},
+                "StageInput": {"type": "object", "properties": {
+                    "name": {"type": "string", "maxLength": 100, "description": "unique in its pipeline, whatever the case"},
+                    "kind": {"type": "string", "enum": ["open", "won", "lost"], "default": "open"},
+                    "probability": {"type": "integer", "minimum": 0, "maximum": 100, "description": "percent; by default 50 open, 100 won, 0 lost"},
+                    "color": {"type": "string", "description": "#rrggbb; by default grey open, green won, red lost"}
+                }},
+                "NewPipeline": {"type": "object", "required": ["name", "stages"], "properties": {
+                    "name": {"type": "string", "maxLength": 100, "description": "unique in the tenant, whatever the case"},
+                    "stages": {"type": "array", "items": {"$ref": "#/components/schemas/StageInput"}, "description": "in order; one open at least, 30 at most, each name once"}
+                }},
+                "PipelinePatch": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 100}}},
+                "StageOrder": {"type": "object", "required": ["stage_ids"], "properties": {
+                    "stage_ids": {"type": "array", "items": {"type": "integer"}, "description": "each of the pipeline's stages once, in the new order"}
                 }},
                 "TemplatePage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Template"}},

@@ -55,7 +55,7 @@ pub fn form_errors(tr: Tr, error: ServiceError) -> Result<FormErrors, AppError> 
     let mut out = FormErrors::default();
     match error {
         ServiceError::Invalid(errors) => {
-            for DomainError { field, code } in errors {
+            for DomainError { field, code, .. } in errors {
                 out.add(field, tr.error(code));
             }
         }

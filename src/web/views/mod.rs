@@ -9,6 +9,7 @@ pub mod clients;
 pub mod errors;
 pub mod home;
 pub mod message_templates;
+pub mod pipelines;
 pub mod settings;
 
 use std::collections::HashMap;

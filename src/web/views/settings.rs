@@ -17,6 +17,7 @@ use crate::services::users::UserSummary;
 pub enum SettingsTab {
     Profile,
     Organisation,
+    Pipelines,
     Tokens,
     Users,
     Channels,
@@ -36,6 +37,7 @@ pub fn tabs(active: SettingsTab, who: &Principal) -> Vec<TabLink> {
     ];
     if who.can(Permission::SettingsManage) {
         all.push((SettingsTab::Organisation, "/crm/settings/organisation", "settings.tab.organisation"));
+        all.push((SettingsTab::Pipelines, "/crm/settings/pipelines", "settings.tab.pipelines"));
     }
     if who.can(Permission::UserManage) {
         all.push((SettingsTab::Users, "/crm/settings/users", "settings.tab.users"));

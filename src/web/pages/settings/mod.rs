@@ -1,9 +1,10 @@
-//! Settings: the user's own profile and API tokens; for admins, the organisation, users,
-//! channels and the audit log.
+//! Settings: the user's own profile and API tokens; for admins, the organisation, pipelines,
+//! users, channels and the audit log.
 
 pub mod audit;
 pub mod channels;
 pub mod organisation;
+pub mod pipelines;
 pub mod profile;
 pub mod tokens;
 pub mod users;
@@ -22,6 +23,14 @@ pub fn routes() -> Router<AppState> {
         .route("/crm/settings/password", post(profile::change_password))
         .route("/crm/settings/availability", post(profile::set_availability))
         .route("/crm/settings/organisation", get(organisation::show).post(organisation::update))
+        .route("/crm/settings/pipelines", get(pipelines::show).post(pipelines::create))
+        .route("/crm/settings/pipelines/{id}", post(pipelines::rename))
+        .route("/crm/settings/pipelines/{id}/delete", post(pipelines::delete))
+        .route("/crm/settings/pipelines/{id}/stages", post(pipelines::add_stage))
+        .route("/crm/settings/pipelines/{id}/stages/{stage}", post(pipelines::update_stage))
+        .route("/crm/settings/pipelines/{id}/stages/{stage}/earlier", post(pipelines::earlier))
+        .route("/crm/settings/pipelines/{id}/stages/{stage}/later", post(pipelines::later))
+        .route("/crm/settings/pipelines/{id}/stages/{stage}/delete", post(pipelines::delete_stage))
         .route("/crm/settings/users", get(users::list).post(users::create))
         .route("/crm/settings/users/new", get(users::new))
         .route("/crm/settings/users/{id}/role", post(users::change_role))
