@@ -869,6 +869,17 @@ ALTER TABLE public.clients ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.currency_rates (
+    tenant_id uuid NOT NULL,
+    currency text NOT NULL,
+    rate numeric(22,10) NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT currency_rates_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT currency_rates_rate_check CHECK ((rate > (0)::numeric))
+);
+
+ALTER TABLE ONLY public.currency_rates FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.login_failures (
     id bigint NOT NULL,
     email text NOT NULL,
@@ -1202,6 +1213,9 @@ ALTER TABLE ONLY public.client_search_words
 ALTER TABLE ONLY public.clients
     ADD CONSTRAINT clients_pkey PRIMARY KEY (tenant_id, id);
 
+ALTER TABLE ONLY public.currency_rates
+    ADD CONSTRAINT currency_rates_pkey PRIMARY KEY (tenant_id, currency);
+
 ALTER TABLE ONLY public.login_failures
     ADD CONSTRAINT login_failures_pkey PRIMARY KEY (id);
 
@@ -1413,6 +1427,9 @@ ALTER TABLE ONLY public.clients
 ALTER TABLE ONLY public.clients
     ADD CONSTRAINT clients_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.currency_rates
+    ADD CONSTRAINT currency_rates_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.media_downloads
     ADD CONSTRAINT media_downloads_tenant_id_channel_id_fkey FOREIGN KEY (tenant_id, channel_id) REFERENCES public.channels(tenant_id, id) ON DELETE CASCADE;
 
@@ -1492,6 +1509,8 @@ ALTER TABLE public.client_search_words ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.clients ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.currency_rates ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.media_downloads ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.message_attachments ENABLE ROW LEVEL SECURITY;
@@ -1525,6 +1544,8 @@ CREATE POLICY owner_access ON public.client_merges TO crm USING (true) WITH CHEC
 CREATE POLICY owner_access ON public.client_search_words TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.clients TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.currency_rates TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.media_downloads TO crm USING (true) WITH CHECK (true);
 
@@ -1575,6 +1596,8 @@ CREATE POLICY tenant_isolation ON public.client_merges TO crm_app USING ((tenant
 CREATE POLICY tenant_isolation ON public.client_search_words TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.clients TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.currency_rates TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.media_downloads TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -1710,6 +1733,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_imports TO crm_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.client_merges TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.clients TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.currency_rates TO crm_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.login_failures TO crm_app;
 

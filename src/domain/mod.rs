@@ -12,6 +12,7 @@ pub mod email;
 pub mod events;
 pub mod locale;
 pub mod message_template;
+pub mod money;
 pub mod permission;
 pub mod pipeline;
 pub mod principal;

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod chats;
 pub mod client_imports;
 pub mod clients;
+pub mod currency_rates;
 pub mod login_failures;
 pub mod media_downloads;
 pub mod message_templates;

@@ -695,6 +695,34 @@ async fn an_admin_adds_a_stage_orders_it_from_the_keyboard_and_deletes_one_at_de
 }
 
 #[tokio::test]
+async fn an_admin_types_exchange_rates_as_written_locally_at_desk_and_phone_width() {
+    let _serial = SERIAL.lock().await;
+    let app = TestApp::spawn().await;
+    let admin = app.create_user(app.tenant, Role::Admin).await;
+    let Some(d) = Driver::start().await else { return };
+    let base = &app.base_url;
+    d.sign_in(base, &admin).await;
+    d.resize(1366, 900).await;
+    d.goto(&format!("{base}/crm/settings/organisation")).await;
+    d.type_into("[name=currency_0]", "uzs").await;
+    d.type_into("[name=rate_0]", "0,0000791\u{E007}").await;
+    d.wait_until(
+        "document.querySelector('[name=rate_0]') && document.querySelector('[name=rate_0]').value === '0.0000791'",
+        "the rate saved",
+    )
+    .await;
+    assert_eq!(d.script("return document.querySelector('[name=currency_0]').value").await, "UZS");
+    d.script("document.getElementById('rates').scrollIntoView(); return 1").await;
+    d.screenshot("settings-rates").await;
+    d.resize(390, 800).await;
+    d.goto(&format!("{base}/crm/settings/organisation#rates")).await;
+    let overflow = d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    d.screenshot("settings-rates-phone").await;
+    d.quit().await;
+}
+
+#[tokio::test]
 async fn a_twilio_channel_set_up_in_settings_brings_a_message_live_and_carries_the_reply() {
     let _serial = SERIAL.lock().await;
     use crate::channels::{CLIENT, OUR_NUMBER, post_twilio, sms};

@@ -16,6 +16,7 @@ mod client_search;
 mod clients_api;
 mod clients_pages;
 mod csrf;
+mod currency_rates;
 mod delivery;
 mod events;
 mod fakes;

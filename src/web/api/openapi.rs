@@ -337,6 +337,21 @@ fn operations(public_url: &str) -> Value {
                     "responses": with(common_errors(&[("422", "Invalid values; `fields` names each")]), "200", json_response("The settings as stored", "Settings")),
                 }
             },
+            "/currency-rates": {
+                "get": {
+                    "summary": "The exchange rates: what one unit of each currency is worth in the base currency",
+                    "operationId": "getCurrencyRates",
+                    "responses": with(common_errors(&[]), "200", json_response("The base currency and the rates, by currency", "Rates")),
+                },
+                "put": {
+                    "summary": "Replace the exchange rates (SettingsManage: admins); a currency left out has no rate any more",
+                    "operationId": "setCurrencyRates",
+                    "requestBody": body("RatesInput", json!({"items": [{"currency": "UZS", "rate": "0.0000791"}, {"currency": "EUR", "rate": "1.08"}]})),
+                    "responses": with(common_errors(&[
+                        ("422", "A bad row (an unknown currency, a rate not above zero, a currency twice, the base currency not at 1); `fields` names it as `items[i].currency` or `items[i].rate`"),
+                    ]), "200", json_response("The rates as stored", "Rates")),
+                }
+            },
             "/pipelines": {
                 "get": {
                     "summary": "Sales pipelines, in order, each with its stages in order (DealRead)",
@@ -630,6 +645,19 @@ fn operations(public_url: &str) -> Value {
                     "template": {"type": "string", "description": "the text; {{client.first_name}}, {{client.last_name}}, {{client.full_name}}, {{agent.first_name}}, {{agent.name}} and {{company.name}} are filled in"},
                     "created_at": {"type": "string", "format": "date-time"},
                     "updated_at": {"type": "string", "format": "date-time"}
+                }},
+                "Rates": {"type": "object", "required": ["base_currency", "items"], "properties": {
+                    "base_currency": {"type": "string", "description": "ISO 4217; always worth 1, never listed"},
+                    "items": {"type": "array", "items": {"type": "object", "required": ["currency", "rate"], "properties": {
+                        "currency": {"type": "string", "description": "ISO 4217"},
+                        "rate": {"type": "string", "description": "a decimal: one unit of `currency` in the base currency (10 places at most)"}
+                    }}}
+                }},
+                "RatesInput": {"type": "object", "required": ["items"], "properties": {
+                    "items": {"type": "array", "items": {"type": "object", "required": ["currency", "rate"], "properties": {
+                        "currency": {"type": "string"},
+                        "rate": {"description": "a decimal string (`12650.5`, `12 650,5`) or a number; more than zero"}
+                    }}}
                 }},
                 "Stage": {"type": "object", "required": ["id", "name", "kind", "probability", "color"], "properties": {
                     "id": {"type": "integer"},

@@ -6,6 +6,8 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::domain::currency::Currency;
+use crate::domain::money::{Rate, RatesInput};
 use crate::domain::settings::{SettingsInput, TenantSettings};
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -13,7 +15,9 @@ use crate::web::error::AppError;
 use super::ApiUser;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/settings", get(show).patch(update))
+    Router::new()
+        .route("/api/v1/settings", get(show).patch(update))
+        .route("/api/v1/currency-rates", get(rates).put(set_rates))
 }
 
 #[derive(Serialize)]
@@ -77,4 +81,40 @@ pub async fn update(
     };
     input.malformed = malformed;
     Ok(Json(state.settings.update(&user.0, &input).await?.into()))
+}
+
+/// The rates as the API shows them: the base currency, and each other currency's worth in it
+/// as a decimal string.
+#[derive(Serialize)]
+pub struct RatesJson {
+    base_currency: String,
+    items: Vec<RateJson>,
+}
+
+#[derive(Serialize)]
+pub struct RateJson {
+    currency: String,
+    rate: String,
+}
+
+impl RatesJson {
+    fn of((base, rates): (Currency, Vec<(Currency, Rate)>)) -> Self {
+        RatesJson {
+            base_currency: base.to_string(),
+            items: rates.into_iter().map(|(c, r)| RateJson { currency: c.to_string(), rate: r.as_string() }).collect(),
+        }
+    }
+}
+
+pub async fn rates(State(state): State<AppState>, user: ApiUser) -> Result<Json<RatesJson>, AppError> {
+    Ok(Json(RatesJson::of(state.settings.rates(&user.0).await?)))
+}
+
+/// Replaces the whole table: a currency left out has no rate any more.
+pub async fn set_rates(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Json(input): Json<RatesInput>,
+) -> Result<Json<RatesJson>, AppError> {
+    Ok(Json(RatesJson::of(state.settings.set_rates(&user.0, &input).await?)))
 }

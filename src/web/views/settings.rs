@@ -74,6 +74,37 @@ pub struct OrganisationPage {
     pub tabs: Vec<TabLink>,
     pub form: SettingsInput,
     pub errors: FormErrors,
+    pub rates: RatesForm,
+}
+
+/// The exchange rates as their form shows them: a row for each rate, and empty rows to add
+/// more; each row's text as typed, and its reasons when refused.
+pub struct RatesForm {
+    pub base: String,
+    pub rows: Vec<RateRow>,
+}
+
+#[derive(Default)]
+pub struct RateRow {
+    pub currency: String,
+    pub rate: String,
+    pub currency_error: Option<&'static str>,
+    pub rate_error: Option<&'static str>,
+}
+
+impl RatesForm {
+    /// Empty rows the form offers below the rates.
+    pub const SPARE_ROWS: usize = 3;
+
+    pub fn new(base: String, mut rows: Vec<RateRow>) -> Self {
+        rows.extend((0..Self::SPARE_ROWS).map(|_| RateRow::default()));
+        RatesForm { base, rows }
+    }
+
+    /// Every currency code, for the field's suggestions.
+    pub fn codes(&self) -> Vec<Currency> {
+        Currency::all().collect()
+    }
 }
 
 impl OrganisationPage {

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/crm/settings/password", post(profile::change_password))
         .route("/crm/settings/availability", post(profile::set_availability))
         .route("/crm/settings/organisation", get(organisation::show).post(organisation::update))
+        .route("/crm/settings/rates", post(organisation::set_rates))
         .route("/crm/settings/pipelines", get(pipelines::show).post(pipelines::create))
         .route("/crm/settings/pipelines/{id}", post(pipelines::rename))
         .route("/crm/settings/pipelines/{id}/delete", post(pipelines::delete))
