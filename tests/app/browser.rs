@@ -148,6 +148,11 @@ impl Driver {
     /// Waits until the page at an address ending in `suffix` has loaded: the address changes
     /// when the navigation starts, before the new document is whole (reading it then, under
     /// load, read a half page).
+    /// How far the page is wider than the window (0: nothing overflows sideways).
+    async fn overflow(&self) -> Option<i64> {
+        self.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await.as_i64()
+    }
+
     async fn wait_for_url(&self, suffix: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -210,13 +215,9 @@ async fn an_admin_signs_in_through_the_browser_and_sees_the_shell() {
 
     // A phone: nothing is wider than the screen.
     browser.resize(360, 740).await;
-    let overflow =
-        browser.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
-    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 360 px");
+    assert_eq!(browser.overflow().await, Some(0), "horizontal overflow at 360 px");
     browser.goto(&format!("{}/crm/settings/users", app.base_url)).await;
-    let overflow =
-        browser.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
-    assert_eq!(overflow.as_i64(), Some(0), "users table overflows at 360 px");
+    assert_eq!(browser.overflow().await, Some(0), "users table overflows at 360 px");
     browser.screenshot("shell-phone").await;
 
     // The language switch, as a person uses it: pick Русский, the page comes back translated.
@@ -356,9 +357,7 @@ async fn a_client_is_created_found_by_phone_edited_in_place_given_a_contact_and_
         .await;
     browser.screenshot("client-merge-picker").await;
     browser.resize(390, 844).await;
-    let overflow =
-        browser.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
-    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    assert_eq!(browser.overflow().await, Some(0), "horizontal overflow at 390 px");
     browser.screenshot("client-merge-picker-phone").await;
     browser.resize(1366, 800).await;
 
@@ -555,8 +554,7 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
     // A phone: the thread alone, nothing wider than the screen.
     a.resize(390, 800).await;
     a.goto(&format!("{base}/crm/chats/{chat}")).await;
-    let overflow = a.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
-    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    assert_eq!(a.overflow().await, Some(0), "horizontal overflow at 390 px");
     a.screenshot("chats-phone").await;
     for d in [a, b, c] {
         d.quit().await;
@@ -687,8 +685,7 @@ async fn an_admin_adds_a_stage_orders_it_from_the_keyboard_and_deletes_one_at_de
 
     d.resize(390, 800).await;
     d.goto(&format!("{base}/crm/settings/pipelines")).await;
-    let overflow = d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
-    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow at 390 px");
     d.script("document.querySelector('.stage-list').scrollIntoView(); return 1").await;
     d.screenshot("settings-pipelines-phone").await;
     d.quit().await;
@@ -716,8 +713,7 @@ async fn an_admin_types_exchange_rates_as_written_locally_at_desk_and_phone_widt
     d.screenshot("settings-rates").await;
     d.resize(390, 800).await;
     d.goto(&format!("{base}/crm/settings/organisation#rates")).await;
-    let overflow = d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
-    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow at 390 px");
     d.screenshot("settings-rates-phone").await;
     d.quit().await;
 }
@@ -901,8 +897,7 @@ async fn a_message_whose_delivery_is_unknown_says_why_and_is_retried_with_one_cl
     assert!(reason.as_str().unwrap().contains("cannot say whether the message went out"), "{reason}");
     d.screenshot("chats-unknown").await;
     d.resize(390, 800).await;
-    let overflow = d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
-    assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at 390 px");
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow at 390 px");
     // Only the thread scrolls, never the page (the inbox was 7 px taller than the screen).
     let page_scroll =
         d.script("return document.documentElement.scrollHeight - document.documentElement.clientHeight").await;
@@ -979,9 +974,7 @@ async fn an_agent_takes_a_chat_resolves_it_and_finds_it_by_view_at_desk_and_phon
 
     for (width, name) in [(1366, "chats-work-desk"), (390, "chats-work-phone")] {
         d.resize(width, 800).await;
-        let overflow =
-            d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
-        assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at {width} px");
+        assert_eq!(d.overflow().await, Some(0), "horizontal overflow at {width} px");
         let page_scroll =
             d.script("return document.documentElement.scrollHeight - document.documentElement.clientHeight").await;
         assert_eq!(page_scroll.as_i64(), Some(0), "the page scrolls at {width} px");
@@ -1003,8 +996,7 @@ async fn an_agent_takes_a_chat_resolves_it_and_finds_it_by_view_at_desk_and_phon
     d.resize(390, 844).await;
     d.goto(&format!("{}/crm/chats?view=mine&status=any", app.base_url)).await;
     d.wait_until(&format!("document.querySelector(\"a[data-chat='{chat}']\")"), "the chat in Mine").await;
-    let overflow = d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
-    assert_eq!(overflow.as_i64(), Some(0), "the list overflows at 390 px");
+    assert_eq!(d.overflow().await, Some(0), "the list overflows at 390 px");
     let list = d.script("return document.querySelector('.inbox-list').getBoundingClientRect().width").await;
     assert!(list.as_f64().unwrap() <= 390.0, "the list column fits the screen: {list}");
     d.screenshot("chats-list-phone").await;
@@ -1140,9 +1132,7 @@ async fn a_long_thread_with_an_image_scrolls_inside_itself_to_its_newest_message
         d.script("window.scrollBy(0, 3000); document.querySelector('.thread-head').scrollIntoView()").await;
         let scrolled = d.script("return window.scrollY + document.documentElement.scrollTop").await;
         assert_eq!(scrolled.as_f64(), Some(0.0), "the page scrolled at {width} px");
-        let overflow =
-            d.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
-        assert_eq!(overflow.as_i64(), Some(0), "horizontal overflow at {width} px");
+        assert_eq!(d.overflow().await, Some(0), "horizontal overflow at {width} px");
         d.screenshot(&format!("chats-long-thread-{width}")).await;
     }
 

@@ -3,31 +3,11 @@
 
 use std::time::Duration;
 
-use crm::domain::chat::{ChatId, Transport};
-use crm::domain::{ClientId, ContactId, DomainEvent, Role, TenantId};
-use crm::services::inbound::Incoming;
+use crm::domain::chat::Transport;
+use crm::domain::{ClientId, ContactId, DomainEvent, Role};
 use serde_json::{Value, json};
 
 use crate::helpers::{Api, TestApp};
-
-/// A client with a phone contact who has written once, and their chat.
-async fn client_who_wrote(app: &TestApp, api: &Api, name: &str, phone: &str) -> (ClientId, ContactId, ChatId) {
-    let client = api
-        .post("/api/v1/clients", json!({"first_name": name, "contacts": [{"type": "phone", "value": phone}]}))
-        .await
-        .json();
-    let (client, contact) =
-        (ClientId(client["id"].as_i64().unwrap()), ContactId(client["contacts"][0]["id"].as_i64().unwrap()));
-    let chat = writes(app, app.tenant, client, contact, "Hello").await;
-    (client, contact, chat)
-}
-
-async fn writes(app: &TestApp, tenant: TenantId, client: ClientId, contact: ContactId, body: &str) -> ChatId {
-    let incoming = Incoming { client, contact, transport: Transport::Sms, sender_name: "Client", body };
-    app.state.inbound.receive_from(tenant, incoming).await.unwrap();
-    let id = app.scalar_i64(&format!("SELECT id FROM chats WHERE client_id = {}", client.0)).await;
-    ChatId(id)
-}
 
 /// An API client and the id of the user behind it.
 async fn api_user(app: &TestApp, role: Role) -> (Api, i64) {
@@ -46,8 +26,8 @@ async fn ids(api: &Api, query: &str) -> Vec<i64> {
 async fn assigning_and_resolving_move_chats_between_the_views_and_a_new_message_reopens() {
     let app = TestApp::spawn().await;
     let (agent, agent_id) = api_user(&app, Role::Agent).await;
-    let (_, contact1, one) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
-    let (_, _, two) = client_who_wrote(&app, &agent, "Madina", "+998901110002").await;
+    let (_, contact1, one) = app.client_who_wrote(&agent, "Aziz", "+998901110001").await;
+    let (_, _, two) = app.client_who_wrote(&agent, "Madina", "+998901110002").await;
 
     let assigned = agent.patch(&format!("/api/v1/chats/{}", one.0), json!({"assignee_id": agent_id})).await;
     assert_eq!(assigned.status, 200, "{}", assigned.body);
@@ -67,7 +47,7 @@ async fn assigning_and_resolving_move_chats_between_the_views_and_a_new_message_
     assert!(ids(&agent, "?status=open&q=Aziz").await.is_empty());
 
     let client1 = ClientId(app.scalar_i64(&format!("SELECT client_id FROM chats WHERE id = {}", one.0)).await);
-    writes(&app, app.tenant, client1, contact1, "One more question").await;
+    app.writes(app.tenant, client1, contact1, "One more question").await;
     let chat = agent.get(&format!("/api/v1/chats/{}", one.0)).await.json();
     assert_eq!(chat["status"], "open", "the client's message reopens a resolved chat");
 
@@ -84,7 +64,7 @@ async fn bad_changes_name_their_field_and_a_viewer_or_another_tenant_changes_not
     let app = TestApp::spawn().await;
     let (agent, _) = api_user(&app, Role::Agent).await;
     let (_, viewer_id) = api_user(&app, Role::Viewer).await;
-    let (_, _, chat) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let (_, _, chat) = app.client_who_wrote(&agent, "Aziz", "+998901110001").await;
     let url = format!("/api/v1/chats/{}", chat.0);
     let future = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
@@ -126,7 +106,7 @@ async fn bad_changes_name_their_field_and_a_viewer_or_another_tenant_changes_not
 async fn a_snooze_ends_on_its_own_once_with_two_nodes_asking() {
     let app = TestApp::spawn().await;
     let (agent, _) = api_user(&app, Role::Agent).await;
-    let (_, _, chat) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let (_, _, chat) = app.client_who_wrote(&agent, "Aziz", "+998901110001").await;
     let until = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
     let snoozed = agent.patch(&format!("/api/v1/chats/{}", chat.0), json!({"snoozed_until": until.to_rfc3339()})).await;
     assert_eq!(snoozed.json()["status"], "snoozed", "{}", snoozed.body);
@@ -159,7 +139,7 @@ async fn the_background_wakes_a_snoozed_chat_and_a_client_message_ends_a_snooze_
     let app = TestApp::spawn().await;
     let _background = app.start_background();
     let (agent, _) = api_user(&app, Role::Agent).await;
-    let (client, contact, chat) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let (client, contact, chat) = app.client_who_wrote(&agent, "Aziz", "+998901110001").await;
     let url = format!("/api/v1/chats/{}", chat.0);
 
     let soon = (chrono::Utc::now() + chrono::Duration::milliseconds(500)).to_rfc3339();
@@ -169,7 +149,7 @@ async fn the_background_wakes_a_snoozed_chat_and_a_client_message_ends_a_snooze_
 
     let later = (chrono::Utc::now() + chrono::Duration::hours(4)).to_rfc3339();
     agent.patch(&url, json!({"snoozed_until": later})).await;
-    writes(&app, app.tenant, client, contact, "Are you there?").await;
+    app.writes(app.tenant, client, contact, "Are you there?").await;
     assert_eq!(agent.get(&url).await.json()["status"], "open");
 }
 
@@ -177,7 +157,7 @@ async fn the_background_wakes_a_snoozed_chat_and_a_client_message_ends_a_snooze_
 async fn an_agent_takes_a_chat_from_the_unassigned_view_resolves_it_and_a_viewer_cannot() {
     let app = TestApp::spawn().await;
     let (api, _) = api_user(&app, Role::Admin).await;
-    let (_, _, chat) = client_who_wrote(&app, &api, "Aziz", "+998901110001").await;
+    let (_, _, chat) = app.client_who_wrote(&api, "Aziz", "+998901110001").await;
     let agent = app.sign_in_as(Role::Agent).await;
     let row = format!("data-chat=\"{}\"", chat.0);
 
@@ -227,7 +207,7 @@ async fn the_api_schedules_a_reply_shows_it_scheduled_and_cancels_it() {
     ))
     .await;
     let (agent, _) = api_user(&app, Role::Agent).await;
-    let (_, _, chat) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let (_, _, chat) = app.client_who_wrote(&agent, "Aziz", "+998901110001").await;
     let at = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
     let url = format!("/api/v1/chats/{}/messages", chat.0);
     let sent = agent.post(&url, json!({"body": "Your car is ready", "transport": "sms", "send_at": at})).await;
@@ -259,7 +239,7 @@ async fn the_api_schedules_a_reply_shows_it_scheduled_and_cancels_it() {
 async fn a_stranger_is_given_a_name_from_the_thread_and_a_viewer_cannot() {
     let app = TestApp::spawn().await;
     let (api, _) = api_user(&app, Role::Admin).await;
-    let (client, _, chat) = client_who_wrote(&app, &api, "+998901110009", "+998901110009").await;
+    let (client, _, chat) = app.client_who_wrote(&api, "+998901110009", "+998901110009").await;
     let agent = app.sign_in_as(Role::Agent).await;
     let url = format!("/crm/chats/{}/client-name", chat.0);
     let thread = format!("/crm/chats/{}", chat.0);
@@ -295,7 +275,7 @@ async fn a_stranger_is_given_a_name_from_the_thread_and_a_viewer_cannot() {
 async fn a_snooze_that_came_due_while_no_node_ran_ends_when_one_starts() {
     let app = TestApp::spawn().await;
     let (agent, _) = api_user(&app, Role::Agent).await;
-    let (_, _, chat) = client_who_wrote(&app, &agent, "Aziz", "+998901110001").await;
+    let (_, _, chat) = app.client_who_wrote(&agent, "Aziz", "+998901110001").await;
     let owner = app.owner_pool().await;
     sqlx::query("UPDATE chats SET status = 'snoozed', snoozed_until = now() - interval '1 hour' WHERE id = $1")
         .bind(chat.0)
@@ -322,11 +302,11 @@ async fn a_clients_message_notifies_the_assignee_or_everyone_when_unassigned_but
     let (one, two) = (app.client(), app.client());
     one.sign_in(&one_creds).await;
     two.sign_in(&two_creds).await;
-    let (client, contact, chat) = client_who_wrote(&app, &admin, "Aziz", "+998901110009").await;
+    let (client, contact, chat) = app.client_who_wrote(&admin, "Aziz", "+998901110009").await;
     let one_id = app.scalar_i64(&format!("SELECT id FROM users WHERE email = '{}'", one_creds.email)).await;
 
     // Unassigned: both hear of it, with the client's name and words.
-    let write = || writes(&app, app.tenant, client, contact, "Is it ready?");
+    let write = || app.writes(app.tenant, client, contact, "Is it ready?");
     let (a, b) = tokio::join!(
         app.heard(&one, Duration::from_secs(2), async {}),
         app.heard(&two, Duration::from_secs(2), async {
@@ -362,14 +342,9 @@ async fn the_threads_header_calls_the_client_with_one_click() {
         .post(&format!("/api/v1/clients/{}/contacts", client["id"]), json!({"type": "phone", "value": "+998901110010"}))
         .await
         .json();
-    let chat = writes(
-        &app,
-        app.tenant,
-        ClientId(client["id"].as_i64().unwrap()),
-        ContactId(contact["id"].as_i64().unwrap()),
-        "Hi",
-    )
-    .await;
+    let chat = app
+        .writes(app.tenant, ClientId(client["id"].as_i64().unwrap()), ContactId(contact["id"].as_i64().unwrap()), "Hi")
+        .await;
     let agent = app.sign_in_as(Role::Agent).await;
     let page = agent.get(&format!("/crm/chats/{}", chat.0)).await.body;
     assert!(page.contains(r#"href="tel:+998901110010""#) && page.contains("+998 90 111 00 10"), "{page}");

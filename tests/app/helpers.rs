@@ -232,6 +232,47 @@ impl TestApp {
         client
     }
 
+    /// A client with a phone contact, made through `api`, who has written "Hello"; their chat.
+    pub async fn client_who_wrote(
+        &self,
+        api: &Api,
+        name: &str,
+        phone: &str,
+    ) -> (crm::domain::ClientId, crm::domain::ContactId, crm::domain::chat::ChatId) {
+        let client = api
+            .post(
+                "/api/v1/clients",
+                serde_json::json!({"first_name": name, "contacts": [{"type": "phone", "value": phone}]}),
+            )
+            .await
+            .json();
+        let client_id = crm::domain::ClientId(client["id"].as_i64().unwrap());
+        let contact = crm::domain::ContactId(client["contacts"][0]["id"].as_i64().unwrap());
+        let chat = self.writes(self.tenant, client_id, contact, "Hello").await;
+        (client_id, contact, chat)
+    }
+
+    /// The client of `tenant` writes `body` by SMS through `contact`; their chat.
+    pub async fn writes(
+        &self,
+        tenant: TenantId,
+        client: crm::domain::ClientId,
+        contact: crm::domain::ContactId,
+        body: &str,
+    ) -> crm::domain::chat::ChatId {
+        let incoming = crm::services::inbound::Incoming {
+            client,
+            contact,
+            transport: crm::domain::chat::Transport::Sms,
+            sender_name: "Client",
+            body,
+        };
+        self.state.inbound.receive_from(tenant, incoming).await.unwrap();
+        crm::domain::chat::ChatId(
+            self.scalar_i64(&format!("SELECT id FROM chats WHERE client_id = {}", client.0)).await,
+        )
+    }
+
     /// The inbox's live stream (Server-Sent Events) as `browser`'s page opens it, its first
     /// words (the retry hint) already read.
     pub async fn live_stream(&self, browser: &Client) -> reqwest::Response {

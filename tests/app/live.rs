@@ -4,32 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use crm::domain::chat::{ChatId, Transport};
-use crm::domain::{ClientId, ContactId, DomainEvent, Principal, Role};
+use crm::domain::{DomainEvent, Principal, Role};
 use crm::services::chats::Live;
-use crm::services::inbound::Incoming;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::helpers::{Client, TestApp};
-
-/// A client of the test tenant with a phone contact, who has written "Hello"; their chat.
-async fn client_who_wrote(app: &TestApp, name: &str, phone: &str) -> (ClientId, ContactId, ChatId) {
-    let api = app.api(Role::Admin).await;
-    let client = api
-        .post("/api/v1/clients", json!({"first_name": name, "contacts": [{"type": "phone", "value": phone}]}))
-        .await
-        .json();
-    let (client, contact) =
-        (ClientId(client["id"].as_i64().unwrap()), ContactId(client["contacts"][0]["id"].as_i64().unwrap()));
-    writes(app, client, contact, "Hello").await;
-    (client, contact, ChatId(app.scalar_i64(&format!("SELECT id FROM chats WHERE client_id = {}", client.0)).await))
-}
-
-async fn writes(app: &TestApp, client: ClientId, contact: ContactId, body: &str) {
-    let incoming = Incoming { client, contact, transport: Transport::Sms, sender_name: "Client", body };
-    app.state.inbound.receive_from(app.tenant, incoming).await.unwrap();
-}
 
 async fn principal(app: &TestApp, browser: &Client) -> Principal {
     let session = browser.cookie("crm_session").unwrap();
@@ -39,7 +19,7 @@ async fn principal(app: &TestApp, browser: &Client) -> Principal {
 #[tokio::test]
 async fn a_clients_message_arrives_ready_to_show_and_another_tenants_page_hears_nothing() {
     let app = TestApp::spawn().await;
-    let (client, contact, chat) = client_who_wrote(&app, "Madina", "+998901230001").await;
+    let (client, contact, chat) = app.client_who_wrote(&app.api(Role::Admin).await, "Madina", "+998901230001").await;
     let agent = app.sign_in_as(Role::Agent).await;
     let (_, rival_admin) = app.create_tenant("Rival").await;
     let rival = app.client();
@@ -47,7 +27,7 @@ async fn a_clients_message_arrives_ready_to_show_and_another_tenants_page_hears_
 
     let write = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        writes(&app, client, contact, "Is it ready?").await;
+        app.writes(app.tenant, client, contact, "Is it ready?").await;
     };
     let (mine, theirs) = tokio::join!(
         app.heard(&agent, Duration::from_secs(2), write),
@@ -68,7 +48,7 @@ async fn a_clients_message_arrives_ready_to_show_and_another_tenants_page_hears_
 #[tokio::test]
 async fn reading_a_chat_sends_the_badge_down_to_nothing_and_assigning_tells_lists_their_counts_changed() {
     let app = TestApp::spawn().await;
-    let (_, _, chat) = client_who_wrote(&app, "Aziz", "+998901230002").await;
+    let (_, _, chat) = app.client_who_wrote(&app.api(Role::Admin).await, "Aziz", "+998901230002").await;
     let admin = app.sign_in_as(Role::Admin).await;
     let api = app.api(Role::Admin).await;
     let read = async {
@@ -91,7 +71,7 @@ async fn reading_a_chat_sends_the_badge_down_to_nothing_and_assigning_tells_list
 #[tokio::test]
 async fn a_node_runs_one_feed_per_tenant_with_pages_and_ends_it_with_the_last_page() {
     let app = TestApp::spawn().await;
-    let (_, _, chat) = client_who_wrote(&app, "Olga", "+998901230003").await;
+    let (_, _, chat) = app.client_who_wrote(&app.api(Role::Admin).await, "Olga", "+998901230003").await;
     let (_, other_admin) = app.create_tenant("Other").await;
     let (one, two) = (app.sign_in_as(Role::Agent).await, app.sign_in_as(Role::Viewer).await);
     let elsewhere = app.client();
@@ -115,7 +95,7 @@ async fn a_node_runs_one_feed_per_tenant_with_pages_and_ends_it_with_the_last_pa
 #[tokio::test]
 async fn a_page_that_falls_behind_is_told_to_resync_instead_of_queueing() {
     let app = TestApp::spawn().await;
-    let (_, _, chat) = client_who_wrote(&app, "Sardor", "+998901230004").await;
+    let (_, _, chat) = app.client_who_wrote(&app.api(Role::Admin).await, "Sardor", "+998901230004").await;
     let agent = app.sign_in_as(Role::Agent).await;
     let mut slow = app.state.chats.live(&principal(&app, &agent).await).unwrap();
     let mut keeping_up = app.state.chats.live(&principal(&app, &agent).await).unwrap();
