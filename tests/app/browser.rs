@@ -148,6 +148,16 @@ impl Driver {
     /// Waits until the page at an address ending in `suffix` has loaded: the address changes
     /// when the navigation starts, before the new document is whole (reading it then, under
     /// load, read a half page).
+    /// A browser signed in as a new admin of the app's tenant, at desk width; `None` without
+    /// Chromium.
+    async fn new_admin(app: &TestApp) -> Option<Driver> {
+        let admin = app.create_user(app.tenant, Role::Admin).await;
+        let d = Driver::start().await?;
+        d.sign_in(&app.base_url, &admin).await;
+        d.resize(1366, 900).await;
+        Some(d)
+    }
+
     /// How far the page is wider than the window (0: nothing overflows sideways).
     async fn overflow(&self) -> Option<i64> {
         self.script("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await.as_i64()
@@ -654,11 +664,8 @@ async fn the_list_and_badge_follow_a_message_and_only_a_list_showing_the_chat_as
 async fn an_admin_adds_a_stage_orders_it_from_the_keyboard_and_deletes_one_at_desk_and_phone_width() {
     let _serial = SERIAL.lock().await;
     let app = TestApp::spawn().await;
-    let admin = app.create_user(app.tenant, Role::Admin).await;
-    let Some(d) = Driver::start().await else { return };
+    let Some(d) = Driver::new_admin(&app).await else { return };
     let base = &app.base_url;
-    d.sign_in(base, &admin).await;
-    d.resize(1366, 900).await;
     d.goto(&format!("{base}/crm/settings/pipelines")).await;
     let stages = "return [...document.querySelectorAll('.stage input[name=name]')].map(i => i.value)";
 
@@ -695,11 +702,8 @@ async fn an_admin_adds_a_stage_orders_it_from_the_keyboard_and_deletes_one_at_de
 async fn an_admin_types_exchange_rates_as_written_locally_at_desk_and_phone_width() {
     let _serial = SERIAL.lock().await;
     let app = TestApp::spawn().await;
-    let admin = app.create_user(app.tenant, Role::Admin).await;
-    let Some(d) = Driver::start().await else { return };
+    let Some(d) = Driver::new_admin(&app).await else { return };
     let base = &app.base_url;
-    d.sign_in(base, &admin).await;
-    d.resize(1366, 900).await;
     d.goto(&format!("{base}/crm/settings/organisation")).await;
     d.type_into("[name=currency_0]", "uzs").await;
     d.type_into("[name=rate_0]", "0,0000791\u{E007}").await;
