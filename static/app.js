@@ -129,6 +129,37 @@
     refreshList();
     var badge = document.getElementById("nav-unread");
     if (badge && window.htmx) htmx.trigger(badge, "resync");
+    document.querySelectorAll("[data-thread-scroll][data-chat]").forEach(catchUp);
+  }
+  // An open thread that missed changes fetches its newest page and takes from it what it
+  // lacks (in its place by id) and what changed (a tick, a retry), keeping the reader's place.
+  function catchUp(scroller) {
+    var chat = scroller.getAttribute("data-chat");
+    var thread = document.getElementById("thread-" + chat);
+    if (!thread || !window.fetch) return;
+    fetch("/crm/chats/" + chat + "/messages", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) {
+        var stuck = nearBottom(scroller);
+        var page = document.createElement("div");
+        page.innerHTML = html;
+        page.querySelectorAll("article.msg[data-message]").forEach(function (m) {
+          var have = document.getElementById(m.id);
+          if (have) {
+            if (+m.getAttribute("data-rank") >= +have.getAttribute("data-rank")) have.replaceWith(m);
+            return;
+          }
+          var id = +m.getAttribute("data-message");
+          var later = Array.prototype.find.call(thread.querySelectorAll("article.msg[data-message]"), function (e) {
+            return +e.getAttribute("data-message") > id;
+          });
+          thread.insertBefore(m, later || null);
+        });
+        tidyThreads();
+        localTimes(thread);
+        if (stuck) toBottom(scroller);
+      })
+      .catch(function () { /* the next change or reconnection tries again */ });
   }
   document.addEventListener("htmx:sseBeforeMessage", function (e) {
     if (!e.target || e.target.id !== "chat-sink") return;

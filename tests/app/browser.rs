@@ -655,6 +655,24 @@ async fn the_list_and_badge_follow_a_message_and_only_a_list_showing_the_chat_as
     // The message and its reading made one list fetch where the list shows the chat.
     assert_eq!(counts, vec![(1, 0), (1, 0), (0, 0), (0, 0)], "(list, badge) fetches: thread, All, Mine, clients");
     assert_eq!(pages[2].script("return document.querySelectorAll('#chat-list .chat-row').length").await, 0);
+
+    // A thread that missed a message (as after a dropped connection) catches up when told to
+    // re-sync: the message lands in its place, once.
+    let thread = &pages[0];
+    thread.script("document.querySelector('.thread-messages article.msg:last-of-type').remove(); return 1").await;
+    assert_eq!(thread.script("return document.querySelectorAll('.thread-messages .msg-in').length").await, 1);
+    thread
+        .script(
+            "document.getElementById('chat-sink').dispatchEvent(new CustomEvent('htmx:sseBeforeMessage',
+               {bubbles: true, cancelable: true, detail: {type: 'resync', data: '1'}})); return 1",
+        )
+        .await;
+    thread
+        .wait_until(
+            "[...document.querySelectorAll('.thread-messages .msg-in .msg-body')].map(e => e.textContent).join('|') === 'Hello|Is the order ready?'",
+            "the missed message back in its place",
+        )
+        .await;
     for d in pages {
         d.quit().await;
     }
