@@ -439,26 +439,17 @@ async fn tenant(state: &AppState, http: &reqwest::Client, base: &str, i: usize, 
         let (_, user) = state.auth.account_by_email(email).await.unwrap().unwrap();
         sessions.push((session, user.0));
     }
-    let client: serde_json::Value = http
-        .post(format!("{base}/api/v1/clients"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"first_name": "Live", "contacts": [{"type": "phone", "value": format!("+99890{:07}", i)}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let chat: serde_json::Value = http
-        .post(format!("{base}/api/v1/clients/{}/chat", client["id"]))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let post = |path: String, body: serde_json::Value| {
+        let request = http.post(format!("{base}{path}")).bearer_auth(&token).json(&body);
+        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let phone = format!("+99890{i:07}");
+    let client = post(
+        "/api/v1/clients".into(),
+        serde_json::json!({"first_name": "Live", "contacts": [{"type": "phone", "value": phone}]}),
+    )
+    .await;
+    let chat = post(format!("/api/v1/clients/{}/chat", client["id"]), serde_json::json!({})).await;
     let client = (ClientId(client["id"].as_i64().unwrap()), ContactId(client["contacts"][0]["id"].as_i64().unwrap()));
     Tenant { id, token, client, chat: chat["id"].as_i64().unwrap(), sessions }
 }

@@ -32,17 +32,18 @@ impl PipelineService {
         Self { pool, events }
     }
 
-    /// Whether `by` may keep the pipelines (pages ask before they offer to).
-    pub fn may_manage(&self, by: &Principal) -> bool {
-        by.can(Permission::SettingsManage)
-    }
-
     pub async fn list(&self, by: &Principal) -> Result<Vec<Pipeline>, ServiceError> {
         super::require(by, &[Permission::DealRead])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let list = repo::list(&mut tx).await?;
         tx.commit().await?;
         Ok(list)
+    }
+
+    /// The pipelines as the settings page keeps them: for admins (SettingsManage) only.
+    pub async fn to_manage(&self, by: &Principal) -> Result<Vec<Pipeline>, ServiceError> {
+        super::require(by, &[Permission::SettingsManage])?;
+        self.list(by).await
     }
 
     pub async fn get(&self, by: &Principal, id: PipelineId) -> Result<Pipeline, ServiceError> {
@@ -107,14 +108,15 @@ impl PipelineService {
 
     /// A stage at the end of the pipeline.
     pub async fn add_stage(&self, by: &Principal, id: PipelineId, input: &StageInput) -> Result<Stage, ServiceError> {
-        self.change_stages(by, id, "stage_added", |stages| {
-            let new = input.parse(None)?;
-            let summary = new.name.clone();
-            stages.push((None, new));
-            Ok(summary)
-        })
-        .await?
-        .ok_or(ServiceError::NotFound)
+        let (after, added) = self
+            .change_stages(by, id, "stage_added", |stages| {
+                let new = input.parse(None)?;
+                let summary = new.name.clone();
+                stages.push((None, new));
+                Ok(summary)
+            })
+            .await?;
+        stage_of(after, added)
     }
 
     /// Changes what `input` names of a stage; the rest stays.
@@ -125,22 +127,20 @@ impl PipelineService {
         stage: StageId,
         input: &StageInput,
     ) -> Result<Stage, ServiceError> {
-        self.change_stages(by, id, "stage_updated", |stages| {
-            let (_, fields) = stages.iter_mut().find(|(s, _)| *s == Some(stage)).ok_or(ServiceError::NotFound)?;
-            let after = input.parse(Some(fields))?;
-            let summary = if after.name == fields.name {
-                after.name.clone()
-            } else {
-                format!("{} → {}", fields.name, after.name)
-            };
-            *fields = after;
-            Ok(summary)
-        })
-        .await?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let p = repo::get(&mut tx, id).await?;
-        tx.commit().await?;
-        p.stages.into_iter().find(|s| s.id == stage).ok_or(ServiceError::NotFound)
+        let (after, _) = self
+            .change_stages(by, id, "stage_updated", |stages| {
+                let (_, fields) = stages.iter_mut().find(|(s, _)| *s == Some(stage)).ok_or(ServiceError::NotFound)?;
+                let after = input.parse(Some(fields))?;
+                let summary = if after.name == fields.name {
+                    after.name.clone()
+                } else {
+                    format!("{} → {}", fields.name, after.name)
+                };
+                *fields = after;
+                Ok(summary)
+            })
+            .await?;
+        stage_of(after, Some(stage))
     }
 
     /// Deletes a stage. `move_to` names where its deals go (a stage of the same pipeline); a
@@ -173,19 +173,20 @@ impl PipelineService {
         id: PipelineId,
         ids: &[StageId],
     ) -> Result<Pipeline, ServiceError> {
-        self.change_stages(by, id, "stages_reordered", |stages| {
-            let mut sorted: Vec<StageId> = ids.to_vec();
-            sorted.sort();
-            let mut have: Vec<StageId> = stages.iter().filter_map(|(s, _)| *s).collect();
-            have.sort();
-            if sorted != have {
-                return Err(DomainError::new("stage_ids", "stage_ids_mismatch").into());
-            }
-            stages.sort_by_key(|(s, _)| ids.iter().position(|i| Some(*i) == *s));
-            Ok(stages.iter().map(|(_, f)| f.name.as_str()).collect::<Vec<_>>().join(" → "))
-        })
-        .await?;
-        self.get(by, id).await
+        let (after, _) = self
+            .change_stages(by, id, "stages_reordered", |stages| {
+                let mut sorted: Vec<StageId> = ids.to_vec();
+                sorted.sort();
+                let mut have: Vec<StageId> = stages.iter().filter_map(|(s, _)| *s).collect();
+                have.sort();
+                if sorted != have {
+                    return Err(DomainError::new("stage_ids", "stage_ids_mismatch").into());
+                }
+                stages.sort_by_key(|(s, _)| ids.iter().position(|i| Some(*i) == *s));
+                Ok(stages.iter().map(|(_, f)| f.name.as_str()).collect::<Vec<_>>().join(" → "))
+            })
+            .await?;
+        Ok(after)
     }
 
     /// Moves a stage one place earlier or later (the keyboard's and the page's way to order).
@@ -214,14 +215,15 @@ impl PipelineService {
 
     /// Applies `change` to the pipeline's stages (id, fields) under its lock, checks what
     /// results as a whole, writes the difference, audits it as `action` with the summary
-    /// `change` returns, and announces it. The new stage's id when one was added.
+    /// `change` returns, and announces it. The pipeline as it is now, and the new stage's id
+    /// when one was added.
     async fn change_stages(
         &self,
         by: &Principal,
         id: PipelineId,
         action: &str,
         change: impl FnOnce(&mut Vec<(Option<StageId>, StageFields)>) -> Result<String, ServiceError>,
-    ) -> Result<Option<Stage>, ServiceError> {
+    ) -> Result<(Pipeline, Option<StageId>), ServiceError> {
         super::require(by, &[Permission::SettingsManage])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         repo::lock(&mut tx, id).await?;
@@ -254,12 +256,17 @@ impl PipelineService {
         record(&mut tx, by, action, &after, &summary).await?;
         tx.commit().await?;
         self.saved(by, id);
-        Ok(added.and_then(|a| after.stages.into_iter().find(|s| s.id == a)))
+        Ok((after, added))
     }
 
     fn saved(&self, by: &Principal, id: PipelineId) {
         self.events.publish(DomainEvent::PipelineSaved { tenant_id: by.tenant_id, pipeline_id: id });
     }
+}
+
+/// Stage `id` of `pipeline`.
+fn stage_of(pipeline: Pipeline, id: Option<StageId>) -> Result<Stage, ServiceError> {
+    pipeline.stages.into_iter().find(|s| Some(s.id) == id).ok_or(ServiceError::NotFound)
 }
 
 async fn record(

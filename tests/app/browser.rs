@@ -574,38 +574,17 @@ async fn two_agents_see_each_others_messages_live_and_another_tenant_sees_nothin
 #[tokio::test]
 async fn the_list_and_badge_follow_a_message_and_only_a_list_showing_the_chat_asks_for_itself() {
     let _serial = SERIAL.lock().await;
-    use crm::domain::chat::Transport;
-    use crm::services::inbound::Incoming;
-
     let app = TestApp::spawn().await;
     let api = app.api(Role::Admin).await;
-    let client = api
-        .post(
-            "/api/v1/clients",
-            json!({"first_name": "Kamola", "contacts": [{"type": "phone", "value": "+998901112201"}]}),
-        )
-        .await
-        .json();
-    let write = |body: &'static str| {
-        let incoming = Incoming {
-            client: crm::domain::ClientId(client["id"].as_i64().unwrap()),
-            contact: crm::domain::ContactId(client["contacts"][0]["id"].as_i64().unwrap()),
-            transport: Transport::Sms,
-            sender_name: "Kamola",
-            body,
-        };
-        app.state.inbound.receive_from(app.tenant, incoming)
-    };
-    write("Hello").await.unwrap();
+    let (client, contact, chat) = app.client_who_wrote(&api, "Kamola", "+998901112201").await;
     let ann = app.create_user(app.tenant, Role::Agent).await;
     let base = &app.base_url;
     // Four pages of Ann's: Kamola's thread (which marks what arrives read: a second change, a
     // moment after the message), every open chat, her own chats (Kamola's is nobody's), and
     // the clients. The thread is opened first, and has read "Hello" before the others open.
-    let chat = app.scalar_i64("SELECT id FROM chats").await;
     let mut pages = Vec::new();
     for path in
-        [format!("/crm/chats/{chat}"), "/crm/chats".into(), "/crm/chats?view=mine".into(), "/crm/clients".into()]
+        [format!("/crm/chats/{}", chat.0), "/crm/chats".into(), "/crm/chats?view=mine".into(), "/crm/clients".into()]
     {
         let Some(d) = Driver::start().await else { return };
         d.sign_in(base, &ann).await;
@@ -633,7 +612,7 @@ async fn the_list_and_badge_follow_a_message_and_only_a_list_showing_the_chat_as
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    write("Is the order ready?").await.unwrap();
+    app.writes(app.tenant, client, contact, "Is the order ready?").await;
     for d in &pages {
         // The badge came to 1 and went back to nothing once the open thread read the message.
         d.wait_until("badges.includes('1') && badges[badges.length - 1] === ''", "the badge").await;

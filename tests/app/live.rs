@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crm::domain::{DomainEvent, Principal, Role};
+use crm::events::{EventBus, relay};
 use crm::services::chats::Live;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
@@ -115,4 +116,47 @@ async fn a_page_that_falls_behind_is_told_to_resync_instead_of_queueing() {
     }
     assert!(slow.len() <= 256, "{}", slow.len());
     assert!(matches!(slow.recv().await, Ok(Live::Change(_))));
+}
+
+#[tokio::test]
+async fn a_deleted_clients_chat_leaves_every_list_and_the_badge_drops() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let (client, _, _) = app.client_who_wrote(&api, "Nodira", "+998901230005").await;
+    let admin = app.sign_in_as(Role::Admin).await;
+    let delete = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(api.delete(&format!("/api/v1/clients/{}", client.0)).await.status, 204);
+    };
+    let heard = app.heard(&admin, Duration::from_secs(2), delete).await;
+    assert!(heard.contains("event: chat\ndata: {\"counts\":true,\"id\":null}"), "every list is stale: {heard}");
+    assert!(heard.contains("event: unread\ndata: <span hidden></span>"), "the badge drops: {heard}");
+}
+
+#[tokio::test]
+async fn a_message_received_on_one_node_reaches_the_pages_of_another_loaded_there() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let (client, contact, chat) = app.client_who_wrote(&api, "Bekzod", "+998901230006").await;
+    let there_bus = EventBus::default();
+    let there = crm::web::AppState::new((*app.state.config).clone(), app.pool.clone(), there_bus.clone()).unwrap();
+    let _relays = [relay::spawn(&app.state.events, app.pool.clone()), relay::spawn(&there_bus, app.pool.clone())];
+    let agent = app.sign_in_as(Role::Agent).await;
+    let mut page = there.chats.live(&principal(&app, &agent).await).unwrap();
+    // The listeners connect in the background.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    app.writes(app.tenant, client, contact, "From the other node").await;
+    let change = loop {
+        match tokio::time::timeout(Duration::from_secs(5), page.recv()).await.expect("relayed in time").unwrap() {
+            Live::Change(c) if c.message.is_some() => break c,
+            _ => continue,
+        }
+    };
+    assert_eq!(change.message.as_ref().unwrap().body, "From the other node", "loaded on the node that shows it");
+    assert_eq!(change.unread_total, Some(2));
+    assert!(
+        matches!(&change.lists, Some(crm::services::chats::ListChange::Chat(c)) if c.id == chat && c.unread == 2),
+        "the chat's facts"
+    );
 }

@@ -86,7 +86,7 @@ impl LiveChange {
         self.shared.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
-    /// A change that loaded nothing (for tests of what pages make of events).
+    /// `event` with nothing loaded yet: what `load` fills in, and what tests of rendering start from.
     pub fn bare(event: DomainEvent) -> Self {
         Self { event, message: None, lists: None, unread_total: None, shared: Mutex::default() }
     }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use askama::Template;
 
 use crate::domain::pipeline::{Pipeline, StageKind};
-use crate::web::views::Shell;
 use crate::web::views::settings::TabLink;
+use crate::web::views::{FormErrors, Shell};
 
 #[derive(Template)]
 #[template(path = "settings/pipelines.html")]
@@ -42,7 +42,7 @@ pub struct StageView {
 pub struct Failed {
     pub form: String,
     pub typed: HashMap<String, String>,
-    pub errors: HashMap<&'static str, &'static str>,
+    pub errors: FormErrors,
 }
 
 impl PipelineView {
@@ -92,7 +92,7 @@ impl PipelinesPage {
 
     /// The message beside field `field` of form `form`, if it was refused for it.
     pub fn error(&self, form: &str, field: &str) -> Option<&'static str> {
-        self.failed.as_ref().filter(|f| f.form == form).and_then(|f| f.errors.get(field).copied())
+        self.failed.as_ref().filter(|f| f.form == form).and_then(|f| f.errors.get(field))
     }
 
     /// A refusal of form `form` about no one field (say, "a pipeline needs an open stage").

@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::domain::DomainError;
 use crate::domain::pipeline::{PipelineId, PipelineInput, StageId, StageInput};
 use crate::services::ServiceError;
 use crate::services::pipelines::Shift;
@@ -17,7 +16,7 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
-use crate::web::pages::render;
+use crate::web::pages::{form_errors, render};
 use crate::web::views::Area;
 use crate::web::views::pipelines::{Failed, PipelineView, PipelinesPage};
 use crate::web::views::settings::{SettingsTab, tabs};
@@ -27,7 +26,7 @@ const HERE: &str = "/crm/settings/pipelines";
 type Fields = HashMap<String, String>;
 
 async fn page(state: &AppState, me: &CurrentUser, failed: Option<Failed>) -> Result<PipelinesPage, AppError> {
-    let pipelines = state.pipelines.list(&me.principal).await?;
+    let pipelines = state.pipelines.to_manage(&me.principal).await?;
     Ok(PipelinesPage {
         shell: me.shell(Area::Settings),
         tabs: tabs(SettingsTab::Pipelines, &me.principal),
@@ -37,9 +36,6 @@ async fn page(state: &AppState, me: &CurrentUser, failed: Option<Failed>) -> Res
 }
 
 pub async fn show(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
-    if !state.pipelines.may_manage(&me.principal) {
-        return Err(ServiceError::Forbidden.into());
-    }
     render(StatusCode::OK, &page(&state, &me, None).await?)
 }
 
@@ -59,13 +55,8 @@ async fn done<T>(
             let to = anchor.map_or(HERE.to_owned(), |id| format!("{HERE}#pipeline-{id}"));
             return Ok(flash::redirect(&to, Flash::success(flash)));
         }
-        Err(ServiceError::Invalid(errors)) => errors,
-        Err(ServiceError::Conflict { field } | ServiceError::Duplicate { field, .. }) => {
-            vec![DomainError::new(field, "taken")]
-        }
-        Err(other) => return Err(other.into()),
+        Err(e) => form_errors(me.tr, e)?,
     };
-    let errors = errors.into_iter().map(|DomainError { field, code, .. }| (field, me.tr.error(code))).collect();
     let failed = Failed { form, typed, errors };
     render(StatusCode::UNPROCESSABLE_ENTITY, &page(state, me, Some(failed)).await?)
 }
