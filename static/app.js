@@ -129,16 +129,25 @@
     refreshList();
     var badge = document.getElementById("nav-unread");
     if (badge && window.htmx) htmx.trigger(badge, "resync");
-    document.querySelectorAll("[data-thread-scroll][data-chat]").forEach(catchUp);
+    document.querySelectorAll("[data-thread-scroll][data-chat]").forEach(function (s) { catchUp(s); });
   }
   // An open thread that missed changes fetches its newest page and takes from it what it
   // lacks (in its place by id) and what changed (a tick, a retry), keeping the reader's place.
-  function catchUp(scroller) {
+  // A fetch that fails (the server busy or restarting) is tried again a few times, since no
+  // later change may come to repair the thread.
+  function catchUp(scroller, tries) {
     var chat = scroller.getAttribute("data-chat");
     var thread = document.getElementById("thread-" + chat);
     if (!thread || !window.fetch) return;
+    tries = tries || 0;
+    var again = function () {
+      if (tries < 5) setTimeout(function () { catchUp(scroller, tries + 1); }, 1000 * (tries + 1));
+    };
     fetch("/crm/chats/" + chat + "/messages", { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.text();
+      })
       .then(function (html) {
         var stuck = nearBottom(scroller);
         var page = document.createElement("div");
@@ -159,7 +168,7 @@
         localTimes(thread);
         if (stuck) toBottom(scroller);
       })
-      .catch(function () { /* the next change or reconnection tries again */ });
+      .catch(again);
   }
   document.addEventListener("htmx:sseBeforeMessage", function (e) {
     if (!e.target || e.target.id !== "chat-sink") return;

@@ -112,11 +112,18 @@ impl Driver {
         self.call(reqwest::Method::POST, "/alert/accept", Some(json!({}))).await;
     }
 
-    /// Waits until `js` (an expression) is true in the page.
+    /// Waits until `js` (an expression) is true in the page. A timeout says where the page
+    /// was and whether its live stream was open, since that is what tells a slow machine from
+    /// a lost change.
     async fn wait_until(&self, js: &str, what: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(20);
         while self.script(&format!("return !!({js})")).await != Value::Bool(true) {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            if Instant::now() >= deadline {
+                let state = self
+                    .script("return location.pathname + location.search + ' live=' + document.body.dataset.live")
+                    .await;
+                panic!("timed out waiting for {what} (page {state})");
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
