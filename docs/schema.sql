@@ -880,6 +880,67 @@ CREATE TABLE public.currency_rates (
 
 ALTER TABLE ONLY public.currency_rates FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.deal_moves (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    deal_id bigint NOT NULL,
+    from_stage_id bigint,
+    from_stage_name text,
+    to_stage_id bigint,
+    to_stage_name text NOT NULL,
+    user_id bigint,
+    moved_at timestamp with time zone DEFAULT now() NOT NULL,
+    seconds_in_previous bigint,
+    CONSTRAINT deal_moves_seconds_in_previous_check CHECK ((seconds_in_previous >= 0))
+);
+
+ALTER TABLE ONLY public.deal_moves FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.deal_moves ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.deal_moves_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.deals (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    title text NOT NULL,
+    pipeline_id bigint NOT NULL,
+    stage_id bigint NOT NULL,
+    "position" double precision NOT NULL,
+    value numeric(18,2),
+    currency text,
+    value_base numeric(18,2),
+    client_id bigint,
+    owner_id bigint,
+    expected_close_on date,
+    lost_reason text,
+    stage_entered_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT deals_check CHECK ((((value IS NULL) = (currency IS NULL)) AND ((value IS NULL) = (value_base IS NULL)))),
+    CONSTRAINT deals_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT deals_lost_reason_check CHECK (((length(lost_reason) >= 1) AND (length(lost_reason) <= 500))),
+    CONSTRAINT deals_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200))),
+    CONSTRAINT deals_value_base_check CHECK ((value_base >= (0)::numeric)),
+    CONSTRAINT deals_value_check CHECK ((value >= (0)::numeric))
+);
+
+ALTER TABLE ONLY public.deals FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.deals ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.deals_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.login_failures (
     id bigint NOT NULL,
     email text NOT NULL,
@@ -1216,6 +1277,12 @@ ALTER TABLE ONLY public.clients
 ALTER TABLE ONLY public.currency_rates
     ADD CONSTRAINT currency_rates_pkey PRIMARY KEY (tenant_id, currency);
 
+ALTER TABLE ONLY public.deal_moves
+    ADD CONSTRAINT deal_moves_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.deals
+    ADD CONSTRAINT deals_pkey PRIMARY KEY (tenant_id, id);
+
 ALTER TABLE ONLY public.login_failures
     ADD CONSTRAINT login_failures_pkey PRIMARY KEY (id);
 
@@ -1245,6 +1312,9 @@ ALTER TABLE ONLY public.messages
 
 ALTER TABLE ONLY public.permissions
     ADD CONSTRAINT permissions_pkey PRIMARY KEY (name);
+
+ALTER TABLE ONLY public.pipeline_stages
+    ADD CONSTRAINT pipeline_stages_pipeline_key UNIQUE (tenant_id, pipeline_id, id);
 
 ALTER TABLE ONLY public.pipeline_stages
     ADD CONSTRAINT pipeline_stages_pkey PRIMARY KEY (tenant_id, id);
@@ -1327,6 +1397,18 @@ CREATE INDEX clients_search_idx ON public.clients USING gin (search public.gin_t
 CREATE INDEX clients_search_words_idx ON public.clients USING gin (search_words);
 
 CREATE INDEX clients_updated_idx ON public.clients USING btree (tenant_id, updated_at DESC, id DESC) WHERE (archived_at IS NULL);
+
+CREATE INDEX deal_moves_deal ON public.deal_moves USING btree (tenant_id, deal_id, moved_at, id);
+
+CREATE INDEX deals_board ON public.deals USING btree (tenant_id, stage_id, "position") INCLUDE (value_base, owner_id);
+
+CREATE INDEX deals_client ON public.deals USING btree (tenant_id, client_id) WHERE (client_id IS NOT NULL);
+
+CREATE INDEX deals_owner ON public.deals USING btree (tenant_id, owner_id, stage_id, "position");
+
+CREATE INDEX deals_recent ON public.deals USING btree (tenant_id, pipeline_id, updated_at DESC, id DESC);
+
+CREATE INDEX deals_title_trgm ON public.deals USING gin (lower(title) public.gin_trgm_ops);
 
 CREATE INDEX login_failures_email_idx ON public.login_failures USING btree (email, failed_at);
 
@@ -1430,6 +1512,30 @@ ALTER TABLE ONLY public.clients
 ALTER TABLE ONLY public.currency_rates
     ADD CONSTRAINT currency_rates_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.deal_moves
+    ADD CONSTRAINT deal_moves_tenant_id_deal_id_fkey FOREIGN KEY (tenant_id, deal_id) REFERENCES public.deals(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.deal_moves
+    ADD CONSTRAINT deal_moves_tenant_id_from_stage_id_fkey FOREIGN KEY (tenant_id, from_stage_id) REFERENCES public.pipeline_stages(tenant_id, id) ON DELETE SET NULL (from_stage_id);
+
+ALTER TABLE ONLY public.deal_moves
+    ADD CONSTRAINT deal_moves_tenant_id_to_stage_id_fkey FOREIGN KEY (tenant_id, to_stage_id) REFERENCES public.pipeline_stages(tenant_id, id) ON DELETE SET NULL (to_stage_id);
+
+ALTER TABLE ONLY public.deal_moves
+    ADD CONSTRAINT deal_moves_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id);
+
+ALTER TABLE ONLY public.deals
+    ADD CONSTRAINT deals_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE SET NULL (client_id);
+
+ALTER TABLE ONLY public.deals
+    ADD CONSTRAINT deals_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.deals
+    ADD CONSTRAINT deals_tenant_id_owner_id_fkey FOREIGN KEY (tenant_id, owner_id) REFERENCES public.users(tenant_id, id);
+
+ALTER TABLE ONLY public.deals
+    ADD CONSTRAINT deals_tenant_id_pipeline_id_stage_id_fkey FOREIGN KEY (tenant_id, pipeline_id, stage_id) REFERENCES public.pipeline_stages(tenant_id, pipeline_id, id);
+
 ALTER TABLE ONLY public.media_downloads
     ADD CONSTRAINT media_downloads_tenant_id_channel_id_fkey FOREIGN KEY (tenant_id, channel_id) REFERENCES public.channels(tenant_id, id) ON DELETE CASCADE;
 
@@ -1511,6 +1617,10 @@ ALTER TABLE public.clients ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.currency_rates ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.deal_moves ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.deals ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.media_downloads ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.message_attachments ENABLE ROW LEVEL SECURITY;
@@ -1546,6 +1656,10 @@ CREATE POLICY owner_access ON public.client_search_words TO crm USING (true) WIT
 CREATE POLICY owner_access ON public.clients TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.currency_rates TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.deal_moves TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.deals TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.media_downloads TO crm USING (true) WITH CHECK (true);
 
@@ -1598,6 +1712,10 @@ CREATE POLICY tenant_isolation ON public.client_search_words TO crm_app USING ((
 CREATE POLICY tenant_isolation ON public.clients TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.currency_rates TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.deal_moves TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.deals TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.media_downloads TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -1735,6 +1853,10 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.client_merges TO crm_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.clients TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.currency_rates TO crm_app;
+
+GRANT SELECT,INSERT ON TABLE public.deal_moves TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deals TO crm_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.login_failures TO crm_app;
 

@@ -2,7 +2,8 @@
 
 use super::channel::ChannelId;
 use super::chat::{ChatId, DeliveryStatus, MessageId};
-use super::pipeline::PipelineId;
+use super::deal::DealId;
+use super::pipeline::{PipelineId, StageId};
 use super::{ClientId, Role, TenantId, UserId};
 
 /// Serialised (tagged by `type`) only to travel between app nodes (`events::relay`).
@@ -110,6 +111,30 @@ pub enum DomainEvent {
         tenant_id: TenantId,
         pipeline_id: PipelineId,
     },
+    DealCreated {
+        tenant_id: TenantId,
+        deal_id: DealId,
+        pipeline_id: PipelineId,
+    },
+    /// Its fields changed (a move between stages is `DealMoved`).
+    DealUpdated {
+        tenant_id: TenantId,
+        deal_id: DealId,
+        pipeline_id: PipelineId,
+    },
+    /// Moved on its pipeline's board: to another stage (`from` ≠ `to`), or within one.
+    DealMoved {
+        tenant_id: TenantId,
+        deal_id: DealId,
+        pipeline_id: PipelineId,
+        from: StageId,
+        to: StageId,
+    },
+    DealDeleted {
+        tenant_id: TenantId,
+        deal_id: DealId,
+        pipeline_id: PipelineId,
+    },
     /// An inbound message's files were fetched from its provider and stored.
     AttachmentsArrived {
         tenant_id: TenantId,
@@ -153,6 +178,10 @@ impl DomainEvent {
             | DomainEvent::AttachmentsArrived { tenant_id, .. }
             | DomainEvent::PipelineSaved { tenant_id, .. }
             | DomainEvent::PipelineDeleted { tenant_id, .. }
+            | DomainEvent::DealCreated { tenant_id, .. }
+            | DomainEvent::DealUpdated { tenant_id, .. }
+            | DomainEvent::DealMoved { tenant_id, .. }
+            | DomainEvent::DealDeleted { tenant_id, .. }
             | DomainEvent::ChannelSaved { tenant_id, .. }
             | DomainEvent::ChannelDeleted { tenant_id, .. } => *tenant_id,
         }

@@ -8,6 +8,7 @@ pub mod client;
 pub mod country;
 pub mod csv;
 pub mod currency;
+pub mod deal;
 pub mod email;
 pub mod events;
 pub mod locale;

@@ -63,6 +63,43 @@ impl Rate {
     }
 }
 
+/// An amount of money: zero or more, to the cent, less than 10¹⁶ (what NUMERIC(18, 2) holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Amount(Decimal);
+
+impl Amount {
+    /// An amount as typed or sent (see `parse_decimal`); more than two decimals is refused
+    /// rather than rounded away without a word.
+    pub fn parse(field: &'static str, raw: &serde_json::Value) -> Result<Amount, DomainError> {
+        let d = parse_decimal(raw).ok_or(DomainError::new(field, "invalid_amount"))?;
+        if d.normalize().scale() > AMOUNT_PLACES {
+            return Err(DomainError::new(field, "too_many_decimals"));
+        }
+        Amount::new(d).ok_or(DomainError::new(field, "invalid_amount"))
+    }
+
+    /// `d` if it is an amount, at two decimals.
+    pub fn new(d: Decimal) -> Option<Amount> {
+        let mut d = d.round_dp_with_strategy(AMOUNT_PLACES, RoundingStrategy::MidpointAwayFromZero);
+        d.rescale(AMOUNT_PLACES);
+        (d >= Decimal::ZERO && d < Decimal::from(10_000_000_000_000_000i64)).then_some(Amount(d))
+    }
+
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+
+    /// As the API writes it: a decimal string with two decimals, "1250.00".
+    pub fn as_string(self) -> String {
+        self.0.to_string()
+    }
+
+    /// This amount in the base currency at `rate`, to the cent.
+    pub fn to_base(self, rate: Rate) -> Option<Amount> {
+        Amount::new(to_base(self.0, rate)?)
+    }
+}
+
 /// `amount` in the base currency at `rate`, to the cent.
 pub fn to_base(amount: Decimal, rate: Rate) -> Option<Decimal> {
     Some(amount.checked_mul(rate.0)?.round_dp_with_strategy(AMOUNT_PLACES, RoundingStrategy::MidpointAwayFromZero))
@@ -155,6 +192,25 @@ mod tests {
         }
         let usd = Rate::parse(&json!("12650.55")).unwrap();
         assert_eq!(to_base(Decimal::from_str("1250.10").unwrap(), usd).unwrap().to_string(), "15814452.56");
+    }
+
+    #[test]
+    fn amounts_keep_cents_refuse_fractions_of_them_and_turn_into_the_base_currency() {
+        assert_eq!(Amount::parse("value", &json!("12 500,5")).unwrap().as_string(), "12500.50");
+        assert_eq!(Amount::parse("value", &json!(0)).unwrap().as_string(), "0.00");
+        assert_eq!(Amount::parse("value", &json!("1.10")).unwrap().as_string(), "1.10");
+        for (raw, code) in [
+            (json!("1.005"), "too_many_decimals"),
+            (json!("-1"), "invalid_amount"),
+            (json!("1e16"), "invalid_amount"),
+            (json!("ten"), "invalid_amount"),
+            (json!(null), "invalid_amount"),
+        ] {
+            assert_eq!(Amount::parse("value", &raw).unwrap_err().code, code, "{raw}");
+        }
+        let usd = Rate::parse(&json!("12650.55")).unwrap();
+        let v = Amount::parse("value", &json!("1250.10")).unwrap();
+        assert_eq!(v.to_base(usd).unwrap().as_string(), "15814452.56");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod chats;
 pub mod client_imports;
 pub mod clients;
 pub mod currency_rates;
+pub mod deals;
 pub mod login_failures;
 pub mod media_downloads;
 pub mod message_templates;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::TenantTx;
-use crate::domain::{Email, Locale, PersonName, Role, UserId};
+use crate::domain::{Email, Locale, Permission, PersonName, Role, UserId};
 
 use super::{RepoError, conflict_on};
 
@@ -213,14 +213,30 @@ fn found(rows: u64) -> Result<(), RepoError> {
 /// Active users whose role may write in chats (so chats may be assigned to them), by name;
 /// only `one` when given.
 pub async fn chat_workers(tx: &mut TenantTx, one: Option<UserId>) -> Result<Vec<(UserId, String)>, RepoError> {
+    active_with(tx, Permission::ChatCreate, one).await
+}
+
+/// Active users whose role may write deals (so records may be theirs), by name; only `one`
+/// when given.
+pub async fn record_owners(tx: &mut TenantTx, one: Option<UserId>) -> Result<Vec<(UserId, String)>, RepoError> {
+    active_with(tx, Permission::DealWrite, one).await
+}
+
+/// Active users whose role holds `permission`, by name; only `one` when given.
+async fn active_with(
+    tx: &mut TenantTx,
+    permission: Permission,
+    one: Option<UserId>,
+) -> Result<Vec<(UserId, String)>, RepoError> {
     let tenant = tx.tenant_id().0;
     let rows = sqlx::query!(
         "SELECT u.id, u.name FROM users u
          WHERE u.tenant_id = $1 AND u.active AND ($2::bigint IS NULL OR u.id = $2)
-           AND EXISTS (SELECT 1 FROM role_permissions p WHERE p.role = u.role AND p.permission = 'ChatCreate')
+           AND EXISTS (SELECT 1 FROM role_permissions p WHERE p.role = u.role AND p.permission = $3)
          ORDER BY lower(u.name), u.id",
         tenant,
-        one.map(|u| u.0)
+        one.map(|u| u.0),
+        permission.as_str()
     )
     .fetch_all(tx.conn())
     .await?;

@@ -10,7 +10,7 @@ use crate::domain::pipeline::{
 };
 use crate::domain::{DomainError, DomainEvent, Permission, Principal};
 use crate::events::EventBus;
-use crate::repos::{audit, pipelines as repo};
+use crate::repos::{audit, deals, pipelines as repo};
 
 use super::ServiceError;
 
@@ -99,6 +99,9 @@ impl PipelineService {
         if repo::list(&mut tx).await?.len() <= 1 {
             return Err(DomainError::new("pipeline", "last_pipeline").into());
         }
+        if deals::count_in_pipeline(&mut tx, id).await? > 0 {
+            return Err(ServiceError::Refused { code: "pipeline_has_deals" });
+        }
         repo::delete(&mut tx, id).await?;
         record(&mut tx, by, "deleted", &gone, &gone.name).await?;
         tx.commit().await?;
@@ -109,7 +112,7 @@ impl PipelineService {
     /// A stage at the end of the pipeline.
     pub async fn add_stage(&self, by: &Principal, id: PipelineId, input: &StageInput) -> Result<Stage, ServiceError> {
         let (after, added) = self
-            .change_stages(by, id, "stage_added", |stages| {
+            .change_stages(by, id, "stage_added", None, |stages| {
                 let new = input.parse(None)?;
                 let summary = new.name.clone();
                 stages.push((None, new));
@@ -128,7 +131,7 @@ impl PipelineService {
         input: &StageInput,
     ) -> Result<Stage, ServiceError> {
         let (after, _) = self
-            .change_stages(by, id, "stage_updated", |stages| {
+            .change_stages(by, id, "stage_updated", None, |stages| {
                 let (_, fields) = stages.iter_mut().find(|(s, _)| *s == Some(stage)).ok_or(ServiceError::NotFound)?;
                 let after = input.parse(Some(fields))?;
                 let summary = if after.name == fields.name {
@@ -143,7 +146,8 @@ impl PipelineService {
         stage_of(after, Some(stage))
     }
 
-    /// Deletes a stage. `move_to` names where its deals go (a stage of the same pipeline); a
+    /// Deletes a stage. A stage holding deals is refused (`stage_has_deals`) unless `move_to`
+    /// names where they go (another stage of the same pipeline; each move is recorded); a
     /// stage whose going would leave no open stage stays.
     pub async fn delete_stage(
         &self,
@@ -152,7 +156,7 @@ impl PipelineService {
         stage: StageId,
         move_to: Option<StageId>,
     ) -> Result<(), ServiceError> {
-        self.change_stages(by, id, "stage_deleted", |stages| {
+        self.change_stages(by, id, "stage_deleted", move_to, |stages| {
             let at = stages.iter().position(|(s, _)| *s == Some(stage)).ok_or(ServiceError::NotFound)?;
             if let Some(to) = move_to
                 && (to == stage || !stages.iter().any(|(s, _)| *s == Some(to)))
@@ -174,7 +178,7 @@ impl PipelineService {
         ids: &[StageId],
     ) -> Result<Pipeline, ServiceError> {
         let (after, _) = self
-            .change_stages(by, id, "stages_reordered", |stages| {
+            .change_stages(by, id, "stages_reordered", None, |stages| {
                 let mut sorted: Vec<StageId> = ids.to_vec();
                 sorted.sort();
                 let mut have: Vec<StageId> = stages.iter().filter_map(|(s, _)| *s).collect();
@@ -215,13 +219,15 @@ impl PipelineService {
 
     /// Applies `change` to the pipeline's stages (id, fields) under its lock, checks what
     /// results as a whole, writes the difference, audits it as `action` with the summary
-    /// `change` returns, and announces it. The pipeline as it is now, and the new stage's id
-    /// when one was added.
+    /// `change` returns, and announces it. The deals of a stage that goes move to `move_to`
+    /// (without one, a stage holding deals stays). The pipeline as it is now, and the new
+    /// stage's id when one was added.
     async fn change_stages(
         &self,
         by: &Principal,
         id: PipelineId,
         action: &str,
+        move_to: Option<StageId>,
         change: impl FnOnce(&mut Vec<(Option<StageId>, StageFields)>) -> Result<String, ServiceError>,
     ) -> Result<(Pipeline, Option<StageId>), ServiceError> {
         super::require(by, &[Permission::SettingsManage])?;
@@ -236,6 +242,12 @@ impl PipelineService {
         check_stages(&fields).map_err(|e| DomainError { item: None, ..e })?;
         for old in &before.stages {
             if !stages.iter().any(|(s, _)| *s == Some(old.id)) {
+                if deals::count_in_stage(&mut tx, old.id).await? > 0 {
+                    let to = move_to
+                        .and_then(|to| before.stages.iter().find(|s| s.id == to))
+                        .ok_or(ServiceError::Refused { code: "stage_has_deals" })?;
+                    deals::move_all(&mut tx, (old.id, &old.name), (to.id, &to.name), Some(by.user_id)).await?;
+                }
                 repo::delete_stage(&mut tx, old.id).await?;
             }
         }

@@ -188,7 +188,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     if path.starts_with("/api/") {
         let fields: serde_json::Map<String, serde_json::Value> =
             info.fields.iter().map(|(f, code)| (f.clone(), json!([english.error(code)]))).collect();
-        let mut body = json!({"error": {"code": info.code, "message": english.t(error_message_key(info.status))}});
+        let mut body = json!({"error": {"code": info.code, "message": message_of(english, &info)}});
         if !fields.is_empty() {
             body["error"]["fields"] = fields.into();
         }
@@ -223,11 +223,7 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
         None => Shell::anonymous(tr, String::new()),
     };
     let title = tr.t(error_title_key(info.status));
-    let message = match info.code {
-        // A code with a message of its own (last_admin, csrf…) says exactly what went wrong.
-        code if i18n::exists(&format!("error.{code}")) => tr.error(code),
-        _ => tr.t(error_message_key(info.status)),
-    };
+    let message = message_of(tr, &info);
     let page = ErrorPage { shell, status: info.status.as_u16(), title, message };
     let mut out = match askama::Template::render(&page) {
         Ok(html) => (info.status, Html(html)).into_response(),
@@ -238,6 +234,15 @@ pub async fn render(State(state): State<AppState>, req: Request, next: Next) -> 
     };
     copy_header(&res, &mut out, header::RETRY_AFTER);
     out
+}
+
+/// What an error page or JSON error says: a code with a message of its own (last_admin,
+/// stage_has_deals, csrf…) says exactly what went wrong; others say what their status means.
+fn message_of(tr: Tr, info: &ErrorInfo) -> &'static str {
+    match info.code {
+        code if i18n::exists(&format!("error.{code}")) => tr.error(code),
+        _ => tr.t(error_message_key(info.status)),
+    }
 }
 
 /// The message code for a unique value already taken, per field: the one place a conflict

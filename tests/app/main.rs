@@ -17,6 +17,7 @@ mod clients_api;
 mod clients_pages;
 mod csrf;
 mod currency_rates;
+mod deals;
 mod delivery;
 mod events;
 mod fakes;

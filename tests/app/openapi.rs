@@ -72,6 +72,12 @@ async fn every_documented_operation_answers_as_documented() {
                 .await
                 .json();
             let stages: Vec<Value> = pipeline["stages"].as_array().unwrap().iter().map(|s| s["id"].clone()).collect();
+            // A deal in the fixture pipeline, except where it would hold a delete back.
+            let deal = if ["deletePipeline", "deleteStage"].contains(&op["operationId"].as_str().unwrap()) {
+                json!({"id": 0})
+            } else {
+                api.post("/api/v1/deals", json!({"title": "Fixture", "pipeline_id": pipeline["id"]})).await.json()
+            };
             let channel = api
                 .post(
                     "/api/v1/channels",
@@ -107,12 +113,17 @@ async fn every_documented_operation_answers_as_documented() {
                     .replace("{channel_id}", &channel["id"].to_string())
                     .replace("{pipeline_id}", &pipeline["id"].to_string())
                     .replace("{stage_id}", &stages[0].to_string())
+                    .replace("{deal_id}", &deal["id"].to_string())
             );
             let example = if op["operationId"] == "mergeClients" {
                 let other = api.post("/api/v1/clients", json!({"first_name": "Twin"})).await.json();
                 json!({"from_client_id": other["id"]})
             } else if op["operationId"] == "orderStages" {
                 json!({"stage_ids": stages.iter().rev().collect::<Vec<_>>()})
+            } else if op["operationId"] == "createDeal" {
+                json!({"title": "Flat", "pipeline_id": pipeline["id"], "value": "1250.00", "expected_close_on": "2026-12-31"})
+            } else if op["operationId"] == "moveDeal" {
+                json!({"stage_id": stages[1]})
             } else {
                 op["requestBody"]["content"]["application/json"]["example"].clone()
             };
@@ -144,11 +155,12 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 43,
+        operations, 52,
         "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), client merge, \
          client chat (get, start), chats, chat (get, patch), message cancel, messages (list, send), message read, chat read, templates \
          (list, create), template (get, put, delete), channels (list, create), channel (get, patch, delete), settings (get, patch), \
-         currency rates (get, put), pipelines (list, create), pipeline (get, patch, delete), stages (add), stage (patch, delete), stage order"
+         currency rates (get, put), pipelines (list, create), pipeline (get, patch, delete), stages (add), stage (patch, delete), stage order, \
+         board, stage deals, deals (list, create), deal (get, patch, delete), deal move, deal history"
     );
 }
 

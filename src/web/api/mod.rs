@@ -16,6 +16,7 @@ use crate::web::error::AppError;
 pub mod channels;
 pub mod chats;
 pub mod clients;
+pub mod deals;
 pub mod message_templates;
 pub mod openapi;
 pub mod pipelines;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(chats::routes())
         .merge(message_templates::routes())
         .merge(pipelines::routes())
+        .merge(deals::routes())
         .merge(channels::routes())
         .merge(settings::routes())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))

@@ -70,6 +70,14 @@ fn document_malformed(doc: &mut Value) {
     }
 }
 
+/// The filters a board and a deal list share.
+fn deal_filter_params() -> [Value; 2] {
+    [
+        json!({"name": "owner_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "deals of this owner"}),
+        json!({"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}, "description": "text in the title"}),
+    ]
+}
+
 fn id_param(name: &str, what: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": what, "schema": {"type": "integer", "format": "int64"}})
 }
@@ -391,6 +399,7 @@ fn operations(public_url: &str) -> Value {
                     "operationId": "deletePipeline",
                     "responses": with(common_errors(&[
                         ("404", "No such pipeline in this tenant"),
+                        ("409", "The pipeline still holds deals (`pipeline_has_deals`)"),
                         ("422", "The tenant's last pipeline stays (`fields.pipeline`)"),
                     ]), "204", json!({"description": "Deleted"})),
                 }
@@ -424,6 +433,7 @@ fn operations(public_url: &str) -> Value {
                     "parameters": [{"name": "move_to", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "another stage of the pipeline, for the deals of this one"}],
                     "responses": with(common_errors(&[
                         ("404", "No such stage in this pipeline of this tenant"),
+                        ("409", "The stage holds deals and no `move_to` says where they go (`stage_has_deals`)"),
                         ("422", "No open stage would be left (`fields.stages`), or `move_to` is not another stage of the pipeline"),
                     ]), "204", json!({"description": "Deleted"})),
                 }
@@ -438,6 +448,90 @@ fn operations(public_url: &str) -> Value {
                         ("404", "No such pipeline in this tenant"),
                         ("422", "`stage_ids` does not list each of the pipeline's stages once"),
                     ]), "200", json_response("The pipeline in its new order", "Pipeline")),
+                }
+            },
+            "/pipelines/{pipeline_id}/board": {
+                "parameters": [id_param("pipeline_id", "the pipeline")],
+                "get": {
+                    "summary": "A pipeline's board: each stage in order with its deal count, its total in the base currency and its first 20 deals in board order (DealRead; under `record_visibility: own`, non-admins count and see only their deals)",
+                    "operationId": "getBoard",
+                    "parameters": deal_filter_params(),
+                    "responses": with(common_errors(&[("404", "No such pipeline in this tenant"), ("422", "A filter is invalid; `fields` names it")]), "200", json_response("The board", "Board")),
+                }
+            },
+            "/pipelines/{pipeline_id}/stages/{stage_id}/deals": {
+                "parameters": [id_param("pipeline_id", "the pipeline"), id_param("stage_id", "the stage")],
+                "get": {
+                    "summary": "A stage's next 20 deals in board order, after `cursor` (a column's `next_cursor`)",
+                    "operationId": "listStageDeals",
+                    "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "where the page starts; none: the top"}, deal_filter_params()[0].clone(), deal_filter_params()[1].clone()],
+                    "responses": with(common_errors(&[("404", "No such stage in this pipeline of this tenant"), ("422", "A bad cursor or filter; `fields` names it")]), "200", json_response("A page of the column", "StageDeals")),
+                }
+            },
+            "/deals": {
+                "get": {
+                    "summary": "Deals, filtered and sorted (DealRead; under `record_visibility: own`, non-admins see only their deals)",
+                    "operationId": "listDeals",
+                    "parameters": [
+                        paging_params()[0], paging_params()[1],
+                        {"name": "pipeline_id", "in": "query", "schema": {"type": "integer", "format": "int64"}},
+                        {"name": "stage_id", "in": "query", "schema": {"type": "integer", "format": "int64"}},
+                        {"name": "client_id", "in": "query", "schema": {"type": "integer", "format": "int64"}},
+                        {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "won", "lost"]}},
+                        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["updated", "value", "close_on", "title"], "default": "updated"}, "description": "updated: latest change first; value: largest in the base currency first; close_on: soonest first"},
+                        deal_filter_params()[0].clone(), deal_filter_params()[1].clone()
+                    ],
+                    "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of deals", "DealPage")),
+                },
+                "post": {
+                    "summary": "Create a deal, on top of its stage (by default the pipeline's first open stage), owned by its creator unless `owner_id` says otherwise (DealWrite)",
+                    "operationId": "createDeal",
+                    "requestBody": body("DealInput", json!({"title": "Flat on Navoi 12", "pipeline_id": 1, "value": "1250.00", "currency": "USD", "expected_close_on": "2026-12-31"})),
+                    "responses": with(common_errors(&[
+                        ("422", "Invalid values (no title, an unknown pipeline, a stage of another pipeline, an unknown client or owner, no rate for the currency); `fields` names each"),
+                    ]), "201", json_response("The deal as stored", "Deal")),
+                }
+            },
+            "/deals/{deal_id}": {
+                "parameters": [id_param("deal_id", "the deal")],
+                "get": {
+                    "summary": "A deal",
+                    "operationId": "getDeal",
+                    "responses": with(common_errors(&[("404", "No such deal in this tenant (or not yours, under `own` visibility)")]), "200", json_response("The deal", "Deal")),
+                },
+                "patch": {
+                    "summary": "Change a deal: what is given changes, `null` clears, the rest stays. A new value or currency is frozen again at today's rate; a new stage or pipeline is a move, recorded in its history",
+                    "operationId": "updateDeal",
+                    "requestBody": body("DealInput", json!({"title": "Flat on Navoi 12, 3rd floor", "expected_close_on": null})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such deal in this tenant"),
+                        ("422", "Invalid values; `fields` names each"),
+                    ]), "200", json_response("The deal as stored", "Deal")),
+                },
+                "delete": {
+                    "summary": "Delete a deal and its history",
+                    "operationId": "deleteDeal",
+                    "responses": with(common_errors(&[("404", "No such deal in this tenant")]), "204", json!({"description": "Deleted"})),
+                }
+            },
+            "/deals/{deal_id}/move": {
+                "parameters": [id_param("deal_id", "the deal")],
+                "post": {
+                    "summary": "Move a deal on its board: to a stage of its pipeline, before another deal of that stage or at its end. A new stage is recorded in the history; a lost stage keeps `lost_reason`",
+                    "operationId": "moveDeal",
+                    "requestBody": body("DealMove", json!({"stage_id": 2, "before_deal_id": null})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such deal in this tenant"),
+                        ("422", "`stage_id` is missing or of another pipeline, or `before_deal_id` is not in that stage"),
+                    ]), "200", json_response("The deal where it now is", "Deal")),
+                }
+            },
+            "/deals/{deal_id}/history": {
+                "parameters": [id_param("deal_id", "the deal")],
+                "get": {
+                    "summary": "A deal's moves between stages, oldest first (the first has no `from`)",
+                    "operationId": "getDealHistory",
+                    "responses": with(common_errors(&[("404", "No such deal in this tenant")]), "200", json_response("The moves", "DealHistory")),
                 }
             },
             "/message-templates": {
@@ -689,6 +783,68 @@ fn operations(public_url: &str) -> Value {
                 "PipelinePatch": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 100}}},
                 "StageOrder": {"type": "object", "required": ["stage_ids"], "properties": {
                     "stage_ids": {"type": "array", "items": {"type": "integer"}, "description": "each of the pipeline's stages once, in the new order"}
+                }},
+                "Deal": {"type": "object", "required": ["id", "title", "pipeline_id", "stage_id", "status", "value", "currency", "value_base", "client_id", "owner_id", "expected_close_on", "lost_reason", "stage_entered_at", "created_at", "updated_at"], "properties": {
+                    "id": {"type": "integer"},
+                    "title": {"type": "string"},
+                    "pipeline_id": {"type": "integer"}, "stage_id": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["open", "won", "lost"], "description": "its stage's kind"},
+                    "value": {"type": "string", "nullable": true, "description": "a decimal with two places, in `currency`"},
+                    "currency": {"type": "string", "nullable": true, "description": "ISO 4217"},
+                    "value_base": {"type": "string", "nullable": true, "description": "the value in the tenant's base currency at the rate of when it was set"},
+                    "client_id": {"type": "integer", "nullable": true}, "client_name": {"type": "string", "nullable": true},
+                    "owner_id": {"type": "integer", "nullable": true}, "owner_name": {"type": "string", "nullable": true},
+                    "expected_close_on": {"type": "string", "format": "date", "nullable": true},
+                    "lost_reason": {"type": "string", "nullable": true},
+                    "stage_entered_at": {"type": "string", "format": "date-time"},
+                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
+                }},
+                "DealPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Deal"}},
+                    "total": {"type": "integer"}, "total_exact": {"type": "boolean"},
+                    "page": {"type": "integer"}, "per_page": {"type": "integer"}
+                }},
+                "DealInput": {"type": "object", "properties": {
+                    "title": {"type": "string", "maxLength": 200, "description": "required for a new deal"},
+                    "pipeline_id": {"type": "integer", "description": "required for a new deal"},
+                    "stage_id": {"type": "integer", "description": "a stage of the pipeline; by default its first open stage"},
+                    "value": {"type": "string", "nullable": true, "description": "a decimal, at most two places (a JSON number is read as written)"},
+                    "currency": {"type": "string", "nullable": true, "description": "ISO 4217; by default the base currency; others need a rate"},
+                    "client_id": {"type": "integer", "nullable": true},
+                    "owner_id": {"type": "integer", "nullable": true, "description": "an active user who may write deals; by default the creator"},
+                    "expected_close_on": {"type": "string", "format": "date", "nullable": true},
+                    "lost_reason": {"type": "string", "maxLength": 500, "nullable": true, "description": "kept while the deal is in a lost stage"}
+                }},
+                "DealMove": {"type": "object", "required": ["stage_id"], "properties": {
+                    "stage_id": {"type": "integer"},
+                    "before_deal_id": {"type": "integer", "nullable": true, "description": "the deal it goes before; none: the stage's end"},
+                    "lost_reason": {"type": "string", "nullable": true}
+                }},
+                "DealHistory": {"type": "object", "required": ["items"], "properties": {
+                    "items": {"type": "array", "items": {"type": "object", "required": ["from_stage_id", "from_stage_name", "to_stage_id", "to_stage_name", "user_id", "moved_at", "seconds_in_previous"], "properties": {
+                        "from_stage_id": {"type": "integer", "nullable": true, "description": "null for the first stage, or a stage deleted since"},
+                        "from_stage_name": {"type": "string", "nullable": true},
+                        "to_stage_id": {"type": "integer", "nullable": true},
+                        "to_stage_name": {"type": "string", "description": "as it is called now, or was when deleted"},
+                        "user_id": {"type": "integer", "nullable": true},
+                        "moved_at": {"type": "string", "format": "date-time"},
+                        "seconds_in_previous": {"type": "integer", "nullable": true}
+                    }}}
+                }},
+                "Board": {"type": "object", "required": ["pipeline_id", "stages"], "properties": {
+                    "pipeline_id": {"type": "integer"},
+                    "stages": {"type": "array", "items": {"type": "object", "required": ["id", "name", "kind", "deal_count", "value_base_total", "deals", "next_cursor"], "properties": {
+                        "id": {"type": "integer"}, "name": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["open", "won", "lost"]},
+                        "deal_count": {"type": "integer"},
+                        "value_base_total": {"type": "string", "description": "the sum of the deals' `value_base`"},
+                        "deals": {"type": "array", "items": {"$ref": "#/components/schemas/Deal"}},
+                        "next_cursor": {"type": "string", "nullable": true, "description": "for listStageDeals; null when there are no more"}
+                    }}}
+                }},
+                "StageDeals": {"type": "object", "required": ["items", "next_cursor"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Deal"}},
+                    "next_cursor": {"type": "string", "nullable": true}
                 }},
                 "TemplatePage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Template"}},

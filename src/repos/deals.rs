@@ -1,0 +1,625 @@
+//! The deals and deal_moves tables: deals in their stages (in board order), and every move
+//! between stages. Which deals a query returns is chosen by one query per shape (board column,
+//! list, one deal); what a deal looks like, with its stage, client and owner, is loaded by one
+//! query for all of them (`cards`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use crate::db::TenantTx;
+use crate::domain::chat::ChatId;
+use crate::domain::deal::{Column, Cursor, Deal, DealFilter, DealId, DealMove, DealSort, Gap, Named};
+use crate::domain::money::Amount;
+use crate::domain::pipeline::{PipelineId, StageId, StageKind};
+use crate::domain::{ClientId, Currency, UserId};
+
+use super::RepoError;
+
+/// A deal's fields as written.
+pub struct DealRow<'a> {
+    pub title: &'a str,
+    pub pipeline_id: PipelineId,
+    pub stage_id: StageId,
+    pub value: Option<(Amount, Currency, Amount)>,
+    pub client_id: Option<ClientId>,
+    pub owner_id: Option<UserId>,
+    pub expected_close_on: Option<NaiveDate>,
+    pub lost_reason: Option<&'a str>,
+}
+
+struct CardRecord {
+    id: i64,
+    title: String,
+    pipeline_id: i64,
+    stage_id: i64,
+    stage_name: String,
+    kind: String,
+    value: Option<Decimal>,
+    currency: Option<String>,
+    value_base: Option<Decimal>,
+    client_id: Option<i64>,
+    client_name: Option<String>,
+    chat_id: Option<i64>,
+    owner_id: Option<i64>,
+    owner_name: Option<String>,
+    expected_close_on: Option<NaiveDate>,
+    lost_reason: Option<String>,
+    position: f64,
+    stage_entered_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl CardRecord {
+    fn into_deal(self) -> Result<Deal, RepoError> {
+        let corrupt = |what: &str| RepoError::Corrupt(format!("deal {}: stored {what} refused", self.id));
+        let value = match (self.value, &self.currency) {
+            (Some(v), Some(c)) => Some((
+                Amount::new(v).ok_or_else(|| corrupt("value"))?,
+                c.parse::<Currency>().map_err(|_| corrupt("currency"))?,
+            )),
+            _ => None,
+        };
+        let value_base = match self.value_base {
+            Some(v) => Some(Amount::new(v).ok_or_else(|| corrupt("value_base"))?),
+            None => None,
+        };
+        Ok(Deal {
+            id: DealId(self.id),
+            pipeline_id: PipelineId(self.pipeline_id),
+            stage_id: StageId(self.stage_id),
+            status: StageKind::parse(&self.kind).map_err(|_| corrupt("stage kind"))?,
+            stage_name: self.stage_name,
+            value,
+            value_base,
+            client: self.client_id.map(|id| Named { id: ClientId(id), name: self.client_name.unwrap_or_default() }),
+            chat_id: self.chat_id.map(ChatId),
+            owner: self.owner_id.map(|id| Named { id: UserId(id), name: self.owner_name.unwrap_or_default() }),
+            expected_close_on: self.expected_close_on,
+            lost_reason: self.lost_reason,
+            position: self.position,
+            stage_entered_at: self.stage_entered_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            title: self.title,
+        })
+    }
+}
+
+/// The deals `ids`, as cards, in the order of `ids` (missing ones left out).
+async fn cards(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<Deal>, RepoError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query_as!(
+        CardRecord,
+        r#"SELECT d.id, d.title, d.pipeline_id, d.stage_id, s.name AS stage_name, s.kind,
+                  d.value, d.currency, d.value_base,
+                  d.client_id, concat_ws(' ', c.first_name, c.last_name) AS "client_name?", ch.id AS "chat_id?",
+                  d.owner_id, u.name AS "owner_name?",
+                  d.expected_close_on, d.lost_reason, d.position, d.stage_entered_at, d.created_at, d.updated_at
+           FROM deals d
+           JOIN pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
+           LEFT JOIN clients c ON c.tenant_id = d.tenant_id AND c.id = d.client_id
+           LEFT JOIN chats ch ON ch.tenant_id = d.tenant_id AND ch.client_id = d.client_id
+           LEFT JOIN users u ON u.tenant_id = d.tenant_id AND u.id = d.owner_id
+           WHERE d.tenant_id = $1 AND d.id = ANY($2)"#,
+        tenant,
+        ids
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let mut deals: Vec<Deal> = rows.into_iter().map(CardRecord::into_deal).collect::<Result<_, _>>()?;
+    let order: HashMap<i64, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
+    deals.sort_by_key(|d| order.get(&d.id.0).copied());
+    Ok(deals)
+}
+
+/// One deal; `NotFound` unless the tenant has it and `owner` (when given) owns it.
+pub async fn get(tx: &mut TenantTx, id: DealId, owner: Option<UserId>) -> Result<Deal, RepoError> {
+    let deal = cards(tx, &[id.0]).await?.pop().ok_or(RepoError::NotFound)?;
+    match owner {
+        Some(o) if deal.owner.as_ref().map(|w| w.id) != Some(o) => Err(RepoError::NotFound),
+        _ => Ok(deal),
+    }
+}
+
+/// Locks a deal for a change; its stage and when it entered it.
+pub async fn lock(tx: &mut TenantTx, id: DealId) -> Result<(StageId, DateTime<Utc>), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let r = sqlx::query!(
+        "SELECT stage_id, stage_entered_at FROM deals WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        tenant,
+        id.0
+    )
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or(RepoError::NotFound)?;
+    Ok((StageId(r.stage_id), r.stage_entered_at))
+}
+
+pub async fn insert(tx: &mut TenantTx, row: &DealRow<'_>, position: f64) -> Result<DealId, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let (value, currency, base) = split_value(row);
+    let id = sqlx::query_scalar!(
+        "INSERT INTO deals (tenant_id, title, pipeline_id, stage_id, position, value, currency, value_base,
+                            client_id, owner_id, expected_close_on, lost_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        tenant,
+        row.title,
+        row.pipeline_id.0,
+        row.stage_id.0,
+        position,
+        value,
+        currency,
+        base,
+        row.client_id.map(|c| c.0),
+        row.owner_id.map(|o| o.0),
+        row.expected_close_on,
+        row.lost_reason,
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(DealId(id))
+}
+
+fn split_value<'r>(row: &'r DealRow<'_>) -> (Option<Decimal>, Option<&'r str>, Option<Decimal>) {
+    match &row.value {
+        Some((v, c, b)) => (Some(v.value()), Some(c.as_str()), Some(b.value())),
+        None => (None, None, None),
+    }
+}
+
+/// Writes a deal's fields; a new stage is entered now, at `position`.
+pub async fn update(
+    tx: &mut TenantTx,
+    id: DealId,
+    row: &DealRow<'_>,
+    new_position: Option<f64>,
+) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let (value, currency, base) = split_value(row);
+    sqlx::query!(
+        "UPDATE deals SET title = $3, pipeline_id = $4, stage_id = $5, value = $6, currency = $7, value_base = $8,
+                client_id = $9, owner_id = $10, expected_close_on = $11, lost_reason = $12,
+                position = coalesce($13, position),
+                stage_entered_at = CASE WHEN stage_id = $5 THEN stage_entered_at ELSE now() END,
+                updated_at = now()
+         WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        row.title,
+        row.pipeline_id.0,
+        row.stage_id.0,
+        value,
+        currency,
+        base,
+        row.client_id.map(|c| c.0),
+        row.owner_id.map(|o| o.0),
+        row.expected_close_on,
+        row.lost_reason,
+        new_position,
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Puts a deal at `position` of `stage` (one row written); entering a new stage starts its clock.
+pub async fn place(
+    tx: &mut TenantTx,
+    id: DealId,
+    stage: StageId,
+    position: f64,
+    lost_reason: Option<&str>,
+) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "UPDATE deals SET position = $4, lost_reason = $5,
+                stage_entered_at = CASE WHEN stage_id = $3 THEN stage_entered_at ELSE now() END,
+                stage_id = $3, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        stage.0,
+        position,
+        lost_reason,
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(tx: &mut TenantTx, id: DealId) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let done =
+        sqlx::query!("DELETE FROM deals WHERE tenant_id = $1 AND id = $2", tenant, id.0).execute(tx.conn()).await?;
+    if done.rows_affected() == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+}
+
+/// Where a card goes in `stage`: just before the deal `before` (which must be in that stage),
+/// or after the last card. `moving` is left out of its neighbours.
+pub async fn gap(
+    tx: &mut TenantTx,
+    stage: StageId,
+    before: Option<DealId>,
+    moving: Option<DealId>,
+) -> Result<Gap, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let moving = moving.map_or(0, |m| m.0);
+    let next = match before {
+        Some(b) => Some(
+            sqlx::query_scalar!(
+                "SELECT position FROM deals WHERE tenant_id = $1 AND id = $2 AND stage_id = $3",
+                tenant,
+                b.0,
+                stage.0
+            )
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or(RepoError::NotFound)?,
+        ),
+        None => None,
+    };
+    let prev = sqlx::query_scalar!(
+        "SELECT position FROM deals
+         WHERE tenant_id = $1 AND stage_id = $2 AND id <> $3 AND ($4::float8 IS NULL OR position < $4)
+         ORDER BY position DESC LIMIT 1",
+        tenant,
+        stage.0,
+        moving,
+        next,
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(Gap { prev, next })
+}
+
+/// The first position of `stage`, for a card that goes on top.
+pub async fn top(tx: &mut TenantTx, stage: StageId) -> Result<Gap, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let next = sqlx::query_scalar!(
+        "SELECT position FROM deals WHERE tenant_id = $1 AND stage_id = $2 ORDER BY position LIMIT 1",
+        tenant,
+        stage.0
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(Gap { prev: None, next })
+}
+
+/// Spreads `stage`'s cards out again, in their order, when two came too close for a card
+/// between them (after some fifty moves into the same gap).
+pub async fn renumber(tx: &mut TenantTx, stage: StageId) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "UPDATE deals d SET position = o.n * 1024
+         FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS n FROM deals
+               WHERE tenant_id = $1 AND stage_id = $2) o
+         WHERE d.tenant_id = $1 AND d.id = o.id",
+        tenant,
+        stage.0
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records a move (or, with no `from`, the stage a deal started in).
+pub async fn record_move(
+    tx: &mut TenantTx,
+    deal: DealId,
+    from: Option<(StageId, &str, DateTime<Utc>)>,
+    to: (StageId, &str),
+    by: Option<UserId>,
+) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "INSERT INTO deal_moves (tenant_id, deal_id, from_stage_id, from_stage_name, to_stage_id, to_stage_name,
+                                 user_id, seconds_in_previous)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, greatest(0, extract(epoch FROM now() - $8::timestamptz))::bigint)",
+        tenant,
+        deal.0,
+        from.map(|f| f.0.0),
+        from.map(|f| f.1),
+        to.0.0,
+        to.1,
+        by.map(|b| b.0),
+        from.map(|f| f.2),
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A deal's moves, oldest first.
+pub async fn history(tx: &mut TenantTx, deal: DealId) -> Result<Vec<DealMove>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query!(
+        r#"SELECT m.from_stage_id, m.from_stage_name, m.to_stage_id, m.to_stage_name,
+                  m.user_id, u.name AS "user_name?", m.moved_at, m.seconds_in_previous,
+                  fs.name AS "from_now?", ts.name AS "to_now?"
+           FROM deal_moves m
+           LEFT JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id
+           LEFT JOIN pipeline_stages fs ON fs.tenant_id = m.tenant_id AND fs.id = m.from_stage_id
+           LEFT JOIN pipeline_stages ts ON ts.tenant_id = m.tenant_id AND ts.id = m.to_stage_id
+           WHERE m.tenant_id = $1 AND m.deal_id = $2 ORDER BY m.moved_at, m.id LIMIT 1000"#,
+        tenant,
+        deal.0
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DealMove {
+            // A stage is named as it is called now, or as it was when it is gone.
+            from: r.from_stage_name.map(|was| (r.from_stage_id.map(StageId), r.from_now.unwrap_or(was))),
+            to: (r.to_stage_id.map(StageId), r.to_now.unwrap_or(r.to_stage_name)),
+            by: r.user_id.map(|id| Named { id: UserId(id), name: r.user_name.unwrap_or_default() }),
+            moved_at: r.moved_at,
+            seconds_in_previous: r.seconds_in_previous,
+        })
+        .collect())
+}
+
+/// The columns of a pipeline's board for `stages` (in their order): each stage's count and
+/// total of the deals `filter` (and `owner`, when given) lets through, and its first `per`
+/// cards.
+pub async fn board(
+    tx: &mut TenantTx,
+    stages: &[StageId],
+    filter: &DealFilter,
+    owner: Option<UserId>,
+    per: usize,
+) -> Result<Vec<Column>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let ids: Vec<i64> = stages.iter().map(|s| s.0).collect();
+    let owner = owner.or(filter.owner_id).map(|o| o.0);
+    let q = like(filter.q.as_deref());
+    let totals = sqlx::query!(
+        r#"SELECT d.stage_id, count(*) AS "n!", coalesce(sum(d.value_base), 0) AS "total!"
+           FROM deals d
+           WHERE d.tenant_id = $1 AND d.stage_id = ANY($2)
+             AND ($3::bigint IS NULL OR d.owner_id = $3)
+             AND ($4::text IS NULL OR lower(d.title) LIKE $4)
+           GROUP BY d.stage_id"#,
+        tenant,
+        &ids,
+        owner,
+        q,
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let firsts = sqlx::query!(
+        r#"SELECT f.id
+           FROM unnest($2::bigint[]) WITH ORDINALITY AS s (stage_id, n)
+           CROSS JOIN LATERAL (
+               SELECT d.id, d.position FROM deals d
+               WHERE d.tenant_id = $1 AND d.stage_id = s.stage_id
+                 AND ($3::bigint IS NULL OR d.owner_id = $3)
+                 AND ($4::text IS NULL OR lower(d.title) LIKE $4)
+               ORDER BY d.position, d.id LIMIT $5
+           ) f
+           ORDER BY s.n, f.position, f.id"#,
+        tenant,
+        &ids,
+        owner,
+        q,
+        (per + 1) as i64,
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let card_ids: Vec<i64> = firsts.iter().map(|r| r.id).collect();
+    let mut loaded = cards(tx, &card_ids).await?;
+    let mut columns = Vec::with_capacity(stages.len());
+    for stage in stages {
+        let (n, total) = totals.iter().find(|t| t.stage_id == stage.0).map_or((0, Decimal::ZERO), |t| (t.n, t.total));
+        let mut deals: Vec<Deal> = Vec::new();
+        loaded.retain(|d| {
+            if d.stage_id == *stage {
+                deals.push(d.clone());
+                false
+            } else {
+                true
+            }
+        });
+        let next_cursor = page_end(&mut deals, per);
+        columns.push(Column {
+            stage_id: *stage,
+            deal_count: n,
+            value_base_total: Amount::new(total).ok_or_else(|| RepoError::Corrupt("a stage's total".into()))?,
+            deals,
+            next_cursor,
+        });
+    }
+    Ok(columns)
+}
+
+/// Cuts `deals` (fetched one more than `per`) to `per`; where the next page starts, if any.
+fn page_end(deals: &mut Vec<Deal>, per: usize) -> Option<Cursor> {
+    if deals.len() > per {
+        deals.truncate(per);
+        deals.last().map(Cursor::after)
+    } else {
+        None
+    }
+}
+
+/// The next cards of a board column, after `cursor`.
+pub async fn column(
+    tx: &mut TenantTx,
+    stage: StageId,
+    cursor: Cursor,
+    filter: &DealFilter,
+    owner: Option<UserId>,
+    per: usize,
+) -> Result<(Vec<Deal>, Option<Cursor>), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let owner = owner.or(filter.owner_id).map(|o| o.0);
+    let ids = sqlx::query_scalar!(
+        "SELECT d.id FROM deals d
+         WHERE d.tenant_id = $1 AND d.stage_id = $2 AND (d.position, d.id) > ($3, $4)
+           AND ($5::bigint IS NULL OR d.owner_id = $5)
+           AND ($6::text IS NULL OR lower(d.title) LIKE $6)
+         ORDER BY d.position, d.id LIMIT $7",
+        tenant,
+        stage.0,
+        cursor.position,
+        cursor.id.0,
+        owner,
+        like(filter.q.as_deref()),
+        (per + 1) as i64,
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let mut deals = cards(tx, &ids).await?;
+    let next = page_end(&mut deals, per);
+    Ok((deals, next))
+}
+
+/// A page of the deals `filter` (and `owner`) lets through, in `pipeline` when given, and how
+/// many there are.
+pub async fn list(
+    tx: &mut TenantTx,
+    pipeline: Option<PipelineId>,
+    filter: &DealFilter,
+    owner: Option<UserId>,
+    sort: DealSort,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Deal>, i64), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let owner = owner.or(filter.owner_id).map(|o| o.0);
+    let sort_key = sort.as_str();
+    let status = filter.status.map(|s| s.as_str());
+    let rows = sqlx::query!(
+        r#"SELECT d.id, count(*) OVER () AS "total!"
+           FROM deals d
+           JOIN pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
+           WHERE d.tenant_id = $1
+             AND ($2::bigint IS NULL OR d.pipeline_id = $2)
+             AND ($3::bigint IS NULL OR d.owner_id = $3)
+             AND ($4::text IS NULL OR lower(d.title) LIKE $4)
+             AND ($5::bigint IS NULL OR d.stage_id = $5)
+             AND ($6::bigint IS NULL OR d.client_id = $6)
+             AND ($7::text IS NULL OR s.kind = $7)
+           ORDER BY
+             CASE WHEN $8 = 'value' THEN d.value_base END DESC NULLS LAST,
+             CASE WHEN $8 = 'close_on' THEN d.expected_close_on END ASC NULLS LAST,
+             CASE WHEN $8 = 'title' THEN lower(d.title) END ASC,
+             d.updated_at DESC, d.id DESC
+           LIMIT $9 OFFSET $10"#,
+        tenant,
+        pipeline.map(|p| p.0),
+        owner,
+        like(filter.q.as_deref()),
+        filter.stage_id.map(|s| s.0),
+        filter.client_id.map(|c| c.0),
+        status,
+        sort_key,
+        limit,
+        offset,
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let total = rows.first().map_or(0, |r| r.total);
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    Ok((cards(tx, &ids).await?, total))
+}
+
+/// `%words%` for a LIKE over the lowered title, its own wildcards escaped; none for no text.
+fn like(q: Option<&str>) -> Option<String> {
+    let q = q.map(str::trim).filter(|q| !q.is_empty())?;
+    let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Some(format!("%{escaped}%"))
+}
+
+/// How many deals `stage` holds.
+pub async fn count_in_stage(tx: &mut TenantTx, stage: StageId) -> Result<i64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM deals WHERE tenant_id = $1 AND stage_id = $2"#,
+        tenant,
+        stage.0
+    )
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// How many deals `pipeline` holds.
+pub async fn count_in_pipeline(tx: &mut TenantTx, pipeline: PipelineId) -> Result<i64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM deals WHERE tenant_id = $1 AND pipeline_id = $2"#,
+        tenant,
+        pipeline.0
+    )
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Moves every deal of `from` to the end of `to` (same pipeline), in their order, recording
+/// each move as `by`'s; how many moved.
+pub async fn move_all(
+    tx: &mut TenantTx,
+    from: (StageId, &str),
+    to: (StageId, &str),
+    by: Option<UserId>,
+) -> Result<u64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "INSERT INTO deal_moves (tenant_id, deal_id, from_stage_id, from_stage_name, to_stage_id, to_stage_name,
+                                 user_id, seconds_in_previous)
+         SELECT tenant_id, id, $2, $3, $4, $5, $6, greatest(0, extract(epoch FROM now() - stage_entered_at))::bigint
+         FROM deals WHERE tenant_id = $1 AND stage_id = $2",
+        tenant,
+        from.0.0,
+        from.1,
+        to.0.0,
+        to.1,
+        by.map(|b| b.0),
+    )
+    .execute(tx.conn())
+    .await?;
+    let moved = sqlx::query!(
+        "UPDATE deals d SET stage_id = $3, stage_entered_at = now(), updated_at = now(),
+                position = t.top + 1024 * o.n
+         FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS n FROM deals
+               WHERE tenant_id = $1 AND stage_id = $2) o,
+              (SELECT coalesce(max(position), 0) AS top FROM deals WHERE tenant_id = $1 AND stage_id = $3) t
+         WHERE d.tenant_id = $1 AND d.id = o.id",
+        tenant,
+        from.0.0,
+        to.0.0,
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(moved.rows_affected())
+}
+
+/// The open deals of a client, newest first (the inbox's contact panel).
+pub async fn of_client(
+    tx: &mut TenantTx,
+    client: ClientId,
+    owner: Option<UserId>,
+    limit: i64,
+) -> Result<Vec<Deal>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let ids = sqlx::query_scalar!(
+        "SELECT d.id FROM deals d
+         JOIN pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
+         WHERE d.tenant_id = $1 AND d.client_id = $2 AND s.kind = 'open'
+           AND ($3::bigint IS NULL OR d.owner_id = $3)
+         ORDER BY d.created_at DESC, d.id DESC LIMIT $4",
+        tenant,
+        client.0,
+        owner.map(|o| o.0),
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    cards(tx, &ids).await
+}

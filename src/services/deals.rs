@@ -1,0 +1,429 @@
+//! Deals: read with DealRead, written with DealWrite. Under the tenant's `record_visibility:
+//! own`, everyone but admins reaches only the deals they own: the scope is decided here, once,
+//! and every read and write below goes through it. A deal's value in the base currency is
+//! frozen with the rate of when the value was set; every move between stages is recorded with
+//! the time spent in the stage left. Each change is audited in its transaction and announced.
+
+use sqlx::PgPool;
+
+use crate::db::TenantTx;
+use crate::domain::deal::{
+    BOARD_PAGE, Column, Cursor, Deal, DealFields, DealFilter, DealId, DealInput, DealMove, DealSort, Gap,
+};
+use crate::domain::money::{Amount, Rate};
+use crate::domain::pipeline::{Pipeline, PipelineId, Stage, StageId, StageKind};
+use crate::domain::settings::RecordVisibility;
+use crate::domain::{ClientId, Currency, DomainError, DomainEvent, Permission, Principal, Role, UserId};
+use crate::events::EventBus;
+use crate::repos::deals::DealRow;
+use crate::repos::{RepoError, audit, clients, currency_rates, deals as repo, pipelines, tenants, users};
+
+use super::ServiceError;
+
+#[derive(Clone)]
+pub struct DealService {
+    pool: PgPool,
+    events: EventBus,
+}
+
+/// Where a card is dropped: a stage, and the card it goes before (none: the column's end).
+#[derive(Debug, Clone)]
+pub struct MoveTo {
+    pub stage_id: StageId,
+    pub before: Option<DealId>,
+    /// Why it was lost, when the stage is a lost one.
+    pub lost_reason: Option<String>,
+}
+
+/// A pipeline's board as a reader sees it.
+pub struct Board {
+    pub pipeline: Pipeline,
+    pub columns: Vec<Column>,
+}
+
+/// A page of a deal list.
+pub struct DealPage {
+    pub deals: Vec<Deal>,
+    pub total: i64,
+}
+
+impl DealService {
+    pub fn new(pool: PgPool, events: EventBus) -> Self {
+        Self { pool, events }
+    }
+
+    /// A transaction for `by`, and whose deals alone they reach (`None`: all of the tenant's).
+    async fn begin(&self, by: &Principal, need: Permission) -> Result<(TenantTx, Option<UserId>), ServiceError> {
+        super::require(by, &[need])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let own = tenants::settings(&mut tx).await?.record_visibility == RecordVisibility::Own;
+        let scope = (own && by.role != Role::Admin).then_some(by.user_id);
+        Ok((tx, scope))
+    }
+
+    pub async fn get(&self, by: &Principal, id: DealId) -> Result<Deal, ServiceError> {
+        let (mut tx, scope) = self.begin(by, Permission::DealRead).await?;
+        let deal = repo::get(&mut tx, id, scope).await?;
+        tx.commit().await?;
+        Ok(deal)
+    }
+
+    /// A deal's moves between stages, oldest first.
+    pub async fn history(&self, by: &Principal, id: DealId) -> Result<Vec<DealMove>, ServiceError> {
+        let (mut tx, scope) = self.begin(by, Permission::DealRead).await?;
+        repo::get(&mut tx, id, scope).await?;
+        let moves = repo::history(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(moves)
+    }
+
+    /// The board of `pipeline`: every stage with its count and total, and its first cards.
+    pub async fn board(
+        &self,
+        by: &Principal,
+        pipeline: PipelineId,
+        filter: &DealFilter,
+    ) -> Result<Board, ServiceError> {
+        let (mut tx, scope) = self.begin(by, Permission::DealRead).await?;
+        let pipeline = pipelines::get(&mut tx, pipeline).await?;
+        let stages: Vec<StageId> = pipeline.stages.iter().map(|s| s.id).collect();
+        let columns = repo::board(&mut tx, &stages, filter, scope, BOARD_PAGE).await?;
+        tx.commit().await?;
+        Ok(Board { pipeline, columns })
+    }
+
+    /// A column's next cards after `cursor`.
+    pub async fn column(
+        &self,
+        by: &Principal,
+        pipeline: PipelineId,
+        stage: StageId,
+        cursor: Cursor,
+        filter: &DealFilter,
+    ) -> Result<(Vec<Deal>, Option<Cursor>), ServiceError> {
+        let (mut tx, scope) = self.begin(by, Permission::DealRead).await?;
+        let p = pipelines::get(&mut tx, pipeline).await?;
+        if !p.stages.iter().any(|s| s.id == stage) {
+            return Err(ServiceError::NotFound);
+        }
+        let page = repo::column(&mut tx, stage, cursor, filter, scope, BOARD_PAGE).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
+
+    /// A page of the deals `filter` lets through.
+    pub async fn list(
+        &self,
+        by: &Principal,
+        pipeline: Option<PipelineId>,
+        filter: &DealFilter,
+        sort: DealSort,
+        limit: i64,
+        offset: i64,
+    ) -> Result<DealPage, ServiceError> {
+        let (mut tx, scope) = self.begin(by, Permission::DealRead).await?;
+        let (deals, total) = repo::list(&mut tx, pipeline, filter, scope, sort, limit, offset).await?;
+        tx.commit().await?;
+        Ok(DealPage { deals, total })
+    }
+
+    /// A client's open deals (the conversation's contact panel), newest first.
+    pub async fn of_client(&self, by: &Principal, client: ClientId) -> Result<Vec<Deal>, ServiceError> {
+        let (mut tx, scope) = self.begin(by, Permission::DealRead).await?;
+        let deals = repo::of_client(&mut tx, client, scope, 20).await?;
+        tx.commit().await?;
+        Ok(deals)
+    }
+
+    /// Who a deal may belong to: the tenant's active users who may write deals.
+    pub async fn owners(&self, by: &Principal) -> Result<Vec<(UserId, String)>, ServiceError> {
+        let (mut tx, _) = self.begin(by, Permission::DealRead).await?;
+        let owners = users::record_owners(&mut tx, None).await?;
+        tx.commit().await?;
+        Ok(owners)
+    }
+
+    /// A new deal, on top of its stage (the pipeline's first open stage unless one is named),
+    /// owned by its creator unless the input names an owner (or none).
+    pub async fn create(&self, by: &Principal, input: &DealInput) -> Result<Deal, ServiceError> {
+        let (mut tx, _) = self.begin(by, Permission::DealWrite).await?;
+        let mut fields = input.apply(None).map_err(ServiceError::Invalid)?;
+        if input.owner_id.is_none() {
+            fields.owner_id = Some(by.user_id);
+        }
+        let checked = check(&mut tx, &fields).await?;
+        let row = checked.row(&fields);
+        let position = repo::top(&mut tx, checked.stage.id).await?.position().unwrap_or(0.0);
+        let id = repo::insert(&mut tx, &row, position).await?;
+        repo::record_move(&mut tx, id, None, (checked.stage.id, &checked.stage.name), Some(by.user_id)).await?;
+        record(&mut tx, by, "created", id, &fields.title).await?;
+        let deal = repo::get(&mut tx, id, None).await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::DealCreated {
+            tenant_id: by.tenant_id,
+            deal_id: id,
+            pipeline_id: deal.pipeline_id,
+        });
+        Ok(deal)
+    }
+
+    /// Changes what `input` names. A new stage (or pipeline) is a move: recorded, on top of
+    /// its new column. The value in the base currency is frozen again only when the value or
+    /// its currency changes.
+    pub async fn update(&self, by: &Principal, id: DealId, input: &DealInput) -> Result<Deal, ServiceError> {
+        let (mut tx, scope) = self.begin(by, Permission::DealWrite).await?;
+        repo::get(&mut tx, id, scope).await?;
+        let (_, entered) = repo::lock(&mut tx, id).await?;
+        let before = repo::get(&mut tx, id, None).await?;
+        let current = DealFields::from(&before);
+        let fields = input.apply(Some(&current)).map_err(ServiceError::Invalid)?;
+        let checked = check(&mut tx, &fields).await?;
+        let mut row = checked.row(&fields);
+        if fields.value == current.value && row.value.map(|v| v.1) == before.value.map(|v| v.1) {
+            // Unchanged: its worth stays as it was frozen.
+            row.value = before.value.zip(before.value_base).map(|((a, c), b)| (a, c, b));
+        }
+        let moved = checked.stage.id != before.stage_id;
+        let position =
+            if moved { Some(repo::top(&mut tx, checked.stage.id).await?.position().unwrap_or(0.0)) } else { None };
+        repo::update(&mut tx, id, &row, position).await?;
+        if moved {
+            repo::record_move(
+                &mut tx,
+                id,
+                Some((before.stage_id, &before.stage_name, entered)),
+                (checked.stage.id, &checked.stage.name),
+                Some(by.user_id),
+            )
+            .await?;
+        }
+        let changed = changes(&current, &fields);
+        if !changed.is_empty() {
+            record(&mut tx, by, "updated", id, &format!("{}: {}", fields.title, changed.join(", "))).await?;
+        }
+        let deal = repo::get(&mut tx, id, None).await?;
+        tx.commit().await?;
+        let tenant_id = by.tenant_id;
+        if moved {
+            self.events.publish(DomainEvent::DealMoved {
+                tenant_id,
+                deal_id: id,
+                pipeline_id: deal.pipeline_id,
+                from: before.stage_id,
+                to: deal.stage_id,
+            });
+            if before.pipeline_id != deal.pipeline_id {
+                // The old pipeline's boards lose it.
+                self.events.publish(DomainEvent::DealDeleted {
+                    tenant_id,
+                    deal_id: id,
+                    pipeline_id: before.pipeline_id,
+                });
+            }
+        }
+        self.events.publish(DomainEvent::DealUpdated { tenant_id, deal_id: id, pipeline_id: deal.pipeline_id });
+        Ok(deal)
+    }
+
+    /// Moves a card on its pipeline's board: to another stage of the same pipeline, or to
+    /// another place in its own. One row is written (its position lands between its new
+    /// neighbours'); a new stage is recorded in the deal's history and audited.
+    pub async fn move_to(&self, by: &Principal, id: DealId, to: &MoveTo) -> Result<Deal, ServiceError> {
+        let (mut tx, scope) = self.begin(by, Permission::DealWrite).await?;
+        repo::get(&mut tx, id, scope).await?;
+        let (from, entered) = repo::lock(&mut tx, id).await?;
+        let before = repo::get(&mut tx, id, None).await?;
+        let pipeline = pipelines::get(&mut tx, before.pipeline_id).await?;
+        let stage = pipeline
+            .stages
+            .iter()
+            .find(|s| s.id == to.stage_id)
+            .ok_or(DomainError::new("stage_id", "stage_of_another_pipeline"))?;
+        if to.before == Some(id) {
+            return Err(DomainError::new("before_deal_id", "invalid_id").into());
+        }
+        let lost_reason = match (stage.kind, &to.lost_reason) {
+            (StageKind::Lost, Some(r)) => {
+                let r = r.trim();
+                if r.chars().count() > crate::domain::deal::MAX_LOST_REASON {
+                    return Err(DomainError::new("lost_reason", "too_long").into());
+                }
+                (!r.is_empty()).then(|| r.to_owned()).or(before.lost_reason.clone())
+            }
+            (StageKind::Lost, None) => before.lost_reason.clone(),
+            _ => None,
+        };
+        let position = place(&mut tx, stage.id, to.before, id).await?;
+        repo::place(&mut tx, id, stage.id, position, lost_reason.as_deref()).await?;
+        let moved = from != stage.id;
+        if moved {
+            repo::record_move(
+                &mut tx,
+                id,
+                Some((from, &before.stage_name, entered)),
+                (stage.id, &stage.name),
+                Some(by.user_id),
+            )
+            .await?;
+            let summary = format!("{}: {} → {}", before.title, before.stage_name, stage.name);
+            record(&mut tx, by, "moved", id, &summary).await?;
+        }
+        let deal = repo::get(&mut tx, id, None).await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::DealMoved {
+            tenant_id: by.tenant_id,
+            deal_id: id,
+            pipeline_id: deal.pipeline_id,
+            from,
+            to: stage.id,
+        });
+        Ok(deal)
+    }
+
+    pub async fn delete(&self, by: &Principal, id: DealId) -> Result<(), ServiceError> {
+        let (mut tx, scope) = self.begin(by, Permission::DealWrite).await?;
+        let gone = repo::get(&mut tx, id, scope).await?;
+        repo::lock(&mut tx, id).await?;
+        repo::delete(&mut tx, id).await?;
+        record(&mut tx, by, "deleted", id, &gone.title).await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::DealDeleted {
+            tenant_id: by.tenant_id,
+            deal_id: id,
+            pipeline_id: gone.pipeline_id,
+        });
+        Ok(())
+    }
+}
+
+/// A position in `stage` just before `before` (or at the end), for the deal `moving`. When
+/// the neighbours are too close for one between them, the column is spread out first.
+async fn place(tx: &mut TenantTx, stage: StageId, before: Option<DealId>, moving: DealId) -> Result<f64, ServiceError> {
+    if let Some(p) = gap(tx, stage, before, moving).await?.position() {
+        return Ok(p);
+    }
+    repo::renumber(tx, stage).await?;
+    let again = gap(tx, stage, before, moving).await?;
+    again.position().ok_or_else(|| ServiceError::Repo(RepoError::Corrupt(format!("no room in stage {}", stage.0))))
+}
+
+/// The neighbours a card dropped before `before` in `stage` lands between.
+async fn gap(tx: &mut TenantTx, stage: StageId, before: Option<DealId>, moving: DealId) -> Result<Gap, ServiceError> {
+    repo::gap(tx, stage, before, Some(moving)).await.map_err(|e| match e {
+        // The card to go before is not in that stage.
+        RepoError::NotFound => DomainError::new("before_deal_id", "invalid_id").into(),
+        e => e.into(),
+    })
+}
+
+/// What `fields` refer to, found: the stage a deal goes in, and its value's worth.
+struct Checked {
+    stage: Stage,
+    value: Option<(Amount, Currency, Amount)>,
+}
+
+impl Checked {
+    fn row<'a>(&self, f: &'a DealFields) -> DealRow<'a> {
+        DealRow {
+            title: &f.title,
+            pipeline_id: f.pipeline_id,
+            stage_id: self.stage.id,
+            value: self.value,
+            client_id: f.client_id,
+            owner_id: f.owner_id,
+            expected_close_on: f.expected_close_on,
+            // Only a lost deal says why.
+            lost_reason: if self.stage.kind == StageKind::Lost { f.lost_reason.as_deref() } else { None },
+        }
+    }
+}
+
+/// Checks what `fields` refer to, naming every field at fault: the pipeline and its stage,
+/// the client, the owner, and a rate for the value's currency.
+async fn check(tx: &mut TenantTx, fields: &DealFields) -> Result<Checked, ServiceError> {
+    let mut errors = Vec::new();
+    let pipeline = match pipelines::get(tx, fields.pipeline_id).await {
+        Ok(p) => Some(p),
+        Err(RepoError::NotFound) => {
+            errors.push(DomainError::new("pipeline_id", "unknown_pipeline"));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let stage = pipeline.and_then(|p| match fields.stage_id {
+        Some(s) => {
+            let found = p.stages.iter().find(|st| st.id == s).cloned();
+            if found.is_none() {
+                errors.push(DomainError::new("stage_id", "stage_of_another_pipeline"));
+            }
+            found
+        }
+        None => p.first_open_stage().cloned(),
+    });
+    if let Some(c) = fields.client_id {
+        match clients::get(tx, c).await {
+            Ok(_) => {}
+            Err(RepoError::NotFound) => errors.push(DomainError::new("client_id", "unknown_client")),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(o) = fields.owner_id
+        && users::record_owners(tx, Some(o)).await?.is_empty()
+    {
+        errors.push(DomainError::new("owner_id", "unknown_user"));
+    }
+    let value = match fields.value {
+        None => None,
+        Some(amount) => {
+            let base = tenants::settings(tx).await?.base_currency;
+            let currency = fields.currency.unwrap_or(base);
+            let rate = if currency == base {
+                Some(Rate::ONE)
+            } else {
+                currency_rates::list(tx).await?.into_iter().find(|(c, _)| *c == currency).map(|(_, r)| r)
+            };
+            match rate.and_then(|r| amount.to_base(r)) {
+                Some(worth) => Some((amount, currency, worth)),
+                None => {
+                    errors.push(DomainError::new("currency", "no_rate"));
+                    None
+                }
+            }
+        }
+    };
+    match stage {
+        Some(stage) if errors.is_empty() => Ok(Checked { stage, value }),
+        _ => Err(ServiceError::Invalid(errors)),
+    }
+}
+
+/// The names of the fields that differ, for the audit log.
+fn changes(a: &DealFields, b: &DealFields) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut differs = |name, same: bool| {
+        if !same {
+            out.push(name)
+        }
+    };
+    differs("title", a.title == b.title);
+    differs("pipeline", a.pipeline_id == b.pipeline_id);
+    differs("stage", a.stage_id == b.stage_id);
+    differs("value", a.value == b.value && a.currency == b.currency);
+    differs("client", a.client_id == b.client_id);
+    differs("owner", a.owner_id == b.owner_id);
+    differs("expected_close_on", a.expected_close_on == b.expected_close_on);
+    differs("lost_reason", a.lost_reason == b.lost_reason);
+    out
+}
+
+async fn record(
+    tx: &mut TenantTx,
+    by: &Principal,
+    action: &str,
+    id: DealId,
+    summary: &str,
+) -> Result<(), ServiceError> {
+    let entry = audit::Entry { action, entity: "deal", entity_id: &id.0.to_string(), summary };
+    audit::record(tx, &by.actor(), entry).await?;
+    Ok(())
+}

@@ -1,0 +1,359 @@
+//! Deals through the API: values frozen in the base currency, moves between stages and within
+//! one (positions, history, status), the board's columns and pages, stages and pipelines that
+//! hold deals, owners under `record_visibility: own`, permissions and tenant walls.
+
+use crm::domain::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{Api, Page, TestApp};
+
+/// The fields a 422 names, in name order, each with its first message.
+fn faults(page: &Page) -> Vec<(String, String)> {
+    assert_eq!(page.status, 422, "{}", page.body);
+    let fields = page.json()["error"]["fields"].clone();
+    fields.as_object().unwrap().iter().map(|(f, m)| (f.clone(), m[0].as_str().unwrap().to_owned())).collect()
+}
+
+fn named(page: &Page) -> Vec<String> {
+    faults(page).into_iter().map(|(f, _)| f).collect()
+}
+
+/// The default pipeline's id and its stage ids (New, Qualified, Proposal, Negotiation, Won, Lost).
+async fn sales(api: &Api) -> (i64, Vec<i64>) {
+    let p = api.get("/api/v1/pipelines").await.json()["items"][0].clone();
+    (p["id"].as_i64().unwrap(), p["stages"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect())
+}
+
+async fn deal(api: &Api, body: Value) -> Value {
+    let made = api.post("/api/v1/deals", body).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    made.json()
+}
+
+async fn me(api: &Api) -> i64 {
+    api.get("/api/v1/me").await.json()["id"].as_i64().unwrap()
+}
+
+/// The titles of a board column's cards, top first.
+fn titles(column: &Value) -> Vec<&str> {
+    column["deals"].as_array().unwrap().iter().map(|d| d["title"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_value_is_frozen_in_the_base_currency_at_the_rate_of_its_time() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let (pipeline, stages) = sales(&api).await;
+    api.patch("/api/v1/settings", json!({"base_currency": "UZS"})).await;
+    let put = api.put("/api/v1/currency-rates", json!({"items": [{"currency": "USD", "rate": "12650.55"}]})).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+
+    let d =
+        deal(&api, json!({"title": "Flat on Navoi", "pipeline_id": pipeline, "value": "1250.10", "currency": "usd"}))
+            .await;
+    assert_eq!((d["value"].as_str(), d["currency"].as_str()), (Some("1250.10"), Some("USD")));
+    assert_eq!(d["value_base"], "15814452.56");
+    assert_eq!((d["stage_id"].as_i64(), d["status"].as_str()), (Some(stages[0]), Some("open")));
+    assert_eq!(d["owner_id"].as_i64(), Some(me(&api).await), "its creator owns it");
+    let id = d["id"].as_i64().unwrap();
+
+    // A new rate leaves the frozen worth alone, until the value itself changes.
+    api.put("/api/v1/currency-rates", json!({"items": [{"currency": "USD", "rate": "13000"}]})).await;
+    let renamed = api.patch(&format!("/api/v1/deals/{id}"), json!({"title": "Flat on Navoi 12"})).await.json();
+    assert_eq!(renamed["value_base"], "15814452.56");
+    let revalued = api.patch(&format!("/api/v1/deals/{id}"), json!({"value": 1000})).await.json();
+    assert_eq!((revalued["value"].as_str(), revalued["value_base"].as_str()), (Some("1000.00"), Some("13000000.00")));
+    let in_base = deal(&api, json!({"title": "Office", "pipeline_id": pipeline, "value": "500"})).await;
+    assert_eq!((in_base["currency"].as_str(), in_base["value_base"].as_str()), (Some("UZS"), Some("500.00")));
+    let cleared = api.patch(&format!("/api/v1/deals/{id}"), json!({"value": null})).await.json();
+    assert_eq!(
+        (cleared["value"].clone(), cleared["currency"].clone(), cleared["value_base"].clone()),
+        (json!(null), json!(null), json!(null))
+    );
+
+    // Every field at fault is named, and nothing is stored.
+    let bad = api
+        .post(
+            "/api/v1/deals",
+            json!({"title": "", "pipeline_id": pipeline, "value": "1.005", "currency": "EUR", "client_id": 999999,
+                   "owner_id": 999999, "expected_close_on": "31.12.2026", "stage_id": true}),
+        )
+        .await;
+    assert_eq!(named(&bad), ["stage_id"], "a wrong type is refused first");
+    let bad = api
+        .post(
+            "/api/v1/deals",
+            json!({"title": "", "pipeline_id": pipeline, "value": "1.005", "client_id": 999999,
+                   "owner_id": 999999, "expected_close_on": "31.12.2026"}),
+        )
+        .await;
+    assert_eq!(named(&bad), ["expected_close_on", "title", "value"]);
+    let no_rate = api
+        .post("/api/v1/deals", json!({"title": "Euro deal", "pipeline_id": pipeline, "value": "10", "currency": "EUR"}))
+        .await;
+    assert!(faults(&no_rate)[0].1.contains("no exchange rate"), "{}", no_rate.body);
+    let strangers = api
+        .post(
+            "/api/v1/deals",
+            json!({"title": "Ghost", "pipeline_id": pipeline, "client_id": 999999, "owner_id": 999999}),
+        )
+        .await;
+    assert_eq!(
+        faults(&strangers),
+        [
+            ("client_id".into(), "There is no such client.".into()),
+            ("owner_id".into(), "There is no such colleague, or they cannot own deals.".into())
+        ]
+    );
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM deals").await, 2);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM audit_log WHERE entity = 'deal'").await, 5, "2 created, 3 changed");
+}
+
+#[tokio::test]
+async fn moves_keep_board_order_record_history_and_set_the_status() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Agent).await;
+    let (pipeline, stages) = sales(&api).await;
+    let mut ids = Vec::new();
+    for title in ["A", "B", "C"] {
+        ids.push(
+            deal(&api, json!({"title": title, "pipeline_id": pipeline, "value": "100"})).await["id"].as_i64().unwrap(),
+        );
+    }
+    let board = |q: &'static str| {
+        let api = &api;
+        async move { api.get(&format!("/api/v1/pipelines/{pipeline}/board{q}")).await.json() }
+    };
+    let b = board("").await;
+    assert_eq!(titles(&b["stages"][0]), ["C", "B", "A"], "a new deal goes on top");
+    assert_eq!(
+        (b["stages"][0]["deal_count"].as_i64(), b["stages"][0]["value_base_total"].as_str()),
+        (Some(3), Some("300.00"))
+    );
+
+    // Within the column: A before C. Then B to Qualified, at the end; C before B there.
+    let (a, bb, c) = (ids[0], ids[1], ids[2]);
+    let moved = api.post(&format!("/api/v1/deals/{a}/move"), json!({"stage_id": stages[0], "before_deal_id": c})).await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(titles(&board("").await["stages"][0]), ["A", "C", "B"]);
+    api.post(&format!("/api/v1/deals/{bb}/move"), json!({"stage_id": stages[1]})).await;
+    api.post(&format!("/api/v1/deals/{c}/move"), json!({"stage_id": stages[1], "before_deal_id": bb})).await;
+    let b = board("").await;
+    assert_eq!((titles(&b["stages"][0]), titles(&b["stages"][1])), (vec!["A"], vec!["C", "B"]));
+    assert_eq!(b["stages"][1]["value_base_total"], "200.00");
+
+    // Won, then lost with a reason; the history says where from, where to, who and how long.
+    let won = api.post(&format!("/api/v1/deals/{a}/move"), json!({"stage_id": stages[4]})).await.json();
+    assert_eq!(won["status"], "won");
+    let lost = api
+        .post(&format!("/api/v1/deals/{a}/move"), json!({"stage_id": stages[5], "lost_reason": "Chose a cheaper flat"}))
+        .await
+        .json();
+    assert_eq!((lost["status"].as_str(), lost["lost_reason"].as_str()), (Some("lost"), Some("Chose a cheaper flat")));
+    let reopened = api.post(&format!("/api/v1/deals/{a}/move"), json!({"stage_id": stages[2]})).await.json();
+    assert_eq!((reopened["status"].as_str(), reopened["lost_reason"].clone()), (Some("open"), json!(null)));
+    let history = api.get(&format!("/api/v1/deals/{a}/history")).await.json();
+    let steps: Vec<(Value, Value)> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["from_stage_name"].clone(), m["to_stage_name"].clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (json!(null), json!("New")),
+            (json!("New"), json!("Won")),
+            (json!("Won"), json!("Lost")),
+            (json!("Lost"), json!("Proposal"))
+        ]
+    );
+    assert!(history["items"][1]["seconds_in_previous"].as_i64().unwrap() >= 0);
+    assert_eq!(history["items"][1]["user_id"].as_i64(), Some(me(&api).await));
+    // Renaming a stage renames it in the history too: it is referred to by id.
+    let admin = app.api(Role::Admin).await;
+    admin.patch(&format!("/api/v1/pipelines/{pipeline}/stages/{}", stages[4]), json!({"name": "Signed"})).await;
+    let history = api.get(&format!("/api/v1/deals/{a}/history")).await.json();
+    assert_eq!(history["items"][1]["to_stage_name"], "Signed");
+
+    // A stage of another pipeline, or a card of another column to go before, is refused.
+    let other = admin
+        .post(
+            "/api/v1/pipelines",
+            json!({"name": "Rentals", "stages": [{"name": "Viewing"}, {"name": "Let", "kind": "won"}]}),
+        )
+        .await
+        .json();
+    let foreign = other["stages"][0]["id"].as_i64().unwrap();
+    let wrong = api.post(&format!("/api/v1/deals/{a}/move"), json!({"stage_id": foreign})).await;
+    assert_eq!(named(&wrong), ["stage_id"]);
+    let wrong =
+        api.post(&format!("/api/v1/deals/{a}/move"), json!({"stage_id": stages[0], "before_deal_id": bb})).await;
+    assert_eq!(named(&wrong), ["before_deal_id"]);
+    let wrong = api.post(&format!("/api/v1/deals/{a}/move"), json!({})).await;
+    assert_eq!(named(&wrong), ["stage_id"]);
+
+    // Another pipeline through PATCH: its first open stage, recorded as a move.
+    let across = api.patch(&format!("/api/v1/deals/{a}"), json!({"pipeline_id": other["id"]})).await.json();
+    assert_eq!(across["stage_id"].as_i64(), Some(foreign));
+    let history = api.get(&format!("/api/v1/deals/{a}/history")).await.json();
+    assert_eq!(history["items"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn the_same_gap_taken_again_and_again_spreads_the_column_out_and_keeps_the_order() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let (pipeline, stages) = sales(&api).await;
+    let first = deal(&api, json!({"title": "first", "pipeline_id": pipeline})).await["id"].as_i64().unwrap();
+    let last = deal(&api, json!({"title": "last", "pipeline_id": pipeline})).await["id"].as_i64().unwrap();
+    api.post(&format!("/api/v1/deals/{first}/move"), json!({"stage_id": stages[0], "before_deal_id": last})).await;
+    // Each new card goes just before "last": between it and the card put there before.
+    let mut want = vec!["first".to_owned()];
+    for n in 0..70 {
+        let id = deal(&api, json!({"title": format!("n{n}"), "pipeline_id": pipeline})).await["id"].as_i64().unwrap();
+        let m =
+            api.post(&format!("/api/v1/deals/{id}/move"), json!({"stage_id": stages[0], "before_deal_id": last})).await;
+        assert_eq!(m.status, 200, "{}", m.body);
+        want.push(format!("n{n}"));
+    }
+    want.push("last".into());
+    let mut got = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page =
+            api.get(&format!("/api/v1/pipelines/{pipeline}/stages/{}/deals?cursor={cursor}", stages[0])).await.json();
+        got.extend(page["items"].as_array().unwrap().iter().map(|d| d["title"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(got, want);
+    let board = api.get(&format!("/api/v1/pipelines/{pipeline}/board")).await.json();
+    assert_eq!(board["stages"][0]["deals"].as_array().unwrap().len(), 20, "20 cards a column");
+    assert_eq!(board["stages"][0]["deal_count"], 72);
+    assert!(board["stages"][0]["next_cursor"].is_string());
+    let bad = api.get(&format!("/api/v1/pipelines/{pipeline}/stages/{}/deals?cursor=nope", stages[0])).await;
+    assert_eq!(named(&bad), ["cursor"]);
+}
+
+#[tokio::test]
+async fn a_stage_or_pipeline_holding_deals_stays_unless_its_deals_have_somewhere_to_go() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let (pipeline, stages) = sales(&api).await;
+    let d = deal(&api, json!({"title": "Warehouse", "pipeline_id": pipeline, "stage_id": stages[1]})).await;
+    let id = d["id"].as_i64().unwrap();
+    let refused = api.delete(&format!("/api/v1/pipelines/{pipeline}/stages/{}", stages[1])).await;
+    assert_eq!((refused.status, refused.json()["error"]["code"].clone()), (409, json!("stage_has_deals")));
+    let moved = api.delete(&format!("/api/v1/pipelines/{pipeline}/stages/{}?move_to={}", stages[1], stages[2])).await;
+    assert_eq!(moved.status, 204, "{}", moved.body);
+    let after = api.get(&format!("/api/v1/deals/{id}")).await.json();
+    assert_eq!(after["stage_id"].as_i64(), Some(stages[2]));
+    let history = api.get(&format!("/api/v1/deals/{id}/history")).await.json();
+    let last = &history["items"][1];
+    assert_eq!(
+        (last["from_stage_name"].as_str(), last["from_stage_id"].clone()),
+        (Some("Qualified"), json!(null)),
+        "gone, its name kept"
+    );
+
+    api.post("/api/v1/pipelines", json!({"name": "Second", "stages": [{"name": "One"}]})).await;
+    let refused = api.delete(&format!("/api/v1/pipelines/{pipeline}")).await;
+    assert_eq!((refused.status, refused.json()["error"]["code"].clone()), (409, json!("pipeline_has_deals")));
+    assert_eq!(api.delete(&format!("/api/v1/deals/{id}")).await.status, 204);
+    assert_eq!(api.get(&format!("/api/v1/deals/{id}")).await.status, 404);
+    assert_eq!(api.delete(&format!("/api/v1/pipelines/{pipeline}")).await.status, 204);
+}
+
+#[tokio::test]
+async fn under_own_visibility_an_agent_reaches_only_their_deals_and_admins_all() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let ann = app.api(Role::Agent).await;
+    let bob = app.api(Role::Agent).await;
+    let viewer = app.api(Role::Viewer).await;
+    let (pipeline, stages) = sales(&admin).await;
+    let anns = deal(&ann, json!({"title": "Ann's flat", "pipeline_id": pipeline, "value": "10"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let bobs = deal(&bob, json!({"title": "Bob's office", "pipeline_id": pipeline, "value": "20"})).await["id"]
+        .as_i64()
+        .unwrap();
+
+    // Everyone sees both while visibility is "all".
+    assert_eq!(ann.get("/api/v1/deals").await.json()["total"], 2);
+    admin.patch("/api/v1/settings", json!({"record_visibility": "own"})).await;
+
+    for (who, api, mine, theirs) in [("ann", &ann, anns, bobs), ("bob", &bob, bobs, anns)] {
+        let list = api.get("/api/v1/deals").await.json();
+        assert_eq!(list["total"], 1, "{who}: {list}");
+        assert_eq!(list["items"][0]["id"].as_i64(), Some(mine));
+        let searched = api.get("/api/v1/deals?q=a").await.json();
+        assert!(searched["items"].as_array().unwrap().iter().all(|d| d["id"].as_i64() == Some(mine)), "{who}");
+        let b = api.get(&format!("/api/v1/pipelines/{pipeline}/board")).await.json();
+        assert_eq!(b["stages"][0]["deal_count"], 1, "{who}");
+        assert_eq!(b["stages"][0]["deals"][0]["id"].as_i64(), Some(mine));
+        let column = api.get(&format!("/api/v1/pipelines/{pipeline}/stages/{}/deals", stages[0])).await.json();
+        assert_eq!(column["items"].as_array().unwrap().len(), 1, "{who}");
+        for path in [format!("/api/v1/deals/{theirs}"), format!("/api/v1/deals/{theirs}/history")] {
+            assert_eq!(api.get(&path).await.status, 404, "{who} {path}");
+        }
+        assert_eq!(api.patch(&format!("/api/v1/deals/{theirs}"), json!({"title": "mine now"})).await.status, 404);
+        assert_eq!(api.post(&format!("/api/v1/deals/{theirs}/move"), json!({"stage_id": stages[1]})).await.status, 404);
+        assert_eq!(api.delete(&format!("/api/v1/deals/{theirs}")).await.status, 404);
+    }
+    assert_eq!(viewer.get("/api/v1/deals").await.json()["total"], 0, "a viewer owns nothing");
+    assert_eq!(admin.get("/api/v1/deals").await.json()["total"], 2, "admins see all");
+    let b = admin.get(&format!("/api/v1/pipelines/{pipeline}/board")).await.json();
+    assert_eq!(b["stages"][0]["value_base_total"], "30.00");
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM deals WHERE title = 'mine now'").await, 0);
+
+    // Handing a deal over hands over its sight.
+    let bob_id = me(&bob).await;
+    admin.patch(&format!("/api/v1/deals/{anns}"), json!({"owner_id": bob_id})).await;
+    assert_eq!(ann.get("/api/v1/deals").await.json()["total"], 0);
+    assert_eq!(bob.get("/api/v1/deals").await.json()["total"], 2);
+}
+
+#[tokio::test]
+async fn viewers_read_and_another_tenants_deals_are_not_found_anywhere() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let viewer = app.api(Role::Viewer).await;
+    let (pipeline, stages) = sales(&admin).await;
+    let id = deal(&admin, json!({"title": "Ours", "pipeline_id": pipeline})).await["id"].as_i64().unwrap();
+    assert_eq!(viewer.get(&format!("/api/v1/deals/{id}")).await.status, 200);
+    assert_eq!(viewer.get(&format!("/api/v1/pipelines/{pipeline}/board")).await.status, 200);
+    let refused = [
+        viewer.post("/api/v1/deals", json!({"title": "x", "pipeline_id": pipeline})).await.status,
+        viewer.patch(&format!("/api/v1/deals/{id}"), json!({"title": "x"})).await.status,
+        viewer.post(&format!("/api/v1/deals/{id}/move"), json!({"stage_id": stages[1]})).await.status,
+        viewer.delete(&format!("/api/v1/deals/{id}")).await.status,
+    ];
+    assert_eq!(refused, [403; 4]);
+
+    let (rival, _) = app.create_tenant("Rival").await;
+    let stranger = app.api_in(rival, Role::Admin).await;
+    let (their_pipeline, _) = sales(&stranger).await;
+    for path in [
+        format!("/api/v1/deals/{id}"),
+        format!("/api/v1/deals/{id}/history"),
+        format!("/api/v1/pipelines/{pipeline}/board"),
+        format!("/api/v1/pipelines/{pipeline}/stages/{}/deals", stages[0]),
+    ] {
+        assert_eq!(stranger.get(&path).await.status, 404, "{path}");
+    }
+    assert_eq!(stranger.patch(&format!("/api/v1/deals/{id}"), json!({"title": "x"})).await.status, 404);
+    assert_eq!(stranger.post(&format!("/api/v1/deals/{id}/move"), json!({"stage_id": stages[1]})).await.status, 404);
+    assert_eq!(stranger.delete(&format!("/api/v1/deals/{id}")).await.status, 404);
+    assert_eq!(stranger.get("/api/v1/deals").await.json()["total"], 0);
+    // Our pipeline's stage is not theirs to put a deal in.
+    let cross =
+        stranger.post("/api/v1/deals", json!({"title": "x", "pipeline_id": pipeline, "stage_id": stages[0]})).await;
+    assert_eq!(faults(&cross), [("pipeline_id".into(), "There is no such pipeline.".into())]);
+    let theirs = deal(&stranger, json!({"title": "Theirs", "pipeline_id": their_pipeline})).await;
+    assert_eq!(admin.get(&format!("/api/v1/deals/{}", theirs["id"])).await.status, 404);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM deals WHERE title = 'x'").await, 0);
+}
