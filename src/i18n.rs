@@ -107,6 +107,37 @@ impl Tr {
         catalog(self.locale).get(key).or_else(|| EN.get(key)).map_or(fallback, String::as_str)
     }
 
+    /// An amount as this language writes it, cents only when there are some: `12,500.50` in
+    /// English, `12 500,50` in Russian and Uzbek (a narrow no-break space between groups).
+    pub fn amount(&self, amount: rust_decimal::Decimal) -> String {
+        let (group, point) = match self.locale {
+            Locale::En => (",", "."),
+            Locale::Ru | Locale::Uz => ("\u{202f}", ","),
+        };
+        let text = amount.round_dp(2).abs().to_string();
+        let (whole, cents) = text.split_once('.').unwrap_or((&text, ""));
+        let mut grouped = String::new();
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push_str(group);
+            }
+            grouped.push(c);
+        }
+        let cents = cents.trim_end_matches('0');
+        let sign = if amount.is_sign_negative() && !amount.is_zero() { "-" } else { "" };
+        if cents.is_empty() { format!("{sign}{grouped}") } else { format!("{sign}{grouped}{point}{cents:0<2}") }
+    }
+
+    /// An amount with its currency's code: `12,500 USD`.
+    pub fn money(&self, amount: rust_decimal::Decimal, currency: &str) -> String {
+        format!("{}\u{a0}{currency}", self.amount(amount))
+    }
+
+    /// A day as tables show it: `2026-12-31`.
+    pub fn date(&self, d: &chrono::NaiveDate) -> String {
+        d.format("%Y-%m-%d").to_string()
+    }
+
     /// The message for a domain error: `error.<code>`.
     pub fn error(&self, code: &str) -> &'static str {
         self.lookup(&format!("error.{code}"), "Invalid value")
@@ -116,6 +147,18 @@ impl Tr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_grouped_and_pointed_as_each_language_writes_them() {
+        let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+        let (en, ru) = (Tr::new(Locale::En), Tr::new(Locale::Ru));
+        assert_eq!(en.amount(d("1234567.50")), "1,234,567.50");
+        assert_eq!(en.amount(d("12500.00")), "12,500");
+        assert_eq!(en.amount(d("999")), "999");
+        assert_eq!(ru.amount(d("1234567.05")), "1\u{202f}234\u{202f}567,05");
+        assert_eq!(ru.money(d("0"), "UZS"), "0\u{a0}UZS");
+        assert_eq!(en.amount(d("-1000.5")), "-1,000.50");
+    }
 
     #[test]
     fn counts_take_the_plural_form_of_their_language() {

@@ -130,6 +130,7 @@
     var badge = document.getElementById("nav-unread");
     if (badge && window.htmx) htmx.trigger(badge, "resync");
     document.querySelectorAll("[data-thread-scroll][data-chat]").forEach(function (s) { catchUp(s); });
+    refreshBoard();
   }
   // An open thread that missed changes fetches its newest page and takes from it what it
   // lacks (in its place by id) and what changed (a tick, a retry), keeping the reader's place.
@@ -522,5 +523,101 @@
       var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
       form.querySelector("[data-attach-names]").textContent = names.join(", ");
     }
+  });
+  // The deals board. Cards are dragged (SortableJS) within a column or to another; the drop is
+  // sent as a move (the stage, and the card it now comes before) and the board that comes back
+  // shows the new counts and totals. A card dropped on a lost stage asks why first; cancelled,
+  // the board is fetched again as it was. Every card's "Move to" menu does the same from the
+  // keyboard. A change by anyone else to this pipeline refetches the board (250 ms gathered),
+  // never in the middle of a drag.
+  var boardWork = { dragging: false, stale: false, timer: 0 };
+  function refreshBoard() {
+    var board = document.getElementById("board");
+    if (!board || !window.htmx) return;
+    if (boardWork.dragging) { boardWork.stale = true; return; }
+    if (!boardWork.timer) boardWork.timer = setTimeout(function () {
+      boardWork.timer = 0;
+      var b = document.getElementById("board");
+      if (b) htmx.trigger(b, "deals-changed");
+    }, 250);
+  }
+  function moveCard(card, list) {
+    var board = document.getElementById("board");
+    var next = card.nextElementSibling;
+    while (next && !next.matches(".deal-card")) next = next.nextElementSibling;
+    var values = { stage_id: list.getAttribute("data-stage"), pipeline: board.getAttribute("data-pipeline") };
+    if (next) values.before_deal_id = next.getAttribute("data-deal");
+    if (board.getAttribute("data-owner")) values.owner_id = board.getAttribute("data-owner");
+    if (board.getAttribute("data-q")) values.q = board.getAttribute("data-q");
+    var send = function (reason) {
+      if (reason) values.lost_reason = reason;
+      htmx.ajax("POST", "/crm/deals/" + card.getAttribute("data-deal") + "/move",
+        { source: card, target: "#board", swap: "outerHTML", values: values });
+    };
+    var dialog = document.getElementById("lost-dialog");
+    if (list.getAttribute("data-kind") !== "lost" || !dialog || !dialog.showModal) { send(""); return; }
+    var reason = dialog.querySelector("textarea");
+    reason.value = "";
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function done() {
+      dialog.removeEventListener("close", done);
+      if (dialog.returnValue === "ok") send(reason.value.trim());
+      else { boardWork.stale = false; htmx.trigger(board, "deals-changed"); }
+    });
+    dialog.showModal();
+    reason.focus();
+  }
+  function sortableBoard(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    var boards = scope.matches && scope.matches("#board") ? [scope] : scope.querySelectorAll("#board");
+    Array.prototype.forEach.call(boards, function (board) {
+      board.querySelectorAll(".board-column[data-color]").forEach(function (c) {
+        c.style.setProperty("--stage", c.getAttribute("data-color"));
+      });
+      if (!window.Sortable || !board.hasAttribute("data-sortable")) return;
+      board.querySelectorAll(".board-cards").forEach(function (list) {
+        if (list.sortable) return;
+        list.sortable = Sortable.create(list, {
+          group: "deals-" + board.getAttribute("data-pipeline"),
+          draggable: ".deal-card",
+          filter: "details, summary, select, input, button",
+          preventOnFilter: false,
+          animation: 150,
+          forceFallback: true,
+          delay: 150,
+          delayOnTouchOnly: true,
+          ghostClass: "deal-ghost",
+          onStart: function () { boardWork.dragging = true; },
+          onEnd: function (e) {
+            boardWork.dragging = false;
+            if (e.from === e.to && e.oldIndex === e.newIndex) {
+              if (boardWork.stale) { boardWork.stale = false; refreshBoard(); }
+              return;
+            }
+            boardWork.stale = false;
+            moveCard(e.item, e.to);
+          }
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { sortableBoard(document); });
+  document.addEventListener("htmx:load", function (e) { sortableBoard(e.target); });
+  document.addEventListener("htmx:sseBeforeMessage", function (e) {
+    if (!e.target || e.target.id !== "deal-sink") return;
+    e.preventDefault();
+    var board = document.getElementById("board");
+    if (board && board.getAttribute("data-pipeline") === String(e.detail.data).trim()) refreshBoard();
+  });
+  // A stage menu asks why a deal was lost only when a lost stage is chosen.
+  function showReason(select) {
+    var holder = select.closest("form");
+    var box = holder && holder.querySelector(".move-reason");
+    var chosen = select.options[select.selectedIndex];
+    if (box) box.classList.toggle("shown", !!chosen && chosen.getAttribute("data-kind") === "lost");
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("[data-move-stage]")) showReason(e.target);
+    if (e.target.matches("select[data-autosubmit]") && e.target.form) e.target.form.requestSubmit();
   });
 })();

@@ -25,7 +25,14 @@ fn parse_decimal(raw: &serde_json::Value) -> Option<Decimal> {
     };
     let cleaned: String =
         text.trim().chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}').collect();
-    let cleaned = if cleaned.contains(',') && !cleaned.contains('.') { cleaned.replace(',', ".") } else { cleaned };
+    // With both marks, the last is the decimal point and the other groups thousands
+    // ("12,500.50", "12.500,50"); a comma alone is a decimal comma ("12500,5").
+    let cleaned = match (cleaned.rfind(','), cleaned.rfind('.')) {
+        (Some(c), Some(p)) if c < p => cleaned.replace(',', ""),
+        (Some(_), Some(_)) => cleaned.replace('.', "").replace(',', "."),
+        (Some(_), None) => cleaned.replace(',', "."),
+        _ => cleaned,
+    };
     Decimal::from_str(&cleaned).or_else(|_| Decimal::from_scientific(&cleaned)).ok()
 }
 
@@ -199,6 +206,8 @@ mod tests {
         assert_eq!(Amount::parse("value", &json!("12 500,5")).unwrap().as_string(), "12500.50");
         assert_eq!(Amount::parse("value", &json!(0)).unwrap().as_string(), "0.00");
         assert_eq!(Amount::parse("value", &json!("1.10")).unwrap().as_string(), "1.10");
+        assert_eq!(Amount::parse("value", &json!("12,500.50")).unwrap().as_string(), "12500.50");
+        assert_eq!(Amount::parse("value", &json!("12.500,50")).unwrap().as_string(), "12500.50");
         for (raw, code) in [
             (json!("1.005"), "too_many_decimals"),
             (json!("-1"), "invalid_amount"),

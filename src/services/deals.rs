@@ -61,6 +61,12 @@ impl DealService {
         Ok((tx, scope))
     }
 
+    /// Refuses (`Forbidden`) unless `by` may write deals: for a form offered before anything
+    /// is sent.
+    pub fn may_write(&self, by: &Principal) -> Result<(), ServiceError> {
+        super::require(by, &[Permission::DealWrite])
+    }
+
     pub async fn get(&self, by: &Principal, id: DealId) -> Result<Deal, ServiceError> {
         let (mut tx, scope) = self.begin(by, Permission::DealRead).await?;
         let deal = repo::get(&mut tx, id, scope).await?;

@@ -143,6 +143,15 @@ impl Reader {
         if let Some(total) = change.unread_total {
             out.push(Event::default().event("unread").data(&*change.shared("unread", || unread_badge(total))));
         }
+        // A board of this pipeline fetches itself again (what it shows is the reader's to see).
+        if let DomainEvent::DealCreated { pipeline_id, .. }
+        | DomainEvent::DealUpdated { pipeline_id, .. }
+        | DomainEvent::DealMoved { pipeline_id, .. }
+        | DomainEvent::DealDeleted { pipeline_id, .. }
+        | DomainEvent::PipelineSaved { pipeline_id, .. } = change.event
+        {
+            out.push(Event::default().event("deal").data(pipeline_id.0.to_string()));
+        }
         out
     }
 

@@ -1,4 +1,4 @@
-//! Our CSS, script and vendored htmx, built into the binary (the app works offline and from
+//! Our CSS, script and vendored htmx and SortableJS, built into the binary (the app works offline and from
 //! any directory) and served with long-lived cache headers under a content-hash version.
 
 use std::sync::LazyLock;
@@ -26,6 +26,11 @@ static FILES: &[File] = &[
         path: "vendor/htmx-2.0.11.min.js",
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../../static/vendor/htmx-2.0.11.min.js"),
+    },
+    File {
+        path: "vendor/sortable-1.15.7.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/vendor/sortable-1.15.7.min.js"),
     },
     File {
         path: "vendor/htmx-ext-sse-2.2.4.min.js",

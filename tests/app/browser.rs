@@ -108,6 +108,26 @@ impl Driver {
         self.call(reqwest::Method::POST, &format!("/element/{el}/clear"), Some(json!({}))).await;
     }
 
+    /// Drags `from` with the mouse and drops it on the middle of `to`, in small steps as a
+    /// hand would (SortableJS follows mouse events).
+    async fn drag(&self, from: &str, to: &str) {
+        let (a, b) = (self.find(from).await, self.find(to).await);
+        let at = |e: &str, x: i64, y: i64, ms: u64| json!({"type": "pointerMove", "origin": {ELEMENT: e}, "x": x, "y": y, "duration": ms});
+        let steps = json!([
+            at(&a, 0, 0, 0),
+            {"type": "pointerDown", "button": 0},
+            {"type": "pause", "duration": 250},
+            at(&a, 6, 6, 100),
+            at(&a, 20, 20, 100),
+            at(&b, 0, -10, 400),
+            at(&b, 0, 0, 200),
+            {"type": "pause", "duration": 150},
+            {"type": "pointerUp", "button": 0}
+        ]);
+        let actions = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": steps}]});
+        self.call(reqwest::Method::POST, "/actions", Some(actions)).await;
+    }
+
     async fn accept_alert(&self) {
         self.call(reqwest::Method::POST, "/alert/accept", Some(json!({}))).await;
     }
@@ -1249,4 +1269,134 @@ async fn an_admin_sets_the_country_types_a_local_number_merges_a_twin_and_a_snoo
     d.wait_until("window.shown.length === 1 && window.shown[0][1] === 'Hello again'", "a desktop notification").await;
     d.screenshot("chats-snooze-reopened").await;
     d.quit().await;
+}
+
+#[tokio::test]
+async fn deals_are_made_dragged_moved_from_the_keyboard_lost_with_a_reason_and_seen_live() {
+    let _serial = SERIAL.lock().await;
+    let app = TestApp::spawn().await;
+    let Some(d) = Driver::new_admin(&app).await else { return };
+    let base = &app.base_url;
+
+    // A pipeline made in settings starts with New, Won and Lost.
+    d.goto(&format!("{base}/crm/settings/pipelines")).await;
+    d.type_into("#pipeline-new-name", "Rentals\u{E007}").await;
+    d.wait_until(
+        "[...document.querySelectorAll('.pipeline h2')].some(h => h.textContent === 'Rentals')",
+        "the new pipeline",
+    )
+    .await;
+    let api = app.api(Role::Admin).await;
+    let rentals = api.get("/api/v1/pipelines").await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Rentals")
+        .cloned()
+        .unwrap();
+    let pipeline = rentals["id"].as_i64().unwrap();
+    let stage = |n: usize| rentals["stages"][n]["id"].as_i64().unwrap();
+
+    // Two deals through the form; a third through the API.
+    for (title, value) in [("Flat on Navoi", "12500"), ("Office in Chilonzor", "4000.50")] {
+        d.goto(&format!("{base}/crm/deals/new?pipeline={pipeline}")).await;
+        d.type_into("#deal-title", title).await;
+        d.type_into("#deal-value", value).await;
+        d.click(".deal-form button[type=submit]").await;
+        d.wait_until("document.querySelector('.deal-status')", "the deal's page").await;
+    }
+    let third = api
+        .post("/api/v1/deals", json!({"title": "Shop on Amir Temur", "pipeline_id": pipeline, "value": "900"}))
+        .await;
+    assert_eq!(third.status, 201, "{}", third.body);
+    let id_of = |title: &str| {
+        let api = &api;
+        let title = title.to_owned();
+        async move {
+            api.get(&format!("/api/v1/deals?q={}", title.replace(' ', "+"))).await.json()["items"][0]["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let (flat, office) = (id_of("Flat on Navoi").await, id_of("Office in Chilonzor").await);
+
+    // A colleague keeps the same board open in another browser.
+    let bob = app.create_user(app.tenant, Role::Agent).await;
+    let Some(e) = Driver::start().await else { return };
+    e.sign_in(base, &bob).await;
+    e.resize(1366, 900).await;
+    let board = format!("{base}/crm/deals?pipeline={pipeline}");
+    e.goto(&board).await;
+    e.wait_until("document.body.dataset.live === 'open'", "Bob's live stream").await;
+    d.goto(&board).await;
+    d.wait_until("document.body.dataset.live === 'open' && window.Sortable", "the board").await;
+    let column = |n: usize| format!(".board-column[data-stage='{}']", stage(n));
+    let count = |n: usize| format!("return document.querySelector(\"{} .column-count\").textContent.trim()", column(n));
+    assert_eq!(d.script(&count(0)).await, "3");
+    let total = format!("return document.querySelector(\"{} .column-total\").textContent", column(0));
+    assert!(d.script(&total).await.as_str().unwrap().starts_with("17,400.50"), "{}", d.script(&total).await);
+
+    // Dragged to Won: the counts and totals follow, here and in Bob's browser.
+    d.drag(&format!("#deal-{flat} .deal-value"), &format!("{} .board-cards", column(1))).await;
+    d.wait_until(
+        &format!(
+            "document.querySelector(\"{} #deal-{flat}\") && {}",
+            column(1),
+            count(1).replace("return ", "") + " === '1'"
+        ),
+        "the card in Won",
+    )
+    .await;
+    assert!(d.script(&total).await.as_str().unwrap().starts_with("4,900.50"), "{}", d.script(&total).await);
+    e.wait_until(&format!("document.querySelector(\"{} #deal-{flat}\")", column(1)), "the move in Bob's browser").await;
+    let won = api.get(&format!("/api/v1/deals/{flat}")).await.json();
+    assert_eq!((won["status"].as_str(), won["stage_id"].as_i64()), (Some("won"), Some(stage(1))));
+
+    // From the keyboard: "Move to" on the office, Lost, a reason, Enter.
+    d.script(&format!("document.querySelector('#deal-{office} summary').focus(); return 1")).await;
+    d.type_into(&format!("#deal-{office} summary"), "\u{E007}").await;
+    d.wait_until(&format!("document.querySelector('#deal-{office} details').open"), "the open menu").await;
+    d.type_into(&format!("#move-{office}"), "Lost").await;
+    d.wait_until(
+        &format!("document.querySelector('#deal-{office} .move-reason').classList.contains('shown')"),
+        "the reason field",
+    )
+    .await;
+    d.type_into(&format!("#reason-{office}"), "Chose a bigger office\u{E007}").await;
+    d.wait_until(&format!("document.querySelector(\"{} #deal-{office}\")", column(2)), "the card in Lost").await;
+    let lost = api.get(&format!("/api/v1/deals/{office}")).await.json();
+    assert_eq!((lost["status"].as_str(), lost["lost_reason"].as_str()), (Some("lost"), Some("Chose a bigger office")));
+    e.wait_until(&format!("document.querySelector(\"{} #deal-{office}\")", column(2)), "the loss in Bob's browser")
+        .await;
+
+    // Dragged to Lost, a card asks why first.
+    let shop = id_of("Shop on Amir Temur").await;
+    d.drag(&format!("#deal-{shop} .deal-value"), &format!("{} .board-cards", column(2))).await;
+    d.wait_until("document.getElementById('lost-dialog').open", "the lost dialog").await;
+    d.type_into("#lost-dialog-reason", "No budget").await;
+    d.click("#lost-dialog button[value=ok]").await;
+    // (The card is in the column as soon as it is dropped; the count comes from the server.)
+    d.wait_until(&(count(2).replace("return ", "") + " === '2'"), "the shop in Lost").await;
+    let shop_now = api.get(&format!("/api/v1/deals/{shop}")).await.json();
+    assert_eq!(shop_now["lost_reason"], "No budget");
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow at 1366 px");
+    d.screenshot("deals-board").await;
+
+    // The deal's page tells its history.
+    d.goto(&format!("{base}/crm/deals/{office}")).await;
+    let history = d.script("return document.querySelector('.deal-moves').textContent").await;
+    assert!(history.as_str().unwrap().contains("New → Lost"), "{history}");
+    d.screenshot("deals-deal").await;
+
+    // A phone: one column at a time, sideways inside the board; the page never overflows.
+    d.resize(390, 800).await;
+    d.goto(&board).await;
+    d.wait_until("document.getElementById('board')", "the board").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow at 390 px");
+    let fits = d.script("const c = document.querySelector('.board-column').getBoundingClientRect(); return c.width <= 390 && c.width > 300").await;
+    assert_eq!(fits, true, "a column is about the phone's width");
+    d.screenshot("deals-board-phone").await;
+    for b in [d, e] {
+        b.quit().await;
+    }
 }

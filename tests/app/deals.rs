@@ -357,3 +357,79 @@ async fn viewers_read_and_another_tenants_deals_are_not_found_anywhere() {
     assert_eq!(admin.get(&format!("/api/v1/deals/{}", theirs["id"])).await.status, 404);
     assert_eq!(app.scalar_i64("SELECT count(*) FROM deals WHERE title = 'x'").await, 0);
 }
+
+#[tokio::test]
+async fn the_board_and_deal_pages_keep_the_same_rules_and_a_form_says_what_is_wrong_beside_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let (pipeline, stages) = sales(&admin).await;
+    let agent = app.sign_in_as(Role::Agent).await;
+
+    // A refused form keeps what was typed and says why beside the field; nothing is stored.
+    agent.get(&format!("/crm/deals/new?pipeline={pipeline}")).await;
+    let refused = agent
+        .post(
+            "/crm/deals",
+            &[("title", "Flat on Navoi"), ("pipeline_id", &pipeline.to_string()), ("value", "12,345.678")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("An amount has at most two decimals.")
+            && refused.body.contains("value=\"Flat on Navoi\"")
+    );
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM deals").await, 0);
+    let made = agent
+        .post("/crm/deals", &[("title", "Flat on Navoi"), ("pipeline_id", &pipeline.to_string()), ("value", "12500")])
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let at = made.headers["location"].to_str().unwrap().to_owned();
+    let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    let page = agent.get(&at).await;
+    assert!(page.body.contains("Flat on Navoi") && page.body.contains("12,500"), "{}", page.body);
+
+    // The board shows the card with its "Move to" menu; without JavaScript the menu's form
+    // moves it and comes back to the board.
+    let board = agent.get(&format!("/crm/deals?pipeline={pipeline}")).await;
+    assert_eq!(board.status, 200);
+    assert!(board.body.contains(&format!("id=\"deal-{id}\"")) && board.body.contains("move-form"));
+    let moved = agent
+        .post(
+            &format!("/crm/deals/{id}/move"),
+            &[("stage_id", &stages[2].to_string()), ("pipeline", &pipeline.to_string())],
+        )
+        .await;
+    assert_eq!(moved.status, 303);
+    assert!(moved.headers["location"].to_str().unwrap().starts_with(&format!("/crm/deals?pipeline={pipeline}")));
+    assert_eq!(admin.get(&format!("/api/v1/deals/{id}")).await.json()["stage_id"].as_i64(), Some(stages[2]));
+
+    // A viewer reads the board without the means to change it.
+    let viewer = app.sign_in_as(Role::Viewer).await;
+    let seen = viewer.get(&format!("/crm/deals?pipeline={pipeline}")).await;
+    assert!(
+        seen.body.contains("Flat on Navoi")
+            && !seen.body.contains("move-form")
+            && !seen.body.contains("/crm/deals/new")
+    );
+    assert_eq!(viewer.get("/crm/deals/new").await.status, 403);
+    viewer.get(&format!("/crm/deals/{id}")).await;
+    assert_eq!(
+        viewer.post(&format!("/crm/deals/{id}/move"), &[("stage_id", &stages[0].to_string())]).await.status,
+        403
+    );
+
+    // Another tenant's staff find nothing of ours, by any address.
+    let (rival, creds) = app.create_tenant("Rival").await;
+    let _ = rival;
+    let stranger = crate::helpers::Client::new(&app.base_url);
+    stranger.sign_in(&creds).await;
+    assert_eq!(stranger.get(&format!("/crm/deals/{id}")).await.status, 404);
+    assert_eq!(stranger.get(&format!("/crm/deals?pipeline={pipeline}")).await.status, 404);
+    assert_eq!(
+        stranger.get(&format!("/crm/deals/columns/{}?pipeline={pipeline}&cursor=0:0", stages[0])).await.status,
+        404
+    );
+    let theirs = stranger.post(&format!("/crm/deals/{id}/move"), &[("stage_id", &stages[0].to_string())]).await;
+    assert_eq!(theirs.status, 404);
+    assert_eq!(admin.get(&format!("/api/v1/deals/{id}")).await.json()["stage_id"].as_i64(), Some(stages[2]));
+}

@@ -124,6 +124,12 @@ impl Wants {
             }
             // Its chat leaves every list.
             DomainEvent::ClientDeleted { .. } => Wants { unread_total: true, all_lists: true, ..none },
+            // A board of the pipeline fetches itself again: nothing to load.
+            DomainEvent::DealCreated { .. }
+            | DomainEvent::DealUpdated { .. }
+            | DomainEvent::DealMoved { .. }
+            | DomainEvent::DealDeleted { .. }
+            | DomainEvent::PipelineSaved { .. } => none,
             // They end the pages of the user they are about.
             DomainEvent::UserRoleChanged { .. }
             | DomainEvent::UserDeactivated { .. }

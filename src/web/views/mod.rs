@@ -6,6 +6,7 @@ pub mod chat_work;
 pub mod chats;
 pub mod client_imports;
 pub mod clients;
+pub mod deals;
 pub mod errors;
 pub mod home;
 pub mod message_templates;
@@ -25,15 +26,17 @@ pub enum Area {
     Home,
     Clients,
     Chats,
+    Deals,
     Templates,
     Settings,
 }
 
 /// The navigation: each area, where it starts, its label and icon, and the permission it needs.
-const NAV: [(Area, &str, &str, &str, Option<Permission>); 5] = [
+const NAV: [(Area, &str, &str, &str, Option<Permission>); 6] = [
     (Area::Home, "/crm", "nav.home", "home", None),
     (Area::Clients, "/crm/clients", "nav.clients", "users", Some(Permission::ClientRead)),
     (Area::Chats, "/crm/chats", "nav.chats", "chat", Some(Permission::ChatRead)),
+    (Area::Deals, "/crm/deals", "nav.deals", "deals", Some(Permission::DealRead)),
     (Area::Templates, "/crm/instant-messages", "nav.templates", "template", Some(Permission::TemplateRead)),
     (Area::Settings, "/crm/settings", "nav.settings", "settings", None),
 ];

@@ -1,0 +1,309 @@
+//! Deals: the board of a pipeline (filters in the address), a column's next cards, moves
+//! (dragged, or chosen from a card's "Move to" menu, which works without JavaScript too),
+//! the deal form and a deal's page. What a reader may see and change is the service's say.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::domain::deal::{Cursor, DealFilter, DealId, DealInput};
+use crate::domain::pipeline::{Pipeline, PipelineId, StageId};
+use crate::domain::{ClientId, Permission};
+use crate::services::ServiceError;
+use crate::services::deals::MoveTo;
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, Flash};
+use crate::web::pages::{form_errors, is_htmx, render};
+use crate::web::views::Area;
+use crate::web::views::deals::{
+    BoardPage, BoardPart, BoardView, CardView, CardsPart, DealForm, DealPage, DealView, MoveView, NewDealPage,
+    PipelineChoice, stage_options,
+};
+
+type Fields = HashMap<String, String>;
+
+/// The pipeline an address names, or the tenant's first.
+async fn pipeline_of(
+    state: &AppState,
+    me: &CurrentUser,
+    raw: Option<&String>,
+) -> Result<(Pipeline, Vec<Pipeline>), AppError> {
+    let all = state.pipelines.list(&me.principal).await?;
+    let wanted = raw.and_then(|r| r.trim().parse::<i64>().ok()).map(PipelineId);
+    let chosen = match wanted {
+        Some(id) => all.iter().find(|p| p.id == id).cloned().ok_or(AppError::NotFound)?,
+        None => all.first().cloned().ok_or(AppError::NotFound)?,
+    };
+    Ok((chosen, all))
+}
+
+fn choices(all: &[Pipeline], chosen: PipelineId) -> Vec<PipelineChoice> {
+    all.iter().map(|p| PipelineChoice { id: p.id.0, name: p.name.clone(), selected: p.id == chosen }).collect()
+}
+
+/// The filters of an address, or every bad one named.
+fn filter_of(q: &Fields) -> Result<DealFilter, AppError> {
+    DealFilter::parse(q).map_err(AppError::Invalid)
+}
+
+async fn board_view(
+    state: &AppState,
+    me: &CurrentUser,
+    pipeline: PipelineId,
+    filter: &DealFilter,
+) -> Result<BoardView, AppError> {
+    let board = state.deals.board(&me.principal, pipeline, filter).await?;
+    let base = state.settings.get(&me.principal).await?.base_currency;
+    Ok(BoardView::new(
+        me.tr,
+        &board.pipeline,
+        board.columns,
+        filter,
+        base.as_str(),
+        me.principal.can(Permission::DealWrite),
+    ))
+}
+
+/// GET /crm/deals: the board.
+pub async fn board(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    let (pipeline, all) = pipeline_of(&state, &me, q.get("pipeline")).await?;
+    let filter = filter_of(&q)?;
+    let board = board_view(&state, &me, pipeline.id, &filter).await?;
+    let owners = state.deals.owners(&me.principal).await?.into_iter().map(|(id, name)| (id.0, name)).collect();
+    render(
+        StatusCode::OK,
+        &BoardPage {
+            shell: me.shell(Area::Deals),
+            pipelines: choices(&all, pipeline.id),
+            board,
+            owners,
+            owner: filter.owner_id.map(|o| o.0),
+            q: filter.q.clone().unwrap_or_default(),
+        },
+    )
+}
+
+/// GET /crm/deals/board: the board alone, for a live change to fetch.
+pub async fn board_part(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    let (pipeline, _) = pipeline_of(&state, &me, q.get("pipeline")).await?;
+    let filter = filter_of(&q)?;
+    part(&state, &me, pipeline.id, &filter).await
+}
+
+async fn part(
+    state: &AppState,
+    me: &CurrentUser,
+    pipeline: PipelineId,
+    filter: &DealFilter,
+) -> Result<Response, AppError> {
+    let board = board_view(state, me, pipeline, filter).await?;
+    render(StatusCode::OK, &BoardPart { tr: me.tr, csrf: me.csrf.clone(), board })
+}
+
+/// GET /crm/deals/columns/{stage}: a column's next cards after `cursor`.
+pub async fn more(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(stage): Path<i64>,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    let (pipeline, _) = pipeline_of(&state, &me, q.get("pipeline")).await?;
+    let filter = filter_of(&q)?;
+    let cursor = Cursor::parse(q.get("cursor").map_or("", String::as_str)).map_err(|e| AppError::Invalid(vec![e]))?;
+    let (deals, next) = state.deals.column(&me.principal, pipeline.id, StageId(stage), cursor, &filter).await?;
+    let board = BoardView::new(me.tr, &pipeline, Vec::new(), &filter, "", me.principal.can(Permission::DealWrite));
+    let more = next.map(|c| crate::web::views::deals::more_url(pipeline.id.0, stage, &c.as_string(), &board.filters));
+    let cards = deals.iter().map(|d| CardView::new(me.tr, d)).collect();
+    render(StatusCode::OK, &CardsPart { tr: me.tr, csrf: me.csrf.clone(), cards, more, board })
+}
+
+/// POST /crm/deals/{id}/move: from a drag (htmx; answers the board) or a "Move to" form
+/// (answers with the page it came from).
+pub async fn move_deal(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let stage = f.get("stage_id").and_then(|s| s.trim().parse::<i64>().ok());
+    let before = f.get("before_deal_id").and_then(|s| s.trim().parse::<i64>().ok());
+    let Some(stage) = stage else {
+        return Err(AppError::Invalid(vec![crate::domain::DomainError::new("stage_id", "required")]));
+    };
+    let to = MoveTo {
+        stage_id: StageId(stage),
+        before: before.map(DealId),
+        lost_reason: f.get("lost_reason").cloned().filter(|r| !r.trim().is_empty()),
+    };
+    // The filters of the board it was moved on, sent along with the move.
+    let filter = DealFilter::parse(&f).unwrap_or_default();
+    let moved = state.deals.move_to(&me.principal, DealId(id), &to).await;
+    if is_htmx(&headers) {
+        // Refused or not, the board comes back as it now is: a refused card goes back.
+        let pipeline = match &moved {
+            Ok(deal) => deal.pipeline_id,
+            Err(_) => pipeline_of(&state, &me, f.get("pipeline")).await?.0.id,
+        };
+        if let Err(e) = &moved {
+            tracing::info!(deal = id, error = %e, "a move from the board was refused");
+        }
+        return part(&state, &me, pipeline, &filter).await;
+    }
+    let deal = moved?;
+    let back = match f.get("back").map(String::as_str) {
+        Some("deal") => format!("/crm/deals/{id}"),
+        _ => {
+            let q = crate::web::views::deals::filter_query(&filter);
+            format!("/crm/deals?pipeline={}{}{q}#deal-{id}", deal.pipeline_id.0, if q.is_empty() { "" } else { "&" })
+        }
+    };
+    Ok(Redirect::to(&back).into_response())
+}
+
+fn input_of(f: &Fields) -> DealInput {
+    let mut input = DealInput::default();
+    for field in DealInput::FIELDS {
+        if let Some(v) = f.get(field) {
+            *input.field_mut(field).expect("a field of DealInput") = Some(v.clone());
+        }
+    }
+    input
+}
+
+/// The deal form's choices, with `values` in it and `errors` beside its fields.
+async fn form(
+    state: &AppState,
+    me: &CurrentUser,
+    values: Fields,
+    errors: crate::web::views::FormErrors,
+) -> Result<DealForm, AppError> {
+    let (pipeline, all) = pipeline_of(state, me, values.get("pipeline_id")).await?;
+    let (base, rates) = state.settings.rates(&me.principal).await?;
+    let mut currencies = vec![base.as_str().to_owned()];
+    currencies.extend(rates.iter().map(|(c, _)| c.as_str().to_owned()));
+    let client_name = match values.get("client_id").and_then(|c| c.trim().parse::<i64>().ok()) {
+        Some(c) => state.clients.get(&me.principal, ClientId(c)).await.ok().map(|(c, _)| c.full_name()),
+        None => None,
+    };
+    Ok(DealForm {
+        values,
+        errors,
+        client_name,
+        currencies,
+        owners: state.deals.owners(&me.principal).await?.into_iter().map(|(id, n)| (id.0, n)).collect(),
+        stages: stage_options(&pipeline),
+        pipelines: choices(&all, pipeline.id),
+    })
+}
+
+/// GET /crm/deals/new?pipeline=&client=: the form, owned by its maker, in the pipeline's
+/// first open stage, for the client it was started from.
+pub async fn new(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    state.deals.may_write(&me.principal)?;
+    let (pipeline, _) = pipeline_of(&state, &me, q.get("pipeline")).await?;
+    let mut values = Fields::new();
+    values.insert("pipeline_id".into(), pipeline.id.0.to_string());
+    if let Some(s) = pipeline.first_open_stage() {
+        values.insert("stage_id".into(), s.id.0.to_string());
+    }
+    values.insert("owner_id".into(), me.principal.user_id.0.to_string());
+    if let Some(c) = q.get("client") {
+        values.insert("client_id".into(), c.clone());
+    }
+    let form = form(&state, &me, values, Default::default()).await?;
+    render(StatusCode::OK, &NewDealPage { shell: me.shell(Area::Deals), form })
+}
+
+/// POST /crm/deals: a new deal, then its page; refused, the form again with what was typed.
+pub async fn create(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    match state.deals.create(&me.principal, &input_of(&f)).await {
+        Ok(d) => Ok(flash::redirect(&format!("/crm/deals/{}", d.id.0), Flash::success("flash.deal_created"))),
+        Err(e) => {
+            let errors = form_errors(me.tr, e)?;
+            let form = form(&state, &me, f, errors).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &NewDealPage { shell: me.shell(Area::Deals), form })
+        }
+    }
+}
+
+async fn deal_page(
+    state: &AppState,
+    me: &CurrentUser,
+    id: DealId,
+    typed: Option<(Fields, crate::web::views::FormErrors)>,
+) -> Result<DealPage, AppError> {
+    let deal = state.deals.get(&me.principal, id).await?;
+    let history = state.deals.history(&me.principal, id).await?;
+    let base = state.settings.get(&me.principal).await?.base_currency;
+    let (values, errors) = typed.unwrap_or_else(|| (DealForm::of(&deal), Default::default()));
+    Ok(DealPage {
+        shell: me.shell(Area::Deals),
+        deal: DealView::new(me.tr, &deal, base.as_str()),
+        history: history.iter().map(|m| MoveView::new(me.tr, m)).collect(),
+        form: form(state, me, values, errors).await?,
+        can_write: me.principal.can(Permission::DealWrite),
+    })
+}
+
+/// GET /crm/deals/{id}.
+pub async fn show(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    render(StatusCode::OK, &deal_page(&state, &me, DealId(id), None).await?)
+}
+
+/// POST /crm/deals/{id}: the edit form.
+pub async fn update(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    match state.deals.update(&me.principal, DealId(id), &input_of(&f)).await {
+        Ok(_) => Ok(flash::redirect(&format!("/crm/deals/{id}"), Flash::success("flash.deal_saved"))),
+        Err(ServiceError::Invalid(errors)) => {
+            let errors = form_errors(me.tr, ServiceError::Invalid(errors))?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &deal_page(&state, &me, DealId(id), Some((f, errors))).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /crm/deals/{id}/delete.
+pub async fn delete(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let deal = state.deals.get(&me.principal, DealId(id)).await?;
+    state.deals.delete(&me.principal, DealId(id)).await?;
+    Ok(flash::redirect(&format!("/crm/deals?pipeline={}", deal.pipeline_id.0), Flash::success("flash.deal_deleted")))
+}
+
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/crm/deals", get(board).post(create))
+        .route("/crm/deals/board", get(board_part))
+        .route("/crm/deals/new", get(new))
+        .route("/crm/deals/columns/{stage}", get(more))
+        .route("/crm/deals/{id}", get(show).post(update))
+        .route("/crm/deals/{id}/move", post(move_deal))
+        .route("/crm/deals/{id}/delete", post(delete))
+}

@@ -1,0 +1,393 @@
+//! Deals: the board (a column per stage, cards in board order, "more" on scroll), the board
+//! alone for live refreshes and moves, a column's next cards, a deal's page with its history,
+//! and the deal form. Amounts are shown as the reader's language writes them.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use chrono::Utc;
+
+use crate::domain::deal::{Column, Deal, DealFilter, DealMove};
+use crate::domain::pipeline::{Pipeline, StageKind};
+use crate::i18n::Tr;
+use crate::web::error::urlencode;
+use crate::web::views::{FormErrors, Shell, initials};
+
+/// A stage as a "Move to" menu and a column header show it.
+pub struct StageOption {
+    pub id: i64,
+    pub name: String,
+    pub kind: &'static str,
+    pub color: String,
+}
+
+/// A card on the board.
+pub struct CardView {
+    pub id: i64,
+    pub title: String,
+    pub stage_id: i64,
+    pub value: Option<String>,
+    pub client: Option<String>,
+    pub owner: Option<(String, String)>,
+    pub close_on: Option<String>,
+    /// Open, and its expected close is past.
+    pub late: bool,
+}
+
+impl CardView {
+    pub fn new(tr: Tr, d: &Deal) -> Self {
+        let today = tr.local(&Utc::now()).date_naive();
+        Self {
+            id: d.id.0,
+            title: d.title.clone(),
+            stage_id: d.stage_id.0,
+            value: d.value.map(|(a, c)| tr.money(a.value(), c.as_str())),
+            client: d.client.as_ref().map(|c| c.name.clone()),
+            owner: d.owner.as_ref().map(|o| (initials(&o.name), o.name.clone())),
+            close_on: d.expected_close_on.map(|c| tr.date(&c)),
+            late: d.status == StageKind::Open && d.expected_close_on.is_some_and(|c| c < today),
+        }
+    }
+}
+
+pub struct ColumnView {
+    pub id: i64,
+    pub name: String,
+    pub kind: &'static str,
+    pub color: String,
+    pub count: i64,
+    pub total: String,
+    pub cards: Vec<CardView>,
+    /// Where the next cards come from, when there are more.
+    pub more: Option<String>,
+}
+
+/// The board as drawn: its columns, the stages its menus offer, and the filters it keeps in
+/// every address it makes.
+pub struct BoardView {
+    pub pipeline_id: i64,
+    pub columns: Vec<ColumnView>,
+    pub stages: Vec<StageOption>,
+    /// `owner_id=…&q=…` as the page's address has them.
+    pub filters: String,
+    /// The same filters, for the hidden fields of a move's form.
+    pub owner_id: Option<i64>,
+    pub q: String,
+    pub can_write: bool,
+}
+
+impl BoardView {
+    pub fn new(
+        tr: Tr,
+        pipeline: &Pipeline,
+        columns: Vec<Column>,
+        filter: &DealFilter,
+        base: &str,
+        can_write: bool,
+    ) -> Self {
+        let filters = filter_query(filter);
+        let columns = pipeline
+            .stages
+            .iter()
+            .zip(columns)
+            .map(|(s, c)| ColumnView {
+                id: s.id.0,
+                name: s.name.clone(),
+                kind: s.kind.as_str(),
+                color: s.color.as_str().to_owned(),
+                count: c.deal_count,
+                total: tr.money(c.value_base_total.value(), base),
+                cards: c.deals.iter().map(|d| CardView::new(tr, d)).collect(),
+                more: c.next_cursor.map(|cur| more_url(pipeline.id.0, s.id.0, &cur.as_string(), &filters)),
+            })
+            .collect();
+        Self {
+            pipeline_id: pipeline.id.0,
+            columns,
+            stages: stage_options(pipeline),
+            filters,
+            owner_id: filter.owner_id.map(|o| o.0),
+            q: filter.q.clone().unwrap_or_default(),
+            can_write,
+        }
+    }
+}
+
+pub fn stage_options(p: &Pipeline) -> Vec<StageOption> {
+    p.stages
+        .iter()
+        .map(|s| StageOption {
+            id: s.id.0,
+            name: s.name.clone(),
+            kind: s.kind.as_str(),
+            color: s.color.as_str().to_owned(),
+        })
+        .collect()
+}
+
+/// `owner=…&q=…`, the filters an address keeps (empty ones left out).
+pub fn filter_query(f: &DealFilter) -> String {
+    let mut parts = Vec::new();
+    if let Some(o) = f.owner_id {
+        parts.push(format!("owner_id={}", o.0));
+    }
+    if let Some(q) = &f.q {
+        parts.push(format!("q={}", urlencode(q)));
+    }
+    parts.join("&")
+}
+
+pub fn more_url(pipeline: i64, stage: i64, cursor: &str, filters: &str) -> String {
+    let mut url = format!("/crm/deals/columns/{stage}?pipeline={pipeline}&cursor={}", urlencode(cursor));
+    if !filters.is_empty() {
+        url.push('&');
+        url.push_str(filters);
+    }
+    url
+}
+
+pub struct PipelineChoice {
+    pub id: i64,
+    pub name: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "deals/board.html")]
+pub struct BoardPage {
+    pub shell: Shell,
+    pub pipelines: Vec<PipelineChoice>,
+    pub board: BoardView,
+    pub owners: Vec<(i64, String)>,
+    pub owner: Option<i64>,
+    pub q: String,
+}
+
+impl BoardPage {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.shell.t(key)
+    }
+
+    pub fn is_owner(&self, id: &i64) -> bool {
+        self.owner == Some(*id)
+    }
+
+    pub fn csrf(&self) -> &str {
+        &self.shell.csrf
+    }
+}
+
+/// The board alone: what a move answers and a live change fetches.
+#[derive(Template)]
+#[template(path = "deals/board_part.html")]
+pub struct BoardPart {
+    pub tr: Tr,
+    pub csrf: String,
+    pub board: BoardView,
+}
+
+impl BoardPart {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.tr.t(key)
+    }
+
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// A column's next cards, and the way to the ones after.
+#[derive(Template)]
+#[template(path = "deals/cards.html")]
+pub struct CardsPart {
+    pub tr: Tr,
+    pub csrf: String,
+    pub cards: Vec<CardView>,
+    pub more: Option<String>,
+    pub board: BoardView,
+}
+
+impl CardsPart {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.tr.t(key)
+    }
+
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// One move in a deal's history, as its page lists it.
+pub struct MoveView {
+    pub from: Option<String>,
+    pub to: String,
+    pub by: Option<String>,
+    pub at: String,
+    /// How long it spent in the stage it left, in words.
+    pub stayed: Option<String>,
+}
+
+impl MoveView {
+    pub fn new(tr: Tr, m: &DealMove) -> Self {
+        Self {
+            from: m.from.as_ref().map(|f| f.1.clone()),
+            to: m.to.1.clone(),
+            by: m.by.as_ref().map(|b| b.name.clone()),
+            at: tr.datetime(&m.moved_at),
+            stayed: m
+                .seconds_in_previous
+                .filter(|_| m.from.is_some())
+                .map(|s| tr.t1("deals.stayed", "time", &duration(tr, s))),
+        }
+    }
+}
+
+/// Seconds as a person says them: "3 d 4 h", "2 h 5 min", "40 min", "under a minute".
+pub fn duration(tr: Tr, seconds: i64) -> String {
+    let (d, h, m) = (seconds / 86_400, seconds % 86_400 / 3_600, seconds % 3_600 / 60);
+    let unit = |key: &'static str, n: i64| tr.t1(key, "n", &n);
+    match (d, h, m) {
+        (0, 0, 0) => tr.t("deals.under_a_minute").to_owned(),
+        (0, 0, m) => unit("deals.minutes", m),
+        (0, h, m) => format!("{} {}", unit("deals.hours", h), unit("deals.minutes", m)),
+        (d, h, _) => format!("{} {}", unit("deals.days", d), unit("deals.hours", h)),
+    }
+}
+
+/// A deal's fields in its form: as stored, or as typed when refused.
+#[derive(Default)]
+pub struct DealForm {
+    pub values: HashMap<String, String>,
+    pub errors: FormErrors,
+    pub client_name: Option<String>,
+    pub currencies: Vec<String>,
+    pub owners: Vec<(i64, String)>,
+    pub stages: Vec<StageOption>,
+    pub pipelines: Vec<PipelineChoice>,
+}
+
+impl DealForm {
+    pub fn value(&self, field: &str) -> &str {
+        self.values.get(field).map_or("", String::as_str)
+    }
+
+    pub fn error(&self, field: &str) -> Option<&'static str> {
+        self.errors.get(field)
+    }
+
+    /// Whether the chosen stage is a lost one (the form then asks why).
+    pub fn lost_stage(&self) -> bool {
+        let chosen = self.value("stage_id");
+        self.stages.iter().any(|s| s.kind == "lost" && s.id.to_string() == chosen)
+    }
+
+    /// A deal's stored fields as the form shows them.
+    pub fn of(d: &Deal) -> HashMap<String, String> {
+        let mut v = HashMap::new();
+        v.insert("title".into(), d.title.clone());
+        v.insert("pipeline_id".into(), d.pipeline_id.0.to_string());
+        v.insert("stage_id".into(), d.stage_id.0.to_string());
+        if let Some((a, c)) = d.value {
+            v.insert("value".into(), a.as_string());
+            v.insert("currency".into(), c.as_str().to_owned());
+        }
+        if let Some(c) = &d.client {
+            v.insert("client_id".into(), c.id.0.to_string());
+        }
+        v.insert("owner_id".into(), d.owner.as_ref().map(|o| o.id.0.to_string()).unwrap_or_default());
+        if let Some(c) = d.expected_close_on {
+            v.insert("expected_close_on".into(), c.to_string());
+        }
+        if let Some(r) = &d.lost_reason {
+            v.insert("lost_reason".into(), r.clone());
+        }
+        v
+    }
+}
+
+#[derive(Template)]
+#[template(path = "deals/new.html")]
+pub struct NewDealPage {
+    pub shell: Shell,
+    pub form: DealForm,
+}
+
+pub struct DealView {
+    pub id: i64,
+    pub title: String,
+    pub status: &'static str,
+    pub stage_name: String,
+    pub stage_id: i64,
+    pub pipeline_id: i64,
+    pub value: Option<String>,
+    pub value_base: Option<String>,
+    pub client: Option<(i64, String)>,
+    pub chat_id: Option<i64>,
+    pub owner: Option<String>,
+    pub close_on: Option<String>,
+    pub lost_reason: Option<String>,
+    pub in_stage_since: String,
+    pub created_at: String,
+}
+
+impl DealView {
+    pub fn new(tr: Tr, d: &Deal, base: &str) -> Self {
+        Self {
+            id: d.id.0,
+            title: d.title.clone(),
+            status: d.status.as_str(),
+            stage_name: d.stage_name.clone(),
+            stage_id: d.stage_id.0,
+            pipeline_id: d.pipeline_id.0,
+            value: d.value.map(|(a, c)| tr.money(a.value(), c.as_str())),
+            // Shown beside the value when it was agreed in another currency.
+            value_base: d
+                .value
+                .filter(|(_, c)| c.as_str() != base)
+                .and(d.value_base)
+                .map(|b| tr.money(b.value(), base)),
+            client: d.client.as_ref().map(|c| (c.id.0, c.name.clone())),
+            chat_id: d.chat_id.map(|c| c.0),
+            owner: d.owner.as_ref().map(|o| o.name.clone()),
+            close_on: d.expected_close_on.map(|c| tr.date(&c)),
+            lost_reason: d.lost_reason.clone(),
+            in_stage_since: tr.datetime(&d.stage_entered_at),
+            created_at: tr.datetime(&d.created_at),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "deals/deal.html")]
+pub struct DealPage {
+    pub shell: Shell,
+    pub deal: DealView,
+    pub history: Vec<MoveView>,
+    pub form: DealForm,
+    pub can_write: bool,
+}
+
+impl DealPage {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.shell.t(key)
+    }
+
+    pub fn csrf(&self) -> &str {
+        &self.shell.csrf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Locale;
+
+    #[test]
+    fn time_in_a_stage_reads_in_the_largest_units_that_matter() {
+        let tr = Tr::new(Locale::En);
+        assert_eq!(duration(tr, 20), "under a minute");
+        assert_eq!(duration(tr, 40 * 60), "40 min");
+        assert_eq!(duration(tr, 2 * 3600 + 5 * 60), "2 h 5 min");
+        assert_eq!(duration(tr, 3 * 86_400 + 4 * 3600 + 59), "3 d 4 h");
+    }
+}
