@@ -8,7 +8,8 @@ CREATE FUNCTION public.analyze_seeded_tables() RETURNS void
     SET search_path TO 'public', 'pg_temp'
     AS $$
     BEGIN
-        ANALYZE tenants, users, clients, client_contacts, client_search_words, chats, chat_members, messages;
+        ANALYZE tenants, users, clients, client_contacts, client_search_words, chats, chat_members, messages,
+                deals, deal_moves;
     END
     $$;
 
@@ -295,6 +296,41 @@ CREATE FUNCTION public.create_default_pipeline(p_tenant uuid, p_locale text) RET
                      (4, 'open', 75, '#f59e0b'), (5, 'won', 100, '#16a34a'), (6, 'lost', 0, '#dc2626'))
              AS s (n, kind, probability, color);
         RETURN pipeline;
+    END
+    $$;
+
+CREATE FUNCTION public.deal_stage_totals_follow() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO deal_stage_totals AS t (tenant_id, stage_id, deal_count, value_base_total)
+            SELECT tenant_id, stage_id, count(*), coalesce(sum(value_base), 0)
+            FROM new_rows GROUP BY tenant_id, stage_id ORDER BY tenant_id, stage_id
+            ON CONFLICT (tenant_id, stage_id) DO UPDATE
+                SET deal_count = t.deal_count + EXCLUDED.deal_count,
+                    value_base_total = t.value_base_total + EXCLUDED.value_base_total;
+        ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO deal_stage_totals AS t (tenant_id, stage_id, deal_count, value_base_total)
+            SELECT tenant_id, stage_id, -count(*), -coalesce(sum(value_base), 0)
+            FROM old_rows GROUP BY tenant_id, stage_id ORDER BY tenant_id, stage_id
+            ON CONFLICT (tenant_id, stage_id) DO UPDATE
+                SET deal_count = t.deal_count + EXCLUDED.deal_count,
+                    value_base_total = t.value_base_total + EXCLUDED.value_base_total;
+        ELSE
+            INSERT INTO deal_stage_totals AS t (tenant_id, stage_id, deal_count, value_base_total)
+            SELECT tenant_id, stage_id, sum(n), sum(v)
+            FROM (SELECT tenant_id, stage_id, 1 AS n, coalesce(value_base, 0) AS v FROM new_rows
+                  UNION ALL
+                  SELECT tenant_id, stage_id, -1, -coalesce(value_base, 0) FROM old_rows) d
+            GROUP BY tenant_id, stage_id
+            HAVING sum(n) <> 0 OR sum(v) <> 0
+            ORDER BY tenant_id, stage_id
+            ON CONFLICT (tenant_id, stage_id) DO UPDATE
+                SET deal_count = t.deal_count + EXCLUDED.deal_count,
+                    value_base_total = t.value_base_total + EXCLUDED.value_base_total;
+        END IF;
+        RETURN NULL;
     END
     $$;
 
@@ -905,6 +941,15 @@ ALTER TABLE public.deal_moves ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.deal_stage_totals (
+    tenant_id uuid NOT NULL,
+    stage_id bigint NOT NULL,
+    deal_count bigint DEFAULT 0 NOT NULL,
+    value_base_total numeric(24,2) DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY public.deal_stage_totals FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.deals (
     tenant_id uuid NOT NULL,
     id bigint NOT NULL,
@@ -1280,6 +1325,9 @@ ALTER TABLE ONLY public.currency_rates
 ALTER TABLE ONLY public.deal_moves
     ADD CONSTRAINT deal_moves_pkey PRIMARY KEY (tenant_id, id);
 
+ALTER TABLE ONLY public.deal_stage_totals
+    ADD CONSTRAINT deal_stage_totals_pkey PRIMARY KEY (tenant_id, stage_id);
+
 ALTER TABLE ONLY public.deals
     ADD CONSTRAINT deals_pkey PRIMARY KEY (tenant_id, id);
 
@@ -1404,7 +1452,7 @@ CREATE INDEX deals_board ON public.deals USING btree (tenant_id, stage_id, "posi
 
 CREATE INDEX deals_client ON public.deals USING btree (tenant_id, client_id) WHERE (client_id IS NOT NULL);
 
-CREATE INDEX deals_owner ON public.deals USING btree (tenant_id, owner_id, stage_id, "position");
+CREATE INDEX deals_owner ON public.deals USING btree (tenant_id, owner_id, stage_id, "position") INCLUDE (value_base);
 
 CREATE INDEX deals_recent ON public.deals USING btree (tenant_id, pipeline_id, updated_at DESC, id DESC);
 
@@ -1451,6 +1499,12 @@ CREATE TRIGGER clients_words_inserted AFTER INSERT ON public.clients REFERENCING
 CREATE TRIGGER clients_words_lock BEFORE DELETE ON public.clients FOR EACH STATEMENT EXECUTE FUNCTION public.client_words_before_delete();
 
 CREATE TRIGGER clients_words_updated AFTER UPDATE ON public.clients REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.client_words_added();
+
+CREATE TRIGGER deal_stage_totals_delete AFTER DELETE ON public.deals REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_stage_totals_follow();
+
+CREATE TRIGGER deal_stage_totals_insert AFTER INSERT ON public.deals REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_stage_totals_follow();
+
+CREATE TRIGGER deal_stage_totals_update AFTER UPDATE ON public.deals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_stage_totals_follow();
 
 ALTER TABLE ONLY public.api_tokens
     ADD CONSTRAINT api_tokens_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
@@ -1523,6 +1577,9 @@ ALTER TABLE ONLY public.deal_moves
 
 ALTER TABLE ONLY public.deal_moves
     ADD CONSTRAINT deal_moves_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id);
+
+ALTER TABLE ONLY public.deal_stage_totals
+    ADD CONSTRAINT deal_stage_totals_tenant_id_stage_id_fkey FOREIGN KEY (tenant_id, stage_id) REFERENCES public.pipeline_stages(tenant_id, id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.deals
     ADD CONSTRAINT deals_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE SET NULL (client_id);
@@ -1619,6 +1676,8 @@ ALTER TABLE public.currency_rates ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.deal_moves ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.deal_stage_totals ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.deals ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.media_downloads ENABLE ROW LEVEL SECURITY;
@@ -1658,6 +1717,8 @@ CREATE POLICY owner_access ON public.clients TO crm USING (true) WITH CHECK (tru
 CREATE POLICY owner_access ON public.currency_rates TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.deal_moves TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.deal_stage_totals TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.deals TO crm USING (true) WITH CHECK (true);
 
@@ -1714,6 +1775,8 @@ CREATE POLICY tenant_isolation ON public.clients TO crm_app USING ((tenant_id = 
 CREATE POLICY tenant_isolation ON public.currency_rates TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.deal_moves TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.deal_stage_totals TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.deals TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -1855,6 +1918,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.clients TO crm_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.currency_rates TO crm_app;
 
 GRANT SELECT,INSERT ON TABLE public.deal_moves TO crm_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.deal_stage_totals TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deals TO crm_app;
 

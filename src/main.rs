@@ -44,6 +44,9 @@ enum Command {
         /// Messages per tenant, in chats of 50 (one chat per client, as far as clients go).
         #[arg(long, default_value_t = 0)]
         messages: i64,
+        /// Deals per tenant, in its first pipeline, spread over its stages.
+        #[arg(long, default_value_t = 0)]
+        deals: i64,
     },
 }
 
@@ -183,7 +186,7 @@ async fn run_with(command: Command, config: Config, db: &Database) -> Result<(),
             println!("{id}");
             Ok(())
         }
-        Command::Seed { clients, tenants, messages } => {
+        Command::Seed { clients, tenants, messages, deals } => {
             let seeder = crm::services::seed::SeedService::new(pool.clone(), events.clone());
             let started = std::time::Instant::now();
             let seeded =
@@ -192,6 +195,9 @@ async fn run_with(command: Command, config: Config, db: &Database) -> Result<(),
             for t in seeded.iter().filter(|_| chats > 0) {
                 let per_chat = i32::try_from(messages / chats).unwrap_or(i32::MAX);
                 seeder.chats(t.id, chats, per_chat, |done, total| eprintln!("seeded {done} of {total} chats")).await?;
+            }
+            for t in seeded.iter().filter(|_| deals > 0) {
+                seeder.deals(t.id, deals, |done, total| eprintln!("seeded {done} of {total} deals")).await?;
             }
             seeder.analyze().await?;
             eprintln!("done in {:.1} s (statistics gathered)", started.elapsed().as_secs_f64());

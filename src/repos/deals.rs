@@ -379,20 +379,38 @@ pub async fn board(
     let ids: Vec<i64> = stages.iter().map(|s| s.0).collect();
     let owner = owner.or(filter.owner_id).map(|o| o.0);
     let q = like(filter.q.as_deref());
-    let totals = sqlx::query!(
-        r#"SELECT d.stage_id, count(*) AS "n!", coalesce(sum(d.value_base), 0) AS "total!"
-           FROM deals d
-           WHERE d.tenant_id = $1 AND d.stage_id = ANY($2)
-             AND ($3::bigint IS NULL OR d.owner_id = $3)
-             AND ($4::text IS NULL OR lower(d.title) LIKE $4)
-           GROUP BY d.stage_id"#,
-        tenant,
-        &ids,
-        owner,
-        q,
-    )
-    .fetch_all(tx.conn())
-    .await?;
+    // Unfiltered, the stages' kept totals; filtered, summed over the deals let through.
+    let totals: Vec<(i64, i64, Decimal)> = if owner.is_none() && q.is_none() {
+        sqlx::query!(
+            "SELECT stage_id, deal_count, value_base_total FROM deal_stage_totals
+             WHERE tenant_id = $1 AND stage_id = ANY($2)",
+            tenant,
+            &ids,
+        )
+        .fetch_all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|r| (r.stage_id, r.deal_count, r.value_base_total))
+        .collect()
+    } else {
+        sqlx::query!(
+            r#"SELECT d.stage_id, count(*) AS "n!", coalesce(sum(d.value_base), 0) AS "total!"
+               FROM deals d
+               WHERE d.tenant_id = $1 AND d.stage_id = ANY($2)
+                 AND ($3::bigint IS NULL OR d.owner_id = $3)
+                 AND ($4::text IS NULL OR lower(d.title) LIKE $4)
+               GROUP BY d.stage_id"#,
+            tenant,
+            &ids,
+            owner,
+            q,
+        )
+        .fetch_all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|r| (r.stage_id, r.n, r.total))
+        .collect()
+    };
     let firsts = sqlx::query!(
         r#"SELECT f.id
            FROM unnest($2::bigint[]) WITH ORDINALITY AS s (stage_id, n)
@@ -416,7 +434,7 @@ pub async fn board(
     let mut loaded = cards(tx, &card_ids).await?;
     let mut columns = Vec::with_capacity(stages.len());
     for stage in stages {
-        let (n, total) = totals.iter().find(|t| t.stage_id == stage.0).map_or((0, Decimal::ZERO), |t| (t.n, t.total));
+        let (n, total) = totals.iter().find(|t| t.0 == stage.0).map_or((0, Decimal::ZERO), |t| (t.1, t.2));
         let mut deals: Vec<Deal> = Vec::new();
         loaded.retain(|d| {
             if d.stage_id == *stage {

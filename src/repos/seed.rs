@@ -123,6 +123,57 @@ pub async fn chats(tx: &mut TenantTx, skip: i64, count: i64, per_chat: i32) -> R
     Ok(written)
 }
 
+/// Inserts `count` deals numbered from `first` into the tenant's first pipeline: spread evenly
+/// over its stages in board order, owned in turn by the tenant's users, each for one of its
+/// clients (in turn, when there are any), valued in the base currency from 100 to 100,000, each
+/// with the move that put it in its stage. Returns the deals written.
+pub async fn deals(tx: &mut TenantTx, first: i64, count: i64) -> Result<u64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let written = sqlx::query!(
+        r#"
+        WITH p AS (SELECT id FROM pipelines WHERE tenant_id = $1 ORDER BY position, id LIMIT 1),
+        st AS (SELECT s.id, row_number() OVER (ORDER BY s.position, s.id) - 1 AS n, count(*) OVER () AS total
+               FROM pipeline_stages s JOIN p ON p.id = s.pipeline_id WHERE s.tenant_id = $1),
+        owners AS (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE tenant_id = $1 AND active),
+        cl AS (SELECT min(id) AS lo, max(id) AS hi FROM clients WHERE tenant_id = $1),
+        base AS (SELECT base_currency FROM tenants WHERE id = $1),
+        titles AS (SELECT ARRAY['Flat on Navoi', 'Office lease', 'Warehouse', 'Annual contract', 'Delivery deal',
+                                'Квартира на Чиланзаре', 'Поставка оборудования', 'Uy sotuvi', 'Yillik shartnoma',
+                                'Website redesign', 'Fleet insurance', 'Catering order'] AS t)
+        INSERT INTO deals (tenant_id, title, pipeline_id, stage_id, position, value, currency, value_base,
+                           client_id, owner_id, expected_close_on, created_at, updated_at, stage_entered_at)
+        SELECT $1, titles.t[1 + k % array_length(titles.t, 1)] || ' ' || k, p.id, st.id, (k / st.total) * 1024.0,
+               v.amount, base.base_currency, v.amount,
+               CASE WHEN cl.lo IS NOT NULL THEN cl.lo + (k * 7919) % (cl.hi - cl.lo + 1) END,
+               owners.ids[1 + k % array_length(owners.ids, 1)],
+               current_date + ((k * 31) % 120 - 30)::int,
+               now() - ((k * 7919) % 31536000 || ' seconds')::interval,
+               now() - ((k * 104729) % 2592000 || ' seconds')::interval,
+               now() - ((k * 15485863) % 2592000 || ' seconds')::interval
+        FROM generate_series($2::bigint, $2::bigint + $3::bigint - 1) AS k
+        CROSS JOIN p CROSS JOIN owners CROSS JOIN cl CROSS JOIN base CROSS JOIN titles
+        JOIN st ON st.n = k % st.total
+        CROSS JOIN LATERAL (SELECT round((100 + (k * 7919) % 99900)::numeric, 2) AS amount) v
+        "#,
+        tenant,
+        first,
+        count
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    sqlx::query!(
+        "INSERT INTO deal_moves (tenant_id, deal_id, to_stage_id, to_stage_name, user_id, moved_at)
+         SELECT d.tenant_id, d.id, d.stage_id, s.name, d.owner_id, d.stage_entered_at
+         FROM deals d JOIN pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
+         WHERE d.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM deal_moves m WHERE m.tenant_id = $1 AND m.deal_id = d.id)",
+        tenant
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(written)
+}
+
 /// Gathers the planner's statistics on every table a seed fills (as the owner: the app role
 /// may not), so the first queries after a seed are planned on facts, not on empty tables.
 pub async fn analyze(pool: &sqlx::PgPool) -> Result<(), RepoError> {

@@ -60,6 +60,26 @@ impl SeedService {
         Ok(messages)
     }
 
+    /// Gives `tenant`'s first pipeline `deals` deals, in batches, calling `progress(done, total)`
+    /// after each.
+    pub async fn deals(
+        &self,
+        tenant: TenantId,
+        deals: i64,
+        mut progress: impl FnMut(i64, i64),
+    ) -> Result<u64, ServiceError> {
+        let mut done = 0;
+        while done < deals {
+            let count = BATCH.min(deals - done);
+            let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+            seed::deals(&mut tx, done + 1, count).await?;
+            tx.commit().await?;
+            done += count;
+            progress(done, deals);
+        }
+        Ok(done as u64)
+    }
+
     /// Creates `tenants` tenants, each with an admin and `clients` clients, committing in
     /// batches and calling `progress(done, total)` after each.
     pub async fn run(

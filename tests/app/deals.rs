@@ -433,3 +433,99 @@ async fn the_board_and_deal_pages_keep_the_same_rules_and_a_form_says_what_is_wr
     assert_eq!(theirs.status, 404);
     assert_eq!(admin.get(&format!("/api/v1/deals/{id}")).await.json()["stage_id"].as_i64(), Some(stages[2]));
 }
+
+#[tokio::test]
+async fn a_conversation_shows_the_clients_open_deals_and_starts_a_new_one_for_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let (pipeline, stages) = sales(&admin).await;
+    let (client, _, chat) = app.client_who_wrote(&admin, "Kamola", "+998901112299").await;
+    let c = client.0;
+    deal(&admin, json!({"title": "Flat on Navoi", "pipeline_id": pipeline, "client_id": c, "value": "12500"})).await;
+    deal(&admin, json!({"title": "Old office", "pipeline_id": pipeline, "client_id": c, "stage_id": stages[5]})).await;
+
+    let agent = app.sign_in_as(Role::Agent).await;
+    let thread = agent.get(&format!("/crm/chats/{}", chat.0)).await;
+    assert_eq!(thread.status, 200);
+    assert!(thread.body.contains("Flat on Navoi") && thread.body.contains("12,500"), "the open deal");
+    assert!(!thread.body.contains("Old office"), "a lost deal is not listed");
+    assert!(thread.body.contains(&format!("/crm/deals/new?client={c}")));
+    // The form it leads to names the client and makes the deal theirs.
+    let form = agent.get(&format!("/crm/deals/new?client={c}")).await;
+    assert!(form.body.contains("Kamola") && form.body.contains(&format!("name=\"client_id\" value=\"{c}\"")));
+    let made = agent
+        .post(
+            "/crm/deals",
+            &[("title", "Second flat"), ("pipeline_id", &pipeline.to_string()), ("client_id", &c.to_string())],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let listed = admin.get(&format!("/api/v1/deals?client_id={c}&status=open")).await.json();
+    assert_eq!(listed["total"], 2);
+
+    // Under `own`, a colleague's deals stay out of the header; a viewer is offered no new deal.
+    admin.patch("/api/v1/settings", json!({"record_visibility": "own"})).await;
+    let other = app.sign_in_as(Role::Agent).await;
+    let theirs = other.get(&format!("/crm/chats/{}", chat.0)).await;
+    assert!(!theirs.body.contains("Flat on Navoi") && !theirs.body.contains("Second flat"));
+    let viewer = app.sign_in_as(Role::Viewer).await;
+    assert!(!viewer.get(&format!("/crm/chats/{}", chat.0)).await.body.contains("/crm/deals/new"));
+}
+
+/// Stages whose kept count or total differs from the deals' own.
+async fn drifted(app: &TestApp) -> i64 {
+    app.scalar_i64(
+        "SELECT count(*) FROM pipeline_stages s
+         LEFT JOIN deal_stage_totals t ON t.tenant_id = s.tenant_id AND t.stage_id = s.id
+         LEFT JOIN (SELECT tenant_id, stage_id, count(*) AS n, sum(value_base) AS v FROM deals GROUP BY 1, 2) d
+                ON d.tenant_id = s.tenant_id AND d.stage_id = s.id
+         WHERE coalesce(t.deal_count, 0) <> coalesce(d.n, 0) OR coalesce(t.value_base_total, 0) <> coalesce(d.v, 0)",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_kept_stage_totals_follow_every_change_even_moves_crossing_at_once() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let (pipeline, stages) = sales(&api).await;
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        let d = deal(
+            &api,
+            json!({"title": format!("D{n}"), "pipeline_id": pipeline, "value": format!("{}.25", 100 * (n + 1))}),
+        )
+        .await;
+        ids.push(d["id"].as_i64().unwrap());
+    }
+    api.patch(&format!("/api/v1/deals/{}", ids[0]), json!({"value": "5"})).await;
+    api.patch(&format!("/api/v1/deals/{}", ids[1]), json!({"value": null})).await;
+    api.delete(&format!("/api/v1/deals/{}", ids[2])).await;
+    api.post(&format!("/api/v1/deals/{}/move", ids[3]), json!({"stage_id": stages[4]})).await;
+    assert_eq!(drifted(&app).await, 0);
+
+    // Half the deals go New → Qualified while the other half come back, all at once, twice.
+    for stage in [1, 2] {
+        for (n, id) in ids[3..].iter().enumerate() {
+            api.post(
+                &format!("/api/v1/deals/{id}/move"),
+                json!({"stage_id": stages[if n % 2 == 0 { 0 } else { stage }]}),
+            )
+            .await;
+        }
+        let moves = ids[3..].iter().enumerate().map(|(n, id)| {
+            let to = stages[if n % 2 == 0 { stage } else { 0 }];
+            let api = &api;
+            async move { api.post(&format!("/api/v1/deals/{id}/move"), json!({"stage_id": to})).await.status }
+        });
+        let statuses = futures_util::future::join_all(moves).await;
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        assert_eq!(drifted(&app).await, 0);
+    }
+    let moved = api.delete(&format!("/api/v1/pipelines/{pipeline}/stages/{}?move_to={}", stages[1], stages[3])).await;
+    assert_eq!(moved.status, 204, "{}", moved.body);
+    assert_eq!(drifted(&app).await, 0);
+    let board = api.get(&format!("/api/v1/pipelines/{pipeline}/board")).await.json();
+    let counted: i64 = board["stages"].as_array().unwrap().iter().map(|c| c["deal_count"].as_i64().unwrap()).sum();
+    assert_eq!(counted, 11);
+}

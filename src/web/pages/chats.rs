@@ -25,7 +25,7 @@ use crate::web::views::Area;
 use crate::web::views::chat_work::{ViewTab, WorkPanel};
 use crate::web::views::chats::{
     ChatList, ChatRow, Composer, Hit, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, NoChatPage,
-    Swap, TemplateChoice, ThreadView, UnreadBadge,
+    Swap, TemplateChoice, ThreadDeal, ThreadView, UnreadBadge,
 };
 use crate::web::views::clients::ContactRow;
 
@@ -171,7 +171,16 @@ async fn thread_view(
     let people = if can_change { state.chats.assignees(&me.principal).await? } else { Vec::new() };
     let work = WorkPanel::new(me.tr, &header, me.principal.user_id, people, can_change);
     let contacts = thread_contacts(state, me, &header).await?;
+    // The client's open deals, for whoever may see deals (none under `own` but their own).
+    let deals = if me.principal.can(Permission::DealRead) {
+        let open = state.deals.of_client(&me.principal, header.client_id).await?;
+        open.iter().map(|d| ThreadDeal::new(me.tr, d)).collect()
+    } else {
+        Vec::new()
+    };
     Ok(ThreadView {
+        deals,
+        can_add_deal: me.principal.can(Permission::DealWrite),
         work,
         can_rename: me.principal.can(Permission::ClientUpdate),
         here: format!("/crm/chats/{chat}{}", filters.query(None)),

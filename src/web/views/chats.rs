@@ -603,6 +603,29 @@ pub struct ThreadView {
     pub newest: Option<i64>,
     pub can_mark_read: bool,
     pub back: String,
+    /// The client's open deals, newest first.
+    pub deals: Vec<ThreadDeal>,
+    /// May start a deal for the client from here (DealWrite).
+    pub can_add_deal: bool,
+}
+
+/// An open deal of the client, as the thread's header lists it.
+pub struct ThreadDeal {
+    pub id: i64,
+    pub title: String,
+    pub stage: String,
+    pub value: Option<String>,
+}
+
+impl ThreadDeal {
+    pub fn new(tr: Tr, d: &crate::domain::deal::Deal) -> Self {
+        Self {
+            id: d.id.0,
+            title: d.title.clone(),
+            stage: d.stage_name.clone(),
+            value: d.value.map(|(a, c)| tr.money(a.value(), c.as_str())),
+        }
+    }
 }
 
 impl ThreadView {
