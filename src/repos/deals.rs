@@ -548,6 +548,44 @@ pub async fn list(
     Ok((cards(tx, &ids).await?, total))
 }
 
+/// The next `limit` deals after id `after` (in id order) that `filter` (and `owner`) lets
+/// through, in `pipeline` when given: an export's pages.
+pub async fn after(
+    tx: &mut TenantTx,
+    pipeline: Option<PipelineId>,
+    filter: &DealFilter,
+    owner: Option<UserId>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Deal>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let owner = owner.or(filter.owner_id).map(|o| o.0);
+    let ids = sqlx::query_scalar!(
+        "SELECT d.id FROM deals d
+         JOIN pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
+         WHERE d.tenant_id = $1 AND d.id > $2
+           AND ($3::bigint IS NULL OR d.pipeline_id = $3)
+           AND ($4::bigint IS NULL OR d.owner_id = $4)
+           AND ($5::text IS NULL OR lower(d.title) LIKE $5)
+           AND ($6::bigint IS NULL OR d.stage_id = $6)
+           AND ($7::bigint IS NULL OR d.client_id = $7)
+           AND ($8::text IS NULL OR s.kind = $8)
+         ORDER BY d.id LIMIT $9",
+        tenant,
+        after,
+        pipeline.map(|p| p.0),
+        owner,
+        like(filter.q.as_deref()),
+        filter.stage_id.map(|s| s.0),
+        filter.client_id.map(|c| c.0),
+        filter.status.map(|s| s.as_str()),
+        limit,
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    cards(tx, &ids).await
+}
+
 /// `%words%` for a LIKE over the lowered title, its own wildcards escaped; none for no text.
 fn like(q: Option<&str>) -> Option<String> {
     let q = q.map(str::trim).filter(|q| !q.is_empty())?;

@@ -1387,6 +1387,10 @@ async fn deals_are_made_dragged_moved_from_the_keyboard_lost_with_a_reason_and_s
     let history = d.script("return document.querySelector('.deal-moves').textContent").await;
     assert!(history.as_str().unwrap().contains("New → Lost"), "{history}");
     d.screenshot("deals-deal").await;
+    d.goto(&format!("{base}/crm/deals/list?pipeline={pipeline}&sort=value")).await;
+    assert!(d.source().await.contains("Flat on Navoi"));
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the list at 1366 px");
+    d.screenshot("deals-list").await;
 
     // A phone: one column at a time, sideways inside the board; the page never overflows.
     d.resize(390, 800).await;

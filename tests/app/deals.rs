@@ -529,3 +529,41 @@ async fn the_kept_stage_totals_follow_every_change_even_moves_crossing_at_once()
     let counted: i64 = board["stages"].as_array().unwrap().iter().map(|c| c["deal_count"].as_i64().unwrap()).sum();
     assert_eq!(counted, 11);
 }
+
+#[tokio::test]
+async fn the_list_filters_sorts_and_exports_only_what_the_reader_may_see() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let (pipeline, stages) = sales(&admin).await;
+    for (title, value, stage) in [("Small flat", "100", 0), ("Big office", "9000", 1), ("=HYPERLINK(\"x\")", "50", 5)] {
+        deal(&admin, json!({"title": title, "pipeline_id": pipeline, "value": value, "stage_id": stages[stage]})).await;
+    }
+    let agent_api = app.api(Role::Agent).await;
+    deal(&agent_api, json!({"title": "Agent's own", "pipeline_id": pipeline, "value": "10"})).await;
+
+    let admin_page = app.sign_in_as(Role::Admin).await;
+    let list = admin_page.get(&format!("/crm/deals/list?pipeline={pipeline}&status=open&sort=value")).await;
+    assert_eq!(list.status, 200);
+    let (big, small) = (list.body.find("Big office").unwrap(), list.body.find("Small flat").unwrap());
+    assert!(big < small, "largest value first");
+    assert!(!list.body.contains("HYPERLINK"), "the lost deal is filtered out");
+    assert!(list.body.contains("3 deals"), "{}", list.body);
+    let bad = admin_page.get("/crm/deals/list?status=maybe").await;
+    assert_eq!(bad.status, 422);
+
+    let csv = admin_page.get(&format!("/crm/deals/export.csv?pipeline={pipeline}")).await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 5, "a header and four deals: {}", csv.body);
+    assert!(lines[0].starts_with("id,title,pipeline_id,stage,status,value,currency,value_base"));
+    assert!(csv.body.contains("'=HYPERLINK"), "a formula is defused: {}", csv.body);
+    assert!(csv.body.contains(",9000.00,"));
+
+    // Under `own`, an agent's list and export hold their deals alone.
+    admin.patch("/api/v1/settings", json!({"record_visibility": "own"})).await;
+    let agent = app.sign_in_as(Role::Agent).await;
+    let theirs = agent.get("/crm/deals/export.csv").await;
+    assert_eq!(theirs.body.trim_start_matches('\u{feff}').lines().count(), 1, "a new agent owns nothing");
+    assert!(!agent.get("/crm/deals/list").await.body.contains("Big office"));
+}

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::domain::deal::{Cursor, DealFilter, DealId, DealInput};
+use crate::domain::deal::{Cursor, DealFilter, DealId, DealInput, DealSort};
 use crate::domain::pipeline::{Pipeline, PipelineId, StageId};
 use crate::domain::{ClientId, Permission};
 use crate::services::ServiceError;
@@ -21,8 +21,8 @@ use crate::web::flash::{self, Flash};
 use crate::web::pages::{form_errors, is_htmx, render};
 use crate::web::views::Area;
 use crate::web::views::deals::{
-    BoardPage, BoardPart, BoardView, CardView, CardsPart, DealForm, DealPage, DealView, MoveView, NewDealPage,
-    PipelineChoice, stage_options,
+    BoardPage, BoardPart, BoardView, CardView, CardsPart, DealForm, DealListPage, DealPage, DealView, ListFilters,
+    ListRow, MoveView, NewDealPage, PipelineChoice, stage_options,
 };
 
 type Fields = HashMap<String, String>;
@@ -174,6 +174,79 @@ pub async fn move_deal(
     Ok(Redirect::to(&back).into_response())
 }
 
+/// Rows a page of the deal list shows.
+const LIST_PAGE: i64 = 50;
+
+/// The list's pipeline (none: every pipeline), or every bad filter named.
+fn list_pipeline(q: &Fields) -> Result<Option<PipelineId>, AppError> {
+    match q.get("pipeline").map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(raw) => raw
+            .parse::<i64>()
+            .map(|p| Some(PipelineId(p)))
+            .map_err(|_| AppError::Invalid(vec![crate::domain::DomainError::new("pipeline", "invalid_id")])),
+    }
+}
+
+/// GET /crm/deals/list: deals in a table, filtered, sorted and paged; the same filters export.
+pub async fn list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    let pipeline = list_pipeline(&q)?;
+    let filter = filter_of(&q)?;
+    let sort = DealSort::parse(q.get("sort").map(String::as_str)).map_err(|e| AppError::Invalid(vec![e]))?;
+    let page = q.get("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| (1..=200).contains(p)).unwrap_or(1);
+    let found = state.deals.list(&me.principal, pipeline, &filter, sort, LIST_PAGE, (page - 1) * LIST_PAGE).await?;
+    let all = state.pipelines.list(&me.principal).await?;
+    let owners = state.deals.owners(&me.principal).await?.into_iter().map(|(id, name)| (id.0, name)).collect();
+    let filters = ListFilters {
+        pipeline: pipeline.map(|p| p.0),
+        q: filter.q.clone().unwrap_or_default(),
+        owner_id: filter.owner_id.map(|o| o.0),
+        status: filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        sort: q.get("sort").cloned().unwrap_or_default(),
+    };
+    render(
+        StatusCode::OK,
+        &DealListPage {
+            shell: me.shell(Area::Deals),
+            pipelines: all
+                .iter()
+                .map(|p| PipelineChoice { id: p.id.0, name: p.name.clone(), selected: Some(p.id) == pipeline })
+                .collect(),
+            owners,
+            rows: found.deals.iter().map(|d| ListRow::new(me.tr, d)).collect(),
+            total: found.total,
+            page,
+            pages: ((found.total + LIST_PAGE - 1) / LIST_PAGE).clamp(1, 200),
+            filters,
+        },
+    )
+}
+
+/// GET /crm/deals/export.csv: every deal the list's filters let through.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    let pipeline = list_pipeline(&q)?;
+    let filter = filter_of(&q)?;
+    let csv = state.deals.export_csv(&me.principal, pipeline, &filter).await?;
+    let filename = format!("deals-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        // A byte-order mark first, so that Excel reads UTF-8 (Cyrillic titles) as UTF-8.
+        format!("\u{feff}{csv}"),
+    )
+        .into_response())
+}
+
 fn input_of(f: &Fields) -> DealInput {
     let mut input = DealInput::default();
     for field in DealInput::FIELDS {
@@ -302,6 +375,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/crm/deals", get(board).post(create))
         .route("/crm/deals/board", get(board_part))
         .route("/crm/deals/new", get(new))
+        .route("/crm/deals/list", get(list))
+        .route("/crm/deals/export.csv", get(export_csv))
         .route("/crm/deals/columns/{stage}", get(more))
         .route("/crm/deals/{id}", get(show).post(update))
         .route("/crm/deals/{id}/move", post(move_deal))

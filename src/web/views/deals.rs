@@ -305,6 +305,97 @@ impl DealForm {
     }
 }
 
+/// A row of the deal list.
+pub struct ListRow {
+    pub card: CardView,
+    pub stage: String,
+    pub status: &'static str,
+    pub owner: Option<String>,
+    pub updated: String,
+}
+
+impl ListRow {
+    pub fn new(tr: Tr, d: &Deal) -> Self {
+        Self {
+            card: CardView::new(tr, d),
+            stage: d.stage_name.clone(),
+            status: d.status.as_str(),
+            owner: d.owner.as_ref().map(|o| o.name.clone()),
+            updated: tr.datetime(&d.updated_at),
+        }
+    }
+}
+
+/// The deal list's filters as its address has them.
+#[derive(Default)]
+pub struct ListFilters {
+    pub pipeline: Option<i64>,
+    pub q: String,
+    pub owner_id: Option<i64>,
+    pub status: String,
+    pub sort: String,
+}
+
+impl ListFilters {
+    /// These filters as a query string (empty ones left out), without the page.
+    pub fn query(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(p) = self.pipeline {
+            parts.push(format!("pipeline={p}"));
+        }
+        if !self.q.is_empty() {
+            parts.push(format!("q={}", urlencode(&self.q)));
+        }
+        if let Some(o) = self.owner_id {
+            parts.push(format!("owner_id={o}"));
+        }
+        for (k, v) in [("status", &self.status), ("sort", &self.sort)] {
+            if !v.is_empty() {
+                parts.push(format!("{k}={v}"));
+            }
+        }
+        parts.join("&")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "deals/list.html")]
+pub struct DealListPage {
+    pub shell: Shell,
+    pub pipelines: Vec<PipelineChoice>,
+    pub owners: Vec<(i64, String)>,
+    pub filters: ListFilters,
+    pub rows: Vec<ListRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+impl DealListPage {
+    /// "12 deals", in the reader's language.
+    pub fn found(&self) -> String {
+        self.shell.tr.count("deals.found", self.total)
+    }
+
+    pub fn is_owner(&self, id: &i64) -> bool {
+        self.filters.owner_id == Some(*id)
+    }
+
+    /// The address of page `n` of this list.
+    pub fn page_url(&self, n: &i64) -> String {
+        let q = self.filters.query();
+        if q.is_empty() { format!("/crm/deals/list?page={n}") } else { format!("/crm/deals/list?{q}&page={n}") }
+    }
+
+    pub fn export_url(&self) -> String {
+        format!("/crm/deals/export.csv?{}", self.filters.query())
+    }
+
+    pub fn board_url(&self) -> String {
+        self.filters.pipeline.map_or("/crm/deals".to_owned(), |p| format!("/crm/deals?pipeline={p}"))
+    }
+}
+
 #[derive(Template)]
 #[template(path = "deals/new.html")]
 pub struct NewDealPage {
