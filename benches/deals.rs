@@ -26,6 +26,7 @@ async fn main() {
         "SELECT count(*) FROM deals",
         deals,
         |pool| async move {
+            let pool_for_users = pool.clone();
             println!("seeding {clients} clients and {deals} deals (once; later runs reuse them)…");
             let seeder = SeedService::new(pool, crm::events::EventBus::default());
             let tenant = seeder
@@ -37,6 +38,15 @@ async fn main() {
                 .await
                 .unwrap()[0]
                 .id;
+            // A team of ten: the deals' owners in turn.
+            let users = crm::services::UserService::new(pool_for_users, crm::events::EventBus::default());
+            for n in 1..10 {
+                let email = format!("agent{n}@bench.example");
+                users
+                    .create_from_cli(tenant, &email, &format!("Agent {n}"), "bench password 1", "agent")
+                    .await
+                    .unwrap();
+            }
             seeder.deals(tenant, deals, |done, total| println!("  {done} / {total} deals")).await.unwrap();
             seeder.analyze().await.unwrap();
         },

@@ -304,29 +304,30 @@ CREATE FUNCTION public.deal_stage_totals_follow() RETURNS trigger
     AS $$
     BEGIN
         IF TG_OP = 'INSERT' THEN
-            INSERT INTO deal_stage_totals AS t (tenant_id, stage_id, deal_count, value_base_total)
-            SELECT tenant_id, stage_id, count(*), coalesce(sum(value_base), 0)
-            FROM new_rows GROUP BY tenant_id, stage_id ORDER BY tenant_id, stage_id
-            ON CONFLICT (tenant_id, stage_id) DO UPDATE
+            INSERT INTO deal_stage_totals AS t (tenant_id, stage_id, owner_id, deal_count, value_base_total)
+            SELECT tenant_id, stage_id, coalesce(owner_id, 0), count(*), coalesce(sum(value_base), 0)
+            FROM new_rows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+            ON CONFLICT (tenant_id, stage_id, owner_id) DO UPDATE
                 SET deal_count = t.deal_count + EXCLUDED.deal_count,
                     value_base_total = t.value_base_total + EXCLUDED.value_base_total;
         ELSIF TG_OP = 'DELETE' THEN
-            INSERT INTO deal_stage_totals AS t (tenant_id, stage_id, deal_count, value_base_total)
-            SELECT tenant_id, stage_id, -count(*), -coalesce(sum(value_base), 0)
-            FROM old_rows GROUP BY tenant_id, stage_id ORDER BY tenant_id, stage_id
-            ON CONFLICT (tenant_id, stage_id) DO UPDATE
+            INSERT INTO deal_stage_totals AS t (tenant_id, stage_id, owner_id, deal_count, value_base_total)
+            SELECT tenant_id, stage_id, coalesce(owner_id, 0), -count(*), -coalesce(sum(value_base), 0)
+            FROM old_rows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+            ON CONFLICT (tenant_id, stage_id, owner_id) DO UPDATE
                 SET deal_count = t.deal_count + EXCLUDED.deal_count,
                     value_base_total = t.value_base_total + EXCLUDED.value_base_total;
         ELSE
-            INSERT INTO deal_stage_totals AS t (tenant_id, stage_id, deal_count, value_base_total)
-            SELECT tenant_id, stage_id, sum(n), sum(v)
-            FROM (SELECT tenant_id, stage_id, 1 AS n, coalesce(value_base, 0) AS v FROM new_rows
+            INSERT INTO deal_stage_totals AS t (tenant_id, stage_id, owner_id, deal_count, value_base_total)
+            SELECT tenant_id, stage_id, owner_id, sum(n), sum(v)
+            FROM (SELECT tenant_id, stage_id, coalesce(owner_id, 0) AS owner_id, 1 AS n, coalesce(value_base, 0) AS v
+                  FROM new_rows
                   UNION ALL
-                  SELECT tenant_id, stage_id, -1, -coalesce(value_base, 0) FROM old_rows) d
-            GROUP BY tenant_id, stage_id
+                  SELECT tenant_id, stage_id, coalesce(owner_id, 0), -1, -coalesce(value_base, 0) FROM old_rows) d
+            GROUP BY 1, 2, 3
             HAVING sum(n) <> 0 OR sum(v) <> 0
-            ORDER BY tenant_id, stage_id
-            ON CONFLICT (tenant_id, stage_id) DO UPDATE
+            ORDER BY 1, 2, 3
+            ON CONFLICT (tenant_id, stage_id, owner_id) DO UPDATE
                 SET deal_count = t.deal_count + EXCLUDED.deal_count,
                     value_base_total = t.value_base_total + EXCLUDED.value_base_total;
         END IF;
@@ -844,6 +845,7 @@ CREATE TABLE public.client_merges (
     member_ids bigint[] NOT NULL,
     filled jsonb NOT NULL,
     undone_at timestamp with time zone,
+    deal_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
     CONSTRAINT client_merges_check CHECK ((survivor_id <> merged_id))
 );
 
@@ -944,6 +946,7 @@ ALTER TABLE public.deal_moves ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 CREATE TABLE public.deal_stage_totals (
     tenant_id uuid NOT NULL,
     stage_id bigint NOT NULL,
+    owner_id bigint NOT NULL,
     deal_count bigint DEFAULT 0 NOT NULL,
     value_base_total numeric(24,2) DEFAULT 0 NOT NULL
 );
@@ -1326,7 +1329,7 @@ ALTER TABLE ONLY public.deal_moves
     ADD CONSTRAINT deal_moves_pkey PRIMARY KEY (tenant_id, id);
 
 ALTER TABLE ONLY public.deal_stage_totals
-    ADD CONSTRAINT deal_stage_totals_pkey PRIMARY KEY (tenant_id, stage_id);
+    ADD CONSTRAINT deal_stage_totals_pkey PRIMARY KEY (tenant_id, stage_id, owner_id);
 
 ALTER TABLE ONLY public.deals
     ADD CONSTRAINT deals_pkey PRIMARY KEY (tenant_id, id);
@@ -1450,11 +1453,17 @@ CREATE INDEX deal_moves_deal ON public.deal_moves USING btree (tenant_id, deal_i
 
 CREATE INDEX deals_board ON public.deals USING btree (tenant_id, stage_id, "position") INCLUDE (value_base, owner_id);
 
+CREATE INDEX deals_by_close ON public.deals USING btree (tenant_id, expected_close_on, id DESC);
+
+CREATE INDEX deals_by_title ON public.deals USING btree (tenant_id, lower(title), id DESC);
+
+CREATE INDEX deals_by_value ON public.deals USING btree (tenant_id, value_base DESC NULLS LAST, id DESC);
+
 CREATE INDEX deals_client ON public.deals USING btree (tenant_id, client_id) WHERE (client_id IS NOT NULL);
 
 CREATE INDEX deals_owner ON public.deals USING btree (tenant_id, owner_id, stage_id, "position") INCLUDE (value_base);
 
-CREATE INDEX deals_recent ON public.deals USING btree (tenant_id, pipeline_id, updated_at DESC, id DESC);
+CREATE INDEX deals_recent ON public.deals USING btree (tenant_id, updated_at DESC, id DESC);
 
 CREATE INDEX deals_title_trgm ON public.deals USING gin (lower(title) public.gin_trgm_ops);
 

@@ -379,18 +379,22 @@ pub async fn board(
     let ids: Vec<i64> = stages.iter().map(|s| s.0).collect();
     let owner = owner.or(filter.owner_id).map(|o| o.0);
     let q = like(filter.q.as_deref());
-    // Unfiltered, the stages' kept totals; filtered, summed over the deals let through.
-    let totals: Vec<(i64, i64, Decimal)> = if owner.is_none() && q.is_none() {
+    // Without words to look for, the stages' kept totals (all owners', or one's); with them,
+    // summed over the deals let through.
+    let totals: Vec<(i64, i64, Decimal)> = if q.is_none() {
         sqlx::query!(
-            "SELECT stage_id, deal_count, value_base_total FROM deal_stage_totals
-             WHERE tenant_id = $1 AND stage_id = ANY($2)",
+            r#"SELECT stage_id, sum(deal_count)::bigint AS "n!", sum(value_base_total) AS "total!"
+               FROM deal_stage_totals
+               WHERE tenant_id = $1 AND stage_id = ANY($2) AND ($3::bigint IS NULL OR owner_id = $3)
+               GROUP BY stage_id"#,
             tenant,
             &ids,
+            owner,
         )
         .fetch_all(tx.conn())
         .await?
         .into_iter()
-        .map(|r| (r.stage_id, r.deal_count, r.value_base_total))
+        .map(|r| (r.stage_id, r.n, r.total))
         .collect()
     } else {
         sqlx::query!(
@@ -411,26 +415,49 @@ pub async fn board(
         .map(|r| (r.stage_id, r.n, r.total))
         .collect()
     };
-    let firsts = sqlx::query!(
-        r#"SELECT f.id
-           FROM unnest($2::bigint[]) WITH ORDINALITY AS s (stage_id, n)
-           CROSS JOIN LATERAL (
-               SELECT d.id, d.position FROM deals d
-               WHERE d.tenant_id = $1 AND d.stage_id = s.stage_id
-                 AND ($3::bigint IS NULL OR d.owner_id = $3)
-                 AND ($4::text IS NULL OR lower(d.title) LIKE $4)
-               ORDER BY d.position, d.id LIMIT $5
-           ) f
-           ORDER BY s.n, f.position, f.id"#,
-        tenant,
-        &ids,
-        owner,
-        q,
-        (per + 1) as i64,
-    )
-    .fetch_all(tx.conn())
-    .await?;
-    let card_ids: Vec<i64> = firsts.iter().map(|r| r.id).collect();
+    // Each column's first cards: walked in board order; with words to look for, taken from
+    // the deals that have them (found by the title's index) instead, as a stage walked in
+    // order may hold none of them and be read to its end.
+    let card_ids: Vec<i64> = match &q {
+        None => {
+            sqlx::query_scalar!(
+                r#"SELECT f.id AS "id!"
+               FROM unnest($2::bigint[]) WITH ORDINALITY AS s (stage_id, n)
+               CROSS JOIN LATERAL (
+                   SELECT d.id, d.position FROM deals d
+                   WHERE d.tenant_id = $1 AND d.stage_id = s.stage_id
+                     AND ($3::bigint IS NULL OR d.owner_id = $3)
+                   ORDER BY d.position, d.id LIMIT $4
+               ) f
+               ORDER BY s.n, f.position, f.id"#,
+                tenant,
+                &ids,
+                owner,
+                (per + 1) as i64,
+            )
+            .fetch_all(tx.conn())
+            .await?
+        }
+        Some(q) => {
+            sqlx::query_scalar!(
+                r#"SELECT m.id AS "id!"
+               FROM (SELECT d.id, d.stage_id, d.position,
+                            row_number() OVER (PARTITION BY d.stage_id ORDER BY d.position, d.id) AS rank
+                     FROM deals d
+                     WHERE d.tenant_id = $1 AND d.stage_id = ANY($2) AND lower(d.title) LIKE $4
+                       AND ($3::bigint IS NULL OR d.owner_id = $3)) m
+               WHERE m.rank <= $5
+               ORDER BY array_position($2, m.stage_id), m.position, m.id"#,
+                tenant,
+                &ids,
+                owner,
+                q,
+                (per + 1) as i64,
+            )
+            .fetch_all(tx.conn())
+            .await?
+        }
+    };
     let mut loaded = cards(tx, &card_ids).await?;
     let mut columns = Vec::with_capacity(stages.len());
     for stage in stages {
@@ -498,8 +525,47 @@ pub async fn column(
     Ok((deals, next))
 }
 
-/// A page of the deals `filter` (and `owner`) lets through, in `pipeline` when given, and how
-/// many there are.
+/// Which deals a list or an export holds: the conditions, binding $1 tenant, $2 pipeline,
+/// $3 owner, $4 title pattern, $5 stage, $6 client, $7 stage kind (each NULL: any).
+const MATCHES: &str = "FROM deals d
+     JOIN pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
+     WHERE d.tenant_id = $1
+       AND ($2::bigint IS NULL OR d.pipeline_id = $2)
+       AND ($3::bigint IS NULL OR d.owner_id = $3)
+       AND ($4::text IS NULL OR lower(d.title) LIKE $4)
+       AND ($5::bigint IS NULL OR d.stage_id = $5)
+       AND ($6::bigint IS NULL OR d.client_id = $6)
+       AND ($7::text IS NULL OR s.kind = $7)";
+
+/// A list counts exactly up to this many deals; past it, the count says "more than".
+pub const COUNT_CAP: i64 = 10_000;
+
+/// `sql` (selecting from `MATCHES`) with the filter's values bound, in `MATCHES`' order.
+fn matching<'q, O>(
+    sql: &'q str,
+    tenant: uuid::Uuid,
+    pipeline: Option<PipelineId>,
+    filter: &DealFilter,
+    owner: Option<UserId>,
+) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
+where
+    O: Send + Unpin,
+    (O,): for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    sqlx::query_scalar(sql)
+        .bind(tenant)
+        .bind(pipeline.map(|p| p.0))
+        .bind(owner.or(filter.owner_id).map(|o| o.0))
+        .bind(like(filter.q.as_deref()))
+        .bind(filter.stage_id.map(|s| s.0))
+        .bind(filter.client_id.map(|c| c.0))
+        .bind(filter.status.map(|s| s.as_str()))
+}
+
+/// A page of the deals `filter` (and `owner`) lets through, in `pipeline` when given, in
+/// `sort`'s order (each order has an index to walk), and how many there are: exact up to
+/// `COUNT_CAP` (the flag says whether it is).
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     tx: &mut TenantTx,
     pipeline: Option<PipelineId>,
@@ -508,44 +574,21 @@ pub async fn list(
     sort: DealSort,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Deal>, i64), RepoError> {
+) -> Result<(Vec<Deal>, i64, bool), RepoError> {
     let tenant = tx.tenant_id().0;
-    let owner = owner.or(filter.owner_id).map(|o| o.0);
-    let sort_key = sort.as_str();
-    let status = filter.status.map(|s| s.as_str());
-    let rows = sqlx::query!(
-        r#"SELECT d.id, count(*) OVER () AS "total!"
-           FROM deals d
-           JOIN pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
-           WHERE d.tenant_id = $1
-             AND ($2::bigint IS NULL OR d.pipeline_id = $2)
-             AND ($3::bigint IS NULL OR d.owner_id = $3)
-             AND ($4::text IS NULL OR lower(d.title) LIKE $4)
-             AND ($5::bigint IS NULL OR d.stage_id = $5)
-             AND ($6::bigint IS NULL OR d.client_id = $6)
-             AND ($7::text IS NULL OR s.kind = $7)
-           ORDER BY
-             CASE WHEN $8 = 'value' THEN d.value_base END DESC NULLS LAST,
-             CASE WHEN $8 = 'close_on' THEN d.expected_close_on END ASC NULLS LAST,
-             CASE WHEN $8 = 'title' THEN lower(d.title) END ASC,
-             d.updated_at DESC, d.id DESC
-           LIMIT $9 OFFSET $10"#,
-        tenant,
-        pipeline.map(|p| p.0),
-        owner,
-        like(filter.q.as_deref()),
-        filter.stage_id.map(|s| s.0),
-        filter.client_id.map(|c| c.0),
-        status,
-        sort_key,
-        limit,
-        offset,
-    )
-    .fetch_all(tx.conn())
-    .await?;
-    let total = rows.first().map_or(0, |r| r.total);
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    Ok((cards(tx, &ids).await?, total))
+    let order = match sort {
+        DealSort::Updated => "d.updated_at DESC, d.id DESC",
+        DealSort::Value => "d.value_base DESC NULLS LAST, d.id DESC",
+        DealSort::CloseOn => "d.expected_close_on ASC NULLS LAST, d.id DESC",
+        DealSort::Title => "lower(d.title), d.id DESC",
+    };
+    let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $8 OFFSET $9");
+    let ids: Vec<i64> =
+        matching(&page_sql, tenant, pipeline, filter, owner).bind(limit).bind(offset).fetch_all(tx.conn()).await?;
+    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $8) m");
+    let counted: i64 =
+        matching(&count_sql, tenant, pipeline, filter, owner).bind(COUNT_CAP + 1).fetch_one(tx.conn()).await?;
+    Ok((cards(tx, &ids).await?, counted.min(COUNT_CAP), counted <= COUNT_CAP))
 }
 
 /// The next `limit` deals after id `after` (in id order) that `filter` (and `owner`) lets
@@ -559,30 +602,9 @@ pub async fn after(
     limit: i64,
 ) -> Result<Vec<Deal>, RepoError> {
     let tenant = tx.tenant_id().0;
-    let owner = owner.or(filter.owner_id).map(|o| o.0);
-    let ids = sqlx::query_scalar!(
-        "SELECT d.id FROM deals d
-         JOIN pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
-         WHERE d.tenant_id = $1 AND d.id > $2
-           AND ($3::bigint IS NULL OR d.pipeline_id = $3)
-           AND ($4::bigint IS NULL OR d.owner_id = $4)
-           AND ($5::text IS NULL OR lower(d.title) LIKE $5)
-           AND ($6::bigint IS NULL OR d.stage_id = $6)
-           AND ($7::bigint IS NULL OR d.client_id = $7)
-           AND ($8::text IS NULL OR s.kind = $8)
-         ORDER BY d.id LIMIT $9",
-        tenant,
-        after,
-        pipeline.map(|p| p.0),
-        owner,
-        like(filter.q.as_deref()),
-        filter.stage_id.map(|s| s.0),
-        filter.client_id.map(|c| c.0),
-        filter.status.map(|s| s.as_str()),
-        limit,
-    )
-    .fetch_all(tx.conn())
-    .await?;
+    let sql = format!("SELECT d.id {MATCHES} AND d.id > $8 ORDER BY d.id LIMIT $9");
+    let ids: Vec<i64> =
+        matching(&sql, tenant, pipeline, filter, owner).bind(after).bind(limit).fetch_all(tx.conn()).await?;
     cards(tx, &ids).await
 }
 
@@ -654,6 +676,26 @@ pub async fn move_all(
     .execute(tx.conn())
     .await?;
     Ok(moved.rows_affected())
+}
+
+/// Gives `from`'s deals (only those of `only`, when given) to client `to`; the ids moved.
+pub async fn reassign_client(
+    tx: &mut TenantTx,
+    from: ClientId,
+    to: ClientId,
+    only: Option<&[i64]>,
+) -> Result<Vec<i64>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    Ok(sqlx::query_scalar!(
+        "UPDATE deals SET client_id = $3, updated_at = now()
+         WHERE tenant_id = $1 AND client_id = $2 AND ($4::bigint[] IS NULL OR id = ANY($4)) RETURNING id",
+        tenant,
+        from.0,
+        to.0,
+        only
+    )
+    .fetch_all(tx.conn())
+    .await?)
 }
 
 /// The open deals of a client, newest first (the inbox's contact panel).

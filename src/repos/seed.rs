@@ -142,7 +142,7 @@ pub async fn deals(tx: &mut TenantTx, first: i64, count: i64) -> Result<u64, Rep
                                 'Website redesign', 'Fleet insurance', 'Catering order'] AS t)
         INSERT INTO deals (tenant_id, title, pipeline_id, stage_id, position, value, currency, value_base,
                            client_id, owner_id, expected_close_on, created_at, updated_at, stage_entered_at)
-        SELECT $1, titles.t[1 + k % array_length(titles.t, 1)] || ' ' || k, p.id, st.id, (k / st.total) * 1024.0,
+        SELECT $1, titles.t[1 + (k / 7) % array_length(titles.t, 1)] || ' ' || k, p.id, st.id, (k / st.total) * 1024.0,
                v.amount, base.base_currency, v.amount,
                CASE WHEN cl.lo IS NOT NULL THEN cl.lo + (k * 7919) % (cl.hi - cl.lo + 1) END,
                owners.ids[1 + k % array_length(owners.ids, 1)],

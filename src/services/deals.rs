@@ -44,7 +44,9 @@ pub struct Board {
 /// A page of a deal list.
 pub struct DealPage {
     pub deals: Vec<Deal>,
+    /// How many deals the list holds, exactly when `exact`, else at least this many.
     pub total: i64,
+    pub exact: bool,
 }
 
 impl DealService {
@@ -128,9 +130,9 @@ impl DealService {
         offset: i64,
     ) -> Result<DealPage, ServiceError> {
         let (mut tx, scope) = self.begin(by, Permission::DealRead).await?;
-        let (deals, total) = repo::list(&mut tx, pipeline, filter, scope, sort, limit, offset).await?;
+        let (deals, total, exact) = repo::list(&mut tx, pipeline, filter, scope, sort, limit, offset).await?;
         tx.commit().await?;
-        Ok(DealPage { deals, total })
+        Ok(DealPage { deals, total, exact })
     }
 
     /// Every deal `filter` lets through (in `pipeline` when given) as CSV, in id order, with a

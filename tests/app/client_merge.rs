@@ -56,6 +56,18 @@ async fn a_merge_moves_contacts_and_the_thread_fills_empty_fields_and_a_restore_
     writes(&app, twin, twin_contacts[0], "two").await;
     writes(&app, aziz, aziz_contacts[0], "three").await;
     writes(&app, twin, twin_contacts[0], "four").await;
+    // The twin has a deal; it follows the merge and comes back with the restore.
+    let pipeline = admin.get("/api/v1/pipelines").await.json()["items"][0]["id"].clone();
+    let twins_deal = admin
+        .post("/api/v1/deals", json!({"title": "Flat", "pipeline_id": pipeline, "client_id": twin.0}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let deal_client = |id: i64| {
+        let admin = &admin;
+        async move { admin.get(&format!("/api/v1/deals/{id}")).await.json()["client_id"].as_i64().unwrap() }
+    };
 
     let merged = admin.post(&format!("/api/v1/clients/{}/merge", aziz.0), json!({"from_client_id": twin.0})).await;
     assert_eq!(merged.status, 200, "{}", merged.body);
@@ -75,6 +87,14 @@ async fn a_merge_moves_contacts_and_the_thread_fills_empty_fields_and_a_restore_
     let audited = app.scalar_i64("SELECT count(*) FROM audit_log WHERE action IN ('merged', 'merged_into')").await;
     assert_eq!(audited, 2);
 
+    assert_eq!(deal_client(twins_deal).await, aziz.0, "the twin's deal is the survivor's");
+    let later_deal = admin
+        .post("/api/v1/deals", json!({"title": "Office", "pipeline_id": pipeline, "client_id": aziz.0}))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+
     // A message to the twin's WhatsApp now reaches the survivor's thread.
     writes(&app, aziz, ContactId(twin_contacts[0].0), "five").await;
 
@@ -85,6 +105,11 @@ async fn a_merge_moves_contacts_and_the_thread_fills_empty_fields_and_a_restore_
     assert_eq!(restored.status, 303, "{}", restored.body);
     assert_eq!(thread(&admin, aziz).await, ["one", "three", "five"]);
     assert_eq!(thread(&admin, twin).await, ["two", "four"]);
+    assert_eq!(
+        (deal_client(twins_deal).await, deal_client(later_deal).await),
+        (twin.0, aziz.0),
+        "only what moved goes back"
+    );
     let aziz_now = admin.get(&format!("/api/v1/clients/{}", aziz.0)).await.json();
     assert_eq!((&aziz_now["email"], &aziz_now["pin"]), (&Value::Null, &Value::Null), "{aziz_now}");
     assert_eq!(aziz_now["contacts"].as_array().unwrap().len(), 1);

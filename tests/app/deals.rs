@@ -234,6 +234,12 @@ async fn the_same_gap_taken_again_and_again_spreads_the_column_out_and_keeps_the
     assert_eq!(board["stages"][0]["deals"].as_array().unwrap().len(), 20, "20 cards a column");
     assert_eq!(board["stages"][0]["deal_count"], 72);
     assert!(board["stages"][0]["next_cursor"].is_string());
+    // Words to look for: the cards that have them, in board order, counted alike.
+    let found = api.get(&format!("/api/v1/pipelines/{pipeline}/board?q=N1")).await.json();
+    let want_found: Vec<&str> = want.iter().map(String::as_str).filter(|t| t.starts_with("n1")).collect();
+    assert_eq!(titles(&found["stages"][0]), want_found);
+    assert_eq!(found["stages"][0]["deal_count"], 11);
+    assert_eq!(found["stages"][1]["deal_count"], 0);
     let bad = api.get(&format!("/api/v1/pipelines/{pipeline}/stages/{}/deals?cursor=nope", stages[0])).await;
     assert_eq!(named(&bad), ["cursor"]);
 }
@@ -472,16 +478,28 @@ async fn a_conversation_shows_the_clients_open_deals_and_starts_a_new_one_for_th
     assert!(!viewer.get(&format!("/crm/chats/{}", chat.0)).await.body.contains("/crm/deals/new"));
 }
 
-/// Stages whose kept count or total differs from the deals' own.
+/// Stages (and stage × owner rows) whose kept count or total differs from the deals' own.
 async fn drifted(app: &TestApp) -> i64 {
-    app.scalar_i64(
-        "SELECT count(*) FROM pipeline_stages s
-         LEFT JOIN deal_stage_totals t ON t.tenant_id = s.tenant_id AND t.stage_id = s.id
+    let by_owner = app
+        .scalar_i64(
+            "SELECT count(*) FROM (SELECT tenant_id, stage_id, coalesce(owner_id, 0) AS owner_id, count(*) AS n,
+                                          coalesce(sum(value_base), 0) AS v FROM deals GROUP BY 1, 2, 3) d
+             FULL JOIN (SELECT * FROM deal_stage_totals WHERE deal_count <> 0 OR value_base_total <> 0) t
+                    USING (tenant_id, stage_id, owner_id)
+             WHERE d.n IS DISTINCT FROM t.deal_count OR d.v IS DISTINCT FROM t.value_base_total",
+        )
+        .await;
+    by_owner
+        + app
+            .scalar_i64(
+                "SELECT count(*) FROM pipeline_stages s
+         LEFT JOIN (SELECT tenant_id, stage_id, sum(deal_count) AS deal_count, sum(value_base_total) AS value_base_total
+                    FROM deal_stage_totals GROUP BY 1, 2) t ON t.tenant_id = s.tenant_id AND t.stage_id = s.id
          LEFT JOIN (SELECT tenant_id, stage_id, count(*) AS n, sum(value_base) AS v FROM deals GROUP BY 1, 2) d
                 ON d.tenant_id = s.tenant_id AND d.stage_id = s.id
          WHERE coalesce(t.deal_count, 0) <> coalesce(d.n, 0) OR coalesce(t.value_base_total, 0) <> coalesce(d.v, 0)",
-    )
-    .await
+            )
+            .await
 }
 
 #[tokio::test]
@@ -502,7 +520,15 @@ async fn the_kept_stage_totals_follow_every_change_even_moves_crossing_at_once()
     api.patch(&format!("/api/v1/deals/{}", ids[1]), json!({"value": null})).await;
     api.delete(&format!("/api/v1/deals/{}", ids[2])).await;
     api.post(&format!("/api/v1/deals/{}/move", ids[3]), json!({"stage_id": stages[4]})).await;
+    let agent = me(&app.api(Role::Agent).await).await;
+    api.patch(&format!("/api/v1/deals/{}", ids[4]), json!({"owner_id": agent})).await;
+    api.patch(&format!("/api/v1/deals/{}", ids[5]), json!({"owner_id": null})).await;
     assert_eq!(drifted(&app).await, 0);
+    let theirs = api.get(&format!("/api/v1/pipelines/{pipeline}/board?owner_id={agent}")).await.json();
+    assert_eq!(
+        (theirs["stages"][0]["deal_count"].as_i64(), theirs["stages"][0]["value_base_total"].as_str()),
+        (Some(1), Some("500.25"))
+    );
 
     // Half the deals go New → Qualified while the other half come back, all at once, twice.
     for stage in [1, 2] {

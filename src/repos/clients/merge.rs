@@ -14,6 +14,7 @@ pub struct MergeRecord {
     pub contacts: Vec<i64>,
     pub messages: Vec<i64>,
     pub members: Vec<i64>,
+    pub deals: Vec<i64>,
     /// The survivor's fields filled from the merged client.
     pub filled: serde_json::Map<String, serde_json::Value>,
 }
@@ -164,20 +165,23 @@ pub struct NewMerge<'a> {
     pub contacts: &'a [i64],
     pub messages: &'a [i64],
     pub members: &'a [i64],
+    pub deals: &'a [i64],
     pub filled: serde_json::Value,
 }
 
 pub async fn record(tx: &mut TenantTx, m: NewMerge<'_>) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query!(
-        "INSERT INTO client_merges (tenant_id, survivor_id, merged_id, contact_ids, message_ids, member_ids, filled)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO client_merges (tenant_id, survivor_id, merged_id, contact_ids, message_ids, member_ids, deal_ids,
+                                    filled)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         tenant,
         m.survivor.0,
         m.merged.0,
         m.contacts,
         m.messages,
         m.members,
+        m.deals,
         m.filled
     )
     .execute(tx.conn())
@@ -189,7 +193,7 @@ pub async fn record(tx: &mut TenantTx, m: NewMerge<'_>) -> Result<(), RepoError>
 pub async fn open_merge(tx: &mut TenantTx, merged: ClientId) -> Result<Option<MergeRecord>, RepoError> {
     let tenant = tx.tenant_id().0;
     let r = sqlx::query!(
-        "SELECT id, survivor_id, contact_ids, message_ids, member_ids, filled FROM client_merges
+        "SELECT id, survivor_id, contact_ids, message_ids, member_ids, deal_ids, filled FROM client_merges
          WHERE tenant_id = $1 AND merged_id = $2 AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
         tenant,
         merged.0
@@ -207,6 +211,7 @@ pub async fn open_merge(tx: &mut TenantTx, merged: ClientId) -> Result<Option<Me
             contacts: r.contact_ids,
             messages: r.message_ids,
             members: r.member_ids,
+            deals: r.deal_ids,
             filled,
         })
     })

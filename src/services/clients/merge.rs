@@ -7,7 +7,7 @@ use crate::domain::{
     Actor, Client, ClientId, ClientInput, ClientQuery, DomainError, DomainEvent, Permission, Principal,
 };
 use crate::repos::clients::{self, merge};
-use crate::repos::{RepoError, audit, chats};
+use crate::repos::{RepoError, audit, chats, deals};
 use crate::services::ServiceError;
 
 use super::{ClientService, UpdateError, update_client};
@@ -112,6 +112,7 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
         }
         None => (None, Vec::new(), Vec::new()),
     };
+    let deals = deals::reassign_client(tx, from, into, None).await.map_err(repo)?;
     merge::archive_into(tx, from, into).await.map_err(repo)?;
     let record = merge::NewMerge {
         survivor: into,
@@ -119,6 +120,7 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
         contacts: &contacts,
         messages: &messages,
         members: &members,
+        deals: &deals,
         filled: Value::Object(filled),
     };
     merge::record(tx, record).await.map_err(repo)?;
@@ -168,6 +170,7 @@ pub(super) async fn undo_merge(
     }
     merge::take_back_unique(tx, merged, phone.as_deref(), pin.as_deref()).await?;
     merge::return_contacts(tx, &record.contacts, record.survivor, merged).await?;
+    deals::reassign_client(tx, record.survivor, merged, Some(&record.deals)).await?;
     if let (Some(from), Some(to)) = (merge::chat_of(tx, record.survivor).await?, merge::chat_of(tx, merged).await?) {
         merge::move_conversation(tx, from, to, Some((&record.messages, &record.members))).await?;
     }

@@ -114,7 +114,7 @@ pub async fn list(
     Ok(Json(Paged {
         items: found.deals.into_iter().map(DealJson::from).collect(),
         total: found.total,
-        total_exact: true,
+        total_exact: found.exact,
         page,
         per_page,
     }))

@@ -46,6 +46,11 @@ fn choices(all: &[Pipeline], chosen: PipelineId) -> Vec<PipelineChoice> {
     all.iter().map(|p| PipelineChoice { id: p.id.0, name: p.name.clone(), selected: p.id == chosen }).collect()
 }
 
+/// Who deals may belong to, as menus offer them.
+async fn owners(state: &AppState, me: &CurrentUser) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(state.deals.owners(&me.principal).await?.into_iter().map(|(id, name)| (id.0, name)).collect())
+}
+
 /// The filters of an address, or every bad one named.
 fn filter_of(q: &Fields) -> Result<DealFilter, AppError> {
     DealFilter::parse(q).map_err(AppError::Invalid)
@@ -78,7 +83,7 @@ pub async fn board(
     let (pipeline, all) = pipeline_of(&state, &me, q.get("pipeline")).await?;
     let filter = filter_of(&q)?;
     let board = board_view(&state, &me, pipeline.id, &filter).await?;
-    let owners = state.deals.owners(&me.principal).await?.into_iter().map(|(id, name)| (id.0, name)).collect();
+    let owners = owners(&state, &me).await?;
     render(
         StatusCode::OK,
         &BoardPage {
@@ -200,7 +205,7 @@ pub async fn list(
     let page = q.get("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| (1..=200).contains(p)).unwrap_or(1);
     let found = state.deals.list(&me.principal, pipeline, &filter, sort, LIST_PAGE, (page - 1) * LIST_PAGE).await?;
     let all = state.pipelines.list(&me.principal).await?;
-    let owners = state.deals.owners(&me.principal).await?.into_iter().map(|(id, name)| (id.0, name)).collect();
+    let owners = owners(&state, &me).await?;
     let filters = ListFilters {
         pipeline: pipeline.map(|p| p.0),
         q: filter.q.clone().unwrap_or_default(),
@@ -219,6 +224,7 @@ pub async fn list(
             owners,
             rows: found.deals.iter().map(|d| ListRow::new(me.tr, d)).collect(),
             total: found.total,
+            exact: found.exact,
             page,
             pages: ((found.total + LIST_PAGE - 1) / LIST_PAGE).clamp(1, 200),
             filters,
@@ -277,7 +283,7 @@ async fn form(
         errors,
         client_name,
         currencies,
-        owners: state.deals.owners(&me.principal).await?.into_iter().map(|(id, n)| (id.0, n)).collect(),
+        owners: owners(state, me).await?,
         stages: stage_options(&pipeline),
         pipelines: choices(&all, pipeline.id),
     })

@@ -367,6 +367,8 @@ pub struct DealListPage {
     pub filters: ListFilters,
     pub rows: Vec<ListRow>,
     pub total: i64,
+    /// Whether `total` is exact (or a lower bound: a broad filter).
+    pub exact: bool,
     pub page: i64,
     pub pages: i64,
 }
@@ -374,7 +376,11 @@ pub struct DealListPage {
 impl DealListPage {
     /// "12 deals", in the reader's language.
     pub fn found(&self) -> String {
-        self.shell.tr.count("deals.found", self.total)
+        if self.exact {
+            self.shell.tr.count("deals.found", self.total)
+        } else {
+            self.shell.tr.t1("deals.found_more", "count", &self.shell.tr.amount(self.total.into()))
+        }
     }
 
     pub fn is_owner(&self, id: &i64) -> bool {
