@@ -291,8 +291,30 @@ pub async fn top(tx: &mut TenantTx, stage: StageId) -> Result<Gap, RepoError> {
     Ok(Gap { prev: None, next })
 }
 
+/// Spreads the 64 cards of `stage` just before position `next` out again, in their order,
+/// between the card before them and `next`, when two came too close for a card between them
+/// (after some fifty moves into the same gap): 64 rows written, not the stage's thousands.
+pub async fn spread_before(tx: &mut TenantTx, stage: StageId, next: f64) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "WITH w AS (SELECT id, position FROM deals WHERE tenant_id = $1 AND stage_id = $2 AND position < $3
+                    ORDER BY position DESC, id DESC LIMIT 65),
+              lo AS (SELECT CASE WHEN count(*) = 65 THEN min(position) ELSE $3 - 1024.0 * 66 END AS p FROM w),
+              moved AS (SELECT id, row_number() OVER (ORDER BY position, id) AS n
+                        FROM (SELECT id, position FROM w ORDER BY position DESC, id DESC LIMIT 64) x)
+         UPDATE deals d SET position = lo.p + ($3 - lo.p) / 65.0 * moved.n
+         FROM moved, lo WHERE d.tenant_id = $1 AND d.id = moved.id",
+        tenant,
+        stage.0,
+        next
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// Spreads `stage`'s cards out again, in their order, when two came too close for a card
-/// between them (after some fifty moves into the same gap).
+/// between them and spreading the ones nearby did not make room.
 pub async fn renumber(tx: &mut TenantTx, stage: StageId) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
     sqlx::query!(
@@ -379,75 +401,57 @@ pub async fn board(
     let ids: Vec<i64> = stages.iter().map(|s| s.0).collect();
     let owner = owner.or(filter.owner_id).map(|o| o.0);
     let q = like(filter.q.as_deref());
-    // Without words to look for, the stages' kept totals (all owners', or one's); with them,
-    // summed over the deals let through.
-    let totals: Vec<(i64, i64, Decimal)> = if q.is_none() {
-        sqlx::query!(
-            r#"SELECT stage_id, sum(deal_count)::bigint AS "n!", sum(value_base_total) AS "total!"
-               FROM deal_stage_totals
-               WHERE tenant_id = $1 AND stage_id = ANY($2) AND ($3::bigint IS NULL OR owner_id = $3)
-               GROUP BY stage_id"#,
-            tenant,
-            &ids,
-            owner,
-        )
-        .fetch_all(tx.conn())
-        .await?
-        .into_iter()
-        .map(|r| (r.stage_id, r.n, r.total))
-        .collect()
-    } else {
-        sqlx::query!(
-            r#"SELECT d.stage_id, count(*) AS "n!", coalesce(sum(d.value_base), 0) AS "total!"
-               FROM deals d
-               WHERE d.tenant_id = $1 AND d.stage_id = ANY($2)
-                 AND ($3::bigint IS NULL OR d.owner_id = $3)
-                 AND ($4::text IS NULL OR lower(d.title) LIKE $4)
-               GROUP BY d.stage_id"#,
-            tenant,
-            &ids,
-            owner,
-            q,
-        )
-        .fetch_all(tx.conn())
-        .await?
-        .into_iter()
-        .map(|r| (r.stage_id, r.n, r.total))
-        .collect()
-    };
-    // Each column's first cards: walked in board order; with words to look for, taken from
-    // the deals that have them (found by the title's index) instead, as a stage walked in
-    // order may hold none of them and be read to its end.
-    let card_ids: Vec<i64> = match &q {
+    // Without words to look for: the stages' kept totals (all owners', or one's), and each
+    // column's first cards walked in board order. With them: one pass over the deals that
+    // have them (found by the title's index), counting and summing each stage's and ranking
+    // its cards, as a stage walked in order may hold none of them and be read to its end.
+    let (totals, card_ids): (Vec<(i64, i64, Decimal)>, Vec<i64>) = match &q {
         None => {
-            sqlx::query_scalar!(
+            let totals = sqlx::query!(
+                r#"SELECT stage_id, sum(deal_count)::bigint AS "n!", sum(value_base_total) AS "total!"
+                   FROM deal_stage_totals
+                   WHERE tenant_id = $1 AND stage_id = ANY($2) AND ($3::bigint IS NULL OR owner_id = $3)
+                   GROUP BY stage_id"#,
+                tenant,
+                &ids,
+                owner,
+            )
+            .fetch_all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|r| (r.stage_id, r.n, r.total))
+            .collect();
+            let firsts = sqlx::query_scalar!(
                 r#"SELECT f.id AS "id!"
-               FROM unnest($2::bigint[]) WITH ORDINALITY AS s (stage_id, n)
-               CROSS JOIN LATERAL (
-                   SELECT d.id, d.position FROM deals d
-                   WHERE d.tenant_id = $1 AND d.stage_id = s.stage_id
-                     AND ($3::bigint IS NULL OR d.owner_id = $3)
-                   ORDER BY d.position, d.id LIMIT $4
-               ) f
-               ORDER BY s.n, f.position, f.id"#,
+                   FROM unnest($2::bigint[]) WITH ORDINALITY AS s (stage_id, n)
+                   CROSS JOIN LATERAL (
+                       SELECT d.id, d.position FROM deals d
+                       WHERE d.tenant_id = $1 AND d.stage_id = s.stage_id
+                         AND ($3::bigint IS NULL OR d.owner_id = $3)
+                       ORDER BY d.position, d.id LIMIT $4
+                   ) f
+                   ORDER BY s.n, f.position, f.id"#,
                 tenant,
                 &ids,
                 owner,
                 (per + 1) as i64,
             )
             .fetch_all(tx.conn())
-            .await?
+            .await?;
+            (totals, firsts)
         }
         Some(q) => {
-            sqlx::query_scalar!(
-                r#"SELECT m.id AS "id!"
-               FROM (SELECT d.id, d.stage_id, d.position,
-                            row_number() OVER (PARTITION BY d.stage_id ORDER BY d.position, d.id) AS rank
-                     FROM deals d
-                     WHERE d.tenant_id = $1 AND d.stage_id = ANY($2) AND lower(d.title) LIKE $4
-                       AND ($3::bigint IS NULL OR d.owner_id = $3)) m
-               WHERE m.rank <= $5
-               ORDER BY array_position($2, m.stage_id), m.position, m.id"#,
+            let rows = sqlx::query!(
+                r#"SELECT m.id AS "id!", m.stage_id AS "stage_id!", m.rank AS "rank!", m.n AS "n!", m.total AS "total!"
+                   FROM (SELECT d.id, d.stage_id, d.position,
+                                row_number() OVER (PARTITION BY d.stage_id ORDER BY d.position, d.id) AS rank,
+                                count(*) OVER (PARTITION BY d.stage_id) AS n,
+                                coalesce(sum(d.value_base) OVER (PARTITION BY d.stage_id), 0) AS total
+                         FROM deals d
+                         WHERE d.tenant_id = $1 AND d.stage_id = ANY($2) AND lower(d.title) LIKE $4
+                           AND ($3::bigint IS NULL OR d.owner_id = $3)) m
+                   WHERE m.rank <= $5
+                   ORDER BY array_position($2, m.stage_id), m.position, m.id"#,
                 tenant,
                 &ids,
                 owner,
@@ -455,7 +459,9 @@ pub async fn board(
                 (per + 1) as i64,
             )
             .fetch_all(tx.conn())
-            .await?
+            .await?;
+            let totals = rows.iter().filter(|r| r.rank == 1).map(|r| (r.stage_id, r.n, r.total)).collect();
+            (totals, rows.iter().map(|r| r.id).collect())
         }
     };
     let mut loaded = cards(tx, &card_ids).await?;

@@ -365,8 +365,17 @@ impl DealService {
 /// A position in `stage` just before `before` (or at the end), for the deal `moving`. When
 /// the neighbours are too close for one between them, the column is spread out first.
 async fn place(tx: &mut TenantTx, stage: StageId, before: Option<DealId>, moving: DealId) -> Result<f64, ServiceError> {
-    if let Some(p) = gap(tx, stage, before, moving).await?.position() {
+    let first = gap(tx, stage, before, moving).await?;
+    if let Some(p) = first.position() {
         return Ok(p);
+    }
+    // Only a gap between two cards runs out: spread the cards just before it, then, if even
+    // they are packed too close, the whole stage.
+    if let Some(next) = first.next {
+        repo::spread_before(tx, stage, next).await?;
+        if let Some(p) = gap(tx, stage, before, moving).await?.position() {
+            return Ok(p);
+        }
     }
     repo::renumber(tx, stage).await?;
     let again = gap(tx, stage, before, moving).await?;

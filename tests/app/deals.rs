@@ -230,6 +230,9 @@ async fn the_same_gap_taken_again_and_again_spreads_the_column_out_and_keeps_the
         }
     }
     assert_eq!(got, want);
+    // The cards near the gap were spread out, not the whole stage renumbered from 1024 up.
+    let spread = app.scalar_i64("SELECT (max(position) < 0)::int::bigint FROM deals").await;
+    assert_eq!(spread, 1, "positions are still those below the first card's");
     let board = api.get(&format!("/api/v1/pipelines/{pipeline}/board")).await.json();
     assert_eq!(board["stages"][0]["deals"].as_array().unwrap().len(), 20, "20 cards a column");
     assert_eq!(board["stages"][0]["deal_count"], 72);
