@@ -1463,6 +1463,14 @@ CREATE INDEX deals_client ON public.deals USING btree (tenant_id, client_id) WHE
 
 CREATE INDEX deals_owner ON public.deals USING btree (tenant_id, owner_id, stage_id, "position") INCLUDE (value_base);
 
+CREATE INDEX deals_owner_by_close ON public.deals USING btree (tenant_id, owner_id, expected_close_on, id DESC);
+
+CREATE INDEX deals_owner_by_title ON public.deals USING btree (tenant_id, owner_id, lower(title), id DESC);
+
+CREATE INDEX deals_owner_by_value ON public.deals USING btree (tenant_id, owner_id, value_base DESC NULLS LAST, id DESC);
+
+CREATE INDEX deals_owner_recent ON public.deals USING btree (tenant_id, owner_id, updated_at DESC, id DESC);
+
 CREATE INDEX deals_recent ON public.deals USING btree (tenant_id, updated_at DESC, id DESC);
 
 CREATE INDEX deals_title_trgm ON public.deals USING gin (lower(title) public.gin_trgm_ops);
