@@ -238,9 +238,9 @@ impl DealService {
     /// its currency changes.
     pub async fn update(&self, by: &Principal, id: DealId, input: &DealInput) -> Result<Deal, ServiceError> {
         let (mut tx, scope) = self.begin(by, Permission::DealWrite).await?;
-        repo::get(&mut tx, id, scope).await?;
+        // Locked first, then read within the reader's scope (404 outside it).
         let (_, entered) = repo::lock(&mut tx, id).await?;
-        let before = repo::get(&mut tx, id, None).await?;
+        let before = repo::get(&mut tx, id, scope).await?;
         let current = DealFields::from(&before);
         let fields = input.apply(Some(&current)).map_err(ServiceError::Invalid)?;
         let checked = check(&mut tx, &fields).await?;
@@ -296,9 +296,8 @@ impl DealService {
     /// neighbours'); a new stage is recorded in the deal's history and audited.
     pub async fn move_to(&self, by: &Principal, id: DealId, to: &MoveTo) -> Result<Deal, ServiceError> {
         let (mut tx, scope) = self.begin(by, Permission::DealWrite).await?;
-        repo::get(&mut tx, id, scope).await?;
         let (from, entered) = repo::lock(&mut tx, id).await?;
-        let before = repo::get(&mut tx, id, None).await?;
+        let before = repo::get(&mut tx, id, scope).await?;
         let pipeline = pipelines::get(&mut tx, before.pipeline_id).await?;
         let stage = pipeline
             .stages
@@ -348,8 +347,8 @@ impl DealService {
 
     pub async fn delete(&self, by: &Principal, id: DealId) -> Result<(), ServiceError> {
         let (mut tx, scope) = self.begin(by, Permission::DealWrite).await?;
-        let gone = repo::get(&mut tx, id, scope).await?;
         repo::lock(&mut tx, id).await?;
+        let gone = repo::get(&mut tx, id, scope).await?;
         repo::delete(&mut tx, id).await?;
         record(&mut tx, by, "deleted", id, &gone.title).await?;
         tx.commit().await?;

@@ -596,3 +596,22 @@ async fn the_list_filters_sorts_and_exports_only_what_the_reader_may_see() {
     assert_eq!(theirs.body.trim_start_matches('\u{feff}').lines().count(), 1, "a new agent owns nothing");
     assert!(!agent.get("/crm/deals/list").await.body.contains("Big office"));
 }
+
+#[tokio::test]
+async fn a_move_tells_the_tenants_open_pages_which_board_to_fetch_and_no_one_else() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let (pipeline, stages) = sales(&api).await;
+    let id = deal(&api, json!({"title": "Flat", "pipeline_id": pipeline})).await["id"].as_i64().unwrap();
+    let agent = app.sign_in_as(Role::Agent).await;
+    let (_, creds) = app.create_tenant("Rival").await;
+    let rival = crate::helpers::Client::new(&app.base_url);
+    rival.sign_in(&creds).await;
+    let wait = std::time::Duration::from_secs(2);
+    let act = || async {
+        assert_eq!(api.post(&format!("/api/v1/deals/{id}/move"), json!({"stage_id": stages[1]})).await.status, 200)
+    };
+    let (ours, theirs) = tokio::join!(app.heard(&agent, wait, act()), app.heard(&rival, wait, async {}));
+    assert!(ours.contains(&format!("event: deal\ndata: {pipeline}\n")), "{ours}");
+    assert!(!theirs.contains("event: deal"), "{theirs}");
+}

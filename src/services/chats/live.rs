@@ -1,6 +1,7 @@
-//! The live feed of a tenant's inbox on this node: one task per tenant with open pages hears
+//! The live feed of a tenant's pages on this node: one task per tenant with open pages hears
 //! the tenant's events on the bus, loads what each one changed once (the message, the chat's
-//! place in the inbox, the unread total) and hands the same loaded change to every page. A
+//! place in the inbox, the unread total; a deal's event needs nothing loaded, its pipeline's
+//! boards fetch themselves) and hands the same loaded change to every page. A
 //! page then renders it for its reader, and what readers of the same language and rights
 //! would render alike is rendered once (`LiveChange::shared`).
 //!
