@@ -889,8 +889,11 @@ CREATE TABLE public.clients (
     merged_into bigint,
     search text GENERATED ALWAYS AS (public.search_fold(((((((((((first_name || ' '::text) || COALESCE(middle_name, ''::text)) || ' '::text) || COALESCE(last_name, ''::text)) || ' '::text) || COALESCE(phone, ''::text)) || ' '::text) || COALESCE(email, ''::text)) || ' '::text) || COALESCE(pin, ''::text)))) STORED,
     search_words text[] GENERATED ALWAYS AS (public.client_words(public.search_fold(((((((((((first_name || ' '::text) || COALESCE(middle_name, ''::text)) || ' '::text) || COALESCE(last_name, ''::text)) || ' '::text) || COALESCE(phone, ''::text)) || ' '::text) || COALESCE(email, ''::text)) || ' '::text) || COALESCE(pin, ''::text))))) STORED,
+    company_id bigint,
+    job_title text,
     CONSTRAINT clients_first_name_check CHECK (((length(btrim(first_name)) >= 1) AND (length(btrim(first_name)) <= 100))),
     CONSTRAINT clients_gender_check CHECK ((gender = ANY (ARRAY['male'::text, 'female'::text, 'other'::text]))),
+    CONSTRAINT clients_job_title_check CHECK (((length(job_title) >= 1) AND (length(job_title) <= 200))),
     CONSTRAINT clients_merged_archived_check CHECK (((merged_into IS NULL) OR (archived_at IS NOT NULL))),
     CONSTRAINT clients_phone_check CHECK ((phone ~ '^\+[1-9][0-9]{7,14}$'::text)),
     CONSTRAINT clients_pin_check CHECK ((pin ~ '^[0-9]{4,20}$'::text))
@@ -900,6 +903,40 @@ ALTER TABLE ONLY public.clients FORCE ROW LEVEL SECURITY;
 
 ALTER TABLE public.clients ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.clients_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.companies (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    name text NOT NULL,
+    website text,
+    phone text,
+    email text,
+    address text,
+    tax_id text,
+    comments text,
+    owner_id bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    search text GENERATED ALWAYS AS (public.search_fold(((((((((name || ' '::text) || COALESCE(email, ''::text)) || ' '::text) || COALESCE(phone, ''::text)) || ' '::text) || COALESCE(website, ''::text)) || ' '::text) || COALESCE(tax_id, ''::text)))) STORED,
+    CONSTRAINT companies_address_check CHECK (((length(address) >= 1) AND (length(address) <= 500))),
+    CONSTRAINT companies_comments_check CHECK (((length(comments) >= 1) AND (length(comments) <= 5000))),
+    CONSTRAINT companies_email_check CHECK (((length(email) >= 1) AND (length(email) <= 254))),
+    CONSTRAINT companies_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT companies_phone_check CHECK (((length(phone) >= 1) AND (length(phone) <= 20))),
+    CONSTRAINT companies_tax_id_check CHECK (((length(tax_id) >= 1) AND (length(tax_id) <= 50))),
+    CONSTRAINT companies_website_check CHECK (((length(website) >= 1) AND (length(website) <= 300)))
+);
+
+ALTER TABLE ONLY public.companies FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.companies ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.companies_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -970,6 +1007,7 @@ CREATE TABLE public.deals (
     stage_entered_at timestamp with time zone DEFAULT now() NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    company_id bigint,
     CONSTRAINT deals_check CHECK ((((value IS NULL) = (currency IS NULL)) AND ((value IS NULL) = (value_base IS NULL)))),
     CONSTRAINT deals_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT deals_lost_reason_check CHECK (((length(lost_reason) >= 1) AND (length(lost_reason) <= 500))),
@@ -1322,6 +1360,9 @@ ALTER TABLE ONLY public.client_search_words
 ALTER TABLE ONLY public.clients
     ADD CONSTRAINT clients_pkey PRIMARY KEY (tenant_id, id);
 
+ALTER TABLE ONLY public.companies
+    ADD CONSTRAINT companies_pkey PRIMARY KEY (tenant_id, id);
+
 ALTER TABLE ONLY public.currency_rates
     ADD CONSTRAINT currency_rates_pkey PRIMARY KEY (tenant_id, currency);
 
@@ -1433,6 +1474,8 @@ CREATE INDEX client_merges_survivor_idx ON public.client_merges USING btree (ten
 
 CREATE INDEX client_search_words_trgm_idx ON public.client_search_words USING gin (word public.gin_trgm_ops);
 
+CREATE INDEX clients_company ON public.clients USING btree (tenant_id, company_id) WHERE (company_id IS NOT NULL);
+
 CREATE INDEX clients_created_idx ON public.clients USING btree (tenant_id, created_at);
 
 CREATE INDEX clients_email_idx ON public.clients USING btree (tenant_id, email_folded) WHERE (email_folded IS NOT NULL);
@@ -1449,6 +1492,14 @@ CREATE INDEX clients_search_words_idx ON public.clients USING gin (search_words)
 
 CREATE INDEX clients_updated_idx ON public.clients USING btree (tenant_id, updated_at DESC, id DESC) WHERE (archived_at IS NULL);
 
+CREATE INDEX companies_by_name ON public.companies USING btree (tenant_id, lower(name), id);
+
+CREATE INDEX companies_owner ON public.companies USING btree (tenant_id, owner_id, lower(name), id);
+
+CREATE INDEX companies_search_idx ON public.companies USING gin (search public.gin_trgm_ops);
+
+CREATE UNIQUE INDEX companies_tax_id_key ON public.companies USING btree (tenant_id, tax_id) WHERE (tax_id IS NOT NULL);
+
 CREATE INDEX deal_moves_deal ON public.deal_moves USING btree (tenant_id, deal_id, moved_at, id);
 
 CREATE INDEX deals_board ON public.deals USING btree (tenant_id, stage_id, "position") INCLUDE (value_base, owner_id);
@@ -1460,6 +1511,8 @@ CREATE INDEX deals_by_title ON public.deals USING btree (tenant_id, lower(title)
 CREATE INDEX deals_by_value ON public.deals USING btree (tenant_id, value_base DESC NULLS LAST, id DESC);
 
 CREATE INDEX deals_client ON public.deals USING btree (tenant_id, client_id) WHERE (client_id IS NOT NULL);
+
+CREATE INDEX deals_company ON public.deals USING btree (tenant_id, company_id) WHERE (company_id IS NOT NULL);
 
 CREATE INDEX deals_owner ON public.deals USING btree (tenant_id, owner_id, stage_id, "position") INCLUDE (value_base);
 
@@ -1578,7 +1631,16 @@ ALTER TABLE ONLY public.clients
     ADD CONSTRAINT clients_merged_into_fkey FOREIGN KEY (tenant_id, merged_into) REFERENCES public.clients(tenant_id, id) ON DELETE SET NULL (merged_into);
 
 ALTER TABLE ONLY public.clients
+    ADD CONSTRAINT clients_tenant_id_company_id_fkey FOREIGN KEY (tenant_id, company_id) REFERENCES public.companies(tenant_id, id) ON DELETE SET NULL (company_id);
+
+ALTER TABLE ONLY public.clients
     ADD CONSTRAINT clients_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.companies
+    ADD CONSTRAINT companies_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.companies
+    ADD CONSTRAINT companies_tenant_id_owner_id_fkey FOREIGN KEY (tenant_id, owner_id) REFERENCES public.users(tenant_id, id);
 
 ALTER TABLE ONLY public.currency_rates
     ADD CONSTRAINT currency_rates_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
@@ -1600,6 +1662,9 @@ ALTER TABLE ONLY public.deal_stage_totals
 
 ALTER TABLE ONLY public.deals
     ADD CONSTRAINT deals_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE SET NULL (client_id);
+
+ALTER TABLE ONLY public.deals
+    ADD CONSTRAINT deals_tenant_id_company_id_fkey FOREIGN KEY (tenant_id, company_id) REFERENCES public.companies(tenant_id, id) ON DELETE SET NULL (company_id);
 
 ALTER TABLE ONLY public.deals
     ADD CONSTRAINT deals_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
@@ -1689,6 +1754,8 @@ ALTER TABLE public.client_search_words ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.clients ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.companies ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.currency_rates ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.deal_moves ENABLE ROW LEVEL SECURITY;
@@ -1730,6 +1797,8 @@ CREATE POLICY owner_access ON public.client_merges TO crm USING (true) WITH CHEC
 CREATE POLICY owner_access ON public.client_search_words TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.clients TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.companies TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.currency_rates TO crm USING (true) WITH CHECK (true);
 
@@ -1788,6 +1857,8 @@ CREATE POLICY tenant_isolation ON public.client_merges TO crm_app USING ((tenant
 CREATE POLICY tenant_isolation ON public.client_search_words TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.clients TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.companies TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.currency_rates TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -1931,6 +2002,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_imports TO crm_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.client_merges TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.clients TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.companies TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.currency_rates TO crm_app;
 

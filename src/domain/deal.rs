@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::chat::ChatId;
+use super::company::CompanyId;
 use super::money::Amount;
 use super::pipeline::{PipelineId, StageId, StageKind};
-use super::{ClientId, Currency, DomainError, UserId};
+use super::{ClientId, Currency, DomainError, UserId, parse_id as id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
@@ -23,12 +24,7 @@ pub const MAX_LOST_REASON: usize = 500;
 /// Cards a board column shows at first, and each "more" adds.
 pub const BOARD_PAGE: usize = 20;
 
-/// Someone a deal refers to, with the name to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Named<Id> {
-    pub id: Id,
-    pub name: String,
-}
+pub use super::Named;
 
 /// A deal as stored, with the names around it.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +41,7 @@ pub struct Deal {
     /// The value in the tenant's base currency, at the rate of when the value was set.
     pub value_base: Option<Amount>,
     pub client: Option<Named<ClientId>>,
+    pub company: Option<Named<CompanyId>>,
     /// The client's conversation, when there is one.
     pub chat_id: Option<ChatId>,
     pub owner: Option<Named<UserId>>,
@@ -79,19 +76,21 @@ pub struct DealInput {
     pub value: Option<String>,
     pub currency: Option<String>,
     pub client_id: Option<String>,
+    pub company_id: Option<String>,
     pub owner_id: Option<String>,
     pub expected_close_on: Option<String>,
     pub lost_reason: Option<String>,
 }
 
 impl DealInput {
-    pub const FIELDS: [&'static str; 9] = [
+    pub const FIELDS: [&'static str; 10] = [
         "title",
         "pipeline_id",
         "stage_id",
         "value",
         "currency",
         "client_id",
+        "company_id",
         "owner_id",
         "expected_close_on",
         "lost_reason",
@@ -105,6 +104,7 @@ impl DealInput {
             "value" => &mut self.value,
             "currency" => &mut self.currency,
             "client_id" => &mut self.client_id,
+            "company_id" => &mut self.company_id,
             "owner_id" => &mut self.owner_id,
             "expected_close_on" => &mut self.expected_close_on,
             "lost_reason" => &mut self.lost_reason,
@@ -177,6 +177,12 @@ impl DealInput {
                 Err(e) => ok(Err(e)),
             }
         }
+        if let Some(raw) = &self.company_id {
+            match id("company_id", raw) {
+                Ok(c) => f.company_id = c.map(CompanyId),
+                Err(e) => ok(Err(e)),
+            }
+        }
         if let Some(raw) = &self.owner_id {
             match id("owner_id", raw) {
                 Ok(o) => f.owner_id = o.map(UserId),
@@ -207,6 +213,7 @@ pub struct DealFields {
     /// `None` with a value: the tenant's base currency.
     pub currency: Option<Currency>,
     pub client_id: Option<ClientId>,
+    pub company_id: Option<CompanyId>,
     pub owner_id: Option<UserId>,
     pub expected_close_on: Option<NaiveDate>,
     pub lost_reason: Option<String>,
@@ -221,6 +228,7 @@ impl From<&Deal> for DealFields {
             value: d.value.map(|(a, _)| a),
             currency: d.value.map(|(_, c)| c),
             client_id: d.client.as_ref().map(|c| c.id),
+            company_id: d.company.as_ref().map(|c| c.id),
             owner_id: d.owner.as_ref().map(|o| o.id),
             expected_close_on: d.expected_close_on,
             lost_reason: d.lost_reason.clone(),
@@ -237,15 +245,6 @@ fn text(raw: &str, field: &'static str, max: usize) -> Result<Option<String>, Do
     Ok((!t.is_empty()).then(|| t.to_owned()))
 }
 
-/// A record's id as text; empty is none.
-fn id(field: &'static str, raw: &str) -> Result<Option<i64>, DomainError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    t.parse::<i64>().ok().filter(|i| *i > 0).map(Some).ok_or(DomainError::new(field, "invalid_id"))
-}
-
 /// Which deals a board or list shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DealFilter {
@@ -254,11 +253,13 @@ pub struct DealFilter {
     pub q: Option<String>,
     pub stage_id: Option<StageId>,
     pub client_id: Option<ClientId>,
+    pub company_id: Option<CompanyId>,
     pub status: Option<StageKind>,
 }
 
 impl DealFilter {
-    /// The filters of a query string (`owner_id`, `q`, `stage_id`, `client_id`, `status`), each
+    /// The filters of a query string (`owner_id`, `q`, `stage_id`, `client_id`, `company_id`,
+    /// `status`), each
     /// bad one named.
     pub fn parse(params: &HashMap<String, String>) -> Result<DealFilter, Vec<DomainError>> {
         let mut errors = Vec::new();
@@ -273,6 +274,7 @@ impl DealFilter {
         let owner_id = get_id("owner_id").map(UserId);
         let stage_id = get_id("stage_id").map(StageId);
         let client_id = get_id("client_id").map(ClientId);
+        let company_id = get_id("company_id").map(CompanyId);
         let status = match params.get("status").map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => None,
             Some(raw @ ("open" | "won" | "lost")) => StageKind::parse(raw).ok(),
@@ -285,7 +287,11 @@ impl DealFilter {
         if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
             errors.push(DomainError::new("q", "too_long"));
         }
-        if errors.is_empty() { Ok(DealFilter { owner_id, q, stage_id, client_id, status }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(DealFilter { owner_id, q, stage_id, client_id, company_id, status })
+        } else {
+            Err(errors)
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::channel::ChannelId;
 use super::chat::{ChatId, DeliveryStatus, MessageId};
+use super::company::CompanyId;
 use super::deal::DealId;
 use super::pipeline::{PipelineId, StageId};
 use super::{ClientId, Role, TenantId, UserId};
@@ -135,6 +136,19 @@ pub enum DomainEvent {
         deal_id: DealId,
         pipeline_id: PipelineId,
     },
+    CompanyCreated {
+        tenant_id: TenantId,
+        company_id: CompanyId,
+    },
+    CompanyUpdated {
+        tenant_id: TenantId,
+        company_id: CompanyId,
+    },
+    /// Deleted: its people and deals stay, unlinked.
+    CompanyDeleted {
+        tenant_id: TenantId,
+        company_id: CompanyId,
+    },
     /// An inbound message's files were fetched from its provider and stored.
     AttachmentsArrived {
         tenant_id: TenantId,
@@ -182,6 +196,9 @@ impl DomainEvent {
             | DomainEvent::DealUpdated { tenant_id, .. }
             | DomainEvent::DealMoved { tenant_id, .. }
             | DomainEvent::DealDeleted { tenant_id, .. }
+            | DomainEvent::CompanyCreated { tenant_id, .. }
+            | DomainEvent::CompanyUpdated { tenant_id, .. }
+            | DomainEvent::CompanyDeleted { tenant_id, .. }
             | DomainEvent::ChannelSaved { tenant_id, .. }
             | DomainEvent::ChannelDeleted { tenant_id, .. } => *tenant_id,
         }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod channel;
 pub mod chat;
 pub mod client;
+pub mod company;
 pub mod country;
 pub mod csv;
 pub mod currency;
@@ -47,6 +48,22 @@ pub struct DomainError {
     pub code: &'static str,
     /// The item of a list the field belongs to, e.g. (`stages`, 2) for `stages[2].name`.
     pub item: Option<(&'static str, usize)>,
+}
+
+/// A record another one refers to, with the name to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named<Id> {
+    pub id: Id,
+    pub name: String,
+}
+
+/// A record's id as text (a positive whole number); empty means absent.
+pub fn parse_id(field: &'static str, raw: &str) -> Result<Option<i64>, DomainError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse::<i64>().ok().filter(|i| *i > 0).map(Some).ok_or(DomainError::new(field, "invalid_id"))
 }
 
 /// A calendar date typed as `YYYY-MM-DD`; empty means absent.

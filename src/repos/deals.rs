@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 
 use crate::db::TenantTx;
 use crate::domain::chat::ChatId;
+use crate::domain::company::CompanyId;
 use crate::domain::deal::{Column, Cursor, Deal, DealFilter, DealId, DealMove, DealSort, Gap, Named};
 use crate::domain::money::Amount;
 use crate::domain::pipeline::{PipelineId, StageId, StageKind};
@@ -24,6 +25,7 @@ pub struct DealRow<'a> {
     pub stage_id: StageId,
     pub value: Option<(Amount, Currency, Amount)>,
     pub client_id: Option<ClientId>,
+    pub company_id: Option<CompanyId>,
     pub owner_id: Option<UserId>,
     pub expected_close_on: Option<NaiveDate>,
     pub lost_reason: Option<&'a str>,
@@ -42,6 +44,8 @@ struct CardRecord {
     client_id: Option<i64>,
     client_name: Option<String>,
     chat_id: Option<i64>,
+    company_id: Option<i64>,
+    company_name: Option<String>,
     owner_id: Option<i64>,
     owner_name: Option<String>,
     expected_close_on: Option<NaiveDate>,
@@ -76,6 +80,7 @@ impl CardRecord {
             value_base,
             client: self.client_id.map(|id| Named { id: ClientId(id), name: self.client_name.unwrap_or_default() }),
             chat_id: self.chat_id.map(ChatId),
+            company: self.company_id.map(|id| Named { id: CompanyId(id), name: self.company_name.unwrap_or_default() }),
             owner: self.owner_id.map(|id| Named { id: UserId(id), name: self.owner_name.unwrap_or_default() }),
             expected_close_on: self.expected_close_on,
             lost_reason: self.lost_reason,
@@ -99,12 +104,13 @@ async fn cards(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<Deal>, RepoError> {
         r#"SELECT d.id, d.title, d.pipeline_id, d.stage_id, s.name AS stage_name, s.kind,
                   d.value, d.currency, d.value_base,
                   d.client_id, concat_ws(' ', c.first_name, c.last_name) AS "client_name?", ch.id AS "chat_id?",
-                  d.owner_id, u.name AS "owner_name?",
+                  d.company_id, co.name AS "company_name?", d.owner_id, u.name AS "owner_name?",
                   d.expected_close_on, d.lost_reason, d.position, d.stage_entered_at, d.created_at, d.updated_at
            FROM deals d
            JOIN pipeline_stages s ON s.tenant_id = d.tenant_id AND s.id = d.stage_id
            LEFT JOIN clients c ON c.tenant_id = d.tenant_id AND c.id = d.client_id
            LEFT JOIN chats ch ON ch.tenant_id = d.tenant_id AND ch.client_id = d.client_id
+           LEFT JOIN companies co ON co.tenant_id = d.tenant_id AND co.id = d.company_id
            LEFT JOIN users u ON u.tenant_id = d.tenant_id AND u.id = d.owner_id
            WHERE d.tenant_id = $1 AND d.id = ANY($2)"#,
         tenant,
@@ -146,8 +152,8 @@ pub async fn insert(tx: &mut TenantTx, row: &DealRow<'_>, position: f64) -> Resu
     let (value, currency, base) = split_value(row);
     let id = sqlx::query_scalar!(
         "INSERT INTO deals (tenant_id, title, pipeline_id, stage_id, position, value, currency, value_base,
-                            client_id, owner_id, expected_close_on, lost_reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                            client_id, owner_id, expected_close_on, lost_reason, company_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         tenant,
         row.title,
         row.pipeline_id.0,
@@ -160,6 +166,7 @@ pub async fn insert(tx: &mut TenantTx, row: &DealRow<'_>, position: f64) -> Resu
         row.owner_id.map(|o| o.0),
         row.expected_close_on,
         row.lost_reason,
+        row.company_id.map(|c| c.0),
     )
     .fetch_one(tx.conn())
     .await?;
@@ -185,7 +192,7 @@ pub async fn update(
     sqlx::query!(
         "UPDATE deals SET title = $3, pipeline_id = $4, stage_id = $5, value = $6, currency = $7, value_base = $8,
                 client_id = $9, owner_id = $10, expected_close_on = $11, lost_reason = $12,
-                position = coalesce($13, position),
+                position = coalesce($13, position), company_id = $14,
                 stage_entered_at = CASE WHEN stage_id = $5 THEN stage_entered_at ELSE now() END,
                 updated_at = now()
          WHERE tenant_id = $1 AND id = $2",
@@ -202,6 +209,7 @@ pub async fn update(
         row.expected_close_on,
         row.lost_reason,
         new_position,
+        row.company_id.map(|c| c.0),
     )
     .execute(tx.conn())
     .await?;
@@ -534,7 +542,7 @@ pub async fn column(
 }
 
 /// Which deals a list or an export holds: the conditions, binding $1 tenant, $2 pipeline,
-/// $3 owner, $4 title pattern, $5 stage, $6 client, $7 stage kind (each NULL: any).
+/// $3 owner, $4 title pattern, $5 stage, $6 client, $7 stage kind, $8 company (each NULL: any).
 /// (The stage's kind is asked of a subquery, not a join: a join's row estimate misled the
 /// planner into sorting every match instead of walking the order's index.)
 const MATCHES: &str = "FROM deals d
@@ -545,7 +553,8 @@ const MATCHES: &str = "FROM deals d
        AND ($5::bigint IS NULL OR d.stage_id = $5)
        AND ($6::bigint IS NULL OR d.client_id = $6)
        AND ($7::text IS NULL OR d.stage_id IN (SELECT st.id FROM pipeline_stages st
-                                               WHERE st.tenant_id = $1 AND st.kind = $7))";
+                                               WHERE st.tenant_id = $1 AND st.kind = $7))
+       AND ($8::bigint IS NULL OR d.company_id = $8)";
 
 /// A list counts exactly up to this many deals; past it, the count says "more than".
 pub const COUNT_CAP: i64 = 1_000;
@@ -578,6 +587,7 @@ where
         .bind(filter.stage_id.map(|s| s.0))
         .bind(filter.client_id.map(|c| c.0))
         .bind(filter.status.map(|s| s.as_str()))
+        .bind(filter.company_id.map(|c| c.0))
 }
 
 /// A page of the deals `filter` (and `owner`) lets through, in `pipeline` when given, in
@@ -601,10 +611,10 @@ pub async fn list(
         DealSort::CloseOn => "d.expected_close_on ASC NULLS LAST, d.id DESC",
         DealSort::Title => "lower(d.title), d.id DESC",
     };
-    let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $8 OFFSET $9");
+    let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $9 OFFSET $10");
     let ids: Vec<i64> =
         matching(&page_sql, tenant, pipeline, filter, owner).bind(limit).bind(offset).fetch_all(tx.conn()).await?;
-    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $8) m");
+    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $9) m");
     let counted: i64 =
         matching(&count_sql, tenant, pipeline, filter, owner).bind(COUNT_CAP + 1).fetch_one(tx.conn()).await?;
     Ok((cards(tx, &ids).await?, counted.min(COUNT_CAP), counted <= COUNT_CAP))
@@ -622,7 +632,7 @@ pub async fn after(
 ) -> Result<Vec<Deal>, RepoError> {
     let tenant = tx.tenant_id().0;
     custom_plans(tx).await?;
-    let sql = format!("SELECT d.id {MATCHES} AND d.id > $8 ORDER BY d.id LIMIT $9");
+    let sql = format!("SELECT d.id {MATCHES} AND d.id > $9 ORDER BY d.id LIMIT $10");
     let ids: Vec<i64> =
         matching(&sql, tenant, pipeline, filter, owner).bind(after).bind(limit).fetch_all(tx.conn()).await?;
     cards(tx, &ids).await

@@ -8,6 +8,7 @@ pub mod channels;
 pub mod chats;
 pub mod client_imports;
 pub mod clients;
+pub mod companies;
 pub mod currency_rates;
 pub mod deals;
 pub mod login_failures;

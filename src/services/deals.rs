@@ -12,11 +12,10 @@ use crate::domain::deal::{
 };
 use crate::domain::money::{Amount, Rate};
 use crate::domain::pipeline::{Pipeline, PipelineId, Stage, StageId, StageKind};
-use crate::domain::settings::RecordVisibility;
-use crate::domain::{ClientId, Currency, DomainError, DomainEvent, Permission, Principal, Role, UserId};
+use crate::domain::{ClientId, Currency, DomainError, DomainEvent, Permission, Principal, UserId};
 use crate::events::EventBus;
 use crate::repos::deals::DealRow;
-use crate::repos::{RepoError, audit, clients, currency_rates, deals as repo, pipelines, tenants, users};
+use crate::repos::{RepoError, audit, clients, companies, currency_rates, deals as repo, pipelines, tenants, users};
 
 use super::ServiceError;
 
@@ -58,8 +57,7 @@ impl DealService {
     async fn begin(&self, by: &Principal, need: Permission) -> Result<(TenantTx, Option<UserId>), ServiceError> {
         super::require(by, &[need])?;
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let own = tenants::settings(&mut tx).await?.record_visibility == RecordVisibility::Own;
-        let scope = (own && by.role != Role::Admin).then_some(by.user_id);
+        let scope = super::owner_scope(&mut tx, by).await?;
         Ok((tx, scope))
     }
 
@@ -155,6 +153,8 @@ impl DealService {
             "value_base",
             "client_id",
             "client",
+            "company_id",
+            "company",
             "owner",
             "expected_close_on",
             "lost_reason",
@@ -180,6 +180,8 @@ impl DealService {
                     text(d.value_base.map(|a| a.as_string())),
                     text(d.client.as_ref().map(|c| c.id.0.to_string())),
                     text(d.client.as_ref().map(|c| c.name.clone())),
+                    text(d.company.as_ref().map(|c| c.id.0.to_string())),
+                    text(d.company.as_ref().map(|c| c.name.clone())),
                     text(d.owner.as_ref().map(|o| o.name.clone())),
                     text(d.expected_close_on.map(|c| c.to_string())),
                     text(d.lost_reason.clone()),
@@ -404,6 +406,7 @@ impl Checked {
             stage_id: self.stage.id,
             value: self.value,
             client_id: f.client_id,
+            company_id: f.company_id,
             owner_id: f.owner_id,
             expected_close_on: f.expected_close_on,
             // Only a lost deal says why.
@@ -438,6 +441,13 @@ async fn check(tx: &mut TenantTx, fields: &DealFields) -> Result<Checked, Servic
         match clients::get(tx, c).await {
             Ok(_) => {}
             Err(RepoError::NotFound) => errors.push(DomainError::new("client_id", "unknown_client")),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(c) = fields.company_id {
+        match companies::get(tx, c, None).await {
+            Ok(_) => {}
+            Err(RepoError::NotFound) => errors.push(DomainError::new("company_id", "unknown_company")),
             Err(e) => return Err(e.into()),
         }
     }
@@ -484,6 +494,7 @@ fn changes(a: &DealFields, b: &DealFields) -> Vec<&'static str> {
     differs("stage", a.stage_id == b.stage_id);
     differs("value", a.value == b.value && a.currency == b.currency);
     differs("client", a.client_id == b.client_id);
+    differs("company", a.company_id == b.company_id);
     differs("owner", a.owner_id == b.owner_id);
     differs("expected_close_on", a.expected_close_on == b.expected_close_on);
     differs("lost_reason", a.lost_reason == b.lost_reason);

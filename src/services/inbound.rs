@@ -334,5 +334,7 @@ fn stranger(first_name: String, last_name: Option<String>, phone: Option<Phone>)
         pin: None,
         passport: None,
         comments: None,
+        company_id: None,
+        job_title: None,
     }
 }

@@ -7,6 +7,7 @@ pub mod channels;
 pub mod chats;
 pub mod client_imports;
 pub mod clients;
+pub mod companies;
 pub mod deals;
 pub mod delivery;
 pub mod files;
@@ -32,6 +33,7 @@ pub use channels::ChannelService;
 pub use chats::ChatService;
 pub use client_imports::ClientImportService;
 pub use clients::ClientService;
+pub use companies::CompanyService;
 pub use deals::DealService;
 pub use files::FileStore;
 pub use message_templates::MessageTemplateService;
@@ -74,6 +76,18 @@ pub enum ServiceError {
 /// makes, whichever page or API call asks for it.
 pub fn require(by: &crate::domain::Principal, permissions: &[crate::domain::Permission]) -> Result<(), ServiceError> {
     if permissions.iter().all(|p| by.can(*p)) { Ok(()) } else { Err(ServiceError::Forbidden) }
+}
+
+/// Whose records alone `by` reaches in this tenant: under `record_visibility: own`, everyone
+/// but admins reaches only their own (`Some(them)`); otherwise all (`None`). Each service of
+/// owned records (deals, companies) decides it here, once per transaction.
+pub(crate) async fn owner_scope(
+    tx: &mut crate::db::TenantTx,
+    by: &crate::domain::Principal,
+) -> Result<Option<crate::domain::UserId>, ServiceError> {
+    use crate::domain::settings::RecordVisibility;
+    let own = crate::repos::tenants::settings(tx).await?.record_visibility == RecordVisibility::Own;
+    Ok((own && by.role != crate::domain::Role::Admin).then_some(by.user_id))
 }
 
 impl From<DomainError> for ServiceError {

@@ -256,6 +256,7 @@ pub fn taken_code(field: &str) -> &'static str {
         "shortcut" => "shortcut_taken",
         "from" => "from_taken",
         "messaging_service_sid" => "messaging_service_sid_taken",
+        "tax_id" => "tax_id_taken",
         _ => "taken",
     }
 }

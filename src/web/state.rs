@@ -8,8 +8,9 @@ use sqlx::PgPool;
 use crate::config::Config;
 use crate::events::EventBus;
 use crate::services::{
-    AuditService, AuthService, ChannelService, ChatService, ClientImportService, ClientService, DealService, FileStore,
-    MessageTemplateService, PipelineService, Providers, SettingsService, TenantService, UserService,
+    AuditService, AuthService, ChannelService, ChatService, ClientImportService, ClientService, CompanyService,
+    DealService, FileStore, MessageTemplateService, PipelineService, Providers, SettingsService, TenantService,
+    UserService,
 };
 use crate::web::ops::Metrics;
 
@@ -30,6 +31,7 @@ pub struct AppState {
     pub chats: ChatService,
     pub message_templates: MessageTemplateService,
     pub pipelines: PipelineService,
+    pub companies: CompanyService,
     pub deals: DealService,
     /// Attachment bytes.
     pub files: FileStore,
@@ -58,6 +60,7 @@ impl AppState {
             tenants: TenantService::new(pool.clone(), events.clone()),
             settings: SettingsService::new(pool.clone(), events.clone()),
             pipelines: PipelineService::new(pool.clone(), events.clone()),
+            companies: CompanyService::new(pool.clone(), events.clone()),
             deals: DealService::new(pool.clone(), events.clone()),
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),

@@ -15,6 +15,7 @@ mod client_merge;
 mod client_search;
 mod clients_api;
 mod clients_pages;
+mod companies;
 mod csrf;
 mod currency_rates;
 mod deals;

@@ -9,6 +9,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::company::CompanyId;
 use super::{DomainError, Email, HomeCountry};
 pub use query::{COUNT_CAP, ClientQuery, ClientSort, Total};
 pub use values::{ContactType, ContactValue, Country, Gender, Passport, Phone, Pin, date_of_birth};
@@ -41,6 +42,15 @@ pub fn optional_text(field: &'static str, raw: Option<&str>, max: usize) -> Resu
     }
 }
 
+/// An id kept as text, written to JSON as the number it is.
+fn id_as_number<S: serde::Serializer>(id: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match id.as_deref().map(str::parse::<i64>) {
+        Some(Ok(n)) => s.serialize_some(&n),
+        Some(Err(_)) => s.serialize_some(id),
+        None => s.serialize_none(),
+    }
+}
+
 /// What people type into a client's form or send to the API, before it is checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub struct ClientInput {
@@ -56,11 +66,15 @@ pub struct ClientInput {
     pub passport_series: Option<String>,
     pub passport_number: Option<String>,
     pub comments: Option<String>,
+    /// The company the client works at, by id (a number in JSON).
+    #[serde(serialize_with = "id_as_number")]
+    pub company_id: Option<String>,
+    pub job_title: Option<String>,
 }
 
 impl ClientInput {
     /// The names of a client's fields, in form and export order.
-    pub const FIELDS: [&'static str; 12] = [
+    pub const FIELDS: [&'static str; 14] = [
         "first_name",
         "last_name",
         "middle_name",
@@ -73,10 +87,12 @@ impl ClientInput {
         "passport_series",
         "passport_number",
         "comments",
+        "company_id",
+        "job_title",
     ];
 
     /// Every field's text, in `FIELDS` order.
-    pub fn values(&self) -> [Option<&str>; 12] {
+    pub fn values(&self) -> [Option<&str>; 14] {
         [
             &self.first_name,
             &self.last_name,
@@ -90,6 +106,8 @@ impl ClientInput {
             &self.passport_series,
             &self.passport_number,
             &self.comments,
+            &self.company_id,
+            &self.job_title,
         ]
         .map(Option::as_deref)
     }
@@ -126,6 +144,8 @@ impl ClientInput {
             "passport_series" => &mut self.passport_series,
             "passport_number" => &mut self.passport_number,
             "comments" => &mut self.comments,
+            "company_id" => &mut self.company_id,
+            "job_title" => &mut self.job_title,
             _ => return None,
         })
     }
@@ -149,6 +169,8 @@ impl From<&ClientFields> for ClientInput {
             passport_series: c.passport.as_ref().and_then(|p| p.series.clone()),
             passport_number: c.passport.as_ref().map(|p| p.number.clone()),
             comments: c.comments.clone(),
+            company_id: c.company_id.map(|id| id.0.to_string()),
+            job_title: c.job_title.clone(),
         }
     }
 }
@@ -167,6 +189,9 @@ pub struct ClientFields {
     pub pin: Option<Pin>,
     pub passport: Option<Passport>,
     pub comments: Option<String>,
+    /// The company the client works at (that the tenant has it is checked by the service).
+    pub company_id: Option<CompanyId>,
+    pub job_title: Option<String>,
 }
 
 impl ClientFields {
@@ -205,6 +230,9 @@ impl ClientFields {
         )
         .flatten();
         let comments = keep(e, optional_text("comments", input.comments.as_deref(), 5000)).flatten();
+        let company_id =
+            keep(e, super::parse_id("company_id", input.company_id.as_deref().unwrap_or(""))).flatten().map(CompanyId);
+        let job_title = keep(e, optional_text("job_title", input.job_title.as_deref(), 200)).flatten();
 
         match first_name {
             Some(first_name) if errors.is_empty() => Ok(Self {
@@ -219,6 +247,8 @@ impl ClientFields {
                 pin,
                 passport,
                 comments,
+                company_id,
+                job_title,
             }),
             _ => Err(errors),
         }
@@ -376,6 +406,8 @@ mod tests {
             passport_series: Some("aa".into()),
             passport_number: Some("1234567".into()),
             comments: Some("Calls after six".into()),
+            company_id: Some("7".into()),
+            job_title: Some("Buyer".into()),
         };
         let fields = ClientFields::parse(&input, today(), None).unwrap();
         let text = ClientInput::from(&fields);

@@ -33,7 +33,7 @@ pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>
     let mut records = sqlx::query_as!(
         ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
-                passport_series, passport_number, comments, created_at, updated_at, archived_at
+                passport_series, passport_number, comments, company_id, job_title, created_at, updated_at, archived_at
          FROM clients WHERE tenant_id = $1 AND id = ANY($2)",
         tenant,
         &found.ids
@@ -65,8 +65,8 @@ pub fn export<'a>(
     let by_name = query.sort == ClientSort::Name;
     sqlx::query!(
         r#"SELECT c.id, c.first_name, c.last_name, c.middle_name, c.phone, c.email, c.address, c.date_of_birth,
-                  c.gender, c.pin, c.passport_series, c.passport_number, c.comments, c.created_at, c.updated_at,
-                  c.archived_at,
+                  c.gender, c.pin, c.passport_series, c.passport_number, c.comments, c.company_id, c.job_title,
+                  c.created_at, c.updated_at, c.archived_at,
                   coalesce((SELECT string_agg(k.type || ':' || k.value, '; ' ORDER BY k.type, k.id)
                             FROM client_contacts k WHERE k.tenant_id = c.tenant_id AND k.client_id = c.id), '')
                       AS "contacts!"
@@ -100,6 +100,8 @@ pub fn export<'a>(
             passport_series: r.passport_series,
             passport_number: r.passport_number,
             comments: r.comments,
+            company_id: r.company_id,
+            job_title: r.job_title,
             created_at: r.created_at,
             updated_at: r.updated_at,
             archived_at: r.archived_at,

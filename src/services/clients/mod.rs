@@ -4,13 +4,15 @@ use chrono::Utc;
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
+use crate::domain::DomainError;
+use crate::domain::company::CompanyId;
 use crate::domain::{
     Actor, Client, ClientFields, ClientId, ClientInput, ClientQuery, Contact, ContactId, ContactType, ContactValue,
     DomainEvent, HomeCountry, Permission, Principal, TenantId,
 };
 use crate::events::EventBus;
 use crate::repos::clients;
-use crate::repos::{RepoError, audit, tenants};
+use crate::repos::{RepoError, audit, companies, tenants};
 
 use super::ServiceError;
 
@@ -115,6 +117,9 @@ impl ClientService {
         values: &[ContactValue],
     ) -> Result<ClientId, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        if let Some(company) = fields.company_id {
+            company_exists(&mut tx, company).await?;
+        }
         let id = match insert_client(&mut tx, &by.actor(), fields, values).await {
             Ok(id) => id,
             Err(RepoError::Conflict { field }) => {
@@ -304,6 +309,12 @@ pub(super) async fn update_client(
     if changed.is_empty() {
         return Ok(false);
     }
+    if let Some(company) = fields.company_id.filter(|c| Some(*c) != current.fields.company_id) {
+        company_exists(tx, company).await.map_err(|e| match e {
+            ServiceError::Repo(e) => UpdateError::Repo(e),
+            _ => UpdateError::Invalid(vec![DomainError::new("company_id", "unknown_company")]),
+        })?;
+    }
     let id = current.id;
     match clients::update(tx, id, &fields).await {
         Ok(()) => {}
@@ -316,6 +327,15 @@ pub(super) async fn update_client(
         audit::Entry { action: "updated", entity: "client", entity_id: &id.to_string(), summary: &changed.join(", ") };
     audit::record(tx, actor, entry).await.map_err(UpdateError::Repo)?;
     Ok(true)
+}
+
+/// Refuses (422 `company_id`) a company the tenant does not have.
+async fn company_exists(tx: &mut TenantTx, id: CompanyId) -> Result<(), ServiceError> {
+    match companies::get(tx, id, None).await {
+        Ok(_) => Ok(()),
+        Err(RepoError::NotFound) => Err(DomainError::new("company_id", "unknown_company").into()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn parse_contacts(

@@ -72,6 +72,7 @@ fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, 
         let slot = input.field_mut(field).expect("a field of ClientInput");
         match value {
             Value::String(s) => *slot = Some(s.clone()),
+            Value::Number(n) if field == "company_id" => *slot = Some(n.to_string()),
             Value::Null => *slot = patch.then(String::new),
             _ => errors.push(DomainError::new(field, "must_be_string")),
         }

@@ -16,6 +16,7 @@ use crate::web::error::AppError;
 pub mod channels;
 pub mod chats;
 pub mod clients;
+pub mod companies;
 pub mod deals;
 pub mod message_templates;
 pub mod openapi;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(chats::routes())
         .merge(message_templates::routes())
         .merge(pipelines::routes())
+        .merge(companies::routes())
         .merge(deals::routes())
         .merge(channels::routes())
         .merge(settings::routes())

@@ -104,6 +104,8 @@ fn operations(public_url: &str) -> Value {
         "passport_series": nullable("string"),
         "passport_number": nullable("string"),
         "comments": nullable("string"),
+        "company_id": {"type": "integer", "nullable": true, "description": "the company the client works at"},
+        "job_title": {"type": "string", "maxLength": 200, "nullable": true},
     });
     let mut client_props = client_fields.clone();
     if let Some(props) = client_props.as_object_mut() {
@@ -468,6 +470,51 @@ fn operations(public_url: &str) -> Value {
                     "responses": with(common_errors(&[("404", "No such stage in this pipeline of this tenant"), ("422", "A bad cursor or filter; `fields` names it")]), "200", json_response("A page of the column", "StageDeals")),
                 }
             },
+            "/companies": {
+                "get": {
+                    "summary": "Companies, by name or latest changed first (ClientRead; under `record_visibility: own`, non-admins see only their companies)",
+                    "operationId": "listCompanies",
+                    "parameters": [
+                        paging_params()[0], paging_params()[1],
+                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}, "description": "words of the name, email, phone, website or tax id, in Latin or Cyrillic"},
+                        {"name": "owner_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "companies of this owner"},
+                        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["name", "updated"], "default": "name"}}
+                    ],
+                    "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of companies", "CompanyPage")),
+                },
+                "post": {
+                    "summary": "Create a company, owned by its creator unless `owner_id` says otherwise (ClientCreate)",
+                    "operationId": "createCompany",
+                    "requestBody": body("CompanyInput", json!({"name": "Acme LLC", "website": "acme.uz", "phone": "+998 71 200 00 00", "tax_id": "301234567"})),
+                    "responses": with(common_errors(&[
+                        ("409", "Another company of the tenant has this `tax_id`"),
+                        ("422", "A field is refused; `fields` names each"),
+                    ]), "201", json_response("The company as stored", "Company")),
+                },
+            },
+            "/companies/{company_id}": {
+                "parameters": [id_param("company_id", "the company")],
+                "get": {
+                    "summary": "A company",
+                    "operationId": "getCompany",
+                    "responses": with(common_errors(&[("404", "No such company in this tenant (or not yours, under `own` visibility)")]), "200", json_response("The company", "Company")),
+                },
+                "patch": {
+                    "summary": "Change a company: what is given changes, `null` clears, the rest stays (ClientUpdate)",
+                    "operationId": "updateCompany",
+                    "requestBody": body("CompanyInput", json!({"comments": "Pays on the 5th", "website": null})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such company in this tenant"),
+                        ("409", "Another company of the tenant has this `tax_id`"),
+                        ("422", "A field is refused; `fields` names each"),
+                    ]), "200", json_response("The company as stored", "Company")),
+                },
+                "delete": {
+                    "summary": "Delete a company; its people and deals stay, no longer linked to it (ClientDelete)",
+                    "operationId": "deleteCompany",
+                    "responses": with(common_errors(&[("404", "No such company in this tenant")]), "204", json!({"description": "Deleted"})),
+                },
+            },
             "/deals": {
                 "get": {
                     "summary": "Deals, filtered and sorted (DealRead; under `record_visibility: own`, non-admins see only their deals)",
@@ -477,6 +524,7 @@ fn operations(public_url: &str) -> Value {
                         {"name": "pipeline_id", "in": "query", "schema": {"type": "integer", "format": "int64"}},
                         {"name": "stage_id", "in": "query", "schema": {"type": "integer", "format": "int64"}},
                         {"name": "client_id", "in": "query", "schema": {"type": "integer", "format": "int64"}},
+                        {"name": "company_id", "in": "query", "schema": {"type": "integer", "format": "int64"}},
                         {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "won", "lost"]}},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["updated", "value", "close_on", "title"], "default": "updated"}, "description": "updated: latest change first; value: largest in the base currency first; close_on: soonest first"},
                         deal_filter_params()[0].clone(), deal_filter_params()[1].clone()
@@ -793,11 +841,40 @@ fn operations(public_url: &str) -> Value {
                     "currency": {"type": "string", "nullable": true, "description": "ISO 4217"},
                     "value_base": {"type": "string", "nullable": true, "description": "the value in the tenant's base currency at the rate of when it was set"},
                     "client_id": {"type": "integer", "nullable": true}, "client_name": {"type": "string", "nullable": true},
+                    "company_id": {"type": "integer", "nullable": true}, "company_name": {"type": "string", "nullable": true},
                     "owner_id": {"type": "integer", "nullable": true}, "owner_name": {"type": "string", "nullable": true},
                     "expected_close_on": {"type": "string", "format": "date", "nullable": true},
                     "lost_reason": {"type": "string", "nullable": true},
                     "stage_entered_at": {"type": "string", "format": "date-time"},
                     "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
+                }},
+                "Company": {"type": "object", "required": ["id", "name", "website", "phone", "email", "address", "tax_id", "comments", "owner_id", "people_count", "created_at", "updated_at"], "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "website": {"type": "string", "nullable": true, "description": "http or https, normalised (`acme.uz` → `https://acme.uz/`)"},
+                    "phone": {"type": "string", "nullable": true, "description": "E.164"},
+                    "email": {"type": "string", "nullable": true},
+                    "address": {"type": "string", "nullable": true},
+                    "tax_id": {"type": "string", "nullable": true, "description": "unique in the tenant"},
+                    "comments": {"type": "string", "nullable": true},
+                    "owner_id": {"type": "integer", "nullable": true}, "owner_name": {"type": "string", "nullable": true},
+                    "people_count": {"type": "integer", "description": "live clients who work there"},
+                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
+                }},
+                "CompanyPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Company"}},
+                    "total": {"type": "integer"}, "total_exact": {"type": "boolean", "description": "false: there are more than `total` (counted up to 1,000)"},
+                    "page": {"type": "integer"}, "per_page": {"type": "integer"}
+                }},
+                "CompanyInput": {"type": "object", "properties": {
+                    "name": {"type": "string", "maxLength": 200, "description": "required for a new company"},
+                    "website": {"type": "string", "maxLength": 300, "nullable": true},
+                    "phone": {"type": "string", "nullable": true, "description": "E.164; spaces, dashes and brackets are accepted"},
+                    "email": {"type": "string", "nullable": true},
+                    "address": {"type": "string", "maxLength": 500, "nullable": true},
+                    "tax_id": {"type": "string", "maxLength": 50, "nullable": true},
+                    "comments": {"type": "string", "maxLength": 5000, "nullable": true},
+                    "owner_id": {"type": "integer", "nullable": true, "description": "an active user who may own records; by default the creator"}
                 }},
                 "DealPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Deal"}},
@@ -811,6 +888,7 @@ fn operations(public_url: &str) -> Value {
                     "value": {"type": "string", "nullable": true, "description": "a decimal, at most two places (a JSON number is read as written)"},
                     "currency": {"type": "string", "nullable": true, "description": "ISO 4217; by default the base currency; others need a rate"},
                     "client_id": {"type": "integer", "nullable": true},
+                    "company_id": {"type": "integer", "nullable": true},
                     "owner_id": {"type": "integer", "nullable": true, "description": "an active user who may write deals; by default the creator"},
                     "expected_close_on": {"type": "string", "format": "date", "nullable": true},
                     "lost_reason": {"type": "string", "maxLength": 500, "nullable": true, "description": "kept while the deal is in a lost stage"}

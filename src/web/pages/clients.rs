@@ -19,7 +19,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::views::clients::{
     ArchivedPage, ArchivedRow, ClientPage, ClientResults, ClientRow, ClientTab, ClientsPage, ContactRow, Duplicate,
-    ListFilters, MergeCandidate, NewClientPage, Section, SectionView, Twin, contact_label,
+    Field, InputKind, ListFilters, MergeCandidate, NewClientPage, Section, SectionView, Twin, contact_label,
 };
 use crate::web::views::{Area, FormErrors};
 
@@ -87,11 +87,11 @@ async fn new_page(
     duplicate: Option<Duplicate>,
 ) -> Result<NewClientPage, AppError> {
     let home = state.settings.get(&me.principal).await?.default_country;
-    Ok(NewClientPage {
-        shell: me.shell(Area::Clients),
-        sections: Section::ALL.into_iter().map(|s| (s, s.fields(input, errors, home))).collect(),
-        duplicate,
-    })
+    let mut sections = Vec::new();
+    for s in Section::ALL {
+        sections.push((s, with_companies(state, me, s.fields(input, errors, home), true).await?));
+    }
+    Ok(NewClientPage { shell: me.shell(Area::Clients), sections, duplicate })
 }
 
 pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
@@ -168,16 +168,15 @@ async fn client_page(
         Some(_) => state.settings.get(&me.principal).await?.default_country,
         None => None,
     };
-    let sections = Section::ALL
-        .into_iter()
-        .map(|s| {
-            if open == Some(s) {
-                section_view(me, client.id, s, (&open_input, home), true, &open_errors, open_duplicate.take())
-            } else {
-                section_view(me, client.id, s, (&stored, None), false, &no_errors, None)
-            }
-        })
-        .collect();
+    let mut sections = Vec::new();
+    for s in Section::ALL {
+        sections.push(if open == Some(s) {
+            section_view(state, me, client.id, s, (&open_input, home), true, &open_errors, open_duplicate.take())
+                .await?
+        } else {
+            section_view(state, me, client.id, s, (&stored, None), false, &no_errors, None).await?
+        });
+    }
     let can_merge = state.clients.may_merge(&me.principal);
     let twins = match can_merge {
         true => state.clients.twins(&me.principal, id).await?,
@@ -221,8 +220,24 @@ async fn client_page(
     })
 }
 
+/// Loads a company field's choices into `fields`: those offered when `editing`, else the
+/// chosen company's name alone.
+async fn with_companies(
+    state: &AppState,
+    me: &CurrentUser,
+    mut fields: Vec<Field>,
+    editing: bool,
+) -> Result<Vec<Field>, AppError> {
+    for f in fields.iter_mut().filter(|f| f.kind == InputKind::Company) {
+        f.picker = Some(super::companies::picker(state, me, ("", editing), &f.value, f.error).await?);
+    }
+    Ok(fields)
+}
+
 /// One profile section: shown, or as a form with `errors` and a `duplicate` to link.
-fn section_view(
+#[allow(clippy::too_many_arguments)]
+async fn section_view(
+    state: &AppState,
     me: &CurrentUser,
     client_id: ClientId,
     section: Section,
@@ -230,18 +245,18 @@ fn section_view(
     editing: bool,
     errors: &FormErrors,
     duplicate: Option<Duplicate>,
-) -> SectionView {
-    SectionView {
+) -> Result<SectionView, AppError> {
+    Ok(SectionView {
         tr: me.tr,
         csrf: me.csrf.clone(),
         client_id,
         section,
-        fields: section.fields(input, errors, home),
+        fields: with_companies(state, me, section.fields(input, errors, home), editing).await?,
         editing,
         can_edit: me.principal.can(Permission::ClientUpdate),
         duplicate,
         saved: None,
-    }
+    })
 }
 
 pub async fn show(
@@ -297,7 +312,9 @@ async fn section_fragment(
         false => state.clients.get(&me.principal, id).await?.0,
     };
     let home = if editing { state.settings.get(&me.principal).await?.default_country } else { None };
-    let view = section_view(&me, client.id, section, (&client.input(), home), editing, &FormErrors::default(), None);
+    let view =
+        section_view(&state, &me, client.id, section, (&client.input(), home), editing, &FormErrors::default(), None)
+            .await?;
     render(StatusCode::OK, &view)
 }
 
@@ -312,8 +329,17 @@ pub async fn save_section(
     let section = section_of(&slug)?;
     match state.clients.update(&me.principal, id, &patch).await {
         Ok(client) if is_htmx(&headers) => {
-            let mut view =
-                section_view(&me, client.id, section, (&client.input(), None), false, &FormErrors::default(), None);
+            let mut view = section_view(
+                &state,
+                &me,
+                client.id,
+                section,
+                (&client.input(), None),
+                false,
+                &FormErrors::default(),
+                None,
+            )
+            .await?;
             view.saved = Some((client.full_name(), me.tr.datetime(&client.updated_at)));
             render(StatusCode::OK, &view)
         }
@@ -324,7 +350,7 @@ pub async fn save_section(
             let (errors, duplicate) = client_errors(&me, errors)?;
             if is_htmx(&headers) {
                 let home = state.settings.get(&me.principal).await?.default_country;
-                let view = section_view(&me, id, section, (&patch, home), true, &errors, duplicate);
+                let view = section_view(&state, &me, id, section, (&patch, home), true, &errors, duplicate).await?;
                 return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
             }
             let page = PageState { editing: Some((section, Some(patch), errors, duplicate)), ..PageState::default() };

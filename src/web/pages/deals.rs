@@ -278,10 +278,13 @@ async fn form(
         Some(c) => state.clients.get(&me.principal, ClientId(c)).await.ok().map(|(c, _)| c.full_name()),
         None => None,
     };
+    let company_id = values.get("company_id").map_or("", String::as_str);
+    let company = super::companies::picker(state, me, ("", true), company_id, errors.get("company_id")).await?;
     Ok(DealForm {
         values,
         errors,
         client_name,
+        company,
         currencies,
         owners: owners(state, me).await?,
         stages: stage_options(&pipeline),
@@ -289,8 +292,8 @@ async fn form(
     })
 }
 
-/// GET /crm/deals/new?pipeline=&client=: the form, owned by its maker, in the pipeline's
-/// first open stage, for the client it was started from.
+/// GET /crm/deals/new?pipeline=&client=&company=: the form, owned by its maker, in the
+/// pipeline's first open stage, for the client or company it was started from.
 pub async fn new(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -306,6 +309,9 @@ pub async fn new(
     values.insert("owner_id".into(), me.principal.user_id.0.to_string());
     if let Some(c) = q.get("client") {
         values.insert("client_id".into(), c.clone());
+    }
+    if let Some(c) = q.get("company") {
+        values.insert("company_id".into(), c.clone());
     }
     let form = form(&state, &me, values, Default::default()).await?;
     render(StatusCode::OK, &NewDealPage { shell: me.shell(Area::Deals), form })

@@ -6,6 +6,7 @@ pub mod chat_work;
 pub mod chats;
 pub mod client_imports;
 pub mod clients;
+pub mod companies;
 pub mod deals;
 pub mod home;
 pub mod message_templates;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<crate::web::AppState> {
         .merge(client_imports::routes())
         .merge(chats::routes())
         .merge(chat_work::routes())
+        .merge(companies::routes())
         .merge(deals::routes())
         .merge(message_templates::routes())
         .merge(settings::routes())

@@ -3,6 +3,7 @@
 
 use askama::Template;
 
+use super::companies::CompanyPicker;
 use super::{FormErrors, Shell};
 use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender, HomeCountry, Phone};
 use crate::i18n::Tr;
@@ -127,6 +128,8 @@ pub enum InputKind {
     Date,
     Gender,
     Textarea,
+    /// A company, picked from the tenant's (`Field::picker`).
+    Company,
 }
 
 pub struct Field {
@@ -138,6 +141,8 @@ pub struct Field {
     pub error: Option<&'static str>,
     /// A phone field's example: as written in the tenant's country, else international.
     pub placeholder: &'static str,
+    /// A company field's choices (the page loads them).
+    pub picker: Option<CompanyPicker>,
 }
 
 impl Field {
@@ -150,6 +155,7 @@ impl Field {
                 | ("date", InputKind::Date)
                 | ("gender", InputKind::Gender)
                 | ("textarea", InputKind::Textarea)
+                | ("company", InputKind::Company)
         )
     }
 
@@ -161,6 +167,11 @@ impl Field {
     /// The value as shown (not edited): phones grouped for reading.
     pub fn display(&self) -> String {
         if self.kind == InputKind::Tel { super::phone(&self.value) } else { self.value.clone() }
+    }
+
+    /// A company field's chosen company (id, name), when it is known.
+    pub fn company(&self) -> Option<&(i64, String)> {
+        self.picker.as_ref().and_then(CompanyPicker::chosen_company)
     }
 
     /// The label key of a gender field's value.
@@ -192,17 +203,19 @@ fn gender_label(value: &str) -> &'static str {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Section {
     Personal,
+    Work,
     Passport,
     Tax,
     Notes,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [Section::Personal, Section::Passport, Section::Tax, Section::Notes];
+    pub const ALL: [Section; 5] = [Section::Personal, Section::Work, Section::Passport, Section::Tax, Section::Notes];
 
     pub fn slug(self) -> &'static str {
         match self {
             Section::Personal => "personal",
+            Section::Work => "work",
             Section::Passport => "passport",
             Section::Tax => "tax",
             Section::Notes => "notes",
@@ -216,6 +229,7 @@ impl Section {
     pub fn title(self) -> &'static str {
         match self {
             Section::Personal => "clients.section.personal",
+            Section::Work => "clients.section.work",
             Section::Passport => "clients.section.passport",
             Section::Tax => "clients.section.tax",
             Section::Notes => "clients.section.notes",
@@ -239,6 +253,7 @@ impl Section {
             } else {
                 ""
             },
+            picker: None,
         };
         match self {
             Section::Personal => vec![
@@ -250,6 +265,10 @@ impl Section {
                 f("date_of_birth", "clients.date_of_birth", InputKind::Date, v(&input.date_of_birth), false),
                 f("gender", "clients.gender", InputKind::Gender, v(&input.gender), false),
                 f("address", "clients.address", InputKind::Text, v(&input.address), false),
+            ],
+            Section::Work => vec![
+                f("company_id", "clients.company", InputKind::Company, v(&input.company_id), false),
+                f("job_title", "clients.job_title", InputKind::Text, v(&input.job_title), false),
             ],
             Section::Passport => vec![
                 f("passport_series", "clients.passport_series", InputKind::Text, v(&input.passport_series), false),

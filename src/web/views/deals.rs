@@ -260,6 +260,7 @@ pub struct DealForm {
     pub values: HashMap<String, String>,
     pub errors: FormErrors,
     pub client_name: Option<String>,
+    pub company: super::companies::CompanyPicker,
     pub currencies: Vec<String>,
     pub owners: Vec<(i64, String)>,
     pub stages: Vec<StageOption>,
@@ -273,6 +274,10 @@ impl DealForm {
 
     pub fn error(&self, field: &str) -> Option<&'static str> {
         self.errors.get(field)
+    }
+
+    pub fn company_picker(&self) -> &super::companies::CompanyPicker {
+        &self.company
     }
 
     /// Whether the chosen stage is a lost one (the form then asks why).
@@ -293,6 +298,9 @@ impl DealForm {
         }
         if let Some(c) = &d.client {
             v.insert("client_id".into(), c.id.0.to_string());
+        }
+        if let Some(c) = &d.company {
+            v.insert("company_id".into(), c.id.0.to_string());
         }
         v.insert("owner_id".into(), d.owner.as_ref().map(|o| o.id.0.to_string()).unwrap_or_default());
         if let Some(c) = d.expected_close_on {
@@ -419,6 +427,7 @@ pub struct DealView {
     pub value: Option<String>,
     pub value_base: Option<String>,
     pub client: Option<(i64, String)>,
+    pub company: Option<(i64, String)>,
     pub chat_id: Option<i64>,
     pub owner: Option<String>,
     pub close_on: Option<String>,
@@ -444,6 +453,7 @@ impl DealView {
                 .and(d.value_base)
                 .map(|b| tr.money(b.value(), base)),
             client: d.client.as_ref().map(|c| (c.id.0, c.name.clone())),
+            company: d.company.as_ref().map(|c| (c.id.0, c.name.clone())),
             chat_id: d.chat_id.map(|c| c.0),
             owner: d.owner.as_ref().map(|o| o.name.clone()),
             close_on: d.expected_close_on.map(|c| tr.date(&c)),

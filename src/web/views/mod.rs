@@ -6,6 +6,7 @@ pub mod chat_work;
 pub mod chats;
 pub mod client_imports;
 pub mod clients;
+pub mod companies;
 pub mod deals;
 pub mod errors;
 pub mod home;
@@ -25,6 +26,7 @@ use crate::web::static_files;
 pub enum Area {
     Home,
     Clients,
+    Companies,
     Chats,
     Deals,
     Templates,
@@ -32,9 +34,10 @@ pub enum Area {
 }
 
 /// The navigation: each area, where it starts, its label and icon, and the permission it needs.
-const NAV: [(Area, &str, &str, &str, Option<Permission>); 6] = [
+const NAV: [(Area, &str, &str, &str, Option<Permission>); 7] = [
     (Area::Home, "/crm", "nav.home", "home", None),
     (Area::Clients, "/crm/clients", "nav.clients", "users", Some(Permission::ClientRead)),
+    (Area::Companies, "/crm/companies", "nav.companies", "company", Some(Permission::ClientRead)),
     (Area::Chats, "/crm/chats", "nav.chats", "chat", Some(Permission::ChatRead)),
     (Area::Deals, "/crm/deals", "nav.deals", "deals", Some(Permission::DealRead)),
     (Area::Templates, "/crm/instant-messages", "nav.templates", "template", Some(Permission::TemplateRead)),

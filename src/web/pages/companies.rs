@@ -1,0 +1,192 @@
+//! Companies: the list (search, owner, order in the address), a company's page with its
+//! people and deals, the new-company and edit forms, and the options a company picker asks
+//! for as one types. What a reader may see and change is the service's say.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::domain::Permission;
+use crate::domain::company::{CompanyFilter, CompanyId, CompanyInput};
+use crate::services::ServiceError;
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, Flash};
+use crate::web::pages::{form_errors, render};
+use crate::web::views::companies::{
+    CompanyForm, CompanyListPage, CompanyOptions, CompanyPage, CompanyPicker, CompanyRow, CompanyView, NewCompanyPage,
+    PersonRow,
+};
+use crate::web::views::deals::ListRow;
+use crate::web::views::{Area, FormErrors};
+
+type Fields = HashMap<String, String>;
+
+/// Companies a list page shows.
+const PAGE: i64 = 50;
+
+/// Who companies may belong to, as menus offer them.
+async fn owners(state: &AppState, me: &CurrentUser) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(state.companies.owners(&me.principal).await?.into_iter().map(|(id, name)| (id.0, name)).collect())
+}
+
+/// GET /crm/companies: the list, searched and filtered by its address.
+pub async fn list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    let filter = CompanyFilter::parse(&q).map_err(AppError::Invalid)?;
+    let page = q.get("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| (1..=200).contains(p)).unwrap_or(1);
+    let found = state.companies.list(&me.principal, &filter, PAGE, (page - 1) * PAGE).await?;
+    render(
+        StatusCode::OK,
+        &CompanyListPage {
+            shell: me.shell(Area::Companies),
+            rows: found.companies.iter().map(CompanyRow::from).collect(),
+            q: filter.q.clone().unwrap_or_default(),
+            owner_id: filter.owner_id.map(|o| o.0),
+            owners: owners(&state, &me).await?,
+            sort: if filter.recent { "updated".into() } else { String::new() },
+            total: found.total,
+            exact: found.exact,
+            page,
+            pages: ((found.total + PAGE - 1) / PAGE).clamp(1, 200),
+            can_create: state.companies.may_create(&me.principal).is_ok(),
+        },
+    )
+}
+
+fn input_of(f: &Fields) -> CompanyInput {
+    let mut input = CompanyInput::default();
+    for field in CompanyInput::FIELDS {
+        if let Some(v) = f.get(field) {
+            *input.field_mut(field).expect("a field of CompanyInput") = Some(v.clone());
+        }
+    }
+    input
+}
+
+async fn form(state: &AppState, me: &CurrentUser, values: Fields, errors: FormErrors) -> Result<CompanyForm, AppError> {
+    Ok(CompanyForm { values, errors, owners: owners(state, me).await? })
+}
+
+/// GET /crm/companies/new: the form, owned by its maker.
+pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    state.companies.may_create(&me.principal)?;
+    let values = Fields::from([("owner_id".to_owned(), me.principal.user_id.0.to_string())]);
+    let form = form(&state, &me, values, FormErrors::default()).await?;
+    render(StatusCode::OK, &NewCompanyPage { shell: me.shell(Area::Companies), form })
+}
+
+/// POST /crm/companies: a new company, then its page; refused, the form again as typed.
+pub async fn create(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    match state.companies.create(&me.principal, &input_of(&f)).await {
+        Ok(c) => Ok(flash::redirect(&format!("/crm/companies/{}", c.id.0), Flash::success("flash.company_created"))),
+        Err(e) => {
+            let errors = form_errors(me.tr, e)?;
+            let form = form(&state, &me, f, errors).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &NewCompanyPage { shell: me.shell(Area::Companies), form })
+        }
+    }
+}
+
+async fn company_page(
+    state: &AppState,
+    me: &CurrentUser,
+    id: CompanyId,
+    typed: Option<(Fields, FormErrors)>,
+) -> Result<CompanyPage, AppError> {
+    let view = state.companies.view(&me.principal, id).await?;
+    let (values, errors) = typed.unwrap_or_else(|| (CompanyForm::of(&view.company), FormErrors::default()));
+    let can = |p| me.principal.can(p);
+    Ok(CompanyPage {
+        shell: me.shell(Area::Companies),
+        company: CompanyView::new(me.tr, &view.company),
+        people: view.people.iter().map(PersonRow::from).collect(),
+        deals: view.deals.iter().map(|d| ListRow::new(me.tr, d)).collect(),
+        can_read_deals: can(Permission::DealRead),
+        can_edit: can(Permission::ClientUpdate),
+        can_delete: can(Permission::ClientDelete),
+        can_add_deal: can(Permission::DealWrite),
+        form: form(state, me, values, errors).await?,
+    })
+}
+
+/// GET /crm/companies/{id}.
+pub async fn show(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    render(StatusCode::OK, &company_page(&state, &me, CompanyId(id), None).await?)
+}
+
+/// POST /crm/companies/{id}: the edit form.
+pub async fn update(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    match state.companies.update(&me.principal, CompanyId(id), &input_of(&f)).await {
+        Ok(_) => Ok(flash::redirect(&format!("/crm/companies/{id}"), Flash::success("flash.company_saved"))),
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict { .. })) => {
+            let errors = form_errors(me.tr, e)?;
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &company_page(&state, &me, CompanyId(id), Some((f, errors))).await?,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /crm/companies/{id}/delete.
+pub async fn delete(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    state.companies.delete(&me.principal, CompanyId(id)).await?;
+    Ok(flash::redirect("/crm/companies", Flash::success("flash.company_deleted")))
+}
+
+/// Companies a picker offers at a time (typing finds others).
+const OFFERED: i64 = 50;
+
+/// A company picker for a form: the companies offered (none but the chosen one unless
+/// `editing`), with `chosen` (an id as text) kept.
+pub async fn picker(
+    state: &AppState,
+    me: &CurrentUser,
+    (q, editing): (&str, bool),
+    chosen: &str,
+    error: Option<&'static str>,
+) -> Result<CompanyPicker, AppError> {
+    let id = chosen.trim().parse::<i64>().ok().map(CompanyId);
+    let options = state.companies.options(&me.principal, q, id, if editing { OFFERED } else { 0 }).await?;
+    Ok(CompanyPicker::new(chosen, options, error))
+}
+
+/// GET /crm/companies/options?company_q=&company_id=: a picker's options for what was typed.
+pub async fn options(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    let typed: String = q.get("company_q").map_or("", String::as_str).chars().take(100).collect();
+    let chosen = q.get("company_id").map_or("", String::as_str);
+    let picker = picker(&state, &me, (&typed, true), chosen, None).await?;
+    render(StatusCode::OK, &CompanyOptions { tr: me.tr, picker })
+}
+
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/crm/companies", get(list).post(create))
+        .route("/crm/companies/new", get(new))
+        .route("/crm/companies/options", get(options))
+        .route("/crm/companies/{id}", get(show).post(update))
+        .route("/crm/companies/{id}/delete", post(delete))
+}
