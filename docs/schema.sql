@@ -891,6 +891,7 @@ CREATE TABLE public.clients (
     search_words text[] GENERATED ALWAYS AS (public.client_words(public.search_fold(((((((((((first_name || ' '::text) || COALESCE(middle_name, ''::text)) || ' '::text) || COALESCE(last_name, ''::text)) || ' '::text) || COALESCE(phone, ''::text)) || ' '::text) || COALESCE(email, ''::text)) || ' '::text) || COALESCE(pin, ''::text))))) STORED,
     company_id bigint,
     job_title text,
+    owner_id bigint,
     CONSTRAINT clients_first_name_check CHECK (((length(btrim(first_name)) >= 1) AND (length(btrim(first_name)) <= 100))),
     CONSTRAINT clients_gender_check CHECK ((gender = ANY (ARRAY['male'::text, 'female'::text, 'other'::text]))),
     CONSTRAINT clients_job_title_check CHECK (((length(job_title) >= 1) AND (length(job_title) <= 200))),
@@ -1482,6 +1483,8 @@ CREATE INDEX clients_email_idx ON public.clients USING btree (tenant_id, email_f
 
 CREATE INDEX clients_name_idx ON public.clients USING btree (tenant_id, lower(first_name), lower(COALESCE(last_name, ''::text)), id) WHERE (archived_at IS NULL);
 
+CREATE INDEX clients_owner ON public.clients USING btree (tenant_id, owner_id, updated_at DESC, id) WHERE (owner_id IS NOT NULL);
+
 CREATE UNIQUE INDEX clients_phone_key ON public.clients USING btree (tenant_id, phone) WHERE (phone IS NOT NULL);
 
 CREATE UNIQUE INDEX clients_pin_key ON public.clients USING btree (tenant_id, pin) WHERE (pin IS NOT NULL);
@@ -1635,6 +1638,9 @@ ALTER TABLE ONLY public.clients
 
 ALTER TABLE ONLY public.clients
     ADD CONSTRAINT clients_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.clients
+    ADD CONSTRAINT clients_tenant_id_owner_id_fkey FOREIGN KEY (tenant_id, owner_id) REFERENCES public.users(tenant_id, id);
 
 ALTER TABLE ONLY public.companies
     ADD CONSTRAINT companies_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;

@@ -175,6 +175,13 @@
     if (!e.target || e.target.id !== "chat-sink") return;
     e.preventDefault();
     if (e.detail.type === "resync") { resync(); return; }
+    // A badge of one's own chats alone (record visibility "own") is counted by the server
+    // for its reader: told it changed, it asks for itself again.
+    if (e.detail.type === "unread-stale") {
+      var badge = document.getElementById("nav-unread");
+      if (badge && window.htmx) htmx.trigger(badge, "resync");
+      return;
+    }
     var c;
     try { c = JSON.parse(e.detail.data); } catch (err) { return; }
     if (listShows(c)) refreshList();

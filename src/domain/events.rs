@@ -167,6 +167,20 @@ pub enum DomainEvent {
 }
 
 impl DomainEvent {
+    /// The chat an event is about, if it is about one.
+    pub fn chat_id(&self) -> Option<ChatId> {
+        match self {
+            DomainEvent::ChatCreated { chat_id, .. }
+            | DomainEvent::MessageSent { chat_id, .. }
+            | DomainEvent::MessageReceived { chat_id, .. }
+            | DomainEvent::MessageStatusChanged { chat_id, .. }
+            | DomainEvent::ChatRead { chat_id, .. }
+            | DomainEvent::ChatUpdated { chat_id, .. }
+            | DomainEvent::AttachmentsArrived { chat_id, .. } => Some(*chat_id),
+            _ => None,
+        }
+    }
+
     /// Every event belongs to exactly one tenant; subscribers filter on it.
     pub fn tenant_id(&self) -> TenantId {
         match self {

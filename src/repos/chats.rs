@@ -44,6 +44,38 @@ pub async fn of_client(tx: &mut TenantTx, client: ClientId) -> Result<Option<Cha
 }
 
 /// A chat of a live client.
+/// Whether `reader` reaches chat `id` under `record_visibility: own`: it is assigned to them,
+/// or its client is theirs.
+pub async fn visible_to(tx: &mut TenantTx, id: ChatId, reader: UserId) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let seen = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM chats h JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id
+                          WHERE h.tenant_id = $1 AND h.id = $2 AND (h.assignee_user_id = $3 OR c.owner_id = $3))
+           AS "seen!""#,
+        tenant,
+        id.0,
+        reader.0
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(seen)
+}
+
+/// Who reaches chat `id` under `record_visibility: own` besides admins: its assignee and its
+/// client's owner (none of them for a chat the tenant has not).
+pub async fn keepers(tx: &mut TenantTx, id: ChatId) -> Result<Vec<UserId>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query!(
+        "SELECT h.assignee_user_id, c.owner_id FROM chats h JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id
+         WHERE h.tenant_id = $1 AND h.id = $2",
+        tenant,
+        id.0
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| [r.assignee_user_id, r.owner_id].into_iter().flatten().map(UserId).collect()).unwrap_or_default())
+}
+
 pub async fn get(tx: &mut TenantTx, id: ChatId) -> Result<Chat, RepoError> {
     let tenant = tx.tenant_id().0;
     let r = sqlx::query!(
@@ -136,12 +168,49 @@ const INBOX_SELECT: &str =
     LEFT JOIN users u ON u.tenant_id = h.tenant_id AND u.id = h.assignee_user_id
     WHERE c.archived_at IS NULL AND h.tenant_id = ";
 
-/// A page of the inbox, newest activity first. Chats nobody has written in yet are left out.
-pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery) -> Result<Vec<InboxRow>, RepoError> {
+/// The chats `reader` reaches under `record_visibility: own`: assigned to them, or of a client
+/// they own (`h` the chat, `c` its client).
+fn push_reader(b: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, reader: Option<UserId>) {
+    if let Some(r) = reader {
+        b.push(" AND (h.assignee_user_id = ");
+        b.push_bind(r.0);
+        b.push(" OR c.owner_id = ");
+        b.push_bind(r.0);
+        b.push(")");
+    }
+}
+
+/// A page of the inbox, newest activity first, of the chats `reader` reaches (all when none).
+/// Chats nobody has written in yet are left out.
+pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery, reader: Option<UserId>) -> Result<Vec<InboxRow>, RepoError> {
     let tenant = tx.tenant_id().0;
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let mut b = sqlx::QueryBuilder::new(INBOX_SELECT);
     b.push_bind(tenant);
+    if let (Some(q), Some(_)) = (q, reader) {
+        // A reader's own chats are few: their client's words or a message's text, in order.
+        let patterns = super::clients::search_patterns(q);
+        b.push(" AND h.last_message_at IS NOT NULL");
+        if query.unread_only {
+            b.push(" AND h.unread_count > 0");
+        }
+        push_view(&mut b, query.assignee, query.status);
+        push_reader(&mut b, reader);
+        b.push(" AND ((cardinality(");
+        b.push_bind(patterns.clone());
+        b.push("::text[]) > 0 AND c.search LIKE ALL(");
+        b.push_bind(patterns);
+        b.push(")) OR EXISTS (SELECT 1 FROM messages t WHERE t.tenant_id = h.tenant_id AND t.chat_id = h.id");
+        b.push(" AND t.search @@ plainto_tsquery('simple', ");
+        b.push_bind(q.to_owned());
+        b.push(")))");
+        b.push(" ORDER BY h.last_message_at DESC NULLS LAST, h.id DESC LIMIT ");
+        b.push_bind(query.limit);
+        b.push(" OFFSET ");
+        b.push_bind(query.offset);
+        let rows: Vec<InboxRecord> = b.build_query_as().fetch_all(tx.conn()).await?;
+        return rows.into_iter().map(InboxRow::try_from).collect();
+    }
     if let Some(q) = q {
         // A search finds its page in search_inbox (0007), through the indexes row-level
         // security keeps from this role; what it returns is shown in its order.
@@ -177,6 +246,7 @@ pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery) -> Result<Vec<InboxRow
         b.push(" AND h.unread_count > 0");
     }
     push_view(&mut b, query.assignee, query.status);
+    push_reader(&mut b, reader);
     // NULLS LAST as in the indexes (DESC alone means NULLS FIRST, and no index would serve).
     b.push(" ORDER BY h.last_message_at DESC NULLS LAST, h.id DESC LIMIT ");
     b.push_bind(query.limit);
@@ -204,9 +274,14 @@ fn push_view(b: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, assignee: AssigneeF
     }
 }
 
-/// How many chats with messages each view holds, of `status` (any when absent), for `me`;
-/// each count stops at `VIEW_COUNT_CAP`.
-pub async fn view_counts(tx: &mut TenantTx, me: UserId, status: Option<ChatStatus>) -> Result<ViewCounts, RepoError> {
+/// How many chats with messages each view holds, of `status` (any when absent), for `me`
+/// (of those `reader` reaches, when given); each count stops at `VIEW_COUNT_CAP`.
+pub async fn view_counts(
+    tx: &mut TenantTx,
+    me: UserId,
+    status: Option<ChatStatus>,
+    reader: Option<UserId>,
+) -> Result<ViewCounts, RepoError> {
     let mut counts = ViewCounts::default();
     for (assignee, slot) in [
         (AssigneeFilter::User(me), &mut counts.mine),
@@ -219,6 +294,7 @@ pub async fn view_counts(tx: &mut TenantTx, me: UserId, status: Option<ChatStatu
         );
         b.push_bind(tx.tenant_id().0);
         push_view(&mut b, assignee, status);
+        push_reader(&mut b, reader);
         b.push(" LIMIT ");
         b.push_bind(VIEW_COUNT_CAP);
         b.push(") capped");
@@ -321,13 +397,15 @@ pub async fn inbox_row(tx: &mut TenantTx, id: ChatId) -> Result<InboxRow, RepoEr
 }
 
 /// The client messages no one on the staff has read, over the tenant's live clients.
-pub async fn unread_total(tx: &mut TenantTx) -> Result<i64, RepoError> {
+pub async fn unread_total(tx: &mut TenantTx, reader: Option<UserId>) -> Result<i64, RepoError> {
     let tenant = tx.tenant_id().0;
     let total = sqlx::query_scalar!(
         r#"SELECT coalesce(sum(h.unread_count), 0)::bigint AS "total!" FROM chats h
            JOIN clients c ON c.tenant_id = h.tenant_id AND c.id = h.client_id
-           WHERE h.tenant_id = $1 AND h.unread_count > 0 AND c.archived_at IS NULL"#,
-        tenant
+           WHERE h.tenant_id = $1 AND h.unread_count > 0 AND c.archived_at IS NULL
+             AND ($2::bigint IS NULL OR h.assignee_user_id = $2 OR c.owner_id = $2)"#,
+        tenant,
+        reader.map(|r| r.0)
     )
     .fetch_one(tx.conn())
     .await?;

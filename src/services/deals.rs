@@ -214,12 +214,12 @@ impl DealService {
     /// A new deal, on top of its stage (the pipeline's first open stage unless one is named),
     /// owned by its creator unless the input names an owner (or none).
     pub async fn create(&self, by: &Principal, input: &DealInput) -> Result<Deal, ServiceError> {
-        let (mut tx, _) = self.begin(by, Permission::DealWrite).await?;
+        let (mut tx, scope) = self.begin(by, Permission::DealWrite).await?;
         let mut fields = input.apply(None).map_err(ServiceError::Invalid)?;
         if input.owner_id.is_none() {
             fields.owner_id = Some(by.user_id);
         }
-        let checked = check(&mut tx, &fields).await?;
+        let checked = check(&mut tx, &fields, scope, None).await?;
         let row = checked.row(&fields);
         let position = repo::top(&mut tx, checked.stage.id).await?.position().unwrap_or(0.0);
         let id = repo::insert(&mut tx, &row, position).await?;
@@ -245,7 +245,7 @@ impl DealService {
         let before = repo::get(&mut tx, id, scope).await?;
         let current = DealFields::from(&before);
         let fields = input.apply(Some(&current)).map_err(ServiceError::Invalid)?;
-        let checked = check(&mut tx, &fields).await?;
+        let checked = check(&mut tx, &fields, scope, Some(&current)).await?;
         let mut row = checked.row(&fields);
         if fields.value == current.value && row.value.map(|v| v.1) == before.value.map(|v| v.1) {
             // Unchanged: its worth stays as it was frozen.
@@ -416,8 +416,17 @@ impl Checked {
 }
 
 /// Checks what `fields` refer to, naming every field at fault: the pipeline and its stage,
-/// the client, the owner, and a rate for the value's currency.
-async fn check(tx: &mut TenantTx, fields: &DealFields) -> Result<Checked, ServiceError> {
+/// the client and company (a new one must be one the writer reaches, under `own`: `scope`),
+/// the owner, and a rate for the value's currency. `before`: the deal's fields until now.
+async fn check(
+    tx: &mut TenantTx,
+    fields: &DealFields,
+    scope: Option<UserId>,
+    before: Option<&DealFields>,
+) -> Result<Checked, ServiceError> {
+    // Links kept as they were are not asked again whether the writer may see them.
+    let scope_client = scope.filter(|_| before.map(|b| b.client_id) != Some(fields.client_id));
+    let scope_company = scope.filter(|_| before.map(|b| b.company_id) != Some(fields.company_id));
     let mut errors = Vec::new();
     let pipeline = match pipelines::get(tx, fields.pipeline_id).await {
         Ok(p) => Some(p),
@@ -438,14 +447,19 @@ async fn check(tx: &mut TenantTx, fields: &DealFields) -> Result<Checked, Servic
         None => p.first_open_stage().cloned(),
     });
     if let Some(c) = fields.client_id {
+        let seen = match scope_client {
+            Some(reader) => clients::visible_to(tx, c, reader).await?,
+            None => true,
+        };
         match clients::get(tx, c).await {
-            Ok(_) => {}
+            Ok(_) if seen => {}
+            Ok(_) => errors.push(DomainError::new("client_id", "unknown_client")),
             Err(RepoError::NotFound) => errors.push(DomainError::new("client_id", "unknown_client")),
             Err(e) => return Err(e.into()),
         }
     }
     if let Some(c) = fields.company_id {
-        match companies::get(tx, c, None).await {
+        match companies::get(tx, c, scope_company).await {
             Ok(_) => {}
             Err(RepoError::NotFound) => errors.push(DomainError::new("company_id", "unknown_company")),
             Err(e) => return Err(e.into()),

@@ -336,5 +336,6 @@ fn stranger(first_name: String, last_name: Option<String>, phone: Option<Phone>)
         comments: None,
         company_id: None,
         job_title: None,
+        owner_id: None,
     }
 }

@@ -22,7 +22,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
 use crate::domain::chat::{ChatId, Message};
-use crate::domain::{DomainEvent, Permission, TenantId, UserId};
+use crate::domain::{DomainEvent, Permission, Role, TenantId, UserId};
 use crate::i18n::Tr;
 use crate::services::chats::{ListChange, Live, LiveChange};
 use crate::web::AppState;
@@ -48,6 +48,8 @@ struct Reader {
     user: UserId,
     tr: Tr,
     can_retry: bool,
+    /// An admin: reaches every chat, whatever the tenant's record visibility.
+    sees_all: bool,
 }
 
 pub async fn events(
@@ -58,7 +60,12 @@ pub async fn events(
     let listener = Listener {
         tenant: me.principal.tenant_id,
         session: me.session_token.clone(),
-        reader: Reader { user: me.principal.user_id, tr: me.tr, can_retry: me.principal.can(Permission::ChatUpdate) },
+        reader: Reader {
+            user: me.principal.user_id,
+            tr: me.tr,
+            can_retry: me.principal.can(Permission::ChatUpdate),
+            sees_all: me.principal.role == Role::Admin,
+        },
         state,
     };
     let deadline = Instant::now() + STREAM_LIFETIME;
@@ -116,6 +123,15 @@ impl Reader {
     /// What this reader's page should hear of `change` (one of its tenant's). What is the
     /// same for many readers is made once (`LiveChange::shared`).
     fn render(&self, change: &LiveChange) -> Vec<Event> {
+        // Under `record_visibility: own`, a chat this reader does not reach says nothing to
+        // them; one that changed hands may have left their list, which fetches itself again.
+        let own = !self.sees_all && change.keepers.is_some();
+        if own && change.keepers.as_ref().is_some_and(|k| !k.contains(&self.user)) {
+            return match change.event {
+                DomainEvent::ChatUpdated { .. } => vec![resync()],
+                _ => Vec::new(),
+            };
+        }
         let mut out = Vec::new();
         if let Some(message) = &change.message {
             let swap = match change.event {
@@ -140,8 +156,13 @@ impl Reader {
         if let DomainEvent::ChatUpdated { chat_id, .. } = change.event {
             out.push(Event::default().event(format!("chat-{}", chat_id.0)).data("1"));
         }
-        if let Some(total) = change.unread_total {
-            out.push(Event::default().event("unread").data(&*change.shared("unread", || unread_badge(total))));
+        match change.unread_total {
+            // The tenant's total is not theirs: their badge counts their own chats again.
+            Some(_) if own => out.push(Event::default().event("unread-stale").data("1")),
+            Some(total) => {
+                out.push(Event::default().event("unread").data(&*change.shared("unread", || unread_badge(total))))
+            }
+            None => {}
         }
         // A board of this pipeline fetches itself again (what it shows is the reader's to see).
         if let DomainEvent::DealCreated { pipeline_id, .. }
@@ -255,7 +276,7 @@ mod tests {
     }
 
     fn reader(user: i64, locale: Locale, can_retry: bool) -> Reader {
-        Reader { user: UserId(user), tr: Tr::new(locale), can_retry }
+        Reader { user: UserId(user), tr: Tr::new(locale), can_retry, sees_all: false }
     }
 
     #[test]

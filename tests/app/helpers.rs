@@ -517,9 +517,22 @@ impl TestApp {
         self.api_in(self.tenant, role).await
     }
 
+    /// One new user of the default tenant with `role`, both through the API and signed in.
+    pub async fn api_and_browser(&self, role: Role) -> (Api, Client) {
+        let creds = self.create_user(self.tenant, role).await;
+        let browser = self.client();
+        browser.sign_in(&creds).await;
+        (self.api_of(&creds).await, browser)
+    }
+
     /// A JSON API client acting as a new user of `tenant` with `role`.
     pub async fn api_in(&self, tenant: TenantId, role: Role) -> Api {
         let creds = self.create_user(tenant, role).await;
+        self.api_of(&creds).await
+    }
+
+    /// A JSON API client acting as the user of `creds`.
+    pub async fn api_of(&self, creds: &Credentials) -> Api {
         let (tenant_id, user) = self.state.auth.account_by_email(&creds.email).await.unwrap().unwrap();
         let token = self
             .state

@@ -37,3 +37,4 @@ mod sign_in;
 mod tenancy;
 mod tokens;
 mod users;
+mod visibility;

@@ -10,7 +10,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::company::CompanyId;
-use super::{DomainError, Email, HomeCountry};
+use super::{DomainError, Email, HomeCountry, UserId};
 pub use query::{COUNT_CAP, ClientQuery, ClientSort, Total};
 pub use values::{ContactType, ContactValue, Country, Gender, Passport, Phone, Pin, date_of_birth};
 
@@ -70,11 +70,14 @@ pub struct ClientInput {
     #[serde(serialize_with = "id_as_number")]
     pub company_id: Option<String>,
     pub job_title: Option<String>,
+    /// The colleague whose client this is, by id (a number in JSON).
+    #[serde(serialize_with = "id_as_number")]
+    pub owner_id: Option<String>,
 }
 
 impl ClientInput {
     /// The names of a client's fields, in form and export order.
-    pub const FIELDS: [&'static str; 14] = [
+    pub const FIELDS: [&'static str; 15] = [
         "first_name",
         "last_name",
         "middle_name",
@@ -89,10 +92,17 @@ impl ClientInput {
         "comments",
         "company_id",
         "job_title",
+        "owner_id",
     ];
 
+    /// The fields a sheet's column may fill: not a company or an owner by id, which a sheet
+    /// from elsewhere cannot know (imported clients are their importer's).
+    pub fn importable() -> impl Iterator<Item = &'static str> {
+        Self::FIELDS.into_iter().filter(|f| !matches!(*f, "company_id" | "owner_id"))
+    }
+
     /// Every field's text, in `FIELDS` order.
-    pub fn values(&self) -> [Option<&str>; 14] {
+    pub fn values(&self) -> [Option<&str>; 15] {
         [
             &self.first_name,
             &self.last_name,
@@ -108,6 +118,7 @@ impl ClientInput {
             &self.comments,
             &self.company_id,
             &self.job_title,
+            &self.owner_id,
         ]
         .map(Option::as_deref)
     }
@@ -146,6 +157,7 @@ impl ClientInput {
             "comments" => &mut self.comments,
             "company_id" => &mut self.company_id,
             "job_title" => &mut self.job_title,
+            "owner_id" => &mut self.owner_id,
             _ => return None,
         })
     }
@@ -171,6 +183,7 @@ impl From<&ClientFields> for ClientInput {
             comments: c.comments.clone(),
             company_id: c.company_id.map(|id| id.0.to_string()),
             job_title: c.job_title.clone(),
+            owner_id: c.owner_id.map(|id| id.0.to_string()),
         }
     }
 }
@@ -192,6 +205,8 @@ pub struct ClientFields {
     /// The company the client works at (that the tenant has it is checked by the service).
     pub company_id: Option<CompanyId>,
     pub job_title: Option<String>,
+    /// The colleague whose client this is (that they may own records is checked by the service).
+    pub owner_id: Option<UserId>,
 }
 
 impl ClientFields {
@@ -233,6 +248,8 @@ impl ClientFields {
         let company_id =
             keep(e, super::parse_id("company_id", input.company_id.as_deref().unwrap_or(""))).flatten().map(CompanyId);
         let job_title = keep(e, optional_text("job_title", input.job_title.as_deref(), 200)).flatten();
+        let owner_id =
+            keep(e, super::parse_id("owner_id", input.owner_id.as_deref().unwrap_or(""))).flatten().map(UserId);
 
         match first_name {
             Some(first_name) if errors.is_empty() => Ok(Self {
@@ -249,6 +266,7 @@ impl ClientFields {
                 comments,
                 company_id,
                 job_title,
+                owner_id,
             }),
             _ => Err(errors),
         }
@@ -408,6 +426,7 @@ mod tests {
             comments: Some("Calls after six".into()),
             company_id: Some("7".into()),
             job_title: Some("Buyer".into()),
+            owner_id: Some("3".into()),
         };
         let fields = ClientFields::parse(&input, today(), None).unwrap();
         let text = ClientInput::from(&fields);

@@ -63,12 +63,13 @@ pub async fn insert_many(tx: &mut TenantTx, many: &[&ClientFields]) -> Result<Ve
     let dates: Vec<Option<NaiveDate>> = many.iter().map(|c| c.date_of_birth).collect();
     let ids = sqlx::query_scalar!(
         r#"INSERT INTO clients (tenant_id, first_name, last_name, middle_name, phone, email, address, date_of_birth,
-                                gender, pin, passport_series, passport_number, comments, company_id, job_title)
-           SELECT $1, r.f, r.l, r.m, r.p, r.e, r.a, r.d, r.g, r.pin, r.ps, r.pn, r.c, r.co, r.jt
+                                gender, pin, passport_series, passport_number, comments, company_id, job_title,
+                                owner_id)
+           SELECT $1, r.f, r.l, r.m, r.p, r.e, r.a, r.d, r.g, r.pin, r.ps, r.pn, r.c, r.co, r.jt, r.o
            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                        $8::date[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[],
-                       $15::text[])
-                WITH ORDINALITY AS r(f, l, m, p, e, a, d, g, pin, ps, pn, c, co, jt, n)
+                       $15::text[], $16::bigint[])
+                WITH ORDINALITY AS r(f, l, m, p, e, a, d, g, pin, ps, pn, c, co, jt, o, n)
            ORDER BY r.n
            RETURNING id"#,
         tenant,
@@ -85,7 +86,8 @@ pub async fn insert_many(tx: &mut TenantTx, many: &[&ClientFields]) -> Result<Ve
         &col(&|c| c.passport.as_ref().map(|p| p.number.clone())) as &[Option<String>],
         &col(&|c| c.comments.clone()) as &[Option<String>],
         &many.iter().map(|c| c.company_id.map(|id| id.0)).collect::<Vec<_>>() as &[Option<i64>],
-        &col(&|c| c.job_title.clone()) as &[Option<String>]
+        &col(&|c| c.job_title.clone()) as &[Option<String>],
+        &many.iter().map(|c| c.owner_id.map(|o| o.0)).collect::<Vec<_>>() as &[Option<i64>]
     )
     .fetch_all(tx.conn())
     .await

@@ -14,7 +14,7 @@ pub mod merge;
 mod search;
 
 pub use bulk::{find_duplicates, insert_contacts_many, insert_many, pin_holders};
-pub use search::{ExportRow, export, list, search_fold, search_patterns};
+pub use search::{ExportRow, export, list, list_visible, search_fold, search_patterns, visible_to};
 
 const CLIENT_UNIQUE: &[(&str, &str)] = &[("clients_phone_key", "phone"), ("clients_pin_key", "pin")];
 const CONTACT_UNIQUE: &[(&str, &str)] = &[("client_contacts_value_key", "value")];
@@ -37,6 +37,7 @@ struct ClientRecord {
     comments: Option<String>,
     company_id: Option<i64>,
     job_title: Option<String>,
+    owner_id: Option<i64>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     archived_at: Option<DateTime<Utc>>,
@@ -61,6 +62,7 @@ impl ClientRecord {
             comments: self.comments,
             company_id: self.company_id.map(|c| c.to_string()),
             job_title: self.job_title,
+            owner_id: self.owner_id.map(|o| o.to_string()),
         };
         let fields = ClientFields::parse_stored(&stored).map_err(|errors| {
             let refused: Vec<String> = errors.iter().map(|e| format!("{} ({})", e.field, e.code)).collect();
@@ -107,8 +109,9 @@ pub async fn insert(tx: &mut TenantTx, c: &ClientFields) -> Result<ClientId, Rep
     let tenant = tx.tenant_id().0;
     let id = sqlx::query_scalar!(
         "INSERT INTO clients (tenant_id, first_name, last_name, middle_name, phone, email, address, date_of_birth,
-                              gender, pin, passport_series, passport_number, comments, company_id, job_title)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+                              gender, pin, passport_series, passport_number, comments, company_id, job_title,
+                              owner_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
         tenant,
         c.first_name,
         c.last_name,
@@ -123,7 +126,8 @@ pub async fn insert(tx: &mut TenantTx, c: &ClientFields) -> Result<ClientId, Rep
         c.passport.as_ref().map(|p| p.number.as_str()),
         c.comments,
         c.company_id.map(|id| id.0),
-        c.job_title
+        c.job_title,
+        c.owner_id.map(|o| o.0)
     )
     .fetch_one(tx.conn())
     .await
@@ -137,7 +141,7 @@ pub async fn update(tx: &mut TenantTx, id: ClientId, c: &ClientFields) -> Result
     let done = sqlx::query!(
         "UPDATE clients SET first_name = $3, last_name = $4, middle_name = $5, phone = $6, email = $7, address = $8,
                 date_of_birth = $9, gender = $10, pin = $11, passport_series = $12, passport_number = $13,
-                comments = $14, company_id = $15, job_title = $16, updated_at = now()
+                comments = $14, company_id = $15, job_title = $16, owner_id = $17, updated_at = now()
          WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL",
         tenant,
         id.0,
@@ -154,7 +158,8 @@ pub async fn update(tx: &mut TenantTx, id: ClientId, c: &ClientFields) -> Result
         c.passport.as_ref().map(|p| p.number.as_str()),
         c.comments,
         c.company_id.map(|id| id.0),
-        c.job_title
+        c.job_title,
+        c.owner_id.map(|o| o.0)
     )
     .execute(tx.conn())
     .await
@@ -168,7 +173,7 @@ pub async fn get_for_update(tx: &mut TenantTx, id: ClientId) -> Result<Client, R
     sqlx::query_as!(
         ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
-                passport_series, passport_number, comments, company_id, job_title, created_at, updated_at, archived_at
+                passport_series, passport_number, comments, company_id, job_title, owner_id, created_at, updated_at, archived_at
          FROM clients WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL FOR UPDATE",
         tenant,
         id.0
@@ -191,7 +196,7 @@ pub async fn get_any(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoErro
     sqlx::query_as!(
         ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
-                passport_series, passport_number, comments, company_id, job_title, created_at, updated_at, archived_at
+                passport_series, passport_number, comments, company_id, job_title, owner_id, created_at, updated_at, archived_at
          FROM clients WHERE tenant_id = $1 AND id = $2",
         tenant,
         id.0
@@ -208,7 +213,7 @@ pub async fn archived(tx: &mut TenantTx, limit: i64) -> Result<Vec<Client>, Repo
     let rows = sqlx::query_as!(
         ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
-                passport_series, passport_number, comments, company_id, job_title, created_at, updated_at, archived_at
+                passport_series, passport_number, comments, company_id, job_title, owner_id, created_at, updated_at, archived_at
          FROM clients WHERE tenant_id = $1 AND archived_at IS NOT NULL ORDER BY archived_at DESC, id DESC LIMIT $2",
         tenant,
         limit

@@ -2,7 +2,8 @@
 //! docs/architecture.md "Client search"), its order and count, and the CSV export's stream.
 
 use crate::db::TenantTx;
-use crate::domain::client::{COUNT_CAP, Client, ClientQuery, ClientSort, Total};
+use crate::domain::UserId;
+use crate::domain::client::{COUNT_CAP, Client, ClientId, ClientQuery, ClientSort, Total};
 
 use super::{ClientRecord, into_clients};
 use crate::repos::RepoError;
@@ -33,7 +34,7 @@ pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>
     let mut records = sqlx::query_as!(
         ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
-                passport_series, passport_number, comments, company_id, job_title, created_at, updated_at, archived_at
+                passport_series, passport_number, comments, company_id, job_title, owner_id, created_at, updated_at, archived_at
          FROM clients WHERE tenant_id = $1 AND id = ANY($2)",
         tenant,
         &found.ids
@@ -46,6 +47,83 @@ pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>
     Ok((items, total))
 }
 
+/// Which live clients a reader under `record_visibility: own` reaches: $1 tenant, $5 the
+/// reader; the ones they own and the ones whose chat is assigned to them. (`visible_to` and the
+/// export say the same.)
+const OWN: &str = "(m.owner_id = $5 OR m.id IN (SELECT ch.client_id FROM chats ch
+                                              WHERE ch.tenant_id = $1 AND ch.assignee_user_id = $5))";
+
+/// `list` for a reader who reaches only their own clients (`OWN`): their book is read in
+/// order and counted exactly up to `COUNT_CAP`, words matched as the search does.
+pub async fn list_visible(
+    tx: &mut TenantTx,
+    query: &ClientQuery,
+    reader: UserId,
+) -> Result<(Vec<Client>, Total), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
+    let matches = format!(
+        "FROM clients m WHERE m.tenant_id = $1 AND m.archived_at IS NULL AND m.search LIKE ALL($2::text[])
+           AND ($3::date IS NULL OR m.created_at >= $3) AND ($4::date IS NULL OR m.created_at < $4 + 1) AND {OWN}"
+    );
+    let order = if query.sort == ClientSort::Name {
+        "lower(m.first_name), lower(coalesce(m.last_name, '')), m.id"
+    } else {
+        "m.updated_at DESC, m.id DESC"
+    };
+    let ids: Vec<i64> = sqlx::query_scalar(&format!("SELECT m.id {matches} ORDER BY {order} LIMIT $6 OFFSET $7"))
+        .bind(tenant)
+        .bind(&patterns)
+        .bind(query.created_from)
+        .bind(query.created_to)
+        .bind(reader.0)
+        .bind(query.limit)
+        .bind(query.offset)
+        .fetch_all(tx.conn())
+        .await?;
+    let counted: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM (SELECT 1 {matches} LIMIT $6) c"))
+        .bind(tenant)
+        .bind(&patterns)
+        .bind(query.created_from)
+        .bind(query.created_to)
+        .bind(reader.0)
+        .bind(COUNT_CAP + 1)
+        .fetch_one(tx.conn())
+        .await?;
+    let mut records = sqlx::query_as!(
+        ClientRecord,
+        "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
+                passport_series, passport_number, comments, company_id, job_title, owner_id, created_at, updated_at,
+                archived_at
+         FROM clients WHERE tenant_id = $1 AND id = ANY($2)",
+        tenant,
+        &ids
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    records.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+    let total = if counted > COUNT_CAP { Total::AtLeast(COUNT_CAP) } else { Total::Exact(counted) };
+    Ok((into_clients(records)?, total))
+}
+
+/// Whether `reader` reaches client `id` under `record_visibility: own`: they own it, or its
+/// chat is assigned to them.
+pub async fn visible_to(tx: &mut TenantTx, id: ClientId, reader: UserId) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let seen = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM clients m WHERE m.tenant_id = $1 AND m.id = $2
+                          AND (m.owner_id = $3 OR EXISTS (SELECT 1 FROM chats ch WHERE ch.tenant_id = $1
+                                                          AND ch.client_id = m.id AND ch.assignee_user_id = $3)))
+           AS "seen!""#,
+        tenant,
+        id.0,
+        reader.0
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(seen)
+}
+
 /// One client as a CSV export row: the fields, and the contacts as `type:value; …`.
 #[derive(Debug)]
 pub struct ExportRow {
@@ -53,11 +131,13 @@ pub struct ExportRow {
     pub contacts: String,
 }
 
-/// Every live client matching `query` (no paging), in its order, as a stream: an export reads
+/// Every live client matching `query` (no paging) that `reader` (when given) reaches, in its
+/// order, as a stream: an export reads
 /// the whole table anyway, so it goes through row-level security like any read.
 pub fn export<'a>(
     tx: &'a mut TenantTx,
     query: &'a ClientQuery,
+    reader: Option<UserId>,
 ) -> impl futures_util::Stream<Item = Result<ExportRow, RepoError>> + 'a {
     use futures_util::TryStreamExt;
     let tenant = tx.tenant_id().0;
@@ -66,7 +146,7 @@ pub fn export<'a>(
     sqlx::query!(
         r#"SELECT c.id, c.first_name, c.last_name, c.middle_name, c.phone, c.email, c.address, c.date_of_birth,
                   c.gender, c.pin, c.passport_series, c.passport_number, c.comments, c.company_id, c.job_title,
-                  c.created_at, c.updated_at, c.archived_at,
+                  c.owner_id, c.created_at, c.updated_at, c.archived_at,
                   coalesce((SELECT string_agg(k.type || ':' || k.value, '; ' ORDER BY k.type, k.id)
                             FROM client_contacts k WHERE k.tenant_id = c.tenant_id AND k.client_id = c.id), '')
                       AS "contacts!"
@@ -75,13 +155,16 @@ pub fn export<'a>(
              AND c.search LIKE ALL($2::text[])
              AND ($3::date IS NULL OR c.created_at >= $3)
              AND ($4::date IS NULL OR c.created_at < $4 + 1)
+             AND ($6::bigint IS NULL OR c.owner_id = $6
+                  OR c.id IN (SELECT ch.client_id FROM chats ch WHERE ch.tenant_id = $1 AND ch.assignee_user_id = $6))
            ORDER BY CASE WHEN $5 THEN lower(c.first_name) END, CASE WHEN $5 THEN lower(coalesce(c.last_name, '')) END,
                     CASE WHEN NOT $5 THEN c.updated_at END DESC, c.id"#,
         tenant,
         &patterns,
         query.created_from,
         query.created_to,
-        by_name
+        by_name,
+        reader.map(|r| r.0)
     )
     .fetch(tx.conn())
     .map_err(RepoError::from)
@@ -102,6 +185,7 @@ pub fn export<'a>(
             comments: r.comments,
             company_id: r.company_id,
             job_title: r.job_title,
+            owner_id: r.owner_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
             archived_at: r.archived_at,

@@ -17,8 +17,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::db::TenantTx;
 use crate::domain::chat::{ChatId, ChatStatus, Message, MessageId};
+use crate::domain::settings::RecordVisibility;
 use crate::domain::{DomainEvent, Permission, Principal, TenantId, UserId};
-use crate::repos::{RepoError, chats, messages};
+use crate::repos::{RepoError, chats, messages, tenants};
 
 use super::{ChatService, ServiceError};
 
@@ -44,6 +45,9 @@ pub struct LiveChange {
     pub lists: Option<ListChange>,
     /// The tenant's unread total, when it may have changed.
     pub unread_total: Option<i64>,
+    /// Under the tenant's `record_visibility: own`: who besides admins reaches the chat this
+    /// change is about (its assignee and its client's owner). `None`: every reader does.
+    pub keepers: Option<Vec<UserId>>,
     /// What pages made of this change, by what makes it differ (say, "message:ru:retry").
     shared: Mutex<HashMap<String, Arc<str>>>,
 }
@@ -89,7 +93,7 @@ impl LiveChange {
 
     /// `event` with nothing loaded yet: what `load` fills in, and what tests of rendering start from.
     pub fn bare(event: DomainEvent) -> Self {
-        Self { event, message: None, lists: None, unread_total: None, shared: Mutex::default() }
+        Self { event, message: None, lists: None, unread_total: None, keepers: None, shared: Mutex::default() }
     }
 }
 
@@ -228,7 +232,12 @@ impl ChatService {
                 });
             }
             if wants.unread_total {
-                change.unread_total = Some(chats::unread_total(&mut tx).await?);
+                change.unread_total = Some(chats::unread_total(&mut tx, None).await?);
+            }
+            if let Some(chat) = change.event.chat_id()
+                && tenants::settings(&mut tx).await?.record_visibility == RecordVisibility::Own
+            {
+                change.keepers = Some(chats::keepers(&mut tx, chat).await?);
             }
             tx.commit().await?;
             Ok(change)

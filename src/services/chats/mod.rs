@@ -9,7 +9,7 @@ use crate::db::TenantTx;
 use crate::domain::chat::{Attachment, Message};
 use crate::domain::chat::{Chat, InboxQuery, InboxRow, Member};
 use crate::domain::chat::{ChatId, DeliveryStatus, MessageId, Transport};
-use crate::domain::{ClientId, DomainEvent, Permission, Principal, TenantId};
+use crate::domain::{ClientId, DomainEvent, Permission, Principal, TenantId, UserId};
 use crate::events::EventBus;
 use crate::repos::chats;
 use crate::repos::messages;
@@ -57,6 +57,34 @@ impl ChatService {
         self
     }
 
+    /// A transaction for `by`, who must hold `need`, and whose chats alone they reach (`None`:
+    /// all of the tenant's). Under `record_visibility: own`, a non-admin reaches the chats
+    /// assigned to them and those of clients they own.
+    pub(super) async fn begin(
+        &self,
+        by: &Principal,
+        need: &[Permission],
+    ) -> Result<(TenantTx, Option<UserId>), ServiceError> {
+        super::require(by, need)?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let scope = super::owner_scope(&mut tx, by).await?;
+        Ok((tx, scope))
+    }
+
+    /// `NotFound` unless `by` reaches the chat (and may do what `need` says), in a
+    /// transaction of its own: for use cases that open their own afterwards.
+    pub(super) async fn must_reach(
+        &self,
+        by: &Principal,
+        need: &[Permission],
+        chat: ChatId,
+    ) -> Result<(), ServiceError> {
+        let (mut tx, scope) = self.begin(by, need).await?;
+        reach(&mut tx, chat, scope).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The transports the tenant can send on (a note always).
     pub async fn transports(&self, tenant: TenantId) -> Result<Vec<Transport>, ServiceError> {
         self.providers.transports(tenant).await
@@ -65,9 +93,9 @@ impl ChatService {
     /// The client's chat, if one has been started: reading changes nothing. `NotFound` for a
     /// client the tenant has not (or not live).
     pub async fn find_for_client(&self, by: &Principal, client: ClientId) -> Result<Option<Chat>, ServiceError> {
-        super::require(by, &[Permission::ClientRead, Permission::ChatRead])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ClientRead, Permission::ChatRead]).await?;
         clients::get(&mut tx, client).await?;
+        super::clients::reach(&mut tx, client, scope).await?;
         let chat = chats::of_client(&mut tx, client).await?;
         tx.commit().await?;
         Ok(chat)
@@ -76,8 +104,8 @@ impl ChatService {
     /// The client's chat, started (audited and announced) if there was none: `true` with it
     /// when it was.
     pub async fn open_for_client(&self, by: &Principal, client: ClientId) -> Result<(Chat, bool), ServiceError> {
-        super::require(by, &[Permission::ClientRead, Permission::ChatCreate])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ClientRead, Permission::ChatCreate]).await?;
+        super::clients::reach(&mut tx, client, scope).await?;
         let (chat, made) = chats::for_client(&mut tx, client).await?;
         if made {
             let entry =
@@ -97,17 +125,16 @@ impl ChatService {
 
     /// A page of the inbox, newest activity first.
     pub async fn inbox(&self, by: &Principal, query: &InboxQuery) -> Result<Vec<InboxRow>, ServiceError> {
-        super::require(by, &[Permission::ChatRead])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let rows = chats::inbox(&mut tx, query).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatRead]).await?;
+        let rows = chats::inbox(&mut tx, query, scope).await?;
         tx.commit().await?;
         Ok(rows)
     }
 
     /// One chat as the inbox shows it, with its members.
     pub async fn chat(&self, by: &Principal, id: ChatId) -> Result<(InboxRow, Vec<Member>), ServiceError> {
-        super::require(by, &[Permission::ChatRead])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatRead]).await?;
+        reach(&mut tx, id, scope).await?;
         let row = chats::inbox_row(&mut tx, id).await?;
         let members = chats::members(&mut tx, id).await?;
         tx.commit().await?;
@@ -116,9 +143,8 @@ impl ChatService {
 
     /// The client's messages no one on the staff has read, over the whole inbox.
     pub async fn unread_total(&self, by: &Principal) -> Result<i64, ServiceError> {
-        super::require(by, &[Permission::ChatRead])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let total = chats::unread_total(&mut tx).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatRead]).await?;
+        let total = chats::unread_total(&mut tx, scope).await?;
         tx.commit().await?;
         Ok(total)
     }
@@ -131,9 +157,8 @@ impl ChatService {
         before: Option<MessageId>,
         limit: i64,
     ) -> Result<Vec<Message>, ServiceError> {
-        super::require(by, &[Permission::ChatRead])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        chats::get(&mut tx, chat).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatRead]).await?;
+        reach(&mut tx, chat, scope).await?;
         let page = messages::thread(&mut tx, chat, before, limit.clamp(1, 100)).await?;
         tx.commit().await?;
         Ok(page)
@@ -141,9 +166,8 @@ impl ChatService {
 
     /// Marks the client's messages read up to `up_to` (what the reader was shown), or all.
     pub async fn mark_read(&self, by: &Principal, chat: ChatId, up_to: Option<MessageId>) -> Result<u64, ServiceError> {
-        super::require(by, &[Permission::ChatUpdate])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        chats::get(&mut tx, chat).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatUpdate]).await?;
+        reach(&mut tx, chat, scope).await?;
         let read = chats::mark_read(&mut tx, chat, up_to).await?;
         tx.commit().await?;
         if read > 0 {
@@ -159,9 +183,8 @@ impl ChatService {
         chat: ChatId,
         message: MessageId,
     ) -> Result<(), ServiceError> {
-        super::require(by, &[Permission::ChatUpdate])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        chats::get(&mut tx, chat).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatUpdate]).await?;
+        reach(&mut tx, chat, scope).await?;
         let read = chats::mark_message_read(&mut tx, chat, message).await?;
         tx.commit().await?;
         if read {
@@ -173,9 +196,8 @@ impl ChatService {
     /// Sends again a message that failed, or whose fate is unknown: back to `queued` and into
     /// the outbox.
     pub async fn retry(&self, by: &Principal, chat: ChatId, id: MessageId) -> Result<Message, ServiceError> {
-        super::require(by, &[Permission::ChatUpdate])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        chats::get(&mut tx, chat).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatUpdate]).await?;
+        reach(&mut tx, chat, scope).await?;
         let message = messages::message_for_update(&mut tx, id).await?;
         if message.chat_id != chat {
             return Err(ServiceError::NotFound);
@@ -210,7 +232,7 @@ impl ChatService {
 
     /// An attachment of a chat's message, with its bytes.
     pub async fn attachment(&self, by: &Principal, chat: ChatId, id: i64) -> Result<(Attachment, Bytes), ServiceError> {
-        super::require(by, &[Permission::ChatRead])?;
+        self.must_reach(by, &[Permission::ChatRead], chat).await?;
         self.attachment_of(by.tenant_id, chat, id).await
     }
 
@@ -259,9 +281,28 @@ impl ChatService {
         if chats.is_empty() || q.trim().is_empty() {
             return Ok(Default::default());
         }
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let hits = messages::matching(&mut tx, chats, q).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatRead]).await?;
+        let mut hits = messages::matching(&mut tx, chats, q).await?;
+        if let Some(reader) = scope {
+            let mut seen = Vec::new();
+            for hit in hits {
+                if chats::visible_to(&mut tx, hit.0, reader).await? {
+                    seen.push(hit);
+                }
+            }
+            hits = seen;
+        }
         tx.commit().await?;
         Ok(hits.into_iter().map(|(chat, id, body)| (chat, (id, body))).collect())
+    }
+}
+
+/// The chat, `NotFound` unless the tenant has it (its client live) and the reader reaches it
+/// (`scope`, under `record_visibility: own`).
+pub(super) async fn reach(tx: &mut TenantTx, chat: ChatId, scope: Option<UserId>) -> Result<Chat, ServiceError> {
+    let found = chats::get(tx, chat).await?;
+    match scope {
+        Some(reader) if !chats::visible_to(tx, chat, reader).await? => Err(ServiceError::NotFound),
+        _ => Ok(found),
     }
 }

@@ -66,7 +66,7 @@ impl ChatService {
     /// The ways a message can go to the chat's client through the `configured` transports:
     /// each contact of a kind one of them reaches, and the client's own phone for SMS.
     pub async fn routes(&self, by: &Principal, chat: ChatId) -> Result<Vec<Route>, ServiceError> {
-        crate::services::require(by, &[Permission::ChatCreate])?;
+        self.must_reach(by, &[Permission::ChatCreate], chat).await?;
         self.routes_of(by.tenant_id, chat).await
     }
 
@@ -98,7 +98,7 @@ impl ChatService {
     /// transaction. A blank text with a template is the template filled in for the client.
     /// Files are stored first and deleted again if the message cannot be written.
     pub async fn send(&self, by: &Principal, chat: ChatId, out: Outgoing<'_>) -> Result<Message, ServiceError> {
-        crate::services::require(by, &[Permission::ChatCreate])?;
+        self.must_reach(by, &[Permission::ChatCreate], chat).await?;
         let (transport, contact) = self.route(by.tenant_id, chat, out.transport, out.contact).await?;
         let send_at = schedule(out.send_at, chrono::Utc::now(), transport)?;
         let filled = match out.template {
@@ -139,9 +139,8 @@ impl ChatService {
     /// Calls off a scheduled message before it leaves: it stays in the thread as `cancelled`.
     /// `Refused` (409) once it has left or is leaving.
     pub async fn cancel(&self, by: &Principal, chat: ChatId, id: MessageId) -> Result<Message, ServiceError> {
-        crate::services::require(by, &[Permission::ChatUpdate])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        chats::get(&mut tx, chat).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatUpdate]).await?;
+        super::reach(&mut tx, chat, scope).await?;
         let message = messages::message(&mut tx, id).await?;
         if message.chat_id != chat {
             return Err(ServiceError::NotFound);

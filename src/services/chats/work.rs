@@ -25,9 +25,8 @@ impl ChatService {
     /// Assigns a chat and/or changes its status, as `change` asks: each change audited, the
     /// chat announced once. The assignee must be an active user who may write in chats.
     pub async fn change(&self, by: &Principal, chat: ChatId, change: ChatChange) -> Result<InboxRow, ServiceError> {
-        crate::services::require(by, &[Permission::ChatUpdate])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        chats::get(&mut tx, chat).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatUpdate]).await?;
+        super::reach(&mut tx, chat, scope).await?;
         let mut changed = false;
         if let Some(assignee) = change.assignee {
             let name = match assignee {
@@ -79,9 +78,8 @@ impl ChatService {
 
     /// How many chats the views Mine, Unassigned and All hold, of `status` (any when absent).
     pub async fn view_counts(&self, by: &Principal, status: Option<ChatStatus>) -> Result<ViewCounts, ServiceError> {
-        crate::services::require(by, &[Permission::ChatRead])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let counts = chats::view_counts(&mut tx, by.user_id, status).await?;
+        let (mut tx, scope) = self.begin(by, &[Permission::ChatRead]).await?;
+        let counts = chats::view_counts(&mut tx, by.user_id, status, scope).await?;
         tx.commit().await?;
         Ok(counts)
     }

@@ -196,6 +196,11 @@ impl Run {
             }
             self.remember(&fields, line);
             self.counts.created += 1;
+            // A new client is its importer's, as one made by hand is its maker's.
+            let mut fields = fields;
+            if let Actor::User { id, .. } = &self.actor {
+                fields.owner_id = Some(*id);
+            }
             out.pending.push(NewClient { line, fields, contacts });
         }
         self.flush(tx, &mut out).await?;
@@ -330,7 +335,7 @@ impl Run {
             }
             return Ok(Some(false));
         }
-        let changed = match update_client(tx, &self.actor, &current, &after).await {
+        let changed = match update_client(tx, &self.actor, &current, &after, None).await {
             Ok(changed) => changed,
             Err(UpdateError::Invalid(errors)) => {
                 out.issues.extend(errors.iter().map(|e| issue(line, Some(e.field), e.code)));

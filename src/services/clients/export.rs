@@ -24,6 +24,7 @@ impl ClientService {
             let result = async {
                 use futures_util::TryStreamExt;
                 let mut db = TenantTx::begin(&pool, by.tenant_id).await?;
+                let reader = crate::services::owner_scope(&mut db, &by).await?;
                 let header: Vec<&str> = std::iter::once("id")
                     .chain(ClientInput::FIELDS)
                     .chain(["contacts", "created_at", "updated_at"])
@@ -31,7 +32,7 @@ impl ClientService {
                 let _ = tx.send(Ok(crate::domain::csv::line(&header))).await;
                 let mut rows = 0_u64;
                 {
-                    let mut stream = std::pin::pin!(clients::export(&mut db, &query));
+                    let mut stream = std::pin::pin!(clients::export(&mut db, &query, reader));
                     while let Some(row) = stream.try_next().await? {
                         rows += 1;
                         if tx.send(Ok(export_line(&row))).await.is_err() {

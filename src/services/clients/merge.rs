@@ -41,7 +41,7 @@ impl ClientService {
         let merged = match merge_in(&mut tx, &by.actor(), into, from).await {
             Ok(m) => m,
             Err(UpdateError::Invalid(errors)) => return Err(errors.into()),
-            Err(UpdateError::Taken { field, value }) => return Err(self.duplicate(by.tenant_id, field, &value).await),
+            Err(UpdateError::Taken { field, value }) => return Err(self.duplicate(by, field, &value).await),
             Err(UpdateError::Repo(e)) => return Err(e.into()),
         };
         tx.commit().await?;
@@ -72,8 +72,17 @@ impl ClientService {
     /// person (archived ones included, merged ones not): what the client's page offers to merge.
     pub async fn twins(&self, by: &Principal, client: ClientId) -> Result<Vec<(ClientId, String, bool)>, ServiceError> {
         super::super::require(by, &[Permission::ClientRead])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let twins = merge::twins(&mut tx, client).await?;
+        let (mut tx, scope) = self.begin(by).await?;
+        let mut twins = merge::twins(&mut tx, client).await?;
+        if let Some(reader) = scope {
+            let mut seen = Vec::new();
+            for twin in twins {
+                if clients::visible_to(&mut tx, twin.0, reader).await? {
+                    seen.push(twin);
+                }
+            }
+            twins = seen;
+        }
         tx.commit().await?;
         Ok(twins)
     }
@@ -101,7 +110,7 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
     }
     // A phone or PIN is one client's: it leaves the other first.
     merge::release_unique(tx, from, filled.contains_key("phone"), filled.contains_key("pin")).await.map_err(repo)?;
-    update_client(tx, actor, &survivor, &after).await?;
+    update_client(tx, actor, &survivor, &after, None).await?;
 
     let contacts = merge::move_contacts(tx, from, into).await.map_err(repo)?;
     let (chat, messages, members) = match merge::chat_of(tx, from).await.map_err(repo)? {
@@ -161,7 +170,7 @@ pub(super) async fn undo_merge(
     let after = now.overlaid(&cleared);
     // Only optional values are cleared (never the first name), and clearing frees phone and
     // PIN rather than taking them: neither a rule nor a uniqueness can refuse it.
-    match update_client(tx, actor, &survivor, &after).await {
+    match update_client(tx, actor, &survivor, &after, None).await {
         Ok(_) => {}
         Err(UpdateError::Repo(e)) => return Err(e),
         Err(UpdateError::Invalid(_) | UpdateError::Taken { .. }) => {

@@ -8,7 +8,7 @@ use crate::domain::DomainError;
 use crate::domain::company::CompanyId;
 use crate::domain::{
     Actor, Client, ClientFields, ClientId, ClientInput, ClientQuery, Contact, ContactId, ContactType, ContactValue,
-    DomainEvent, HomeCountry, Permission, Principal, TenantId,
+    DomainEvent, HomeCountry, Permission, Principal, UserId,
 };
 use crate::events::EventBus;
 use crate::repos::clients;
@@ -41,6 +41,15 @@ impl ClientService {
         Self { pool, events, files }
     }
 
+    /// A transaction for `by`, and whose clients alone they reach (`None`: all of the
+    /// tenant's). Under `record_visibility: own`, a non-admin reaches the clients they own and
+    /// those whose chat is assigned to them.
+    pub(super) async fn begin(&self, by: &Principal) -> Result<(TenantTx, Option<UserId>), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let scope = super::owner_scope(&mut tx, by).await?;
+        Ok((tx, scope))
+    }
+
     /// Whether `by` may create clients (a new client's form asks before it is shown).
     pub fn authorize_create(&self, by: &Principal) -> Result<(), ServiceError> {
         super::require(by, &[Permission::ClientCreate])
@@ -54,8 +63,11 @@ impl ClientService {
 
     pub async fn list(&self, by: &Principal, query: &ClientQuery) -> Result<ClientMatches, ServiceError> {
         super::require(by, &[Permission::ClientRead])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let (clients, total) = clients::list(&mut tx, query).await?;
+        let (mut tx, scope) = self.begin(by).await?;
+        let (clients, total) = match scope {
+            None => clients::list(&mut tx, query).await?,
+            Some(reader) => clients::list_visible(&mut tx, query, reader).await?,
+        };
         let ids: Vec<ClientId> = clients.iter().map(|c| c.id).collect();
         let mut contacts = clients::contacts_of(&mut tx, &ids).await?;
         tx.commit().await?;
@@ -72,8 +84,9 @@ impl ClientService {
     /// A live client with its contacts.
     pub async fn get(&self, by: &Principal, id: ClientId) -> Result<(Client, Vec<Contact>), ServiceError> {
         super::require(by, &[Permission::ClientRead])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (mut tx, scope) = self.begin(by).await?;
         let client = clients::get(&mut tx, id).await?;
+        reach(&mut tx, id, scope).await?;
         let contacts = clients::contacts(&mut tx, id).await?;
         tx.commit().await?;
         Ok((client, contacts))
@@ -89,7 +102,12 @@ impl ClientService {
     ) -> Result<ClientId, ServiceError> {
         self.authorize_create(by)?;
         let home = self.home_country(by).await?;
-        let fields = ClientFields::parse(input, Utc::now().date_naive(), home);
+        // A colleague's new client is theirs unless the input names an owner (or none).
+        let mut input = input.clone();
+        if input.owner_id.is_none() {
+            input.owner_id = Some(by.user_id.0.to_string());
+        }
+        let fields = ClientFields::parse(&input, Utc::now().date_naive(), home);
         let values = parse_contacts(contacts, home);
         let (fields, values) = match (fields, values) {
             (Ok(f), Ok(v)) => (f, v),
@@ -118,12 +136,14 @@ impl ClientService {
     ) -> Result<ClientId, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         if let Some(company) = fields.company_id {
-            company_exists(&mut tx, company).await?;
+            let scope = super::owner_scope(&mut tx, by).await?;
+            company_exists(&mut tx, company, scope).await?;
         }
+        check_owner(&mut tx, fields.owner_id).await?;
         let id = match insert_client(&mut tx, &by.actor(), fields, values).await {
             Ok(id) => id,
             Err(RepoError::Conflict { field }) => {
-                return Err(self.duplicate(by.tenant_id, field, &unique_value(fields, field)).await);
+                return Err(self.duplicate(by, field, &unique_value(fields, field)).await);
             }
             Err(e) => return Err(e.into()),
         };
@@ -136,14 +156,15 @@ impl ClientService {
     /// the result as a whole, and returns the client as saved.
     pub async fn update(&self, by: &Principal, id: ClientId, patch: &ClientInput) -> Result<Client, ServiceError> {
         super::require(by, &[Permission::ClientUpdate])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (mut tx, scope) = self.begin(by).await?;
         let current = clients::get_for_update(&mut tx, id).await?;
+        reach(&mut tx, id, scope).await?;
         let after = current.input().overlaid(patch);
-        match update_client(&mut tx, &by.actor(), &current, &after).await {
+        match update_client(&mut tx, &by.actor(), &current, &after, scope).await {
             Ok(false) => return Ok(current),
             Ok(true) => {}
             Err(UpdateError::Invalid(errors)) => return Err(errors.into()),
-            Err(UpdateError::Taken { field, value }) => return Err(self.duplicate(by.tenant_id, field, &value).await),
+            Err(UpdateError::Taken { field, value }) => return Err(self.duplicate(by, field, &value).await),
             Err(UpdateError::Repo(e)) => return Err(e.into()),
         }
         let saved = clients::get(&mut tx, id).await?;
@@ -155,8 +176,9 @@ impl ClientService {
     /// Archives the client: hidden from lists and search, kept for an admin to restore.
     pub async fn archive(&self, by: &Principal, id: ClientId) -> Result<(), ServiceError> {
         super::require(by, &[Permission::ClientDelete])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (mut tx, scope) = self.begin(by).await?;
         let client = clients::get_for_update(&mut tx, id).await?;
+        reach(&mut tx, id, scope).await?;
         clients::archive(&mut tx, id).await?;
         audit::record(
             &mut tx,
@@ -176,8 +198,9 @@ impl ClientService {
 
     pub async fn contacts(&self, by: &Principal, client: ClientId) -> Result<Vec<Contact>, ServiceError> {
         super::require(by, &[Permission::ClientRead])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (mut tx, scope) = self.begin(by).await?;
         clients::get(&mut tx, client).await?;
+        reach(&mut tx, client, scope).await?;
         let contacts = clients::contacts(&mut tx, client).await?;
         tx.commit().await?;
         Ok(contacts)
@@ -192,9 +215,10 @@ impl ClientService {
     ) -> Result<Contact, ServiceError> {
         super::require(by, &[Permission::ClientUpdate])?;
         let kind = kind.parse::<ContactType>()?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (mut tx, scope) = self.begin(by).await?;
         let value = ContactValue::parse_in(kind, value, tenants::default_country(&mut tx).await?)?;
         clients::get_for_update(&mut tx, client).await?;
+        reach(&mut tx, client, scope).await?;
         let contact = clients::insert_contact(&mut tx, client, &value).await?;
         audit::record(
             &mut tx,
@@ -219,8 +243,9 @@ impl ClientService {
         contact: ContactId,
     ) -> Result<(), ServiceError> {
         super::require(by, &[Permission::ClientUpdate])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let (mut tx, scope) = self.begin(by).await?;
         clients::get_for_update(&mut tx, client).await?;
+        reach(&mut tx, client, scope).await?;
         let removed = clients::delete_contact(&mut tx, client, contact).await?;
         audit::record(
             &mut tx,
@@ -238,11 +263,16 @@ impl ClientService {
         Ok(())
     }
 
-    /// Names the client that already holds `value` of the unique `field`.
-    async fn duplicate(&self, tenant: TenantId, field: &'static str, value: &str) -> ServiceError {
+    /// Names the client that already holds `value` of the unique `field`. One the reader may not see (`record_visibility: own`) is not named: the value is taken.
+    async fn duplicate(&self, by: &Principal, field: &'static str, value: &str) -> ServiceError {
         let holder = async {
-            let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-            let found = clients::holder_of(&mut tx, field, value).await?;
+            let (mut tx, scope) = self.begin(by).await?;
+            let mut found = clients::holder_of(&mut tx, field, value).await?;
+            if let (Some((holder, _)), Some(reader)) = (&found, scope)
+                && !clients::visible_to(&mut tx, *holder, reader).await?
+            {
+                found = None;
+            }
             tx.commit().await?;
             Ok::<_, ServiceError>(found)
         };
@@ -296,12 +326,14 @@ pub(super) fn unique_value(fields: &ClientFields, field: &str) -> String {
 }
 
 /// The writes of editing a client locked in `tx`: `after` checked as a whole, saved and
-/// audited with the names of the fields that changed. `false`: nothing changed.
+/// audited with the names of the fields that changed. `false`: nothing changed. A new
+/// company must be one the editor reaches (`scope`, under `record_visibility: own`).
 pub(super) async fn update_client(
     tx: &mut TenantTx,
     actor: &Actor,
     current: &Client,
     after: &ClientInput,
+    scope: Option<UserId>,
 ) -> Result<bool, UpdateError> {
     let home = tenants::default_country(tx).await.map_err(UpdateError::Repo)?;
     let fields = ClientFields::parse(after, Utc::now().date_naive(), home).map_err(UpdateError::Invalid)?;
@@ -309,8 +341,14 @@ pub(super) async fn update_client(
     if changed.is_empty() {
         return Ok(false);
     }
+    if fields.owner_id != current.fields.owner_id {
+        check_owner(tx, fields.owner_id).await.map_err(|e| match e {
+            ServiceError::Repo(e) => UpdateError::Repo(e),
+            _ => UpdateError::Invalid(vec![DomainError::new("owner_id", "unknown_user")]),
+        })?;
+    }
     if let Some(company) = fields.company_id.filter(|c| Some(*c) != current.fields.company_id) {
-        company_exists(tx, company).await.map_err(|e| match e {
+        company_exists(tx, company, scope).await.map_err(|e| match e {
             ServiceError::Repo(e) => UpdateError::Repo(e),
             _ => UpdateError::Invalid(vec![DomainError::new("company_id", "unknown_company")]),
         })?;
@@ -329,9 +367,27 @@ pub(super) async fn update_client(
     Ok(true)
 }
 
-/// Refuses (422 `company_id`) a company the tenant does not have.
-async fn company_exists(tx: &mut TenantTx, id: CompanyId) -> Result<(), ServiceError> {
-    match companies::get(tx, id, None).await {
+/// `NotFound` unless the reader (when the tenant's visibility limits them) reaches client `id`.
+pub(crate) async fn reach(tx: &mut TenantTx, id: ClientId, scope: Option<UserId>) -> Result<(), ServiceError> {
+    match scope {
+        Some(reader) if !clients::visible_to(tx, id, reader).await? => Err(ServiceError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses (422 `owner_id`) an owner who is not an active user of the tenant able to own records.
+async fn check_owner(tx: &mut TenantTx, owner: Option<UserId>) -> Result<(), ServiceError> {
+    match owner {
+        Some(o) if crate::repos::users::record_owners(tx, Some(o)).await?.is_empty() => {
+            Err(DomainError::new("owner_id", "unknown_user").into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses (422 `company_id`) a company the tenant does not have, or the reader does not reach.
+async fn company_exists(tx: &mut TenantTx, id: CompanyId, scope: Option<UserId>) -> Result<(), ServiceError> {
+    match companies::get(tx, id, scope).await {
         Ok(_) => Ok(()),
         Err(RepoError::NotFound) => Err(DomainError::new("company_id", "unknown_company").into()),
         Err(e) => Err(e.into()),

@@ -259,23 +259,22 @@ pub async fn cancel(State(state): State<AppState>, me: CurrentUser, Path(id): Pa
 /// A file to start from: the columns an import reads without mapping, and one example row.
 pub async fn sample_csv(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
     state.imports.authorize(&me.principal)?;
-    let header: Vec<&str> = ClientInput::FIELDS.iter().copied().chain(["telegram", "whatsapp"]).collect();
-    let example = [
-        "Dilnoza",
-        "Karimova",
-        "",
-        "+998 90 123 45 67",
-        "dilnoza@example.uz",
-        "Tashkent, Amir Temur 1",
-        "1990-03-05",
-        "female",
-        "",
-        "AA",
-        "1234567",
-        "",
-        "dilnoza_k",
-        "+998 90 123 45 67",
-    ];
+    let header: Vec<&str> = ClientInput::importable().chain(["telegram", "whatsapp"]).collect();
+    let example_of = |column: &str| match column {
+        "first_name" => "Dilnoza",
+        "last_name" => "Karimova",
+        "phone" | "whatsapp" => "+998 90 123 45 67",
+        "email" => "dilnoza@example.uz",
+        "address" => "Tashkent, Amir Temur 1",
+        "date_of_birth" => "1990-03-05",
+        "gender" => "female",
+        "passport_series" => "AA",
+        "passport_number" => "1234567",
+        "job_title" => "Buyer",
+        "telegram" => "dilnoza_k",
+        _ => "",
+    };
+    let example: Vec<&str> = header.iter().map(|c| example_of(c)).collect();
     let body = format!("\u{feff}{}{}", crate::domain::csv::line(&header), crate::domain::csv::line(&example));
     Ok((
         [

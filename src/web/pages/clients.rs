@@ -96,7 +96,9 @@ async fn new_page(
 
 pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
     state.clients.authorize_create(&me.principal)?;
-    render(StatusCode::OK, &new_page(&state, &me, &ClientInput::default(), &FormErrors::default(), None).await?)
+    // A new client is its maker's unless they choose another owner (or none).
+    let input = ClientInput { owner_id: Some(me.principal.user_id.0.to_string()), ..ClientInput::default() };
+    render(StatusCode::OK, &new_page(&state, &me, &input, &FormErrors::default(), None).await?)
 }
 
 pub async fn create(
@@ -220,16 +222,26 @@ async fn client_page(
     })
 }
 
-/// Loads a company field's choices into `fields`: those offered when `editing`, else the
-/// chosen company's name alone.
+/// Loads the choices of `fields` that offer some: a company field's (those offered when
+/// `editing`, else the chosen company's name alone) and the owner's (the colleagues who may
+/// own records).
 async fn with_companies(
     state: &AppState,
     me: &CurrentUser,
     mut fields: Vec<Field>,
     editing: bool,
 ) -> Result<Vec<Field>, AppError> {
-    for f in fields.iter_mut().filter(|f| f.kind == InputKind::Company) {
-        f.picker = Some(super::companies::picker(state, me, ("", editing), &f.value, f.error).await?);
+    for f in fields.iter_mut() {
+        match f.kind {
+            InputKind::Company => {
+                f.picker = Some(super::companies::picker(state, me, ("", editing), &f.value, f.error).await?);
+            }
+            InputKind::Choice => {
+                let owners = state.companies.owners(&me.principal).await?;
+                f.choices = owners.into_iter().map(|(id, name)| (id.0.to_string(), name)).collect();
+            }
+            _ => {}
+        }
     }
     Ok(fields)
 }

@@ -130,6 +130,8 @@ pub enum InputKind {
     Textarea,
     /// A company, picked from the tenant's (`Field::picker`).
     Company,
+    /// One of a list (`Field::choices`), such as the colleague who owns the client.
+    Choice,
 }
 
 pub struct Field {
@@ -143,6 +145,8 @@ pub struct Field {
     pub placeholder: &'static str,
     /// A company field's choices (the page loads them).
     pub picker: Option<CompanyPicker>,
+    /// A choice field's options, (value, label), loaded by the page.
+    pub choices: Vec<(String, String)>,
 }
 
 impl Field {
@@ -156,6 +160,7 @@ impl Field {
                 | ("gender", InputKind::Gender)
                 | ("textarea", InputKind::Textarea)
                 | ("company", InputKind::Company)
+                | ("choice", InputKind::Choice)
         )
     }
 
@@ -167,6 +172,11 @@ impl Field {
     /// The value as shown (not edited): phones grouped for reading.
     pub fn display(&self) -> String {
         if self.kind == InputKind::Tel { super::phone(&self.value) } else { self.value.clone() }
+    }
+
+    /// A choice field's chosen option's label, when one is chosen.
+    pub fn chosen_label(&self) -> Option<&str> {
+        self.choices.iter().find(|(v, _)| *v == self.value).map(|(_, l)| l.as_str())
     }
 
     /// A company field's chosen company (id, name), when it is known.
@@ -254,6 +264,7 @@ impl Section {
                 ""
             },
             picker: None,
+            choices: Vec::new(),
         };
         match self {
             Section::Personal => vec![
@@ -269,6 +280,7 @@ impl Section {
             Section::Work => vec![
                 f("company_id", "clients.company", InputKind::Company, v(&input.company_id), false),
                 f("job_title", "clients.job_title", InputKind::Text, v(&input.job_title), false),
+                f("owner_id", "clients.owner", InputKind::Choice, v(&input.owner_id), false),
             ],
             Section::Passport => vec![
                 f("passport_series", "clients.passport_series", InputKind::Text, v(&input.passport_series), false),

@@ -23,16 +23,10 @@ impl Target {
     /// Every choice a column offers, in the order a picker lists them.
     pub fn all() -> Vec<Target> {
         let mut all = vec![Target::Ignore];
-        all.extend(ClientInput::FIELDS.iter().filter(|f| Target::importable(f)).map(|f| Target::Field(f)));
+        all.extend(ClientInput::importable().map(Target::Field));
         all.extend(ContactType::ALL.iter().map(|&t| Target::Contact(t)));
         all.push(Target::ContactList);
         all
-    }
-
-    /// Whether a sheet's column may fill `field`: not a company by id, which a sheet from
-    /// elsewhere cannot know.
-    fn importable(field: &str) -> bool {
-        field != "company_id"
     }
 
     /// A best guess from a column's header, in English, Russian or Uzbek, or in our export's
@@ -61,7 +55,7 @@ impl Target {
             ("comments", &["comments", "comment", "notes", "note", "комментарий", "примечание", "izoh"]),
             ("job_title", &["job title", "position", "title", "role", "должность", "позиция", "lavozim"]),
         ];
-        if let Some(field) = ClientInput::FIELDS.iter().find(|f| Target::importable(f) && f.replace('_', " ") == key) {
+        if let Some(field) = ClientInput::importable().find(|f| f.replace('_', " ") == key) {
             return Target::Field(field);
         }
         if let Some((field, _)) = NAMES.iter().find(|(_, names)| names.contains(&key.as_str())) {
