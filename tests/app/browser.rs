@@ -1404,3 +1404,91 @@ async fn deals_are_made_dragged_moved_from_the_keyboard_lost_with_a_reason_and_s
         b.quit().await;
     }
 }
+
+#[tokio::test]
+async fn a_company_is_made_picked_for_a_client_by_typing_and_lists_its_people_at_desk_and_phone_width() {
+    let _serial = SERIAL.lock().await;
+    let app = TestApp::spawn().await;
+    let Some(d) = Driver::new_admin(&app).await else { return };
+    let base = &app.base_url;
+    let api = app.api(Role::Admin).await;
+    for n in 1..=60 {
+        // More companies than the menu offers at once: the one wanted is found by typing.
+        api.post("/api/v1/companies", json!({"name": format!("Aa Filler {n:02}")})).await;
+    }
+
+    // A refused form says why beside the field and keeps what was typed.
+    d.goto(&format!("{base}/crm/companies/new")).await;
+    d.type_into("#company-name", "Akme Savdo").await;
+    d.type_into("#company-website", "ftp://akme").await;
+    d.click(".company-form button[type=submit]").await;
+    d.wait_until("document.getElementById('company-website-error')", "the website's error").await;
+    d.clear("#company-website").await;
+    d.type_into("#company-website", "akme.uz").await;
+    d.type_into("#company-phone", "+998 71 200 00 00").await;
+    d.type_into("#company-tax-id", "301234567").await;
+    d.click(".company-form button[type=submit]").await;
+    d.wait_until(
+        "document.querySelector('h1') && document.querySelector('h1').textContent === 'Akme Savdo'",
+        "its page",
+    )
+    .await;
+
+    // A client's Work section: the company found by typing part of its name, a job title.
+    let client = api.post("/api/v1/clients", json!({"first_name": "Dilnoza", "last_name": "Karimova"})).await.json();
+    let id = client["id"].as_i64().unwrap();
+    d.goto(&format!("{base}/crm/clients/{id}")).await;
+    d.click("#section-work .panel-header a").await;
+    d.wait_until("document.querySelector('#section-work .company-find')", "the Work form").await;
+    assert_eq!(
+        d.script(
+            "return [...document.querySelectorAll('#f-company_id option')].some(o => o.textContent === 'Akme Savdo')"
+        )
+        .await,
+        false,
+        "the menu offers the first 50 by name"
+    );
+    d.type_into("#section-work .company-find", "akm").await;
+    d.wait_until(
+        "[...document.querySelectorAll('#f-company_id option')].some(o => o.textContent === 'Akme Savdo')",
+        "Akme in the menu",
+    )
+    .await;
+    d.type_into("#f-company_id", "Akme").await;
+    d.type_into("#f-job_title", "Buyer").await;
+    d.click("#section-work button[type=submit]").await;
+    d.wait_until(
+        "document.querySelector('#show-company_id a') && document.querySelector('#show-company_id a').textContent === 'Akme Savdo'",
+        "the company on the profile",
+    )
+    .await;
+    let saved = api.get(&format!("/api/v1/clients/{id}")).await.json();
+    assert_eq!(saved["job_title"], "Buyer");
+
+    // The company's page lists her; the list finds it by a word in the other alphabet.
+    d.click("#show-company_id a").await;
+    d.wait_until("document.querySelector('.people-list')", "the people").await;
+    let people = d.script("return document.querySelector('.people-list').textContent").await;
+    assert!(people.as_str().unwrap().contains("Dilnoza Karimova") && people.as_str().unwrap().contains("Buyer"));
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow at 1366 px");
+    d.screenshot("companies-company").await;
+    d.goto(&format!("{base}/crm/companies?q=%D0%B0%D0%BA%D0%BC%D0%B5")).await;
+    let rows = d.script("return document.querySelectorAll('.company-table tbody tr').length").await;
+    assert_eq!(rows, 1, "«акме» finds Akme");
+    d.goto(&format!("{base}/crm/companies")).await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the list at 1366 px");
+    d.screenshot("companies-list").await;
+
+    // A phone: nothing overflows sideways; the table scrolls inside itself.
+    d.resize(390, 800).await;
+    d.goto(&format!("{base}/crm/companies")).await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the list at 390 px");
+    d.screenshot("companies-list-phone").await;
+    d.goto(&format!("{base}/crm/clients/{id}?edit=work#section-work")).await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the Work form at 390 px");
+    d.screenshot("client-work-phone").await;
+    d.goto(&format!("{base}/crm/companies/{}", saved["company_id"])).await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the company at 390 px");
+    d.screenshot("companies-company-phone").await;
+    d.quit().await;
+}
