@@ -1009,6 +1009,7 @@ CREATE TABLE public.deals (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     company_id bigint,
+    search text GENERATED ALWAYS AS (public.search_fold(title)) STORED,
     CONSTRAINT deals_check CHECK ((((value IS NULL) = (currency IS NULL)) AND ((value IS NULL) = (value_base IS NULL)))),
     CONSTRAINT deals_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT deals_lost_reason_check CHECK (((length(lost_reason) >= 1) AND (length(lost_reason) <= 500))),
@@ -1529,7 +1530,7 @@ CREATE INDEX deals_owner_recent ON public.deals USING btree (tenant_id, owner_id
 
 CREATE INDEX deals_recent ON public.deals USING btree (tenant_id, updated_at DESC, id DESC);
 
-CREATE INDEX deals_title_trgm ON public.deals USING gin (lower(title) public.gin_trgm_ops);
+CREATE INDEX deals_search_idx ON public.deals USING gin (search public.gin_trgm_ops);
 
 CREATE INDEX login_failures_email_idx ON public.login_failures USING btree (email, failed_at);
 

@@ -409,7 +409,7 @@ pub async fn board(
     custom_plans(tx).await?;
     let ids: Vec<i64> = stages.iter().map(|s| s.0).collect();
     let owner = owner.or(filter.owner_id).map(|o| o.0);
-    let q = like(filter.q.as_deref());
+    let q = Words::of(filter.q.as_deref());
     // Without words to look for: the stages' kept totals (all owners', or one's), and each
     // column's first cards walked in board order. With them: one pass over the deals that
     // have them (found by the title's index), counting and summing each stage's and ranking
@@ -457,15 +457,16 @@ pub async fn board(
                                 count(*) OVER (PARTITION BY d.stage_id) AS n,
                                 coalesce(sum(d.value_base) OVER (PARTITION BY d.stage_id), 0) AS total
                          FROM deals d
-                         WHERE d.tenant_id = $1 AND d.stage_id = ANY($2) AND lower(d.title) LIKE $4
-                           AND ($3::bigint IS NULL OR d.owner_id = $3)) m
+                         WHERE d.tenant_id = $1 AND d.stage_id = ANY($2) AND d.search LIKE $4
+                           AND d.search LIKE ALL($6) AND ($3::bigint IS NULL OR d.owner_id = $3)) m
                    WHERE m.rank <= $5
                    ORDER BY array_position($2, m.stage_id), m.position, m.id"#,
                 tenant,
                 &ids,
                 owner,
-                q,
+                q.indexed,
                 (per + 1) as i64,
+                &q.all,
             )
             .fetch_all(tx.conn())
             .await?;
@@ -520,19 +521,21 @@ pub async fn column(
     let tenant = tx.tenant_id().0;
     custom_plans(tx).await?;
     let owner = owner.or(filter.owner_id).map(|o| o.0);
+    let words = Words::of(filter.q.as_deref());
     let ids = sqlx::query_scalar!(
         "SELECT d.id FROM deals d
          WHERE d.tenant_id = $1 AND d.stage_id = $2 AND (d.position, d.id) > ($3, $4)
            AND ($5::bigint IS NULL OR d.owner_id = $5)
-           AND ($6::text IS NULL OR lower(d.title) LIKE $6)
+           AND ($6::text IS NULL OR (d.search LIKE $6 AND d.search LIKE ALL($8)))
          ORDER BY d.position, d.id LIMIT $7",
         tenant,
         stage.0,
         cursor.position,
         cursor.id.0,
         owner,
-        like(filter.q.as_deref()),
+        words.as_ref().map(|w| w.indexed.as_str()),
         (per + 1) as i64,
+        words.as_ref().map(|w| w.all.as_slice()) as Option<&[String]>,
     )
     .fetch_all(tx.conn())
     .await?;
@@ -542,14 +545,15 @@ pub async fn column(
 }
 
 /// Which deals a list or an export holds: the conditions, binding $1 tenant, $2 pipeline,
-/// $3 owner, $4 title pattern, $5 stage, $6 client, $7 stage kind, $8 company (each NULL: any).
+/// $3 owner, $4 the title's indexed word, $5 stage, $6 client, $7 stage kind, $8 company, $9 all
+/// the title's words (each NULL: any).
 /// (The stage's kind is asked of a subquery, not a join: a join's row estimate misled the
 /// planner into sorting every match instead of walking the order's index.)
 const MATCHES: &str = "FROM deals d
      WHERE d.tenant_id = $1
        AND ($2::bigint IS NULL OR d.pipeline_id = $2)
        AND ($3::bigint IS NULL OR d.owner_id = $3)
-       AND ($4::text IS NULL OR lower(d.title) LIKE $4)
+       AND ($4::text IS NULL OR (d.search LIKE $4 AND d.search LIKE ALL($9)))
        AND ($5::bigint IS NULL OR d.stage_id = $5)
        AND ($6::bigint IS NULL OR d.client_id = $6)
        AND ($7::text IS NULL OR d.stage_id IN (SELECT st.id FROM pipeline_stages st
@@ -579,15 +583,17 @@ where
     O: Send + Unpin,
     (O,): for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
 {
+    let words = Words::of(filter.q.as_deref());
     sqlx::query_scalar(sql)
         .bind(tenant)
         .bind(pipeline.map(|p| p.0))
         .bind(owner.or(filter.owner_id).map(|o| o.0))
-        .bind(like(filter.q.as_deref()))
+        .bind(words.as_ref().map(|w| w.indexed.clone()))
         .bind(filter.stage_id.map(|s| s.0))
         .bind(filter.client_id.map(|c| c.0))
         .bind(filter.status.map(|s| s.as_str()))
         .bind(filter.company_id.map(|c| c.0))
+        .bind(words.map(|w| w.all))
 }
 
 /// A page of the deals `filter` (and `owner`) lets through, in `pipeline` when given, in
@@ -611,10 +617,10 @@ pub async fn list(
         DealSort::CloseOn => "d.expected_close_on ASC NULLS LAST, d.id DESC",
         DealSort::Title => "lower(d.title), d.id DESC",
     };
-    let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $9 OFFSET $10");
+    let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $10 OFFSET $11");
     let ids: Vec<i64> =
         matching(&page_sql, tenant, pipeline, filter, owner).bind(limit).bind(offset).fetch_all(tx.conn()).await?;
-    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $9) m");
+    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $10) m");
     let counted: i64 =
         matching(&count_sql, tenant, pipeline, filter, owner).bind(COUNT_CAP + 1).fetch_one(tx.conn()).await?;
     Ok((cards(tx, &ids).await?, counted.min(COUNT_CAP), counted <= COUNT_CAP))
@@ -632,17 +638,26 @@ pub async fn after(
 ) -> Result<Vec<Deal>, RepoError> {
     let tenant = tx.tenant_id().0;
     custom_plans(tx).await?;
-    let sql = format!("SELECT d.id {MATCHES} AND d.id > $9 ORDER BY d.id LIMIT $10");
+    let sql = format!("SELECT d.id {MATCHES} AND d.id > $10 ORDER BY d.id LIMIT $11");
     let ids: Vec<i64> =
         matching(&sql, tenant, pipeline, filter, owner).bind(after).bind(limit).fetch_all(tx.conn()).await?;
     cards(tx, &ids).await
 }
 
-/// `%words%` for a LIKE over the lowered title, its own wildcards escaped; none for no text.
-fn like(q: Option<&str>) -> Option<String> {
-    let q = q.map(str::trim).filter(|q| !q.is_empty())?;
-    let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Some(format!("%{escaped}%"))
+/// The words of a title search, as LIKE patterns over the folded title (`deals.search`, folded
+/// as client names are, so either alphabet finds either): all must match; the longest is the
+/// one the trigram index looks up (a condition on an array of patterns cannot use it).
+struct Words {
+    indexed: String,
+    all: Vec<String>,
+}
+
+impl Words {
+    fn of(q: Option<&str>) -> Option<Words> {
+        let all = super::clients::search_patterns(q.unwrap_or_default());
+        let indexed = all.iter().max_by_key(|p| p.len())?.clone();
+        Some(Words { indexed, all })
+    }
 }
 
 /// How many deals `stage` holds.
