@@ -5,3 +5,7 @@
 ALTER TABLE deals ADD COLUMN search text GENERATED ALWAYS AS (search_fold(title)) STORED;
 DROP INDEX deals_title_trgm;
 CREATE INDEX deals_search_idx ON deals USING gin (search gin_trgm_ops);
+
+-- The rewrite left the new column without statistics: gather them, so a search is planned
+-- for how common its words are.
+ANALYZE deals;

@@ -618,6 +618,31 @@ pub async fn list(
         DealSort::Title => "lower(d.title), d.id DESC",
     };
     let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $10 OFFSET $11");
+    if filter.q.is_some() {
+        // Words of the title: their matches are found through the title's index first (up to
+        // the count's cap). As few as that, they are sorted here; more, and they are common
+        // enough that walking the order's index meets a page of them soon. (Walking it for a
+        // rare pair of words read most of the tenant's deals: 150 ms at 100,000.)
+        let probe_sql = format!("SELECT d.id {MATCHES} LIMIT $10");
+        let found: Vec<i64> =
+            matching(&probe_sql, tenant, pipeline, filter, owner).bind(COUNT_CAP + 1).fetch_all(tx.conn()).await?;
+        if found.len() as i64 <= COUNT_CAP {
+            let sql = format!(
+                "SELECT d.id FROM deals d WHERE d.tenant_id = $1 AND d.id = ANY($2) ORDER BY {order} LIMIT $3 OFFSET $4"
+            );
+            let ids: Vec<i64> = sqlx::query_scalar(&sql)
+                .bind(tenant)
+                .bind(&found)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(tx.conn())
+                .await?;
+            return Ok((cards(tx, &ids).await?, found.len() as i64, true));
+        }
+        let ids: Vec<i64> =
+            matching(&page_sql, tenant, pipeline, filter, owner).bind(limit).bind(offset).fetch_all(tx.conn()).await?;
+        return Ok((cards(tx, &ids).await?, COUNT_CAP, false));
+    }
     let ids: Vec<i64> =
         matching(&page_sql, tenant, pipeline, filter, owner).bind(limit).bind(offset).fetch_all(tx.conn()).await?;
     let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $10) m");
