@@ -335,6 +335,27 @@ CREATE FUNCTION public.deal_stage_totals_follow() RETURNS trigger
     END
     $$;
 
+CREATE FUNCTION public.deal_title_matches(p_patterns text[], p_cap integer) RETURNS bigint[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    DECLARE
+        tenant uuid := app_tenant_id();
+        longest text;
+        found bigint[];
+    BEGIN
+        IF tenant IS NULL OR coalesce(cardinality(p_patterns), 0) = 0 THEN
+            RETURN '{}';
+        END IF;
+        SELECT p INTO longest FROM unnest(p_patterns) p ORDER BY length(p) DESC LIMIT 1;
+        SELECT coalesce(array_agg(m.id), '{}') INTO found
+            FROM (SELECT d.id FROM deals d
+                  WHERE d.tenant_id = tenant AND d.search LIKE longest AND d.search LIKE ALL(p_patterns)
+                  LIMIT p_cap) m;
+        RETURN found;
+    END
+    $$;
+
 CREATE FUNCTION public.erase_client(p_id bigint) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -1954,6 +1975,9 @@ REVOKE ALL ON FUNCTION public.client_words_before_delete() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.client_words_removed() FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.create_default_pipeline(p_tenant uuid, p_locale text) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.deal_title_matches(p_patterns text[], p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.deal_title_matches(p_patterns text[], p_cap integer) TO crm_app;
 
 REVOKE ALL ON FUNCTION public.erase_client(p_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.erase_client(p_id bigint) TO crm_app;

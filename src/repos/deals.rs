@@ -409,7 +409,7 @@ pub async fn board(
     custom_plans(tx).await?;
     let ids: Vec<i64> = stages.iter().map(|s| s.0).collect();
     let owner = owner.or(filter.owner_id).map(|o| o.0);
-    let q = Words::of(filter.q.as_deref());
+    let q = title_matches(tx, filter.q.as_deref()).await?;
     // Without words to look for: the stages' kept totals (all owners', or one's), and each
     // column's first cards walked in board order. With them: one pass over the deals that
     // have them (found by the title's index), counting and summing each stage's and ranking
@@ -457,16 +457,15 @@ pub async fn board(
                                 count(*) OVER (PARTITION BY d.stage_id) AS n,
                                 coalesce(sum(d.value_base) OVER (PARTITION BY d.stage_id), 0) AS total
                          FROM deals d
-                         WHERE d.tenant_id = $1 AND d.stage_id = ANY($2) AND d.search LIKE $4
-                           AND d.search LIKE ALL($6) AND ($3::bigint IS NULL OR d.owner_id = $3)) m
+                         WHERE d.tenant_id = $1 AND d.stage_id = ANY($2) AND d.id = ANY($4)
+                           AND ($3::bigint IS NULL OR d.owner_id = $3)) m
                    WHERE m.rank <= $5
                    ORDER BY array_position($2, m.stage_id), m.position, m.id"#,
                 tenant,
                 &ids,
                 owner,
-                q.indexed,
+                q,
                 (per + 1) as i64,
-                &q.all,
             )
             .fetch_all(tx.conn())
             .await?;
@@ -521,21 +520,20 @@ pub async fn column(
     let tenant = tx.tenant_id().0;
     custom_plans(tx).await?;
     let owner = owner.or(filter.owner_id).map(|o| o.0);
-    let words = Words::of(filter.q.as_deref());
+    let matched = title_matches(tx, filter.q.as_deref()).await?;
     let ids = sqlx::query_scalar!(
         "SELECT d.id FROM deals d
          WHERE d.tenant_id = $1 AND d.stage_id = $2 AND (d.position, d.id) > ($3, $4)
            AND ($5::bigint IS NULL OR d.owner_id = $5)
-           AND ($6::text IS NULL OR (d.search LIKE $6 AND d.search LIKE ALL($8)))
+           AND ($6::bigint[] IS NULL OR d.id = ANY($6))
          ORDER BY d.position, d.id LIMIT $7",
         tenant,
         stage.0,
         cursor.position,
         cursor.id.0,
         owner,
-        words.as_ref().map(|w| w.indexed.as_str()),
+        matched.as_deref(),
         (per + 1) as i64,
-        words.as_ref().map(|w| w.all.as_slice()) as Option<&[String]>,
     )
     .fetch_all(tx.conn())
     .await?;
@@ -545,15 +543,15 @@ pub async fn column(
 }
 
 /// Which deals a list or an export holds: the conditions, binding $1 tenant, $2 pipeline,
-/// $3 owner, $4 the title's indexed word, $5 stage, $6 client, $7 stage kind, $8 company, $9 all
-/// the title's words (each NULL: any).
+/// $3 owner, $4 the deals whose title has the words looked for (`title_matches`), $5 stage,
+/// $6 client, $7 stage kind, $8 company (each NULL: any).
 /// (The stage's kind is asked of a subquery, not a join: a join's row estimate misled the
 /// planner into sorting every match instead of walking the order's index.)
 const MATCHES: &str = "FROM deals d
      WHERE d.tenant_id = $1
        AND ($2::bigint IS NULL OR d.pipeline_id = $2)
        AND ($3::bigint IS NULL OR d.owner_id = $3)
-       AND ($4::text IS NULL OR (d.search LIKE $4 AND d.search LIKE ALL($9)))
+       AND ($4::bigint[] IS NULL OR d.id = ANY($4))
        AND ($5::bigint IS NULL OR d.stage_id = $5)
        AND ($6::bigint IS NULL OR d.client_id = $6)
        AND ($7::text IS NULL OR d.stage_id IN (SELECT st.id FROM pipeline_stages st
@@ -578,22 +576,21 @@ fn matching<'q, O>(
     pipeline: Option<PipelineId>,
     filter: &DealFilter,
     owner: Option<UserId>,
+    matched: Option<Vec<i64>>,
 ) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>
 where
     O: Send + Unpin,
     (O,): for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
 {
-    let words = Words::of(filter.q.as_deref());
     sqlx::query_scalar(sql)
         .bind(tenant)
         .bind(pipeline.map(|p| p.0))
         .bind(owner.or(filter.owner_id).map(|o| o.0))
-        .bind(words.as_ref().map(|w| w.indexed.clone()))
+        .bind(matched)
         .bind(filter.stage_id.map(|s| s.0))
         .bind(filter.client_id.map(|c| c.0))
         .bind(filter.status.map(|s| s.as_str()))
         .bind(filter.company_id.map(|c| c.0))
-        .bind(words.map(|w| w.all))
 }
 
 /// A page of the deals `filter` (and `owner`) lets through, in `pipeline` when given, in
@@ -617,37 +614,16 @@ pub async fn list(
         DealSort::CloseOn => "d.expected_close_on ASC NULLS LAST, d.id DESC",
         DealSort::Title => "lower(d.title), d.id DESC",
     };
-    let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $10 OFFSET $11");
-    if filter.q.is_some() {
-        // Words of the title: their matches are found through the title's index first (up to
-        // the count's cap). As few as that, they are sorted here; more, and they are common
-        // enough that walking the order's index meets a page of them soon. (Walking it for a
-        // rare pair of words read most of the tenant's deals: 150 ms at 100,000.)
-        let probe_sql = format!("SELECT d.id {MATCHES} LIMIT $10");
-        let found: Vec<i64> =
-            matching(&probe_sql, tenant, pipeline, filter, owner).bind(COUNT_CAP + 1).fetch_all(tx.conn()).await?;
-        if found.len() as i64 <= COUNT_CAP {
-            let sql = format!(
-                "SELECT d.id FROM deals d WHERE d.tenant_id = $1 AND d.id = ANY($2) ORDER BY {order} LIMIT $3 OFFSET $4"
-            );
-            let ids: Vec<i64> = sqlx::query_scalar(&sql)
-                .bind(tenant)
-                .bind(&found)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(tx.conn())
-                .await?;
-            return Ok((cards(tx, &ids).await?, found.len() as i64, true));
-        }
-        let ids: Vec<i64> =
-            matching(&page_sql, tenant, pipeline, filter, owner).bind(limit).bind(offset).fetch_all(tx.conn()).await?;
-        return Ok((cards(tx, &ids).await?, COUNT_CAP, false));
-    }
-    let ids: Vec<i64> =
-        matching(&page_sql, tenant, pipeline, filter, owner).bind(limit).bind(offset).fetch_all(tx.conn()).await?;
-    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $10) m");
+    let matched = title_matches(tx, filter.q.as_deref()).await?;
+    let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $9 OFFSET $10");
+    let ids: Vec<i64> = matching(&page_sql, tenant, pipeline, filter, owner, matched.clone())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(tx.conn())
+        .await?;
+    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $9) m");
     let counted: i64 =
-        matching(&count_sql, tenant, pipeline, filter, owner).bind(COUNT_CAP + 1).fetch_one(tx.conn()).await?;
+        matching(&count_sql, tenant, pipeline, filter, owner, matched).bind(COUNT_CAP + 1).fetch_one(tx.conn()).await?;
     Ok((cards(tx, &ids).await?, counted.min(COUNT_CAP), counted <= COUNT_CAP))
 }
 
@@ -663,26 +639,29 @@ pub async fn after(
 ) -> Result<Vec<Deal>, RepoError> {
     let tenant = tx.tenant_id().0;
     custom_plans(tx).await?;
-    let sql = format!("SELECT d.id {MATCHES} AND d.id > $10 ORDER BY d.id LIMIT $11");
+    let matched = title_matches(tx, filter.q.as_deref()).await?;
+    let sql = format!("SELECT d.id {MATCHES} AND d.id > $9 ORDER BY d.id LIMIT $10");
     let ids: Vec<i64> =
-        matching(&sql, tenant, pipeline, filter, owner).bind(after).bind(limit).fetch_all(tx.conn()).await?;
+        matching(&sql, tenant, pipeline, filter, owner, matched).bind(after).bind(limit).fetch_all(tx.conn()).await?;
     cards(tx, &ids).await
 }
 
-/// The words of a title search, as LIKE patterns over the folded title (`deals.search`, folded
-/// as client names are, so either alphabet finds either): all must match; the longest is the
-/// one the trigram index looks up (a condition on an array of patterns cannot use it).
-struct Words {
-    indexed: String,
-    all: Vec<String>,
-}
+/// Most deals a search by words of the title reaches; matches past these are not looked at.
+pub const TITLE_MATCHES_CAP: i32 = 50_000;
 
-impl Words {
-    fn of(q: Option<&str>) -> Option<Words> {
-        let all = super::clients::search_patterns(q.unwrap_or_default());
-        let indexed = all.iter().max_by_key(|p| p.len())?.clone();
-        Some(Words { indexed, all })
+/// The deals whose title has every word of `q` (`None`: no words to look for), found through
+/// the title's trigram index by `deal_title_matches()` (row-level security keeps the index
+/// from a query of ours): titles are folded as client names are, so either alphabet and any
+/// case find them.
+async fn title_matches(tx: &mut TenantTx, q: Option<&str>) -> Result<Option<Vec<i64>>, RepoError> {
+    let patterns = super::clients::search_patterns(q.unwrap_or_default());
+    if patterns.is_empty() {
+        return Ok(None);
     }
+    let ids = sqlx::query_scalar!(r#"SELECT deal_title_matches($1, $2) AS "ids!""#, &patterns, TITLE_MATCHES_CAP)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(Some(ids))
 }
 
 /// How many deals `stage` holds.
