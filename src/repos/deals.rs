@@ -409,7 +409,7 @@ pub async fn board(
     custom_plans(tx).await?;
     let ids: Vec<i64> = stages.iter().map(|s| s.0).collect();
     let owner = owner.or(filter.owner_id).map(|o| o.0);
-    let q = title_matches(tx, filter.q.as_deref()).await?;
+    let q = title_matches(tx, filter.q.as_deref(), TITLE_MATCHES_CAP).await?;
     // Without words to look for: the stages' kept totals (all owners', or one's), and each
     // column's first cards walked in board order. With them: one pass over the deals that
     // have them (found by the title's index), counting and summing each stage's and ranking
@@ -520,7 +520,7 @@ pub async fn column(
     let tenant = tx.tenant_id().0;
     custom_plans(tx).await?;
     let owner = owner.or(filter.owner_id).map(|o| o.0);
-    let matched = title_matches(tx, filter.q.as_deref()).await?;
+    let matched = title_matches(tx, filter.q.as_deref(), TITLE_MATCHES_CAP).await?;
     let ids = sqlx::query_scalar!(
         "SELECT d.id FROM deals d
          WHERE d.tenant_id = $1 AND d.stage_id = $2 AND (d.position, d.id) > ($3, $4)
@@ -614,7 +614,39 @@ pub async fn list(
         DealSort::CloseOn => "d.expected_close_on ASC NULLS LAST, d.id DESC",
         DealSort::Title => "lower(d.title), d.id DESC",
     };
-    let matched = title_matches(tx, filter.q.as_deref()).await?;
+    // Words of the title: their matches up to the count's cap. As few as that, the list is of
+    // them; more, and they are common enough that the order's index, walked with the words
+    // checked row by row, soon meets a page of them (and the count says "more than").
+    let matched = title_matches(tx, filter.q.as_deref(), (COUNT_CAP + 1) as i32).await?;
+    if matched.as_ref().is_some_and(|m| m.len() as i64 > COUNT_CAP) {
+        let patterns = super::clients::search_patterns(filter.q.as_deref().unwrap_or_default());
+        let sql = format!("SELECT d.id {MATCHES} AND d.search LIKE ALL($11) ORDER BY {order} LIMIT $9 OFFSET $10");
+        let ids: Vec<i64> = matching(&sql, tenant, pipeline, filter, owner, None)
+            .bind(limit)
+            .bind(offset)
+            .bind(&patterns)
+            .fetch_all(tx.conn())
+            .await?;
+        // The words alone match more than the cap; other filters too may leave fewer.
+        let narrowed = pipeline.is_some()
+            || owner.or(filter.owner_id).is_some()
+            || filter.stage_id.is_some()
+            || filter.client_id.is_some()
+            || filter.status.is_some()
+            || filter.company_id.is_some();
+        let counted = if narrowed {
+            let sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} AND d.search LIKE ALL($10) LIMIT $9) m");
+            let n: i64 = matching(&sql, tenant, pipeline, filter, owner, None)
+                .bind(COUNT_CAP + 1)
+                .bind(&patterns)
+                .fetch_one(tx.conn())
+                .await?;
+            n
+        } else {
+            COUNT_CAP + 1
+        };
+        return Ok((cards(tx, &ids).await?, counted.min(COUNT_CAP), counted <= COUNT_CAP));
+    }
     let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $9 OFFSET $10");
     let ids: Vec<i64> = matching(&page_sql, tenant, pipeline, filter, owner, matched.clone())
         .bind(limit)
@@ -639,7 +671,7 @@ pub async fn after(
 ) -> Result<Vec<Deal>, RepoError> {
     let tenant = tx.tenant_id().0;
     custom_plans(tx).await?;
-    let matched = title_matches(tx, filter.q.as_deref()).await?;
+    let matched = title_matches(tx, filter.q.as_deref(), TITLE_MATCHES_CAP).await?;
     let sql = format!("SELECT d.id {MATCHES} AND d.id > $9 ORDER BY d.id LIMIT $10");
     let ids: Vec<i64> =
         matching(&sql, tenant, pipeline, filter, owner, matched).bind(after).bind(limit).fetch_all(tx.conn()).await?;
@@ -649,16 +681,16 @@ pub async fn after(
 /// Most deals a search by words of the title reaches; matches past these are not looked at.
 pub const TITLE_MATCHES_CAP: i32 = 50_000;
 
-/// The deals whose title has every word of `q` (`None`: no words to look for), found through
+/// The deals whose title has every word of `q` (at most `cap`; `None`: no words to look for), found through
 /// the title's trigram index by `deal_title_matches()` (row-level security keeps the index
 /// from a query of ours): titles are folded as client names are, so either alphabet and any
 /// case find them.
-async fn title_matches(tx: &mut TenantTx, q: Option<&str>) -> Result<Option<Vec<i64>>, RepoError> {
+async fn title_matches(tx: &mut TenantTx, q: Option<&str>, cap: i32) -> Result<Option<Vec<i64>>, RepoError> {
     let patterns = super::clients::search_patterns(q.unwrap_or_default());
     if patterns.is_empty() {
         return Ok(None);
     }
-    let ids = sqlx::query_scalar!(r#"SELECT deal_title_matches($1, $2) AS "ids!""#, &patterns, TITLE_MATCHES_CAP)
+    let ids = sqlx::query_scalar!(r#"SELECT deal_title_matches($1, $2) AS "ids!""#, &patterns, cap)
         .fetch_one(tx.conn())
         .await?;
     Ok(Some(ids))

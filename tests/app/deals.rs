@@ -651,3 +651,31 @@ async fn a_title_is_found_by_its_words_in_either_alphabet_and_any_case() {
         assert_eq!(board["stages"][0]["deal_count"].as_i64(), Some(want.len() as i64), "board: {q}");
     }
 }
+
+#[tokio::test]
+async fn a_word_in_more_titles_than_the_count_reaches_still_lists_in_order_and_counts_with_filters() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Agent).await;
+    let (pipeline, stages) = sales(&api).await;
+    sqlx::query(
+        "INSERT INTO deals (tenant_id, title, pipeline_id, stage_id, position, updated_at)
+         SELECT $1, 'Bulk flat ' || n, $2, $3, n, now() - n * interval '1 minute' FROM generate_series(1, 1005) n",
+    )
+    .bind(app.tenant.0)
+    .bind(pipeline)
+    .bind(stages[0])
+    .execute(&app.owner_pool().await)
+    .await
+    .unwrap();
+    deal(&api, json!({"title": "Bulk flat won", "pipeline_id": pipeline, "stage_id": stages[4]})).await;
+
+    let all = api.get("/api/v1/deals?q=bulk+flat&per_page=5").await.json();
+    assert_eq!((all["total"].as_i64(), all["total_exact"].as_bool()), (Some(1000), Some(false)), "{all}");
+    let titles: Vec<&str> = all["items"].as_array().unwrap().iter().map(|d| d["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Bulk flat won", "Bulk flat 1", "Bulk flat 2", "Bulk flat 3", "Bulk flat 4"], "latest first");
+    // Other filters narrow the count again, exactly.
+    let won = api.get("/api/v1/deals?q=bulk&status=won").await.json();
+    assert_eq!((won["total"].as_i64(), won["total_exact"].as_bool()), (Some(1), Some(true)), "{won}");
+    let rare = api.get("/api/v1/deals?q=flat+1004").await.json();
+    assert_eq!((rare["total"].as_i64(), rare["items"][0]["title"].as_str()), (Some(1), Some("Bulk flat 1004")));
+}
