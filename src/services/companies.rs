@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use crate::db::TenantTx;
 use crate::domain::company::{Company, CompanyFilter, CompanyId, CompanyInput, Person};
 use crate::domain::deal::{Deal, DealFilter, DealSort};
-use crate::domain::{DomainError, DomainEvent, Named, Permission, Principal, UserId};
+use crate::domain::{DomainEvent, Named, Permission, Principal, UserId};
 use crate::events::EventBus;
 use crate::repos::companies as repo;
 use crate::repos::{RepoError, audit, deals, tenants, users};
@@ -48,10 +48,7 @@ impl CompanyService {
 
     /// A transaction for `by`, and whose companies alone they reach (`None`: all).
     async fn begin(&self, by: &Principal, need: Permission) -> Result<(TenantTx, Option<UserId>), ServiceError> {
-        super::require(by, &[need])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let scope = super::owner_scope(&mut tx, by).await?;
-        Ok((tx, scope))
+        super::scoped(&self.pool, by, &[need]).await
     }
 
     /// Refuses (`Forbidden`) unless `by` may create companies: for a form offered before
@@ -126,7 +123,7 @@ impl CompanyService {
         if input.owner_id.is_none() {
             fields.owner_id = Some(by.user_id);
         }
-        check_owner(&mut tx, fields.owner_id).await?;
+        super::check_record_owner(&mut tx, fields.owner_id).await?;
         let id = repo::insert(&mut tx, &fields).await?;
         record(&mut tx, by, "created", id, &fields.name).await?;
         let company = repo::get(&mut tx, id, None).await?;
@@ -149,7 +146,7 @@ impl CompanyService {
             return Ok(before);
         }
         if fields.owner_id != before.fields.owner_id {
-            check_owner(&mut tx, fields.owner_id).await?;
+            super::check_record_owner(&mut tx, fields.owner_id).await?;
         }
         repo::update(&mut tx, id, &fields).await?;
         record(&mut tx, by, "updated", id, &format!("{}: {}", fields.name, changed.join(", "))).await?;
@@ -169,16 +166,6 @@ impl CompanyService {
         tx.commit().await?;
         self.events.publish(DomainEvent::CompanyDeleted { tenant_id: by.tenant_id, company_id: id });
         Ok(())
-    }
-}
-
-/// Refuses (422 `owner_id`) an owner who is not an active user of the tenant able to own records.
-async fn check_owner(tx: &mut TenantTx, owner: Option<UserId>) -> Result<(), ServiceError> {
-    match owner {
-        Some(o) if users::record_owners(tx, Some(o)).await?.is_empty() => {
-            Err(DomainError::new("owner_id", "unknown_user").into())
-        }
-        _ => Ok(()),
     }
 }
 

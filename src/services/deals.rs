@@ -55,10 +55,7 @@ impl DealService {
 
     /// A transaction for `by`, and whose deals alone they reach (`None`: all of the tenant's).
     async fn begin(&self, by: &Principal, need: Permission) -> Result<(TenantTx, Option<UserId>), ServiceError> {
-        super::require(by, &[need])?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let scope = super::owner_scope(&mut tx, by).await?;
-        Ok((tx, scope))
+        super::scoped(&self.pool, by, &[need]).await
     }
 
     /// Refuses (`Forbidden`) unless `by` may write deals: for a form offered before anything

@@ -90,6 +90,34 @@ pub(crate) async fn owner_scope(
     Ok((own && by.role != crate::domain::Role::Admin).then_some(by.user_id))
 }
 
+/// A transaction for `by`, who must hold `need`, and whose records alone they reach
+/// (`owner_scope`): how every service of owned records (clients, chats, companies, deals)
+/// starts a use case.
+pub(crate) async fn scoped(
+    pool: &sqlx::PgPool,
+    by: &crate::domain::Principal,
+    need: &[crate::domain::Permission],
+) -> Result<(crate::db::TenantTx, Option<crate::domain::UserId>), ServiceError> {
+    require(by, need)?;
+    let mut tx = crate::db::TenantTx::begin(pool, by.tenant_id).await?;
+    let scope = owner_scope(&mut tx, by).await?;
+    Ok((tx, scope))
+}
+
+/// Refuses (422 `owner_id`) an owner who is not an active user of the tenant able to own
+/// records (one who may write deals).
+pub(crate) async fn check_record_owner(
+    tx: &mut crate::db::TenantTx,
+    owner: Option<crate::domain::UserId>,
+) -> Result<(), ServiceError> {
+    match owner {
+        Some(o) if crate::repos::users::record_owners(tx, Some(o)).await?.is_empty() => {
+            Err(DomainError::new("owner_id", "unknown_user").into())
+        }
+        _ => Ok(()),
+    }
+}
+
 impl From<DomainError> for ServiceError {
     fn from(e: DomainError) -> Self {
         ServiceError::Invalid(vec![e])

@@ -305,6 +305,28 @@ mod tests {
     }
 
     #[test]
+    fn under_own_visibility_a_chat_speaks_only_to_its_keepers_and_admins() {
+        let mut change = received();
+        change.keepers = Some(vec![UserId(1)]);
+        let names = |events: Vec<Event>| format!("{events:?}");
+
+        let stranger = names(reader(2, Locale::En, true).render(&change));
+        assert_eq!(stranger, "[]", "a colleague who does not reach the chat hears nothing");
+        let keeper = names(reader(1, Locale::En, true).render(&change));
+        assert!(keeper.contains("event: message") && keeper.contains("event: unread-stale"), "{keeper}");
+        assert!(!keeper.contains("event: unread\\n"), "not the tenant's total: {keeper}");
+        let admin = Reader { sees_all: true, ..reader(2, Locale::En, true) };
+        let seen = names(admin.render(&change));
+        assert!(seen.contains("event: message") && seen.contains("event: unread\\n"), "{seen}");
+
+        // A chat that changed hands: whoever no longer reaches it fetches their list again.
+        let mut handed =
+            LiveChange::bare(DomainEvent::ChatUpdated { tenant_id: TenantId(uuid::Uuid::nil()), chat_id: ChatId(7) });
+        handed.keepers = Some(vec![UserId(1)]);
+        assert!(names(reader(2, Locale::En, true).render(&handed)).contains("event: resync"));
+    }
+
+    #[test]
     fn a_badge_going_to_zero_still_arrives() {
         assert!(!unread_badge(0).is_empty());
         assert!(unread_badge(120).contains("99+"));

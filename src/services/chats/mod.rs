@@ -65,10 +65,7 @@ impl ChatService {
         by: &Principal,
         need: &[Permission],
     ) -> Result<(TenantTx, Option<UserId>), ServiceError> {
-        super::require(by, need)?;
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let scope = super::owner_scope(&mut tx, by).await?;
-        Ok((tx, scope))
+        super::scoped(&self.pool, by, need).await
     }
 
     /// `NotFound` unless `by` reaches the chat (and may do what `need` says), in a

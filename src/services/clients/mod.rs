@@ -45,9 +45,8 @@ impl ClientService {
     /// tenant's). Under `record_visibility: own`, a non-admin reaches the clients they own and
     /// those whose chat is assigned to them.
     pub(super) async fn begin(&self, by: &Principal) -> Result<(TenantTx, Option<UserId>), ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
-        let scope = super::owner_scope(&mut tx, by).await?;
-        Ok((tx, scope))
+        // Each use case requires its own permissions first.
+        super::scoped(&self.pool, by, &[]).await
     }
 
     /// Whether `by` may create clients (a new client's form asks before it is shown).
@@ -139,7 +138,7 @@ impl ClientService {
             let scope = super::owner_scope(&mut tx, by).await?;
             company_exists(&mut tx, company, scope).await?;
         }
-        check_owner(&mut tx, fields.owner_id).await?;
+        super::check_record_owner(&mut tx, fields.owner_id).await?;
         let id = match insert_client(&mut tx, &by.actor(), fields, values).await {
             Ok(id) => id,
             Err(RepoError::Conflict { field }) => {
@@ -342,7 +341,7 @@ pub(super) async fn update_client(
         return Ok(false);
     }
     if fields.owner_id != current.fields.owner_id {
-        check_owner(tx, fields.owner_id).await.map_err(|e| match e {
+        super::check_record_owner(tx, fields.owner_id).await.map_err(|e| match e {
             ServiceError::Repo(e) => UpdateError::Repo(e),
             _ => UpdateError::Invalid(vec![DomainError::new("owner_id", "unknown_user")]),
         })?;
@@ -371,16 +370,6 @@ pub(super) async fn update_client(
 pub(crate) async fn reach(tx: &mut TenantTx, id: ClientId, scope: Option<UserId>) -> Result<(), ServiceError> {
     match scope {
         Some(reader) if !clients::visible_to(tx, id, reader).await? => Err(ServiceError::NotFound),
-        _ => Ok(()),
-    }
-}
-
-/// Refuses (422 `owner_id`) an owner who is not an active user of the tenant able to own records.
-async fn check_owner(tx: &mut TenantTx, owner: Option<UserId>) -> Result<(), ServiceError> {
-    match owner {
-        Some(o) if crate::repos::users::record_owners(tx, Some(o)).await?.is_empty() => {
-            Err(DomainError::new("owner_id", "unknown_user").into())
-        }
         _ => Ok(()),
     }
 }

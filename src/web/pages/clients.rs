@@ -89,7 +89,7 @@ async fn new_page(
     let home = state.settings.get(&me.principal).await?.default_country;
     let mut sections = Vec::new();
     for s in Section::ALL {
-        sections.push((s, with_companies(state, me, s.fields(input, errors, home), true).await?));
+        sections.push((s, with_choices(state, me, s.fields(input, errors, home), true).await?));
     }
     Ok(NewClientPage { shell: me.shell(Area::Clients), sections, duplicate })
 }
@@ -225,7 +225,7 @@ async fn client_page(
 /// Loads the choices of `fields` that offer some: a company field's (those offered when
 /// `editing`, else the chosen company's name alone) and the owner's (the colleagues who may
 /// own records).
-async fn with_companies(
+async fn with_choices(
     state: &AppState,
     me: &CurrentUser,
     mut fields: Vec<Field>,
@@ -263,7 +263,7 @@ async fn section_view(
         csrf: me.csrf.clone(),
         client_id,
         section,
-        fields: with_companies(state, me, section.fields(input, errors, home), editing).await?,
+        fields: with_choices(state, me, section.fields(input, errors, home), editing).await?,
         editing,
         can_edit: me.principal.can(Permission::ClientUpdate),
         duplicate,
