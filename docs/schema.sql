@@ -278,6 +278,14 @@ CREATE FUNCTION public.client_words_removed() RETURNS trigger
     END
     $$;
 
+CREATE FUNCTION public.clients_reached_by(p_tenant uuid, p_reader bigint) RETURNS SETOF bigint
+    LANGUAGE sql STABLE
+    AS $$
+        SELECT c.id FROM clients c WHERE c.tenant_id = p_tenant AND c.owner_id = p_reader
+        UNION ALL
+        SELECT h.client_id FROM chats h WHERE h.tenant_id = p_tenant AND h.assignee_user_id = p_reader
+    $$;
+
 CREATE FUNCTION public.create_default_pipeline(p_tenant uuid, p_locale text) RETURNS bigint
     LANGUAGE plpgsql
     AS $$

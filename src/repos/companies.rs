@@ -219,17 +219,25 @@ pub async fn options(
     Ok(rows.into_iter().filter_map(|r| Some(Named { id: CompanyId(r.id?), name: r.name? })).collect())
 }
 
-/// The live clients who work at `company`, by name, at most `limit`.
-pub async fn people(tx: &mut TenantTx, company: CompanyId, limit: i64) -> Result<Vec<Person>, RepoError> {
+/// The live clients who work at `company`, by name, at most `limit`; of them only those
+/// `reader` reaches when the reader is limited to their own (`clients_reached_by`).
+pub async fn people(
+    tx: &mut TenantTx,
+    company: CompanyId,
+    reader: Option<UserId>,
+    limit: i64,
+) -> Result<Vec<Person>, RepoError> {
     let tenant = tx.tenant_id().0;
     let rows = sqlx::query!(
         r#"SELECT id, concat_ws(' ', first_name, middle_name, last_name) AS "name!", job_title, phone, email
            FROM clients
            WHERE tenant_id = $1 AND company_id = $2 AND archived_at IS NULL
+             AND ($4::bigint IS NULL OR id IN (SELECT r FROM clients_reached_by($1, $4) r))
            ORDER BY lower(first_name), lower(coalesce(last_name, '')), id LIMIT $3"#,
         tenant,
         company.0,
-        limit
+        limit,
+        reader.map(|r| r.0)
     )
     .fetch_all(tx.conn())
     .await?;

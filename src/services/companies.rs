@@ -64,11 +64,11 @@ impl CompanyService {
         Ok(company)
     }
 
-    /// A company, its people and the deals with it the reader may see.
+    /// A company, and the people working there and deals with it that the reader may see.
     pub async fn view(&self, by: &Principal, id: CompanyId) -> Result<CompanyView, ServiceError> {
         let (mut tx, scope) = self.begin(by, Permission::ClientRead).await?;
         let company = repo::get(&mut tx, id, scope).await?;
-        let people = repo::people(&mut tx, id, SHOWN).await?;
+        let people = repo::people(&mut tx, id, scope, SHOWN).await?;
         let deals = if by.can(Permission::DealRead) {
             let filter = DealFilter { company_id: Some(id), ..DealFilter::default() };
             deals::list(&mut tx, None, &filter, scope, DealSort::Updated, SHOWN, 0).await?.0

@@ -146,12 +146,20 @@ async fn people_and_deals_link_to_a_company_and_stay_when_it_goes() {
 async fn under_own_visibility_an_agent_reaches_only_their_companies() {
     let app = TestApp::spawn().await;
     let admin = app.api(Role::Admin).await;
-    let ann = app.api(Role::Agent).await;
+    let (ann, anns_browser) = app.api_and_browser(Role::Agent).await;
     let bob = app.api(Role::Agent).await;
     let anns = company(&ann, json!({"name": "Ann Trading"})).await["id"].as_i64().unwrap();
     let bobs = company(&bob, json!({"name": "Bob Logistics"})).await["id"].as_i64().unwrap();
     assert_eq!(ann.get("/api/v1/companies").await.json()["total"], 2, "all while visibility is all");
+    // Ann's company employs a client of hers and one of Bob's.
+    for (api, name) in [(&ann, "Alisher Annsclient"), (&bob, "Botir Bobsclient")] {
+        let made = api.post("/api/v1/clients", json!({"first_name": name, "company_id": anns})).await;
+        assert_eq!(made.status, 201, "{}", made.body);
+    }
     admin.patch("/api/v1/settings", json!({"record_visibility": "own"})).await;
+    let page = anns_browser.get(&format!("/crm/companies/{anns}")).await;
+    assert!(page.body.contains("Alisher Annsclient"), "{}", page.body);
+    assert!(!page.body.contains("Botir"), "a colleague's client is not named on her company's page");
 
     for (who, api, mine, theirs) in [("ann", &ann, anns, bobs), ("bob", &bob, bobs, anns)] {
         let list = api.get("/api/v1/companies").await.json();

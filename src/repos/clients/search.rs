@@ -47,11 +47,9 @@ pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>
     Ok((items, total))
 }
 
-/// Which live clients a reader under `record_visibility: own` reaches: $1 tenant, $5 the
-/// reader; the ones they own and the ones whose chat is assigned to them. (`visible_to` and the
-/// export say the same.)
-const OWN: &str = "(m.owner_id = $5 OR m.id IN (SELECT ch.client_id FROM chats ch
-                                              WHERE ch.tenant_id = $1 AND ch.assignee_user_id = $5))";
+/// Which clients a reader under `record_visibility: own` reaches ($1 tenant, $5 the reader):
+/// the database's `clients_reached_by`, the rule's one definition.
+const OWN: &str = "m.id IN (SELECT r FROM clients_reached_by($1, $5) r)";
 
 /// `list` for a reader who reaches only their own clients (`OWN`): their book is read in
 /// order and counted exactly up to `COUNT_CAP`, words matched as the search does.
@@ -111,10 +109,7 @@ pub async fn list_visible(
 pub async fn visible_to(tx: &mut TenantTx, id: ClientId, reader: UserId) -> Result<bool, RepoError> {
     let tenant = tx.tenant_id().0;
     let seen = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM clients m WHERE m.tenant_id = $1 AND m.id = $2
-                          AND (m.owner_id = $3 OR EXISTS (SELECT 1 FROM chats ch WHERE ch.tenant_id = $1
-                                                          AND ch.client_id = m.id AND ch.assignee_user_id = $3)))
-           AS "seen!""#,
+        r#"SELECT EXISTS (SELECT 1 FROM clients_reached_by($1, $3) r WHERE r = $2) AS "seen!""#,
         tenant,
         id.0,
         reader.0
@@ -155,8 +150,7 @@ pub fn export<'a>(
              AND c.search LIKE ALL($2::text[])
              AND ($3::date IS NULL OR c.created_at >= $3)
              AND ($4::date IS NULL OR c.created_at < $4 + 1)
-             AND ($6::bigint IS NULL OR c.owner_id = $6
-                  OR c.id IN (SELECT ch.client_id FROM chats ch WHERE ch.tenant_id = $1 AND ch.assignee_user_id = $6))
+             AND ($6::bigint IS NULL OR c.id IN (SELECT r FROM clients_reached_by($1, $6) r))
            ORDER BY CASE WHEN $5 THEN lower(c.first_name) END, CASE WHEN $5 THEN lower(coalesce(c.last_name, '')) END,
                     CASE WHEN NOT $5 THEN c.updated_at END DESC, c.id"#,
         tenant,
