@@ -343,6 +343,30 @@ CREATE FUNCTION public.deal_stage_totals_follow() RETURNS trigger
     END
     $$;
 
+CREATE FUNCTION public.deal_title_board(p_patterns text[], p_stages bigint[], p_owner bigint, p_after_position double precision, p_after_id bigint, p_per integer) RETURNS TABLE(stage_id bigint, deal_count bigint, value_base_total numeric, first_ids bigint[])
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    DECLARE
+        tenant uuid := app_tenant_id();
+        longest text;
+    BEGIN
+        IF tenant IS NULL OR coalesce(cardinality(p_patterns), 0) = 0 THEN
+            RETURN;
+        END IF;
+        SELECT p INTO longest FROM unnest(p_patterns) p ORDER BY length(p) DESC LIMIT 1;
+        RETURN QUERY
+            SELECT d.stage_id, count(*), coalesce(sum(d.value_base), 0),
+                   (array_agg(d.id ORDER BY d.position, d.id))[1:p_per]
+            FROM deals d
+            WHERE d.tenant_id = tenant AND d.stage_id = ANY(p_stages)
+              AND d.search LIKE longest AND d.search LIKE ALL(p_patterns)
+              AND (p_owner IS NULL OR d.owner_id = p_owner)
+              AND (p_after_id IS NULL OR (d.position, d.id) > (p_after_position, p_after_id))
+            GROUP BY d.stage_id;
+    END
+    $$;
+
 CREATE FUNCTION public.deal_title_matches(p_patterns text[], p_cap integer) RETURNS bigint[]
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -1983,6 +2007,9 @@ REVOKE ALL ON FUNCTION public.client_words_before_delete() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.client_words_removed() FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.create_default_pipeline(p_tenant uuid, p_locale text) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.deal_title_board(p_patterns text[], p_stages bigint[], p_owner bigint, p_after_position double precision, p_after_id bigint, p_per integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.deal_title_board(p_patterns text[], p_stages bigint[], p_owner bigint, p_after_position double precision, p_after_id bigint, p_per integer) TO crm_app;
 
 REVOKE ALL ON FUNCTION public.deal_title_matches(p_patterns text[], p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.deal_title_matches(p_patterns text[], p_cap integer) TO crm_app;

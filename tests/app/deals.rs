@@ -678,4 +678,46 @@ async fn a_word_in_more_titles_than_the_count_reaches_still_lists_in_order_and_c
     assert_eq!((won["total"].as_i64(), won["total_exact"].as_bool()), (Some(1), Some(true)), "{won}");
     let rare = api.get("/api/v1/deals?q=flat+1004").await.json();
     assert_eq!((rare["total"].as_i64(), rare["items"][0]["title"].as_str()), (Some(1), Some("Bulk flat 1004")));
+
+    // The board counts and sums every match in one pass, and a column's next cards follow them
+    // in board order to the last.
+    let board = api.get(&format!("/api/v1/pipelines/{pipeline}/board?q=bulk+flat")).await.json();
+    assert_eq!(
+        (board["stages"][0]["deal_count"].as_i64(), board["stages"][4]["deal_count"].as_i64()),
+        (Some(1005), Some(1))
+    );
+    let mut seen: Vec<String> = board["stages"][0]["deals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["title"].as_str().unwrap().to_owned())
+        .collect();
+    let mut cursor = board["stages"][0]["next_cursor"].as_str().map(str::to_owned);
+    while let Some(c) = cursor {
+        let page = api
+            .get(&format!("/api/v1/pipelines/{pipeline}/stages/{}/deals?q=bulk+flat&cursor={c}", stages[0]))
+            .await
+            .json();
+        seen.extend(page["items"].as_array().unwrap().iter().map(|d| d["title"].as_str().unwrap().to_owned()));
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen, (1..=1005).map(|n| format!("Bulk flat {n}")).collect::<Vec<_>>());
+    let narrow = api.get(&format!("/api/v1/pipelines/{pipeline}/stages/{}/deals?q=flat+100", stages[0])).await.json();
+    let narrow: Vec<&str> = narrow["items"].as_array().unwrap().iter().map(|d| d["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        narrow,
+        [
+            "Bulk flat 100",
+            "Bulk flat 1000",
+            "Bulk flat 1001",
+            "Bulk flat 1002",
+            "Bulk flat 1003",
+            "Bulk flat 1004",
+            "Bulk flat 1005"
+        ]
+    );
+    // The export holds every match.
+    let browser = app.sign_in_as(Role::Agent).await;
+    let csv = browser.get("/crm/deals/export.csv?q=bulk+flat").await;
+    assert_eq!((csv.status, csv.body.lines().count()), (200, 1 + 1006), "a header and every match");
 }
