@@ -343,7 +343,7 @@ CREATE FUNCTION public.deal_stage_totals_follow() RETURNS trigger
     END
     $$;
 
-CREATE FUNCTION public.deal_title_board(p_patterns text[], p_stages bigint[], p_owner bigint, p_after_position double precision, p_after_id bigint, p_per integer) RETURNS TABLE(stage_id bigint, deal_count bigint, value_base_total numeric, first_ids bigint[])
+CREATE FUNCTION public.deal_title_board(p_patterns text[], p_tag bigint, p_stages bigint[], p_owner bigint, p_after_position double precision, p_after_id bigint, p_per integer) RETURNS TABLE(stage_id bigint, deal_count bigint, value_base_total numeric, first_ids bigint[])
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -362,6 +362,8 @@ CREATE FUNCTION public.deal_title_board(p_patterns text[], p_stages bigint[], p_
             WHERE d.tenant_id = tenant AND d.stage_id = ANY(p_stages)
               AND d.search LIKE longest AND d.search LIKE ALL(p_patterns)
               AND (p_owner IS NULL OR d.owner_id = p_owner)
+              AND (p_tag IS NULL OR EXISTS (SELECT 1 FROM deal_tags x
+                                           WHERE x.tenant_id = tenant AND x.deal_id = d.id AND x.tag_id = p_tag))
               AND (p_after_id IS NULL OR (d.position, d.id) > (p_after_position, p_after_id))
             GROUP BY d.stage_id;
     END
@@ -784,6 +786,15 @@ ALTER TABLE public.chat_members ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     CACHE 1
 );
 
+CREATE TABLE public.chat_tags (
+    tenant_id uuid NOT NULL,
+    chat_id bigint NOT NULL,
+    tag_id bigint NOT NULL,
+    added_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.chat_tags FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.chats (
     tenant_id uuid NOT NULL,
     id bigint NOT NULL,
@@ -920,6 +931,15 @@ CREATE TABLE public.client_search_words (
 
 ALTER TABLE ONLY public.client_search_words FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.client_tags (
+    tenant_id uuid NOT NULL,
+    client_id bigint NOT NULL,
+    tag_id bigint NOT NULL,
+    added_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.client_tags FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.clients (
     tenant_id uuid NOT NULL,
     id bigint NOT NULL,
@@ -998,6 +1018,15 @@ ALTER TABLE public.companies ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.company_tags (
+    tenant_id uuid NOT NULL,
+    company_id bigint NOT NULL,
+    tag_id bigint NOT NULL,
+    added_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.company_tags FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.currency_rates (
     tenant_id uuid NOT NULL,
     currency text NOT NULL,
@@ -1043,6 +1072,15 @@ CREATE TABLE public.deal_stage_totals (
 );
 
 ALTER TABLE ONLY public.deal_stage_totals FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.deal_tags (
+    tenant_id uuid NOT NULL,
+    deal_id bigint NOT NULL,
+    tag_id bigint NOT NULL,
+    added_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.deal_tags FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.deals (
     tenant_id uuid NOT NULL,
@@ -1321,6 +1359,31 @@ CREATE TABLE public.sessions (
 
 ALTER TABLE ONLY public.sessions FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.tags (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    name text NOT NULL,
+    name_key text NOT NULL,
+    color text NOT NULL,
+    locked boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tags_color_check CHECK ((color ~ '^#[0-9a-f]{6}$'::text)),
+    CONSTRAINT tags_name_check CHECK (((length(name) >= 1) AND (length(name) <= 50))),
+    CONSTRAINT tags_name_key_check CHECK (((length(name_key) >= 1) AND (length(name_key) <= 200)))
+);
+
+ALTER TABLE ONLY public.tags FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.tags ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.tags_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.tenants (
     id uuid NOT NULL,
     name text NOT NULL,
@@ -1388,6 +1451,9 @@ ALTER TABLE ONLY public.channels
 ALTER TABLE ONLY public.chat_members
     ADD CONSTRAINT chat_members_pkey PRIMARY KEY (tenant_id, id);
 
+ALTER TABLE ONLY public.chat_tags
+    ADD CONSTRAINT chat_tags_pkey PRIMARY KEY (tenant_id, chat_id, tag_id);
+
 ALTER TABLE ONLY public.chats
     ADD CONSTRAINT chats_client_key UNIQUE (tenant_id, client_id);
 
@@ -1412,11 +1478,17 @@ ALTER TABLE ONLY public.client_merges
 ALTER TABLE ONLY public.client_search_words
     ADD CONSTRAINT client_search_words_pkey PRIMARY KEY (tenant_id, word);
 
+ALTER TABLE ONLY public.client_tags
+    ADD CONSTRAINT client_tags_pkey PRIMARY KEY (tenant_id, client_id, tag_id);
+
 ALTER TABLE ONLY public.clients
     ADD CONSTRAINT clients_pkey PRIMARY KEY (tenant_id, id);
 
 ALTER TABLE ONLY public.companies
     ADD CONSTRAINT companies_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.company_tags
+    ADD CONSTRAINT company_tags_pkey PRIMARY KEY (tenant_id, company_id, tag_id);
 
 ALTER TABLE ONLY public.currency_rates
     ADD CONSTRAINT currency_rates_pkey PRIMARY KEY (tenant_id, currency);
@@ -1426,6 +1498,9 @@ ALTER TABLE ONLY public.deal_moves
 
 ALTER TABLE ONLY public.deal_stage_totals
     ADD CONSTRAINT deal_stage_totals_pkey PRIMARY KEY (tenant_id, stage_id, owner_id);
+
+ALTER TABLE ONLY public.deal_tags
+    ADD CONSTRAINT deal_tags_pkey PRIMARY KEY (tenant_id, deal_id, tag_id);
 
 ALTER TABLE ONLY public.deals
     ADD CONSTRAINT deals_pkey PRIMARY KEY (tenant_id, id);
@@ -1478,6 +1553,12 @@ ALTER TABLE ONLY public.roles
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_pkey PRIMARY KEY (token_hash);
 
+ALTER TABLE ONLY public.tags
+    ADD CONSTRAINT tags_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.tags
+    ADD CONSTRAINT tags_tenant_id_name_key_key UNIQUE (tenant_id, name_key);
+
 ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT tenants_pkey PRIMARY KEY (id);
 
@@ -1507,6 +1588,8 @@ CREATE INDEX chat_members_telegram_idx ON public.chat_members USING btree (tenan
 
 CREATE UNIQUE INDEX chat_members_user_key ON public.chat_members USING btree (tenant_id, chat_id, user_id) WHERE (user_id IS NOT NULL);
 
+CREATE INDEX chat_tags_by_tag ON public.chat_tags USING btree (tenant_id, tag_id, chat_id);
+
 CREATE INDEX chats_activity_idx ON public.chats USING btree (tenant_id, last_message_at DESC NULLS LAST, id DESC);
 
 CREATE INDEX chats_assignee_idx ON public.chats USING btree (tenant_id, assignee_user_id, last_message_at DESC NULLS LAST, id DESC);
@@ -1528,6 +1611,8 @@ CREATE INDEX client_merges_merged_idx ON public.client_merges USING btree (tenan
 CREATE INDEX client_merges_survivor_idx ON public.client_merges USING btree (tenant_id, survivor_id);
 
 CREATE INDEX client_search_words_trgm_idx ON public.client_search_words USING gin (word public.gin_trgm_ops);
+
+CREATE INDEX client_tags_by_tag ON public.client_tags USING btree (tenant_id, tag_id, client_id);
 
 CREATE INDEX clients_company ON public.clients USING btree (tenant_id, company_id) WHERE (company_id IS NOT NULL);
 
@@ -1557,7 +1642,11 @@ CREATE INDEX companies_search_idx ON public.companies USING gin (search public.g
 
 CREATE UNIQUE INDEX companies_tax_id_key ON public.companies USING btree (tenant_id, tax_id) WHERE (tax_id IS NOT NULL);
 
+CREATE INDEX company_tags_by_tag ON public.company_tags USING btree (tenant_id, tag_id, company_id);
+
 CREATE INDEX deal_moves_deal ON public.deal_moves USING btree (tenant_id, deal_id, moved_at, id);
+
+CREATE INDEX deal_tags_by_tag ON public.deal_tags USING btree (tenant_id, tag_id, deal_id);
 
 CREATE INDEX deals_board ON public.deals USING btree (tenant_id, stage_id, "position") INCLUDE (value_base, owner_id);
 
@@ -1651,6 +1740,12 @@ ALTER TABLE ONLY public.chat_members
 ALTER TABLE ONLY public.chat_members
     ADD CONSTRAINT chat_members_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.chat_tags
+    ADD CONSTRAINT chat_tags_tenant_id_chat_id_fkey FOREIGN KEY (tenant_id, chat_id) REFERENCES public.chats(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.chat_tags
+    ADD CONSTRAINT chat_tags_tenant_id_tag_id_fkey FOREIGN KEY (tenant_id, tag_id) REFERENCES public.tags(tenant_id, id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.chats
     ADD CONSTRAINT chats_assignee_fkey FOREIGN KEY (tenant_id, assignee_user_id) REFERENCES public.users(tenant_id, id) ON DELETE SET NULL (assignee_user_id);
 
@@ -1684,6 +1779,12 @@ ALTER TABLE ONLY public.client_merges
 ALTER TABLE ONLY public.client_search_words
     ADD CONSTRAINT client_search_words_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.client_tags
+    ADD CONSTRAINT client_tags_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.client_tags
+    ADD CONSTRAINT client_tags_tenant_id_tag_id_fkey FOREIGN KEY (tenant_id, tag_id) REFERENCES public.tags(tenant_id, id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.clients
     ADD CONSTRAINT clients_merged_into_fkey FOREIGN KEY (tenant_id, merged_into) REFERENCES public.clients(tenant_id, id) ON DELETE SET NULL (merged_into);
 
@@ -1702,6 +1803,12 @@ ALTER TABLE ONLY public.companies
 ALTER TABLE ONLY public.companies
     ADD CONSTRAINT companies_tenant_id_owner_id_fkey FOREIGN KEY (tenant_id, owner_id) REFERENCES public.users(tenant_id, id);
 
+ALTER TABLE ONLY public.company_tags
+    ADD CONSTRAINT company_tags_tenant_id_company_id_fkey FOREIGN KEY (tenant_id, company_id) REFERENCES public.companies(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.company_tags
+    ADD CONSTRAINT company_tags_tenant_id_tag_id_fkey FOREIGN KEY (tenant_id, tag_id) REFERENCES public.tags(tenant_id, id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.currency_rates
     ADD CONSTRAINT currency_rates_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
@@ -1719,6 +1826,12 @@ ALTER TABLE ONLY public.deal_moves
 
 ALTER TABLE ONLY public.deal_stage_totals
     ADD CONSTRAINT deal_stage_totals_tenant_id_stage_id_fkey FOREIGN KEY (tenant_id, stage_id) REFERENCES public.pipeline_stages(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.deal_tags
+    ADD CONSTRAINT deal_tags_tenant_id_deal_id_fkey FOREIGN KEY (tenant_id, deal_id) REFERENCES public.deals(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.deal_tags
+    ADD CONSTRAINT deal_tags_tenant_id_tag_id_fkey FOREIGN KEY (tenant_id, tag_id) REFERENCES public.tags(tenant_id, id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.deals
     ADD CONSTRAINT deals_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE SET NULL (client_id);
@@ -1786,6 +1899,9 @@ ALTER TABLE ONLY public.role_permissions
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.tags
+    ADD CONSTRAINT tags_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_role_fkey FOREIGN KEY (role) REFERENCES public.roles(name);
 
@@ -1800,6 +1916,8 @@ ALTER TABLE public.channels ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.chat_members ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.chat_tags ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.chats ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.client_contacts ENABLE ROW LEVEL SECURITY;
@@ -1812,15 +1930,21 @@ ALTER TABLE public.client_merges ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.client_search_words ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.client_tags ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.clients ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.companies ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.company_tags ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.currency_rates ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.deal_moves ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.deal_stage_totals ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.deal_tags ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.deals ENABLE ROW LEVEL SECURITY;
 
@@ -1844,6 +1968,8 @@ CREATE POLICY owner_access ON public.channels TO crm USING (true) WITH CHECK (tr
 
 CREATE POLICY owner_access ON public.chat_members TO crm USING (true) WITH CHECK (true);
 
+CREATE POLICY owner_access ON public.chat_tags TO crm USING (true) WITH CHECK (true);
+
 CREATE POLICY owner_access ON public.chats TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.client_contacts TO crm USING (true) WITH CHECK (true);
@@ -1856,15 +1982,21 @@ CREATE POLICY owner_access ON public.client_merges TO crm USING (true) WITH CHEC
 
 CREATE POLICY owner_access ON public.client_search_words TO crm USING (true) WITH CHECK (true);
 
+CREATE POLICY owner_access ON public.client_tags TO crm USING (true) WITH CHECK (true);
+
 CREATE POLICY owner_access ON public.clients TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.companies TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.company_tags TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.currency_rates TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.deal_moves TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.deal_stage_totals TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.deal_tags TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.deals TO crm USING (true) WITH CHECK (true);
 
@@ -1886,6 +2018,8 @@ CREATE POLICY owner_access ON public.pipelines TO crm USING (true) WITH CHECK (t
 
 CREATE POLICY owner_access ON public.sessions TO crm USING (true) WITH CHECK (true);
 
+CREATE POLICY owner_access ON public.tags TO crm USING (true) WITH CHECK (true);
+
 CREATE POLICY owner_access ON public.tenants TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.users TO crm USING (true) WITH CHECK (true);
@@ -1896,6 +2030,8 @@ ALTER TABLE public.pipelines ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.sessions ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.tags ENABLE ROW LEVEL SECURITY;
+
 CREATE POLICY tenant_isolation ON public.api_tokens TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.audit_log TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
@@ -1903,6 +2039,8 @@ CREATE POLICY tenant_isolation ON public.audit_log TO crm_app USING ((tenant_id 
 CREATE POLICY tenant_isolation ON public.channels TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.chat_members TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.chat_tags TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.chats TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -1916,15 +2054,21 @@ CREATE POLICY tenant_isolation ON public.client_merges TO crm_app USING ((tenant
 
 CREATE POLICY tenant_isolation ON public.client_search_words TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
+CREATE POLICY tenant_isolation ON public.client_tags TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
 CREATE POLICY tenant_isolation ON public.clients TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.companies TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.company_tags TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.currency_rates TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.deal_moves TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.deal_stage_totals TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.deal_tags TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.deals TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -1945,6 +2089,8 @@ CREATE POLICY tenant_isolation ON public.pipeline_stages TO crm_app USING ((tena
 CREATE POLICY tenant_isolation ON public.pipelines TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.sessions TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.tags TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.tenants TO crm_app USING ((id = public.app_tenant_id())) WITH CHECK ((id = public.app_tenant_id()));
 
@@ -2008,8 +2154,8 @@ REVOKE ALL ON FUNCTION public.client_words_removed() FROM PUBLIC;
 
 GRANT ALL ON FUNCTION public.create_default_pipeline(p_tenant uuid, p_locale text) TO crm_app;
 
-REVOKE ALL ON FUNCTION public.deal_title_board(p_patterns text[], p_stages bigint[], p_owner bigint, p_after_position double precision, p_after_id bigint, p_per integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.deal_title_board(p_patterns text[], p_stages bigint[], p_owner bigint, p_after_position double precision, p_after_id bigint, p_per integer) TO crm_app;
+REVOKE ALL ON FUNCTION public.deal_title_board(p_patterns text[], p_tag bigint, p_stages bigint[], p_owner bigint, p_after_position double precision, p_after_id bigint, p_per integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.deal_title_board(p_patterns text[], p_tag bigint, p_stages bigint[], p_owner bigint, p_after_position double precision, p_after_id bigint, p_per integer) TO crm_app;
 
 REVOKE ALL ON FUNCTION public.deal_title_matches(p_patterns text[], p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.deal_title_matches(p_patterns text[], p_cap integer) TO crm_app;
@@ -2057,6 +2203,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.channels TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.chat_members TO crm_app;
 
+GRANT SELECT,INSERT,DELETE ON TABLE public.chat_tags TO crm_app;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.chats TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_contacts TO crm_app;
@@ -2067,15 +2215,21 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_imports TO crm_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.client_merges TO crm_app;
 
+GRANT SELECT,INSERT,DELETE ON TABLE public.client_tags TO crm_app;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.clients TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.companies TO crm_app;
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.company_tags TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.currency_rates TO crm_app;
 
 GRANT SELECT,INSERT ON TABLE public.deal_moves TO crm_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.deal_stage_totals TO crm_app;
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.deal_tags TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deals TO crm_app;
 
@@ -2120,6 +2274,8 @@ GRANT SELECT ON TABLE public.role_permissions TO crm_app;
 GRANT SELECT ON TABLE public.roles TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sessions TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tags TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tenants TO crm_app;
 

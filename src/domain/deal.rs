@@ -11,6 +11,7 @@ use super::chat::ChatId;
 use super::company::CompanyId;
 use super::money::Amount;
 use super::pipeline::{PipelineId, StageId, StageKind};
+use super::tag::{Tag, TagId};
 use super::{ClientId, Currency, DomainError, UserId, parse_id as id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -52,6 +53,8 @@ pub struct Deal {
     pub stage_entered_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Its tags, by name.
+    pub tags: Vec<Tag>,
 }
 
 /// One move of a deal between stages (or its first stage, with no `from`).
@@ -80,6 +83,8 @@ pub struct DealInput {
     pub owner_id: Option<String>,
     pub expected_close_on: Option<String>,
     pub lost_reason: Option<String>,
+    /// The tags it is to carry, as ids (`None`: as they are).
+    pub tag_ids: Option<Vec<String>>,
 }
 
 impl DealInput {
@@ -255,12 +260,13 @@ pub struct DealFilter {
     pub client_id: Option<ClientId>,
     pub company_id: Option<CompanyId>,
     pub status: Option<StageKind>,
+    /// Deals that carry this tag.
+    pub tag_id: Option<TagId>,
 }
 
 impl DealFilter {
     /// The filters of a query string (`owner_id`, `q`, `stage_id`, `client_id`, `company_id`,
-    /// `status`), each
-    /// bad one named.
+    /// `status`, `tag_id`), each bad one named.
     pub fn parse(params: &HashMap<String, String>) -> Result<DealFilter, Vec<DomainError>> {
         let mut errors = Vec::new();
         let mut get_id = |name: &'static str| match params.get(name).map(|v| id(name, v)) {
@@ -275,6 +281,7 @@ impl DealFilter {
         let stage_id = get_id("stage_id").map(StageId);
         let client_id = get_id("client_id").map(ClientId);
         let company_id = get_id("company_id").map(CompanyId);
+        let tag_id = get_id("tag_id").map(TagId);
         let status = match params.get("status").map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => None,
             Some(raw @ ("open" | "won" | "lost")) => StageKind::parse(raw).ok(),
@@ -288,7 +295,7 @@ impl DealFilter {
             errors.push(DomainError::new("q", "too_long"));
         }
         if errors.is_empty() {
-            Ok(DealFilter { owner_id, q, stage_id, client_id, company_id, status })
+            Ok(DealFilter { owner_id, q, stage_id, client_id, company_id, status, tag_id })
         } else {
             Err(errors)
         }

@@ -5,6 +5,7 @@ use super::chat::{ChatId, DeliveryStatus, MessageId};
 use super::company::CompanyId;
 use super::deal::DealId;
 use super::pipeline::{PipelineId, StageId};
+use super::tag::{TagId, Tagged};
 use super::{ClientId, Role, TenantId, UserId};
 
 /// Serialised (tagged by `type`) only to travel between app nodes (`events::relay`).
@@ -149,6 +150,32 @@ pub enum DomainEvent {
         tenant_id: TenantId,
         company_id: CompanyId,
     },
+    TagCreated {
+        tenant_id: TenantId,
+        tag_id: TagId,
+    },
+    /// Renamed, recoloured, locked or unlocked.
+    TagUpdated {
+        tenant_id: TenantId,
+        tag_id: TagId,
+    },
+    /// Deleted, and so taken off every record that carried it.
+    TagDeleted {
+        tenant_id: TenantId,
+        tag_id: TagId,
+    },
+    /// Put on a record (`tag.added`).
+    TagAdded {
+        tenant_id: TenantId,
+        tag_id: TagId,
+        on: Tagged,
+    },
+    /// Taken off a record.
+    TagRemoved {
+        tenant_id: TenantId,
+        tag_id: TagId,
+        on: Tagged,
+    },
     /// An inbound message's files were fetched from its provider and stored.
     AttachmentsArrived {
         tenant_id: TenantId,
@@ -213,6 +240,11 @@ impl DomainEvent {
             | DomainEvent::CompanyCreated { tenant_id, .. }
             | DomainEvent::CompanyUpdated { tenant_id, .. }
             | DomainEvent::CompanyDeleted { tenant_id, .. }
+            | DomainEvent::TagCreated { tenant_id, .. }
+            | DomainEvent::TagUpdated { tenant_id, .. }
+            | DomainEvent::TagDeleted { tenant_id, .. }
+            | DomainEvent::TagAdded { tenant_id, .. }
+            | DomainEvent::TagRemoved { tenant_id, .. }
             | DomainEvent::ChannelSaved { tenant_id, .. }
             | DomainEvent::ChannelDeleted { tenant_id, .. } => *tenant_id,
         }

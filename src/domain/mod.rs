@@ -19,6 +19,7 @@ pub mod permission;
 pub mod pipeline;
 pub mod principal;
 pub mod settings;
+pub mod tag;
 pub mod tenant;
 pub mod time_zone;
 pub mod user;

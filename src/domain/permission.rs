@@ -27,10 +27,12 @@ pub enum Permission {
     DealRead,
     /// Deals: to create, change, move and delete them.
     DealWrite,
+    /// The tenant's tags: to create, rename, recolour, lock and delete them.
+    TagManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ClientRead,
         Permission::ClientCreate,
         Permission::ClientUpdate,
@@ -46,6 +48,7 @@ impl Permission {
         Permission::SettingsManage,
         Permission::DealRead,
         Permission::DealWrite,
+        Permission::TagManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Permission {
             Permission::SettingsManage => "SettingsManage",
             Permission::DealRead => "DealRead",
             Permission::DealWrite => "DealWrite",
+            Permission::TagManage => "TagManage",
         }
     }
 

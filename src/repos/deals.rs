@@ -14,6 +14,7 @@ use crate::domain::company::CompanyId;
 use crate::domain::deal::{Column, Cursor, Deal, DealFilter, DealId, DealMove, DealSort, Gap, Named};
 use crate::domain::money::Amount;
 use crate::domain::pipeline::{PipelineId, StageId, StageKind};
+use crate::domain::tag::TaggedKind;
 use crate::domain::{ClientId, Currency, UserId};
 
 use super::RepoError;
@@ -89,6 +90,7 @@ impl CardRecord {
             created_at: self.created_at,
             updated_at: self.updated_at,
             title: self.title,
+            tags: Vec::new(),
         })
     }
 }
@@ -122,6 +124,10 @@ async fn cards(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<Deal>, RepoError> {
     .fetch_all(tx.conn())
     .await?;
     let mut deals: Vec<Deal> = rows.into_iter().map(CardRecord::into_deal).collect::<Result<_, _>>()?;
+    let mut tags = super::tags::on_each(tx, TaggedKind::Deal, ids).await?;
+    for deal in &mut deals {
+        deal.tags = tags.remove(&deal.id.0).unwrap_or_default();
+    }
     let order: HashMap<i64, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
     deals.sort_by_key(|d| order.get(&d.id.0).copied());
     Ok(deals)
@@ -413,12 +419,12 @@ pub async fn board(
     let ids: Vec<i64> = stages.iter().map(|s| s.0).collect();
     let owner = owner.or(filter.owner_id).map(|o| o.0);
     let patterns = super::clients::search_patterns(filter.q.as_deref().unwrap_or_default());
-    // Without words to look for: the stages' kept totals (all owners', or one's), and each
-    // column's first cards walked in board order. With them: one pass over the deals that
-    // have them (`deal_title_board`, through the title's index), counting and summing each
-    // stage's and listing its first cards, as a stage walked in order may hold none of them
-    // and be read to its end.
-    let (totals, card_ids): (Vec<(i64, i64, Decimal)>, Vec<i64>) = if patterns.is_empty() {
+    let tag = filter.tag_id.map(|t| t.0);
+    // Without words or a tag to look for: the stages' kept totals (all owners', or one's), and
+    // each column's first cards walked in board order. With them: one pass over the deals
+    // that have them (`filtered_board`), counting and summing each stage's and listing its
+    // first cards, as a stage walked in order may hold none of them and be read to its end.
+    let (totals, card_ids): (Vec<(i64, i64, Decimal)>, Vec<i64>) = if patterns.is_empty() && tag.is_none() {
         let totals = sqlx::query!(
             r#"SELECT stage_id, sum(deal_count)::bigint AS "n!", sum(value_base_total) AS "total!"
                FROM deal_stage_totals
@@ -452,7 +458,7 @@ pub async fn board(
         .await?;
         (totals, firsts)
     } else {
-        let stages = title_board(tx, &patterns, &ids, owner, None, per + 1).await?;
+        let stages = filtered_board(tx, &patterns, tag, &ids, owner, None, per + 1).await?;
         let totals = stages.iter().map(|s| (s.stage_id, s.deal_count, s.value_base_total)).collect();
         (totals, stages.into_iter().flat_map(|s| s.first_ids).collect())
     };
@@ -504,7 +510,8 @@ pub async fn column(
     custom_plans(tx).await?;
     let owner = owner.or(filter.owner_id).map(|o| o.0);
     let patterns = super::clients::search_patterns(filter.q.as_deref().unwrap_or_default());
-    let ids = if patterns.is_empty() {
+    let tag = filter.tag_id.map(|t| t.0);
+    let ids = if patterns.is_empty() && tag.is_none() {
         sqlx::query_scalar!(
             "SELECT d.id FROM deals d
              WHERE d.tenant_id = $1 AND d.stage_id = $2 AND (d.position, d.id) > ($3, $4)
@@ -520,7 +527,7 @@ pub async fn column(
         .fetch_all(tx.conn())
         .await?
     } else {
-        let found = title_board(tx, &patterns, &[stage.0], owner, Some(cursor), per + 1).await?;
+        let found = filtered_board(tx, &patterns, tag, &[stage.0], owner, Some(cursor), per + 1).await?;
         found.into_iter().flat_map(|s| s.first_ids).collect()
     };
     let mut deals = cards(tx, &ids).await?;
@@ -530,7 +537,7 @@ pub async fn column(
 
 /// Which deals a list or an export holds: the conditions, binding $1 tenant, $2 pipeline,
 /// $3 owner, $4 the deals whose title has the words looked for (`title_matches`), $5 stage,
-/// $6 client, $7 stage kind, $8 company (each NULL: any).
+/// $6 client, $7 stage kind, $8 company, $9 a tag they carry (each NULL: any).
 /// (The stage's kind is asked of a subquery, not a join: a join's row estimate misled the
 /// planner into sorting every match instead of walking the order's index.)
 const MATCHES: &str = "FROM deals d
@@ -542,7 +549,9 @@ const MATCHES: &str = "FROM deals d
        AND ($6::bigint IS NULL OR d.client_id = $6)
        AND ($7::text IS NULL OR d.stage_id IN (SELECT st.id FROM pipeline_stages st
                                                WHERE st.tenant_id = $1 AND st.kind = $7))
-       AND ($8::bigint IS NULL OR d.company_id = $8)";
+       AND ($8::bigint IS NULL OR d.company_id = $8)
+       AND ($9::bigint IS NULL OR EXISTS (SELECT 1 FROM deal_tags x
+                                          WHERE x.tenant_id = $1 AND x.deal_id = d.id AND x.tag_id = $9))";
 
 /// A list counts exactly up to this many deals; past it, the count says "more than".
 pub const COUNT_CAP: i64 = 1_000;
@@ -577,6 +586,7 @@ where
         .bind(filter.client_id.map(|c| c.0))
         .bind(filter.status.map(|s| s.as_str()))
         .bind(filter.company_id.map(|c| c.0))
+        .bind(filter.tag_id.map(|t| t.0))
 }
 
 /// A page of the deals `filter` (and `owner`) lets through, in `pipeline` when given, in
@@ -608,9 +618,12 @@ pub async fn list(
         let patterns = super::clients::search_patterns(filter.q.as_deref().unwrap_or_default());
         // Row-level security keeps a LIKE's statistics from the planner, which then takes the
         // words for rare and reads every deal to sort a few (44 ms for "квартира" at 100,000).
-        // They are known to be common: the order's index is walked, never a sort.
-        sqlx::query!("SET LOCAL enable_sort = off").execute(tx.conn()).await?;
-        let sql = format!("SELECT d.id {MATCHES} AND d.search LIKE ALL($11) ORDER BY {order} LIMIT $9 OFFSET $10");
+        // They are known to be common: the order's index is walked, never a sort. (A tag,
+        // whose statistics the planner has, may be rare: then it starts from the tag.)
+        if filter.tag_id.is_none() {
+            sqlx::query!("SET LOCAL enable_sort = off").execute(tx.conn()).await?;
+        }
+        let sql = format!("SELECT d.id {MATCHES} AND d.search LIKE ALL($12) ORDER BY {order} LIMIT $10 OFFSET $11");
         let ids: Vec<i64> = matching(&sql, tenant, pipeline, filter, owner, None)
             .bind(limit)
             .bind(offset)
@@ -623,10 +636,11 @@ pub async fn list(
             || filter.stage_id.is_some()
             || filter.client_id.is_some()
             || filter.status.is_some()
-            || filter.company_id.is_some();
+            || filter.company_id.is_some()
+            || filter.tag_id.is_some();
         sqlx::query!("SET LOCAL enable_sort = on").execute(tx.conn()).await?;
         let counted = if narrowed {
-            let sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} AND d.search LIKE ALL($10) LIMIT $9) m");
+            let sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} AND d.search LIKE ALL($11) LIMIT $10) m");
             let n: i64 = matching(&sql, tenant, pipeline, filter, owner, None)
                 .bind(COUNT_CAP + 1)
                 .bind(&patterns)
@@ -638,13 +652,13 @@ pub async fn list(
         };
         return Ok((cards(tx, &ids).await?, counted.min(COUNT_CAP), counted <= COUNT_CAP));
     }
-    let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $9 OFFSET $10");
+    let page_sql = format!("SELECT d.id {MATCHES} ORDER BY {order} LIMIT $10 OFFSET $11");
     let ids: Vec<i64> = matching(&page_sql, tenant, pipeline, filter, owner, matched.clone())
         .bind(limit)
         .bind(offset)
         .fetch_all(tx.conn())
         .await?;
-    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $9) m");
+    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $10) m");
     let counted: i64 =
         matching(&count_sql, tenant, pipeline, filter, owner, matched).bind(COUNT_CAP + 1).fetch_one(tx.conn()).await?;
     Ok((cards(tx, &ids).await?, counted.min(COUNT_CAP), counted <= COUNT_CAP))
@@ -664,7 +678,7 @@ pub async fn after(
     let tenant = tx.tenant_id().0;
     custom_plans(tx).await?;
     let patterns = super::clients::search_patterns(filter.q.as_deref().unwrap_or_default());
-    let sql = format!("SELECT d.id {MATCHES} AND d.search LIKE ALL($11) AND d.id > $9 ORDER BY d.id LIMIT $10");
+    let sql = format!("SELECT d.id {MATCHES} AND d.search LIKE ALL($12) AND d.id > $10 ORDER BY d.id LIMIT $11");
     let ids: Vec<i64> = matching(&sql, tenant, pipeline, filter, owner, None)
         .bind(after)
         .bind(limit)
@@ -689,49 +703,69 @@ async fn title_matches(tx: &mut TenantTx, q: Option<&str>, cap: i32) -> Result<O
     Ok(Some(ids))
 }
 
-/// One stage of a board filtered by words of the title: how many deals have them, their
+/// One stage of a board filtered by words of the title or a tag: how many deals pass, their
 /// value, and the first of them in board order.
-struct TitleStage {
+struct FilteredStage {
     stage_id: i64,
     deal_count: i64,
     value_base_total: Decimal,
     first_ids: Vec<i64>,
 }
 
-/// `deal_title_board()`: the deals of `stages` whose title has every one of `patterns` (and
-/// of `owner`, when given; after `cursor`, when given), counted and summed per stage, with
-/// each stage's first `per` ids in board order. One pass through the title's index, which
-/// row-level security keeps from a query of ours.
-async fn title_board(
+/// The deals of `stages` whose title has every one of `patterns` and that carry `tag` (each
+/// when given; and of `owner`, after `cursor`, when given), counted and summed per stage,
+/// with each stage's first `per` ids in board order, in one pass. Words go through
+/// `deal_title_board()`, the title's index being one row-level security keeps from a query of
+/// ours; a tag alone starts from its own index.
+#[allow(clippy::too_many_arguments)]
+async fn filtered_board(
     tx: &mut TenantTx,
     patterns: &[String],
+    tag: Option<i64>,
     stages: &[i64],
     owner: Option<i64>,
     cursor: Option<Cursor>,
     per: usize,
-) -> Result<Vec<TitleStage>, RepoError> {
-    let rows = sqlx::query!(
-        r#"SELECT stage_id AS "stage_id!", deal_count AS "deal_count!", value_base_total AS "value_base_total!",
-                  first_ids AS "first_ids!"
-           FROM deal_title_board($1, $2, $3, $4, $5, $6)"#,
-        patterns,
-        stages,
-        owner,
-        cursor.map(|c| c.position),
-        cursor.map(|c| c.id.0),
-        per as i32,
-    )
-    .fetch_all(tx.conn())
-    .await?;
-    let mut found: Vec<TitleStage> = rows
-        .into_iter()
-        .map(|r| TitleStage {
-            stage_id: r.stage_id,
-            deal_count: r.deal_count,
-            value_base_total: r.value_base_total,
-            first_ids: r.first_ids,
-        })
-        .collect();
+) -> Result<Vec<FilteredStage>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let (position, after) = (cursor.map(|c| c.position), cursor.map(|c| c.id.0));
+    let mut found: Vec<FilteredStage> = if patterns.is_empty() {
+        sqlx::query_as!(
+            FilteredStage,
+            r#"SELECT d.stage_id, count(*) AS "deal_count!", coalesce(sum(d.value_base), 0) AS "value_base_total!",
+                      (array_agg(d.id ORDER BY d.position, d.id))[1:$7] AS "first_ids!"
+               FROM deal_tags x JOIN deals d ON d.tenant_id = x.tenant_id AND d.id = x.deal_id
+               WHERE x.tenant_id = $1 AND x.tag_id = $2 AND d.stage_id = ANY($3)
+                 AND ($4::bigint IS NULL OR d.owner_id = $4)
+                 AND ($6::bigint IS NULL OR (d.position, d.id) > ($5, $6))
+               GROUP BY d.stage_id"#,
+            tenant,
+            tag,
+            stages,
+            owner,
+            position,
+            after,
+            per as i32,
+        )
+        .fetch_all(tx.conn())
+        .await?
+    } else {
+        sqlx::query_as!(
+            FilteredStage,
+            r#"SELECT stage_id AS "stage_id!", deal_count AS "deal_count!", value_base_total AS "value_base_total!",
+                      first_ids AS "first_ids!"
+               FROM deal_title_board($1, $2, $3, $4, $5, $6, $7)"#,
+            patterns,
+            tag,
+            stages,
+            owner,
+            position,
+            after,
+            per as i32,
+        )
+        .fetch_all(tx.conn())
+        .await?
+    };
     found.sort_by_key(|s| stages.iter().position(|id| *id == s.stage_id));
     Ok(found)
 }

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod pipelines;
 pub mod seed;
 pub mod sessions;
+pub mod tags;
 pub mod tenants;
 pub mod users;
 

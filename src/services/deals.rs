@@ -12,12 +12,14 @@ use crate::domain::deal::{
 };
 use crate::domain::money::{Amount, Rate};
 use crate::domain::pipeline::{Pipeline, PipelineId, Stage, StageId, StageKind};
+use crate::domain::tag::Tagged;
 use crate::domain::{ClientId, Currency, DomainError, DomainEvent, Permission, Principal, UserId};
 use crate::events::EventBus;
 use crate::repos::deals::DealRow;
 use crate::repos::{RepoError, audit, clients, companies, currency_rates, deals as repo, pipelines, tenants, users};
 
 use super::ServiceError;
+use super::tags;
 
 #[derive(Clone)]
 pub struct DealService {
@@ -221,7 +223,9 @@ impl DealService {
         let position = repo::top(&mut tx, checked.stage.id).await?.position().unwrap_or(0.0);
         let id = repo::insert(&mut tx, &row, position).await?;
         repo::record_move(&mut tx, id, None, (checked.stage.id, &checked.stage.name), Some(by.user_id)).await?;
-        record(&mut tx, by, "created", id, &fields.title).await?;
+        let tagged = tags::put(&mut tx, by, Tagged::Deal(id), input.tag_ids.as_deref()).await?;
+        let summary = [Some(fields.title.clone()), tagged.summary()].into_iter().flatten().collect::<Vec<_>>();
+        record(&mut tx, by, "created", id, &summary.join(": ")).await?;
         let deal = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::DealCreated {
@@ -229,6 +233,7 @@ impl DealService {
             deal_id: id,
             pipeline_id: deal.pipeline_id,
         });
+        tagged.publish(&self.events, by.tenant_id);
         Ok(deal)
     }
 
@@ -262,13 +267,16 @@ impl DealService {
             )
             .await?;
         }
-        let changed = changes(&current, &fields);
+        let tagged = tags::put(&mut tx, by, Tagged::Deal(id), input.tag_ids.as_deref()).await?;
+        let mut changed: Vec<String> = changes(&current, &fields).into_iter().map(str::to_owned).collect();
+        changed.extend(tagged.summary());
         if !changed.is_empty() {
             record(&mut tx, by, "updated", id, &format!("{}: {}", fields.title, changed.join(", "))).await?;
         }
         let deal = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
         let tenant_id = by.tenant_id;
+        tagged.publish(&self.events, tenant_id);
         if moved {
             self.events.publish(DomainEvent::DealMoved {
                 tenant_id,

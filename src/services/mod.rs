@@ -21,6 +21,7 @@ pub mod providers;
 pub mod seed;
 pub mod settings;
 pub mod staff_notifier;
+pub mod tags;
 pub mod tenants;
 pub mod users;
 
@@ -40,6 +41,7 @@ pub use message_templates::MessageTemplateService;
 pub use pipelines::PipelineService;
 pub use providers::Providers;
 pub use settings::SettingsService;
+pub use tags::TagService;
 pub use tenants::TenantService;
 pub use users::UserService;
 

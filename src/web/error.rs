@@ -257,6 +257,7 @@ pub fn taken_code(field: &str) -> &'static str {
         "from" => "from_taken",
         "messaging_service_sid" => "messaging_service_sid_taken",
         "tax_id" => "tax_id_taken",
+        "name" => "name_taken",
         _ => "taken",
     }
 }

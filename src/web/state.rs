@@ -9,8 +9,8 @@ use crate::config::Config;
 use crate::events::EventBus;
 use crate::services::{
     AuditService, AuthService, ChannelService, ChatService, ClientImportService, ClientService, CompanyService,
-    DealService, FileStore, MessageTemplateService, PipelineService, Providers, SettingsService, TenantService,
-    UserService,
+    DealService, FileStore, MessageTemplateService, PipelineService, Providers, SettingsService, TagService,
+    TenantService, UserService,
 };
 use crate::web::ops::Metrics;
 
@@ -33,6 +33,7 @@ pub struct AppState {
     pub pipelines: PipelineService,
     pub companies: CompanyService,
     pub deals: DealService,
+    pub tags: TagService,
     /// Attachment bytes.
     pub files: FileStore,
     pub channels: ChannelService,
@@ -62,6 +63,7 @@ impl AppState {
             pipelines: PipelineService::new(pool.clone(), events.clone()),
             companies: CompanyService::new(pool.clone(), events.clone()),
             deals: DealService::new(pool.clone(), events.clone()),
+            tags: TagService::new(pool.clone(), events.clone()),
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),

@@ -34,6 +34,7 @@ mod pipelines;
 mod serve;
 mod settings;
 mod sign_in;
+mod tags;
 mod tenancy;
 mod tokens;
 mod users;

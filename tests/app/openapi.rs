@@ -79,6 +79,7 @@ async fn every_documented_operation_answers_as_documented() {
                 api.post("/api/v1/deals", json!({"title": "Fixture", "pipeline_id": pipeline["id"]})).await.json()
             };
             let company = api.post("/api/v1/companies", json!({"name": format!("Fixture {operations}")})).await.json();
+            let tag = api.post("/api/v1/tags", json!({"name": format!("Fixture {operations}")})).await.json();
             let channel = api
                 .post(
                     "/api/v1/channels",
@@ -116,6 +117,7 @@ async fn every_documented_operation_answers_as_documented() {
                     .replace("{stage_id}", &stages[0].to_string())
                     .replace("{deal_id}", &deal["id"].to_string())
                     .replace("{company_id}", &company["id"].to_string())
+                    .replace("{tag_id}", &tag["id"].to_string())
             );
             let example = if op["operationId"] == "mergeClients" {
                 let other = api.post("/api/v1/clients", json!({"first_name": "Twin"})).await.json();
@@ -157,12 +159,13 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 57,
+        operations, 62,
         "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), client merge, \
          client chat (get, start), chats, chat (get, patch), message cancel, messages (list, send), message read, chat read, templates \
          (list, create), template (get, put, delete), channels (list, create), channel (get, patch, delete), settings (get, patch), \
          currency rates (get, put), pipelines (list, create), pipeline (get, patch, delete), stages (add), stage (patch, delete), stage order, \
-         board, stage deals, companies (list, create), company (get, patch, delete), deals (list, create), deal (get, patch, delete), deal move, deal history"
+         board, stage deals, companies (list, create), company (get, patch, delete), deals (list, create), deal (get, patch, delete), deal move, deal history, \
+         tags (list, create), tag (get, patch, delete)"
     );
 }
 

@@ -20,6 +20,7 @@ use crate::services::deals::MoveTo;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
+use super::tags::{TagJson, tag_ids, tags_json};
 use super::{ApiUser, Paged};
 
 #[derive(Serialize)]
@@ -43,6 +44,7 @@ pub struct DealJson {
     stage_entered_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    tags: Vec<TagJson>,
 }
 
 impl From<Deal> for DealJson {
@@ -66,6 +68,7 @@ impl From<Deal> for DealJson {
             stage_entered_at: d.stage_entered_at,
             created_at: d.created_at,
             updated_at: d.updated_at,
+            tags: tags_json(d.tags),
             title: d.title,
         }
     }
@@ -89,6 +92,7 @@ fn deal_input(body: &Value) -> Result<DealInput, AppError> {
             _ => errors.push(DomainError::new(field, "invalid_value")),
         }
     }
+    input.tag_ids = tag_ids(body).map_err(|e| errors.push(e)).ok().flatten();
     if errors.is_empty() { Ok(input) } else { Err(AppError::Invalid(errors)) }
 }
 

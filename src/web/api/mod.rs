@@ -22,6 +22,7 @@ pub mod message_templates;
 pub mod openapi;
 pub mod pipelines;
 pub mod settings;
+pub mod tags;
 
 /// The JSON API: each area's routes, merged; anything else under /api/v1 is a JSON 404.
 pub fn router() -> Router<AppState> {
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(pipelines::routes())
         .merge(companies::routes())
         .merge(deals::routes())
+        .merge(tags::routes())
         .merge(channels::routes())
         .merge(settings::routes())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))

@@ -71,11 +71,18 @@ fn document_malformed(doc: &mut Value) {
 }
 
 /// The filters a board and a deal list share.
-fn deal_filter_params() -> [Value; 2] {
+fn deal_filter_params() -> [Value; 3] {
     [
         json!({"name": "owner_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "deals of this owner"}),
         json!({"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}, "description": "text in the title"}),
+        json!({"name": "tag_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "deals that carry this tag"}),
     ]
+}
+
+/// A record's `tag_ids` in its create and update bodies.
+fn tag_ids_schema() -> Value {
+    json!({"type": "array", "items": {"type": "integer"}, "maxItems": 30, "nullable": true,
+           "description": "the tags it is to carry (absent: as they are; `null` or `[]`: none). 422 `tag_ids`: `unknown_tag`, or `locked_tag` when anyone but an admin puts on or takes off a locked tag"})
 }
 
 fn id_param(name: &str, what: &str) -> Value {
@@ -466,7 +473,7 @@ fn operations(public_url: &str) -> Value {
                 "get": {
                     "summary": "A stage's next 20 deals in board order, after `cursor` (a column's `next_cursor`)",
                     "operationId": "listStageDeals",
-                    "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "where the page starts; none: the top"}, deal_filter_params()[0].clone(), deal_filter_params()[1].clone()],
+                    "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "where the page starts; none: the top"}, deal_filter_params()[0].clone(), deal_filter_params()[1].clone(), deal_filter_params()[2].clone()],
                     "responses": with(common_errors(&[("404", "No such stage in this pipeline of this tenant"), ("422", "A bad cursor or filter; `fields` names it")]), "200", json_response("A page of the column", "StageDeals")),
                 }
             },
@@ -515,6 +522,45 @@ fn operations(public_url: &str) -> Value {
                     "responses": with(common_errors(&[("404", "No such company in this tenant")]), "204", json!({"description": "Deleted"})),
                 },
             },
+            "/tags": {
+                "get": {
+                    "summary": "The tenant's tags, by name (ClientRead)",
+                    "operationId": "listTags",
+                    "responses": with(common_errors(&[]), "200", json_response("Every tag", "TagList")),
+                },
+                "post": {
+                    "summary": "Create a tag (TagManage)",
+                    "operationId": "createTag",
+                    "requestBody": body("TagInput", json!({"name": "VIP", "color": "#dc2626", "locked": true})),
+                    "responses": with(common_errors(&[
+                        ("409", "The tenant has a tag of this `name`, in any case"),
+                        ("422", "A field is refused; `fields` names each"),
+                    ]), "201", json_response("The tag as stored", "Tag")),
+                },
+            },
+            "/tags/{tag_id}": {
+                "parameters": [id_param("tag_id", "the tag")],
+                "get": {
+                    "summary": "A tag",
+                    "operationId": "getTag",
+                    "responses": with(common_errors(&[("404", "No such tag in this tenant")]), "200", json_response("The tag", "Tag")),
+                },
+                "patch": {
+                    "summary": "Rename, recolour, lock or unlock a tag; records keep it (TagManage)",
+                    "operationId": "updateTag",
+                    "requestBody": body("TagInput", json!({"name": "Key account"})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such tag in this tenant"),
+                        ("409", "The tenant has a tag of this `name`, in any case"),
+                        ("422", "A field is refused; `fields` names each"),
+                    ]), "200", json_response("The tag as stored", "Tag")),
+                },
+                "delete": {
+                    "summary": "Delete a tag, which takes it off every record (TagManage)",
+                    "operationId": "deleteTag",
+                    "responses": with(common_errors(&[("404", "No such tag in this tenant")]), "204", json!({"description": "Deleted"})),
+                },
+            },
             "/deals": {
                 "get": {
                     "summary": "Deals, filtered and sorted (DealRead; under `record_visibility: own`, non-admins see only their deals)",
@@ -527,7 +573,7 @@ fn operations(public_url: &str) -> Value {
                         {"name": "company_id", "in": "query", "schema": {"type": "integer", "format": "int64"}},
                         {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "won", "lost"]}},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["updated", "value", "close_on", "title"], "default": "updated"}, "description": "updated: latest change first; value: largest in the base currency first; close_on: soonest first"},
-                        deal_filter_params()[0].clone(), deal_filter_params()[1].clone()
+                        deal_filter_params()[0].clone(), deal_filter_params()[1].clone(), deal_filter_params()[2].clone()
                     ],
                     "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of deals", "DealPage")),
                 },
@@ -832,7 +878,7 @@ fn operations(public_url: &str) -> Value {
                 "StageOrder": {"type": "object", "required": ["stage_ids"], "properties": {
                     "stage_ids": {"type": "array", "items": {"type": "integer"}, "description": "each of the pipeline's stages once, in the new order"}
                 }},
-                "Deal": {"type": "object", "required": ["id", "title", "pipeline_id", "stage_id", "status", "value", "currency", "value_base", "client_id", "owner_id", "expected_close_on", "lost_reason", "stage_entered_at", "created_at", "updated_at"], "properties": {
+                "Deal": {"type": "object", "required": ["id", "title", "pipeline_id", "stage_id", "status", "value", "currency", "value_base", "client_id", "owner_id", "expected_close_on", "lost_reason", "stage_entered_at", "created_at", "updated_at", "tags"], "properties": {
                     "id": {"type": "integer"},
                     "title": {"type": "string"},
                     "pipeline_id": {"type": "integer"}, "stage_id": {"type": "integer"},
@@ -846,7 +892,22 @@ fn operations(public_url: &str) -> Value {
                     "expected_close_on": {"type": "string", "format": "date", "nullable": true},
                     "lost_reason": {"type": "string", "nullable": true},
                     "stage_entered_at": {"type": "string", "format": "date-time"},
-                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
+                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+                    "tags": {"type": "array", "items": {"$ref": "#/components/schemas/Tag"}, "description": "by name"}
+                }},
+                "Tag": {"type": "object", "required": ["id", "name", "color", "locked"], "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string", "description": "unique in the tenant whatever its case"},
+                    "color": {"type": "string", "pattern": "^#[0-9a-f]{6}$"},
+                    "locked": {"type": "boolean", "description": "put on and taken off records by admins alone"}
+                }},
+                "TagList": {"type": "object", "required": ["items"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Tag"}}
+                }},
+                "TagInput": {"type": "object", "properties": {
+                    "name": {"type": "string", "maxLength": 50, "description": "required for a new tag"},
+                    "color": {"type": "string", "description": "#rrggbb; by default a slate grey"},
+                    "locked": {"type": "boolean", "description": "by default false"}
                 }},
                 "Company": {"type": "object", "required": ["id", "name", "website", "phone", "email", "address", "tax_id", "comments", "owner_id", "people_count", "created_at", "updated_at"], "properties": {
                     "id": {"type": "integer"},
@@ -891,7 +952,8 @@ fn operations(public_url: &str) -> Value {
                     "company_id": {"type": "integer", "nullable": true},
                     "owner_id": {"type": "integer", "nullable": true, "description": "an active user who may write deals; by default the creator"},
                     "expected_close_on": {"type": "string", "format": "date", "nullable": true},
-                    "lost_reason": {"type": "string", "maxLength": 500, "nullable": true, "description": "kept while the deal is in a lost stage"}
+                    "lost_reason": {"type": "string", "maxLength": 500, "nullable": true, "description": "kept while the deal is in a lost stage"},
+                    "tag_ids": tag_ids_schema()
                 }},
                 "DealMove": {"type": "object", "required": ["stage_id"], "properties": {
                     "stage_id": {"type": "integer"},

@@ -1,0 +1,227 @@
+//! Tags through the API: the tenant's taxonomy (unique names in any case and alphabet,
+//! colours, locks, who manages it), tags put on deals (checked, audited, announced), the
+//! board and list filtered by one, and a delete that takes a tag off everything at once.
+
+use crm::domain::tag::{TagId, Tagged};
+use crm::domain::{DomainEvent, Role};
+use serde_json::{Value, json};
+
+use crate::helpers::{Api, Page, TestApp};
+
+const WRONG_TYPE: &str = "This value has the wrong type.";
+const UNKNOWN: &str = "There is no such tag.";
+const BAD_ID: &str = "This is not a valid id.";
+const LOCKED: &str = "Only an admin can add or remove a locked tag.";
+
+/// The fields a 422 names, each with its first message.
+fn faults(page: &Page) -> Vec<(String, String)> {
+    assert_eq!(page.status, 422, "{}", page.body);
+    let fields = page.json()["error"]["fields"].clone();
+    fields.as_object().unwrap().iter().map(|(f, m)| (f.clone(), m[0].as_str().unwrap().to_owned())).collect()
+}
+
+async fn tag(api: &Api, body: Value) -> i64 {
+    let made = api.post("/api/v1/tags", body).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    made.json()["id"].as_i64().unwrap()
+}
+
+/// The default pipeline's id and its stage ids.
+async fn sales(api: &Api) -> (i64, Vec<i64>) {
+    let p = api.get("/api/v1/pipelines").await.json()["items"][0].clone();
+    (p["id"].as_i64().unwrap(), p["stages"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect())
+}
+
+fn tag_names(record: &Value) -> Vec<&str> {
+    record["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn admins_keep_the_tenants_tags_unique_in_any_case_and_everyone_reads_them() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let agent = app.api(Role::Agent).await;
+    let viewer = app.api(Role::Viewer).await;
+
+    let vip = tag(&admin, json!({"name": "  ВИП  клиент ", "color": "#DC2626", "locked": true})).await;
+    let shown = admin.get(&format!("/api/v1/tags/{vip}")).await.json();
+    assert_eq!(shown, json!({"id": vip, "name": "ВИП клиент", "color": "#dc2626", "locked": true}));
+    let again = admin.post("/api/v1/tags", json!({"name": "вип КЛИЕНТ"})).await;
+    assert_eq!(
+        (again.status, again.json()["error"]["fields"]["name"].is_array()),
+        (409, true),
+        "one name in any case: {}",
+        again.body
+    );
+    let cold = tag(&admin, json!({"name": "Cold"})).await;
+    assert_eq!(admin.get(&format!("/api/v1/tags/{cold}")).await.json()["color"], "#64748b", "the default colour");
+
+    let bad = admin.post("/api/v1/tags", json!({"name": "", "color": "red", "locked": "yes"})).await;
+    assert_eq!(faults(&bad), [("locked".to_owned(), WRONG_TYPE.to_owned())], "the body's types first");
+    let bad = admin.post("/api/v1/tags", json!({"name": "x".repeat(51), "color": "red"})).await;
+    let named: Vec<String> = faults(&bad).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(named, ["color", "name"]);
+
+    // Everyone who reads clients reads the tags, by name; only admins manage them.
+    for api in [&agent, &viewer] {
+        let names: Vec<String> = api.get("/api/v1/tags").await.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["Cold", "ВИП клиент"]);
+        assert_eq!(api.post("/api/v1/tags", json!({"name": "Mine"})).await.status, 403);
+        assert_eq!(api.patch(&format!("/api/v1/tags/{cold}"), json!({"name": "Hot"})).await.status, 403);
+        assert_eq!(api.delete(&format!("/api/v1/tags/{cold}")).await.status, 403);
+    }
+
+    let renamed = admin.patch(&format!("/api/v1/tags/{cold}"), json!({"name": "Warm", "locked": true})).await;
+    assert_eq!((renamed.status, renamed.json()["name"].as_str()), (200, Some("Warm")), "{}", renamed.body);
+    let taken = admin.patch(&format!("/api/v1/tags/{cold}"), json!({"name": "ВИП КЛИЕНТ"})).await;
+    assert_eq!(taken.status, 409);
+
+    // Another tenant's tags are not found.
+    let (other, _) = app.create_tenant("Other").await;
+    let stranger = app.api_in(other, Role::Admin).await;
+    assert_eq!(stranger.get(&format!("/api/v1/tags/{vip}")).await.status, 404);
+    assert_eq!(stranger.delete(&format!("/api/v1/tags/{vip}")).await.status, 404);
+    assert_eq!(stranger.get("/api/v1/tags").await.json()["items"], json!([]));
+    tag(&stranger, json!({"name": "ВИП клиент"})).await;
+
+    let audited = app
+        .scalar_i64("SELECT count(*) FROM audit_log WHERE entity = 'tag' AND action IN ('created', 'updated')")
+        .await;
+    assert_eq!(audited, 4, "three created (one in the other tenant), one updated");
+}
+
+#[tokio::test]
+async fn deals_carry_tags_checked_audited_announced_and_locked_ones_are_admins_alone() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let agent = app.api(Role::Agent).await;
+    let (pipeline, _) = sales(&admin).await;
+    let hot = tag(&admin, json!({"name": "Hot"})).await;
+    let vip = tag(&admin, json!({"name": "VIP", "locked": true})).await;
+    let mut events = app.state.events.subscribe();
+
+    let made = agent.post("/api/v1/deals", json!({"title": "Flat", "pipeline_id": pipeline, "tag_ids": [hot]})).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let made = made.json();
+    let id = made["id"].as_i64().unwrap();
+    assert_eq!(tag_names(&made), ["Hot"]);
+    let mut added = None;
+    while let Ok(event) = events.try_recv() {
+        if let DomainEvent::TagAdded { tag_id, on, .. } = event {
+            added = Some((tag_id, on));
+        }
+    }
+    assert_eq!(added, Some((TagId(hot), Tagged::Deal(crm::domain::deal::DealId(id)))));
+
+    // Unknown, foreign, malformed and locked tags are refused, and nothing is written.
+    let (other, _) = app.create_tenant("Other").await;
+    let foreign = tag(&app.api_in(other, Role::Admin).await, json!({"name": "Theirs"})).await;
+    let path = format!("/api/v1/deals/{id}");
+    for (body, code) in [
+        (json!({"tag_ids": [hot, 999_999]}), UNKNOWN),
+        (json!({"tag_ids": [foreign]}), UNKNOWN),
+        (json!({"tag_ids": ["x"]}), BAD_ID),
+        (json!({"tag_ids": "hot"}), WRONG_TYPE),
+        (json!({"title": "Renamed", "tag_ids": [hot, vip]}), LOCKED),
+    ] {
+        assert_eq!(
+            faults(&agent.patch(&path, body.clone()).await),
+            [("tag_ids".to_owned(), code.to_owned())],
+            "{body}"
+        );
+    }
+    let kept = agent.get(&path).await.json();
+    assert_eq!((kept["title"].as_str(), tag_names(&kept)), (Some("Flat"), vec!["Hot"]), "nothing half-written");
+
+    // An admin puts the locked tag on; an agent may then neither take it off nor keep editing
+    // the others by dropping it, but may change the unlocked ones around it.
+    let both = admin.patch(&path, json!({"tag_ids": [vip, hot]})).await;
+    assert_eq!(tag_names(&both.json()), ["Hot", "VIP"], "by name");
+    assert_eq!(faults(&agent.patch(&path, json!({"tag_ids": [hot]})).await)[0].1, LOCKED);
+    let unlocked_off = agent.patch(&path, json!({"tag_ids": [vip]})).await;
+    assert_eq!(tag_names(&unlocked_off.json()), ["VIP"]);
+    let untouched = agent.patch(&path, json!({"title": "Flat 2"})).await.json();
+    assert_eq!(tag_names(&untouched), ["VIP"], "no tag_ids: as they were");
+
+    let summaries: Vec<String> =
+        sqlx::query_scalar("SELECT summary FROM audit_log WHERE entity = 'deal' AND entity_id = $1::text ORDER BY id")
+            .bind(id)
+            .fetch_all(&app.owner_pool().await)
+            .await
+            .unwrap();
+    assert_eq!(summaries, ["Flat: tags +Hot", "Flat: tags +VIP", "Flat: tags −Hot", "Flat 2: title"]);
+
+    // Deleting a tag takes it off every deal in the one statement, audited.
+    assert_eq!(admin.delete(&format!("/api/v1/tags/{vip}")).await.status, 204);
+    assert_eq!(tag_names(&agent.get(&path).await.json()), Vec::<&str>::new());
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM deal_tags").await, 0);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM audit_log WHERE entity = 'tag' AND action = 'deleted'").await, 1);
+}
+
+#[tokio::test]
+async fn the_board_the_columns_and_the_list_show_the_deals_of_a_tag_with_or_without_words() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let (pipeline, stages) = sales(&api).await;
+    let hot = tag(&api, json!({"name": "Hot"})).await;
+    let cold = tag(&api, json!({"name": "Cold"})).await;
+    // 25 hot flats and 5 cold offices in the first stage, one hot flat won.
+    for n in 1..=30 {
+        let (title, tags) =
+            if n <= 25 { (format!("Flat {n}"), json!([hot])) } else { (format!("Office {n}"), json!([cold])) };
+        let made = api
+            .post("/api/v1/deals", json!({"title": title, "pipeline_id": pipeline, "value": "10", "tag_ids": tags}))
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+    }
+    api.post(
+        "/api/v1/deals",
+        json!({"title": "Flat won", "pipeline_id": pipeline, "stage_id": stages[4], "value": "7", "tag_ids": [hot, cold]}),
+    )
+    .await;
+
+    let board = api.get(&format!("/api/v1/pipelines/{pipeline}/board?tag_id={hot}")).await.json();
+    let first = &board["stages"][0];
+    assert_eq!((first["deal_count"].as_i64(), first["value_base_total"].as_str()), (Some(25), Some("250.00")));
+    assert_eq!(first["deals"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        (board["stages"][4]["deal_count"].as_i64(), board["stages"][1]["deal_count"].as_i64()),
+        (Some(1), Some(0))
+    );
+    // The column's next cards keep the tag, to the end.
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = api
+        .get(&format!("/api/v1/pipelines/{pipeline}/stages/{}/deals?tag_id={hot}&cursor={cursor}", stages[0]))
+        .await
+        .json();
+    assert_eq!((rest["items"].as_array().unwrap().len(), rest["next_cursor"].is_null()), (5, true));
+    assert!(rest["items"].as_array().unwrap().iter().all(|d| tag_names(d).contains(&"Hot")));
+
+    // Words and a tag together.
+    let both = api.get(&format!("/api/v1/pipelines/{pipeline}/board?tag_id={cold}&q=flat")).await.json();
+    assert_eq!(
+        (both["stages"][0]["deal_count"].as_i64(), both["stages"][4]["deal_count"].as_i64()),
+        (Some(0), Some(1))
+    );
+    let offices = api.get(&format!("/api/v1/pipelines/{pipeline}/board?tag_id={cold}&q=office")).await.json();
+    assert_eq!(offices["stages"][0]["deal_count"].as_i64(), Some(5));
+
+    // The list, alone and with the other filters.
+    let list = api.get(&format!("/api/v1/deals?tag_id={cold}")).await.json();
+    assert_eq!((list["total"].as_i64(), list["total_exact"].as_bool()), (Some(6), Some(true)));
+    let won = api.get(&format!("/api/v1/deals?tag_id={hot}&status=won")).await.json();
+    assert_eq!(won["items"][0]["title"], "Flat won");
+    assert_eq!(won["total"], 1);
+    let bad = api.get("/api/v1/deals?tag_id=x").await;
+    assert_eq!(faults(&bad), [("tag_id".to_owned(), BAD_ID.to_owned())]);
+    // A tag of no deals (or of no one) shows an empty board, never an error.
+    let (other, _) = app.create_tenant("Other").await;
+    let foreign = tag(&app.api_in(other, Role::Admin).await, json!({"name": "Theirs"})).await;
+    let empty = api.get(&format!("/api/v1/pipelines/{pipeline}/board?tag_id={foreign}")).await.json();
+    assert!(empty["stages"].as_array().unwrap().iter().all(|s| s["deal_count"] == 0));
+}
