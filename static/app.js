@@ -608,6 +608,16 @@
       });
     });
   }
+  // Tag chips take their colour from data-color: the content security policy refuses inline
+  // styles, not properties set from a script.
+  function paintTags(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll(".tag[data-color]").forEach(function (t) {
+      t.style.setProperty("--tag", t.getAttribute("data-color"));
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { paintTags(document); });
+  document.addEventListener("htmx:load", function (e) { paintTags(e.target); });
   document.addEventListener("DOMContentLoaded", function () { sortableBoard(document); });
   document.addEventListener("htmx:load", function (e) { sortableBoard(e.target); });
   document.addEventListener("htmx:sseBeforeMessage", function (e) {

@@ -68,6 +68,16 @@ pub struct Tag {
     pub locked: bool,
 }
 
+/// A tag, and how many records of each kind carry it.
+#[derive(Debug, Clone)]
+pub struct TagUse {
+    pub tag: Tag,
+    pub clients: i64,
+    pub companies: i64,
+    pub deals: i64,
+    pub chats: i64,
+}
+
 /// A tag's checked fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagFields {

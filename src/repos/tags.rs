@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::db::TenantTx;
 use crate::domain::pipeline::Color;
-use crate::domain::tag::{Tag, TagFields, TagId, Tagged, TaggedKind};
+use crate::domain::tag::{Tag, TagFields, TagId, TagUse, Tagged, TaggedKind};
 
 use super::{RepoError, conflict_on};
 
@@ -34,16 +34,6 @@ impl TagRecord {
         let color = Color::parse(&self.color).map_err(|_| RepoError::Corrupt(format!("tag {}: colour", self.id)))?;
         Ok(Tag { id: TagId(self.id), name: self.name, color, locked: self.locked })
     }
-}
-
-/// A tag, and on how many records of each kind it is.
-#[derive(Debug, Clone)]
-pub struct TagUse {
-    pub tag: Tag,
-    pub clients: i64,
-    pub companies: i64,
-    pub deals: i64,
-    pub chats: i64,
 }
 
 /// The tenant's tags, by name.

@@ -7,10 +7,9 @@
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
-use crate::domain::tag::{self, Tag, TagId, TagInput, Tagged};
+use crate::domain::tag::{self, Tag, TagId, TagInput, TagUse, Tagged};
 use crate::domain::{DomainError, DomainEvent, Permission, Principal, Role, TenantId};
 use crate::events::EventBus;
-use crate::repos::tags::TagUse;
 use crate::repos::{RepoError, audit, tags as repo};
 
 use super::{ServiceError, require};

@@ -1492,3 +1492,83 @@ async fn a_company_is_made_picked_for_a_client_by_typing_and_lists_its_people_at
     d.screenshot("companies-company-phone").await;
     d.quit().await;
 }
+
+#[tokio::test]
+async fn tags_are_kept_put_on_a_deal_and_filter_the_board_at_desk_and_phone_width() {
+    let _serial = SERIAL.lock().await;
+    let app = TestApp::spawn().await;
+    let Some(d) = Driver::new_admin(&app).await else { return };
+    let base = &app.base_url;
+    let api = app.api(Role::Admin).await;
+
+    // Settings → Tags: two made by typing, one of them locked.
+    d.goto(&format!("{base}/crm/settings/tags")).await;
+    d.type_into("#tag-new-name", "Hot lead").await;
+    d.click(".tag-new button[type=submit]").await;
+    d.wait_until("document.querySelectorAll('.tag-list > li').length === 1", "the first tag").await;
+    d.type_into("#tag-new-name", "VIP клиент").await;
+    d.click(".tag-new input[name=locked]").await;
+    d.click(".tag-new button[type=submit]").await;
+    d.wait_until("document.querySelectorAll('.tag-list > li').length === 2", "the second tag").await;
+    let painted =
+        d.script("return getComputedStyle(document.querySelector('.tag-list .tag')).getPropertyValue('--tag')").await;
+    assert_eq!(painted.as_str().map(str::trim), Some("#64748b"), "a chip takes its colour from data-color");
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the tags page at 1366 px");
+    d.screenshot("tags-settings").await;
+
+    let tags = api.get("/api/v1/tags").await.json();
+    let hot = tags["items"].as_array().unwrap().iter().find(|t| t["name"] == "Hot lead").unwrap()["id"].clone();
+    let pipeline = api.get("/api/v1/pipelines").await.json()["items"][0]["id"].as_i64().unwrap();
+    for (title, tag_ids) in
+        [("Flat on Navoi", json!([hot])), ("Office in Chilonzor", json!([])), ("Shop lease", json!([hot]))]
+    {
+        api.post(
+            "/api/v1/deals",
+            json!({"title": title, "pipeline_id": pipeline, "value": "1200", "tag_ids": tag_ids}),
+        )
+        .await;
+    }
+    let office = api.get("/api/v1/deals?q=office").await.json()["items"][0]["id"].as_i64().unwrap();
+
+    // A deal's page: the picker puts both tags on.
+    d.goto(&format!("{base}/crm/deals/{office}")).await;
+    d.click("#deal-tags summary").await;
+    d.click("#deal-tags .tag-picker label:nth-of-type(1) input").await;
+    d.click("#deal-tags .tag-picker label:nth-of-type(2) input").await;
+    d.click("#deal-tags .tag-edit-form button[type=submit]").await;
+    d.wait_until("document.querySelectorAll('#deal-tags ul.tags .tag').length === 2", "two chips on the deal").await;
+    let saved = api.get(&format!("/api/v1/deals/{office}")).await.json();
+    assert_eq!(saved["tags"].as_array().unwrap().len(), 2);
+
+    // The board, filtered by a tag from its menu.
+    d.goto(&format!("{base}/crm/deals?pipeline={pipeline}")).await;
+    assert_eq!(d.script("return document.querySelectorAll('.deal-card').length").await, 3);
+    d.script(&format!(
+        "const s = document.getElementById('deal-tag'); s.value = '{}'; s.dispatchEvent(new Event('change', {{bubbles: true}}));",
+        saved["tags"][1]["id"]
+    ))
+    .await;
+    d.wait_until("document.querySelectorAll('.deal-card').length === 1", "only the VIP deal").await;
+    assert!(
+        d.script("return location.search").await.as_str().unwrap().contains("tag_id="),
+        "the filter in the address"
+    );
+    d.goto(&format!("{base}/crm/deals?pipeline={pipeline}&tag_id={hot}")).await;
+    assert_eq!(d.script("return document.querySelectorAll('.deal-card').length").await, 3);
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the board at 1366 px");
+    d.screenshot("tags-board").await;
+
+    d.resize(390, 800).await;
+    d.goto(&format!("{base}/crm/deals?pipeline={pipeline}&tag_id={hot}")).await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the board at 390 px");
+    d.screenshot("tags-board-phone").await;
+    d.goto(&format!("{base}/crm/deals/{office}")).await;
+    d.click("#deal-tags summary").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the deal at 390 px");
+    d.screenshot("tags-deal-phone").await;
+    d.goto(&format!("{base}/crm/settings/tags")).await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the tags page at 390 px");
+    d.script("document.getElementById('tags-all').scrollIntoView()").await;
+    d.screenshot("tags-settings-phone").await;
+    d.quit().await;
+}

@@ -225,3 +225,72 @@ async fn the_board_the_columns_and_the_list_show_the_deals_of_a_tag_with_or_with
     let empty = api.get(&format!("/api/v1/pipelines/{pipeline}/board?tag_id={foreign}")).await.json();
     assert!(empty["stages"].as_array().unwrap().iter().all(|s| s["deal_count"] == 0));
 }
+
+#[tokio::test]
+async fn admins_keep_tags_on_their_page_and_a_deals_page_puts_them_on_with_locks_kept() {
+    let app = TestApp::spawn().await;
+    let (admin_api, admin) = app.api_and_browser(Role::Admin).await;
+    let (agent_api, agent) = app.api_and_browser(Role::Agent).await;
+    assert_eq!(agent.get("/crm/settings/tags").await.status, 403, "agents keep no tags");
+
+    let empty = admin.get("/crm/settings/tags").await;
+    assert!(empty.body.contains("No tags yet."), "{}", empty.body);
+    let made = admin.post("/crm/settings/tags", &[("name", "Hot lead"), ("color", "#ea580c")]).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let made = admin.post("/crm/settings/tags", &[("name", "VIP"), ("color", "#dc2626"), ("locked", "1")]).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let again = admin.post("/crm/settings/tags", &[("name", "hot LEAD"), ("color", "#000000")]).await;
+    assert_eq!(again.status, 422);
+    assert!(
+        again.body.contains("This name is already in use.") && again.body.contains("value=\"hot LEAD\""),
+        "the reason beside the name, what was typed kept: {}",
+        again.body
+    );
+    let tags = admin_api.get("/api/v1/tags").await.json();
+    let id_of = |name: &str| {
+        tags["items"].as_array().unwrap().iter().find(|t| t["name"] == name).unwrap()["id"].as_i64().unwrap()
+    };
+    let (hot, vip) = (id_of("Hot lead"), id_of("VIP"));
+    let renamed = admin.post(&format!("/crm/settings/tags/{hot}"), &[("name", "Hot"), ("color", "#ea580c")]).await;
+    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    let bad = admin.post(&format!("/crm/settings/tags/{hot}"), &[("name", " "), ("color", "orange")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("Enter a colour as #rrggbb.") && bad.body.contains("value=\" \""), "{}", bad.body);
+
+    // An agent tags a deal on its page; the locked tag is shown but not theirs to change.
+    let pipeline = agent_api.get("/api/v1/pipelines").await.json()["items"][0]["id"].as_i64().unwrap();
+    let deal = agent_api.post("/api/v1/deals", json!({"title": "Flat", "pipeline_id": pipeline})).await.json();
+    let id = deal["id"].as_i64().unwrap();
+    admin_api.patch(&format!("/api/v1/deals/{id}"), json!({"tag_ids": [vip]})).await;
+    let page = agent.get(&format!("/crm/deals/{id}")).await;
+    assert!(page.body.contains(&format!("name=\"tag_id\" value=\"{vip}\" checked disabled")), "{}", page.body);
+    assert!(page.body.contains(&format!("<input type=\"hidden\" name=\"tag_id\" value=\"{vip}\">")));
+    let saved = agent
+        .post(&format!("/crm/deals/{id}/tags"), &[("tag_id", &hot.to_string()), ("tag_id", &vip.to_string())])
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(tag_names(&agent_api.get(&format!("/api/v1/deals/{id}")).await.json()), ["Hot", "VIP"]);
+    // A forged form that drops the locked tag is refused beside the tags, nothing changed.
+    let forged = agent.post(&format!("/crm/deals/{id}/tags"), &[("tag_id", &hot.to_string())]).await;
+    assert_eq!(forged.status, 422);
+    assert!(forged.body.contains(LOCKED), "{}", forged.body);
+    assert_eq!(tag_names(&agent_api.get(&format!("/api/v1/deals/{id}")).await.json()), ["Hot", "VIP"]);
+
+    // The board and the list filter by a tag, and show the chips.
+    agent_api.post("/api/v1/deals", json!({"title": "Untagged office", "pipeline_id": pipeline})).await;
+    let board = agent.get(&format!("/crm/deals?pipeline={pipeline}&tag_id={hot}")).await;
+    assert!(board.body.contains("Flat") && !board.body.contains("Untagged office"), "{}", board.body);
+    assert!(board.body.contains(&format!("<option value=\"{hot}\" selected>Hot</option>")));
+    assert!(board.body.contains("data-color=\"#ea580c\">Hot</li>"), "a chip on the card");
+    let list = agent.get(&format!("/crm/deals/list?tag_id={vip}")).await;
+    assert!(list.body.contains("Flat") && !list.body.contains("Untagged office"), "{}", list.body);
+    let csv = agent.get(&format!("/crm/deals/export.csv?tag_id={hot}")).await;
+    assert!(csv.body.lines().nth(1).unwrap().contains("Hot; VIP"), "{}", csv.body);
+
+    // Deleting a tag from its page takes it off the deal.
+    let gone = admin.post(&format!("/crm/settings/tags/{hot}/delete"), &[]).await;
+    assert_eq!(gone.status, 303);
+    assert_eq!(tag_names(&agent_api.get(&format!("/api/v1/deals/{id}")).await.json()), ["VIP"]);
+    let listed = admin.get("/crm/settings/tags").await;
+    assert!(listed.body.contains("1 deal") && !listed.body.contains(">Hot<"), "{}", listed.body);
+}

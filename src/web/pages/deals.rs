@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::domain::deal::{Cursor, DealFilter, DealId, DealInput, DealSort};
 use crate::domain::pipeline::{Pipeline, PipelineId, StageId};
-use crate::domain::{ClientId, Permission};
+use crate::domain::{ClientId, Permission, Role};
 use crate::services::ServiceError;
 use crate::services::deals::MoveTo;
 use crate::web::AppState;
@@ -24,6 +24,7 @@ use crate::web::views::deals::{
     BoardPage, BoardPart, BoardView, CardView, CardsPart, DealForm, DealListPage, DealPage, DealView, ListFilters,
     ListRow, MoveView, NewDealPage, PipelineChoice, stage_options,
 };
+use crate::web::views::tags::{self, TagChip};
 
 type Fields = HashMap<String, String>;
 
@@ -84,6 +85,7 @@ pub async fn board(
     let filter = filter_of(&q)?;
     let board = board_view(&state, &me, pipeline.id, &filter).await?;
     let owners = owners(&state, &me).await?;
+    let tags = TagChip::of(&state.tags.list(&me.principal).await?);
     render(
         StatusCode::OK,
         &BoardPage {
@@ -91,6 +93,7 @@ pub async fn board(
             pipelines: choices(&all, pipeline.id),
             board,
             owners,
+            tags,
             owner: filter.owner_id.map(|o| o.0),
             q: filter.q.clone().unwrap_or_default(),
         },
@@ -210,6 +213,7 @@ pub async fn list(
         pipeline: pipeline.map(|p| p.0),
         q: filter.q.clone().unwrap_or_default(),
         owner_id: filter.owner_id.map(|o| o.0),
+        tag_id: filter.tag_id.map(|t| t.0),
         status: filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         sort: q.get("sort").cloned().unwrap_or_default(),
     };
@@ -222,6 +226,7 @@ pub async fn list(
                 .map(|p| PipelineChoice { id: p.id.0, name: p.name.clone(), selected: Some(p.id) == pipeline })
                 .collect(),
             owners,
+            tags: TagChip::of(&state.tags.list(&me.principal).await?),
             rows: found.deals.iter().map(|d| ListRow::new(me.tr, d)).collect(),
             total: found.total,
             exact: found.exact,
@@ -338,13 +343,17 @@ async fn deal_page(
     me: &CurrentUser,
     id: DealId,
     typed: Option<(Fields, crate::web::views::FormErrors)>,
+    tag_error: Option<&'static str>,
 ) -> Result<DealPage, AppError> {
     let deal = state.deals.get(&me.principal, id).await?;
     let history = state.deals.history(&me.principal, id).await?;
     let base = state.settings.get(&me.principal).await?.base_currency;
+    let all_tags = state.tags.list(&me.principal).await?;
     let (values, errors) = typed.unwrap_or_else(|| (DealForm::of(&deal), Default::default()));
     Ok(DealPage {
         shell: me.shell(Area::Deals),
+        tag_choices: tags::choices(&all_tags, &deal.tags, me.principal.role == Role::Admin),
+        tag_error,
         deal: DealView::new(me.tr, &deal, base.as_str()),
         history: history.iter().map(|m| MoveView::new(me.tr, m)).collect(),
         form: form(state, me, values, errors).await?,
@@ -354,7 +363,7 @@ async fn deal_page(
 
 /// GET /crm/deals/{id}.
 pub async fn show(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    render(StatusCode::OK, &deal_page(&state, &me, DealId(id), None).await?)
+    render(StatusCode::OK, &deal_page(&state, &me, DealId(id), None, None).await?)
 }
 
 /// POST /crm/deals/{id}: the edit form.
@@ -368,10 +377,38 @@ pub async fn update(
         Ok(_) => Ok(flash::redirect(&format!("/crm/deals/{id}"), Flash::success("flash.deal_saved"))),
         Err(ServiceError::Invalid(errors)) => {
             let errors = form_errors(me.tr, ServiceError::Invalid(errors))?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &deal_page(&state, &me, DealId(id), Some((f, errors))).await?)
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &deal_page(&state, &me, DealId(id), Some((f, errors)), None).await?,
+            )
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// POST /crm/deals/{id}/tags: the tags the deal carries, as ticked (`tag_id`, once each);
+/// refused, the page again with the reason beside the tags.
+pub async fn set_tags(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let input = DealInput { tag_ids: Some(ticked(&f)), ..DealInput::default() };
+    match state.deals.update(&me.principal, DealId(id), &input).await {
+        Ok(_) => Ok(flash::redirect(&format!("/crm/deals/{id}#deal-tags"), Flash::success("flash.tags_saved"))),
+        Err(ServiceError::Invalid(errors)) => {
+            let errors = form_errors(me.tr, ServiceError::Invalid(errors))?;
+            let page = deal_page(&state, &me, DealId(id), None, errors.get("tag_ids")).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The tag ids a picker sent (`tag_id`, repeated).
+pub fn ticked(f: &[(String, String)]) -> Vec<String> {
+    f.iter().filter(|(k, _)| k == "tag_id").map(|(_, v)| v.clone()).collect()
 }
 
 /// POST /crm/deals/{id}/delete.
@@ -392,5 +429,6 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/crm/deals/columns/{stage}", get(more))
         .route("/crm/deals/{id}", get(show).post(update))
         .route("/crm/deals/{id}/move", post(move_deal))
+        .route("/crm/deals/{id}/tags", post(set_tags))
         .route("/crm/deals/{id}/delete", post(delete))
 }

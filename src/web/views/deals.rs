@@ -11,6 +11,7 @@ use crate::domain::deal::{Column, Deal, DealFilter, DealMove};
 use crate::domain::pipeline::{Pipeline, StageKind};
 use crate::i18n::Tr;
 use crate::web::error::urlencode;
+use crate::web::views::tags::{TagChip, TagChoice};
 use crate::web::views::{FormErrors, Shell, initials};
 
 /// A stage as a "Move to" menu and a column header show it.
@@ -32,6 +33,7 @@ pub struct CardView {
     pub close_on: Option<String>,
     /// Open, and its expected close is past.
     pub late: bool,
+    pub tags: Vec<TagChip>,
 }
 
 impl CardView {
@@ -46,6 +48,7 @@ impl CardView {
             owner: d.owner.as_ref().map(|o| (initials(&o.name), o.name.clone())),
             close_on: d.expected_close_on.map(|c| tr.date(&c)),
             late: d.status == StageKind::Open && d.expected_close_on.is_some_and(|c| c < today),
+            tags: TagChip::of(&d.tags),
         }
     }
 }
@@ -73,6 +76,7 @@ pub struct BoardView {
     /// The same filters, for the hidden fields of a move's form.
     pub owner_id: Option<i64>,
     pub q: String,
+    pub tag_id: Option<i64>,
     pub can_write: bool,
 }
 
@@ -108,6 +112,7 @@ impl BoardView {
             filters,
             owner_id: filter.owner_id.map(|o| o.0),
             q: filter.q.clone().unwrap_or_default(),
+            tag_id: filter.tag_id.map(|t| t.0),
             can_write,
         }
     }
@@ -125,11 +130,14 @@ pub fn stage_options(p: &Pipeline) -> Vec<StageOption> {
         .collect()
 }
 
-/// `owner=…&q=…`, the filters an address keeps (empty ones left out).
+/// `owner_id=…&tag_id=…&q=…`, the filters an address keeps (empty ones left out).
 pub fn filter_query(f: &DealFilter) -> String {
     let mut parts = Vec::new();
     if let Some(o) = f.owner_id {
         parts.push(format!("owner_id={}", o.0));
+    }
+    if let Some(t) = f.tag_id {
+        parts.push(format!("tag_id={}", t.0));
     }
     if let Some(q) = &f.q {
         parts.push(format!("q={}", urlencode(q)));
@@ -161,6 +169,8 @@ pub struct BoardPage {
     pub owners: Vec<(i64, String)>,
     pub owner: Option<i64>,
     pub q: String,
+    /// The tags to filter by.
+    pub tags: Vec<TagChip>,
 }
 
 impl BoardPage {
@@ -170,6 +180,10 @@ impl BoardPage {
 
     pub fn is_owner(&self, id: &i64) -> bool {
         self.owner == Some(*id)
+    }
+
+    pub fn is_tag(&self, id: &i64) -> bool {
+        self.board.tag_id == Some(*id)
     }
 
     pub fn csrf(&self) -> &str {
@@ -340,6 +354,7 @@ pub struct ListFilters {
     pub pipeline: Option<i64>,
     pub q: String,
     pub owner_id: Option<i64>,
+    pub tag_id: Option<i64>,
     pub status: String,
     pub sort: String,
 }
@@ -357,6 +372,9 @@ impl ListFilters {
         if let Some(o) = self.owner_id {
             parts.push(format!("owner_id={o}"));
         }
+        if let Some(t) = self.tag_id {
+            parts.push(format!("tag_id={t}"));
+        }
         for (k, v) in [("status", &self.status), ("sort", &self.sort)] {
             if !v.is_empty() {
                 parts.push(format!("{k}={v}"));
@@ -372,6 +390,8 @@ pub struct DealListPage {
     pub shell: Shell,
     pub pipelines: Vec<PipelineChoice>,
     pub owners: Vec<(i64, String)>,
+    /// The tags to filter by.
+    pub tags: Vec<TagChip>,
     pub filters: ListFilters,
     pub rows: Vec<ListRow>,
     pub total: i64,
@@ -393,6 +413,10 @@ impl DealListPage {
 
     pub fn is_owner(&self, id: &i64) -> bool {
         self.filters.owner_id == Some(*id)
+    }
+
+    pub fn is_tag(&self, id: &i64) -> bool {
+        self.filters.tag_id == Some(*id)
     }
 
     /// The address of page `n` of this list.
@@ -434,6 +458,7 @@ pub struct DealView {
     pub lost_reason: Option<String>,
     pub in_stage_since: String,
     pub created_at: String,
+    pub tags: Vec<TagChip>,
 }
 
 impl DealView {
@@ -460,6 +485,7 @@ impl DealView {
             lost_reason: d.lost_reason.clone(),
             in_stage_since: tr.datetime(&d.stage_entered_at),
             created_at: tr.datetime(&d.created_at),
+            tags: TagChip::of(&d.tags),
         }
     }
 }
@@ -472,6 +498,10 @@ pub struct DealPage {
     pub history: Vec<MoveView>,
     pub form: DealForm,
     pub can_write: bool,
+    /// Every tag of the tenant, those the deal carries ticked.
+    pub tag_choices: Vec<TagChoice>,
+    /// Why the tags sent were refused.
+    pub tag_error: Option<&'static str>,
 }
 
 impl DealPage {

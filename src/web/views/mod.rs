@@ -13,6 +13,7 @@ pub mod home;
 pub mod message_templates;
 pub mod pipelines;
 pub mod settings;
+pub mod tags;
 
 use std::collections::HashMap;
 
@@ -81,6 +82,8 @@ pub struct Shell {
     pub here: String,
     /// Whether the page listens for live chat updates (the user may read chats).
     pub live: bool,
+    /// Whether the user keeps the tenant's tags (a tag picker links to them).
+    pub manage_tags: bool,
 }
 
 impl Shell {
@@ -114,16 +117,21 @@ impl Shell {
             flash,
             here,
             live: principal.can(Permission::ChatRead),
+            manage_tags: principal.can(Permission::TagManage),
         }
     }
 
     /// The frame of a page seen before sign-in (the login page, errors for visitors).
     pub fn anonymous(tr: Tr, csrf: String) -> Self {
-        Self { tr, user: None, nav: Vec::new(), csrf, flash: None, here: "/".into(), live: false }
+        Self { tr, user: None, nav: Vec::new(), csrf, flash: None, here: "/".into(), live: false, manage_tags: false }
     }
 
     pub fn t(&self, key: &'static str) -> &'static str {
         self.tr.t(key)
+    }
+
+    pub fn can_manage_tags(&self) -> bool {
+        self.manage_tags
     }
 
     /// The translation of `prefix.value` (a role, an audit action…), or `value` itself if the

@@ -18,6 +18,7 @@ pub enum SettingsTab {
     Profile,
     Organisation,
     Pipelines,
+    Tags,
     Tokens,
     Users,
     Channels,
@@ -38,6 +39,9 @@ pub fn tabs(active: SettingsTab, who: &Principal) -> Vec<TabLink> {
     if who.can(Permission::SettingsManage) {
         all.push((SettingsTab::Organisation, "/crm/settings/organisation", "settings.tab.organisation"));
         all.push((SettingsTab::Pipelines, "/crm/settings/pipelines", "settings.tab.pipelines"));
+    }
+    if who.can(Permission::TagManage) {
+        all.push((SettingsTab::Tags, "/crm/settings/tags", "settings.tab.tags"));
     }
     if who.can(Permission::UserManage) {
         all.push((SettingsTab::Users, "/crm/settings/users", "settings.tab.users"));

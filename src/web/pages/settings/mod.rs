@@ -1,11 +1,12 @@
 //! Settings: the user's own profile and API tokens; for admins, the organisation, pipelines,
-//! users, channels and the audit log.
+//! tags, users, channels and the audit log.
 
 pub mod audit;
 pub mod channels;
 pub mod organisation;
 pub mod pipelines;
 pub mod profile;
+pub mod tags;
 pub mod tokens;
 pub mod users;
 
@@ -32,6 +33,9 @@ pub fn routes() -> Router<AppState> {
         .route("/crm/settings/pipelines/{id}/stages/{stage}/earlier", post(pipelines::earlier))
         .route("/crm/settings/pipelines/{id}/stages/{stage}/later", post(pipelines::later))
         .route("/crm/settings/pipelines/{id}/stages/{stage}/delete", post(pipelines::delete_stage))
+        .route("/crm/settings/tags", get(tags::show).post(tags::create))
+        .route("/crm/settings/tags/{id}", post(tags::update))
+        .route("/crm/settings/tags/{id}/delete", post(tags::delete))
         .route("/crm/settings/users", get(users::list).post(users::create))
         .route("/crm/settings/users/new", get(users::new))
         .route("/crm/settings/users/{id}/role", post(users::change_role))
