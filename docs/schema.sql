@@ -9,7 +9,7 @@ CREATE FUNCTION public.analyze_seeded_tables() RETURNS void
     AS $$
     BEGIN
         ANALYZE tenants, users, clients, client_contacts, client_search_words, chats, chat_members, messages,
-                deals, deal_moves;
+                deals, deal_moves, tags, deal_tags;
     END
     $$;
 

@@ -174,6 +174,44 @@ pub async fn deals(tx: &mut TenantTx, first: i64, count: i64) -> Result<u64, Rep
     Ok(written)
 }
 
+/// The tags a seed puts on deals, and on which share of them: a common one, a rarer one and a
+/// rare one (by the deal's id, so the same deals whatever the batch).
+pub const DEAL_TAGS: [(&str, &str, i64); 3] =
+    [("Referral", "#16a34a", 5), ("Hot", "#ea580c", 10), ("VIP", "#dc2626", 100)];
+
+/// Makes the seed's tags (`DEAL_TAGS`) if the tenant has not got them, and puts each on its
+/// share of the tenant's deals (one in 5, 10 and 100) that do not carry it yet. Returns the
+/// tags put on.
+pub async fn deal_tags(tx: &mut TenantTx) -> Result<u64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let mut written = 0;
+    for (name, color, every) in DEAL_TAGS {
+        sqlx::query!(
+            "INSERT INTO tags (tenant_id, name, name_key, color) VALUES ($1, $2, lower($2), $3)
+             ON CONFLICT (tenant_id, name_key) DO NOTHING",
+            tenant,
+            name,
+            color
+        )
+        .execute(tx.conn())
+        .await?;
+        written += sqlx::query!(
+            "INSERT INTO deal_tags (tenant_id, deal_id, tag_id)
+             SELECT $1, d.id, t.id FROM deals d
+             JOIN tags t ON t.tenant_id = d.tenant_id AND t.name_key = lower($2)
+             WHERE d.tenant_id = $1 AND d.id % $3 = 0
+             ON CONFLICT DO NOTHING",
+            tenant,
+            name,
+            every
+        )
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    }
+    Ok(written)
+}
+
 /// Gathers the planner's statistics on every table a seed fills (as the owner: the app role
 /// may not), so the first queries after a seed are planned on facts, not on empty tables.
 pub async fn analyze(pool: &sqlx::PgPool) -> Result<(), RepoError> {

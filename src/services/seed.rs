@@ -61,7 +61,7 @@ impl SeedService {
     }
 
     /// Gives `tenant`'s first pipeline `deals` deals, in batches, calling `progress(done, total)`
-    /// after each.
+    /// after each, and tags some of them (`deal_tags`).
     pub async fn deals(
         &self,
         tenant: TenantId,
@@ -77,7 +77,17 @@ impl SeedService {
             done += count;
             progress(done, deals);
         }
+        self.deal_tags(tenant).await?;
         Ok(done as u64)
+    }
+
+    /// Puts the seed's tags (Referral on one deal in 5, Hot on one in 10, VIP on one in 100)
+    /// on `tenant`'s deals that do not carry them yet; makes the tags first if need be.
+    pub async fn deal_tags(&self, tenant: TenantId) -> Result<u64, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let written = seed::deal_tags(&mut tx).await?;
+        tx.commit().await?;
+        Ok(written)
     }
 
     /// Creates `tenants` tenants, each with an admin and `clients` clients, committing in
