@@ -343,6 +343,72 @@ CREATE FUNCTION public.deal_stage_totals_follow() RETURNS trigger
     END
     $$;
 
+CREATE FUNCTION public.deal_tag_stage_totals_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+        INSERT INTO deal_tag_stage_totals AS t (tenant_id, tag_id, stage_id, owner_id, deal_count, value_base_total)
+        SELECT tenant_id, tag_id, stage_id, owner_id, sum(n), sum(v)
+        FROM (SELECT n.tenant_id, x.tag_id, n.stage_id, coalesce(n.owner_id, 0) AS owner_id, 1 AS n,
+                     coalesce(n.value_base, 0) AS v
+              FROM new_rows n JOIN old_rows o ON o.tenant_id = n.tenant_id AND o.id = n.id
+              JOIN deal_tags x ON x.tenant_id = n.tenant_id AND x.deal_id = n.id
+              WHERE (n.stage_id, n.owner_id, n.value_base) IS DISTINCT FROM (o.stage_id, o.owner_id, o.value_base)
+              UNION ALL
+              SELECT o.tenant_id, x.tag_id, o.stage_id, coalesce(o.owner_id, 0), -1, -coalesce(o.value_base, 0)
+              FROM old_rows o JOIN new_rows n ON n.tenant_id = o.tenant_id AND n.id = o.id
+              JOIN deal_tags x ON x.tenant_id = o.tenant_id AND x.deal_id = o.id
+              WHERE (n.stage_id, n.owner_id, n.value_base) IS DISTINCT FROM (o.stage_id, o.owner_id, o.value_base)) c
+        GROUP BY 1, 2, 3, 4
+        HAVING sum(n) <> 0 OR sum(v) <> 0
+        ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant_id, tag_id, stage_id, owner_id) DO UPDATE
+            SET deal_count = t.deal_count + EXCLUDED.deal_count,
+                value_base_total = t.value_base_total + EXCLUDED.value_base_total;
+        RETURN NULL;
+    END
+    $$;
+
+CREATE FUNCTION public.deal_tag_stage_totals_deleting() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+        INSERT INTO deal_tag_stage_totals AS t (tenant_id, tag_id, stage_id, owner_id, deal_count, value_base_total)
+        SELECT x.tenant_id, x.tag_id, OLD.stage_id, coalesce(OLD.owner_id, 0), -1, -coalesce(OLD.value_base, 0)
+        FROM deal_tags x WHERE x.tenant_id = OLD.tenant_id AND x.deal_id = OLD.id
+        ORDER BY x.tag_id
+        ON CONFLICT (tenant_id, tag_id, stage_id, owner_id) DO UPDATE
+            SET deal_count = t.deal_count + EXCLUDED.deal_count,
+                value_base_total = t.value_base_total + EXCLUDED.value_base_total;
+        RETURN OLD;
+    END
+    $$;
+
+CREATE FUNCTION public.deal_tag_stage_totals_tagged() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO deal_tag_stage_totals AS t (tenant_id, tag_id, stage_id, owner_id, deal_count, value_base_total)
+            SELECT x.tenant_id, x.tag_id, d.stage_id, coalesce(d.owner_id, 0), count(*), coalesce(sum(d.value_base), 0)
+            FROM new_rows x JOIN deals d ON d.tenant_id = x.tenant_id AND d.id = x.deal_id
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (tenant_id, tag_id, stage_id, owner_id) DO UPDATE
+                SET deal_count = t.deal_count + EXCLUDED.deal_count,
+                    value_base_total = t.value_base_total + EXCLUDED.value_base_total;
+        ELSE
+            INSERT INTO deal_tag_stage_totals AS t (tenant_id, tag_id, stage_id, owner_id, deal_count, value_base_total)
+            SELECT x.tenant_id, x.tag_id, d.stage_id, coalesce(d.owner_id, 0), -count(*), -coalesce(sum(d.value_base), 0)
+            FROM old_rows x JOIN deals d ON d.tenant_id = x.tenant_id AND d.id = x.deal_id
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (tenant_id, tag_id, stage_id, owner_id) DO UPDATE
+                SET deal_count = t.deal_count + EXCLUDED.deal_count,
+                    value_base_total = t.value_base_total + EXCLUDED.value_base_total;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
 CREATE FUNCTION public.deal_title_board(p_patterns text[], p_tag bigint, p_stages bigint[], p_owner bigint, p_after_position double precision, p_after_id bigint, p_per integer) RETURNS TABLE(stage_id bigint, deal_count bigint, value_base_total numeric, first_ids bigint[])
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -1073,6 +1139,17 @@ CREATE TABLE public.deal_stage_totals (
 
 ALTER TABLE ONLY public.deal_stage_totals FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.deal_tag_stage_totals (
+    tenant_id uuid NOT NULL,
+    tag_id bigint NOT NULL,
+    stage_id bigint NOT NULL,
+    owner_id bigint NOT NULL,
+    deal_count bigint DEFAULT 0 NOT NULL,
+    value_base_total numeric(24,2) DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY public.deal_tag_stage_totals FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.deal_tags (
     tenant_id uuid NOT NULL,
     deal_id bigint NOT NULL,
@@ -1499,6 +1576,9 @@ ALTER TABLE ONLY public.deal_moves
 ALTER TABLE ONLY public.deal_stage_totals
     ADD CONSTRAINT deal_stage_totals_pkey PRIMARY KEY (tenant_id, stage_id, owner_id);
 
+ALTER TABLE ONLY public.deal_tag_stage_totals
+    ADD CONSTRAINT deal_tag_stage_totals_pkey PRIMARY KEY (tenant_id, tag_id, stage_id, owner_id);
+
 ALTER TABLE ONLY public.deal_tags
     ADD CONSTRAINT deal_tags_pkey PRIMARY KEY (tenant_id, deal_id, tag_id);
 
@@ -1722,6 +1802,14 @@ CREATE TRIGGER deal_stage_totals_insert AFTER INSERT ON public.deals REFERENCING
 
 CREATE TRIGGER deal_stage_totals_update AFTER UPDATE ON public.deals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_stage_totals_follow();
 
+CREATE TRIGGER deal_tag_stage_totals_delete AFTER DELETE ON public.deal_tags REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_tag_stage_totals_tagged();
+
+CREATE TRIGGER deal_tag_stage_totals_deleting BEFORE DELETE ON public.deals FOR EACH ROW EXECUTE FUNCTION public.deal_tag_stage_totals_deleting();
+
+CREATE TRIGGER deal_tag_stage_totals_insert AFTER INSERT ON public.deal_tags REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_tag_stage_totals_tagged();
+
+CREATE TRIGGER deal_tag_stage_totals_update AFTER UPDATE ON public.deals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_tag_stage_totals_changed();
+
 ALTER TABLE ONLY public.api_tokens
     ADD CONSTRAINT api_tokens_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
 
@@ -1826,6 +1914,9 @@ ALTER TABLE ONLY public.deal_moves
 
 ALTER TABLE ONLY public.deal_stage_totals
     ADD CONSTRAINT deal_stage_totals_tenant_id_stage_id_fkey FOREIGN KEY (tenant_id, stage_id) REFERENCES public.pipeline_stages(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.deal_tag_stage_totals
+    ADD CONSTRAINT deal_tag_stage_totals_tenant_id_stage_id_fkey FOREIGN KEY (tenant_id, stage_id) REFERENCES public.pipeline_stages(tenant_id, id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.deal_tags
     ADD CONSTRAINT deal_tags_tenant_id_deal_id_fkey FOREIGN KEY (tenant_id, deal_id) REFERENCES public.deals(tenant_id, id) ON DELETE CASCADE;
@@ -1944,6 +2035,8 @@ ALTER TABLE public.deal_moves ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.deal_stage_totals ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.deal_tag_stage_totals ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.deal_tags ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.deals ENABLE ROW LEVEL SECURITY;
@@ -1995,6 +2088,8 @@ CREATE POLICY owner_access ON public.currency_rates TO crm USING (true) WITH CHE
 CREATE POLICY owner_access ON public.deal_moves TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.deal_stage_totals TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.deal_tag_stage_totals TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.deal_tags TO crm USING (true) WITH CHECK (true);
 
@@ -2067,6 +2162,8 @@ CREATE POLICY tenant_isolation ON public.currency_rates TO crm_app USING ((tenan
 CREATE POLICY tenant_isolation ON public.deal_moves TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.deal_stage_totals TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.deal_tag_stage_totals TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.deal_tags TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -2228,6 +2325,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.currency_rates TO crm_app;
 GRANT SELECT,INSERT ON TABLE public.deal_moves TO crm_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.deal_stage_totals TO crm_app;
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.deal_tag_stage_totals TO crm_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.deal_tags TO crm_app;
 

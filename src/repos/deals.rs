@@ -716,7 +716,7 @@ struct FilteredStage {
 /// when given; and of `owner`, after `cursor`, when given), counted and summed per stage,
 /// with each stage's first `per` ids in board order, in one pass. Words go through
 /// `deal_title_board()`, the title's index being one row-level security keeps from a query of
-/// ours; a tag alone starts from its own index.
+/// ours; a tag alone, through `tag_board` and the counts kept per tag.
 #[allow(clippy::too_many_arguments)]
 async fn filtered_board(
     tx: &mut TenantTx,
@@ -727,28 +727,9 @@ async fn filtered_board(
     cursor: Option<Cursor>,
     per: usize,
 ) -> Result<Vec<FilteredStage>, RepoError> {
-    let tenant = tx.tenant_id().0;
     let (position, after) = (cursor.map(|c| c.position), cursor.map(|c| c.id.0));
-    let mut found: Vec<FilteredStage> = if patterns.is_empty() {
-        sqlx::query_as!(
-            FilteredStage,
-            r#"SELECT d.stage_id, count(*) AS "deal_count!", coalesce(sum(d.value_base), 0) AS "value_base_total!",
-                      (array_agg(d.id ORDER BY d.position, d.id))[1:$7] AS "first_ids!"
-               FROM deal_tags x JOIN deals d ON d.tenant_id = x.tenant_id AND d.id = x.deal_id
-               WHERE x.tenant_id = $1 AND x.tag_id = $2 AND d.stage_id = ANY($3)
-                 AND ($4::bigint IS NULL OR d.owner_id = $4)
-                 AND ($6::bigint IS NULL OR (d.position, d.id) > ($5, $6))
-               GROUP BY d.stage_id"#,
-            tenant,
-            tag,
-            stages,
-            owner,
-            position,
-            after,
-            per as i32,
-        )
-        .fetch_all(tx.conn())
-        .await?
+    let mut found: Vec<FilteredStage> = if let (true, Some(tag)) = (patterns.is_empty(), tag) {
+        tag_board(tx, tag, stages, owner, cursor, per).await?
     } else {
         sqlx::query_as!(
             FilteredStage,
@@ -768,6 +749,102 @@ async fn filtered_board(
     };
     found.sort_by_key(|s| stages.iter().position(|id| *id == s.stage_id));
     Ok(found)
+}
+
+/// A pipeline's tagged deals at most this many are read all at once to find each stage's
+/// first cards; more, and each stage is walked in board order until it has them.
+const RARE_TAG: i64 = 2_000;
+
+/// `filtered_board` for a tag alone: each stage's count and sum kept in
+/// `deal_tag_stage_totals` (those of the whole stage, cursor or not), and its first cards
+/// (after `cursor`) either from the tag's few deals or walked in board order among many.
+async fn tag_board(
+    tx: &mut TenantTx,
+    tag: i64,
+    stages: &[i64],
+    owner: Option<i64>,
+    cursor: Option<Cursor>,
+    per: usize,
+) -> Result<Vec<FilteredStage>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let (position, after) = (cursor.map(|c| c.position), cursor.map(|c| c.id.0));
+    let totals = sqlx::query!(
+        r#"SELECT stage_id, sum(deal_count)::bigint AS "n!", sum(value_base_total) AS "total!"
+           FROM deal_tag_stage_totals
+           WHERE tenant_id = $1 AND tag_id = $2 AND stage_id = ANY($3) AND ($4::bigint IS NULL OR owner_id = $4)
+           GROUP BY stage_id"#,
+        tenant,
+        tag,
+        stages,
+        owner,
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let tagged: i64 = totals.iter().map(|t| t.n).sum();
+    let firsts: Vec<(i64, i64)> = if tagged <= RARE_TAG {
+        sqlx::query!(
+            r#"SELECT m.stage_id AS "stage_id!", m.id AS "id!"
+               FROM (SELECT d.id, d.stage_id, d.position,
+                            row_number() OVER (PARTITION BY d.stage_id ORDER BY d.position, d.id) AS rank
+                     FROM deal_tags x JOIN deals d ON d.tenant_id = x.tenant_id AND d.id = x.deal_id
+                     WHERE x.tenant_id = $1 AND x.tag_id = $2 AND d.stage_id = ANY($3)
+                       AND ($4::bigint IS NULL OR d.owner_id = $4)
+                       AND ($6::bigint IS NULL OR (d.position, d.id) > ($5, $6))) m
+               WHERE m.rank <= $7
+               ORDER BY m.stage_id, m.position, m.id"#,
+            tenant,
+            tag,
+            stages,
+            owner,
+            position,
+            after,
+            per as i64,
+        )
+        .fetch_all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|r| (r.stage_id, r.id))
+        .collect()
+    } else {
+        sqlx::query!(
+            r#"SELECT s.stage_id AS "stage_id!", f.id AS "id!"
+               FROM unnest($3::bigint[]) WITH ORDINALITY AS s (stage_id, n)
+               CROSS JOIN LATERAL (
+                   SELECT d.id, d.position FROM deals d
+                   WHERE d.tenant_id = $1 AND d.stage_id = s.stage_id
+                     AND ($4::bigint IS NULL OR d.owner_id = $4)
+                     AND ($6::bigint IS NULL OR (d.position, d.id) > ($5, $6))
+                     AND EXISTS (SELECT 1 FROM deal_tags x WHERE x.tenant_id = $1 AND x.deal_id = d.id AND x.tag_id = $2)
+                   ORDER BY d.position, d.id LIMIT $7
+               ) f
+               ORDER BY s.n, f.position, f.id"#,
+            tenant,
+            tag,
+            stages,
+            owner,
+            position,
+            after,
+            per as i64,
+        )
+        .fetch_all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|r| (r.stage_id, r.id))
+        .collect()
+    };
+    Ok(stages
+        .iter()
+        .map(|stage| {
+            let (deal_count, value_base_total) =
+                totals.iter().find(|t| t.stage_id == *stage).map_or((0, Decimal::ZERO), |t| (t.n, t.total));
+            FilteredStage {
+                stage_id: *stage,
+                deal_count,
+                value_base_total,
+                first_ids: firsts.iter().filter(|(s, _)| s == stage).map(|(_, id)| *id).collect(),
+            }
+        })
+        .collect())
 }
 
 /// How many deals `stage` holds.

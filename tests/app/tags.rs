@@ -294,3 +294,96 @@ async fn admins_keep_tags_on_their_page_and_a_deals_page_puts_them_on_with_locks
     let listed = admin.get("/crm/settings/tags").await;
     assert!(listed.body.contains("1 deal") && !listed.body.contains(">Hot<"), "{}", listed.body);
 }
+
+/// The kept per-tag stage counts and sums, and the same counted afresh from the deals.
+async fn kept_and_counted(app: &TestApp) -> (Vec<(i64, i64, i64, i64, String)>, Vec<(i64, i64, i64, i64, String)>) {
+    let pool = app.owner_pool().await;
+    let kept = sqlx::query_as(
+        "SELECT tag_id, stage_id, owner_id, deal_count, value_base_total::text FROM deal_tag_stage_totals
+         WHERE deal_count <> 0 OR value_base_total <> 0 ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let counted = sqlx::query_as(
+        "SELECT x.tag_id, d.stage_id, coalesce(d.owner_id, 0), count(*), coalesce(sum(d.value_base), 0)::numeric(24, 2)::text
+         FROM deal_tags x JOIN deals d ON d.tenant_id = x.tenant_id AND d.id = x.deal_id
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    (kept, counted)
+}
+
+#[tokio::test]
+async fn a_tags_stage_counts_follow_every_change_and_a_board_of_many_walks_in_order() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let other = app.api(Role::Agent).await;
+    let other_id = other.get("/api/v1/me").await.json()["id"].as_i64().unwrap();
+    let (pipeline, stages) = sales(&api).await;
+    let hot = tag(&api, json!({"name": "Hot"})).await;
+    let vip = tag(&api, json!({"name": "VIP"})).await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let d = api
+            .post(
+                "/api/v1/deals",
+                json!({"title": format!("D{n}"), "pipeline_id": pipeline, "value": "100", "tag_ids": [hot]}),
+            )
+            .await
+            .json();
+        ids.push(d["id"].as_i64().unwrap());
+    }
+    // Every kind of change: tags on and off, moves, values, owners, deletes of deals and tags.
+    api.patch(&format!("/api/v1/deals/{}", ids[0]), json!({"tag_ids": [hot, vip]})).await;
+    api.post(&format!("/api/v1/deals/{}/move", ids[0]), json!({"stage_id": stages[2]})).await;
+    api.patch(&format!("/api/v1/deals/{}", ids[1]), json!({"value": "250.50"})).await;
+    api.patch(&format!("/api/v1/deals/{}", ids[2]), json!({"owner_id": other_id})).await;
+    api.patch(&format!("/api/v1/deals/{}", ids[3]), json!({"tag_ids": []})).await;
+    api.delete(&format!("/api/v1/deals/{}", ids[4])).await;
+    api.patch(&format!("/api/v1/deals/{}", ids[5]), json!({"tag_ids": [vip], "stage_id": stages[1], "value": "7"}))
+        .await;
+    let (kept, counted) = kept_and_counted(&app).await;
+    assert_eq!(kept, counted);
+    assert_eq!(counted.iter().map(|r| r.3).sum::<i64>(), 5, "Hot on 0, 1 and 2; VIP on 0 and 5");
+    let board = api.get(&format!("/api/v1/pipelines/{pipeline}/board?tag_id={hot}")).await.json();
+    assert_eq!(
+        (board["stages"][0]["deal_count"].as_i64(), board["stages"][0]["value_base_total"].as_str()),
+        (Some(2), Some("350.50"))
+    );
+    let mine = api.get(&format!("/api/v1/pipelines/{pipeline}/board?tag_id={hot}&owner_id={other_id}")).await.json();
+    assert_eq!(mine["stages"][0]["deal_count"].as_i64(), Some(1));
+    assert_eq!(api.delete(&format!("/api/v1/tags/{vip}")).await.status, 204);
+    let (kept, counted) = kept_and_counted(&app).await;
+    assert_eq!(kept, counted, "a deleted tag's counts go with it");
+
+    // More tagged deals than are read at once: each column is walked in board order.
+    sqlx::query(
+        "WITH made AS (
+             INSERT INTO deals (tenant_id, title, pipeline_id, stage_id, position, value, currency, value_base)
+             SELECT $1, 'Bulk ' || n, $2, $3, n, 1, 'USD', 1 FROM generate_series(1, 4200) n RETURNING id, position)
+         INSERT INTO deal_tags (tenant_id, deal_id, tag_id) SELECT $1, id, $4 FROM made WHERE position::int % 2 = 0",
+    )
+    .bind(app.tenant.0)
+    .bind(pipeline)
+    .bind(stages[3])
+    .bind(hot)
+    .execute(&app.owner_pool().await)
+    .await
+    .unwrap();
+    let (kept, counted) = kept_and_counted(&app).await;
+    assert_eq!(kept, counted);
+    let board = api.get(&format!("/api/v1/pipelines/{pipeline}/board?tag_id={hot}")).await.json();
+    let column = &board["stages"][3];
+    assert_eq!(column["deal_count"].as_i64(), Some(2100));
+    let titles: Vec<&str> = column["deals"].as_array().unwrap().iter().map(|d| d["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, (1..=20).map(|n| format!("Bulk {}", n * 2)).collect::<Vec<_>>());
+    let cursor = column["next_cursor"].as_str().unwrap();
+    let next = api
+        .get(&format!("/api/v1/pipelines/{pipeline}/stages/{}/deals?tag_id={hot}&cursor={cursor}", stages[3]))
+        .await
+        .json();
+    assert_eq!(next["items"][0]["title"], "Bulk 42");
+}
