@@ -658,10 +658,43 @@ pub async fn list(
         .bind(offset)
         .fetch_all(tx.conn())
         .await?;
+    if let (Some(tag), None, None, None) = (filter.tag_id, &matched, filter.client_id, filter.company_id) {
+        // A tag with filters its kept counts know (pipeline, stage, status, owner): counted
+        // there, exactly, instead of reading a rare tag's whole order to find it is rare.
+        let counted = tag_count(tx, tag.0, pipeline, filter, owner).await?;
+        return Ok((cards(tx, &ids).await?, counted, true));
+    }
     let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $10) m");
     let counted: i64 =
         matching(&count_sql, tenant, pipeline, filter, owner, matched).bind(COUNT_CAP + 1).fetch_one(tx.conn()).await?;
     Ok((cards(tx, &ids).await?, counted.min(COUNT_CAP), counted <= COUNT_CAP))
+}
+
+/// How many deals carry `tag` in `pipeline`, the filter's stage and status and of the owner
+/// (each when given), from `deal_tag_stage_totals`.
+async fn tag_count(
+    tx: &mut TenantTx,
+    tag: i64,
+    pipeline: Option<PipelineId>,
+    filter: &DealFilter,
+    owner: Option<UserId>,
+) -> Result<i64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    Ok(sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(t.deal_count), 0)::bigint AS "n!"
+           FROM deal_tag_stage_totals t JOIN pipeline_stages st ON st.tenant_id = t.tenant_id AND st.id = t.stage_id
+           WHERE t.tenant_id = $1 AND t.tag_id = $2 AND ($3::bigint IS NULL OR st.pipeline_id = $3)
+             AND ($4::bigint IS NULL OR t.owner_id = $4) AND ($5::bigint IS NULL OR t.stage_id = $5)
+             AND ($6::text IS NULL OR st.kind = $6)"#,
+        tenant,
+        tag,
+        pipeline.map(|p| p.0),
+        owner.or(filter.owner_id).map(|o| o.0),
+        filter.stage_id.map(|s| s.0),
+        filter.status.map(|s| s.as_str()),
+    )
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 /// The next `limit` deals after id `after` (in id order) that `filter` (and `owner`) lets

@@ -386,4 +386,14 @@ async fn a_tags_stage_counts_follow_every_change_and_a_board_of_many_walks_in_or
         .await
         .json();
     assert_eq!(next["items"][0]["title"], "Bulk 42");
+    // The list of a tag is counted exactly from the kept counts, with the filters they know.
+    let listed = api.get(&format!("/api/v1/deals?tag_id={hot}&per_page=5&sort=title")).await.json();
+    assert_eq!((listed["total"].as_i64(), listed["total_exact"].as_bool()), (Some(2103), Some(true)));
+    let theirs =
+        api.get(&format!("/api/v1/deals?tag_id={hot}&owner_id={other_id}&pipeline_id={pipeline}")).await.json();
+    assert_eq!((theirs["total"].as_i64(), theirs["items"][0]["title"].as_str()), (Some(1), Some("D2")));
+    let later = api.get(&format!("/api/v1/deals?tag_id={hot}&stage_id={}", stages[2])).await.json();
+    assert_eq!((later["total"].as_i64(), later["items"][0]["title"].as_str()), (Some(1), Some("D0")));
+    let won = api.get(&format!("/api/v1/deals?tag_id={hot}&status=won")).await.json();
+    assert_eq!(won["total"], 0);
 }
