@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::client::{Phone, optional_text};
+use super::tag::{Tag, TagId};
 use super::{DomainError, Email, HomeCountry, Named, UserId, parse_id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -60,6 +61,8 @@ pub struct Company {
     pub people: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Its tags, by name.
+    pub tags: Vec<Tag>,
 }
 
 /// Someone who works at a company.
@@ -84,6 +87,8 @@ pub struct CompanyInput {
     pub tax_id: Option<String>,
     pub comments: Option<String>,
     pub owner_id: Option<String>,
+    /// The tags it is to carry, as ids (`None`: as they are).
+    pub tag_ids: Option<Vec<String>>,
 }
 
 /// Trimmed text, or none when that is empty.
@@ -204,6 +209,7 @@ impl From<&CompanyFields> for CompanyInput {
             tax_id: c.tax_id.clone(),
             comments: c.comments.clone(),
             owner_id: c.owner_id.map(|o| o.0.to_string()),
+            tag_ids: None,
         }
     }
 }
@@ -216,10 +222,13 @@ pub struct CompanyFilter {
     pub owner_id: Option<UserId>,
     /// Most recently changed first, instead of by name.
     pub recent: bool,
+    /// Companies that carry this tag.
+    pub tag_id: Option<TagId>,
 }
 
 impl CompanyFilter {
-    /// The filters of a query string (`q`, `owner_id`, `sort=name|updated`), each bad one named.
+    /// The filters of a query string (`q`, `owner_id`, `tag_id`, `sort=name|updated`), each bad
+    /// one named.
     pub fn parse(params: &std::collections::HashMap<String, String>) -> Result<Self, Vec<DomainError>> {
         let mut errors = Vec::new();
         let q = params.get("q").map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
@@ -234,6 +243,14 @@ impl CompanyFilter {
             }
             None => None,
         };
+        let tag_id = match params.get("tag_id").map(|t| parse_id("tag_id", t)) {
+            Some(Ok(t)) => t.map(TagId),
+            Some(Err(e)) => {
+                errors.push(e);
+                None
+            }
+            None => None,
+        };
         let recent = match params.get("sort").map(|s| s.trim()).unwrap_or("") {
             "" | "name" => false,
             "updated" => true,
@@ -242,7 +259,7 @@ impl CompanyFilter {
                 false
             }
         };
-        if errors.is_empty() { Ok(Self { q, owner_id, recent }) } else { Err(errors) }
+        if errors.is_empty() { Ok(Self { q, owner_id, recent, tag_id }) } else { Err(errors) }
     }
 }
 

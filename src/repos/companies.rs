@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::db::TenantTx;
 use crate::domain::client::Phone;
 use crate::domain::company::{Company, CompanyFields, CompanyFilter, CompanyId, Person, Website};
+use crate::domain::tag::TaggedKind;
 use crate::domain::{ClientId, Email, Named, UserId};
 
 use super::clients::search_patterns;
@@ -52,6 +53,7 @@ impl CompanyRecord {
             people: self.people,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            tags: Vec::new(),
         })
     }
 }
@@ -78,7 +80,14 @@ async fn load(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<Company>, RepoError>
     .fetch_all(tx.conn())
     .await?;
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
-    rows.into_iter().map(CompanyRecord::into_company).collect()
+    let mut tags = super::tags::on_each(tx, TaggedKind::Company, ids).await?;
+    rows.into_iter()
+        .map(|r| {
+            let mut company = r.into_company()?;
+            company.tags = tags.remove(&company.id.0).unwrap_or_default();
+            Ok(company)
+        })
+        .collect()
 }
 
 /// One company; `NotFound` unless the tenant has it and `owner` (when given) owns it.
@@ -151,9 +160,12 @@ pub async fn delete(tx: &mut TenantTx, id: CompanyId) -> Result<(), RepoError> {
     Ok(())
 }
 
-/// Which companies a list holds: $1 tenant, $2 search patterns (all must match), $3 owner.
+/// Which companies a list holds: $1 tenant, $2 search patterns (all must match), $3 owner,
+/// $6 a tag they carry ($4 and $5 are the page's limit and offset).
 const MATCHES: &str = "FROM companies co
-     WHERE co.tenant_id = $1 AND co.search LIKE ALL($2::text[]) AND ($3::bigint IS NULL OR co.owner_id = $3)";
+     WHERE co.tenant_id = $1 AND co.search LIKE ALL($2::text[]) AND ($3::bigint IS NULL OR co.owner_id = $3)
+       AND ($6::bigint IS NULL OR EXISTS (SELECT 1 FROM company_tags x
+                                          WHERE x.tenant_id = $1 AND x.company_id = co.id AND x.tag_id = $6))";
 
 /// A page of the companies `filter` (and `owner`) lets through, by name or most recently
 /// changed first, and how many there are: exact up to `COUNT_CAP` (the flag says whether).
@@ -177,14 +189,17 @@ pub async fn list(
         .bind(owner)
         .bind(limit)
         .bind(offset)
+        .bind(filter.tag_id.map(|t| t.0))
         .fetch_all(tx.conn())
         .await?;
-    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $4) m");
+    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $4 OFFSET $5) m");
     let counted: i64 = sqlx::query_scalar(&count_sql)
         .bind(tenant)
         .bind(&patterns)
         .bind(owner)
         .bind(COUNT_CAP + 1)
+        .bind(0_i64)
+        .bind(filter.tag_id.map(|t| t.0))
         .fetch_one(tx.conn())
         .await?;
     Ok((load(tx, &ids).await?, counted.min(COUNT_CAP), counted <= COUNT_CAP))

@@ -9,12 +9,13 @@ use sqlx::PgPool;
 use crate::db::TenantTx;
 use crate::domain::company::{Company, CompanyFilter, CompanyId, CompanyInput, Person};
 use crate::domain::deal::{Deal, DealFilter, DealSort};
+use crate::domain::tag::Tagged;
 use crate::domain::{DomainEvent, Named, Permission, Principal, UserId};
 use crate::events::EventBus;
 use crate::repos::companies as repo;
 use crate::repos::{RepoError, audit, deals, tenants, users};
 
-use super::ServiceError;
+use super::{ServiceError, tags};
 
 #[derive(Clone)]
 pub struct CompanyService {
@@ -125,10 +126,13 @@ impl CompanyService {
         }
         super::check_record_owner(&mut tx, fields.owner_id).await?;
         let id = repo::insert(&mut tx, &fields).await?;
-        record(&mut tx, by, "created", id, &fields.name).await?;
+        let tagged = tags::put(&mut tx, by, Tagged::Company(id), input.tag_ids.as_deref()).await?;
+        let summary = [Some(fields.name.clone()), tagged.summary()].into_iter().flatten().collect::<Vec<_>>();
+        record(&mut tx, by, "created", id, &summary.join(": ")).await?;
         let company = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::CompanyCreated { tenant_id: by.tenant_id, company_id: id });
+        tagged.publish(&self.events, by.tenant_id);
         Ok(company)
     }
 
@@ -141,18 +145,21 @@ impl CompanyService {
         let before = repo::get(&mut tx, id, scope).await?;
         let home = tenants::default_country(&mut tx).await?;
         let fields = input.apply(Some(&before.fields), home)?;
-        let changed = fields.changed_from(&before.fields);
-        if changed.is_empty() {
-            return Ok(before);
-        }
+        let mut changed: Vec<String> = fields.changed_from(&before.fields).into_iter().map(str::to_owned).collect();
         if fields.owner_id != before.fields.owner_id {
             super::check_record_owner(&mut tx, fields.owner_id).await?;
+        }
+        let tagged = tags::put(&mut tx, by, Tagged::Company(id), input.tag_ids.as_deref()).await?;
+        changed.extend(tagged.summary());
+        if changed.is_empty() {
+            return Ok(before);
         }
         repo::update(&mut tx, id, &fields).await?;
         record(&mut tx, by, "updated", id, &format!("{}: {}", fields.name, changed.join(", "))).await?;
         let company = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::CompanyUpdated { tenant_id: by.tenant_id, company_id: id });
+        tagged.publish(&self.events, by.tenant_id);
         Ok(company)
     }
 

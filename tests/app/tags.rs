@@ -397,3 +397,41 @@ async fn a_tags_stage_counts_follow_every_change_and_a_board_of_many_walks_in_or
     let won = api.get(&format!("/api/v1/deals?tag_id={hot}&status=won")).await.json();
     assert_eq!(won["total"], 0);
 }
+
+#[tokio::test]
+async fn companies_carry_tags_in_the_api_their_list_and_their_page() {
+    let app = TestApp::spawn().await;
+    let (admin_api, _) = app.api_and_browser(Role::Admin).await;
+    let (agent_api, agent) = app.api_and_browser(Role::Agent).await;
+    let key = tag(&admin_api, json!({"name": "Key account", "color": "#1d4ed8"})).await;
+    let partner = tag(&admin_api, json!({"name": "Partner", "locked": true})).await;
+
+    let made = agent_api.post("/api/v1/companies", json!({"name": "Akme", "tag_ids": [key]})).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let akme = made.json();
+    assert_eq!(tag_names(&akme), ["Key account"]);
+    let id = akme["id"].as_i64().unwrap();
+    agent_api.post("/api/v1/companies", json!({"name": "Beta"})).await;
+    let refused = agent_api.patch(&format!("/api/v1/companies/{id}"), json!({"tag_ids": [key, partner]})).await;
+    assert_eq!(faults(&refused), [("tag_ids".to_owned(), LOCKED.to_owned())]);
+    let both = admin_api.patch(&format!("/api/v1/companies/{id}"), json!({"tag_ids": [key, partner]})).await.json();
+    assert_eq!(tag_names(&both), ["Key account", "Partner"]);
+
+    let listed = agent_api.get(&format!("/api/v1/companies?tag_id={partner}")).await.json();
+    assert_eq!((listed["total"].as_i64(), listed["items"][0]["name"].as_str()), (Some(1), Some("Akme")));
+    assert_eq!(agent_api.get("/api/v1/companies?tag_id=zz").await.status, 422);
+
+    // The list page filters and shows chips; the company's page puts tags on and off.
+    let page = agent.get(&format!("/crm/companies?tag_id={key}")).await;
+    assert!(page.body.contains("Akme") && !page.body.contains("Beta"), "{}", page.body);
+    assert!(page.body.contains("data-color=\"#1d4ed8\">Key account</li>"));
+    let shown = agent.get(&format!("/crm/companies/{id}")).await;
+    assert!(shown.body.contains(&format!("name=\"tag_id\" value=\"{partner}\" checked disabled")), "{}", shown.body);
+    let saved = agent.post(&format!("/crm/companies/{id}/tags"), &[("tag_id", &partner.to_string())]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(tag_names(&agent_api.get(&format!("/api/v1/companies/{id}")).await.json()), ["Partner"]);
+    let audited = app
+        .scalar_i64("SELECT count(*) FROM audit_log WHERE entity = 'company' AND summary LIKE '%tags −Key account%'")
+        .await;
+    assert_eq!(audited, 1);
+}

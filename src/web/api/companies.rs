@@ -18,6 +18,7 @@ use crate::domain::company::{Company, CompanyFilter, CompanyId, CompanyInput};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
+use super::tags::{TagJson, tag_ids, tags_json};
 use super::{ApiUser, Paged};
 
 #[derive(Serialize)]
@@ -36,6 +37,7 @@ pub struct CompanyJson {
     people_count: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    tags: Vec<TagJson>,
 }
 
 impl From<Company> for CompanyJson {
@@ -53,6 +55,7 @@ impl From<Company> for CompanyJson {
             owner_id: c.owner.as_ref().map(|o| o.id.0),
             owner_name: c.owner.map(|o| o.name),
             people_count: c.people,
+            tags: tags_json(c.tags),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -77,6 +80,7 @@ fn company_input(body: &Value) -> Result<CompanyInput, AppError> {
             _ => errors.push(DomainError::new(field, "invalid_value")),
         }
     }
+    input.tag_ids = tag_ids(body).map_err(|e| errors.push(e)).ok().flatten();
     if errors.is_empty() { Ok(input) } else { Err(AppError::Invalid(errors)) }
 }
 

@@ -485,6 +485,7 @@ fn operations(public_url: &str) -> Value {
                         paging_params()[0], paging_params()[1],
                         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}, "description": "words of the name, email, phone, website or tax id, in Latin or Cyrillic"},
                         {"name": "owner_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "companies of this owner"},
+                        {"name": "tag_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "companies that carry this tag"},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["name", "updated"], "default": "name"}}
                     ],
                     "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of companies", "CompanyPage")),
@@ -909,7 +910,7 @@ fn operations(public_url: &str) -> Value {
                     "color": {"type": "string", "description": "#rrggbb; by default a slate grey"},
                     "locked": {"type": "boolean", "description": "by default false"}
                 }},
-                "Company": {"type": "object", "required": ["id", "name", "website", "phone", "email", "address", "tax_id", "comments", "owner_id", "people_count", "created_at", "updated_at"], "properties": {
+                "Company": {"type": "object", "required": ["id", "name", "website", "phone", "email", "address", "tax_id", "comments", "owner_id", "people_count", "created_at", "updated_at", "tags"], "properties": {
                     "id": {"type": "integer"},
                     "name": {"type": "string"},
                     "website": {"type": "string", "nullable": true, "description": "http or https, normalised (`acme.uz` → `https://acme.uz/`)"},
@@ -920,7 +921,8 @@ fn operations(public_url: &str) -> Value {
                     "comments": {"type": "string", "nullable": true},
                     "owner_id": {"type": "integer", "nullable": true}, "owner_name": {"type": "string", "nullable": true},
                     "people_count": {"type": "integer", "description": "live clients who work there"},
-                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
+                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+                    "tags": {"type": "array", "items": {"$ref": "#/components/schemas/Tag"}, "description": "by name"}
                 }},
                 "CompanyPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Company"}},
@@ -935,7 +937,8 @@ fn operations(public_url: &str) -> Value {
                     "address": {"type": "string", "maxLength": 500, "nullable": true},
                     "tax_id": {"type": "string", "maxLength": 50, "nullable": true},
                     "comments": {"type": "string", "maxLength": 5000, "nullable": true},
-                    "owner_id": {"type": "integer", "nullable": true, "description": "an active user who may own records; by default the creator"}
+                    "owner_id": {"type": "integer", "nullable": true, "description": "an active user who may own records; by default the creator"},
+                    "tag_ids": tag_ids_schema()
                 }},
                 "DealPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Deal"}},

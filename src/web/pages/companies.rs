@@ -9,8 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::domain::Permission;
 use crate::domain::company::{CompanyFilter, CompanyId, CompanyInput};
+use crate::domain::{Permission, Role};
 use crate::services::ServiceError;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
@@ -22,6 +22,7 @@ use crate::web::views::companies::{
     PersonRow,
 };
 use crate::web::views::deals::ListRow;
+use crate::web::views::tags::{self, TagChip};
 use crate::web::views::{Area, FormErrors};
 
 type Fields = HashMap<String, String>;
@@ -51,6 +52,8 @@ pub async fn list(
             q: filter.q.clone().unwrap_or_default(),
             owner_id: filter.owner_id.map(|o| o.0),
             owners: owners(&state, &me).await?,
+            tags: TagChip::of(&state.tags.list(&me.principal).await?),
+            tag_id: filter.tag_id.map(|t| t.0),
             sort: if filter.recent { "updated".into() } else { String::new() },
             total: found.total,
             exact: found.exact,
@@ -104,8 +107,10 @@ async fn company_page(
     me: &CurrentUser,
     id: CompanyId,
     typed: Option<(Fields, FormErrors)>,
+    tag_error: Option<&'static str>,
 ) -> Result<CompanyPage, AppError> {
     let view = state.companies.view(&me.principal, id).await?;
+    let all_tags = state.tags.list(&me.principal).await?;
     let (values, errors) = typed.unwrap_or_else(|| (CompanyForm::of(&view.company), FormErrors::default()));
     let can = |p| me.principal.can(p);
     Ok(CompanyPage {
@@ -118,12 +123,14 @@ async fn company_page(
         can_delete: can(Permission::ClientDelete),
         can_add_deal: can(Permission::DealWrite),
         form: form(state, me, values, errors).await?,
+        tag_choices: tags::choices(&all_tags, &view.company.tags, me.principal.role == Role::Admin),
+        tag_error,
     })
 }
 
 /// GET /crm/companies/{id}.
 pub async fn show(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    render(StatusCode::OK, &company_page(&state, &me, CompanyId(id), None).await?)
+    render(StatusCode::OK, &company_page(&state, &me, CompanyId(id), None, None).await?)
 }
 
 /// POST /crm/companies/{id}: the edit form.
@@ -139,8 +146,28 @@ pub async fn update(
             let errors = form_errors(me.tr, e)?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &company_page(&state, &me, CompanyId(id), Some((f, errors))).await?,
+                &company_page(&state, &me, CompanyId(id), Some((f, errors)), None).await?,
             )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /crm/companies/{id}/tags: the tags the company carries, as ticked; refused, the page
+/// again with the reason beside the tags.
+pub async fn set_tags(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let input = CompanyInput { tag_ids: Some(super::deals::ticked(&f)), ..CompanyInput::default() };
+    match state.companies.update(&me.principal, CompanyId(id), &input).await {
+        Ok(_) => Ok(flash::redirect(&format!("/crm/companies/{id}#company-tags"), Flash::success("flash.tags_saved"))),
+        Err(ServiceError::Invalid(errors)) => {
+            let errors = form_errors(me.tr, ServiceError::Invalid(errors))?;
+            let page = company_page(&state, &me, CompanyId(id), None, errors.get("tag_ids")).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e.into()),
     }
@@ -188,5 +215,6 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/crm/companies/new", get(new))
         .route("/crm/companies/options", get(options))
         .route("/crm/companies/{id}", get(show).post(update))
+        .route("/crm/companies/{id}/tags", post(set_tags))
         .route("/crm/companies/{id}/delete", post(delete))
 }

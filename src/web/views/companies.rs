@@ -9,6 +9,7 @@ use crate::domain::Named;
 use crate::domain::company::{Company, CompanyId, CompanyInput, Person};
 use crate::i18n::Tr;
 use crate::web::error::urlencode;
+use crate::web::views::tags::{TagChip, TagChoice};
 use crate::web::views::{FormErrors, Shell};
 
 /// A form's choice of company: the companies offered (by name) and the one chosen (its id as
@@ -51,6 +52,7 @@ pub struct CompanyRow {
     pub phone: Option<String>,
     pub owner: Option<String>,
     pub people: i64,
+    pub tags: Vec<TagChip>,
 }
 
 impl From<&Company> for CompanyRow {
@@ -62,6 +64,7 @@ impl From<&Company> for CompanyRow {
             phone: c.fields.phone.as_ref().map(|p| super::phone(p.as_str())),
             owner: c.owner.as_ref().map(|o| o.name.clone()),
             people: c.people,
+            tags: TagChip::of(&c.tags),
         }
     }
 }
@@ -74,6 +77,9 @@ pub struct CompanyListPage {
     pub q: String,
     pub owner_id: Option<i64>,
     pub owners: Vec<(i64, String)>,
+    /// The tags to filter by, and the one chosen.
+    pub tags: Vec<TagChip>,
+    pub tag_id: Option<i64>,
     /// `updated` or empty (by name).
     pub sort: String,
     pub total: i64,
@@ -97,6 +103,10 @@ impl CompanyListPage {
         self.owner_id == Some(*id)
     }
 
+    pub fn is_tag(&self, id: &i64) -> bool {
+        self.tag_id == Some(*id)
+    }
+
     /// The address of page `n` of this list, with its filters.
     pub fn page_url(&self, n: &i64) -> String {
         let mut parts = Vec::new();
@@ -105,6 +115,9 @@ impl CompanyListPage {
         }
         if let Some(o) = self.owner_id {
             parts.push(format!("owner_id={o}"));
+        }
+        if let Some(t) = self.tag_id {
+            parts.push(format!("tag_id={t}"));
         }
         if !self.sort.is_empty() {
             parts.push(format!("sort={}", urlencode(&self.sort)));
@@ -156,6 +169,7 @@ pub struct CompanyView {
     pub owner: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    pub tags: Vec<TagChip>,
 }
 
 impl CompanyView {
@@ -172,6 +186,7 @@ impl CompanyView {
             owner: c.owner.as_ref().map(|o| o.name.clone()),
             created_at: tr.datetime(&c.created_at),
             updated_at: tr.datetime(&c.updated_at),
+            tags: TagChip::of(&c.tags),
         }
     }
 }
@@ -209,4 +224,7 @@ pub struct CompanyPage {
     pub can_delete: bool,
     pub can_add_deal: bool,
     pub form: CompanyForm,
+    /// Every tag of the tenant, those the company carries ticked; why a change was refused.
+    pub tag_choices: Vec<TagChoice>,
+    pub tag_error: Option<&'static str>,
 }
