@@ -435,3 +435,34 @@ async fn companies_carry_tags_in_the_api_their_list_and_their_page() {
         .await;
     assert_eq!(audited, 1);
 }
+
+#[tokio::test]
+async fn under_own_visibility_a_tags_board_and_list_count_only_the_readers_deals() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let ann = app.api(Role::Agent).await;
+    let bob = app.api(Role::Agent).await;
+    let (pipeline, _) = sales(&admin).await;
+    let hot = tag(&admin, json!({"name": "Hot"})).await;
+    for (api, n) in [(&ann, 2), (&bob, 3)] {
+        for i in 0..n {
+            let body = json!({"title": format!("Deal {i}"), "pipeline_id": pipeline, "value": "10", "tag_ids": [hot]});
+            assert_eq!(api.post("/api/v1/deals", body).await.status, 201);
+        }
+    }
+    admin.patch("/api/v1/settings", json!({"record_visibility": "own"})).await;
+    let bob_id = bob.get("/api/v1/me").await.json()["id"].as_i64().unwrap();
+    for path in [
+        format!("/api/v1/pipelines/{pipeline}/board?tag_id={hot}"),
+        format!("/api/v1/pipelines/{pipeline}/board?tag_id={hot}&owner_id={bob_id}"),
+        format!("/api/v1/pipelines/{pipeline}/board?tag_id={hot}&q=deal"),
+    ] {
+        let board = ann.get(&path).await.json();
+        assert_eq!(board["stages"][0]["deal_count"].as_i64(), Some(2), "{path}");
+        assert_eq!(board["stages"][0]["deals"].as_array().unwrap().len(), 2, "{path}");
+    }
+    let list = ann.get(&format!("/api/v1/deals?tag_id={hot}")).await.json();
+    assert_eq!((list["total"].as_i64(), list["items"].as_array().unwrap().len()), (Some(2), 2));
+    let all = admin.get(&format!("/api/v1/deals?tag_id={hot}")).await.json();
+    assert_eq!(all["total"].as_i64(), Some(5), "admins see all");
+}
