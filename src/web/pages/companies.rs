@@ -16,7 +16,7 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
-use crate::web::pages::{form_errors, render};
+use crate::web::pages::{form_errors, render, ticked_tags};
 use crate::web::views::companies::{
     CompanyForm, CompanyListPage, CompanyOptions, CompanyPage, CompanyPicker, CompanyRow, CompanyView, NewCompanyPage,
     PersonRow,
@@ -161,7 +161,7 @@ pub async fn set_tags(
     Path(id): Path<i64>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let input = CompanyInput { tag_ids: Some(super::deals::ticked(&f)), ..CompanyInput::default() };
+    let input = CompanyInput { tag_ids: Some(ticked_tags(&f)), ..CompanyInput::default() };
     match state.companies.update(&me.principal, CompanyId(id), &input).await {
         Ok(_) => Ok(flash::redirect(&format!("/crm/companies/{id}#company-tags"), Flash::success("flash.tags_saved"))),
         Err(ServiceError::Invalid(errors)) => {

@@ -18,7 +18,7 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
-use crate::web::pages::{form_errors, is_htmx, render};
+use crate::web::pages::{form_errors, is_htmx, render, ticked_tags};
 use crate::web::views::Area;
 use crate::web::views::deals::{
     BoardPage, BoardPart, BoardView, CardView, CardsPart, DealForm, DealListPage, DealPage, DealView, ListFilters,
@@ -394,7 +394,7 @@ pub async fn set_tags(
     Path(id): Path<i64>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let input = DealInput { tag_ids: Some(ticked(&f)), ..DealInput::default() };
+    let input = DealInput { tag_ids: Some(ticked_tags(&f)), ..DealInput::default() };
     match state.deals.update(&me.principal, DealId(id), &input).await {
         Ok(_) => Ok(flash::redirect(&format!("/crm/deals/{id}#deal-tags"), Flash::success("flash.tags_saved"))),
         Err(ServiceError::Invalid(errors)) => {
@@ -404,11 +404,6 @@ pub async fn set_tags(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// The tag ids a picker sent (`tag_id`, repeated).
-pub fn ticked(f: &[(String, String)]) -> Vec<String> {
-    f.iter().filter(|(k, _)| k == "tag_id").map(|(_, v)| v.clone()).collect()
 }
 
 /// POST /crm/deals/{id}/delete.

@@ -78,6 +78,11 @@ pub fn safe_return_path(raw: &str) -> Option<&str> {
     ok.then_some(raw)
 }
 
+/// The tag ids a record's tag picker sent (`tag_id`, once for each ticked).
+pub fn ticked_tags(f: &[(String, String)]) -> Vec<String> {
+    f.iter().filter(|(k, _)| k == "tag_id").map(|(_, v)| v.clone()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_return_path;
