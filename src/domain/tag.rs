@@ -139,17 +139,6 @@ pub enum TaggedKind {
     Chat,
 }
 
-impl TaggedKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaggedKind::Client => "client",
-            TaggedKind::Company => "company",
-            TaggedKind::Deal => "deal",
-            TaggedKind::Chat => "chat",
-        }
-    }
-}
-
 impl Tagged {
     pub fn kind(self) -> TaggedKind {
         match self {

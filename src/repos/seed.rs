@@ -3,6 +3,7 @@
 use crate::db::TenantTx;
 
 use super::RepoError;
+use crate::domain::tag::TagName;
 
 /// Inserts `count` clients numbered from `first` (numbers make phones, emails and PINs
 /// unique within the tenant; one name in seven is Cyrillic, its email Latin), with creation times spread over the last three years and
@@ -186,11 +187,13 @@ pub async fn deal_tags(tx: &mut TenantTx) -> Result<u64, RepoError> {
     let tenant = tx.tenant_id().0;
     let mut written = 0;
     for (name, color, every) in DEAL_TAGS {
+        let key = TagName::parse(name).map_err(|_| RepoError::Corrupt(format!("seed tag {name}")))?.key();
         sqlx::query!(
-            "INSERT INTO tags (tenant_id, name, name_key, color) VALUES ($1, $2, lower($2), $3)
+            "INSERT INTO tags (tenant_id, name, name_key, color) VALUES ($1, $2, $3, $4)
              ON CONFLICT (tenant_id, name_key) DO NOTHING",
             tenant,
             name,
+            key,
             color
         )
         .execute(tx.conn())
@@ -198,11 +201,11 @@ pub async fn deal_tags(tx: &mut TenantTx) -> Result<u64, RepoError> {
         written += sqlx::query!(
             "INSERT INTO deal_tags (tenant_id, deal_id, tag_id)
              SELECT $1, d.id, t.id FROM deals d
-             JOIN tags t ON t.tenant_id = d.tenant_id AND t.name_key = lower($2)
+             JOIN tags t ON t.tenant_id = d.tenant_id AND t.name_key = $2
              WHERE d.tenant_id = $1 AND d.id % $3 = 0
              ON CONFLICT DO NOTHING",
             tenant,
-            name,
+            key,
             every
         )
         .execute(tx.conn())

@@ -201,19 +201,3 @@ pub async fn change(tx: &mut TenantTx, record: Tagged, added: &[TagId], removed:
     }
     Ok(())
 }
-
-/// Puts the tags of client `from` on client `into` as well (a merge).
-pub async fn copy_client_tags(tx: &mut TenantTx, from: i64, into: i64) -> Result<(), RepoError> {
-    let tenant = tx.tenant_id().0;
-    sqlx::query!(
-        "INSERT INTO client_tags (tenant_id, client_id, tag_id)
-         SELECT tenant_id, $3, tag_id FROM client_tags WHERE tenant_id = $1 AND client_id = $2
-         ON CONFLICT DO NOTHING",
-        tenant,
-        from,
-        into
-    )
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}

@@ -127,8 +127,7 @@ impl CompanyService {
         super::check_record_owner(&mut tx, fields.owner_id).await?;
         let id = repo::insert(&mut tx, &fields).await?;
         let tagged = tags::put(&mut tx, by, Tagged::Company(id), input.tag_ids.as_deref()).await?;
-        let summary = [Some(fields.name.clone()), tagged.summary()].into_iter().flatten().collect::<Vec<_>>();
-        record(&mut tx, by, "created", id, &summary.join(": ")).await?;
+        record(&mut tx, by, "created", id, &tagged.entry_for(&fields.name)).await?;
         let company = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::CompanyCreated { tenant_id: by.tenant_id, company_id: id });

@@ -226,8 +226,7 @@ impl DealService {
         let id = repo::insert(&mut tx, &row, position).await?;
         repo::record_move(&mut tx, id, None, (checked.stage.id, &checked.stage.name), Some(by.user_id)).await?;
         let tagged = tags::put(&mut tx, by, Tagged::Deal(id), input.tag_ids.as_deref()).await?;
-        let summary = [Some(fields.title.clone()), tagged.summary()].into_iter().flatten().collect::<Vec<_>>();
-        record(&mut tx, by, "created", id, &summary.join(": ")).await?;
+        record(&mut tx, by, "created", id, &tagged.entry_for(&fields.title)).await?;
         let deal = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::DealCreated {

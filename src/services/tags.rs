@@ -53,12 +53,6 @@ impl TagService {
         Ok(tag)
     }
 
-    /// Refuses (`Forbidden`) unless `by` may manage tags: for a page offered before anything
-    /// is sent.
-    pub fn may_manage(&self, by: &Principal) -> Result<(), ServiceError> {
-        require(by, &[Permission::TagManage])
-    }
-
     /// A new tag; 409 `name` when the tenant has one of that name in any case.
     pub async fn create(&self, by: &Principal, input: &TagInput) -> Result<Tag, ServiceError> {
         let mut tx = self.begin(by, Permission::TagManage).await?;
@@ -123,6 +117,14 @@ impl TagChange {
         self.added.is_empty() && self.removed.is_empty()
     }
 
+    /// A new record's audit entry: its `name`, then what tags it got (`Flat: tags +VIP`).
+    pub fn entry_for(&self, name: &str) -> String {
+        match self.summary() {
+            Some(tags) => format!("{name}: {tags}"),
+            None => name.to_owned(),
+        }
+    }
+
     /// For the record's audit entry: `tags +VIP −Cold`.
     pub fn summary(&self) -> Option<String> {
         if self.is_empty() {
@@ -166,12 +168,17 @@ pub(crate) async fn put(
     let (added, removed) = tag::difference(&current_ids, &wanted);
     let added: Vec<Tag> = known.into_iter().filter(|t| added.contains(&t.id)).collect();
     let removed: Vec<Tag> = current.into_iter().filter(|t| removed.contains(&t.id)).collect();
-    if by.role != Role::Admin && added.iter().chain(&removed).any(|t| t.locked) {
+    if !may_touch_locked(by) && added.iter().chain(&removed).any(|t| t.locked) {
         return Err(DomainError::new("tag_ids", "locked_tag").into());
     }
     let ids = |tags: &[Tag]| tags.iter().map(|t| t.id).collect::<Vec<_>>();
     repo::change(tx, record, &ids(&added), &ids(&removed)).await?;
     Ok(TagChange { record: Some(record), added, removed })
+}
+
+/// Whether `by` may put a locked tag on a record or take it off: admins alone.
+pub fn may_touch_locked(by: &Principal) -> bool {
+    by.role == Role::Admin
 }
 
 async fn record(tx: &mut TenantTx, by: &Principal, action: &str, id: TagId, summary: &str) -> Result<(), RepoError> {

@@ -466,3 +466,27 @@ async fn under_own_visibility_a_tags_board_and_list_count_only_the_readers_deals
     let all = admin.get(&format!("/api/v1/deals?tag_id={hot}")).await.json();
     assert_eq!(all["total"].as_i64(), Some(5), "admins see all");
 }
+
+#[tokio::test]
+async fn the_seed_tags_a_share_of_the_deals_once_however_often_it_runs() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    let (pipeline, _) = sales(&api).await;
+    for n in 0..20 {
+        api.post("/api/v1/deals", json!({"title": format!("D{n}"), "pipeline_id": pipeline})).await;
+    }
+    let seeder = crm::services::seed::SeedService::new(app.pool.clone(), crm::events::EventBus::default());
+    let first = seeder.deal_tags(app.tenant).await.unwrap();
+    let want = app.scalar_i64("SELECT count(*) FILTER (WHERE id % 5 = 0) + count(*) FILTER (WHERE id % 10 = 0) + count(*) FILTER (WHERE id % 100 = 0) FROM deals").await;
+    assert_eq!(first as i64, want);
+    assert_eq!(seeder.deal_tags(app.tenant).await.unwrap(), 0, "a second run adds nothing");
+    let names: Vec<String> = api.get("/api/v1/tags").await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["Hot", "Referral", "VIP"]);
+    let (kept, counted) = kept_and_counted(&app).await;
+    assert_eq!(kept, counted, "the kept counts follow a seed's tags too");
+}

@@ -9,9 +9,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::domain::Permission;
 use crate::domain::company::{CompanyFilter, CompanyId, CompanyInput};
-use crate::domain::{Permission, Role};
 use crate::services::ServiceError;
+use crate::services::tags::may_touch_locked;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -123,7 +124,7 @@ async fn company_page(
         can_delete: can(Permission::ClientDelete),
         can_add_deal: can(Permission::DealWrite),
         form: form(state, me, values, errors).await?,
-        tag_choices: tags::choices(&all_tags, &view.company.tags, me.principal.role == Role::Admin),
+        tag_choices: tags::choices(&all_tags, &view.company.tags, may_touch_locked(&me.principal)),
         tag_error,
     })
 }

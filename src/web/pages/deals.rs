@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::domain::deal::{Cursor, DealFilter, DealId, DealInput, DealSort};
 use crate::domain::pipeline::{Pipeline, PipelineId, StageId};
-use crate::domain::{ClientId, Permission, Role};
+use crate::domain::{ClientId, Permission};
 use crate::services::ServiceError;
 use crate::services::deals::MoveTo;
+use crate::services::tags::may_touch_locked;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -352,7 +353,7 @@ async fn deal_page(
     let (values, errors) = typed.unwrap_or_else(|| (DealForm::of(&deal), Default::default()));
     Ok(DealPage {
         shell: me.shell(Area::Deals),
-        tag_choices: tags::choices(&all_tags, &deal.tags, me.principal.role == Role::Admin),
+        tag_choices: tags::choices(&all_tags, &deal.tags, may_touch_locked(&me.principal)),
         tag_error,
         deal: DealView::new(me.tr, &deal, base.as_str()),
         history: history.iter().map(|m| MoveView::new(me.tr, m)).collect(),

@@ -19,11 +19,15 @@ pub struct TagChip {
     pub locked: bool,
 }
 
+impl From<&Tag> for TagChip {
+    fn from(t: &Tag) -> Self {
+        TagChip { id: t.id.0, name: t.name.clone(), color: t.color.as_str().to_owned(), locked: t.locked }
+    }
+}
+
 impl TagChip {
     pub fn of(tags: &[Tag]) -> Vec<TagChip> {
-        tags.iter()
-            .map(|t| TagChip { id: t.id.0, name: t.name.clone(), color: t.color.as_str().to_owned(), locked: t.locked })
-            .collect()
+        tags.iter().map(TagChip::from).collect()
     }
 }
 
@@ -35,11 +39,16 @@ pub struct TagChoice {
     pub fixed: bool,
 }
 
-/// The tag picker of a record's page: every tag of the tenant, those it carries ticked.
-pub fn choices(all: &[Tag], carried: &[Tag], admin: bool) -> Vec<TagChoice> {
+/// The tag picker of a record's page: every tag of the tenant, those it carries ticked, the
+/// locked ones fixed unless the reader may touch them (`services::tags::may_touch_locked`).
+pub fn choices(all: &[Tag], carried: &[Tag], may_touch_locked: bool) -> Vec<TagChoice> {
     TagChip::of(all)
         .into_iter()
-        .map(|chip| TagChoice { on: carried.iter().any(|c| c.id.0 == chip.id), fixed: chip.locked && !admin, chip })
+        .map(|chip| TagChoice {
+            on: carried.iter().any(|c| c.id.0 == chip.id),
+            fixed: chip.locked && !may_touch_locked,
+            chip,
+        })
         .collect()
 }
 
@@ -73,7 +82,7 @@ impl TagsPage {
         let tags = usage
             .into_iter()
             .map(|u| TagRow {
-                chip: TagChip::of(std::slice::from_ref(&u.tag)).remove(0),
+                chip: TagChip::from(&u.tag),
                 clients: u.clients,
                 companies: u.companies,
                 deals: u.deals,
