@@ -40,7 +40,31 @@ async fn main() {
         },
     )
     .await;
-    let (base, token, _) = bench.serve("viewer").await;
+    let (base, token, tenant) = bench.serve("viewer").await;
+    // Tags came after some bench databases were seeded: put them on if they are missing.
+    let seeder = SeedService::new(bench.pool.clone(), crm::events::EventBus::default());
+    if seeder.client_tags(tenant).await.unwrap() > 0 {
+        seeder.analyze().await.unwrap();
+    }
+    let tags: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/tags"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // One in 5, one in 100 and one in 1,000 clients carry them.
+    let tag_ids: Vec<i64> = ["Referral", "VIP", "Partner"]
+        .iter()
+        .map(|name| {
+            let items = tags["items"].as_array().unwrap();
+            items.iter().find(|t| t["name"] == *name).unwrap()["id"].as_i64().unwrap()
+        })
+        .collect();
+    let tagged = tag_ids.clone();
+    let tagged_by_name = tag_ids.clone();
 
     let full_names = [
         "dilnoza%20karimov",
@@ -56,7 +80,7 @@ async fn main() {
     let names = ["dilno", "karimov", "aliyeva", "sergey", "olivia", "petrova", "bekzod", "walker", "timur", "nazar"];
     // Typed in the other alphabet than some of the names it finds (Мадина and Madina).
     let other_alphabet = ["мадина", "каримова", "shahzod", "ўктам юсупов", "сергей", "hasanova"];
-    let scenarios: [(&str, PathFor); 6] = [
+    let scenarios: [(&str, PathFor); 9] = [
         ("search: name fragment", Box::new(move |i| format!("/api/v1/clients?q={}", names[i % names.len()]))),
         (
             "search: name + surname",
@@ -74,6 +98,15 @@ async fn main() {
         ),
         ("search: phone digits", Box::new(move |i| format!("/api/v1/clients?q={}", typed_phone(i, clients)))),
         ("open client by id", Box::new(move |i| format!("/api/v1/clients/{}", 1 + (i * 104729) % clients as usize))),
+        ("list: tag", Box::new(move |i| format!("/api/v1/clients?tag_id={}", tagged[i % tagged.len()]))),
+        (
+            "list: tag, by name, page 3",
+            Box::new(move |i| format!("/api/v1/clients?tag_id={}&sort=name&page=3", tagged_by_name[i % 3])),
+        ),
+        (
+            "list: tag + name fragment",
+            Box::new(move |i| format!("/api/v1/clients?tag_id={}&q={}", tag_ids[i % 3], names[(i / 3) % names.len()])),
+        ),
     ];
     println!("\n{clients} clients in one tenant");
     support::measure(&base, &token, &scenarios).await;

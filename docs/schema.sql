@@ -9,7 +9,7 @@ CREATE FUNCTION public.analyze_seeded_tables() RETURNS void
     AS $$
     BEGIN
         ANALYZE tenants, users, clients, client_contacts, client_search_words, chats, chat_members, messages,
-                deals, deal_moves, tags, deal_tags;
+                deals, deal_moves, tags, deal_tags, client_tags;
     END
     $$;
 
@@ -222,6 +222,33 @@ CREATE FUNCTION public.client_search_probe(p_tenant uuid, p_patterns text[], p_f
             USING p_tenant, p_patterns, p_from, p_to, p_max + 1, p_limit, p_offset;
     END
     $_$;
+
+CREATE FUNCTION public.client_tags_follow() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+        UPDATE client_tags g
+            SET client_updated_at = c.updated_at, first_key = lower(c.first_name),
+                last_key = lower(coalesce(c.last_name, '')), archived = c.archived_at IS NOT NULL
+            FROM changed c
+            WHERE g.tenant_id = c.tenant_id AND g.client_id = c.id
+              AND (g.client_updated_at, g.first_key, g.last_key, g.archived)
+                  IS DISTINCT FROM (c.updated_at, lower(c.first_name), lower(coalesce(c.last_name, '')),
+                                    c.archived_at IS NOT NULL);
+        RETURN NULL;
+    END
+    $$;
+
+CREATE FUNCTION public.client_tags_keys() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+    BEGIN
+        SELECT c.updated_at, lower(c.first_name), lower(coalesce(c.last_name, '')), c.archived_at IS NOT NULL
+            INTO NEW.client_updated_at, NEW.first_key, NEW.last_key, NEW.archived
+            FROM clients c WHERE c.tenant_id = NEW.tenant_id AND c.id = NEW.client_id;
+        RETURN NEW;
+    END
+    $$;
 
 CREATE FUNCTION public.client_word_pattern(p_pattern text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -706,6 +733,72 @@ CREATE FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread bo
     END
     $_$;
 
+CREATE FUNCTION public.search_tagged_clients(p_tag bigint, p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) RETURNS TABLE(ids bigint[], total bigint, exact boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    SET max_parallel_workers_per_gather TO '0'
+    AS $_$
+    DECLARE
+        tenant uuid := app_tenant_id();
+        words int := coalesce(cardinality(p_patterns), 0);
+        dates text := client_search_dates(p_from, p_to);
+        sort text := CASE WHEN p_by_name THEN ' ORDER BY g.first_key, g.last_key, g.client_id'
+                          ELSE ' ORDER BY g.client_updated_at DESC, g.client_id DESC' END;
+        live text := ' FROM client_tags g WHERE g.tenant_id = $1 AND g.tag_id = $8 AND NOT g.archived';
+        tagged text := ' FROM client_tags g'
+            || CASE WHEN words > 0 OR dates <> '' THEN ' JOIN clients m ON m.tenant_id = g.tenant_id AND m.id = g.client_id'
+                    ELSE '' END
+            || ' WHERE g.tenant_id = $1 AND g.tag_id = $8 AND NOT g.archived' || dates;
+        gather_max constant int := 2000;
+        prefix_rows constant int := 500;
+        candidates bigint[];
+        found bigint[];
+        n bigint;
+    BEGIN
+        IF tenant IS NULL THEN
+            RETURN;
+        END IF;
+        IF words = 0 THEN
+            EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT g.client_id AS id' || tagged || sort
+                || ' LIMIT $5 OFFSET $6) p'
+                INTO found USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, p_cap, p_tag;
+            EXECUTE 'SELECT count(*) FROM (SELECT 1' || tagged || ' LIMIT $7 + 1) x'
+                INTO n USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, p_cap, p_tag;
+            RETURN QUERY SELECT found, least(n, p_cap), n <= p_cap;
+            RETURN;
+        END IF;
+        EXECUTE 'SELECT count(*) FROM (SELECT 1' || live || ' LIMIT $5) x'
+            INTO n USING tenant, p_patterns, p_from, p_to, gather_max + 1, p_offset, p_cap, p_tag;
+        IF n > gather_max THEN
+            EXECUTE 'SELECT coalesce(array_agg(p.id ORDER BY p.n) FILTER (WHERE p.hit), ''{}'') FROM'
+                || ' (SELECT m.client_id AS id, row_number() OVER () AS n, (true' || client_search_filter(words)
+                || ') AS hit FROM (SELECT g.client_id, m.search' || tagged || sort || ' LIMIT $5) m) p'
+                INTO found USING tenant, p_patterns, p_from, p_to, prefix_rows, p_offset, p_cap, p_tag;
+            IF cardinality(found) > p_offset + p_limit THEN
+                RETURN QUERY SELECT found[p_offset + 1 : p_offset + p_limit], least(cardinality(found), p_cap)::bigint,
+                                    false;
+                RETURN;
+            END IF;
+            candidates := client_matches_by_trigram(tenant, p_patterns, p_from, p_to, gather_max + 1);
+            IF cardinality(candidates) > gather_max THEN
+                EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT g.client_id AS id' || tagged
+                    || client_search_filter(words) || sort || ' LIMIT $5 OFFSET $6) p'
+                    INTO found USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, p_cap, p_tag;
+                n := cardinality(found);
+                RETURN QUERY SELECT found, p_offset + n, n < p_limit AND (n > 0 OR p_offset = 0);
+                RETURN;
+            END IF;
+            tagged := tagged || ' AND g.client_id = ANY($9)';
+        END IF;
+        RETURN QUERY EXECUTE
+            'WITH hits AS MATERIALIZED (SELECT g.client_id, g.client_updated_at, g.first_key, g.last_key'
+            || tagged || client_search_filter(words) || ')'
+            || ' SELECT (SELECT coalesce(array_agg(p.client_id), ''{}'') FROM (SELECT g.client_id FROM hits g'
+            || sort || ' LIMIT $5 OFFSET $6) p), (SELECT count(*) FROM hits), true'
+            USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, p_cap, p_tag, candidates;
+    END
+    $_$;
+
 CREATE FUNCTION public.telegram_channel(p_webhook_key bytea) RETURNS TABLE(tenant_id uuid, channel_id bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -976,6 +1069,7 @@ CREATE TABLE public.client_merges (
     filled jsonb NOT NULL,
     undone_at timestamp with time zone,
     deal_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
+    tag_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
     CONSTRAINT client_merges_check CHECK ((survivor_id <> merged_id))
 );
 
@@ -1001,7 +1095,11 @@ CREATE TABLE public.client_tags (
     tenant_id uuid NOT NULL,
     client_id bigint NOT NULL,
     tag_id bigint NOT NULL,
-    added_at timestamp with time zone DEFAULT now() NOT NULL
+    added_at timestamp with time zone DEFAULT now() NOT NULL,
+    client_updated_at timestamp with time zone NOT NULL,
+    first_key text NOT NULL,
+    last_key text NOT NULL,
+    archived boolean DEFAULT false NOT NULL
 );
 
 ALTER TABLE ONLY public.client_tags FORCE ROW LEVEL SECURITY;
@@ -1694,6 +1792,10 @@ CREATE INDEX client_search_words_trgm_idx ON public.client_search_words USING gi
 
 CREATE INDEX client_tags_by_tag ON public.client_tags USING btree (tenant_id, tag_id, client_id);
 
+CREATE INDEX client_tags_name ON public.client_tags USING btree (tenant_id, tag_id, first_key, last_key, client_id) WHERE (NOT archived);
+
+CREATE INDEX client_tags_updated ON public.client_tags USING btree (tenant_id, tag_id, client_updated_at DESC, client_id DESC) WHERE (NOT archived);
+
 CREATE INDEX clients_company ON public.clients USING btree (tenant_id, company_id) WHERE (company_id IS NOT NULL);
 
 CREATE INDEX clients_created_idx ON public.clients USING btree (tenant_id, created_at);
@@ -1787,6 +1889,10 @@ CREATE INDEX pipeline_stages_order ON public.pipeline_stages USING btree (tenant
 CREATE UNIQUE INDEX pipelines_name_key ON public.pipelines USING btree (tenant_id, lower(name));
 
 CREATE INDEX sessions_user_idx ON public.sessions USING btree (tenant_id, user_id);
+
+CREATE TRIGGER client_tags_follow AFTER UPDATE ON public.clients REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.client_tags_follow();
+
+CREATE TRIGGER client_tags_keys BEFORE INSERT ON public.client_tags FOR EACH ROW EXECUTE FUNCTION public.client_tags_keys();
 
 CREATE TRIGGER clients_words_deleted AFTER DELETE ON public.clients REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION public.client_words_removed();
 
@@ -2283,6 +2389,9 @@ GRANT ALL ON FUNCTION public.search_clients(p_patterns text[], p_from date, p_to
 REVOKE ALL ON FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_assignee_kind text, p_assignee bigint, p_status text, p_limit integer, p_offset integer, p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_assignee_kind text, p_assignee bigint, p_status text, p_limit integer, p_offset integer, p_cap integer) TO crm_app;
 
+REVOKE ALL ON FUNCTION public.search_tagged_clients(p_tag bigint, p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.search_tagged_clients(p_tag bigint, p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) TO crm_app;
+
 REVOKE ALL ON FUNCTION public.telegram_channel(p_webhook_key bytea) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.telegram_channel(p_webhook_key bytea) TO crm_app;
 
@@ -2312,7 +2421,7 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_imports TO crm_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.client_merges TO crm_app;
 
-GRANT SELECT,INSERT,DELETE ON TABLE public.client_tags TO crm_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.client_tags TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.clients TO crm_app;
 

@@ -187,17 +187,7 @@ pub async fn deal_tags(tx: &mut TenantTx) -> Result<u64, RepoError> {
     let tenant = tx.tenant_id().0;
     let mut written = 0;
     for (name, color, every) in DEAL_TAGS {
-        let key = TagName::parse(name).map_err(|_| RepoError::Corrupt(format!("seed tag {name}")))?.key();
-        sqlx::query!(
-            "INSERT INTO tags (tenant_id, name, name_key, color) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (tenant_id, name_key) DO NOTHING",
-            tenant,
-            name,
-            key,
-            color
-        )
-        .execute(tx.conn())
-        .await?;
+        let key = seed_tag(tx, name, color).await?;
         written += sqlx::query!(
             "INSERT INTO deal_tags (tenant_id, deal_id, tag_id)
              SELECT $1, d.id, t.id FROM deals d
@@ -213,6 +203,54 @@ pub async fn deal_tags(tx: &mut TenantTx) -> Result<u64, RepoError> {
         .rows_affected();
     }
     Ok(written)
+}
+
+/// The tags a seed puts on clients, and on which share of them: a common one, a rare one and
+/// a very rare one. Clients are picked by a hash of their id: a seeded client's names follow
+/// its id, and every fifth id would give the tag to a few first names only.
+pub const CLIENT_TAGS: [(&str, &str, i64); 3] =
+    [("Referral", "#16a34a", 5), ("VIP", "#dc2626", 100), ("Partner", "#2563eb", 1000)];
+
+/// Makes the seed's client tags (`CLIENT_TAGS`) if the tenant has not got them, and puts each
+/// on its share of the tenant's clients that do not carry it yet. Returns the tags put on.
+pub async fn client_tags(tx: &mut TenantTx) -> Result<u64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let mut written = 0;
+    for (n, (name, color, every)) in (0_i64..).zip(CLIENT_TAGS) {
+        let key = seed_tag(tx, name, color).await?;
+        written += sqlx::query!(
+            "INSERT INTO client_tags (tenant_id, client_id, tag_id)
+             SELECT $1, c.id, t.id FROM clients c
+             JOIN tags t ON t.tenant_id = c.tenant_id AND t.name_key = $2
+             WHERE c.tenant_id = $1 AND abs(hashint8(c.id)::bigint) % $3 = $4
+             ON CONFLICT DO NOTHING",
+            tenant,
+            key,
+            every,
+            n
+        )
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    }
+    Ok(written)
+}
+
+/// Makes a seed tag unless the tenant has one of its name; its name's key.
+async fn seed_tag(tx: &mut TenantTx, name: &str, color: &str) -> Result<String, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let key = TagName::parse(name).map_err(|_| RepoError::Corrupt(format!("seed tag {name}")))?.key();
+    sqlx::query!(
+        "INSERT INTO tags (tenant_id, name, name_key, color) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, name_key) DO NOTHING",
+        tenant,
+        name,
+        key,
+        color
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(key)
 }
 
 /// Gathers the planner's statistics on every table a seed fills (as the owner: the app role

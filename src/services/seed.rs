@@ -90,8 +90,18 @@ impl SeedService {
         Ok(written)
     }
 
-    /// Creates `tenants` tenants, each with an admin and `clients` clients, committing in
-    /// batches and calling `progress(done, total)` after each.
+    /// Puts the seed's tags (Referral on one client in 5, VIP on one in 100, Partner on one in
+    /// 1,000) on `tenant`'s clients that do not carry them yet; makes the tags first if need be.
+    pub async fn client_tags(&self, tenant: TenantId) -> Result<u64, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let written = seed::client_tags(&mut tx).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// Creates `tenants` tenants, each with an admin and `clients` clients (some of them
+    /// tagged: `client_tags`), committing in batches and calling `progress(done, total)` after
+    /// each.
     pub async fn run(
         &self,
         tenants: usize,
@@ -127,6 +137,7 @@ impl SeedService {
                 done += count;
                 progress(done, total);
             }
+            self.client_tags(id).await?;
             seeded.push(SeededTenant { id, admin_email, admin_password });
         }
         Ok(seeded)

@@ -1494,6 +1494,60 @@ async fn a_company_is_made_picked_for_a_client_by_typing_and_lists_its_people_at
 }
 
 #[tokio::test]
+async fn a_clients_tags_are_picked_on_its_page_and_filter_the_list_at_desk_and_phone_width() {
+    let _serial = SERIAL.lock().await;
+    let app = TestApp::spawn().await;
+    let Some(d) = Driver::new_admin(&app).await else { return };
+    let base = &app.base_url;
+    let api = app.api(Role::Admin).await;
+    let mut ids = Vec::new();
+    for name in ["Hot lead", "Wholesale partner"] {
+        ids.push(api.post("/api/v1/tags", json!({"name": name, "color": "#0f766e"})).await.json()["id"].clone());
+    }
+    for (first, tag_ids) in [("Dilnoza", json!([ids[0]])), ("Sardor", json!([])), ("Umida", json!([ids[0], ids[1]]))] {
+        api.post("/api/v1/clients", json!({"first_name": first, "last_name": "Karimova", "tag_ids": tag_ids})).await;
+    }
+    let sardor = api.get("/api/v1/clients?q=sardor").await.json()["items"][0]["id"].as_i64().unwrap();
+
+    // The client's page: the picker puts both tags on.
+    d.goto(&format!("{base}/crm/clients/{sardor}")).await;
+    d.click("#client-tags summary").await;
+    d.click("#client-tags .tag-picker label:nth-of-type(1) input").await;
+    d.click("#client-tags .tag-picker label:nth-of-type(2) input").await;
+    d.click("#client-tags .tag-edit-form button[type=submit]").await;
+    d.wait_until("document.querySelectorAll('#client-tags ul.tags .tag').length === 2", "two chips on the client")
+        .await;
+    assert_eq!(api.get(&format!("/api/v1/clients/{sardor}")).await.json()["tags"].as_array().unwrap().len(), 2);
+
+    // The list, filtered from its Tag menu, kept in the address.
+    d.goto(&format!("{base}/crm/clients")).await;
+    d.script(&format!(
+        "const s = document.getElementById('client-tag'); s.value = '{}'; s.dispatchEvent(new Event('change', {{bubbles: true}}));",
+        ids[1]
+    ))
+    .await;
+    d.wait_until("document.querySelectorAll('#client-results tbody tr').length === 2", "the partner's two clients")
+        .await;
+    assert!(
+        d.script("return location.search").await.as_str().unwrap().contains("tag_id="),
+        "the filter in the address"
+    );
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the client list at 1366 px");
+    d.screenshot("client-tags-list").await;
+
+    d.resize(390, 800).await;
+    d.goto(&format!("{base}/crm/clients?tag_id={}", ids[0])).await;
+    assert_eq!(d.script("return document.querySelectorAll('#client-results tbody tr').length").await, 3);
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the client list at 390 px");
+    d.screenshot("client-tags-list-phone").await;
+    d.goto(&format!("{base}/crm/clients/{sardor}")).await;
+    d.click("#client-tags summary").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the client at 390 px");
+    d.screenshot("client-tags-client-phone").await;
+    d.quit().await;
+}
+
+#[tokio::test]
 async fn tags_are_kept_put_on_a_deal_and_filter_the_board_at_desk_and_phone_width() {
     let _serial = SERIAL.lock().await;
     let app = TestApp::spawn().await;

@@ -13,6 +13,7 @@ mod cli;
 mod client_imports;
 mod client_merge;
 mod client_search;
+mod client_tags;
 mod clients_api;
 mod clients_pages;
 mod companies;

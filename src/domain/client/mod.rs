@@ -10,6 +10,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::company::CompanyId;
+use super::tag::Tag;
 use super::{DomainError, Email, HomeCountry, UserId};
 pub use query::{COUNT_CAP, ClientQuery, ClientSort, Total};
 pub use values::{ContactType, ContactValue, Country, Gender, Passport, Phone, Pin, date_of_birth};
@@ -73,6 +74,10 @@ pub struct ClientInput {
     /// The colleague whose client this is, by id (a number in JSON).
     #[serde(serialize_with = "id_as_number")]
     pub owner_id: Option<String>,
+    /// The tags the client is to carry, by id (`None` leaves them): not a field of the
+    /// record's own, so neither in `FIELDS` nor in a document.
+    #[serde(skip)]
+    pub tag_ids: Option<Vec<String>>,
 }
 
 impl ClientInput {
@@ -184,6 +189,7 @@ impl From<&ClientFields> for ClientInput {
             company_id: c.company_id.map(|id| id.0.to_string()),
             job_title: c.job_title.clone(),
             owner_id: c.owner_id.map(|id| id.0.to_string()),
+            tag_ids: None,
         }
     }
 }
@@ -300,6 +306,8 @@ impl ClientFields {
 pub struct Client {
     pub id: ClientId,
     pub fields: ClientFields,
+    /// The tags it carries, by name.
+    pub tags: Vec<Tag>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
@@ -317,7 +325,7 @@ impl Client {
 }
 
 /// A client as a document (the data export): its id, every field as text by its input name,
-/// and the record's times.
+/// its tags' names and the record's times.
 impl serde::Serialize for Client {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         #[derive(serde::Serialize)]
@@ -325,6 +333,7 @@ impl serde::Serialize for Client {
             id: ClientId,
             #[serde(flatten)]
             fields: ClientInput,
+            tags: Vec<&'a str>,
             created_at: &'a DateTime<Utc>,
             updated_at: &'a DateTime<Utc>,
             archived_at: &'a Option<DateTime<Utc>>,
@@ -332,6 +341,7 @@ impl serde::Serialize for Client {
         Document {
             id: self.id,
             fields: self.input(),
+            tags: self.tags.iter().map(|t| t.name.as_str()).collect(),
             created_at: &self.created_at,
             updated_at: &self.updated_at,
             archived_at: &self.archived_at,
@@ -427,6 +437,7 @@ mod tests {
             company_id: Some("7".into()),
             job_title: Some("Buyer".into()),
             owner_id: Some("3".into()),
+            tag_ids: None,
         };
         let fields = ClientFields::parse(&input, today(), None).unwrap();
         let text = ClientInput::from(&fields);

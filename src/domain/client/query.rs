@@ -5,6 +5,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 
 use crate::domain::DomainError;
+use crate::domain::tag::TagId;
 
 /// Counts of matches stop past this: an exact count of a broad search at a million clients
 /// costs far more than the page itself.
@@ -48,6 +49,8 @@ pub struct ClientQuery {
     pub q: Option<String>,
     pub created_from: Option<NaiveDate>,
     pub created_to: Option<NaiveDate>,
+    /// Only clients carrying this tag.
+    pub tag_id: Option<TagId>,
     pub sort: ClientSort,
     pub limit: i64,
     pub offset: i64,

@@ -15,6 +15,8 @@ pub struct MergeRecord {
     pub messages: Vec<i64>,
     pub members: Vec<i64>,
     pub deals: Vec<i64>,
+    /// The tags the survivor got from the merged client (it had none of them).
+    pub tags: Vec<i64>,
     /// The survivor's fields filled from the merged client.
     pub filled: serde_json::Map<String, serde_json::Value>,
 }
@@ -35,6 +37,36 @@ pub async fn move_contacts(tx: &mut TenantTx, from: ClientId, to: ClientId) -> R
     )
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Puts `from`'s tags on `to` too (the archived `from` keeps them). Returns the ids of those
+/// `to` did not carry yet.
+pub async fn copy_tags(tx: &mut TenantTx, from: ClientId, to: ClientId) -> Result<Vec<i64>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO client_tags (tenant_id, client_id, tag_id)
+         SELECT tenant_id, $3, tag_id FROM client_tags WHERE tenant_id = $1 AND client_id = $2
+         ON CONFLICT DO NOTHING RETURNING tag_id",
+        tenant,
+        from.0,
+        to.0
+    )
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Takes the tags `ids` off `client` (those a merge put on it).
+pub async fn remove_tags(tx: &mut TenantTx, client: ClientId, ids: &[i64]) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "DELETE FROM client_tags WHERE tenant_id = $1 AND client_id = $2 AND tag_id = ANY($3)",
+        tenant,
+        client.0,
+        ids
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// Moves the contacts `ids` (still with `from`) back to `to`.
@@ -166,6 +198,7 @@ pub struct NewMerge<'a> {
     pub messages: &'a [i64],
     pub members: &'a [i64],
     pub deals: &'a [i64],
+    pub tags: &'a [i64],
     pub filled: serde_json::Value,
 }
 
@@ -173,8 +206,8 @@ pub async fn record(tx: &mut TenantTx, m: NewMerge<'_>) -> Result<(), RepoError>
     let tenant = tx.tenant_id().0;
     sqlx::query!(
         "INSERT INTO client_merges (tenant_id, survivor_id, merged_id, contact_ids, message_ids, member_ids, deal_ids,
-                                    filled)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                    tag_ids, filled)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         tenant,
         m.survivor.0,
         m.merged.0,
@@ -182,6 +215,7 @@ pub async fn record(tx: &mut TenantTx, m: NewMerge<'_>) -> Result<(), RepoError>
         m.messages,
         m.members,
         m.deals,
+        m.tags,
         m.filled
     )
     .execute(tx.conn())
@@ -193,7 +227,7 @@ pub async fn record(tx: &mut TenantTx, m: NewMerge<'_>) -> Result<(), RepoError>
 pub async fn open_merge(tx: &mut TenantTx, merged: ClientId) -> Result<Option<MergeRecord>, RepoError> {
     let tenant = tx.tenant_id().0;
     let r = sqlx::query!(
-        "SELECT id, survivor_id, contact_ids, message_ids, member_ids, deal_ids, filled FROM client_merges
+        "SELECT id, survivor_id, contact_ids, message_ids, member_ids, deal_ids, tag_ids, filled FROM client_merges
          WHERE tenant_id = $1 AND merged_id = $2 AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
         tenant,
         merged.0
@@ -212,6 +246,7 @@ pub async fn open_merge(tx: &mut TenantTx, merged: ClientId) -> Result<Option<Me
             messages: r.message_ids,
             members: r.member_ids,
             deals: r.deal_ids,
+            tags: r.tag_ids,
             filled,
         })
     })

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
+use crate::domain::tag::TaggedKind;
 use crate::domain::{Client, ClientFields, ClientId, ClientInput, Contact, ContactId, ContactType, ContactValue};
 
 use super::{RepoError, conflict_on};
@@ -63,6 +64,7 @@ impl ClientRecord {
             company_id: self.company_id.map(|c| c.to_string()),
             job_title: self.job_title,
             owner_id: self.owner_id.map(|o| o.to_string()),
+            tag_ids: None,
         };
         let fields = ClientFields::parse_stored(&stored).map_err(|errors| {
             let refused: Vec<String> = errors.iter().map(|e| format!("{} ({})", e.field, e.code)).collect();
@@ -71,6 +73,7 @@ impl ClientRecord {
         Ok(Client {
             id: ClientId(self.id),
             fields,
+            tags: Vec::new(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             archived_at: self.archived_at,
@@ -97,8 +100,20 @@ impl ContactRecord {
     }
 }
 
-fn into_clients(records: Vec<ClientRecord>) -> Result<Vec<Client>, RepoError> {
-    records.into_iter().map(ClientRecord::into_client).collect()
+/// The clients of `records` with their tags, in the same order.
+async fn into_clients(tx: &mut TenantTx, records: Vec<ClientRecord>) -> Result<Vec<Client>, RepoError> {
+    let mut clients: Vec<Client> = records.into_iter().map(ClientRecord::into_client).collect::<Result<_, _>>()?;
+    let ids: Vec<i64> = clients.iter().map(|c| c.id.0).collect();
+    let mut tags = crate::repos::tags::on_each(tx, TaggedKind::Client, &ids).await?;
+    for client in &mut clients {
+        client.tags = tags.remove(&client.id.0).unwrap_or_default();
+    }
+    Ok(clients)
+}
+
+/// One client's row with its tags.
+async fn into_client(tx: &mut TenantTx, record: ClientRecord) -> Result<Client, RepoError> {
+    Ok(into_clients(tx, vec![record]).await?.pop().expect("one client in, one out"))
 }
 
 fn into_contacts(records: Vec<ContactRecord>) -> Result<Vec<Contact>, RepoError> {
@@ -170,7 +185,7 @@ pub async fn update(tx: &mut TenantTx, id: ClientId, c: &ClientFields) -> Result
 /// A live client, locked for the rest of the transaction.
 pub async fn get_for_update(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
     let tenant = tx.tenant_id().0;
-    sqlx::query_as!(
+    let record = sqlx::query_as!(
         ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
                 passport_series, passport_number, comments, company_id, job_title, owner_id, created_at, updated_at, archived_at
@@ -180,8 +195,8 @@ pub async fn get_for_update(tx: &mut TenantTx, id: ClientId) -> Result<Client, R
     )
     .fetch_optional(tx.conn())
     .await?
-    .ok_or(RepoError::NotFound)?
-    .into_client()
+    .ok_or(RepoError::NotFound)?;
+    into_client(tx, record).await
 }
 
 /// A live client (an archived one is `NotFound`).
@@ -193,7 +208,7 @@ pub async fn get(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
 /// A client, archived or not (for restoring, exporting, erasing).
 pub async fn get_any(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoError> {
     let tenant = tx.tenant_id().0;
-    sqlx::query_as!(
+    let record = sqlx::query_as!(
         ClientRecord,
         "SELECT id, first_name, last_name, middle_name, phone, email, address, date_of_birth, gender, pin,
                 passport_series, passport_number, comments, company_id, job_title, owner_id, created_at, updated_at, archived_at
@@ -203,8 +218,8 @@ pub async fn get_any(tx: &mut TenantTx, id: ClientId) -> Result<Client, RepoErro
     )
     .fetch_optional(tx.conn())
     .await?
-    .ok_or(RepoError::NotFound)?
-    .into_client()
+    .ok_or(RepoError::NotFound)?;
+    into_client(tx, record).await
 }
 
 /// Archived clients, most recently archived first.
@@ -220,7 +235,7 @@ pub async fn archived(tx: &mut TenantTx, limit: i64) -> Result<Vec<Client>, Repo
     )
     .fetch_all(tx.conn())
     .await?;
-    into_clients(rows)
+    into_clients(tx, rows).await
 }
 
 /// Brings back a client archived less than `within` ago.

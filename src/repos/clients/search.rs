@@ -8,6 +8,13 @@ use crate::domain::client::{COUNT_CAP, Client, ClientId, ClientQuery, ClientSort
 use super::{ClientRecord, into_clients};
 use crate::repos::RepoError;
 
+/// A page of a search's ids, in order, and how many matched (`exact`, or at least so many).
+struct Found {
+    ids: Vec<i64>,
+    total: i64,
+    exact: bool,
+}
+
 /// Live clients matching `query`, in order, and how many match: exact when the search could
 /// count them (a search through its indexes counts up to twenty times `COUNT_CAP`), else at
 /// least so many (a walk in order stops counting at `COUNT_CAP`).
@@ -18,18 +25,36 @@ pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>
     let limit = i32::try_from(query.limit).unwrap_or(i32::MAX);
     let offset = i32::try_from(query.offset).unwrap_or(i32::MAX);
     let cap = i32::try_from(COUNT_CAP).unwrap_or(i32::MAX);
-    let found = sqlx::query!(
-        r#"SELECT ids AS "ids!", total AS "total!", exact AS "exact!" FROM search_clients($1, $2, $3, $4, $5, $6, $7)"#,
-        &patterns,
-        query.created_from,
-        query.created_to,
-        by_name,
-        limit,
-        offset,
-        cap
-    )
-    .fetch_optional(tx.conn())
-    .await?;
+    let found = match query.tag_id {
+        None => sqlx::query_as!(
+            Found,
+            r#"SELECT ids AS "ids!", total AS "total!", exact AS "exact!" FROM search_clients($1, $2, $3, $4, $5, $6, $7)"#,
+            &patterns,
+            query.created_from,
+            query.created_to,
+            by_name,
+            limit,
+            offset,
+            cap
+        )
+        .fetch_optional(tx.conn())
+        .await?,
+        Some(tag) => sqlx::query_as!(
+            Found,
+            r#"SELECT ids AS "ids!", total AS "total!", exact AS "exact!"
+               FROM search_tagged_clients($1, $2, $3, $4, $5, $6, $7, $8)"#,
+            tag.0,
+            &patterns,
+            query.created_from,
+            query.created_to,
+            by_name,
+            limit,
+            offset,
+            cap
+        )
+        .fetch_optional(tx.conn())
+        .await?,
+    };
     let Some(found) = found else { return Ok((Vec::new(), Total::Exact(0))) };
     let mut records = sqlx::query_as!(
         ClientRecord,
@@ -42,7 +67,7 @@ pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>
     .fetch_all(tx.conn())
     .await?;
     records.sort_by_key(|c| found.ids.iter().position(|id| *id == c.id));
-    let items = into_clients(records)?;
+    let items = into_clients(tx, records).await?;
     let total = if found.exact { Total::Exact(found.total) } else { Total::AtLeast(found.total) };
     Ok((items, total))
 }
@@ -62,7 +87,9 @@ pub async fn list_visible(
     let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
     let matches = format!(
         "FROM clients m WHERE m.tenant_id = $1 AND m.archived_at IS NULL AND m.search LIKE ALL($2::text[])
-           AND ($3::date IS NULL OR m.created_at >= $3) AND ($4::date IS NULL OR m.created_at < $4 + 1) AND {OWN}"
+           AND ($3::date IS NULL OR m.created_at >= $3) AND ($4::date IS NULL OR m.created_at < $4 + 1) AND {OWN}
+           AND ($8::bigint IS NULL OR EXISTS (SELECT 1 FROM client_tags g
+                                              WHERE g.tenant_id = m.tenant_id AND g.client_id = m.id AND g.tag_id = $8))"
     );
     let order = if query.sort == ClientSort::Name {
         "lower(m.first_name), lower(coalesce(m.last_name, '')), m.id"
@@ -77,6 +104,7 @@ pub async fn list_visible(
         .bind(reader.0)
         .bind(query.limit)
         .bind(query.offset)
+        .bind(query.tag_id.map(|t| t.0))
         .fetch_all(tx.conn())
         .await?;
     let counted: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM (SELECT 1 {matches} LIMIT $6) c"))
@@ -86,6 +114,8 @@ pub async fn list_visible(
         .bind(query.created_to)
         .bind(reader.0)
         .bind(COUNT_CAP + 1)
+        .bind(0_i64)
+        .bind(query.tag_id.map(|t| t.0))
         .fetch_one(tx.conn())
         .await?;
     let mut records = sqlx::query_as!(
@@ -101,7 +131,7 @@ pub async fn list_visible(
     .await?;
     records.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
     let total = if counted > COUNT_CAP { Total::AtLeast(COUNT_CAP) } else { Total::Exact(counted) };
-    Ok((into_clients(records)?, total))
+    Ok((into_clients(tx, records).await?, total))
 }
 
 /// Whether `reader` reaches client `id` under `record_visibility: own`: they own it, or its
@@ -119,11 +149,13 @@ pub async fn visible_to(tx: &mut TenantTx, id: ClientId, reader: UserId) -> Resu
     Ok(seen)
 }
 
-/// One client as a CSV export row: the fields, and the contacts as `type:value; …`.
+/// One client as a CSV export row: the fields, the contacts as `type:value; …` and the tags'
+/// names as `VIP; Wholesale`.
 #[derive(Debug)]
 pub struct ExportRow {
     pub client: Client,
     pub contacts: String,
+    pub tags: String,
 }
 
 /// Every live client matching `query` (no paging) that `reader` (when given) reaches, in its
@@ -144,13 +176,18 @@ pub fn export<'a>(
                   c.owner_id, c.created_at, c.updated_at, c.archived_at,
                   coalesce((SELECT string_agg(k.type || ':' || k.value, '; ' ORDER BY k.type, k.id)
                             FROM client_contacts k WHERE k.tenant_id = c.tenant_id AND k.client_id = c.id), '')
-                      AS "contacts!"
+                      AS "contacts!",
+                  coalesce((SELECT string_agg(t.name, '; ' ORDER BY t.name_key)
+                            FROM client_tags g JOIN tags t ON t.tenant_id = g.tenant_id AND t.id = g.tag_id
+                            WHERE g.tenant_id = c.tenant_id AND g.client_id = c.id), '') AS "tags!"
            FROM clients c
            WHERE c.tenant_id = $1 AND c.archived_at IS NULL
              AND c.search LIKE ALL($2::text[])
              AND ($3::date IS NULL OR c.created_at >= $3)
              AND ($4::date IS NULL OR c.created_at < $4 + 1)
              AND ($6::bigint IS NULL OR c.id IN (SELECT r FROM clients_reached_by($1, $6) r))
+             AND ($7::bigint IS NULL OR EXISTS (SELECT 1 FROM client_tags g
+                                                WHERE g.tenant_id = c.tenant_id AND g.client_id = c.id AND g.tag_id = $7))
            ORDER BY CASE WHEN $5 THEN lower(c.first_name) END, CASE WHEN $5 THEN lower(coalesce(c.last_name, '')) END,
                     CASE WHEN NOT $5 THEN c.updated_at END DESC, c.id"#,
         tenant,
@@ -158,7 +195,8 @@ pub fn export<'a>(
         query.created_from,
         query.created_to,
         by_name,
-        reader.map(|r| r.0)
+        reader.map(|r| r.0),
+        query.tag_id.map(|t| t.0)
     )
     .fetch(tx.conn())
     .map_err(RepoError::from)
@@ -185,7 +223,7 @@ pub fn export<'a>(
             archived_at: r.archived_at,
         }
         .into_client()?;
-        Ok(ExportRow { client, contacts: r.contacts })
+        Ok(ExportRow { client, contacts: r.contacts, tags: r.tags })
     })
 }
 

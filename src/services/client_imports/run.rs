@@ -335,7 +335,7 @@ impl Run {
             }
             return Ok(Some(false));
         }
-        let changed = match update_client(tx, &self.actor, &current, &after, None).await {
+        let changed = match update_client(tx, &self.actor, &current, &after, None, None).await {
             Ok(changed) => changed,
             Err(UpdateError::Invalid(errors)) => {
                 out.issues.extend(errors.iter().map(|e| issue(line, Some(e.field), e.code)));

@@ -27,7 +27,7 @@ impl ClientService {
                 let reader = crate::services::owner_scope(&mut db, &by).await?;
                 let header: Vec<&str> = std::iter::once("id")
                     .chain(ClientInput::FIELDS)
-                    .chain(["contacts", "created_at", "updated_at"])
+                    .chain(["contacts", "tags", "created_at", "updated_at"])
                     .collect();
                 let _ = tx.send(Ok(crate::domain::csv::line(&header))).await;
                 let mut rows = 0_u64;
@@ -69,6 +69,6 @@ fn export_line(row: &clients::ExportRow) -> String {
     let fields = c.input();
     let mut cells = vec![c.id.to_string()];
     cells.extend(fields.values().map(|v| v.unwrap_or_default().to_owned()));
-    cells.extend([row.contacts.clone(), c.created_at.to_rfc3339(), c.updated_at.to_rfc3339()]);
+    cells.extend([row.contacts.clone(), row.tags.clone(), c.created_at.to_rfc3339(), c.updated_at.to_rfc3339()]);
     crate::domain::csv::line(&cells)
 }

@@ -110,7 +110,7 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
     }
     // A phone or PIN is one client's: it leaves the other first.
     merge::release_unique(tx, from, filled.contains_key("phone"), filled.contains_key("pin")).await.map_err(repo)?;
-    update_client(tx, actor, &survivor, &after, None).await?;
+    update_client(tx, actor, &survivor, &after, None, None).await?;
 
     let contacts = merge::move_contacts(tx, from, into).await.map_err(repo)?;
     let (chat, messages, members) = match merge::chat_of(tx, from).await.map_err(repo)? {
@@ -122,6 +122,7 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
         None => (None, Vec::new(), Vec::new()),
     };
     let deals = deals::reassign_client(tx, from, into, None).await.map_err(repo)?;
+    let tags = merge::copy_tags(tx, from, into).await.map_err(repo)?;
     merge::archive_into(tx, from, into).await.map_err(repo)?;
     let record = merge::NewMerge {
         survivor: into,
@@ -130,6 +131,7 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
         messages: &messages,
         members: &members,
         deals: &deals,
+        tags: &tags,
         filled: Value::Object(filled),
     };
     merge::record(tx, record).await.map_err(repo)?;
@@ -170,7 +172,7 @@ pub(super) async fn undo_merge(
     let after = now.overlaid(&cleared);
     // Only optional values are cleared (never the first name), and clearing frees phone and
     // PIN rather than taking them: neither a rule nor a uniqueness can refuse it.
-    match update_client(tx, actor, &survivor, &after, None).await {
+    match update_client(tx, actor, &survivor, &after, None, None).await {
         Ok(_) => {}
         Err(UpdateError::Repo(e)) => return Err(e),
         Err(UpdateError::Invalid(_) | UpdateError::Taken { .. }) => {
@@ -180,6 +182,7 @@ pub(super) async fn undo_merge(
     merge::take_back_unique(tx, merged, phone.as_deref(), pin.as_deref()).await?;
     merge::return_contacts(tx, &record.contacts, record.survivor, merged).await?;
     deals::reassign_client(tx, record.survivor, merged, Some(&record.deals)).await?;
+    merge::remove_tags(tx, record.survivor, &record.tags).await?;
     if let (Some(from), Some(to)) = (merge::chat_of(tx, record.survivor).await?, merge::chat_of(tx, merged).await?) {
         merge::move_conversation(tx, from, to, Some((&record.messages, &record.members))).await?;
     }

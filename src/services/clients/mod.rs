@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use crate::db::TenantTx;
 use crate::domain::DomainError;
 use crate::domain::company::CompanyId;
+use crate::domain::tag::Tagged;
 use crate::domain::{
     Actor, Client, ClientFields, ClientId, ClientInput, ClientQuery, Contact, ContactId, ContactType, ContactValue,
     DomainEvent, HomeCountry, Permission, Principal, UserId,
@@ -14,7 +15,7 @@ use crate::events::EventBus;
 use crate::repos::clients;
 use crate::repos::{RepoError, audit, companies, tenants};
 
-use super::ServiceError;
+use super::{ServiceError, tags};
 
 mod export;
 mod merge;
@@ -116,7 +117,7 @@ impl ClientService {
                 return Err(errors.into());
             }
         };
-        self.insert(by, &fields, &values).await
+        self.insert(by, &fields, &values, input.tag_ids.as_deref()).await
     }
 
     /// Where the tenant's numbers typed without a country code belong.
@@ -132,6 +133,7 @@ impl ClientService {
         by: &Principal,
         fields: &ClientFields,
         values: &[ContactValue],
+        tag_ids: Option<&[String]>,
     ) -> Result<ClientId, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         if let Some(company) = fields.company_id {
@@ -139,27 +141,32 @@ impl ClientService {
             company_exists(&mut tx, company, scope).await?;
         }
         super::check_record_owner(&mut tx, fields.owner_id).await?;
-        let id = match insert_client(&mut tx, &by.actor(), fields, values).await {
+        let id = match insert_rows(&mut tx, fields, values).await {
             Ok(id) => id,
             Err(RepoError::Conflict { field }) => {
                 return Err(self.duplicate(by, field, &unique_value(fields, field)).await);
             }
             Err(e) => return Err(e.into()),
         };
+        let tagged = tags::put(&mut tx, by, Tagged::Client(id), tag_ids).await?;
+        record_created(&mut tx, &by.actor(), id, &tagged.entry_for(&fields.full_name())).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::ClientCreated { tenant_id: by.tenant_id, client_id: id });
+        tagged.publish(&self.events, by.tenant_id);
         Ok(id)
     }
 
-    /// Changes the fields present in `patch` (`Some("")` clears one; `None` leaves it), checks
-    /// the result as a whole, and returns the client as saved.
+    /// Changes the fields present in `patch` (`Some("")` clears one; `None` leaves it) and
+    /// its tags (when `patch.tag_ids` is given), checks the result as a whole, and returns the
+    /// client as saved.
     pub async fn update(&self, by: &Principal, id: ClientId, patch: &ClientInput) -> Result<Client, ServiceError> {
         super::require(by, &[Permission::ClientUpdate])?;
         let (mut tx, scope) = self.begin(by).await?;
         let current = clients::get_for_update(&mut tx, id).await?;
         reach(&mut tx, id, scope).await?;
+        let tagged = tags::put(&mut tx, by, Tagged::Client(id), patch.tag_ids.as_deref()).await?;
         let after = current.input().overlaid(patch);
-        match update_client(&mut tx, &by.actor(), &current, &after, scope).await {
+        match update_client(&mut tx, &by.actor(), &current, &after, scope, tagged.summary()).await {
             Ok(false) => return Ok(current),
             Ok(true) => {}
             Err(UpdateError::Invalid(errors)) => return Err(errors.into()),
@@ -169,6 +176,7 @@ impl ClientService {
         let saved = clients::get(&mut tx, id).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::ClientUpdated { tenant_id: by.tenant_id, client_id: id });
+        tagged.publish(&self.events, by.tenant_id);
         Ok(saved)
     }
 
@@ -291,6 +299,13 @@ pub(super) async fn insert_client(
     fields: &ClientFields,
     values: &[ContactValue],
 ) -> Result<ClientId, RepoError> {
+    let id = insert_rows(tx, fields, values).await?;
+    record_created(tx, actor, id, &fields.full_name()).await?;
+    Ok(id)
+}
+
+/// The client's row and its contacts' (a value given twice is kept once).
+async fn insert_rows(tx: &mut TenantTx, fields: &ClientFields, values: &[ContactValue]) -> Result<ClientId, RepoError> {
     let id = clients::insert(tx, fields).await?;
     // A conflict would abort the transaction, so repeats are dropped before they are sent.
     for (i, value) in values.iter().enumerate() {
@@ -298,10 +313,12 @@ pub(super) async fn insert_client(
             clients::insert_contact(tx, id, value).await?;
         }
     }
-    let entry =
-        audit::Entry { action: "created", entity: "client", entity_id: &id.to_string(), summary: &fields.full_name() };
-    audit::record(tx, actor, entry).await?;
     Ok(id)
+}
+
+async fn record_created(tx: &mut TenantTx, actor: &Actor, id: ClientId, summary: &str) -> Result<(), RepoError> {
+    let entry = audit::Entry { action: "created", entity: "client", entity_id: &id.to_string(), summary };
+    audit::record(tx, actor, entry).await
 }
 
 pub(super) enum UpdateError {
@@ -325,21 +342,28 @@ pub(super) fn unique_value(fields: &ClientFields, field: &str) -> String {
 }
 
 /// The writes of editing a client locked in `tx`: `after` checked as a whole, saved and
-/// audited with the names of the fields that changed. `false`: nothing changed. A new
-/// company must be one the editor reaches (`scope`, under `record_visibility: own`).
+/// audited with the names of the fields that changed (and `also`, what else the edit did:
+/// its tags). `false`: nothing changed. A new company must be one the editor reaches
+/// (`scope`, under `record_visibility: own`).
 pub(super) async fn update_client(
     tx: &mut TenantTx,
     actor: &Actor,
     current: &Client,
     after: &ClientInput,
     scope: Option<UserId>,
+    also: Option<String>,
 ) -> Result<bool, UpdateError> {
     let home = tenants::default_country(tx).await.map_err(UpdateError::Repo)?;
     let fields = ClientFields::parse(after, Utc::now().date_naive(), home).map_err(UpdateError::Invalid)?;
-    let changed = fields.changed_from(&current.fields);
+    let mut changed: Vec<String> = fields.changed_from(&current.fields).into_iter().map(str::to_owned).collect();
+    let id = current.id;
     if changed.is_empty() {
-        return Ok(false);
+        let Some(also) = also else { return Ok(false) };
+        let entry = audit::Entry { action: "updated", entity: "client", entity_id: &id.to_string(), summary: &also };
+        audit::record(tx, actor, entry).await.map_err(UpdateError::Repo)?;
+        return Ok(true);
     }
+    changed.extend(also);
     if fields.owner_id != current.fields.owner_id {
         super::check_record_owner(tx, fields.owner_id).await.map_err(|e| match e {
             ServiceError::Repo(e) => UpdateError::Repo(e),
@@ -352,7 +376,6 @@ pub(super) async fn update_client(
             _ => UpdateError::Invalid(vec![DomainError::new("company_id", "unknown_company")]),
         })?;
     }
-    let id = current.id;
     match clients::update(tx, id, &fields).await {
         Ok(()) => {}
         Err(RepoError::Conflict { field }) => {

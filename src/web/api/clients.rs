@@ -11,12 +11,14 @@ use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::domain::tag::TagId;
 use crate::domain::{
-    Client, ClientId, ClientInput, ClientQuery, ClientSort, Contact, ContactId, DomainError, parse_date,
+    Client, ClientId, ClientInput, ClientQuery, ClientSort, Contact, ContactId, DomainError, parse_date, parse_id,
 };
 use crate::web::AppState;
 use crate::web::error::AppError;
 
+use super::tags::{TagJson, tag_ids, tags_json};
 use super::{ApiUser, Paged};
 
 #[derive(Serialize)]
@@ -33,7 +35,7 @@ impl From<Contact> for ContactJson {
     }
 }
 
-/// A client as the API shows it: every field as text by its input name, and its contacts.
+/// A client as the API shows it: every field as text by its input name, its contacts and tags.
 #[derive(Serialize)]
 pub struct ClientJson {
     id: ClientId,
@@ -42,6 +44,7 @@ pub struct ClientJson {
     created_at: chrono::DateTime<chrono::Utc>,
     updated_at: chrono::DateTime<chrono::Utc>,
     contacts: Vec<ContactJson>,
+    tags: Vec<TagJson>,
 }
 
 impl ClientJson {
@@ -52,6 +55,7 @@ impl ClientJson {
             created_at: c.created_at,
             updated_at: c.updated_at,
             contacts: contacts.into_iter().map(ContactJson::from).collect(),
+            tags: tags_json(c.tags),
         }
     }
 }
@@ -77,6 +81,7 @@ fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, 
             _ => errors.push(DomainError::new(field, "must_be_string")),
         }
     }
+    input.tag_ids = tag_ids(body).map_err(|e| errors.push(e)).ok().flatten();
     let mut contacts = Vec::new();
     match map.get("contacts") {
         None | Some(Value::Null) => {}
@@ -105,18 +110,21 @@ pub async fn list(
     let created_from = parse_date("created_from", params.get("created_from").map_or("", String::as_str));
     let created_to = parse_date("created_to", params.get("created_to").map_or("", String::as_str));
     let sort = params.get("sort").map_or("", String::as_str).parse::<ClientSort>();
-    let ((page, per_page), created_from, created_to, sort) = match (paging, created_from, created_to, sort) {
-        (Ok(p), Ok(a), Ok(b), Ok(c)) => (p, a, b, c),
-        (p, a, b, c) => {
-            let mut errors = p.err().unwrap_or_default();
-            errors.extend([a.err(), b.err(), c.err()].into_iter().flatten());
-            return Err(AppError::Invalid(errors));
-        }
-    };
+    let tag_id = parse_id("tag_id", params.get("tag_id").map_or("", String::as_str));
+    let ((page, per_page), created_from, created_to, sort, tag_id) =
+        match (paging, created_from, created_to, sort, tag_id) {
+            (Ok(p), Ok(a), Ok(b), Ok(c), Ok(t)) => (p, a, b, c, t),
+            (p, a, b, c, t) => {
+                let mut errors = p.err().unwrap_or_default();
+                errors.extend([a.err(), b.err(), c.err(), t.err()].into_iter().flatten());
+                return Err(AppError::Invalid(errors));
+            }
+        };
     let query = ClientQuery {
         q: params.get("q").cloned(),
         created_from,
         created_to,
+        tag_id: tag_id.map(TagId),
         sort,
         limit: per_page,
         offset: (page - 1) * per_page,

@@ -113,9 +113,12 @@ fn operations(public_url: &str) -> Value {
         "comments": nullable("string"),
         "company_id": {"type": "integer", "nullable": true, "description": "the company the client works at"},
         "job_title": {"type": "string", "maxLength": 200, "nullable": true},
+        "tag_ids": tag_ids_schema(),
     });
     let mut client_props = client_fields.clone();
     if let Some(props) = client_props.as_object_mut() {
+        props.remove("tag_ids");
+        props.insert("tags".into(), json!({"type": "array", "items": {"$ref": "#/components/schemas/Tag"}}));
         props.insert("id".into(), json!({"type": "integer", "format": "int64"}));
         props.insert("created_at".into(), json!({"type": "string", "format": "date-time"}));
         props.insert("updated_at".into(), json!({"type": "string", "format": "date-time"}));
@@ -167,6 +170,7 @@ fn operations(public_url: &str) -> Value {
                         {"name": "created_from", "in": "query", "schema": {"type": "string", "format": "date"}},
                         {"name": "created_to", "in": "query", "schema": {"type": "string", "format": "date"}},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["updated", "name"]}},
+                        {"name": "tag_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "clients that carry this tag"},
                         paging_params()[0], paging_params()[1]
                     ],
                     "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of clients", "ClientPage")),
@@ -728,7 +732,7 @@ fn operations(public_url: &str) -> Value {
                     "permissions": {"type": "array", "items": {"type": "string"}},
                     "tenant": {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}}}
                 }},
-                "Client": {"type": "object", "required": ["id", "first_name", "created_at", "updated_at", "contacts"], "properties": client_props},
+                "Client": {"type": "object", "required": ["id", "first_name", "created_at", "updated_at", "contacts", "tags"], "properties": client_props},
                 "NewClient": {"type": "object", "required": ["first_name"], "properties": new_client_props},
                 "ClientPatch": {"type": "object", "properties": client_fields},
                 "ClientPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {

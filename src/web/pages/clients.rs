@@ -9,10 +9,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use crate::domain::tag::TagId;
 use crate::domain::{
     ClientId, ClientInput, ClientQuery, ContactId, ContactType, DomainError, HomeCountry, Permission, parse_date,
+    parse_id,
 };
 use crate::services::ServiceError;
+use crate::services::tags::may_touch_locked;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -21,9 +24,10 @@ use crate::web::views::clients::{
     ArchivedPage, ArchivedRow, ClientPage, ClientResults, ClientRow, ClientTab, ClientsPage, ContactRow, Duplicate,
     Field, InputKind, ListFilters, MergeCandidate, NewClientPage, Section, SectionView, Twin, contact_label,
 };
+use crate::web::views::tags::{self, TagChip};
 use crate::web::views::{Area, FormErrors};
 
-use super::{is_htmx, render};
+use super::{is_htmx, render, ticked_tags};
 
 const PER_PAGE: i64 = 25;
 
@@ -35,6 +39,7 @@ fn list_query(filters: &ListFilters, limit: i64, offset: i64) -> (ClientQuery, V
         q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
         created_from: date("created_from", &filters.from),
         created_to: date("created_to", &filters.to),
+        tag_id: parse_id("tag_id", &filters.tag_id).map_err(|e| errors.push(e)).ok().flatten().map(TagId),
         sort: filters.sort.parse().unwrap_or_default(),
         limit,
         offset,
@@ -75,6 +80,7 @@ pub async fn list(
         can_create: me.principal.can(Permission::ClientCreate),
         can_see_archived: me.principal.can(Permission::ClientDelete),
         can_export: me.principal.can(Permission::ClientExport),
+        tags: TagChip::of(&state.tags.list(&me.principal).await?),
     };
     render(StatusCode::OK, &page)
 }
@@ -148,6 +154,8 @@ struct PageState {
     contact: Option<(String, String, FormErrors)>,
     /// A search for the client to merge into this one.
     merge_q: String,
+    /// Why the tags just ticked were refused.
+    tag_error: Option<&'static str>,
 }
 
 async fn client_page(
@@ -199,7 +207,11 @@ async fn client_page(
     };
     let (new_contact_type, new_contact_value, contact_errors) =
         page.contact.unwrap_or_else(|| ("phone".into(), String::new(), FormErrors::default()));
+    let all_tags = state.tags.list(&me.principal).await?;
     Ok(ClientPage {
+        tags: TagChip::of(&client.tags),
+        tag_choices: tags::choices(&all_tags, &client.tags, may_touch_locked(&me.principal)),
+        tag_error: page.tag_error,
         shell: me.shell(Area::Clients),
         id: client.id,
         name: client.full_name(),
@@ -286,6 +298,7 @@ pub async fn show(
         editing: Section::from_slug(&q.edit).map(|s| (s, None, FormErrors::default(), None)),
         contact: None,
         merge_q: q.merge_q,
+        tag_error: None,
     };
     render(StatusCode::OK, &client_page(&state, &me, id, tab, page).await?)
 }
@@ -368,6 +381,26 @@ pub async fn save_section(
             let page = PageState { editing: Some((section, Some(patch), errors, duplicate)), ..PageState::default() };
             render(StatusCode::UNPROCESSABLE_ENTITY, &client_page(&state, &me, id, ClientTab::Profile, page).await?)
         }
+    }
+}
+
+/// POST /crm/clients/{id}/tags: the tags the client carries, as ticked; refused, the page
+/// again with the reason beside the tags.
+pub async fn set_tags(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<ClientId>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let input = ClientInput { tag_ids: Some(ticked_tags(&f)), ..ClientInput::default() };
+    match state.clients.update(&me.principal, id, &input).await {
+        Ok(_) => Ok(flash::redirect(&format!("/crm/clients/{id}#client-tags"), Flash::success("flash.tags_saved"))),
+        Err(ServiceError::Invalid(errors)) => {
+            let errors = super::form_errors(me.tr, ServiceError::Invalid(errors))?;
+            let page = PageState { tag_error: errors.get("tag_ids"), ..PageState::default() };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &client_page(&state, &me, id, ClientTab::Profile, page).await?)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -545,6 +578,7 @@ pub fn routes() -> Router<AppState> {
         .route("/crm/clients/{id}/sections/{section}", get(section).post(save_section))
         .route("/crm/clients/{id}/sections/{section}/edit", get(edit_section))
         .route("/crm/clients/{id}/contacts", post(add_contact))
+        .route("/crm/clients/{id}/tags", post(set_tags))
         .route("/crm/clients/{id}/contacts/{contact}/delete", post(remove_contact))
         .route("/crm/clients/{id}/delete", post(delete))
 }

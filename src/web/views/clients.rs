@@ -4,6 +4,7 @@
 use askama::Template;
 
 use super::companies::CompanyPicker;
+use super::tags::{TagChip, TagChoice};
 use super::{FormErrors, Shell};
 use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender, HomeCountry, Phone};
 use crate::i18n::Tr;
@@ -16,6 +17,7 @@ pub struct ClientRow {
     pub email: String,
     /// Contact types present, each once, for the badges: (type, label key).
     pub badges: Vec<(&'static str, &'static str)>,
+    pub tags: Vec<TagChip>,
     pub updated: String,
 }
 
@@ -32,6 +34,7 @@ impl ClientRow {
             phone: c.fields.phone.as_ref().map(|p| super::phone(p.as_str())).unwrap_or_default(),
             email: c.fields.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default(),
             badges,
+            tags: TagChip::of(&c.tags),
             updated: tr.datetime(&c.updated_at),
         }
     }
@@ -48,6 +51,9 @@ pub struct ListFilters {
     pub to: String,
     #[serde(default)]
     pub sort: String,
+    /// Only clients carrying this tag (its id).
+    #[serde(default)]
+    pub tag_id: String,
     pub page: Option<i64>,
 }
 
@@ -55,7 +61,9 @@ impl ListFilters {
     /// The URL of this list on another page, keeping every filter.
     pub fn url(&self, page: i64) -> String {
         let mut parts = Vec::new();
-        for (k, v) in [("q", &self.q), ("from", &self.from), ("to", &self.to), ("sort", &self.sort)] {
+        let filters =
+            [("q", &self.q), ("from", &self.from), ("to", &self.to), ("sort", &self.sort), ("tag_id", &self.tag_id)];
+        for (k, v) in filters {
             if !v.is_empty() {
                 parts.push(format!("{k}={}", crate::web::error::urlencode(v)));
             }
@@ -81,6 +89,14 @@ pub struct ClientsPage {
     pub can_see_archived: bool,
     /// May download the whole list (ClientExport).
     pub can_export: bool,
+    /// The tags to filter by.
+    pub tags: Vec<TagChip>,
+}
+
+impl ClientsPage {
+    pub fn is_tag(&self, id: &i64) -> bool {
+        self.results.filters.tag_id == id.to_string()
+    }
 }
 
 pub struct ArchivedRow {
@@ -442,6 +458,10 @@ pub struct ClientPage {
     pub merge_candidates: Option<Vec<MergeCandidate>>,
     /// Clients sharing a number or contact with this one: maybe the same person.
     pub twins: Vec<Twin>,
+    /// The tags it carries; every tag of the tenant to pick from, and why a change was refused.
+    pub tags: Vec<TagChip>,
+    pub tag_choices: Vec<TagChoice>,
+    pub tag_error: Option<&'static str>,
     pub created: String,
     pub updated: String,
 }
