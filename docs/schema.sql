@@ -751,6 +751,9 @@ CREATE FUNCTION public.search_tagged_clients(p_tag bigint, p_patterns text[], p_
             || ' WHERE g.tenant_id = $1 AND g.tag_id = $8 AND NOT g.archived' || dates;
         gather_max constant int := 2000;
         prefix_rows constant int := 500;
+        -- A walk reads a tag's row and its client's in about 6 µs: 4,000 of them cost about
+        -- what gathering the words' matches does (21 ms for "dilno", 28,572 clients).
+        walk_max constant int := 4000;
         candidates bigint[];
         found bigint[];
         n bigint;
@@ -774,18 +777,24 @@ CREATE FUNCTION public.search_tagged_clients(p_tag bigint, p_patterns text[], p_
                 || ' (SELECT m.client_id AS id, row_number() OVER () AS n, (true' || client_search_filter(words)
                 || ') AS hit FROM (SELECT g.client_id, m.search' || tagged || sort || ' LIMIT $5) m) p'
                 INTO found USING tenant, p_patterns, p_from, p_to, prefix_rows, p_offset, p_cap, p_tag;
-            IF cardinality(found) > p_offset + p_limit THEN
-                RETURN QUERY SELECT found[p_offset + 1 : p_offset + p_limit], least(cardinality(found), p_cap)::bigint,
-                                    false;
+            n := cardinality(found);
+            IF n > p_offset + p_limit THEN
+                RETURN QUERY SELECT found[p_offset + 1 : p_offset + p_limit], least(n, p_cap), false;
                 RETURN;
             END IF;
-            candidates := client_matches_by_trigram(tenant, p_patterns, p_from, p_to, gather_max + 1);
-            IF cardinality(candidates) > gather_max THEN
+            -- Matches in the prefix tell how far a walk must read: within walk_max rows, walk.
+            IF n = 0 OR (p_offset + p_limit + 1)::bigint * prefix_rows / n > walk_max THEN
+                candidates := client_matches_by_trigram(tenant, p_patterns, p_from, p_to, gather_max + 1);
+            END IF;
+            IF candidates IS NULL OR cardinality(candidates) > gather_max THEN
                 EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT g.client_id AS id' || tagged
                     || client_search_filter(words) || sort || ' LIMIT $5 OFFSET $6) p'
                     INTO found USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, p_cap, p_tag;
-                n := cardinality(found);
-                RETURN QUERY SELECT found, p_offset + n, n < p_limit AND (n > 0 OR p_offset = 0);
+                -- A page read (not full: to the end) counts all before it; an empty one past
+                -- the end only knows what the prefix saw (n).
+                RETURN QUERY SELECT found,
+                    CASE WHEN cardinality(found) = 0 AND p_offset > 0 THEN n ELSE p_offset + cardinality(found) END,
+                    cardinality(found) < p_limit AND (cardinality(found) > 0 OR p_offset = 0);
                 RETURN;
             END IF;
             tagged := tagged || ' AND g.client_id = ANY($9)';

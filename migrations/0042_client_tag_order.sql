@@ -66,9 +66,11 @@ CREATE TRIGGER client_tags_follow AFTER UPDATE ON clients
 --     the count is exact.
 --   * A commoner tag: its first 500 rows in order, checked. Common words fill the page from
 --     them ("sergey": 28 of 500; the count says "at least").
+--   * Words found among them often enough that a walk reads at most 4,000 rows: the tag's
+--     rows in order, checked until a page is full; the count is what was seen (a page
+--     past the end: what the first 500 rows held).
 --   * Else the words' matches through their indexes, as the search finds them: up to 2,000,
---     those carrying the tag are sorted and counted exactly.
---   * Else the tag's rows in order, checked until a page is full; the count is what was seen.
+--     those carrying the tag are sorted and counted exactly; more, the walk above.
 CREATE FUNCTION search_tagged_clients(p_tag bigint, p_patterns text[], p_from date, p_to date, p_by_name boolean,
                                       p_limit int, p_offset int, p_cap int)
     RETURNS TABLE (ids bigint[], total bigint, exact boolean)
@@ -88,6 +90,9 @@ CREATE FUNCTION search_tagged_clients(p_tag bigint, p_patterns text[], p_from da
             || ' WHERE g.tenant_id = $1 AND g.tag_id = $8 AND NOT g.archived' || dates;
         gather_max constant int := 2000;
         prefix_rows constant int := 500;
+        -- A walk reads a tag's row and its client's in about 6 µs: 4,000 of them cost about
+        -- what gathering the words' matches does (21 ms for "dilno", 28,572 clients).
+        walk_max constant int := 4000;
         candidates bigint[];
         found bigint[];
         n bigint;
@@ -111,18 +116,24 @@ CREATE FUNCTION search_tagged_clients(p_tag bigint, p_patterns text[], p_from da
                 || ' (SELECT m.client_id AS id, row_number() OVER () AS n, (true' || client_search_filter(words)
                 || ') AS hit FROM (SELECT g.client_id, m.search' || tagged || sort || ' LIMIT $5) m) p'
                 INTO found USING tenant, p_patterns, p_from, p_to, prefix_rows, p_offset, p_cap, p_tag;
-            IF cardinality(found) > p_offset + p_limit THEN
-                RETURN QUERY SELECT found[p_offset + 1 : p_offset + p_limit], least(cardinality(found), p_cap)::bigint,
-                                    false;
+            n := cardinality(found);
+            IF n > p_offset + p_limit THEN
+                RETURN QUERY SELECT found[p_offset + 1 : p_offset + p_limit], least(n, p_cap), false;
                 RETURN;
             END IF;
-            candidates := client_matches_by_trigram(tenant, p_patterns, p_from, p_to, gather_max + 1);
-            IF cardinality(candidates) > gather_max THEN
+            -- Matches in the prefix tell how far a walk must read: within walk_max rows, walk.
+            IF n = 0 OR (p_offset + p_limit + 1)::bigint * prefix_rows / n > walk_max THEN
+                candidates := client_matches_by_trigram(tenant, p_patterns, p_from, p_to, gather_max + 1);
+            END IF;
+            IF candidates IS NULL OR cardinality(candidates) > gather_max THEN
                 EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT g.client_id AS id' || tagged
                     || client_search_filter(words) || sort || ' LIMIT $5 OFFSET $6) p'
                     INTO found USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, p_cap, p_tag;
-                n := cardinality(found);
-                RETURN QUERY SELECT found, p_offset + n, n < p_limit AND (n > 0 OR p_offset = 0);
+                -- A page read (not full: to the end) counts all before it; an empty one past
+                -- the end only knows what the prefix saw (n).
+                RETURN QUERY SELECT found,
+                    CASE WHEN cardinality(found) = 0 AND p_offset > 0 THEN n ELSE p_offset + cardinality(found) END,
+                    cardinality(found) < p_limit AND (cardinality(found) > 0 OR p_offset = 0);
                 RETURN;
             END IF;
             tagged := tagged || ' AND g.client_id = ANY($9)';
