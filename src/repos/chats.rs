@@ -7,6 +7,7 @@ use crate::domain::chat::{
     Assignee, AssigneeFilter, Chat, ChatId, ChatStatus, InboxQuery, InboxRow, LastMessage, Member, MessageId,
     StatusChange, Transport, VIEW_COUNT_CAP, ViewCounts,
 };
+use crate::domain::tag::{TagId, TaggedKind};
 use crate::domain::{ClientId, ContactId, Phone, TenantId, UserId};
 
 use super::RepoError;
@@ -151,6 +152,7 @@ impl TryFrom<InboxRecord> for InboxRow {
             },
             status: r.status.parse().map_err(|_| corrupt("status"))?,
             snoozed_until: r.snoozed_until,
+            tags: Vec::new(),
         })
     }
 }
@@ -183,12 +185,22 @@ fn push_reader(b: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, reader: Option<Us
 /// A page of the inbox, newest activity first, of the chats `reader` reaches (all when none).
 /// Chats nobody has written in yet are left out.
 pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery, reader: Option<UserId>) -> Result<Vec<InboxRow>, RepoError> {
+    let records = inbox_records(tx, query, reader).await?;
+    with_tags(tx, records).await
+}
+
+async fn inbox_records(
+    tx: &mut TenantTx,
+    query: &InboxQuery,
+    reader: Option<UserId>,
+) -> Result<Vec<InboxRecord>, RepoError> {
     let tenant = tx.tenant_id().0;
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let mut b = sqlx::QueryBuilder::new(INBOX_SELECT);
     b.push_bind(tenant);
-    if let (Some(q), Some(_)) = (q, reader) {
-        // A reader's own chats are few: their client's words or a message's text, in order.
+    if let Some(q) = q.filter(|_| reader.is_some() || query.tag_id.is_some()) {
+        // A reader's own chats, or a tag's, are few: their client's words or a message's
+        // text, in order.
         let patterns = super::clients::search_patterns(q);
         b.push(" AND h.last_message_at IS NOT NULL");
         if query.unread_only {
@@ -196,6 +208,7 @@ pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery, reader: Option<UserId>
         }
         push_view(&mut b, query.assignee, query.status);
         push_reader(&mut b, reader);
+        push_tag(&mut b, query.tag_id);
         b.push(" AND ((cardinality(");
         b.push_bind(patterns.clone());
         b.push("::text[]) > 0 AND c.search LIKE ALL(");
@@ -208,8 +221,7 @@ pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery, reader: Option<UserId>
         b.push_bind(query.limit);
         b.push(" OFFSET ");
         b.push_bind(query.offset);
-        let rows: Vec<InboxRecord> = b.build_query_as().fetch_all(tx.conn()).await?;
-        return rows.into_iter().map(InboxRow::try_from).collect();
+        return Ok(b.build_query_as().fetch_all(tx.conn()).await?);
     }
     if let Some(q) = q {
         // A search finds its page in search_inbox (0007), through the indexes row-level
@@ -236,9 +248,8 @@ pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery, reader: Option<UserId>
         b.push(" AND h.id = ANY(");
         b.push_bind(ids.clone());
         b.push(")");
-        let rows: Vec<InboxRecord> = b.build_query_as().fetch_all(tx.conn()).await?;
-        let mut rows = rows.into_iter().map(InboxRow::try_from).collect::<Result<Vec<_>, _>>()?;
-        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id.0));
+        let mut rows: Vec<InboxRecord> = b.build_query_as().fetch_all(tx.conn()).await?;
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
         return Ok(rows);
     }
     b.push(" AND h.last_message_at IS NOT NULL");
@@ -247,13 +258,33 @@ pub async fn inbox(tx: &mut TenantTx, query: &InboxQuery, reader: Option<UserId>
     }
     push_view(&mut b, query.assignee, query.status);
     push_reader(&mut b, reader);
+    push_tag(&mut b, query.tag_id);
     // NULLS LAST as in the indexes (DESC alone means NULLS FIRST, and no index would serve).
     b.push(" ORDER BY h.last_message_at DESC NULLS LAST, h.id DESC LIMIT ");
     b.push_bind(query.limit);
     b.push(" OFFSET ");
     b.push_bind(query.offset);
-    let rows: Vec<InboxRecord> = b.build_query_as().fetch_all(tx.conn()).await?;
-    rows.into_iter().map(InboxRow::try_from).collect()
+    Ok(b.build_query_as().fetch_all(tx.conn()).await?)
+}
+
+/// Only the chats carrying `tag`, when given.
+fn push_tag(b: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, tag: Option<TagId>) {
+    if let Some(tag) = tag {
+        b.push(" AND EXISTS (SELECT 1 FROM chat_tags g WHERE g.tenant_id = h.tenant_id AND g.chat_id = h.id AND g.tag_id = ");
+        b.push_bind(tag.0);
+        b.push(")");
+    }
+}
+
+/// The inbox rows of `records`, in their order, with their chats' tags.
+async fn with_tags(tx: &mut TenantTx, records: Vec<InboxRecord>) -> Result<Vec<InboxRow>, RepoError> {
+    let mut rows = records.into_iter().map(InboxRow::try_from).collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
+    let mut tags = super::tags::on_each(tx, TaggedKind::Chat, &ids).await?;
+    for row in &mut rows {
+        row.tags = tags.remove(&row.id.0).unwrap_or_default();
+    }
+    Ok(rows)
 }
 
 /// The view's conditions: whose chats, and in which status.
@@ -393,7 +424,8 @@ pub async fn inbox_row(tx: &mut TenantTx, id: ChatId) -> Result<InboxRow, RepoEr
     b.push(" AND h.id = ");
     b.push_bind(id.0);
     let row: Option<InboxRecord> = b.build_query_as().fetch_optional(tx.conn()).await?;
-    row.ok_or(RepoError::NotFound)?.try_into()
+    let row = row.ok_or(RepoError::NotFound)?;
+    Ok(with_tags(tx, vec![row]).await?.pop().expect("one row in, one out"))
 }
 
 /// The client messages no one on the staff has read, over the tenant's live clients.

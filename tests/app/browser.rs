@@ -1494,6 +1494,53 @@ async fn a_company_is_made_picked_for_a_client_by_typing_and_lists_its_people_at
 }
 
 #[tokio::test]
+async fn a_chats_tags_are_picked_in_its_header_and_filter_the_inbox_at_desk_and_phone_width() {
+    let _serial = SERIAL.lock().await;
+    let app = TestApp::spawn().await;
+    let Some(d) = Driver::new_admin(&app).await else { return };
+    let base = &app.base_url;
+    let api = app.api(Role::Admin).await;
+    let mut ids = Vec::new();
+    for (name, color) in [("Urgent", "#dc2626"), ("Wholesale", "#2563eb")] {
+        ids.push(api.post("/api/v1/tags", json!({"name": name, "color": color})).await.json()["id"].clone());
+    }
+    let (_, _, aziz) = app.client_who_wrote(&api, "Aziz Karimov", "+998901110001").await;
+    let (_, _, madina) = app.client_who_wrote(&api, "Madina Yusupova", "+998901110002").await;
+    api.patch(&format!("/api/v1/chats/{}", madina.0), json!({"tag_ids": [ids[1]]})).await;
+
+    // The thread's header: the picker puts both tags on.
+    d.goto(&format!("{base}/crm/chats/{}", aziz.0)).await;
+    d.click(".thread-work .tag-edit summary").await;
+    d.click(".thread-work .tag-picker label:nth-of-type(1) input").await;
+    d.click(".thread-work .tag-picker label:nth-of-type(2) input").await;
+    d.click(".thread-work .tag-edit-form button[type=submit]").await;
+    d.wait_until("document.querySelectorAll('.thread-work ul.tags .tag').length === 2", "two chips on the chat").await;
+    let chat = api.get(&format!("/api/v1/chats/{}", aziz.0)).await.json();
+    assert_eq!(chat["tags"].as_array().unwrap().len(), 2);
+
+    // The inbox, filtered from its Tag menu.
+    d.script(&format!(
+        "const s = document.getElementById('chat-tag'); s.value = '{}'; s.dispatchEvent(new Event('change', {{bubbles: true}}));",
+        ids[0]
+    ))
+    .await;
+    d.wait_until("document.querySelectorAll('#chat-list .chat-row').length === 1", "the urgent chat alone").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the inbox at 1366 px");
+    d.screenshot("chat-tags-inbox").await;
+
+    d.resize(390, 800).await;
+    d.goto(&format!("{base}/crm/chats?tag_id={}", ids[1])).await;
+    assert_eq!(d.script("return document.querySelectorAll('#chat-list .chat-row').length").await, 2);
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the inbox at 390 px");
+    d.screenshot("chat-tags-inbox-phone").await;
+    d.goto(&format!("{base}/crm/chats/{}", aziz.0)).await;
+    d.click(".thread-work .tag-edit summary").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the thread at 390 px");
+    d.screenshot("chat-tags-thread-phone").await;
+    d.quit().await;
+}
+
+#[tokio::test]
 async fn a_clients_tags_are_picked_on_its_page_and_filter_the_list_at_desk_and_phone_width() {
     let _serial = SERIAL.lock().await;
     let app = TestApp::spawn().await;

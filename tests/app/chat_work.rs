@@ -349,3 +349,87 @@ async fn the_threads_header_calls_the_client_with_one_click() {
     let page = agent.get(&format!("/crm/chats/{}", chat.0)).await.body;
     assert!(page.contains(r#"href="tel:+998901110010""#) && page.contains("+998 90 111 00 10"), "{page}");
 }
+
+#[tokio::test]
+async fn chats_carry_tags_through_the_api_and_the_thread_and_the_inbox_filters_by_one() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = api_user(&app, Role::Admin).await;
+    let (agent, _) = api_user(&app, Role::Agent).await;
+    let tag = |name: &'static str, locked: bool| {
+        let admin = &admin;
+        async move {
+            let made = admin.post("/api/v1/tags", json!({"name": name, "locked": locked})).await;
+            made.json()["id"].as_i64().unwrap()
+        }
+    };
+    let (urgent, vip) = (tag("Urgent", false).await, tag("VIP", true).await);
+    let (_, _, one) = app.client_who_wrote(&agent, "Aziz", "+998901110001").await;
+    let (_, _, two) = app.client_who_wrote(&agent, "Madina", "+998901110002").await;
+    let mut events = app.state.events.subscribe();
+
+    let path = format!("/api/v1/chats/{}", one.0);
+    let tagged = agent.patch(&path, json!({"tag_ids": [urgent], "status": "pending"})).await;
+    assert_eq!(tagged.status, 200, "{}", tagged.body);
+    let names = |chat: &Value| -> Vec<String> {
+        chat["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!((names(&tagged.json()), tagged.json()["status"].as_str()), (vec!["Urgent".to_owned()], Some("pending")));
+    let mut heard = (false, false);
+    while let Ok(event) = events.try_recv() {
+        match event {
+            DomainEvent::TagAdded { .. } => heard.0 = true,
+            DomainEvent::ChatUpdated { chat_id, .. } => heard.1 |= chat_id == one,
+            _ => {}
+        }
+    }
+    assert_eq!(heard, (true, true), "the tag and the chat announced");
+    let refused = agent.patch(&path, json!({"tag_ids": [urgent, vip], "status": "resolved"})).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.json()["error"]["fields"]["tag_ids"].is_array());
+    let kept = agent.get(&path).await.json();
+    assert_eq!(
+        (names(&kept), kept["status"].as_str()),
+        (vec!["Urgent".to_owned()], Some("pending")),
+        "nothing half-written"
+    );
+    assert_eq!(agent.patch(&path, json!({"tag_ids": "x"})).await.status, 422);
+
+    // The list by tag, with and without words; a bad id is named.
+    assert_eq!(ids(&agent, &format!("?tag_id={urgent}")).await, [one.0]);
+    assert_eq!(ids(&agent, &format!("?tag_id={urgent}&q=aziz")).await, [one.0]);
+    assert!(ids(&agent, &format!("?tag_id={urgent}&q=madina")).await.is_empty());
+    assert!(ids(&agent, &format!("?tag_id={vip}")).await.is_empty());
+    assert_eq!(agent.get("/api/v1/chats?tag_id=-3").await.status, 422);
+    let audited = app
+        .scalar_i64(&format!(
+            "SELECT count(*) FROM audit_log WHERE entity = 'chat' AND entity_id = '{}' AND action = 'tagged' AND summary = 'tags +Urgent'",
+            one.0
+        ))
+        .await;
+    assert_eq!(audited, 1);
+
+    // The thread's header: chips and the picker, the locked tag fixed for an agent; the inbox
+    // filters by its Tag menu and shows chips on rows.
+    let browser = app.sign_in_as(Role::Agent).await;
+    let thread = browser.get(&format!("/crm/chats/{}", one.0)).await;
+    assert!(thread.body.contains("data-color=\"#64748b\">Urgent</li>"), "{}", thread.body);
+    assert!(thread.body.contains(&format!("name=\"tag_id\" value=\"{vip}\" disabled")), "{}", thread.body);
+    let back = format!("/crm/chats/{}?status=any", two.0);
+    let put =
+        browser.post(&format!("/crm/chats/{}/tags", two.0), &[("tag_id", &urgent.to_string()), ("back", &back)]).await;
+    assert_eq!((put.status, put.location()), (303, Some(back.as_str())), "{}", put.body);
+    let forged = browser.post(&format!("/crm/chats/{}/tags", two.0), &[("tag_id", &vip.to_string())]).await;
+    assert_eq!(forged.status, 303, "refused, and told so on the thread");
+    let told = browser.get(forged.location().unwrap()).await;
+    assert!(told.body.contains("Only an admin can add or remove a locked tag."), "{}", told.body);
+    assert_eq!(names(&agent.get(&format!("/api/v1/chats/{}", two.0)).await.json()), ["Urgent"]);
+    let inbox = browser.get(&format!("/crm/chats?status=any&tag_id={urgent}")).await;
+    assert!(inbox.body.contains(&format!("<option value=\"{urgent}\" selected>Urgent</option>")), "{}", inbox.body);
+    assert!(
+        inbox.body.contains(&format!("data-chat=\"{}\"", one.0))
+            && inbox.body.contains(&format!("data-chat=\"{}\"", two.0))
+    );
+    assert!(inbox.body.contains("tag tag-mini"), "chips on the rows");
+    let list = browser.get(&format!("/crm/chats/list?status=any&tag_id={vip}")).await;
+    assert!(!list.body.contains("data-chat="), "{}", list.body);
+}

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{AssigneeFilter, ChatId, ChatStatus, DeliveryStatus, Direction, MessageId, Transport};
+use crate::domain::tag::{Tag, TagId};
 use crate::domain::{ClientId, Phone, UserId};
 
 /// A chat as the inbox lists it: whose it is, its newest message and what is unread.
@@ -18,6 +19,8 @@ pub struct InboxRow {
     pub status: ChatStatus,
     /// When a snoozed chat opens again.
     pub snoozed_until: Option<DateTime<Utc>>,
+    /// The tags the chat carries, by name.
+    pub tags: Vec<Tag>,
 }
 
 /// The member of staff a chat is assigned to.
@@ -58,6 +61,8 @@ pub struct InboxQuery {
     pub assignee: AssigneeFilter,
     /// Any status when absent.
     pub status: Option<ChatStatus>,
+    /// Only chats carrying this tag.
+    pub tag_id: Option<TagId>,
     pub limit: i64,
     pub offset: i64,
 }

@@ -117,11 +117,13 @@ impl StatusChange {
 }
 
 /// What a change to a chat's work asks for; each part present is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChatChange {
     /// `Some(None)` unassigns.
     pub assignee: Option<Option<UserId>>,
     pub status: Option<StatusChange>,
+    /// The tags the chat is to carry, by id as sent (`None` leaves them).
+    pub tag_ids: Option<Vec<String>>,
 }
 
 #[cfg(test)]

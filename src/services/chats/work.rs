@@ -8,9 +8,10 @@ use tokio::sync::watch;
 use crate::db::TenantTx;
 use crate::domain::chat::{ChatChange, ChatId, ChatStatus, InboxRow, ViewCounts};
 use crate::domain::settings::AutoAssign;
+use crate::domain::tag::Tagged;
 use crate::domain::{DomainError, DomainEvent, Permission, Principal, UserId};
 use crate::repos::{audit, chats, tenants, users};
-use crate::services::ServiceError;
+use crate::services::{ServiceError, tags};
 
 use super::ChatService;
 
@@ -22,8 +23,9 @@ pub const PRESENT_WITHIN: Duration = Duration::from_secs(10 * 60);
 const WAKE_BATCH: i32 = 100;
 
 impl ChatService {
-    /// Assigns a chat and/or changes its status, as `change` asks: each change audited, the
-    /// chat announced once. The assignee must be an active user who may write in chats.
+    /// Assigns a chat, changes its status and/or its tags, as `change` asks: each change
+    /// audited, the chat announced once. The assignee must be an active user who may write in
+    /// chats; tags are checked as on any record (`services::tags::put`).
     pub async fn change(&self, by: &Principal, chat: ChatId, change: ChatChange) -> Result<InboxRow, ServiceError> {
         let (mut tx, scope) = self.begin(by, &[Permission::ChatUpdate]).await?;
         super::reach(&mut tx, chat, scope).await?;
@@ -59,8 +61,16 @@ impl ChatService {
             audit::record(&mut tx, &by.actor(), entry).await?;
             changed = true;
         }
+        let tagged = tags::put(&mut tx, by, Tagged::Chat(chat), change.tag_ids.as_deref()).await?;
+        if let Some(summary) = tagged.summary() {
+            let entry =
+                audit::Entry { action: "tagged", entity: "chat", entity_id: &chat.to_string(), summary: &summary };
+            audit::record(&mut tx, &by.actor(), entry).await?;
+            changed = true;
+        }
         let row = chats::inbox_row(&mut tx, chat).await?;
         tx.commit().await?;
+        tagged.publish(&self.events, by.tenant_id);
         if changed {
             self.events.publish(DomainEvent::ChatUpdated { tenant_id: by.tenant_id, chat_id: chat });
         }

@@ -15,12 +15,14 @@ use crate::domain::chat::{
     AssigneeFilter, Attachment, ChatChange, ChatId, ChatStatus, Direction, InboxQuery, InboxRow, Member, Message,
     MessageId, StatusChange, Transport,
 };
-use crate::domain::{ClientId, ContactId, DomainError, UserId, parse_datetime};
+use crate::domain::tag::TagId;
+use crate::domain::{ClientId, ContactId, DomainError, UserId, parse_datetime, parse_id};
 use crate::services::chats::Outgoing;
 use crate::web::AppState;
 use crate::web::error::AppError;
 use serde_json::Value;
 
+use super::tags::{TagJson, tag_ids, tags_json};
 use super::{ApiUser, Paged};
 
 #[derive(Serialize)]
@@ -51,6 +53,7 @@ pub struct ChatJson {
     status: &'static str,
     /// When a snoozed chat opens again.
     snoozed_until: Option<DateTime<Utc>>,
+    tags: Vec<TagJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     members: Option<Vec<MemberJson>>,
 }
@@ -103,6 +106,7 @@ impl ChatJson {
             assignee: row.assignee.map(|a| AssigneeJson { id: a.id, name: a.name }),
             status: row.status.as_str(),
             snoozed_until: row.snoozed_until,
+            tags: tags_json(row.tags),
             members: members.map(|all| all.into_iter().map(MemberJson::from).collect()),
         }
     }
@@ -238,11 +242,12 @@ pub async fn list(
         None => Ok(None),
         Some(s) => s.parse::<ChatStatus>().map(Some),
     };
-    let ((page, per_page), unread_only, assignee, status) = match (paging, unread, assignee, status) {
-        (Ok(p), Ok(u), Ok(a), Ok(s)) => (p, u, a, s),
-        (p, u, a, s) => {
+    let tag_id = parse_id("tag_id", params.get("tag_id").map_or("", String::as_str));
+    let ((page, per_page), unread_only, assignee, status, tag_id) = match (paging, unread, assignee, status, tag_id) {
+        (Ok(p), Ok(u), Ok(a), Ok(s), Ok(t)) => (p, u, a, s, t),
+        (p, u, a, s, t) => {
             let mut errors = p.err().unwrap_or_default();
-            errors.extend([u.err(), a.err(), s.err()].into_iter().flatten());
+            errors.extend([u.err(), a.err(), s.err(), t.err()].into_iter().flatten());
             return Err(AppError::Invalid(errors));
         }
     };
@@ -251,6 +256,7 @@ pub async fn list(
         unread_only,
         assignee,
         status,
+        tag_id: tag_id.map(TagId),
         // One more than the page: whether another page exists, without counting every chat.
         limit: per_page + 1,
         offset: (page - 1) * per_page,
@@ -273,8 +279,9 @@ pub async fn list(
     }))
 }
 
-/// Assigns the chat and/or changes its status: `{assignee_id?: id|null, status?, snoozed_until?}`.
-/// An absent key changes nothing; `assignee_id: null` unassigns.
+/// Assigns the chat, changes its status and/or its tags:
+/// `{assignee_id?: id|null, status?, snoozed_until?, tag_ids?}`. An absent key changes nothing;
+/// `assignee_id: null` unassigns.
 pub async fn change(
     State(state): State<AppState>,
     user: ApiUser,
@@ -314,11 +321,12 @@ pub async fn change(
             }
         },
     };
+    let tag_ids = tag_ids(&body).map_err(|e| errors.push(e)).ok().flatten();
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
     let status = StatusChange::parse(status, until, Utc::now()).map_err(|e| AppError::Invalid(vec![e]))?;
-    let row = state.chats.change(&user.0, ChatId(id), ChatChange { assignee, status }).await?;
+    let row = state.chats.change(&user.0, ChatId(id), ChatChange { assignee, status, tag_ids }).await?;
     Ok(Json(ChatJson::new(row, None)))
 }
 

@@ -276,6 +276,7 @@ fn operations(public_url: &str) -> Value {
                     {"name": "unread", "in": "query", "schema": {"type": "boolean"}, "description": "only chats with unread client messages"},
                     {"name": "assignee", "in": "query", "schema": {"type": "string"}, "description": "`me`, `none` (unassigned) or a user's id; any when absent"},
                     {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "pending", "resolved", "snoozed"]}, "description": "any status when absent"},
+                    {"name": "tag_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "chats that carry this tag"},
                     paging_params()[0], paging_params()[1]
                 ],
                 "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of chats", "ChatPage")),
@@ -752,9 +753,10 @@ fn operations(public_url: &str) -> Value {
                 "ChatChange": {"type": "object", "properties": {
                     "assignee_id": {"type": "integer", "nullable": true},
                     "status": {"type": "string", "enum": ["open", "pending", "resolved"]},
-                    "snoozed_until": {"type": "string", "format": "date-time"}
+                    "snoozed_until": {"type": "string", "format": "date-time"},
+                    "tag_ids": tag_ids_schema()
                 }},
-                "Chat": {"type": "object", "required": ["id", "client", "unread_count", "status"], "properties": {
+                "Chat": {"type": "object", "required": ["id", "client", "unread_count", "status", "tags"], "properties": {
                     "id": {"type": "integer"},
                     "client": {"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
                     "last_message": {"type": "object", "nullable": true, "properties": {
@@ -767,6 +769,7 @@ fn operations(public_url: &str) -> Value {
                     "assignee": {"type": "object", "nullable": true, "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
                     "status": {"type": "string", "enum": ["open", "pending", "resolved", "snoozed"]},
                     "snoozed_until": {"type": "string", "format": "date-time", "nullable": true, "description": "when a snoozed chat opens again"},
+                    "tags": {"type": "array", "items": {"$ref": "#/components/schemas/Tag"}},
                     "members": {"type": "array", "items": {"type": "object", "required": ["id", "type", "name"], "properties": {
                         "id": {"type": "integer"}, "type": {"type": "string", "enum": ["user", "client"]},
                         "user_id": {"type": "integer", "nullable": true}, "contact_id": {"type": "integer", "nullable": true},

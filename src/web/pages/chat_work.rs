@@ -1,5 +1,5 @@
 //! The thread header's forms: assigning a chat; resolving, reopening, parking or snoozing it;
-//! and giving its client a name.
+//! its tags; and giving its client a name.
 
 use axum::Form;
 use axum::Router;
@@ -9,16 +9,18 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::domain::chat::{AssigneeFilter, ChatChange, ChatId, StatusChange};
+use crate::domain::chat::{AssigneeFilter, ChatChange, ChatId, InboxRow, StatusChange};
 use crate::domain::{ClientInput, DomainError, Permission, UserId};
 use crate::services::ServiceError;
+use crate::services::tags::may_touch_locked;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::views::chat_work::{WorkFragment, WorkPanel, snooze_until};
+use crate::web::views::tags;
 
-use super::{render, safe_return_path};
+use super::{render, safe_return_path, ticked_tags};
 
 /// What the header's buttons send; each field present is a change.
 #[derive(Deserialize)]
@@ -54,7 +56,7 @@ impl WorkForm {
             },
             (status, _) => StatusChange::parse(Some(status), None, now)?,
         };
-        Ok(ChatChange { assignee, status })
+        Ok(ChatChange { assignee, status, tag_ids: None })
     }
 }
 
@@ -74,6 +76,44 @@ pub async fn change(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// POST /crm/chats/{id}/tags: the tags the chat carries, as ticked; back to the thread, with
+/// the reason when refused.
+pub async fn set_tags(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let back = back_to_thread(f.iter().find(|(k, _)| k == "back").map_or("", |(_, v)| v.as_str()), id);
+    let change = ChatChange { tag_ids: Some(ticked_tags(&f)), ..ChatChange::default() };
+    match state.chats.change(&me.principal, ChatId(id), change).await {
+        Ok(_) => Ok(flash::redirect(&back, Flash::success("flash.tags_saved"))),
+        Err(ServiceError::Invalid(errors)) => {
+            let key = match errors.first().map(|e| e.code) {
+                Some("locked_tag") => "error.locked_tag",
+                Some("too_many_tags") => "error.too_many_tags",
+                _ => "error.unknown_tag",
+            };
+            Ok(flash::redirect(&back, Flash::error(key)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The thread header's controls for chat `row`, as `me` may use them.
+pub(super) async fn work_panel(state: &AppState, me: &CurrentUser, row: &InboxRow) -> Result<WorkPanel, AppError> {
+    let can_change = me.principal.can(Permission::ChatUpdate);
+    let (people, choices) = match can_change {
+        true => {
+            let all = state.tags.list(&me.principal).await?;
+            let choices = tags::choices(&all, &row.tags, may_touch_locked(&me.principal));
+            (state.chats.assignees(&me.principal).await?, choices)
+        }
+        false => (Vec::new(), Vec::new()),
+    };
+    Ok(WorkPanel::new(me.tr, row, me.principal.user_id, people, can_change, choices))
 }
 
 /// The client's name as the thread header's form gives it.
@@ -126,14 +166,12 @@ pub async fn panel(
     Query(q): Query<PanelQuery>,
 ) -> Result<Response, AppError> {
     let (row, _) = state.chats.chat(&me.principal, ChatId(id)).await?;
-    let can_change = me.principal.can(Permission::ChatUpdate);
-    let people = if can_change { state.chats.assignees(&me.principal).await? } else { Vec::new() };
     let fragment = WorkFragment {
         tr: me.tr,
         csrf: me.csrf.clone(),
         chat_id: id,
         here: back_to_thread(&q.back, id),
-        work: WorkPanel::new(me.tr, &row, me.principal.user_id, people, can_change),
+        work: work_panel(&state, &me, &row).await?,
     };
     render(StatusCode::OK, &fragment)
 }
@@ -142,4 +180,5 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/crm/chats/{id}/work", get(panel).post(change))
         .route("/crm/chats/{id}/client-name", post(rename))
+        .route("/crm/chats/{id}/tags", post(set_tags))
 }

@@ -22,12 +22,13 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::views::Area;
-use crate::web::views::chat_work::{ViewTab, WorkPanel};
+use crate::web::views::chat_work::ViewTab;
 use crate::web::views::chats::{
     ChatList, ChatRow, Composer, Hit, InboxFilters, InboxPage, MessageFragment, MessageView, MessagesPage, NoChatPage,
     Swap, TemplateChoice, ThreadDeal, ThreadView, UnreadBadge,
 };
 use crate::web::views::clients::ContactRow;
+use crate::web::views::tags::TagChip;
 
 use super::{is_htmx, render};
 
@@ -50,6 +51,7 @@ async fn chat_list(
         unread_only: filters.unread_only(),
         assignee: filters.view().assignee(me.principal.user_id),
         status,
+        tag_id: filters.tag_id(),
         limit: CHATS_PER_PAGE * page + 1,
         offset: 0,
     };
@@ -155,6 +157,17 @@ async fn composer(
     })
 }
 
+/// The inbox page around `list` and the `thread` open in it.
+async fn inbox_page(
+    state: &AppState,
+    me: &CurrentUser,
+    list: ChatList,
+    thread: Option<ThreadView>,
+) -> Result<InboxPage, AppError> {
+    let tags = TagChip::of(&state.tags.list(&me.principal).await?);
+    Ok(InboxPage { shell: me.shell(Area::Chats), list, thread, tags })
+}
+
 async fn thread_view(
     state: &AppState,
     me: &CurrentUser,
@@ -167,9 +180,7 @@ async fn thread_view(
     let (messages, client_wrote_on) = messages_page(state, me, chat, before).await?;
     let newest = messages.items.last().map(|m| m.id);
     let composer = composer(state, me, chat, header.client_id, draft, client_wrote_on).await?;
-    let can_change = me.principal.can(Permission::ChatUpdate);
-    let people = if can_change { state.chats.assignees(&me.principal).await? } else { Vec::new() };
-    let work = WorkPanel::new(me.tr, &header, me.principal.user_id, people, can_change);
+    let work = super::chat_work::work_panel(state, me, &header).await?;
     let contacts = thread_contacts(state, me, &header).await?;
     // The client's open deals, for whoever may see deals (none under `own` but their own).
     let deals = if me.principal.can(Permission::DealRead) {
@@ -218,7 +229,7 @@ pub async fn inbox(
     Query(filters): Query<InboxFilters>,
 ) -> Result<Response, AppError> {
     let list = chat_list(&state, &me, filters, None).await?;
-    render(StatusCode::OK, &InboxPage { shell: me.shell(Area::Chats), list, thread: None })
+    render(StatusCode::OK, &inbox_page(&state, &me, list, None).await?)
 }
 
 #[derive(Deserialize)]
@@ -237,7 +248,7 @@ pub async fn show(
 ) -> Result<Response, AppError> {
     let thread = thread_view(&state, &me, ChatId(id), &q.filters, q.before.map(MessageId), Draft::default()).await?;
     let list = chat_list(&state, &me, q.filters, Some(id)).await?;
-    render(StatusCode::OK, &InboxPage { shell: me.shell(Area::Chats), list, thread: Some(thread) })
+    render(StatusCode::OK, &inbox_page(&state, &me, list, Some(thread)).await?)
 }
 
 #[derive(Deserialize)]
@@ -455,10 +466,7 @@ pub async fn send(
             }
             let thread = thread_view(&state, &me, chat, &InboxFilters::default(), None, draft).await?;
             let list = chat_list(&state, &me, InboxFilters::default(), Some(id)).await?;
-            render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &InboxPage { shell: me.shell(Area::Chats), list, thread: Some(thread) },
-            )
+            render(StatusCode::UNPROCESSABLE_ENTITY, &inbox_page(&state, &me, list, Some(thread)).await?)
         }
         Err(e) => Err(e.into()),
     }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::UserId;
 use crate::domain::chat::{AssigneeFilter, ChatStatus, InboxRow, VIEW_COUNT_CAP, ViewCounts};
 use crate::i18n::Tr;
+use crate::web::views::tags::{TagChip, TagChoice};
 
 /// Whose chats the list shows.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -119,8 +120,11 @@ pub struct WorkPanel {
     pub status: ChatStatus,
     /// "until 14:30" for a snoozed chat.
     pub snoozed_until: Option<String>,
-    /// May assign and change status (ChatUpdate).
+    /// May assign and change status and tags (ChatUpdate).
     pub can_change: bool,
+    /// The tags the chat carries; every tag of the tenant to pick from.
+    pub tags: Vec<TagChip>,
+    pub tag_choices: Vec<TagChoice>,
 }
 
 impl WorkPanel {
@@ -129,8 +133,19 @@ impl WorkPanel {
         &SNOOZES
     }
 
-    pub fn new(tr: Tr, row: &InboxRow, me: UserId, people: Vec<(UserId, String)>, can_change: bool) -> Self {
+    /// The panel of chat `row` for `me`: whom it may go to (`people`), and the tags to pick
+    /// from (`tag_choices`, from `views::tags::choices`).
+    pub fn new(
+        tr: Tr,
+        row: &InboxRow,
+        me: UserId,
+        people: Vec<(UserId, String)>,
+        can_change: bool,
+        tag_choices: Vec<TagChoice>,
+    ) -> Self {
         Self {
+            tags: TagChip::of(&row.tags),
+            tag_choices,
             tr,
             assignee: row.assignee.as_ref().map(|a| (a.id.0, a.name.clone())),
             is_mine: row.assignee.as_ref().is_some_and(|a| a.id == me),

@@ -9,11 +9,13 @@ use super::chat_work::{InboxView, ViewTab, WorkPanel, status_filter, status_labe
 use crate::domain::chat::{Attachment, Message};
 use crate::domain::chat::{ChatStatus, InboxRow};
 use crate::domain::chat::{DeliveryStatus, Direction, Transport};
+use crate::domain::tag::TagId;
 use crate::i18n::Tr;
 use crate::services::chats::Route;
 use crate::services::message_templates::Filled;
 use crate::web::error::urlencode;
 use crate::web::views::clients::ContactRow;
+use crate::web::views::tags::TagChip;
 
 /// The inbox's filters, as they stand in the URL.
 #[derive(Clone, Default, serde::Deserialize)]
@@ -29,6 +31,9 @@ pub struct InboxFilters {
     /// A status, `any`, or empty for open chats.
     #[serde(default)]
     pub status: String,
+    /// Only chats carrying this tag (its id).
+    #[serde(default)]
+    pub tag_id: String,
     pub page: Option<i64>,
 }
 
@@ -43,6 +48,12 @@ impl InboxFilters {
             && !self.unread_only()
             && self.view() == InboxView::All
             && self.status.trim().is_empty()
+            && self.tag_id().is_none()
+    }
+
+    /// The tag chosen; a malformed id is no filter.
+    pub fn tag_id(&self) -> Option<TagId> {
+        crate::domain::parse_id("tag_id", &self.tag_id).ok().flatten().map(TagId)
     }
 
     pub fn view(&self) -> InboxView {
@@ -84,6 +95,9 @@ impl InboxFilters {
         if !self.status.trim().is_empty() {
             parts.push(format!("status={}", urlencode(self.status.trim())));
         }
+        if let Some(tag) = self.tag_id() {
+            parts.push(format!("tag_id={}", tag.0));
+        }
         if let Some(p) = page.filter(|p| *p > 1) {
             parts.push(format!("page={p}"));
         }
@@ -113,6 +127,7 @@ pub struct ChatRow {
     pub status: Option<&'static str>,
     /// Found by a message's words: that message, and its text around them, marked.
     pub hit: Option<Hit>,
+    pub tags: Vec<TagChip>,
 }
 
 /// A message that matched a search, as its row shows it.
@@ -206,6 +221,7 @@ impl ChatRow {
             assignee: row.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
             status: (row.status != ChatStatus::Open).then(|| status_label(row.status)),
             hit: None,
+            tags: TagChip::of(&row.tags),
         }
     }
 }
@@ -640,6 +656,14 @@ pub struct InboxPage {
     pub shell: Shell,
     pub list: ChatList,
     pub thread: Option<ThreadView>,
+    /// The tags to filter by.
+    pub tags: Vec<TagChip>,
+}
+
+impl InboxPage {
+    pub fn is_tag(&self, id: &i64) -> bool {
+        self.list.filters.tag_id().is_some_and(|t| t.0 == *id)
+    }
 }
 
 /// A client's Chat tab before their conversation has started.
