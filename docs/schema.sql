@@ -564,6 +564,27 @@ CREATE FUNCTION public.purge_ended_sessions(p_idle interval) RETURNS bigint
         SELECT count(*) FROM gone
     $$;
 
+CREATE FUNCTION public.purge_removed_custom_fields(p_after interval) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+    DECLARE
+        f record;
+        n bigint := 0;
+    BEGIN
+        FOR f IN SELECT tenant_id, id, entity, key FROM custom_fields
+                 WHERE removed_at < now() - p_after ORDER BY tenant_id, id LOOP
+            EXECUTE format('UPDATE %I SET custom = custom - $2 WHERE tenant_id = $1 AND custom ? $2',
+                           CASE f.entity WHEN 'client' THEN 'clients' WHEN 'company' THEN 'companies'
+                                         ELSE 'deals' END)
+                USING f.tenant_id, f.key;
+            DELETE FROM custom_fields WHERE tenant_id = f.tenant_id AND id = f.id;
+            n := n + 1;
+        END LOOP;
+        RETURN n;
+    END
+    $_$;
+
 CREATE FUNCTION public.refresh_client_statistics() RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -647,6 +668,64 @@ CREATE FUNCTION public.search_clients(p_patterns text[], p_from date, p_to date,
             'SELECT coalesce(array_agg(p.id), ''{}''), least($7, $8), $7 <= $8 FROM (SELECT m.id FROM clients m WHERE '
             || filter || sort || ' LIMIT $5 OFFSET $6) p'
             USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, n, p_cap;
+    END
+    $_$;
+
+CREATE FUNCTION public.search_custom_clients(p_custom jsonb, p_tag bigint, p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) RETURNS TABLE(ids bigint[], total bigint, exact boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    SET max_parallel_workers_per_gather TO '0'
+    AS $_$
+    DECLARE
+        tenant uuid := app_tenant_id();
+        checks text := ' AND m.custom @> $8' || client_search_filter(coalesce(cardinality(p_patterns), 0))
+            || CASE WHEN p_tag IS NULL THEN ''
+                    ELSE ' AND EXISTS (SELECT 1 FROM client_tags g WHERE g.tenant_id = m.tenant_id'
+                         || ' AND g.client_id = m.id AND g.tag_id = $9)' END
+            || client_search_dates(p_from, p_to);
+        live text := ' FROM clients m WHERE m.tenant_id = $1 AND m.archived_at IS NULL';
+        sort text := client_search_order(p_by_name);
+        prefix_rows constant int := 500;
+        walk_max constant int := 4000;
+        gather_max constant int := 5000;
+        scanned int;
+        found bigint[];
+        candidates bigint[];
+        n bigint;
+    BEGIN
+        IF tenant IS NULL THEN
+            RETURN;
+        END IF;
+        EXECUTE 'SELECT count(*), coalesce(array_agg(m.id ORDER BY m.n) FILTER (WHERE true' || checks
+            || '), ''{}'') FROM (SELECT m.*, row_number() OVER () AS n FROM (SELECT m.*' || live || sort
+            || ' LIMIT $5) m) m'
+            INTO scanned, found USING tenant, p_patterns, p_from, p_to, prefix_rows, p_offset, p_cap, p_custom, p_tag;
+        n := cardinality(found);
+        IF scanned < prefix_rows OR n > p_offset + p_limit THEN
+            RETURN QUERY SELECT coalesce(found[p_offset + 1 : p_offset + p_limit], '{}'), least(n, p_cap),
+                                scanned < prefix_rows AND n <= p_cap;
+            RETURN;
+        END IF;
+        IF n = 0 OR (p_offset + p_limit + 1)::bigint * prefix_rows / n > walk_max THEN
+            EXECUTE 'SELECT coalesce(array_agg(m.id), ''{}'') FROM (SELECT m.id FROM clients m'
+                || ' WHERE m.tenant_id = $1 AND m.archived_at IS NULL AND m.custom @> $8 LIMIT $5) m'
+                INTO candidates USING tenant, p_patterns, p_from, p_to, gather_max + 1, p_offset, p_cap, p_custom, p_tag;
+        END IF;
+        IF candidates IS NOT NULL AND cardinality(candidates) <= gather_max THEN
+            RETURN QUERY EXECUTE
+                'WITH hits AS MATERIALIZED (SELECT m.id, m.first_name, m.last_name, m.updated_at' || live
+                || ' AND m.id = ANY($10)' || checks || ')'
+                || ' SELECT (SELECT coalesce(array_agg(m.id), ''{}'') FROM (SELECT m.id FROM hits m' || sort
+                || ' LIMIT $5 OFFSET $6) m), (SELECT count(*) FROM hits), true'
+                USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, p_cap, p_custom, p_tag, candidates;
+            RETURN;
+        END IF;
+        EXECUTE 'SELECT coalesce(array_agg(p.id), ''{}'') FROM (SELECT m.id' || live || checks || sort
+            || ' LIMIT $5 OFFSET $6) p'
+            INTO found USING tenant, p_patterns, p_from, p_to, p_limit, p_offset, p_cap, p_custom, p_tag;
+        RETURN QUERY SELECT found,
+            CASE WHEN cardinality(found) = 0 AND p_offset > 0 THEN n ELSE p_offset + cardinality(found) END,
+            cardinality(found) < p_limit AND (cardinality(found) > 0 OR p_offset = 0);
     END
     $_$;
 
@@ -1138,6 +1217,8 @@ CREATE TABLE public.clients (
     company_id bigint,
     job_title text,
     owner_id bigint,
+    custom jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT clients_custom_check CHECK ((jsonb_typeof(custom) = 'object'::text)),
     CONSTRAINT clients_first_name_check CHECK (((length(btrim(first_name)) >= 1) AND (length(btrim(first_name)) <= 100))),
     CONSTRAINT clients_gender_check CHECK ((gender = ANY (ARRAY['male'::text, 'female'::text, 'other'::text]))),
     CONSTRAINT clients_job_title_check CHECK (((length(job_title) >= 1) AND (length(job_title) <= 200))),
@@ -1171,8 +1252,10 @@ CREATE TABLE public.companies (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     search text GENERATED ALWAYS AS (public.search_fold(((((((((name || ' '::text) || COALESCE(email, ''::text)) || ' '::text) || COALESCE(phone, ''::text)) || ' '::text) || COALESCE(website, ''::text)) || ' '::text) || COALESCE(tax_id, ''::text)))) STORED,
+    custom jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT companies_address_check CHECK (((length(address) >= 1) AND (length(address) <= 500))),
     CONSTRAINT companies_comments_check CHECK (((length(comments) >= 1) AND (length(comments) <= 5000))),
+    CONSTRAINT companies_custom_check CHECK ((jsonb_typeof(custom) = 'object'::text)),
     CONSTRAINT companies_email_check CHECK (((length(email) >= 1) AND (length(email) <= 254))),
     CONSTRAINT companies_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT companies_phone_check CHECK (((length(phone) >= 1) AND (length(phone) <= 20))),
@@ -1210,6 +1293,37 @@ CREATE TABLE public.currency_rates (
 );
 
 ALTER TABLE ONLY public.currency_rates FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.custom_fields (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    entity text NOT NULL,
+    key text NOT NULL,
+    label text NOT NULL,
+    kind text NOT NULL,
+    options jsonb DEFAULT '[]'::jsonb NOT NULL,
+    required boolean DEFAULT false NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    removed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT custom_fields_entity_check CHECK ((entity = ANY (ARRAY['client'::text, 'company'::text, 'deal'::text]))),
+    CONSTRAINT custom_fields_key_check CHECK ((key ~ '^[a-z][a-z0-9_]{0,39}$'::text)),
+    CONSTRAINT custom_fields_kind_check CHECK ((kind = ANY (ARRAY['text'::text, 'number'::text, 'date'::text, 'boolean'::text, 'select'::text, 'multiselect'::text, 'url'::text, 'email'::text, 'phone'::text]))),
+    CONSTRAINT custom_fields_label_check CHECK (((length(label) >= 1) AND (length(label) <= 100))),
+    CONSTRAINT custom_fields_options_check CHECK ((jsonb_typeof(options) = 'array'::text))
+);
+
+ALTER TABLE ONLY public.custom_fields FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.custom_fields ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.custom_fields_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE public.deal_moves (
     tenant_id uuid NOT NULL,
@@ -1285,8 +1399,10 @@ CREATE TABLE public.deals (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     company_id bigint,
     search text GENERATED ALWAYS AS (public.search_fold(title)) STORED,
+    custom jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT deals_check CHECK ((((value IS NULL) = (currency IS NULL)) AND ((value IS NULL) = (value_base IS NULL)))),
     CONSTRAINT deals_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT deals_custom_check CHECK ((jsonb_typeof(custom) = 'object'::text)),
     CONSTRAINT deals_lost_reason_check CHECK (((length(lost_reason) >= 1) AND (length(lost_reason) <= 500))),
     CONSTRAINT deals_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200))),
     CONSTRAINT deals_value_base_check CHECK ((value_base >= (0)::numeric)),
@@ -1677,6 +1793,12 @@ ALTER TABLE ONLY public.company_tags
 ALTER TABLE ONLY public.currency_rates
     ADD CONSTRAINT currency_rates_pkey PRIMARY KEY (tenant_id, currency);
 
+ALTER TABLE ONLY public.custom_fields
+    ADD CONSTRAINT custom_fields_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.custom_fields
+    ADD CONSTRAINT custom_fields_tenant_id_entity_key_key UNIQUE (tenant_id, entity, key);
+
 ALTER TABLE ONLY public.deal_moves
     ADD CONSTRAINT deal_moves_pkey PRIMARY KEY (tenant_id, id);
 
@@ -1808,6 +1930,8 @@ CREATE INDEX client_tags_updated ON public.client_tags USING btree (tenant_id, t
 CREATE INDEX clients_company ON public.clients USING btree (tenant_id, company_id) WHERE (company_id IS NOT NULL);
 
 CREATE INDEX clients_created_idx ON public.clients USING btree (tenant_id, created_at);
+
+CREATE INDEX clients_custom ON public.clients USING gin (custom jsonb_path_ops);
 
 CREATE INDEX clients_email_idx ON public.clients USING btree (tenant_id, email_folded) WHERE (email_folded IS NOT NULL);
 
@@ -2015,6 +2139,9 @@ ALTER TABLE ONLY public.company_tags
 ALTER TABLE ONLY public.currency_rates
     ADD CONSTRAINT currency_rates_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.custom_fields
+    ADD CONSTRAINT custom_fields_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.deal_moves
     ADD CONSTRAINT deal_moves_tenant_id_deal_id_fkey FOREIGN KEY (tenant_id, deal_id) REFERENCES public.deals(tenant_id, id) ON DELETE CASCADE;
 
@@ -2146,6 +2273,8 @@ ALTER TABLE public.company_tags ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.currency_rates ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.custom_fields ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.deal_moves ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.deal_stage_totals ENABLE ROW LEVEL SECURITY;
@@ -2199,6 +2328,8 @@ CREATE POLICY owner_access ON public.companies TO crm USING (true) WITH CHECK (t
 CREATE POLICY owner_access ON public.company_tags TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.currency_rates TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.custom_fields TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.deal_moves TO crm USING (true) WITH CHECK (true);
 
@@ -2273,6 +2404,8 @@ CREATE POLICY tenant_isolation ON public.companies TO crm_app USING ((tenant_id 
 CREATE POLICY tenant_isolation ON public.company_tags TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.currency_rates TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.custom_fields TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.deal_moves TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -2389,11 +2522,17 @@ GRANT ALL ON FUNCTION public.purge_client_imports(p_after interval) TO crm_app;
 REVOKE ALL ON FUNCTION public.purge_ended_sessions(p_idle interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.purge_ended_sessions(p_idle interval) TO crm_app;
 
+REVOKE ALL ON FUNCTION public.purge_removed_custom_fields(p_after interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.purge_removed_custom_fields(p_after interval) TO crm_app;
+
 REVOKE ALL ON FUNCTION public.refresh_client_statistics() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.refresh_client_statistics() TO crm_app;
 
 REVOKE ALL ON FUNCTION public.search_clients(p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.search_clients(p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.search_custom_clients(p_custom jsonb, p_tag bigint, p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.search_custom_clients(p_custom jsonb, p_tag bigint, p_patterns text[], p_from date, p_to date, p_by_name boolean, p_limit integer, p_offset integer, p_cap integer) TO crm_app;
 
 REVOKE ALL ON FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_assignee_kind text, p_assignee bigint, p_status text, p_limit integer, p_offset integer, p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.search_inbox(p_patterns text[], p_words text, p_unread boolean, p_assignee_kind text, p_assignee bigint, p_status text, p_limit integer, p_offset integer, p_cap integer) TO crm_app;
@@ -2439,6 +2578,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.companies TO crm_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.company_tags TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.currency_rates TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.custom_fields TO crm_app;
 
 GRANT SELECT,INSERT ON TABLE public.deal_moves TO crm_app;
 

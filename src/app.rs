@@ -32,6 +32,7 @@ impl Background {
             state.auth.clone(),
             state.clients.clone(),
             state.imports.clone(),
+            state.custom_fields.clone(),
             Duration::from_secs(3600),
         );
         let delivery = DeliveryWorker::new(

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::client::{Phone, optional_text};
+use super::custom_field::CustomValues;
 use super::tag::{Tag, TagId};
 use super::{DomainError, Email, HomeCountry, Named, UserId, parse_id};
 
@@ -63,6 +64,8 @@ pub struct Company {
     pub updated_at: DateTime<Utc>,
     /// Its tags, by name.
     pub tags: Vec<Tag>,
+    /// Its live custom fields' values, by key.
+    pub custom: CustomValues,
 }
 
 /// Someone who works at a company.
@@ -89,6 +92,8 @@ pub struct CompanyInput {
     pub owner_id: Option<String>,
     /// The tags it is to carry, as ids (`None`: as they are).
     pub tag_ids: Option<Vec<String>>,
+    /// Custom field values to set, by key (`None` leaves them).
+    pub custom: Option<CustomValues>,
 }
 
 /// Trimmed text, or none when that is empty.
@@ -210,6 +215,7 @@ impl From<&CompanyFields> for CompanyInput {
             comments: c.comments.clone(),
             owner_id: c.owner_id.map(|o| o.0.to_string()),
             tag_ids: None,
+            custom: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::chat::ChatId;
 use super::company::CompanyId;
+use super::custom_field::CustomValues;
 use super::money::Amount;
 use super::pipeline::{PipelineId, StageId, StageKind};
 use super::tag::{Tag, TagId};
@@ -55,6 +56,8 @@ pub struct Deal {
     pub updated_at: DateTime<Utc>,
     /// Its tags, by name.
     pub tags: Vec<Tag>,
+    /// Its live custom fields' values, by key.
+    pub custom: CustomValues,
 }
 
 /// One move of a deal between stages (or its first stage, with no `from`).
@@ -85,6 +88,8 @@ pub struct DealInput {
     pub lost_reason: Option<String>,
     /// The tags it is to carry, as ids (`None`: as they are).
     pub tag_ids: Option<Vec<String>>,
+    /// Custom field values to set, by key (`None` leaves them).
+    pub custom: Option<CustomValues>,
 }
 
 impl DealInput {

@@ -3,6 +3,7 @@
 use super::channel::ChannelId;
 use super::chat::{ChatId, DeliveryStatus, MessageId};
 use super::company::CompanyId;
+use super::custom_field::FieldId;
 use super::deal::DealId;
 use super::pipeline::{PipelineId, StageId};
 use super::tag::{TagId, Tagged};
@@ -176,6 +177,16 @@ pub enum DomainEvent {
         tag_id: TagId,
         on: Tagged,
     },
+    /// A custom field made, relabelled, changed, or brought back.
+    FieldSaved {
+        tenant_id: TenantId,
+        field_id: FieldId,
+    },
+    /// A custom field removed (its values hidden, restorable for 30 days).
+    FieldRemoved {
+        tenant_id: TenantId,
+        field_id: FieldId,
+    },
     /// An inbound message's files were fetched from its provider and stored.
     AttachmentsArrived {
         tenant_id: TenantId,
@@ -245,6 +256,8 @@ impl DomainEvent {
             | DomainEvent::TagDeleted { tenant_id, .. }
             | DomainEvent::TagAdded { tenant_id, .. }
             | DomainEvent::TagRemoved { tenant_id, .. }
+            | DomainEvent::FieldSaved { tenant_id, .. }
+            | DomainEvent::FieldRemoved { tenant_id, .. }
             | DomainEvent::ChannelSaved { tenant_id, .. }
             | DomainEvent::ChannelDeleted { tenant_id, .. } => *tenant_id,
         }

@@ -9,6 +9,7 @@ pub mod company;
 pub mod country;
 pub mod csv;
 pub mod currency;
+pub mod custom_field;
 pub mod deal;
 pub mod email;
 pub mod events;
@@ -49,6 +50,8 @@ pub struct DomainError {
     pub code: &'static str,
     /// The item of a list the field belongs to, e.g. (`stages`, 2) for `stages[2].name`.
     pub item: Option<(&'static str, usize)>,
+    /// The key within the field, for a field made of keyed values: `tier` in `custom.tier`.
+    pub key: Option<String>,
 }
 
 /// A record another one refers to, with the name to show.
@@ -89,7 +92,12 @@ pub fn parse_datetime(field: &'static str, raw: &str) -> Result<Option<chrono::D
 
 impl DomainError {
     pub fn new(field: &'static str, code: &'static str) -> Self {
-        Self { field, code, item: None }
+        Self { field, code, item: None, key: None }
+    }
+
+    /// The same error, about the value of `key` within the field (`custom.tier`).
+    pub fn at_key(self, key: &str) -> Self {
+        Self { key: Some(key.to_owned()), ..self }
     }
 
     /// The same error, about item `index` of the list `list`.
@@ -99,9 +107,13 @@ impl DomainError {
 
     /// Where the value was, as a JSON error names it: `name`, or `stages[2].name`.
     pub fn path(&self) -> String {
-        match self.item {
-            Some((list, index)) => format!("{list}[{index}].{}", self.field),
+        let field = match &self.key {
+            Some(key) => format!("{}.{key}", self.field),
             None => self.field.to_owned(),
+        };
+        match self.item {
+            Some((list, index)) => format!("{list}[{index}].{field}"),
+            None => field,
         }
     }
 }

@@ -29,10 +29,12 @@ pub enum Permission {
     DealWrite,
     /// The tenant's tags: to create, rename, recolour, lock and delete them.
     TagManage,
+    /// The tenant's custom fields: to add, relabel, change, remove and bring them back.
+    FieldManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ClientRead,
         Permission::ClientCreate,
         Permission::ClientUpdate,
@@ -49,6 +51,7 @@ impl Permission {
         Permission::DealRead,
         Permission::DealWrite,
         Permission::TagManage,
+        Permission::FieldManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Permission {
             Permission::DealRead => "DealRead",
             Permission::DealWrite => "DealWrite",
             Permission::TagManage => "TagManage",
+            Permission::FieldManage => "FieldManage",
         }
     }
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::db::TenantTx;
 use crate::domain::client::Phone;
 use crate::domain::company::{Company, CompanyFields, CompanyFilter, CompanyId, Person, Website};
+use crate::domain::custom_field::FieldEntity;
 use crate::domain::tag::TaggedKind;
 use crate::domain::{ClientId, Email, Named, UserId};
 
@@ -54,6 +55,7 @@ impl CompanyRecord {
             created_at: self.created_at,
             updated_at: self.updated_at,
             tags: Vec::new(),
+            custom: Default::default(),
         })
     }
 }
@@ -81,10 +83,12 @@ async fn load(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<Company>, RepoError>
     .await?;
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
     let mut tags = super::tags::on_each(tx, TaggedKind::Company, ids).await?;
+    let mut custom = super::custom_fields::values_of(tx, FieldEntity::Company, ids).await?;
     rows.into_iter()
         .map(|r| {
             let mut company = r.into_company()?;
             company.tags = tags.remove(&company.id.0).unwrap_or_default();
+            company.custom = custom.remove(&company.id.0).unwrap_or_default();
             Ok(company)
         })
         .collect()

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use crate::db::TenantTx;
 use crate::domain::chat::ChatId;
 use crate::domain::company::CompanyId;
+use crate::domain::custom_field::FieldEntity;
 use crate::domain::deal::{Column, Cursor, Deal, DealFilter, DealId, DealMove, DealSort, Gap, Named};
 use crate::domain::money::Amount;
 use crate::domain::pipeline::{PipelineId, StageId, StageKind};
@@ -91,6 +92,7 @@ impl CardRecord {
             updated_at: self.updated_at,
             title: self.title,
             tags: Vec::new(),
+            custom: Default::default(),
         })
     }
 }
@@ -125,8 +127,10 @@ async fn cards(tx: &mut TenantTx, ids: &[i64]) -> Result<Vec<Deal>, RepoError> {
     .await?;
     let mut deals: Vec<Deal> = rows.into_iter().map(CardRecord::into_deal).collect::<Result<_, _>>()?;
     let mut tags = super::tags::on_each(tx, TaggedKind::Deal, ids).await?;
+    let mut custom = super::custom_fields::values_of(tx, FieldEntity::Deal, ids).await?;
     for deal in &mut deals {
         deal.tags = tags.remove(&deal.id.0).unwrap_or_default();
+        deal.custom = custom.remove(&deal.id.0).unwrap_or_default();
     }
     let order: HashMap<i64, usize> = ids.iter().enumerate().map(|(n, id)| (*id, n)).collect();
     deals.sort_by_key(|d| order.get(&d.id.0).copied());

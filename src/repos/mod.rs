@@ -10,6 +10,7 @@ pub mod client_imports;
 pub mod clients;
 pub mod companies;
 pub mod currency_rates;
+pub mod custom_fields;
 pub mod deals;
 pub mod login_failures;
 pub mod media_downloads;

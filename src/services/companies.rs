@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::company::{Company, CompanyFilter, CompanyId, CompanyInput, Person};
+use crate::domain::custom_field::FieldEntity;
 use crate::domain::deal::{Deal, DealFilter, DealSort};
 use crate::domain::tag::Tagged;
 use crate::domain::{DomainEvent, Named, Permission, Principal, UserId};
@@ -15,7 +16,7 @@ use crate::events::EventBus;
 use crate::repos::companies as repo;
 use crate::repos::{RepoError, audit, deals, tenants, users};
 
-use super::{ServiceError, tags};
+use super::{ServiceError, custom_fields, tags};
 
 #[derive(Clone)]
 pub struct CompanyService {
@@ -127,6 +128,7 @@ impl CompanyService {
         super::check_record_owner(&mut tx, fields.owner_id).await?;
         let id = repo::insert(&mut tx, &fields).await?;
         let tagged = tags::put(&mut tx, by, Tagged::Company(id), input.tag_ids.as_deref()).await?;
+        custom_fields::put(&mut tx, FieldEntity::Company, id.0, input.custom.as_ref(), true).await?;
         record(&mut tx, by, "created", id, &tagged.entry_for(&fields.name)).await?;
         let company = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
@@ -150,6 +152,7 @@ impl CompanyService {
         }
         let tagged = tags::put(&mut tx, by, Tagged::Company(id), input.tag_ids.as_deref()).await?;
         changed.extend(tagged.summary());
+        changed.extend(custom_fields::put(&mut tx, FieldEntity::Company, id.0, input.custom.as_ref(), false).await?);
         if changed.is_empty() {
             return Ok(before);
         }

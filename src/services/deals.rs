@@ -7,6 +7,7 @@
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
+use crate::domain::custom_field::FieldEntity;
 use crate::domain::deal::{
     BOARD_PAGE, Column, Cursor, Deal, DealFields, DealFilter, DealId, DealInput, DealMove, DealSort, Gap,
 };
@@ -19,7 +20,7 @@ use crate::repos::deals::DealRow;
 use crate::repos::{RepoError, audit, clients, companies, currency_rates, deals as repo, pipelines, tenants, users};
 
 use super::ServiceError;
-use super::tags;
+use super::{custom_fields, tags};
 
 #[derive(Clone)]
 pub struct DealService {
@@ -226,6 +227,7 @@ impl DealService {
         let id = repo::insert(&mut tx, &row, position).await?;
         repo::record_move(&mut tx, id, None, (checked.stage.id, &checked.stage.name), Some(by.user_id)).await?;
         let tagged = tags::put(&mut tx, by, Tagged::Deal(id), input.tag_ids.as_deref()).await?;
+        custom_fields::put(&mut tx, FieldEntity::Deal, id.0, input.custom.as_ref(), true).await?;
         record(&mut tx, by, "created", id, &tagged.entry_for(&fields.title)).await?;
         let deal = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
@@ -271,6 +273,7 @@ impl DealService {
         let tagged = tags::put(&mut tx, by, Tagged::Deal(id), input.tag_ids.as_deref()).await?;
         let mut changed: Vec<String> = changes(&current, &fields).into_iter().map(str::to_owned).collect();
         changed.extend(tagged.summary());
+        changed.extend(custom_fields::put(&mut tx, FieldEntity::Deal, id.0, input.custom.as_ref(), false).await?);
         if !changed.is_empty() {
             record(&mut tx, by, "updated", id, &format!("{}: {}", fields.title, changed.join(", "))).await?;
         }

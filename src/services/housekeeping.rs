@@ -1,15 +1,17 @@
 //! Periodic clean-up across tenants, run by `crm serve`: ended sessions, archived clients
-//! past their 30 days, and client imports finished a week ago.
+//! past their 30 days, client imports finished a week ago, and custom fields removed 30 days
+//! ago (with their values).
 
 use std::time::Duration;
 
-use super::{AuthService, ClientImportService, ClientService};
+use super::{AuthService, ClientImportService, ClientService, CustomFieldService};
 
 /// Runs every clean-up now and then every `every`, for as long as the returned task lives.
 pub fn spawn(
     auth: AuthService,
     clients: ClientService,
     imports: ClientImportService,
+    fields: CustomFieldService,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -19,6 +21,7 @@ pub fn spawn(
             report("ended sessions", auth.purge_ended_sessions().await);
             report("archived clients", clients.purge_archived().await);
             report("finished client imports", imports.purge_finished().await);
+            report("removed custom fields", fields.purge_removed().await);
         }
     })
 }

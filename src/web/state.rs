@@ -9,8 +9,8 @@ use crate::config::Config;
 use crate::events::EventBus;
 use crate::services::{
     AuditService, AuthService, ChannelService, ChatService, ClientImportService, ClientService, CompanyService,
-    DealService, FileStore, MessageTemplateService, PipelineService, Providers, SettingsService, TagService,
-    TenantService, UserService,
+    CustomFieldService, DealService, FileStore, MessageTemplateService, PipelineService, Providers, SettingsService,
+    TagService, TenantService, UserService,
 };
 use crate::web::ops::Metrics;
 
@@ -34,6 +34,7 @@ pub struct AppState {
     pub companies: CompanyService,
     pub deals: DealService,
     pub tags: TagService,
+    pub custom_fields: CustomFieldService,
     /// Attachment bytes.
     pub files: FileStore,
     pub channels: ChannelService,
@@ -64,6 +65,7 @@ impl AppState {
             companies: CompanyService::new(pool.clone(), events.clone()),
             deals: DealService::new(pool.clone(), events.clone()),
             tags: TagService::new(pool.clone(), events.clone()),
+            custom_fields: CustomFieldService::new(pool.clone(), events.clone()),
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),

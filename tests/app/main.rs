@@ -19,6 +19,7 @@ mod clients_pages;
 mod companies;
 mod csrf;
 mod currency_rates;
+mod custom_fields;
 mod deals;
 mod delivery;
 mod events;

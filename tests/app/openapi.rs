@@ -80,6 +80,16 @@ async fn every_documented_operation_answers_as_documented() {
             };
             let company = api.post("/api/v1/companies", json!({"name": format!("Fixture {operations}")})).await.json();
             let tag = api.post("/api/v1/tags", json!({"name": format!("Fixture {operations}")})).await.json();
+            let field = api
+                .post(
+                    "/api/v1/custom-fields",
+                    json!({"entity": "client", "label": format!("Fixture {operations}"), "type": "text"}),
+                )
+                .await
+                .json();
+            if op["operationId"] == "restoreCustomField" {
+                api.delete(&format!("/api/v1/custom-fields/{}", field["id"])).await;
+            }
             let channel = api
                 .post(
                     "/api/v1/channels",
@@ -118,6 +128,7 @@ async fn every_documented_operation_answers_as_documented() {
                     .replace("{deal_id}", &deal["id"].to_string())
                     .replace("{company_id}", &company["id"].to_string())
                     .replace("{tag_id}", &tag["id"].to_string())
+                    .replace("{field_id}", &field["id"].to_string())
             );
             let example = if op["operationId"] == "mergeClients" {
                 let other = api.post("/api/v1/clients", json!({"first_name": "Twin"})).await.json();
@@ -159,13 +170,13 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 62,
+        operations, 68,
         "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), client merge, \
          client chat (get, start), chats, chat (get, patch), message cancel, messages (list, send), message read, chat read, templates \
          (list, create), template (get, put, delete), channels (list, create), channel (get, patch, delete), settings (get, patch), \
          currency rates (get, put), pipelines (list, create), pipeline (get, patch, delete), stages (add), stage (patch, delete), stage order, \
          board, stage deals, companies (list, create), company (get, patch, delete), deals (list, create), deal (get, patch, delete), deal move, deal history, \
-         tags (list, create), tag (get, patch, delete)"
+         tags (list, create), tag (get, patch, delete), custom fields (list, create), custom field (get, patch, delete, restore)"
     );
 }
 

@@ -10,6 +10,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::company::CompanyId;
+use super::custom_field::CustomValues;
 use super::tag::Tag;
 use super::{DomainError, Email, HomeCountry, UserId};
 pub use query::{COUNT_CAP, ClientQuery, ClientSort, Total};
@@ -78,6 +79,9 @@ pub struct ClientInput {
     /// record's own, so neither in `FIELDS` nor in a document.
     #[serde(skip)]
     pub tag_ids: Option<Vec<String>>,
+    /// Custom field values to set, by key (`None` leaves them): checked against the fields.
+    #[serde(skip)]
+    pub custom: Option<CustomValues>,
 }
 
 impl ClientInput {
@@ -190,6 +194,7 @@ impl From<&ClientFields> for ClientInput {
             job_title: c.job_title.clone(),
             owner_id: c.owner_id.map(|id| id.0.to_string()),
             tag_ids: None,
+            custom: None,
         }
     }
 }
@@ -308,6 +313,8 @@ pub struct Client {
     pub fields: ClientFields,
     /// The tags it carries, by name.
     pub tags: Vec<Tag>,
+    /// Its live custom fields' values, by key.
+    pub custom: CustomValues,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
@@ -438,6 +445,7 @@ mod tests {
             job_title: Some("Buyer".into()),
             owner_id: Some("3".into()),
             tag_ids: None,
+            custom: None,
         };
         let fields = ClientFields::parse(&input, today(), None).unwrap();
         let text = ClientInput::from(&fields);

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 
 use crate::domain::DomainError;
+use crate::domain::custom_field::CustomValues;
 use crate::domain::tag::TagId;
 
 /// Counts of matches stop past this: an exact count of a broad search at a million clients
@@ -51,6 +52,9 @@ pub struct ClientQuery {
     pub created_to: Option<NaiveDate>,
     /// Only clients carrying this tag.
     pub tag_id: Option<TagId>,
+    /// Only clients whose custom values contain these (`{"tier": "Gold"}`; a multi-select's
+    /// as a list of the options wanted), as `CustomFieldService::filter` reads them.
+    pub custom: CustomValues,
     pub sort: ClientSort,
     pub limit: i64,
     pub offset: i64,

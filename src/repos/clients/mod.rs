@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
+use crate::domain::custom_field::FieldEntity;
 use crate::domain::tag::TaggedKind;
 use crate::domain::{Client, ClientFields, ClientId, ClientInput, Contact, ContactId, ContactType, ContactValue};
 
@@ -65,6 +66,7 @@ impl ClientRecord {
             job_title: self.job_title,
             owner_id: self.owner_id.map(|o| o.to_string()),
             tag_ids: None,
+            custom: None,
         };
         let fields = ClientFields::parse_stored(&stored).map_err(|errors| {
             let refused: Vec<String> = errors.iter().map(|e| format!("{} ({})", e.field, e.code)).collect();
@@ -74,6 +76,7 @@ impl ClientRecord {
             id: ClientId(self.id),
             fields,
             tags: Vec::new(),
+            custom: Default::default(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             archived_at: self.archived_at,
@@ -100,13 +103,15 @@ impl ContactRecord {
     }
 }
 
-/// The clients of `records` with their tags, in the same order.
+/// The clients of `records` with their tags and custom values, in the same order.
 async fn into_clients(tx: &mut TenantTx, records: Vec<ClientRecord>) -> Result<Vec<Client>, RepoError> {
     let mut clients: Vec<Client> = records.into_iter().map(ClientRecord::into_client).collect::<Result<_, _>>()?;
     let ids: Vec<i64> = clients.iter().map(|c| c.id.0).collect();
     let mut tags = crate::repos::tags::on_each(tx, TaggedKind::Client, &ids).await?;
+    let mut custom = crate::repos::custom_fields::values_of(tx, FieldEntity::Client, &ids).await?;
     for client in &mut clients {
         client.tags = tags.remove(&client.id.0).unwrap_or_default();
+        client.custom = custom.remove(&client.id.0).unwrap_or_default();
     }
     Ok(clients)
 }

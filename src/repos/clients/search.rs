@@ -25,8 +25,25 @@ pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>
     let limit = i32::try_from(query.limit).unwrap_or(i32::MAX);
     let offset = i32::try_from(query.offset).unwrap_or(i32::MAX);
     let cap = i32::try_from(COUNT_CAP).unwrap_or(i32::MAX);
-    let found = match query.tag_id {
-        None => sqlx::query_as!(
+    let custom = (!query.custom.is_empty()).then(|| serde_json::Value::Object(query.custom.clone()));
+    let found = match (query.tag_id, custom) {
+        (tag, Some(custom)) => sqlx::query_as!(
+            Found,
+            r#"SELECT ids AS "ids!", total AS "total!", exact AS "exact!"
+               FROM search_custom_clients($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
+            custom,
+            tag.map(|t| t.0),
+            &patterns,
+            query.created_from,
+            query.created_to,
+            by_name,
+            limit,
+            offset,
+            cap
+        )
+        .fetch_optional(tx.conn())
+        .await?,
+        (None, None) => sqlx::query_as!(
             Found,
             r#"SELECT ids AS "ids!", total AS "total!", exact AS "exact!" FROM search_clients($1, $2, $3, $4, $5, $6, $7)"#,
             &patterns,
@@ -39,7 +56,7 @@ pub async fn list(tx: &mut TenantTx, query: &ClientQuery) -> Result<(Vec<Client>
         )
         .fetch_optional(tx.conn())
         .await?,
-        Some(tag) => sqlx::query_as!(
+        (Some(tag), None) => sqlx::query_as!(
             Found,
             r#"SELECT ids AS "ids!", total AS "total!", exact AS "exact!"
                FROM search_tagged_clients($1, $2, $3, $4, $5, $6, $7, $8)"#,
@@ -89,7 +106,8 @@ pub async fn list_visible(
         "FROM clients m WHERE m.tenant_id = $1 AND m.archived_at IS NULL AND m.search LIKE ALL($2::text[])
            AND ($3::date IS NULL OR m.created_at >= $3) AND ($4::date IS NULL OR m.created_at < $4 + 1) AND {OWN}
            AND ($8::bigint IS NULL OR EXISTS (SELECT 1 FROM client_tags g
-                                              WHERE g.tenant_id = m.tenant_id AND g.client_id = m.id AND g.tag_id = $8))"
+                                              WHERE g.tenant_id = m.tenant_id AND g.client_id = m.id AND g.tag_id = $8))
+           AND m.custom @> $9"
     );
     let order = if query.sort == ClientSort::Name {
         "lower(m.first_name), lower(coalesce(m.last_name, '')), m.id"
@@ -105,6 +123,7 @@ pub async fn list_visible(
         .bind(query.limit)
         .bind(query.offset)
         .bind(query.tag_id.map(|t| t.0))
+        .bind(serde_json::Value::Object(query.custom.clone()))
         .fetch_all(tx.conn())
         .await?;
     let counted: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM (SELECT 1 {matches} LIMIT $6) c"))
@@ -116,6 +135,7 @@ pub async fn list_visible(
         .bind(COUNT_CAP + 1)
         .bind(0_i64)
         .bind(query.tag_id.map(|t| t.0))
+        .bind(serde_json::Value::Object(query.custom.clone()))
         .fetch_one(tx.conn())
         .await?;
     let mut records = sqlx::query_as!(
@@ -173,7 +193,7 @@ pub fn export<'a>(
     sqlx::query!(
         r#"SELECT c.id, c.first_name, c.last_name, c.middle_name, c.phone, c.email, c.address, c.date_of_birth,
                   c.gender, c.pin, c.passport_series, c.passport_number, c.comments, c.company_id, c.job_title,
-                  c.owner_id, c.created_at, c.updated_at, c.archived_at,
+                  c.owner_id, c.created_at, c.updated_at, c.archived_at, c.custom,
                   coalesce((SELECT string_agg(k.type || ':' || k.value, '; ' ORDER BY k.type, k.id)
                             FROM client_contacts k WHERE k.tenant_id = c.tenant_id AND k.client_id = c.id), '')
                       AS "contacts!",
@@ -188,6 +208,7 @@ pub fn export<'a>(
              AND ($6::bigint IS NULL OR c.id IN (SELECT r FROM clients_reached_by($1, $6) r))
              AND ($7::bigint IS NULL OR EXISTS (SELECT 1 FROM client_tags g
                                                 WHERE g.tenant_id = c.tenant_id AND g.client_id = c.id AND g.tag_id = $7))
+             AND c.custom @> $8
            ORDER BY CASE WHEN $5 THEN lower(c.first_name) END, CASE WHEN $5 THEN lower(coalesce(c.last_name, '')) END,
                     CASE WHEN NOT $5 THEN c.updated_at END DESC, c.id"#,
         tenant,
@@ -196,7 +217,8 @@ pub fn export<'a>(
         query.created_to,
         by_name,
         reader.map(|r| r.0),
-        query.tag_id.map(|t| t.0)
+        query.tag_id.map(|t| t.0),
+        serde_json::Value::Object(query.custom.clone())
     )
     .fetch(tx.conn())
     .map_err(RepoError::from)
@@ -223,7 +245,11 @@ pub fn export<'a>(
             archived_at: r.archived_at,
         }
         .into_client()?;
-        Ok(ExportRow { client, contacts: r.contacts, tags: r.tags })
+        let custom = match r.custom {
+            serde_json::Value::Object(map) => map,
+            _ => return Err(RepoError::Corrupt(format!("client {}: custom", client.id))),
+        };
+        Ok(ExportRow { client: Client { custom, ..client }, contacts: r.contacts, tags: r.tags })
     })
 }
 

@@ -2,9 +2,10 @@
 
 use crate::db::TenantTx;
 use crate::domain::ClientQuery;
+use crate::domain::custom_field::{CustomField, FieldEntity};
 use crate::domain::{ClientInput, Permission, Principal};
-use crate::repos::audit;
 use crate::repos::clients;
+use crate::repos::{audit, custom_fields};
 use crate::services::ServiceError;
 
 use super::ClientService;
@@ -25,9 +26,14 @@ impl ClientService {
                 use futures_util::TryStreamExt;
                 let mut db = TenantTx::begin(&pool, by.tenant_id).await?;
                 let reader = crate::services::owner_scope(&mut db, &by).await?;
+                // Each live custom field is a column `custom.KEY`, after the record's own.
+                let fields = custom_fields::list(&mut db, FieldEntity::Client, false).await?;
+                let custom: Vec<String> = fields.iter().map(|f| format!("custom.{}", f.key)).collect();
                 let header: Vec<&str> = std::iter::once("id")
                     .chain(ClientInput::FIELDS)
-                    .chain(["contacts", "tags", "created_at", "updated_at"])
+                    .chain(["contacts", "tags"])
+                    .chain(custom.iter().map(String::as_str))
+                    .chain(["created_at", "updated_at"])
                     .collect();
                 let _ = tx.send(Ok(crate::domain::csv::line(&header))).await;
                 let mut rows = 0_u64;
@@ -35,7 +41,7 @@ impl ClientService {
                     let mut stream = std::pin::pin!(clients::export(&mut db, &query, reader));
                     while let Some(row) = stream.try_next().await? {
                         rows += 1;
-                        if tx.send(Ok(export_line(&row))).await.is_err() {
+                        if tx.send(Ok(export_line(&row, &fields))).await.is_err() {
                             return Ok(()); // the browser went away
                         }
                     }
@@ -64,11 +70,20 @@ impl ClientService {
     }
 }
 
-fn export_line(row: &clients::ExportRow) -> String {
+/// A client's CSV line; a custom value as its field shows it (a multi-select's options
+/// joined by "; ", yes/no as `true`/`false`).
+fn export_line(row: &clients::ExportRow, fields: &[CustomField]) -> String {
     let c = &row.client;
-    let fields = c.input();
     let mut cells = vec![c.id.to_string()];
-    cells.extend(fields.values().map(|v| v.unwrap_or_default().to_owned()));
-    cells.extend([row.contacts.clone(), row.tags.clone(), c.created_at.to_rfc3339(), c.updated_at.to_rfc3339()]);
+    cells.extend(c.input().values().map(|v| v.unwrap_or_default().to_owned()));
+    cells.extend([row.contacts.clone(), row.tags.clone()]);
+    for f in fields {
+        let value = c.custom.get(&f.key).map(|v| match v {
+            serde_json::Value::Array(items) => items.iter().filter_map(|i| i.as_str()).collect::<Vec<_>>().join("; "),
+            other => f.display(other, ("true", "false")),
+        });
+        cells.push(value.unwrap_or_default());
+    }
+    cells.extend([c.created_at.to_rfc3339(), c.updated_at.to_rfc3339()]);
     crate::domain::csv::line(&cells)
 }

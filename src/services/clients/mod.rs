@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use crate::db::TenantTx;
 use crate::domain::DomainError;
 use crate::domain::company::CompanyId;
+use crate::domain::custom_field::FieldEntity;
 use crate::domain::tag::Tagged;
 use crate::domain::{
     Actor, Client, ClientFields, ClientId, ClientInput, ClientQuery, Contact, ContactId, ContactType, ContactValue,
@@ -15,7 +16,7 @@ use crate::events::EventBus;
 use crate::repos::clients;
 use crate::repos::{RepoError, audit, companies, tenants};
 
-use super::{ServiceError, tags};
+use super::{ServiceError, custom_fields, tags};
 
 mod export;
 mod merge;
@@ -117,7 +118,7 @@ impl ClientService {
                 return Err(errors.into());
             }
         };
-        self.insert(by, &fields, &values, input.tag_ids.as_deref()).await
+        self.insert(by, &fields, &values, &input).await
     }
 
     /// Where the tenant's numbers typed without a country code belong.
@@ -133,7 +134,7 @@ impl ClientService {
         by: &Principal,
         fields: &ClientFields,
         values: &[ContactValue],
-        tag_ids: Option<&[String]>,
+        input: &ClientInput,
     ) -> Result<ClientId, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         if let Some(company) = fields.company_id {
@@ -148,7 +149,8 @@ impl ClientService {
             }
             Err(e) => return Err(e.into()),
         };
-        let tagged = tags::put(&mut tx, by, Tagged::Client(id), tag_ids).await?;
+        let tagged = tags::put(&mut tx, by, Tagged::Client(id), input.tag_ids.as_deref()).await?;
+        custom_fields::put(&mut tx, FieldEntity::Client, id.0, input.custom.as_ref(), true).await?;
         record_created(&mut tx, &by.actor(), id, &tagged.entry_for(&fields.full_name())).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::ClientCreated { tenant_id: by.tenant_id, client_id: id });
@@ -165,8 +167,11 @@ impl ClientService {
         let current = clients::get_for_update(&mut tx, id).await?;
         reach(&mut tx, id, scope).await?;
         let tagged = tags::put(&mut tx, by, Tagged::Client(id), patch.tag_ids.as_deref()).await?;
+        let custom = custom_fields::put(&mut tx, FieldEntity::Client, id.0, patch.custom.as_ref(), false).await?;
+        let also: Vec<String> = tagged.summary().into_iter().chain(custom).collect();
         let after = current.input().overlaid(patch);
-        match update_client(&mut tx, &by.actor(), &current, &after, scope, tagged.summary()).await {
+        let also = (!also.is_empty()).then(|| also.join(", "));
+        match update_client(&mut tx, &by.actor(), &current, &after, scope, also).await {
             Ok(false) => return Ok(current),
             Ok(true) => {}
             Err(UpdateError::Invalid(errors)) => return Err(errors.into()),

@@ -11,6 +11,7 @@ use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::domain::custom_field::{CustomValues, FieldEntity};
 use crate::domain::tag::TagId;
 use crate::domain::{
     Client, ClientId, ClientInput, ClientQuery, ClientSort, Contact, ContactId, DomainError, parse_date, parse_id,
@@ -18,6 +19,7 @@ use crate::domain::{
 use crate::web::AppState;
 use crate::web::error::AppError;
 
+use super::custom_fields::custom_values;
 use super::tags::{TagJson, tag_ids, tags_json};
 use super::{ApiUser, Paged};
 
@@ -45,11 +47,14 @@ pub struct ClientJson {
     updated_at: chrono::DateTime<chrono::Utc>,
     contacts: Vec<ContactJson>,
     tags: Vec<TagJson>,
+    /// Values of the live custom fields, by key.
+    custom: CustomValues,
 }
 
 impl ClientJson {
     fn new(c: Client, contacts: Vec<Contact>) -> Self {
         Self {
+            custom: c.custom.clone(),
             id: c.id,
             fields: c.input(),
             created_at: c.created_at,
@@ -82,6 +87,8 @@ fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, 
         }
     }
     input.tag_ids = tag_ids(body).map_err(|e| errors.push(e)).ok().flatten();
+    // A new client is checked for its required fields even when it sends none.
+    input.custom = custom_values(body).map_err(|e| errors.push(e)).ok().flatten().or((!patch).then(Default::default));
     let mut contacts = Vec::new();
     match map.get("contacts") {
         None | Some(Value::Null) => {}
@@ -120,11 +127,15 @@ pub async fn list(
                 return Err(AppError::Invalid(errors));
             }
         };
+    let wanted: Vec<(String, String)> =
+        params.iter().filter_map(|(k, v)| k.strip_prefix("custom.").map(|key| (key.to_owned(), v.clone()))).collect();
+    let custom = state.custom_fields.filter(&user.0, FieldEntity::Client, &wanted).await?;
     let query = ClientQuery {
         q: params.get("q").cloned(),
         created_from,
         created_to,
         tag_id: tag_id.map(TagId),
+        custom,
         sort,
         limit: per_page,
         offset: (page - 1) * per_page,

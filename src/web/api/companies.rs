@@ -18,8 +18,10 @@ use crate::domain::company::{Company, CompanyFilter, CompanyId, CompanyInput};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
+use super::custom_fields::custom_values;
 use super::tags::{TagJson, tag_ids, tags_json};
 use super::{ApiUser, Paged};
+use crate::domain::custom_field::CustomValues;
 
 #[derive(Serialize)]
 pub struct CompanyJson {
@@ -38,6 +40,8 @@ pub struct CompanyJson {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     tags: Vec<TagJson>,
+    /// Values of the live custom fields, by key.
+    custom: CustomValues,
 }
 
 impl From<Company> for CompanyJson {
@@ -56,6 +60,7 @@ impl From<Company> for CompanyJson {
             owner_name: c.owner.map(|o| o.name),
             people_count: c.people,
             tags: tags_json(c.tags),
+            custom: c.custom,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -81,6 +86,7 @@ fn company_input(body: &Value) -> Result<CompanyInput, AppError> {
         }
     }
     input.tag_ids = tag_ids(body).map_err(|e| errors.push(e)).ok().flatten();
+    input.custom = custom_values(body).map_err(|e| errors.push(e)).ok().flatten();
     if errors.is_empty() { Ok(input) } else { Err(AppError::Invalid(errors)) }
 }
 
@@ -118,7 +124,10 @@ pub async fn create(
     user: ApiUser,
     Json(body): Json<Value>,
 ) -> Result<Response, AppError> {
-    let company = state.companies.create(&user.0, &company_input(&body)?).await?;
+    let mut input = company_input(&body)?;
+    // A new company is checked for its required fields even when it sends none.
+    input.custom.get_or_insert_with(Default::default);
+    let company = state.companies.create(&user.0, &input).await?;
     Ok((StatusCode::CREATED, Json(CompanyJson::from(company))).into_response())
 }
 

@@ -20,8 +20,10 @@ use crate::services::deals::MoveTo;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
+use super::custom_fields::custom_values;
 use super::tags::{TagJson, tag_ids, tags_json};
 use super::{ApiUser, Paged};
+use crate::domain::custom_field::CustomValues;
 
 #[derive(Serialize)]
 pub struct DealJson {
@@ -45,6 +47,8 @@ pub struct DealJson {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     tags: Vec<TagJson>,
+    /// Values of the live custom fields, by key.
+    custom: CustomValues,
 }
 
 impl From<Deal> for DealJson {
@@ -69,6 +73,7 @@ impl From<Deal> for DealJson {
             created_at: d.created_at,
             updated_at: d.updated_at,
             tags: tags_json(d.tags),
+            custom: d.custom,
             title: d.title,
         }
     }
@@ -93,6 +98,7 @@ fn deal_input(body: &Value) -> Result<DealInput, AppError> {
         }
     }
     input.tag_ids = tag_ids(body).map_err(|e| errors.push(e)).ok().flatten();
+    input.custom = custom_values(body).map_err(|e| errors.push(e)).ok().flatten();
     if errors.is_empty() { Ok(input) } else { Err(AppError::Invalid(errors)) }
 }
 
@@ -141,7 +147,10 @@ pub async fn create(
     user: ApiUser,
     Json(body): Json<Value>,
 ) -> Result<Response, AppError> {
-    let deal = state.deals.create(&user.0, &deal_input(&body)?).await?;
+    let mut input = deal_input(&body)?;
+    // A new deal is checked for its required fields even when it sends none.
+    input.custom.get_or_insert_with(Default::default);
+    let deal = state.deals.create(&user.0, &input).await?;
     Ok((StatusCode::CREATED, Json(DealJson::from(deal))).into_response())
 }
 

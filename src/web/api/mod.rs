@@ -17,6 +17,7 @@ pub mod channels;
 pub mod chats;
 pub mod clients;
 pub mod companies;
+pub mod custom_fields;
 pub mod deals;
 pub mod message_templates;
 pub mod openapi;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(companies::routes())
         .merge(deals::routes())
         .merge(tags::routes())
+        .merge(custom_fields::routes())
         .merge(channels::routes())
         .merge(settings::routes())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))

@@ -85,6 +85,19 @@ fn tag_ids_schema() -> Value {
            "description": "the tags it is to carry (absent: as they are; `null` or `[]`: none). 422 `tag_ids`: `unknown_tag`, or `locked_tag` when anyone but an admin puts on or takes off a locked tag"})
 }
 
+/// A record's custom values: by field key, each checked against its field's kind.
+fn custom_schema(input: bool) -> Value {
+    let what = match input {
+        true => {
+            "custom field values by key (`GET /custom-fields` lists the fields); a key present changes its value, `null` or \"\" clears it; 422 `custom.KEY` for a value that does not fit its field or a key no field has; a new record needs every required field"
+        }
+        false => {
+            "the live custom fields' values, by key: text, a number, `YYYY-MM-DD`, true/false, an option, or a list of options"
+        }
+    };
+    json!({"type": "object", "additionalProperties": true, "description": what})
+}
+
 fn id_param(name: &str, what: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": what, "schema": {"type": "integer", "format": "int64"}})
 }
@@ -114,10 +127,12 @@ fn operations(public_url: &str) -> Value {
         "company_id": {"type": "integer", "nullable": true, "description": "the company the client works at"},
         "job_title": {"type": "string", "maxLength": 200, "nullable": true},
         "tag_ids": tag_ids_schema(),
+        "custom": custom_schema(true),
     });
     let mut client_props = client_fields.clone();
     if let Some(props) = client_props.as_object_mut() {
         props.remove("tag_ids");
+        props.insert("custom".into(), custom_schema(false));
         props.insert("tags".into(), json!({"type": "array", "items": {"$ref": "#/components/schemas/Tag"}}));
         props.insert("id".into(), json!({"type": "integer", "format": "int64"}));
         props.insert("created_at".into(), json!({"type": "string", "format": "date-time"}));
@@ -171,6 +186,7 @@ fn operations(public_url: &str) -> Value {
                         {"name": "created_to", "in": "query", "schema": {"type": "string", "format": "date"}},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["updated", "name"]}},
                         {"name": "tag_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "clients that carry this tag"},
+                        {"name": "custom.KEY", "in": "query", "schema": {"type": "string"}, "description": "clients whose custom field KEY holds this value (read as the field reads it: an option in any case, yes/no, a number); a multi-select holds it among its options; 422 `custom.KEY` for a field the clients have not"},
                         paging_params()[0], paging_params()[1]
                     ],
                     "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of clients", "ClientPage")),
@@ -567,6 +583,56 @@ fn operations(public_url: &str) -> Value {
                     "responses": with(common_errors(&[("404", "No such tag in this tenant")]), "204", json!({"description": "Deleted"})),
                 },
             },
+            "/custom-fields": {
+                "get": {
+                    "summary": "The tenant's custom fields, in order (ClientRead)",
+                    "operationId": "listCustomFields",
+                    "parameters": [
+                        {"name": "entity", "in": "query", "schema": {"type": "string", "enum": ["client", "company", "deal"]}, "description": "all three when absent"},
+                        {"name": "removed", "in": "query", "schema": {"type": "boolean"}, "description": "with the removed fields (FieldManage)"}
+                    ],
+                    "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("The fields", "CustomFieldList")),
+                },
+                "post": {
+                    "summary": "Add a custom field (FieldManage)",
+                    "operationId": "createCustomField",
+                    "requestBody": body("CustomFieldInput", json!({"entity": "client", "label": "Tier", "type": "select", "options": ["Gold", "Silver"]})),
+                    "responses": with(common_errors(&[
+                        ("409", "The tenant has a field of this `key` for the entity"),
+                        ("422", "A field is refused; `fields` names each"),
+                    ]), "201", json_response("The field as stored", "CustomField")),
+                },
+            },
+            "/custom-fields/{field_id}": {
+                "parameters": [id_param("field_id", "the field")],
+                "get": {
+                    "summary": "A custom field",
+                    "operationId": "getCustomField",
+                    "responses": with(common_errors(&[("404", "No such field in this tenant")]), "200", json_response("The field", "CustomField")),
+                },
+                "patch": {
+                    "summary": "Relabel a field, change its options or whether it is required; values stay (FieldManage)",
+                    "operationId": "updateCustomField",
+                    "requestBody": body("CustomFieldInput", json!({"label": "Level"})),
+                    "responses": with(common_errors(&[
+                        ("404", "No such field in this tenant"),
+                        ("422", "A field is refused (`entity`, `type` and `key` are fixed); `fields` names each"),
+                    ]), "200", json_response("The field as stored", "CustomField")),
+                },
+                "delete": {
+                    "summary": "Remove a field: its values are hidden and kept for 30 days (FieldManage)",
+                    "operationId": "removeCustomField",
+                    "responses": with(common_errors(&[("404", "No such live field in this tenant")]), "204", json!({"description": "Removed"})),
+                },
+            },
+            "/custom-fields/{field_id}/restore": {
+                "parameters": [id_param("field_id", "the field")],
+                "post": {
+                    "summary": "Bring back a field removed less than 30 days ago, with its values (FieldManage)",
+                    "operationId": "restoreCustomField",
+                    "responses": with(common_errors(&[("404", "No such field removed in the last 30 days")]), "200", json_response("The field", "CustomField")),
+                },
+            },
             "/deals": {
                 "get": {
                     "summary": "Deals, filtered and sorted (DealRead; under `record_visibility: own`, non-admins see only their deals)",
@@ -733,7 +799,7 @@ fn operations(public_url: &str) -> Value {
                     "permissions": {"type": "array", "items": {"type": "string"}},
                     "tenant": {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}}}
                 }},
-                "Client": {"type": "object", "required": ["id", "first_name", "created_at", "updated_at", "contacts", "tags"], "properties": client_props},
+                "Client": {"type": "object", "required": ["id", "first_name", "created_at", "updated_at", "contacts", "tags", "custom"], "properties": client_props},
                 "NewClient": {"type": "object", "required": ["first_name"], "properties": new_client_props},
                 "ClientPatch": {"type": "object", "properties": client_fields},
                 "ClientPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
@@ -886,7 +952,8 @@ fn operations(public_url: &str) -> Value {
                 "StageOrder": {"type": "object", "required": ["stage_ids"], "properties": {
                     "stage_ids": {"type": "array", "items": {"type": "integer"}, "description": "each of the pipeline's stages once, in the new order"}
                 }},
-                "Deal": {"type": "object", "required": ["id", "title", "pipeline_id", "stage_id", "status", "value", "currency", "value_base", "client_id", "owner_id", "expected_close_on", "lost_reason", "stage_entered_at", "created_at", "updated_at", "tags"], "properties": {
+                "Deal": {"type": "object", "required": ["id", "title", "pipeline_id", "stage_id", "status", "value", "currency", "value_base", "client_id", "owner_id", "expected_close_on", "lost_reason", "stage_entered_at", "created_at", "updated_at", "tags", "custom"], "properties": {
+                    "custom": custom_schema(false),
                     "id": {"type": "integer"},
                     "title": {"type": "string"},
                     "pipeline_id": {"type": "integer"}, "stage_id": {"type": "integer"},
@@ -909,6 +976,28 @@ fn operations(public_url: &str) -> Value {
                     "color": {"type": "string", "pattern": "^#[0-9a-f]{6}$"},
                     "locked": {"type": "boolean", "description": "put on and taken off records by admins alone"}
                 }},
+                "CustomField": {"type": "object", "required": ["id", "entity", "key", "label", "type", "options", "required", "position"], "properties": {
+                    "id": {"type": "integer"},
+                    "entity": {"type": "string", "enum": ["client", "company", "deal"]},
+                    "key": {"type": "string", "description": "fixed once made; records hold values by it"},
+                    "label": {"type": "string"},
+                    "type": {"type": "string", "enum": ["text", "number", "date", "boolean", "select", "multiselect", "url", "email", "phone"]},
+                    "options": {"type": "array", "items": {"type": "string"}, "description": "what a select offers"},
+                    "required": {"type": "boolean"},
+                    "position": {"type": "integer"},
+                    "removed_at": {"type": "string", "format": "date-time", "description": "present on a removed field (listed with removed=true), which may be restored for 30 days"}
+                }},
+                "CustomFieldList": {"type": "object", "required": ["items"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/CustomField"}}
+                }},
+                "CustomFieldInput": {"type": "object", "properties": {
+                    "entity": {"type": "string", "enum": ["client", "company", "deal"], "description": "required for a new field; fixed after"},
+                    "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$", "description": "by default made from the label; fixed after"},
+                    "label": {"type": "string", "maxLength": 100, "description": "required for a new field"},
+                    "type": {"type": "string", "enum": ["text", "number", "date", "boolean", "select", "multiselect", "url", "email", "phone"], "description": "required for a new field; fixed after"},
+                    "options": {"type": "array", "items": {"type": "string"}, "description": "a select's choices (1 to 100), none for other kinds"},
+                    "required": {"type": "boolean", "description": "a new record must have a value, and an edit cannot clear it"}
+                }},
                 "TagList": {"type": "object", "required": ["items"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Tag"}}
                 }},
@@ -917,7 +1006,8 @@ fn operations(public_url: &str) -> Value {
                     "color": {"type": "string", "description": "#rrggbb; by default a slate grey"},
                     "locked": {"type": "boolean", "description": "by default false"}
                 }},
-                "Company": {"type": "object", "required": ["id", "name", "website", "phone", "email", "address", "tax_id", "comments", "owner_id", "people_count", "created_at", "updated_at", "tags"], "properties": {
+                "Company": {"type": "object", "required": ["id", "name", "website", "phone", "email", "address", "tax_id", "comments", "owner_id", "people_count", "created_at", "updated_at", "tags", "custom"], "properties": {
+                    "custom": custom_schema(false),
                     "id": {"type": "integer"},
                     "name": {"type": "string"},
                     "website": {"type": "string", "nullable": true, "description": "http or https, normalised (`acme.uz` → `https://acme.uz/`)"},
@@ -945,7 +1035,8 @@ fn operations(public_url: &str) -> Value {
                     "tax_id": {"type": "string", "maxLength": 50, "nullable": true},
                     "comments": {"type": "string", "maxLength": 5000, "nullable": true},
                     "owner_id": {"type": "integer", "nullable": true, "description": "an active user who may own records; by default the creator"},
-                    "tag_ids": tag_ids_schema()
+                    "tag_ids": tag_ids_schema(),
+                    "custom": custom_schema(true)
                 }},
                 "DealPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Deal"}},
@@ -963,7 +1054,8 @@ fn operations(public_url: &str) -> Value {
                     "owner_id": {"type": "integer", "nullable": true, "description": "an active user who may write deals; by default the creator"},
                     "expected_close_on": {"type": "string", "format": "date", "nullable": true},
                     "lost_reason": {"type": "string", "maxLength": 500, "nullable": true, "description": "kept while the deal is in a lost stage"},
-                    "tag_ids": tag_ids_schema()
+                    "tag_ids": tag_ids_schema(),
+                    "custom": custom_schema(true)
                 }},
                 "DealMove": {"type": "object", "required": ["stage_id"], "properties": {
                     "stage_id": {"type": "integer"},

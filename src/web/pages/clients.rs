@@ -40,6 +40,7 @@ fn list_query(filters: &ListFilters, limit: i64, offset: i64) -> (ClientQuery, V
         created_from: date("created_from", &filters.from),
         created_to: date("created_to", &filters.to),
         tag_id: parse_id("tag_id", &filters.tag_id).map_err(|e| errors.push(e)).ok().flatten().map(TagId),
+        custom: Default::default(),
         sort: filters.sort.parse().unwrap_or_default(),
         limit,
         offset,
