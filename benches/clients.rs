@@ -41,9 +41,10 @@ async fn main() {
     )
     .await;
     let (base, token, tenant) = bench.serve("viewer").await;
-    // Tags came after some bench databases were seeded: put them on if they are missing.
     let seeder = SeedService::new(bench.pool.clone(), crm::events::EventBus::default());
-    if seeder.client_tags(tenant).await.unwrap() > 0 {
+    // Tags and tiers came after some bench databases were seeded: put them on if missing.
+    let tagged = seeder.client_tags(tenant).await.unwrap();
+    if tagged + seeder.client_tiers(tenant).await.unwrap() > 0 {
         seeder.analyze().await.unwrap();
     }
     let tags: serde_json::Value = reqwest::Client::new()
@@ -80,7 +81,8 @@ async fn main() {
     let names = ["dilno", "karimov", "aliyeva", "sergey", "olivia", "petrova", "bekzod", "walker", "timur", "nazar"];
     // Typed in the other alphabet than some of the names it finds (Мадина and Madina).
     let other_alphabet = ["мадина", "каримова", "shahzod", "ўктам юсупов", "сергей", "hasanova"];
-    let scenarios: [(&str, PathFor); 9] = [
+    let tiers = ["Platinum", "Gold", "Silver", "Bronze"];
+    let scenarios: [(&str, PathFor); 11] = [
         ("search: name fragment", Box::new(move |i| format!("/api/v1/clients?q={}", names[i % names.len()]))),
         (
             "search: name + surname",
@@ -102,6 +104,13 @@ async fn main() {
         (
             "list: tag, by name, page 3",
             Box::new(move |i| format!("/api/v1/clients?tag_id={}&sort=name&page=3", tagged_by_name[i % 3])),
+        ),
+        ("list: custom field value", Box::new(move |i| format!("/api/v1/clients?custom.tier={}", tiers[i % 4]))),
+        (
+            "list: custom value + name fragment",
+            Box::new(move |i| {
+                format!("/api/v1/clients?custom.tier={}&q={}", tiers[i % 4], names[(i / 4) % names.len()])
+            }),
         ),
         (
             "list: tag + name fragment",

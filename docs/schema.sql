@@ -707,8 +707,7 @@ CREATE FUNCTION public.search_custom_clients(p_custom jsonb, p_tag bigint, p_pat
             RETURN;
         END IF;
         IF n = 0 OR (p_offset + p_limit + 1)::bigint * prefix_rows / n > walk_max THEN
-            EXECUTE 'SELECT coalesce(array_agg(m.id), ''{}'') FROM (SELECT m.id FROM clients m'
-                || ' WHERE m.tenant_id = $1 AND m.archived_at IS NULL AND m.custom @> $8 LIMIT $5) m'
+            EXECUTE 'SELECT coalesce(array_agg(m.id), ''{}'') FROM (SELECT m.id' || live || checks || ' LIMIT $5) m'
                 INTO candidates USING tenant, p_patterns, p_from, p_to, gather_max + 1, p_offset, p_cap, p_custom, p_tag;
         END IF;
         IF candidates IS NOT NULL AND cardinality(candidates) <= gather_max THEN

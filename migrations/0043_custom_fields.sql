@@ -67,8 +67,10 @@ GRANT EXECUTE ON FUNCTION purge_removed_custom_fields(interval) TO crm_app;
 --   * the first 500 clients in order, checked: a page among them is the answer ("at least");
 --   * else, when they show the filter common enough that a walk reads at most 4,000 clients,
 --     the list walked in order, each checked;
---   * else the clients holding the value, through clients_custom: up to 5,000 are checked,
---     sorted and counted exactly; more, the walk.
+--   * else the clients matching it all, found through the indexes (clients_custom, and the
+--     trigrams of the words: the planner ANDs their bitmaps; "Platinum" and "dilno" at a
+--     million clients are 280 of 10,000 and 28,572): up to 5,000 are sorted and counted
+--     exactly; more, the walk.
 CREATE FUNCTION search_custom_clients(p_custom jsonb, p_tag bigint, p_patterns text[], p_from date, p_to date,
                                       p_by_name boolean, p_limit int, p_offset int, p_cap int)
     RETURNS TABLE (ids bigint[], total bigint, exact boolean)
@@ -106,8 +108,7 @@ CREATE FUNCTION search_custom_clients(p_custom jsonb, p_tag bigint, p_patterns t
             RETURN;
         END IF;
         IF n = 0 OR (p_offset + p_limit + 1)::bigint * prefix_rows / n > walk_max THEN
-            EXECUTE 'SELECT coalesce(array_agg(m.id), ''{}'') FROM (SELECT m.id FROM clients m'
-                || ' WHERE m.tenant_id = $1 AND m.archived_at IS NULL AND m.custom @> $8 LIMIT $5) m'
+            EXECUTE 'SELECT coalesce(array_agg(m.id), ''{}'') FROM (SELECT m.id' || live || checks || ' LIMIT $5) m'
                 INTO candidates USING tenant, p_patterns, p_from, p_to, gather_max + 1, p_offset, p_cap, p_custom, p_tag;
         END IF;
         IF candidates IS NOT NULL AND cardinality(candidates) <= gather_max THEN

@@ -236,6 +236,37 @@ pub async fn client_tags(tx: &mut TenantTx) -> Result<u64, RepoError> {
     Ok(written)
 }
 
+/// The seed's client field: `tier`, a select, and the share of clients holding each option
+/// (by a hash of the client's id, in hundredths: Platinum 1, Gold 9, Silver 30, Bronze 60).
+pub const CLIENT_TIERS: [(&str, i64); 4] = [("Platinum", 1), ("Gold", 9), ("Silver", 30), ("Bronze", 60)];
+
+/// Makes the seed's `tier` field if the tenant has not got it, and gives each client that
+/// has no tier yet its share's (`CLIENT_TIERS`). Returns the clients given one.
+pub async fn client_tiers(tx: &mut TenantTx) -> Result<u64, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let options: Vec<&str> = CLIENT_TIERS.iter().map(|(o, _)| *o).collect();
+    sqlx::query!(
+        "INSERT INTO custom_fields (tenant_id, entity, key, label, kind, options, position)
+         VALUES ($1, 'client', 'tier', 'Tier', 'select', $2, 1) ON CONFLICT (tenant_id, entity, key) DO NOTHING",
+        tenant,
+        serde_json::json!(options)
+    )
+    .execute(tx.conn())
+    .await?;
+    let written = sqlx::query!(
+        "UPDATE clients SET custom = custom || jsonb_build_object('tier', CASE
+                WHEN abs(hashint8(id * 7)::bigint) % 100 < 1 THEN 'Platinum'
+                WHEN abs(hashint8(id * 7)::bigint) % 100 < 10 THEN 'Gold'
+                WHEN abs(hashint8(id * 7)::bigint) % 100 < 40 THEN 'Silver' ELSE 'Bronze' END)
+         WHERE tenant_id = $1 AND NOT custom ? 'tier'",
+        tenant
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(written)
+}
+
 /// Makes a seed tag unless the tenant has one of its name; its name's key.
 async fn seed_tag(tx: &mut TenantTx, name: &str, color: &str) -> Result<String, RepoError> {
     let tenant = tx.tenant_id().0;

@@ -99,8 +99,17 @@ impl SeedService {
         Ok(written)
     }
 
+    /// Gives `tenant`'s clients without one a `tier` (a select field made first if need be:
+    /// Platinum for 1 in 100, Gold 9, Silver 30, Bronze 60).
+    pub async fn client_tiers(&self, tenant: TenantId) -> Result<u64, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let written = seed::client_tiers(&mut tx).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
     /// Creates `tenants` tenants, each with an admin and `clients` clients (some of them
-    /// tagged: `client_tags`), committing in batches and calling `progress(done, total)` after
+    /// tagged: `client_tags`; each with a tier: `client_tiers`), committing in batches and calling `progress(done, total)` after
     /// each.
     pub async fn run(
         &self,
@@ -138,6 +147,7 @@ impl SeedService {
                 progress(done, total);
             }
             self.client_tags(id).await?;
+            self.client_tiers(id).await?;
             seeded.push(SeededTenant { id, admin_email, admin_password });
         }
         Ok(seeded)
