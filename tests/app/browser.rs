@@ -1494,6 +1494,60 @@ async fn a_company_is_made_picked_for_a_client_by_typing_and_lists_its_people_at
 }
 
 #[tokio::test]
+async fn a_custom_field_is_defined_filled_on_a_client_and_filters_the_list_at_desk_and_phone_width() {
+    let _serial = SERIAL.lock().await;
+    let app = TestApp::spawn().await;
+    let Some(d) = Driver::new_admin(&app).await else { return };
+    let base = &app.base_url;
+    let api = app.api(Role::Admin).await;
+    for name in ["Dilnoza", "Sardor"] {
+        api.post("/api/v1/clients", json!({"first_name": name, "last_name": "Karimova"})).await;
+    }
+    let dilnoza = api.get("/api/v1/clients?q=dilnoza").await.json()["items"][0]["id"].as_i64().unwrap();
+
+    // Settings → Fields: a select with two options, typed in.
+    d.goto(&format!("{base}/crm/settings/fields")).await;
+    d.type_into("#field-new-label", "Tier").await;
+    d.script("document.getElementById('field-new-type').value = 'select'").await;
+    d.type_into("#field-new-options", "Gold\nSilver").await;
+    d.click(".field-form button[type=submit]").await;
+    d.wait_until("document.querySelectorAll('.field-list > li').length === 1", "the field listed").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the fields page at 1366 px");
+    d.screenshot("fields-settings").await;
+
+    // The client's page: the values form, Gold picked.
+    d.goto(&format!("{base}/crm/clients/{dilnoza}?edit=custom")).await;
+    d.script("document.getElementById('custom-tier').value = 'Gold'").await;
+    d.click(".custom-form button[type=submit]").await;
+    d.wait_until(
+        "document.body.innerText.includes('Gold') && !document.querySelector('.custom-form')",
+        "the value shown",
+    )
+    .await;
+    assert_eq!(api.get(&format!("/api/v1/clients/{dilnoza}")).await.json()["custom"]["tier"], "Gold");
+
+    // The list, filtered from the field's menu.
+    d.goto(&format!("{base}/crm/clients")).await;
+    d.script(
+        "const s = document.getElementById('client-custom-tier'); s.value = 'Gold'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+    )
+    .await;
+    d.wait_until("document.querySelectorAll('#client-results tbody tr').length === 1", "Dilnoza alone").await;
+    assert!(d.script("return location.search").await.as_str().unwrap().contains("custom.tier=Gold"), "in the address");
+    d.screenshot("fields-client-list").await;
+
+    d.resize(390, 800).await;
+    d.goto(&format!("{base}/crm/clients/{dilnoza}?edit=custom")).await;
+    d.script("document.getElementById('custom-values').scrollIntoView()").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the client at 390 px");
+    d.screenshot("fields-client-phone").await;
+    d.goto(&format!("{base}/crm/settings/fields")).await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the fields page at 390 px");
+    d.screenshot("fields-settings-phone").await;
+    d.quit().await;
+}
+
+#[tokio::test]
 async fn a_chats_tags_are_picked_in_its_header_and_filter_the_inbox_at_desk_and_phone_width() {
     let _serial = SERIAL.lock().await;
     let app = TestApp::spawn().await;

@@ -281,3 +281,70 @@ async fn every_path_of_the_custom_value_search_finds_what_a_plain_query_finds() 
     }
     assert_eq!(checked, 4 * 4 * 2 * 4);
 }
+
+#[tokio::test]
+async fn admins_keep_fields_on_their_page_and_record_pages_edit_values_with_reasons_beside_them() {
+    let app = TestApp::spawn().await;
+    let (admin_api, admin) = app.api_and_browser(Role::Admin).await;
+    let (_, agent) = app.api_and_browser(Role::Agent).await;
+
+    // Settings → Fields: a refused form keeps what was typed; a select takes its options a line each.
+    let refused = admin.post("/crm/settings/fields", &[("entity", "client"), ("label", ""), ("type", "select")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("This field is required."), "{}", refused.body);
+    let made = admin
+        .post(
+            "/crm/settings/fields",
+            &[
+                ("entity", "client"),
+                ("label", "Tier"),
+                ("type", "select"),
+                ("options", "Gold\r\nSilver\r\n"),
+                ("required", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    admin.post("/crm/settings/fields", &[("entity", "client"), ("label", "Size"), ("type", "number")]).await;
+    admin.post("/crm/settings/fields", &[("entity", "deal"), ("label", "Source"), ("type", "text")]).await;
+    let page = admin.get("/crm/settings/fields?entity=client").await;
+    assert!(page.body.contains("<code>tier</code>") && page.body.contains("Gold\nSilver"), "{}", page.body);
+    assert!(!page.body.contains("<code>source</code>"), "each kind of record on its own page");
+    assert_eq!(agent.get("/crm/settings/fields").await.status, 403);
+
+    // A client's page shows the values; its form refuses a bad one beside the field.
+    let aziz = admin_api.post("/api/v1/clients", json!({"first_name": "Aziz", "custom": {"tier": "Gold"}})).await;
+    let id = aziz.json()["id"].as_i64().unwrap();
+    let shown = agent.get(&format!("/crm/clients/{id}")).await;
+    assert!(shown.body.contains("<dt>Tier</dt><dd>Gold</dd>"), "{}", shown.body);
+    let bad =
+        agent.post(&format!("/crm/clients/{id}/custom"), &[("custom.tier", "Gold"), ("custom.size", "lots")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("Enter a number.") && bad.body.contains("value=\"lots\""), "{}", bad.body);
+    let saved =
+        agent.post(&format!("/crm/clients/{id}/custom"), &[("custom.tier", "Silver"), ("custom.size", "12,5")]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let stored = admin_api.get(&format!("/api/v1/clients/{id}")).await.json();
+    assert_eq!(stored["custom"], json!({"tier": "Silver", "size": 12.5}));
+    let cleared = agent.post(&format!("/crm/clients/{id}/custom"), &[("custom.tier", "")]).await;
+    assert!(cleared.body.contains("This field is required."), "a required value stays");
+
+    // The list's menu filters by a select; the filter stays in the pages' links.
+    admin_api.post("/api/v1/clients", json!({"first_name": "Bek", "custom": {"tier": "Gold"}})).await;
+    let list = agent.get("/crm/clients?custom.tier=Silver").await;
+    assert!(list.body.contains("Aziz") && !list.body.contains("Bek"), "{}", list.body);
+    assert!(list.body.contains("<option value=\"Silver\" selected>Silver</option>"), "{}", list.body);
+    let wrong = agent.get("/crm/clients?custom.tier=Bronze").await;
+    assert!(wrong.body.contains("Pick one of the options."), "{}", wrong.body);
+
+    // Companies and deals have the panel too.
+    let pipeline = admin_api.get("/api/v1/pipelines").await.json()["items"][0]["id"].as_i64().unwrap();
+    let deal = admin_api.post("/api/v1/deals", json!({"title": "Flat", "pipeline_id": pipeline})).await.json();
+    let deal_id = deal["id"].as_i64().unwrap();
+    let saved = agent.post(&format!("/crm/deals/{deal_id}/custom"), &[("custom.source", "Instagram")]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(agent.get(&format!("/crm/deals/{deal_id}")).await.body.contains("<dt>Source</dt><dd>Instagram</dd>"));
+    let company = admin_api.post("/api/v1/companies", json!({"name": "Akme"})).await.json();
+    let form = agent.get(&format!("/crm/companies/{}?edit=custom", company["id"])).await;
+    assert!(form.body.contains("No fields are defined for these records."), "{}", form.body);
+}

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use crate::domain::custom_field::{FieldEntity, FieldKind};
 use crate::domain::tag::TagId;
 use crate::domain::{
     ClientId, ClientInput, ClientQuery, ContactId, ContactType, DomainError, HomeCountry, Permission, parse_date,
@@ -21,41 +22,57 @@ use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::views::clients::{
-    ArchivedPage, ArchivedRow, ClientPage, ClientResults, ClientRow, ClientTab, ClientsPage, ContactRow, Duplicate,
-    Field, InputKind, ListFilters, MergeCandidate, NewClientPage, Section, SectionView, Twin, contact_label,
+    ArchivedPage, ArchivedRow, ClientPage, ClientResults, ClientRow, ClientTab, ClientsPage, ContactRow, CustomFilter,
+    Duplicate, Field, InputKind, ListFilters, MergeCandidate, NewClientPage, Section, SectionView, Twin, contact_label,
 };
 use crate::web::views::tags::{self, TagChip};
 use crate::web::views::{Area, FormErrors};
 
-use super::{is_htmx, render, ticked_tags};
+use super::{custom_values, is_htmx, render, ticked_tags};
 
 const PER_PAGE: i64 = 25;
 
-/// The search a list URL asks for. A malformed date is reported and left out of the filter.
-fn list_query(filters: &ListFilters, limit: i64, offset: i64) -> (ClientQuery, Vec<DomainError>) {
+/// The search a list URL asks for. A malformed date, or a value its custom field refuses, is
+/// reported and left out of the filter.
+async fn list_query(
+    state: &AppState,
+    me: &CurrentUser,
+    filters: &ListFilters,
+    (limit, offset): (i64, i64),
+) -> Result<(ClientQuery, Vec<DomainError>), AppError> {
     let mut errors = Vec::new();
+    let custom = match state.custom_fields.filter(&me.principal, FieldEntity::Client, &filters.custom).await {
+        Ok(custom) => custom,
+        Err(ServiceError::Invalid(refused)) => {
+            errors.extend(refused);
+            Default::default()
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut date = |field, raw: &str| parse_date(field, raw).map_err(|e| errors.push(e)).ok().flatten();
     let query = ClientQuery {
         q: Some(filters.q.clone()).filter(|q| !q.trim().is_empty()),
         created_from: date("created_from", &filters.from),
         created_to: date("created_to", &filters.to),
         tag_id: parse_id("tag_id", &filters.tag_id).map_err(|e| errors.push(e)).ok().flatten().map(TagId),
-        custom: Default::default(),
+        custom,
         sort: filters.sort.parse().unwrap_or_default(),
         limit,
         offset,
     };
-    (query, errors)
+    Ok((query, errors))
 }
 
 pub async fn list(
     State(state): State<AppState>,
     me: CurrentUser,
-    Query(filters): Query<ListFilters>,
+    Query(mut filters): Query<ListFilters>,
+    Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    filters.take_custom(pairs);
     let page = filters.page.unwrap_or(1).max(1);
-    let (query, date_errors) = list_query(&filters, PER_PAGE, (page - 1) * PER_PAGE);
+    let (query, date_errors) = list_query(&state, &me, &filters, (PER_PAGE, (page - 1) * PER_PAGE)).await?;
     let mut errors = FormErrors::default();
     for e in date_errors {
         errors.add(e.field, me.tr.error(e.code));
@@ -82,8 +99,30 @@ pub async fn list(
         can_see_archived: me.principal.can(Permission::ClientDelete),
         can_export: me.principal.can(Permission::ClientExport),
         tags: TagChip::of(&state.tags.list(&me.principal).await?),
+        custom_filters: custom_filters(&state, &me).await?,
     };
     render(StatusCode::OK, &page)
+}
+
+/// The client fields a list is filtered by from a menu: selects, multi-selects and yes/no.
+async fn custom_filters(state: &AppState, me: &CurrentUser) -> Result<Vec<CustomFilter>, AppError> {
+    let fields = state.custom_fields.list(&me.principal, FieldEntity::Client).await?;
+    Ok(fields
+        .into_iter()
+        .filter_map(|f| {
+            let choices = match f.kind {
+                FieldKind::Select | FieldKind::MultiSelect => {
+                    f.options.iter().map(|o| (o.clone(), o.clone())).collect()
+                }
+                FieldKind::Boolean => vec![
+                    ("true".to_owned(), me.tr.t("common.yes").to_owned()),
+                    ("false".to_owned(), me.tr.t("common.no").to_owned()),
+                ],
+                _ => return None,
+            };
+            Some(CustomFilter { key: f.key, label: f.label, choices })
+        })
+        .collect())
 }
 
 async fn new_page(
@@ -157,6 +196,8 @@ struct PageState {
     merge_q: String,
     /// Why the tags just ticked were refused.
     tag_error: Option<&'static str>,
+    /// The custom values open as a form; what was sent and why it was refused.
+    custom: (bool, Option<custom_values::Refused>),
 }
 
 async fn client_page(
@@ -209,7 +250,11 @@ async fn client_page(
     let (new_contact_type, new_contact_value, contact_errors) =
         page.contact.unwrap_or_else(|| ("phone".into(), String::new(), FormErrors::default()));
     let all_tags = state.tags.list(&me.principal).await?;
+    let action = format!("/crm/clients/{id}/custom");
+    let custom =
+        custom_values::panel(state, me, (FieldEntity::Client, action), &client.custom, can_edit, page.custom).await?;
     Ok(ClientPage {
+        custom,
         tags: TagChip::of(&client.tags),
         tag_choices: tags::choices(&all_tags, &client.tags, may_touch_locked(&me.principal)),
         tag_error: page.tag_error,
@@ -300,6 +345,7 @@ pub async fn show(
         contact: None,
         merge_q: q.merge_q,
         tag_error: None,
+        custom: (q.edit == "custom", None),
     };
     render(StatusCode::OK, &client_page(&state, &me, id, tab, page).await?)
 }
@@ -399,6 +445,27 @@ pub async fn set_tags(
         Err(ServiceError::Invalid(errors)) => {
             let errors = super::form_errors(me.tr, ServiceError::Invalid(errors))?;
             let page = PageState { tag_error: errors.get("tag_ids"), ..PageState::default() };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &client_page(&state, &me, id, ClientTab::Profile, page).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST /crm/clients/{id}/custom: the client's custom values, as the panel's form sent them;
+/// refused, the page again with each reason beside its field.
+pub async fn set_custom(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<ClientId>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (values, typed) = custom_values::sent(&state, &me, FieldEntity::Client, &f).await?;
+    let input = ClientInput { custom: Some(values), ..ClientInput::default() };
+    match state.clients.update(&me.principal, id, &input).await {
+        Ok(_) => Ok(flash::redirect(&format!("/crm/clients/{id}#custom-values"), Flash::success("flash.values_saved"))),
+        Err(ServiceError::Invalid(errors)) => {
+            let refused = (typed, custom_values::reasons(&me, &errors));
+            let page = PageState { custom: (true, Some(refused)), ..PageState::default() };
             render(StatusCode::UNPROCESSABLE_ENTITY, &client_page(&state, &me, id, ClientTab::Profile, page).await?)
         }
         Err(e) => Err(e.into()),
@@ -540,9 +607,11 @@ pub async fn export(
 pub async fn export_csv(
     State(state): State<AppState>,
     me: CurrentUser,
-    Query(filters): Query<ListFilters>,
+    Query(mut filters): Query<ListFilters>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let (query, errors) = list_query(&filters, 0, 0);
+    filters.take_custom(pairs);
+    let (query, errors) = list_query(&state, &me, &filters, (0, 0)).await?;
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
@@ -580,6 +649,7 @@ pub fn routes() -> Router<AppState> {
         .route("/crm/clients/{id}/sections/{section}/edit", get(edit_section))
         .route("/crm/clients/{id}/contacts", post(add_contact))
         .route("/crm/clients/{id}/tags", post(set_tags))
+        .route("/crm/clients/{id}/custom", post(set_custom))
         .route("/crm/clients/{id}/contacts/{contact}/delete", post(remove_contact))
         .route("/crm/clients/{id}/delete", post(delete))
 }

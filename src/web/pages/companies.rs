@@ -11,12 +11,14 @@ use axum::response::Response;
 
 use crate::domain::Permission;
 use crate::domain::company::{CompanyFilter, CompanyId, CompanyInput};
+use crate::domain::custom_field::FieldEntity;
 use crate::services::ServiceError;
 use crate::services::tags::may_touch_locked;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
+use crate::web::pages::custom_values::{self, Reopened};
 use crate::web::pages::{form_errors, render, ticked_tags};
 use crate::web::views::companies::{
     CompanyForm, CompanyListPage, CompanyOptions, CompanyPage, CompanyPicker, CompanyRow, CompanyView, NewCompanyPage,
@@ -107,14 +109,22 @@ async fn company_page(
     state: &AppState,
     me: &CurrentUser,
     id: CompanyId,
-    typed: Option<(Fields, FormErrors)>,
-    tag_error: Option<&'static str>,
+    mut open: Reopened,
 ) -> Result<CompanyPage, AppError> {
     let view = state.companies.view(&me.principal, id).await?;
     let all_tags = state.tags.list(&me.principal).await?;
-    let (values, errors) = typed.unwrap_or_else(|| (CompanyForm::of(&view.company), FormErrors::default()));
     let can = |p| me.principal.can(p);
+    let action = (FieldEntity::Company, format!("/crm/companies/{id}/custom"));
+    let custom =
+        custom_values::panel(state, me, action, &view.company.custom, can(Permission::ClientUpdate), open.custom())
+            .await?;
+    let (values, errors, tag_error) = match open {
+        Reopened::Form(values, errors) => (values, errors, None),
+        Reopened::Tags(e) => (CompanyForm::of(&view.company), FormErrors::default(), Some(e)),
+        _ => (CompanyForm::of(&view.company), FormErrors::default(), None),
+    };
     Ok(CompanyPage {
+        custom,
         shell: me.shell(Area::Companies),
         company: CompanyView::new(me.tr, &view.company),
         people: view.people.iter().map(PersonRow::from).collect(),
@@ -129,9 +139,36 @@ async fn company_page(
     })
 }
 
-/// GET /crm/companies/{id}.
-pub async fn show(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    render(StatusCode::OK, &company_page(&state, &me, CompanyId(id), None, None).await?)
+/// GET /crm/companies/{id} (`?edit=custom` opens the values form).
+pub async fn show(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    render(StatusCode::OK, &company_page(&state, &me, CompanyId(id), Reopened::asked(q.get("edit"))).await?)
+}
+
+/// POST /crm/companies/{id}/custom: the company's custom values, as the panel's form sent
+/// them; refused, the page again with each reason beside its field.
+pub async fn set_custom(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (values, typed) = custom_values::sent(&state, &me, FieldEntity::Company, &f).await?;
+    let input = CompanyInput { custom: Some(values), ..CompanyInput::default() };
+    match state.companies.update(&me.principal, CompanyId(id), &input).await {
+        Ok(_) => {
+            Ok(flash::redirect(&format!("/crm/companies/{id}#custom-values"), Flash::success("flash.values_saved")))
+        }
+        Err(ServiceError::Invalid(errors)) => {
+            let open = Reopened::Custom(Some((typed, custom_values::reasons(&me, &errors))));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &company_page(&state, &me, CompanyId(id), open).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// POST /crm/companies/{id}: the edit form.
@@ -147,7 +184,7 @@ pub async fn update(
             let errors = form_errors(me.tr, e)?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &company_page(&state, &me, CompanyId(id), Some((f, errors)), None).await?,
+                &company_page(&state, &me, CompanyId(id), Reopened::Form(f, errors)).await?,
             )
         }
         Err(e) => Err(e.into()),
@@ -167,7 +204,8 @@ pub async fn set_tags(
         Ok(_) => Ok(flash::redirect(&format!("/crm/companies/{id}#company-tags"), Flash::success("flash.tags_saved"))),
         Err(ServiceError::Invalid(errors)) => {
             let errors = form_errors(me.tr, ServiceError::Invalid(errors))?;
-            let page = company_page(&state, &me, CompanyId(id), None, errors.get("tag_ids")).await?;
+            let reason = errors.get("tag_ids").unwrap_or_else(|| me.tr.error("invalid_value"));
+            let page = company_page(&state, &me, CompanyId(id), Reopened::Tags(reason)).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e.into()),
@@ -217,5 +255,6 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/crm/companies/options", get(options))
         .route("/crm/companies/{id}", get(show).post(update))
         .route("/crm/companies/{id}/tags", post(set_tags))
+        .route("/crm/companies/{id}/custom", post(set_custom))
         .route("/crm/companies/{id}/delete", post(delete))
 }

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::domain::custom_field::FieldEntity;
 use crate::domain::deal::{Cursor, DealFilter, DealId, DealInput, DealSort};
 use crate::domain::pipeline::{Pipeline, PipelineId, StageId};
 use crate::domain::{ClientId, Permission};
@@ -19,6 +20,7 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
+use crate::web::pages::custom_values::{self, Reopened};
 use crate::web::pages::{form_errors, is_htmx, render, ticked_tags};
 use crate::web::views::Area;
 use crate::web::views::deals::{
@@ -339,32 +341,59 @@ pub async fn create(
     }
 }
 
-async fn deal_page(
-    state: &AppState,
-    me: &CurrentUser,
-    id: DealId,
-    typed: Option<(Fields, crate::web::views::FormErrors)>,
-    tag_error: Option<&'static str>,
-) -> Result<DealPage, AppError> {
+async fn deal_page(state: &AppState, me: &CurrentUser, id: DealId, mut open: Reopened) -> Result<DealPage, AppError> {
     let deal = state.deals.get(&me.principal, id).await?;
     let history = state.deals.history(&me.principal, id).await?;
     let base = state.settings.get(&me.principal).await?.base_currency;
     let all_tags = state.tags.list(&me.principal).await?;
-    let (values, errors) = typed.unwrap_or_else(|| (DealForm::of(&deal), Default::default()));
+    let can_write = me.principal.can(Permission::DealWrite);
+    let action = (FieldEntity::Deal, format!("/crm/deals/{}/custom", id.0));
+    let custom = custom_values::panel(state, me, action, &deal.custom, can_write, open.custom()).await?;
+    let (values, errors, tag_error) = match open {
+        Reopened::Form(values, errors) => (values, errors, None),
+        Reopened::Tags(e) => (DealForm::of(&deal), Default::default(), Some(e)),
+        _ => (DealForm::of(&deal), Default::default(), None),
+    };
     Ok(DealPage {
+        custom,
         shell: me.shell(Area::Deals),
         tag_choices: tags::choices(&all_tags, &deal.tags, may_touch_locked(&me.principal)),
         tag_error,
         deal: DealView::new(me.tr, &deal, base.as_str()),
         history: history.iter().map(|m| MoveView::new(me.tr, m)).collect(),
         form: form(state, me, values, errors).await?,
-        can_write: me.principal.can(Permission::DealWrite),
+        can_write,
     })
 }
 
-/// GET /crm/deals/{id}.
-pub async fn show(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
-    render(StatusCode::OK, &deal_page(&state, &me, DealId(id), None, None).await?)
+/// GET /crm/deals/{id} (`?edit=custom` opens the values form).
+pub async fn show(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<Fields>,
+) -> Result<Response, AppError> {
+    render(StatusCode::OK, &deal_page(&state, &me, DealId(id), Reopened::asked(q.get("edit"))).await?)
+}
+
+/// POST /crm/deals/{id}/custom: the deal's custom values, as the panel's form sent them;
+/// refused, the page again with each reason beside its field.
+pub async fn set_custom(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (values, typed) = custom_values::sent(&state, &me, FieldEntity::Deal, &f).await?;
+    let input = DealInput { custom: Some(values), ..DealInput::default() };
+    match state.deals.update(&me.principal, DealId(id), &input).await {
+        Ok(_) => Ok(flash::redirect(&format!("/crm/deals/{id}#custom-values"), Flash::success("flash.values_saved"))),
+        Err(ServiceError::Invalid(errors)) => {
+            let open = Reopened::Custom(Some((typed, custom_values::reasons(&me, &errors))));
+            render(StatusCode::UNPROCESSABLE_ENTITY, &deal_page(&state, &me, DealId(id), open).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// POST /crm/deals/{id}: the edit form.
@@ -380,7 +409,7 @@ pub async fn update(
             let errors = form_errors(me.tr, ServiceError::Invalid(errors))?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &deal_page(&state, &me, DealId(id), Some((f, errors)), None).await?,
+                &deal_page(&state, &me, DealId(id), Reopened::Form(f, errors)).await?,
             )
         }
         Err(e) => Err(e.into()),
@@ -400,7 +429,8 @@ pub async fn set_tags(
         Ok(_) => Ok(flash::redirect(&format!("/crm/deals/{id}#deal-tags"), Flash::success("flash.tags_saved"))),
         Err(ServiceError::Invalid(errors)) => {
             let errors = form_errors(me.tr, ServiceError::Invalid(errors))?;
-            let page = deal_page(&state, &me, DealId(id), None, errors.get("tag_ids")).await?;
+            let reason = errors.get("tag_ids").unwrap_or_else(|| me.tr.error("invalid_value"));
+            let page = deal_page(&state, &me, DealId(id), Reopened::Tags(reason)).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(e.into()),
@@ -426,5 +456,6 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/crm/deals/{id}", get(show).post(update))
         .route("/crm/deals/{id}/move", post(move_deal))
         .route("/crm/deals/{id}/tags", post(set_tags))
+        .route("/crm/deals/{id}/custom", post(set_custom))
         .route("/crm/deals/{id}/delete", post(delete))
 }

@@ -4,6 +4,7 @@
 use askama::Template;
 
 use super::companies::CompanyPicker;
+use super::custom_fields::ValuesPanel;
 use super::tags::{TagChip, TagChoice};
 use super::{FormErrors, Shell};
 use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender, HomeCountry, Phone};
@@ -55,6 +56,9 @@ pub struct ListFilters {
     #[serde(default)]
     pub tag_id: String,
     pub page: Option<i64>,
+    /// Only clients holding these custom values (`custom.KEY=value` in the URL), by key.
+    #[serde(skip)]
+    pub custom: Vec<(String, String)>,
 }
 
 impl ListFilters {
@@ -68,10 +72,30 @@ impl ListFilters {
                 parts.push(format!("{k}={}", crate::web::error::urlencode(v)));
             }
         }
+        for (key, value) in self.custom.iter().filter(|(_, v)| !v.is_empty()) {
+            parts.push(format!("custom.{key}={}", crate::web::error::urlencode(value)));
+        }
         if page > 1 {
             parts.push(format!("page={page}"));
         }
         if parts.is_empty() { "/crm/clients".into() } else { format!("/crm/clients?{}", parts.join("&")) }
+    }
+
+    /// Keeps the `custom.KEY` pairs of the URL's query (`pairs`, every pair of it).
+    pub fn take_custom(&mut self, pairs: Vec<(String, String)>) {
+        self.custom =
+            pairs.into_iter().filter_map(|(k, v)| k.strip_prefix("custom.").map(|key| (key.to_owned(), v))).collect();
+    }
+
+    /// The value the list is filtered by for custom field `key` ("" when none).
+    pub fn custom_value(&self, key: &str) -> &str {
+        self.custom.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Whether any filter narrows the list (an empty list then means none found).
+    pub fn narrows(&self) -> bool {
+        !(self.q.is_empty() && self.from.is_empty() && self.to.is_empty() && self.tag_id.is_empty())
+            || self.custom.iter().any(|(_, v)| !v.is_empty())
     }
 
     /// The CSV export of this list (every match, every page).
@@ -91,6 +115,16 @@ pub struct ClientsPage {
     pub can_export: bool,
     /// The tags to filter by.
     pub tags: Vec<TagChip>,
+    /// The custom fields a list can be filtered by (selects and yes/no).
+    pub custom_filters: Vec<CustomFilter>,
+}
+
+/// A custom field as a filter of the list: a menu of its options.
+pub struct CustomFilter {
+    pub key: String,
+    pub label: String,
+    /// (value, label) of each choice; yes/no ones are translated.
+    pub choices: Vec<(String, String)>,
 }
 
 impl ClientsPage {
@@ -458,6 +492,8 @@ pub struct ClientPage {
     pub merge_candidates: Option<Vec<MergeCandidate>>,
     /// Clients sharing a number or contact with this one: maybe the same person.
     pub twins: Vec<Twin>,
+    /// Its custom values, shown or as a form.
+    pub custom: ValuesPanel,
     /// The tags it carries; every tag of the tenant to pick from, and why a change was refused.
     pub tags: Vec<TagChip>,
     pub tag_choices: Vec<TagChoice>,

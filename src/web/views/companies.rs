@@ -224,6 +224,8 @@ pub struct CompanyPage {
     pub can_delete: bool,
     pub can_add_deal: bool,
     pub form: CompanyForm,
+    /// Its custom values, shown or as a form.
+    pub custom: super::custom_fields::ValuesPanel,
     /// Every tag of the tenant, those the company carries ticked; why a change was refused.
     pub tag_choices: Vec<TagChoice>,
     pub tag_error: Option<&'static str>,

@@ -498,6 +498,8 @@ pub struct DealPage {
     pub history: Vec<MoveView>,
     pub form: DealForm,
     pub can_write: bool,
+    /// Its custom values, shown or as a form.
+    pub custom: super::custom_fields::ValuesPanel,
     /// Every tag of the tenant, those the deal carries ticked.
     pub tag_choices: Vec<TagChoice>,
     /// Why the tags sent were refused.

@@ -7,6 +7,7 @@ pub mod chats;
 pub mod client_imports;
 pub mod clients;
 pub mod companies;
+pub mod custom_fields;
 pub mod deals;
 pub mod errors;
 pub mod home;

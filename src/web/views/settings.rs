@@ -19,6 +19,7 @@ pub enum SettingsTab {
     Organisation,
     Pipelines,
     Tags,
+    Fields,
     Tokens,
     Users,
     Channels,
@@ -42,6 +43,9 @@ pub fn tabs(active: SettingsTab, who: &Principal) -> Vec<TabLink> {
     }
     if who.can(Permission::TagManage) {
         all.push((SettingsTab::Tags, "/crm/settings/tags", "settings.tab.tags"));
+    }
+    if who.can(Permission::FieldManage) {
+        all.push((SettingsTab::Fields, "/crm/settings/fields", "settings.tab.fields"));
     }
     if who.can(Permission::UserManage) {
         all.push((SettingsTab::Users, "/crm/settings/users", "settings.tab.users"));

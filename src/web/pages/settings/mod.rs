@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod channels;
+pub mod fields;
 pub mod organisation;
 pub mod pipelines;
 pub mod profile;
@@ -36,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route("/crm/settings/tags", get(tags::show).post(tags::create))
         .route("/crm/settings/tags/{id}", post(tags::update))
         .route("/crm/settings/tags/{id}/delete", post(tags::delete))
+        .route("/crm/settings/fields", get(fields::show).post(fields::create))
+        .route("/crm/settings/fields/{id}", post(fields::update))
+        .route("/crm/settings/fields/{id}/remove", post(fields::remove))
+        .route("/crm/settings/fields/{id}/restore", post(fields::restore))
         .route("/crm/settings/users", get(users::list).post(users::create))
         .route("/crm/settings/users/new", get(users::new))
         .route("/crm/settings/users/{id}/role", post(users::change_role))
