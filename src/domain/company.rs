@@ -230,6 +230,9 @@ pub struct CompanyFilter {
     pub recent: bool,
     /// Companies that carry this tag.
     pub tag_id: Option<TagId>,
+    /// Companies whose custom values contain these (as `CustomFieldService::filter` reads
+    /// `custom.KEY=value`); none from `parse`.
+    pub custom: CustomValues,
 }
 
 impl CompanyFilter {
@@ -265,7 +268,11 @@ impl CompanyFilter {
                 false
             }
         };
-        if errors.is_empty() { Ok(Self { q, owner_id, recent, tag_id }) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(Self { q, owner_id, recent, tag_id, custom: CustomValues::new() })
+        } else {
+            Err(errors)
+        }
     }
 }
 

@@ -165,11 +165,12 @@ pub async fn delete(tx: &mut TenantTx, id: CompanyId) -> Result<(), RepoError> {
 }
 
 /// Which companies a list holds: $1 tenant, $2 search patterns (all must match), $3 owner,
-/// $6 a tag they carry ($4 and $5 are the page's limit and offset).
+/// $6 a tag they carry, $7 custom values they hold ($4 and $5 are the page's limit and offset).
 const MATCHES: &str = "FROM companies co
      WHERE co.tenant_id = $1 AND co.search LIKE ALL($2::text[]) AND ($3::bigint IS NULL OR co.owner_id = $3)
        AND ($6::bigint IS NULL OR EXISTS (SELECT 1 FROM company_tags x
-                                          WHERE x.tenant_id = $1 AND x.company_id = co.id AND x.tag_id = $6))";
+                                          WHERE x.tenant_id = $1 AND x.company_id = co.id AND x.tag_id = $6))
+       AND co.custom @> $7";
 
 /// A page of the companies `filter` (and `owner`) lets through, by name or most recently
 /// changed first, and how many there are: exact up to `COUNT_CAP` (the flag says whether).
@@ -194,6 +195,7 @@ pub async fn list(
         .bind(limit)
         .bind(offset)
         .bind(filter.tag_id.map(|t| t.0))
+        .bind(serde_json::Value::Object(filter.custom.clone()))
         .fetch_all(tx.conn())
         .await?;
     let count_sql = format!("SELECT count(*) FROM (SELECT 1 {MATCHES} LIMIT $4 OFFSET $5) m");
@@ -204,6 +206,7 @@ pub async fn list(
         .bind(COUNT_CAP + 1)
         .bind(0_i64)
         .bind(filter.tag_id.map(|t| t.0))
+        .bind(serde_json::Value::Object(filter.custom.clone()))
         .fetch_one(tx.conn())
         .await?;
     Ok((load(tx, &ids).await?, counted.min(COUNT_CAP), counted <= COUNT_CAP))

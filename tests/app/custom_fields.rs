@@ -348,3 +348,54 @@ async fn admins_keep_fields_on_their_page_and_record_pages_edit_values_with_reas
     let form = agent.get(&format!("/crm/companies/{}?edit=custom", company["id"])).await;
     assert!(form.body.contains("No fields are defined for these records."), "{}", form.body);
 }
+
+#[tokio::test]
+async fn a_merge_fills_the_survivors_missing_values_and_its_undo_takes_back_those_unchanged() {
+    let app = TestApp::spawn().await;
+    let (admin, browser) = app.api_and_browser(Role::Admin).await;
+    field(&admin, json!({"entity": "client", "label": "Tier", "type": "select", "options": ["Gold", "Silver"]})).await;
+    field(&admin, json!({"entity": "client", "label": "Size", "type": "number"})).await;
+    field(&admin, json!({"entity": "client", "label": "Region", "type": "text"})).await;
+    let aziz = admin.post("/api/v1/clients", json!({"first_name": "Aziz", "custom": {"tier": "Gold"}})).await.json();
+    let twin = admin
+        .post(
+            "/api/v1/clients",
+            json!({"first_name": "Aziz K", "custom": {"tier": "Silver", "size": 5, "region": "Tashkent"}}),
+        )
+        .await
+        .json();
+    let (id, twin_id) = (aziz["id"].as_i64().unwrap(), twin["id"].as_i64().unwrap());
+    let merged = admin.post(&format!("/api/v1/clients/{id}/merge"), json!({"from_client_id": twin_id})).await;
+    assert_eq!(merged.json()["custom"], json!({"tier": "Gold", "size": 5, "region": "Tashkent"}), "{}", merged.body);
+    // Changed since: stays with the survivor when the merge is undone.
+    admin.patch(&format!("/api/v1/clients/{id}"), json!({"custom": {"region": "Samarkand"}})).await;
+    let restored = browser.post(&format!("/crm/clients/{twin_id}/restore"), &[]).await;
+    assert_eq!(restored.status, 303, "{}", restored.body);
+    assert_eq!(
+        admin.get(&format!("/api/v1/clients/{id}")).await.json()["custom"],
+        json!({"tier": "Gold", "region": "Samarkand"})
+    );
+    assert_eq!(
+        admin.get(&format!("/api/v1/clients/{twin_id}")).await.json()["custom"]["size"],
+        5,
+        "the other keeps its own"
+    );
+}
+
+#[tokio::test]
+async fn the_company_list_filters_by_a_value_too() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    field(
+        &admin,
+        json!({"entity": "company", "label": "Segment", "type": "select", "options": ["Retail", "Wholesale"]}),
+    )
+    .await;
+    for (name, segment) in [("Akme", "Retail"), ("Beta", "Wholesale"), ("Gamma", "Retail")] {
+        admin.post("/api/v1/companies", json!({"name": name, "custom": {"segment": segment}})).await;
+    }
+    let listed = admin.get("/api/v1/companies?custom.segment=retail").await.json();
+    let names: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!((names, listed["total"].as_i64()), (vec!["Akme", "Gamma"], Some(2)));
+    assert_eq!(faults(&admin.get("/api/v1/companies?custom.tier=Gold").await)[0].0, "custom.tier");
+}

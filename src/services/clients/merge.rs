@@ -3,11 +3,12 @@
 use serde_json::{Map, Value};
 
 use crate::db::TenantTx;
+use crate::domain::custom_field::FieldEntity;
 use crate::domain::{
     Actor, Client, ClientId, ClientInput, ClientQuery, DomainError, DomainEvent, Permission, Principal,
 };
 use crate::repos::clients::{self, merge};
-use crate::repos::{RepoError, audit, chats, deals};
+use crate::repos::{RepoError, audit, chats, custom_fields, deals};
 use crate::services::ServiceError;
 
 use super::{ClientService, UpdateError, update_client};
@@ -123,6 +124,20 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
     };
     let deals = deals::reassign_client(tx, from, into, None).await.map_err(repo)?;
     let tags = merge::copy_tags(tx, from, into).await.map_err(repo)?;
+    // Custom values the survivor lacks are taken too, as its empty fields are.
+    let mut ours = custom_fields::stored_values(tx, FieldEntity::Client, into.0).await.map_err(repo)?;
+    let theirs = custom_fields::stored_values(tx, FieldEntity::Client, from.0).await.map_err(repo)?;
+    let mut took = false;
+    for (key, value) in theirs {
+        if !ours.contains_key(&key) {
+            filled.insert(format!("custom.{key}"), value.clone());
+            ours.insert(key, value);
+            took = true;
+        }
+    }
+    if took {
+        custom_fields::set_values(tx, FieldEntity::Client, into.0, &ours).await.map_err(repo)?;
+    }
     merge::archive_into(tx, from, into).await.map_err(repo)?;
     let record = merge::NewMerge {
         survivor: into,
@@ -178,6 +193,19 @@ pub(super) async fn undo_merge(
         Err(UpdateError::Invalid(_) | UpdateError::Taken { .. }) => {
             return Err(RepoError::Corrupt(format!("client {}: the merge's values could not be cleared", survivor.id)));
         }
+    }
+    // Custom values the merge gave the survivor go back, unless they were changed since.
+    let mut values = custom_fields::stored_values(tx, FieldEntity::Client, record.survivor.0).await?;
+    let given: Vec<String> = record
+        .filled
+        .iter()
+        .filter_map(|(field, v)| field.strip_prefix("custom.").filter(|k| values.get(*k) == Some(v)).map(str::to_owned))
+        .collect();
+    if !given.is_empty() {
+        for key in &given {
+            values.remove(key);
+        }
+        custom_fields::set_values(tx, FieldEntity::Client, record.survivor.0, &values).await?;
     }
     merge::take_back_unique(tx, merged, phone.as_deref(), pin.as_deref()).await?;
     merge::return_contacts(tx, &record.contacts, record.survivor, merged).await?;

@@ -21,7 +21,7 @@ use crate::web::error::AppError;
 use super::custom_fields::custom_values;
 use super::tags::{TagJson, tag_ids, tags_json};
 use super::{ApiUser, Paged};
-use crate::domain::custom_field::CustomValues;
+use crate::domain::custom_field::{CustomValues, FieldEntity};
 
 #[derive(Serialize)]
 pub struct CompanyJson {
@@ -98,9 +98,12 @@ pub async fn list(
     let mut errors = Vec::new();
     let paging = super::paging(&params).map_err(|e| errors.extend(e)).ok();
     let filter = CompanyFilter::parse(&params).map_err(|e| errors.extend(e)).ok();
-    let (Some((page, per_page)), Some(filter), true) = (paging, filter, errors.is_empty()) else {
+    let (Some((page, per_page)), Some(mut filter), true) = (paging, filter, errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
+    let wanted: Vec<(String, String)> =
+        params.iter().filter_map(|(k, v)| k.strip_prefix("custom.").map(|key| (key.to_owned(), v.clone()))).collect();
+    filter.custom = state.custom_fields.filter(&user.0, FieldEntity::Company, &wanted).await?;
     let found = state.companies.list(&user.0, &filter, per_page, (page - 1) * per_page).await?;
     Ok(Json(Paged {
         items: found.companies.into_iter().map(CompanyJson::from).collect(),

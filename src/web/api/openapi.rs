@@ -507,6 +507,7 @@ fn operations(public_url: &str) -> Value {
                         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}, "description": "words of the name, email, phone, website or tax id, in Latin or Cyrillic"},
                         {"name": "owner_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "companies of this owner"},
                         {"name": "tag_id", "in": "query", "schema": {"type": "integer", "format": "int64"}, "description": "companies that carry this tag"},
+                        {"name": "custom.KEY", "in": "query", "schema": {"type": "string"}, "description": "companies whose custom field KEY holds this value, read as the field reads it; 422 `custom.KEY` for a field companies have not"},
                         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["name", "updated"], "default": "name"}}
                     ],
                     "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of companies", "CompanyPage")),
