@@ -189,6 +189,21 @@ async fn lists_filter_by_a_value_exports_carry_it_and_companies_and_deals_hold_v
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].contains(",tags,custom.tier,custom.colours,custom.active,created_at"), "{}", lines[0]);
     assert!(lines[2].contains(",Silver,Red; Blue,false,"), "{}", lines[2]);
+    let gold = browser.get("/crm/clients/export.csv?sort=name&custom.tier=Gold").await.body;
+    assert_eq!(gold.lines().count(), 3, "the export keeps the value filter: {gold}");
+
+    // With a tag as well (search_custom_clients takes it), and under `own` (a reader's book).
+    let vip = admin.post("/api/v1/tags", json!({"name": "VIP"})).await.json()["id"].as_i64().unwrap();
+    let cyrus = admin.get("/api/v1/clients?q=cyrus").await.json()["items"][0]["id"].as_i64().unwrap();
+    admin.patch(&format!("/api/v1/clients/{cyrus}"), json!({"tag_ids": [vip]})).await;
+    let both = admin.get(&format!("/api/v1/clients?custom.tier=Gold&tag_id={vip}")).await.json();
+    assert_eq!(names(&both), ["Cyrus"]);
+    let agent = app.api(Role::Agent).await;
+    agent.post("/api/v1/clients", json!({"first_name": "Dana", "custom": {"tier": "Gold"}})).await;
+    admin.patch("/api/v1/settings", json!({"record_visibility": "own"})).await;
+    assert_eq!(names(&agent.get("/api/v1/clients?custom.tier=Gold").await.json()), ["Dana"], "their own book");
+    assert!(names(&agent.get("/api/v1/clients?custom.tier=Silver").await.json()).is_empty());
+    admin.patch("/api/v1/settings", json!({"record_visibility": "all"})).await;
 
     // Companies and deals hold their own fields' values.
     field(&admin, json!({"entity": "company", "label": "Employees", "type": "number", "required": true})).await;
@@ -398,4 +413,22 @@ async fn the_company_list_filters_by_a_value_too() {
     let names: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!((names, listed["total"].as_i64()), (vec!["Akme", "Gamma"], Some(2)));
     assert_eq!(faults(&admin.get("/api/v1/companies?custom.tier=Gold").await)[0].0, "custom.tier");
+}
+
+#[tokio::test]
+async fn the_seed_tags_clients_and_gives_them_tiers_once_however_often_it_runs() {
+    let app = TestApp::spawn().await;
+    let mut tx = TenantTx::begin(&app.pool, app.tenant).await.unwrap();
+    seed::clients(&mut tx, 1, 3000).await.unwrap();
+    tx.commit().await.unwrap();
+    let seeder = crm::services::seed::SeedService::new(app.pool.clone(), crm::events::EventBus::default());
+    let tagged = seeder.client_tags(app.tenant).await.unwrap();
+    assert!((500..=800).contains(&tagged), "about one in five, one in 100 and one in 1,000: {tagged}");
+    assert_eq!(seeder.client_tiers(app.tenant).await.unwrap(), 3000, "every client a tier");
+    assert_eq!(seeder.client_tags(app.tenant).await.unwrap(), 0, "a second run adds nothing");
+    assert_eq!(seeder.client_tiers(app.tenant).await.unwrap(), 0);
+    let platinum = app.scalar_i64("SELECT count(*) FROM clients WHERE custom @> '{\"tier\": \"Platinum\"}'").await;
+    assert!((5..=70).contains(&platinum), "about one in a hundred: {platinum}");
+    let fields = app.api(Role::Admin).await.get("/api/v1/custom-fields?entity=client").await.json();
+    assert_eq!(fields["items"][0]["options"], json!(["Platinum", "Gold", "Silver", "Bronze"]));
 }

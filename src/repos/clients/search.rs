@@ -114,28 +114,13 @@ pub async fn list_visible(
     } else {
         "m.updated_at DESC, m.id DESC"
     };
-    let ids: Vec<i64> = sqlx::query_scalar(&format!("SELECT m.id {matches} ORDER BY {order} LIMIT $6 OFFSET $7"))
-        .bind(tenant)
-        .bind(&patterns)
-        .bind(query.created_from)
-        .bind(query.created_to)
-        .bind(reader.0)
-        .bind(query.limit)
-        .bind(query.offset)
-        .bind(query.tag_id.map(|t| t.0))
-        .bind(serde_json::Value::Object(query.custom.clone()))
+    let custom = serde_json::Value::Object(query.custom.clone());
+    let page_sql = format!("SELECT m.id {matches} ORDER BY {order} LIMIT $6 OFFSET $7");
+    let ids: Vec<i64> = own_book(&page_sql, (tenant, &patterns, query, reader, &custom), (query.limit, query.offset))
         .fetch_all(tx.conn())
         .await?;
-    let counted: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM (SELECT 1 {matches} LIMIT $6) c"))
-        .bind(tenant)
-        .bind(&patterns)
-        .bind(query.created_from)
-        .bind(query.created_to)
-        .bind(reader.0)
-        .bind(COUNT_CAP + 1)
-        .bind(0_i64)
-        .bind(query.tag_id.map(|t| t.0))
-        .bind(serde_json::Value::Object(query.custom.clone()))
+    let count_sql = format!("SELECT count(*) FROM (SELECT 1 {matches} LIMIT $6 OFFSET $7) c");
+    let counted: i64 = own_book(&count_sql, (tenant, &patterns, query, reader, &custom), (COUNT_CAP + 1, 0))
         .fetch_one(tx.conn())
         .await?;
     let mut records = sqlx::query_as!(
@@ -152,6 +137,32 @@ pub async fn list_visible(
     records.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
     let total = if counted > COUNT_CAP { Total::AtLeast(COUNT_CAP) } else { Total::Exact(counted) };
     Ok((into_clients(tx, records).await?, total))
+}
+
+/// `sql` over `list_visible`'s matches with their values bound: $1 tenant, $2 patterns, $3
+/// and $4 the creation window, $5 the reader, $6 and $7 the limit and offset, $8 the tag, $9
+/// the custom values.
+fn own_book<'q>(
+    sql: &'q str,
+    (tenant, patterns, query, reader, custom): (
+        uuid::Uuid,
+        &'q [String],
+        &'q ClientQuery,
+        UserId,
+        &'q serde_json::Value,
+    ),
+    (limit, offset): (i64, i64),
+) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, i64, sqlx::postgres::PgArguments> {
+    sqlx::query_scalar(sql)
+        .bind(tenant)
+        .bind(patterns)
+        .bind(query.created_from)
+        .bind(query.created_to)
+        .bind(reader.0)
+        .bind(limit)
+        .bind(offset)
+        .bind(query.tag_id.map(|t| t.0))
+        .bind(custom)
 }
 
 /// Whether `reader` reaches client `id` under `record_visibility: own`: they own it, or its
