@@ -503,6 +503,27 @@ CREATE FUNCTION public.erase_client(p_id bigint) RETURNS boolean
     END
     $$;
 
+CREATE FUNCTION public.fire_due_reminders(p_limit integer) RETURNS TABLE(tenant_id uuid, user_id bigint, notification_id bigint)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        WITH due AS (
+            SELECT q.tenant_id, q.id FROM tasks q
+            WHERE q.remind_at <= now() AND q.reminded_at IS NULL AND q.done_at IS NULL
+            ORDER BY q.remind_at LIMIT p_limit FOR UPDATE SKIP LOCKED
+        ), fired AS (
+            UPDATE tasks t SET reminded_at = now()
+            FROM due WHERE t.tenant_id = due.tenant_id AND t.id = due.id
+            RETURNING t.tenant_id, t.id, t.title, t.due_at, coalesce(t.assignee_user_id, t.created_by) AS user_id
+        )
+        INSERT INTO notifications (tenant_id, user_id, kind, data, url)
+        SELECT f.tenant_id, f.user_id, 'reminder',
+               jsonb_build_object('task_id', f.id, 'title', f.title, 'due_at', f.due_at),
+               '/crm/tasks?task=' || f.id
+        FROM fired f WHERE f.user_id IS NOT NULL
+        RETURNING notifications.tenant_id, notifications.user_id, notifications.id
+    $$;
+
 CREATE FUNCTION public.isolate_tenant_table(tbl regclass) RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -519,6 +540,18 @@ CREATE FUNCTION public.list_tenants() RETURNS TABLE(id uuid, name text, created_
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$ SELECT t.id, t.name, t.created_at FROM tenants t ORDER BY t.created_at, t.id $$;
+
+CREATE FUNCTION public.mark_overdue_tasks(p_limit integer) RETURNS TABLE(tenant_id uuid, task_id bigint, assignee_user_id bigint)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        UPDATE tasks t SET overdue_at = now()
+        FROM (SELECT q.tenant_id, q.id FROM tasks q
+              WHERE q.due_at <= now() AND q.overdue_at IS NULL AND q.done_at IS NULL
+              ORDER BY q.due_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due
+        WHERE t.tenant_id = due.tenant_id AND t.id = due.id
+        RETURNING t.tenant_id, t.id, t.assignee_user_id
+    $$;
 
 CREATE FUNCTION public.purge_archived_clients(p_after interval) RETURNS TABLE(purged bigint, storage_keys text[])
     LANGUAGE sql SECURITY DEFINER
@@ -915,6 +948,36 @@ CREATE FUNCTION public.wake_snoozed_chats(p_limit integer) RETURNS TABLE(tenant_
         RETURNING h.tenant_id, h.id
     $$;
 
+CREATE TABLE public.activities (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    client_id bigint,
+    company_id bigint,
+    deal_id bigint,
+    kind text NOT NULL,
+    actor_type text NOT NULL,
+    actor_user_id bigint,
+    actor_name text NOT NULL,
+    summary text DEFAULT ''::text NOT NULL,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    happened_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT activities_actor_type_check CHECK ((actor_type = ANY (ARRAY['user'::text, 'client'::text, 'system'::text, 'automation'::text]))),
+    CONSTRAINT activities_check CHECK ((num_nonnulls(client_id, company_id, deal_id) = 1)),
+    CONSTRAINT activities_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
+    CONSTRAINT activities_kind_check CHECK ((kind = ANY (ARRAY['created'::text, 'message_in'::text, 'message_out'::text, 'note'::text, 'comment'::text, 'stage_moved'::text, 'field_changed'::text, 'tagged'::text, 'task_created'::text, 'task_done'::text, 'task_reopened'::text, 'merged'::text, 'automation'::text])))
+);
+
+ALTER TABLE ONLY public.activities FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.activities ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.activities_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.api_tokens (
     tenant_id uuid NOT NULL,
     id bigint NOT NULL,
@@ -1157,6 +1220,9 @@ CREATE TABLE public.client_merges (
     undone_at timestamp with time zone,
     deal_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
     tag_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
+    note_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
+    task_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
+    activity_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
     CONSTRAINT client_merges_check CHECK ((survivor_id <> merged_id))
 );
 
@@ -1586,6 +1652,77 @@ ALTER TABLE public.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.note_comments (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    note_id bigint NOT NULL,
+    parent_id bigint,
+    author_user_id bigint,
+    body text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT note_comments_body_check CHECK (((length(btrim(body)) >= 1) AND (length(btrim(body)) <= 5000)))
+);
+
+ALTER TABLE ONLY public.note_comments FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.note_comments ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.note_comments_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.notes (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    client_id bigint,
+    company_id bigint,
+    deal_id bigint,
+    author_user_id bigint,
+    body text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    edited_at timestamp with time zone,
+    CONSTRAINT notes_body_check CHECK (((length(btrim(body)) >= 1) AND (length(btrim(body)) <= 10000))),
+    CONSTRAINT notes_check CHECK ((num_nonnulls(client_id, company_id, deal_id) = 1))
+);
+
+ALTER TABLE ONLY public.notes FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.notes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.notes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.notifications (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    kind text NOT NULL,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    url text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    read_at timestamp with time zone,
+    CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
+    CONSTRAINT notifications_kind_check CHECK ((kind = ANY (ARRAY['mention'::text, 'reminder'::text, 'task_assigned'::text])))
+);
+
+ALTER TABLE ONLY public.notifications FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.notifications ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.notifications_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.permissions (
     name text NOT NULL
 );
@@ -1683,6 +1820,68 @@ ALTER TABLE public.tags ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.task_categories (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    name text NOT NULL,
+    name_key text NOT NULL,
+    color text NOT NULL,
+    note_required boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT task_categories_color_check CHECK ((color ~ '^#[0-9a-f]{6}$'::text)),
+    CONSTRAINT task_categories_name_check CHECK (((length(name) >= 1) AND (length(name) <= 50))),
+    CONSTRAINT task_categories_name_key_check CHECK (((length(name_key) >= 1) AND (length(name_key) <= 200)))
+);
+
+ALTER TABLE ONLY public.task_categories FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.task_categories ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.task_categories_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.tasks (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    priority text DEFAULT 'normal'::text NOT NULL,
+    category_id bigint,
+    due_at timestamp with time zone,
+    remind_at timestamp with time zone,
+    reminded_at timestamp with time zone,
+    overdue_at timestamp with time zone,
+    assignee_user_id bigint,
+    created_by bigint,
+    client_id bigint,
+    company_id bigint,
+    deal_id bigint,
+    done_at timestamp with time zone,
+    done_by bigint,
+    done_note text DEFAULT ''::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tasks_description_check CHECK ((length(description) <= 5000)),
+    CONSTRAINT tasks_done_note_check CHECK ((length(done_note) <= 5000)),
+    CONSTRAINT tasks_priority_check CHECK ((priority = ANY (ARRAY['low'::text, 'normal'::text, 'high'::text]))),
+    CONSTRAINT tasks_title_check CHECK (((length(btrim(title)) >= 1) AND (length(btrim(title)) <= 200)))
+);
+
+ALTER TABLE ONLY public.tasks FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.tasks ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.tasks_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.tenants (
     id uuid NOT NULL,
     name text NOT NULL,
@@ -1731,6 +1930,9 @@ ALTER TABLE public.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+ALTER TABLE ONLY public.activities
+    ADD CONSTRAINT activities_pkey PRIMARY KEY (tenant_id, id);
 
 ALTER TABLE ONLY public.api_tokens
     ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (tenant_id, id);
@@ -1840,6 +2042,15 @@ ALTER TABLE ONLY public.message_templates
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (tenant_id, id);
 
+ALTER TABLE ONLY public.note_comments
+    ADD CONSTRAINT note_comments_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.notes
+    ADD CONSTRAINT notes_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_pkey PRIMARY KEY (tenant_id, id);
+
 ALTER TABLE ONLY public.permissions
     ADD CONSTRAINT permissions_pkey PRIMARY KEY (name);
 
@@ -1867,6 +2078,15 @@ ALTER TABLE ONLY public.tags
 ALTER TABLE ONLY public.tags
     ADD CONSTRAINT tags_tenant_id_name_key_key UNIQUE (tenant_id, name_key);
 
+ALTER TABLE ONLY public.task_categories
+    ADD CONSTRAINT task_categories_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.task_categories
+    ADD CONSTRAINT task_categories_tenant_id_name_key_key UNIQUE (tenant_id, name_key);
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_pkey PRIMARY KEY (tenant_id, id);
+
 ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT tenants_pkey PRIMARY KEY (id);
 
@@ -1875,6 +2095,18 @@ ALTER TABLE ONLY public.users
 
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id);
+
+CREATE INDEX activities_client ON public.activities USING btree (tenant_id, client_id, id DESC) WHERE (client_id IS NOT NULL);
+
+CREATE INDEX activities_client_kind ON public.activities USING btree (tenant_id, client_id, kind, id DESC) WHERE (client_id IS NOT NULL);
+
+CREATE INDEX activities_company ON public.activities USING btree (tenant_id, company_id, id DESC) WHERE (company_id IS NOT NULL);
+
+CREATE INDEX activities_company_kind ON public.activities USING btree (tenant_id, company_id, kind, id DESC) WHERE (company_id IS NOT NULL);
+
+CREATE INDEX activities_deal ON public.activities USING btree (tenant_id, deal_id, id DESC) WHERE (deal_id IS NOT NULL);
+
+CREATE INDEX activities_deal_kind ON public.activities USING btree (tenant_id, deal_id, kind, id DESC) WHERE (deal_id IS NOT NULL);
 
 CREATE INDEX api_tokens_user_idx ON public.api_tokens USING btree (tenant_id, user_id);
 
@@ -2014,6 +2246,18 @@ CREATE INDEX messages_thread_idx ON public.messages USING btree (tenant_id, chat
 
 CREATE INDEX messages_unread_idx ON public.messages USING btree (tenant_id, chat_id) WHERE ((direction = 'inbound'::text) AND (read_at IS NULL));
 
+CREATE INDEX note_comments_note ON public.note_comments USING btree (tenant_id, note_id, id);
+
+CREATE INDEX notes_client ON public.notes USING btree (tenant_id, client_id, id DESC) WHERE (client_id IS NOT NULL);
+
+CREATE INDEX notes_company ON public.notes USING btree (tenant_id, company_id, id DESC) WHERE (company_id IS NOT NULL);
+
+CREATE INDEX notes_deal ON public.notes USING btree (tenant_id, deal_id, id DESC) WHERE (deal_id IS NOT NULL);
+
+CREATE INDEX notifications_of ON public.notifications USING btree (tenant_id, user_id, id DESC);
+
+CREATE INDEX notifications_unread ON public.notifications USING btree (tenant_id, user_id, id DESC) WHERE (read_at IS NULL);
+
 CREATE UNIQUE INDEX pipeline_stages_name_key ON public.pipeline_stages USING btree (tenant_id, pipeline_id, lower(name));
 
 CREATE INDEX pipeline_stages_order ON public.pipeline_stages USING btree (tenant_id, pipeline_id, "position");
@@ -2021,6 +2265,20 @@ CREATE INDEX pipeline_stages_order ON public.pipeline_stages USING btree (tenant
 CREATE UNIQUE INDEX pipelines_name_key ON public.pipelines USING btree (tenant_id, lower(name));
 
 CREATE INDEX sessions_user_idx ON public.sessions USING btree (tenant_id, user_id);
+
+CREATE INDEX tasks_by_due ON public.tasks USING btree (tenant_id, due_at, id);
+
+CREATE INDEX tasks_client ON public.tasks USING btree (tenant_id, client_id) WHERE (client_id IS NOT NULL);
+
+CREATE INDEX tasks_company ON public.tasks USING btree (tenant_id, company_id) WHERE (company_id IS NOT NULL);
+
+CREATE INDEX tasks_deal ON public.tasks USING btree (tenant_id, deal_id) WHERE (deal_id IS NOT NULL);
+
+CREATE INDEX tasks_open_of ON public.tasks USING btree (tenant_id, assignee_user_id, due_at, id) WHERE (done_at IS NULL);
+
+CREATE INDEX tasks_overdue_due ON public.tasks USING btree (due_at) WHERE ((overdue_at IS NULL) AND (done_at IS NULL) AND (due_at IS NOT NULL));
+
+CREATE INDEX tasks_reminders_due ON public.tasks USING btree (remind_at) WHERE ((reminded_at IS NULL) AND (done_at IS NULL) AND (remind_at IS NOT NULL));
 
 CREATE TRIGGER client_tags_follow AFTER UPDATE ON public.clients REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.client_tags_follow();
 
@@ -2047,6 +2305,21 @@ CREATE TRIGGER deal_tag_stage_totals_deleting BEFORE DELETE ON public.deals FOR 
 CREATE TRIGGER deal_tag_stage_totals_insert AFTER INSERT ON public.deal_tags REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_tag_stage_totals_tagged();
 
 CREATE TRIGGER deal_tag_stage_totals_update AFTER UPDATE ON public.deals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_tag_stage_totals_changed();
+
+ALTER TABLE ONLY public.activities
+    ADD CONSTRAINT activities_tenant_id_actor_user_id_fkey FOREIGN KEY (tenant_id, actor_user_id) REFERENCES public.users(tenant_id, id) ON DELETE SET NULL (actor_user_id);
+
+ALTER TABLE ONLY public.activities
+    ADD CONSTRAINT activities_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.activities
+    ADD CONSTRAINT activities_tenant_id_company_id_fkey FOREIGN KEY (tenant_id, company_id) REFERENCES public.companies(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.activities
+    ADD CONSTRAINT activities_tenant_id_deal_id_fkey FOREIGN KEY (tenant_id, deal_id) REFERENCES public.deals(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.activities
+    ADD CONSTRAINT activities_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.api_tokens
     ADD CONSTRAINT api_tokens_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
@@ -2216,6 +2489,36 @@ ALTER TABLE ONLY public.messages
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_tenant_id_sender_user_id_fkey FOREIGN KEY (tenant_id, sender_user_id) REFERENCES public.users(tenant_id, id);
 
+ALTER TABLE ONLY public.note_comments
+    ADD CONSTRAINT note_comments_tenant_id_author_user_id_fkey FOREIGN KEY (tenant_id, author_user_id) REFERENCES public.users(tenant_id, id) ON DELETE SET NULL (author_user_id);
+
+ALTER TABLE ONLY public.note_comments
+    ADD CONSTRAINT note_comments_tenant_id_note_id_fkey FOREIGN KEY (tenant_id, note_id) REFERENCES public.notes(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.note_comments
+    ADD CONSTRAINT note_comments_tenant_id_parent_id_fkey FOREIGN KEY (tenant_id, parent_id) REFERENCES public.note_comments(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.notes
+    ADD CONSTRAINT notes_tenant_id_author_user_id_fkey FOREIGN KEY (tenant_id, author_user_id) REFERENCES public.users(tenant_id, id) ON DELETE SET NULL (author_user_id);
+
+ALTER TABLE ONLY public.notes
+    ADD CONSTRAINT notes_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.notes
+    ADD CONSTRAINT notes_tenant_id_company_id_fkey FOREIGN KEY (tenant_id, company_id) REFERENCES public.companies(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.notes
+    ADD CONSTRAINT notes_tenant_id_deal_id_fkey FOREIGN KEY (tenant_id, deal_id) REFERENCES public.deals(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.notes
+    ADD CONSTRAINT notes_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.pipeline_stages
     ADD CONSTRAINT pipeline_stages_tenant_id_pipeline_id_fkey FOREIGN KEY (tenant_id, pipeline_id) REFERENCES public.pipelines(tenant_id, id) ON DELETE CASCADE;
 
@@ -2234,11 +2537,40 @@ ALTER TABLE ONLY public.sessions
 ALTER TABLE ONLY public.tags
     ADD CONSTRAINT tags_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.task_categories
+    ADD CONSTRAINT task_categories_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_tenant_id_assignee_user_id_fkey FOREIGN KEY (tenant_id, assignee_user_id) REFERENCES public.users(tenant_id, id) ON DELETE SET NULL (assignee_user_id);
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_tenant_id_category_id_fkey FOREIGN KEY (tenant_id, category_id) REFERENCES public.task_categories(tenant_id, id) ON DELETE SET NULL (category_id);
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_tenant_id_client_id_fkey FOREIGN KEY (tenant_id, client_id) REFERENCES public.clients(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_tenant_id_company_id_fkey FOREIGN KEY (tenant_id, company_id) REFERENCES public.companies(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_tenant_id_created_by_fkey FOREIGN KEY (tenant_id, created_by) REFERENCES public.users(tenant_id, id) ON DELETE SET NULL (created_by);
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_tenant_id_deal_id_fkey FOREIGN KEY (tenant_id, deal_id) REFERENCES public.deals(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_tenant_id_done_by_fkey FOREIGN KEY (tenant_id, done_by) REFERENCES public.users(tenant_id, id) ON DELETE SET NULL (done_by);
+
+ALTER TABLE ONLY public.tasks
+    ADD CONSTRAINT tasks_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_role_fkey FOREIGN KEY (role) REFERENCES public.roles(name);
 
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE public.activities ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.api_tokens ENABLE ROW LEVEL SECURITY;
 
@@ -2296,6 +2628,14 @@ ALTER TABLE public.message_templates ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.messages ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.note_comments ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.notifications ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY owner_access ON public.activities TO crm USING (true) WITH CHECK (true);
+
 CREATE POLICY owner_access ON public.api_tokens TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.audit_log TO crm USING (true) WITH CHECK (true);
@@ -2352,6 +2692,12 @@ CREATE POLICY owner_access ON public.message_templates TO crm USING (true) WITH 
 
 CREATE POLICY owner_access ON public.messages TO crm USING (true) WITH CHECK (true);
 
+CREATE POLICY owner_access ON public.note_comments TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.notes TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.notifications TO crm USING (true) WITH CHECK (true);
+
 CREATE POLICY owner_access ON public.pipeline_stages TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.pipelines TO crm USING (true) WITH CHECK (true);
@@ -2359,6 +2705,10 @@ CREATE POLICY owner_access ON public.pipelines TO crm USING (true) WITH CHECK (t
 CREATE POLICY owner_access ON public.sessions TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.tags TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.task_categories TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.tasks TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.tenants TO crm USING (true) WITH CHECK (true);
 
@@ -2371,6 +2721,12 @@ ALTER TABLE public.pipelines ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.sessions ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.tags ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.task_categories ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.tasks ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY tenant_isolation ON public.activities TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.api_tokens TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -2428,6 +2784,12 @@ CREATE POLICY tenant_isolation ON public.message_templates TO crm_app USING ((te
 
 CREATE POLICY tenant_isolation ON public.messages TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
+CREATE POLICY tenant_isolation ON public.note_comments TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.notes TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.notifications TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
 CREATE POLICY tenant_isolation ON public.pipeline_stages TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.pipelines TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
@@ -2435,6 +2797,10 @@ CREATE POLICY tenant_isolation ON public.pipelines TO crm_app USING ((tenant_id 
 CREATE POLICY tenant_isolation ON public.sessions TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.tags TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.task_categories TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.tasks TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.tenants TO crm_app USING ((id = public.app_tenant_id())) WITH CHECK ((id = public.app_tenant_id()));
 
@@ -2507,10 +2873,16 @@ GRANT ALL ON FUNCTION public.deal_title_matches(p_patterns text[], p_cap integer
 REVOKE ALL ON FUNCTION public.erase_client(p_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.erase_client(p_id bigint) TO crm_app;
 
+REVOKE ALL ON FUNCTION public.fire_due_reminders(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.fire_due_reminders(p_limit integer) TO crm_app;
+
 REVOKE ALL ON FUNCTION public.isolate_tenant_table(tbl regclass) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.list_tenants() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.list_tenants() TO crm_app;
+
+REVOKE ALL ON FUNCTION public.mark_overdue_tasks(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.mark_overdue_tasks(p_limit integer) TO crm_app;
 
 REVOKE ALL ON FUNCTION public.purge_archived_clients(p_after interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.purge_archived_clients(p_after interval) TO crm_app;
@@ -2547,6 +2919,8 @@ GRANT ALL ON FUNCTION public.twilio_channels(p_account_sid text, p_kind text, p_
 
 REVOKE ALL ON FUNCTION public.wake_snoozed_chats(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.wake_snoozed_chats(p_limit integer) TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.activities TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.api_tokens TO crm_app;
 
@@ -2620,6 +2994,12 @@ GRANT UPDATE(read_at) ON TABLE public.messages TO crm_app;
 
 GRANT UPDATE(channel_id) ON TABLE public.messages TO crm_app;
 
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.note_comments TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notes TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notifications TO crm_app;
+
 GRANT SELECT ON TABLE public.permissions TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.pipeline_stages TO crm_app;
@@ -2633,6 +3013,10 @@ GRANT SELECT ON TABLE public.roles TO crm_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sessions TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tags TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.task_categories TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tasks TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.tenants TO crm_app;
 

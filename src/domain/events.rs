@@ -5,8 +5,11 @@ use super::chat::{ChatId, DeliveryStatus, MessageId};
 use super::company::CompanyId;
 use super::custom_field::FieldId;
 use super::deal::DealId;
+use super::note::{CommentId, NoteId};
 use super::pipeline::{PipelineId, StageId};
+use super::record::RecordRef;
 use super::tag::{TagId, Tagged};
+use super::task::TaskId;
 use super::{ClientId, Role, TenantId, UserId};
 
 /// Serialised (tagged by `type`) only to travel between app nodes (`events::relay`).
@@ -187,6 +190,41 @@ pub enum DomainEvent {
         tenant_id: TenantId,
         field_id: FieldId,
     },
+    /// A note written on a record (or a comment on one: `comment` names it).
+    NoteAdded {
+        tenant_id: TenantId,
+        note_id: NoteId,
+        on: RecordRef,
+        comment: Option<CommentId>,
+    },
+    TaskCreated {
+        tenant_id: TenantId,
+        task_id: TaskId,
+    },
+    /// Its fields changed, or it was reopened.
+    TaskUpdated {
+        tenant_id: TenantId,
+        task_id: TaskId,
+    },
+    TaskCompleted {
+        tenant_id: TenantId,
+        task_id: TaskId,
+    },
+    TaskDeleted {
+        tenant_id: TenantId,
+        task_id: TaskId,
+    },
+    /// Its due time passed while it was open (`task.overdue`): announced once.
+    TaskOverdue {
+        tenant_id: TenantId,
+        task_id: TaskId,
+        assignee: Option<UserId>,
+    },
+    /// A user's notifications changed (one came, or some were read): their bell follows.
+    NotificationsChanged {
+        tenant_id: TenantId,
+        user_id: UserId,
+    },
     /// An inbound message's files were fetched from its provider and stored.
     AttachmentsArrived {
         tenant_id: TenantId,
@@ -258,6 +296,13 @@ impl DomainEvent {
             | DomainEvent::TagRemoved { tenant_id, .. }
             | DomainEvent::FieldSaved { tenant_id, .. }
             | DomainEvent::FieldRemoved { tenant_id, .. }
+            | DomainEvent::NoteAdded { tenant_id, .. }
+            | DomainEvent::TaskCreated { tenant_id, .. }
+            | DomainEvent::TaskUpdated { tenant_id, .. }
+            | DomainEvent::TaskCompleted { tenant_id, .. }
+            | DomainEvent::TaskDeleted { tenant_id, .. }
+            | DomainEvent::TaskOverdue { tenant_id, .. }
+            | DomainEvent::NotificationsChanged { tenant_id, .. }
             | DomainEvent::ChannelSaved { tenant_id, .. }
             | DomainEvent::ChannelDeleted { tenant_id, .. } => *tenant_id,
         }

@@ -1,5 +1,6 @@
 //! Pure types and rules of the CRM: no I/O, no framework types. A value of a type here is valid by construction.
 
+pub mod activity;
 pub mod attachment;
 pub mod audit;
 pub mod channel;
@@ -16,11 +17,15 @@ pub mod events;
 pub mod locale;
 pub mod message_template;
 pub mod money;
+pub mod note;
+pub mod notification;
 pub mod permission;
 pub mod pipeline;
 pub mod principal;
+pub mod record;
 pub mod settings;
 pub mod tag;
+pub mod task;
 pub mod tenant;
 pub mod time_zone;
 pub mod user;

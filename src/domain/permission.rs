@@ -31,10 +31,12 @@ pub enum Permission {
     TagManage,
     /// The tenant's custom fields: to add, relabel, change, remove and bring them back.
     FieldManage,
+    /// Tasks: to create, change, complete, reopen and delete them; and to write notes.
+    TaskWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ClientRead,
         Permission::ClientCreate,
         Permission::ClientUpdate,
@@ -52,6 +54,7 @@ impl Permission {
         Permission::DealWrite,
         Permission::TagManage,
         Permission::FieldManage,
+        Permission::TaskWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +76,7 @@ impl Permission {
             Permission::DealWrite => "DealWrite",
             Permission::TagManage => "TagManage",
             Permission::FieldManage => "FieldManage",
+            Permission::TaskWrite => "TaskWrite",
         }
     }
 
@@ -154,6 +158,7 @@ impl Role {
                 TemplateRead,
                 DealRead,
                 DealWrite,
+                TaskWrite,
             ]
             .into_iter()
             .collect(),

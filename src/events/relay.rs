@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use tokio::sync::broadcast;
 
 use crate::domain::DomainEvent;
-use crate::repos::notifications;
+use crate::repos::node_signals;
 
 use super::EventBus;
 
@@ -28,7 +28,7 @@ pub fn spawn(bus: &EventBus, pool: PgPool) -> Vec<tokio::task::JoinHandle<()>> {
             match outgoing.recv().await {
                 Ok(event) => {
                     let payload = serde_json::to_string(&Envelope { node, event }).expect("events serialise");
-                    if let Err(e) = notifications::notify(&send_pool, &payload).await {
+                    if let Err(e) = node_signals::notify(&send_pool, &payload).await {
                         tracing::warn!(error = %e, "event not relayed to other nodes");
                     }
                 }
@@ -40,7 +40,7 @@ pub fn spawn(bus: &EventBus, pool: PgPool) -> Vec<tokio::task::JoinHandle<()>> {
     let bus = bus.clone();
     let receive = tokio::spawn(async move {
         let mut listener = loop {
-            match notifications::listen(&pool).await {
+            match node_signals::listen(&pool).await {
                 Ok(l) => break l,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot listen for other nodes' events; trying again");

@@ -1,6 +1,7 @@
 //! All SQL lives here, one file per aggregate. Every method that touches tenant data takes the
 //! `TenantTx` it runs in; the few pre-tenant look-ups (`auth`) call named database functions.
 
+pub mod activities;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
@@ -16,12 +17,16 @@ pub mod login_failures;
 pub mod media_downloads;
 pub mod message_templates;
 pub mod messages;
+pub mod node_signals;
+pub mod notes;
 pub mod notifications;
 pub mod outbox;
 pub mod pipelines;
+pub mod records;
 pub mod seed;
 pub mod sessions;
 pub mod tags;
+pub mod tasks;
 pub mod tenants;
 pub mod users;
 

@@ -289,3 +289,24 @@ pub async fn take_turn(tx: &mut TenantTx, present: std::time::Duration) -> Resul
     .await?;
     Ok(next.map(|r| (UserId(r.id), r.name)))
 }
+
+/// Who may be given a task: active users whose role may write tasks, by name; only `one`
+/// when given.
+pub async fn task_assignees(tx: &mut TenantTx, one: Option<UserId>) -> Result<Vec<(UserId, String)>, RepoError> {
+    active_with(tx, Permission::TaskWrite, one).await
+}
+
+/// Every active user of the tenant, by name, with their email: who a note may mention.
+pub async fn mentionable(tx: &mut TenantTx) -> Result<Vec<crate::domain::note::Mentionable>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let rows = sqlx::query!(
+        "SELECT id, name, email FROM users WHERE tenant_id = $1 AND active ORDER BY lower(name), id",
+        tenant
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| crate::domain::note::Mentionable { id: UserId(r.id), name: r.name, email: r.email })
+        .collect())
+}

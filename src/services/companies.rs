@@ -7,9 +7,11 @@
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
+use crate::domain::activity::{ActivityKind, NewActivity};
 use crate::domain::company::{Company, CompanyFilter, CompanyId, CompanyInput, Person};
 use crate::domain::custom_field::FieldEntity;
 use crate::domain::deal::{Deal, DealFilter, DealSort};
+use crate::domain::record::RecordRef;
 use crate::domain::tag::Tagged;
 use crate::domain::{DomainEvent, Named, Permission, Principal, UserId};
 use crate::events::EventBus;
@@ -130,6 +132,7 @@ impl CompanyService {
         let tagged = tags::put(&mut tx, by, Tagged::Company(id), input.tag_ids.as_deref()).await?;
         custom_fields::put(&mut tx, FieldEntity::Company, id.0, input.custom.as_ref(), true).await?;
         record(&mut tx, by, "created", id, &tagged.entry_for(&fields.name)).await?;
+        timeline(&mut tx, by, id, ActivityKind::Created, String::new()).await?;
         let company = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::CompanyCreated { tenant_id: by.tenant_id, company_id: id });
@@ -158,6 +161,7 @@ impl CompanyService {
         }
         repo::update(&mut tx, id, &fields).await?;
         record(&mut tx, by, "updated", id, &format!("{}: {}", fields.name, changed.join(", "))).await?;
+        timeline(&mut tx, by, id, ActivityKind::FieldChanged, changed.join(", ")).await?;
         let company = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::CompanyUpdated { tenant_id: by.tenant_id, company_id: id });
@@ -187,4 +191,16 @@ async fn record(
 ) -> Result<(), RepoError> {
     let entry = audit::Entry { action, entity: "company", entity_id: &id.0.to_string(), summary };
     audit::record(tx, &by.actor(), entry).await
+}
+
+/// Puts what happened to company `id` on its timeline, in the change's transaction.
+async fn timeline(
+    tx: &mut TenantTx,
+    by: &Principal,
+    id: CompanyId,
+    kind: ActivityKind,
+    summary: String,
+) -> Result<(), RepoError> {
+    crate::repos::activities::record(tx, &NewActivity::new(RecordRef::Company(id), kind, by.actor(), summary)).await?;
+    Ok(())
 }

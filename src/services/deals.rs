@@ -7,12 +7,14 @@
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
+use crate::domain::activity::{ActivityKind, NewActivity};
 use crate::domain::custom_field::FieldEntity;
 use crate::domain::deal::{
     BOARD_PAGE, Column, Cursor, Deal, DealFields, DealFilter, DealId, DealInput, DealMove, DealSort, Gap,
 };
 use crate::domain::money::{Amount, Rate};
 use crate::domain::pipeline::{Pipeline, PipelineId, Stage, StageId, StageKind};
+use crate::domain::record::RecordRef;
 use crate::domain::tag::Tagged;
 use crate::domain::{ClientId, Currency, DomainError, DomainEvent, Permission, Principal, UserId};
 use crate::events::EventBus;
@@ -229,6 +231,7 @@ impl DealService {
         let tagged = tags::put(&mut tx, by, Tagged::Deal(id), input.tag_ids.as_deref()).await?;
         custom_fields::put(&mut tx, FieldEntity::Deal, id.0, input.custom.as_ref(), true).await?;
         record(&mut tx, by, "created", id, &tagged.entry_for(&fields.title)).await?;
+        timeline(&mut tx, by, id, ActivityKind::Created, checked.stage.name.clone()).await?;
         let deal = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::DealCreated {
@@ -269,6 +272,8 @@ impl DealService {
                 Some(by.user_id),
             )
             .await?;
+            let summary = format!("{} → {}", before.stage_name, checked.stage.name);
+            timeline(&mut tx, by, id, ActivityKind::StageMoved, summary).await?;
         }
         let tagged = tags::put(&mut tx, by, Tagged::Deal(id), input.tag_ids.as_deref()).await?;
         let mut changed: Vec<String> = changes(&current, &fields).into_iter().map(str::to_owned).collect();
@@ -276,6 +281,7 @@ impl DealService {
         changed.extend(custom_fields::put(&mut tx, FieldEntity::Deal, id.0, input.custom.as_ref(), false).await?);
         if !changed.is_empty() {
             record(&mut tx, by, "updated", id, &format!("{}: {}", fields.title, changed.join(", "))).await?;
+            timeline(&mut tx, by, id, ActivityKind::FieldChanged, changed.join(", ")).await?;
         }
         let deal = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
@@ -343,6 +349,8 @@ impl DealService {
             .await?;
             let summary = format!("{}: {} → {}", before.title, before.stage_name, stage.name);
             record(&mut tx, by, "moved", id, &summary).await?;
+            timeline(&mut tx, by, id, ActivityKind::StageMoved, format!("{} → {}", before.stage_name, stage.name))
+                .await?;
         }
         let deal = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
@@ -533,5 +541,17 @@ async fn record(
 ) -> Result<(), ServiceError> {
     let entry = audit::Entry { action, entity: "deal", entity_id: &id.0.to_string(), summary };
     audit::record(tx, &by.actor(), entry).await?;
+    Ok(())
+}
+
+/// Puts what happened to deal `id` on its timeline, in the change's transaction.
+async fn timeline(
+    tx: &mut TenantTx,
+    by: &Principal,
+    id: DealId,
+    kind: ActivityKind,
+    summary: String,
+) -> Result<(), RepoError> {
+    crate::repos::activities::record(tx, &NewActivity::new(RecordRef::Deal(id), kind, by.actor(), summary)).await?;
     Ok(())
 }

@@ -6,8 +6,10 @@
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
+use crate::domain::activity::{ActivityActor, ActivityKind, NewActivity, excerpt};
 use crate::domain::channel::ChannelId;
 use crate::domain::chat::{Direction, MessageBody, MessageId, Sender, Transport};
+use crate::domain::record::RecordRef;
 use crate::domain::{ClientFields, ClientId, ContactId, ContactType, ContactValue, DomainEvent, Phone, TenantId};
 use crate::events::EventBus;
 use crate::repos::chats::{self, Joiner};
@@ -186,6 +188,14 @@ impl InboundService {
             },
         )
         .await?;
+        let entry = NewActivity::new(
+            RecordRef::Client(writer.client),
+            ActivityKind::MessageIn,
+            ActivityActor::Client { name: writer.name.clone() },
+            excerpt(w.body.as_str()),
+        )
+        .with(serde_json::json!({"chat_id": chat.id.0, "message_id": message.id.0, "transport": w.transport.as_str()}));
+        crate::repos::activities::record(&mut tx, &entry).await?;
         chats::join(&mut tx, chat.id, Joiner::Contact(writer.contact, w.transport)).await?;
         // The client wrote: a resolved or snoozed conversation needs the team again.
         let reopened = chats::reopen(&mut tx, chat.id).await?;

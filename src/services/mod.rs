@@ -16,14 +16,19 @@ pub mod housekeeping;
 pub mod inbound;
 pub mod media;
 pub mod message_templates;
+pub mod notes;
+pub mod notifications;
 pub mod pipelines;
 pub mod polling;
 pub mod providers;
+pub mod records;
 pub mod seed;
 pub mod settings;
 pub mod staff_notifier;
 pub mod tags;
+pub mod tasks;
 pub mod tenants;
+pub mod timeline;
 pub mod users;
 
 use crate::domain::DomainError;
@@ -40,11 +45,15 @@ pub use custom_fields::CustomFieldService;
 pub use deals::DealService;
 pub use files::FileStore;
 pub use message_templates::MessageTemplateService;
+pub use notes::NoteService;
+pub use notifications::NotificationService;
 pub use pipelines::PipelineService;
 pub use providers::Providers;
 pub use settings::SettingsService;
 pub use tags::TagService;
+pub use tasks::TaskService;
 pub use tenants::TenantService;
+pub use timeline::TimelineService;
 pub use users::UserService;
 
 #[derive(Debug, thiserror::Error)]

@@ -164,6 +164,12 @@ impl Reader {
             }
             None => {}
         }
+        // The reader's bell fetches its count again.
+        if let DomainEvent::NotificationsChanged { user_id, .. } = change.event
+            && user_id == self.user
+        {
+            out.push(Event::default().event("bell").data("1"));
+        }
         // A board of this pipeline fetches itself again (what it shows is the reader's to see).
         if let DomainEvent::DealCreated { pipeline_id, .. }
         | DomainEvent::DealUpdated { pipeline_id, .. }

@@ -9,8 +9,8 @@ use crate::config::Config;
 use crate::events::EventBus;
 use crate::services::{
     AuditService, AuthService, ChannelService, ChatService, ClientImportService, ClientService, CompanyService,
-    CustomFieldService, DealService, FileStore, MessageTemplateService, PipelineService, Providers, SettingsService,
-    TagService, TenantService, UserService,
+    CustomFieldService, DealService, FileStore, MessageTemplateService, NoteService, NotificationService,
+    PipelineService, Providers, SettingsService, TagService, TaskService, TenantService, TimelineService, UserService,
 };
 use crate::web::ops::Metrics;
 
@@ -35,6 +35,10 @@ pub struct AppState {
     pub deals: DealService,
     pub tags: TagService,
     pub custom_fields: CustomFieldService,
+    pub notes: NoteService,
+    pub tasks: TaskService,
+    pub notifications: NotificationService,
+    pub timeline: TimelineService,
     /// Attachment bytes.
     pub files: FileStore,
     pub channels: ChannelService,
@@ -66,6 +70,10 @@ impl AppState {
             deals: DealService::new(pool.clone(), events.clone()),
             tags: TagService::new(pool.clone(), events.clone()),
             custom_fields: CustomFieldService::new(pool.clone(), events.clone()),
+            notes: NoteService::new(pool.clone(), events.clone()),
+            tasks: TaskService::new(pool.clone(), events.clone()),
+            notifications: NotificationService::new(pool.clone(), events.clone()),
+            timeline: TimelineService::new(pool.clone()),
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),

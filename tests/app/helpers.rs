@@ -586,3 +586,15 @@ impl Api {
         self.send(self.http.delete(format!("{}{path}", self.base))).await
     }
 }
+
+/// What the API says (in English) of an input refused with `code`: the words of `error.CODE`.
+pub fn said(code: &str) -> String {
+    static EN: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let en = EN.get_or_init(|| serde_json::from_str(include_str!("../../locales/en.json")).expect("locales/en.json"));
+    en[format!("error.{code}")].as_str().unwrap_or_else(|| panic!("no message for {code}")).to_owned()
+}
+
+/// The first thing a refused API answer says of `field`, or "" when it names no such field.
+pub fn refusal(page: &Page, field: &str) -> String {
+    page.json()["error"]["fields"][field][0].as_str().unwrap_or_default().to_owned()
+}

@@ -87,6 +87,10 @@ async fn every_documented_operation_answers_as_documented() {
                 )
                 .await
                 .json();
+            let category =
+                api.post("/api/v1/task-categories", json!({"name": format!("Fixture {operations}")})).await.json();
+            let task = api.post("/api/v1/tasks", json!({"title": "Fixture", "client_id": id})).await.json();
+            let note = api.post(&format!("/api/v1/clients/{id}/notes"), json!({"body": "Fixture"})).await.json();
             if op["operationId"] == "restoreCustomField" {
                 api.delete(&format!("/api/v1/custom-fields/{}", field["id"])).await;
             }
@@ -129,6 +133,9 @@ async fn every_documented_operation_answers_as_documented() {
                     .replace("{company_id}", &company["id"].to_string())
                     .replace("{tag_id}", &tag["id"].to_string())
                     .replace("{field_id}", &field["id"].to_string())
+                    .replace("{category_id}", &category["id"].to_string())
+                    .replace("{task_id}", &task["id"].to_string())
+                    .replace("{note_id}", &note["id"].to_string())
             );
             let example = if op["operationId"] == "mergeClients" {
                 let other = api.post("/api/v1/clients", json!({"first_name": "Twin"})).await.json();
@@ -170,13 +177,15 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 68,
+        operations, 94,
         "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), client merge, \
          client chat (get, start), chats, chat (get, patch), message cancel, messages (list, send), message read, chat read, templates \
          (list, create), template (get, put, delete), channels (list, create), channel (get, patch, delete), settings (get, patch), \
          currency rates (get, put), pipelines (list, create), pipeline (get, patch, delete), stages (add), stage (patch, delete), stage order, \
          board, stage deals, companies (list, create), company (get, patch, delete), deals (list, create), deal (get, patch, delete), deal move, deal history, \
-         tags (list, create), tag (get, patch, delete), custom fields (list, create), custom field (get, patch, delete, restore)"
+         tags (list, create), tag (get, patch, delete), custom fields (list, create), custom field (get, patch, delete, restore), notes and activity of clients, companies \
+         and deals (list, add; list), note (get, patch, delete), note comments, tasks (list, create), task (get, patch, delete), \
+         task complete, task reopen, task categories (list, create), task category (patch, delete), notifications (list, read)"
     );
 }
 

@@ -17,6 +17,10 @@ pub struct MergeRecord {
     pub deals: Vec<i64>,
     /// The tags the survivor got from the merged client (it had none of them).
     pub tags: Vec<i64>,
+    /// The notes, tasks and timeline entries moved to the survivor.
+    pub notes: Vec<i64>,
+    pub tasks: Vec<i64>,
+    pub activities: Vec<i64>,
     /// The survivor's fields filled from the merged client.
     pub filled: serde_json::Map<String, serde_json::Value>,
 }
@@ -199,6 +203,10 @@ pub struct NewMerge<'a> {
     pub members: &'a [i64],
     pub deals: &'a [i64],
     pub tags: &'a [i64],
+    /// The notes, tasks and timeline entries moved over.
+    pub notes: &'a [i64],
+    pub tasks: &'a [i64],
+    pub activities: &'a [i64],
     pub filled: serde_json::Value,
 }
 
@@ -206,8 +214,8 @@ pub async fn record(tx: &mut TenantTx, m: NewMerge<'_>) -> Result<(), RepoError>
     let tenant = tx.tenant_id().0;
     sqlx::query!(
         "INSERT INTO client_merges (tenant_id, survivor_id, merged_id, contact_ids, message_ids, member_ids, deal_ids,
-                                    tag_ids, filled)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                    tag_ids, filled, note_ids, task_ids, activity_ids)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         tenant,
         m.survivor.0,
         m.merged.0,
@@ -216,7 +224,10 @@ pub async fn record(tx: &mut TenantTx, m: NewMerge<'_>) -> Result<(), RepoError>
         m.members,
         m.deals,
         m.tags,
-        m.filled
+        m.filled,
+        m.notes,
+        m.tasks,
+        m.activities
     )
     .execute(tx.conn())
     .await?;
@@ -227,7 +238,9 @@ pub async fn record(tx: &mut TenantTx, m: NewMerge<'_>) -> Result<(), RepoError>
 pub async fn open_merge(tx: &mut TenantTx, merged: ClientId) -> Result<Option<MergeRecord>, RepoError> {
     let tenant = tx.tenant_id().0;
     let r = sqlx::query!(
-        "SELECT id, survivor_id, contact_ids, message_ids, member_ids, deal_ids, tag_ids, filled FROM client_merges
+        "SELECT id, survivor_id, contact_ids, message_ids, member_ids, deal_ids, tag_ids, filled, note_ids, task_ids,
+                activity_ids
+         FROM client_merges
          WHERE tenant_id = $1 AND merged_id = $2 AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
         tenant,
         merged.0
@@ -247,6 +260,9 @@ pub async fn open_merge(tx: &mut TenantTx, merged: ClientId) -> Result<Option<Me
             members: r.member_ids,
             deals: r.deal_ids,
             tags: r.tag_ids,
+            notes: r.note_ids,
+            tasks: r.task_ids,
+            activities: r.activity_ids,
             filled,
         })
     })

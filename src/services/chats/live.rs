@@ -135,6 +135,8 @@ impl Wants {
             | DomainEvent::DealMoved { .. }
             | DomainEvent::DealDeleted { .. }
             | DomainEvent::PipelineSaved { .. } => none,
+            // The bell of the user it is about fetches itself again.
+            DomainEvent::NotificationsChanged { .. } => none,
             // They end the pages of the user they are about.
             DomainEvent::UserRoleChanged { .. }
             | DomainEvent::UserDeactivated { .. }

@@ -5,11 +5,13 @@
 use bytes::Bytes;
 
 use crate::db::TenantTx;
+use crate::domain::activity::{ActivityKind, NewActivity, excerpt};
 use crate::domain::attachment::{FileSpec, MAX_FILES};
 use crate::domain::chat::Message;
 use crate::domain::chat::{
     ChatId, DeliveryStatus, Direction, MessageBody, MessageId, Sender, Transport, render_template, schedule,
 };
+use crate::domain::record::RecordRef;
 use crate::domain::{
     ClientId, Contact, ContactId, ContactType, ContactValue, DomainError, DomainEvent, Permission, Principal, TenantId,
 };
@@ -207,6 +209,19 @@ impl ChatService {
                 storage_key: &file.key,
             };
             message.attachments.push(messages::insert_attachment(&mut tx, message.id, &attachment).await?);
+        }
+        if direction == Direction::Outbound {
+            // Internal notes stay in the chat; what the client was sent goes on their timeline.
+            let entry = NewActivity::new(
+                RecordRef::Client(chat.client_id),
+                ActivityKind::MessageOut,
+                by.actor(),
+                excerpt(body.as_str()),
+            )
+            .with(
+                serde_json::json!({"chat_id": chat.id.0, "message_id": message.id.0, "transport": transport.as_str()}),
+            );
+            crate::repos::activities::record(&mut tx, &entry).await?;
         }
         chats::join(&mut tx, chat.id, Joiner::User(by.user_id)).await?;
         if let Some(contact) = contact {

@@ -3,12 +3,14 @@
 use serde_json::{Map, Value};
 
 use crate::db::TenantTx;
+use crate::domain::activity::{ActivityKind, NewActivity};
 use crate::domain::custom_field::FieldEntity;
+use crate::domain::record::RecordRef;
 use crate::domain::{
     Actor, Client, ClientId, ClientInput, ClientQuery, DomainError, DomainEvent, Permission, Principal,
 };
 use crate::repos::clients::{self, merge};
-use crate::repos::{RepoError, audit, chats, custom_fields, deals};
+use crate::repos::{self, RepoError, audit, chats, custom_fields, deals};
 use crate::services::ServiceError;
 
 use super::{ClientService, UpdateError, update_client};
@@ -139,6 +141,9 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
         custom_fields::set_values(tx, FieldEntity::Client, into.0, &ours).await.map_err(repo)?;
     }
     merge::archive_into(tx, from, into).await.map_err(repo)?;
+    let notes = repos::notes::move_client(tx, from, into).await.map_err(repo)?;
+    let tasks = repos::tasks::move_client(tx, from, into).await.map_err(repo)?;
+    let activities = repos::activities::move_client(tx, from, into).await.map_err(repo)?;
     let record = merge::NewMerge {
         survivor: into,
         merged: from,
@@ -147,6 +152,9 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
         members: &members,
         deals: &deals,
         tags: &tags,
+        notes: &notes,
+        tasks: &tasks,
+        activities: &activities,
         filled: Value::Object(filled),
     };
     merge::record(tx, record).await.map_err(repo)?;
@@ -158,6 +166,10 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
     let summary = format!("#{into} {}", survivor.full_name());
     let entry = audit::Entry { action: "merged_into", entity: "client", entity_id: &from_text, summary: &summary };
     audit::record(tx, actor, entry).await.map_err(repo)?;
+    let summary = format!("#{from} {}", other.full_name());
+    let entry = NewActivity::new(RecordRef::Client(into), ActivityKind::Merged, actor, summary)
+        .with(serde_json::json!({"client_id": from.0}));
+    repos::activities::record(tx, &entry).await.map_err(repo)?;
     let survivor = clients::get(tx, into).await.map_err(repo)?;
     Ok(Merged { survivor, chat })
 }
@@ -211,6 +223,9 @@ pub(super) async fn undo_merge(
     merge::return_contacts(tx, &record.contacts, record.survivor, merged).await?;
     deals::reassign_client(tx, record.survivor, merged, Some(&record.deals)).await?;
     merge::remove_tags(tx, record.survivor, &record.tags).await?;
+    repos::notes::move_back(tx, &record.notes, merged).await?;
+    repos::tasks::move_back(tx, &record.tasks, merged).await?;
+    repos::activities::move_back(tx, &record.activities, merged).await?;
     if let (Some(from), Some(to)) = (merge::chat_of(tx, record.survivor).await?, merge::chat_of(tx, merged).await?) {
         merge::move_conversation(tx, from, to, Some((&record.messages, &record.members))).await?;
     }

@@ -5,8 +5,10 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::DomainError;
+use crate::domain::activity::{ActivityKind, NewActivity};
 use crate::domain::company::CompanyId;
 use crate::domain::custom_field::FieldEntity;
+use crate::domain::record::RecordRef;
 use crate::domain::tag::Tagged;
 use crate::domain::{
     Actor, Client, ClientFields, ClientId, ClientInput, ClientQuery, Contact, ContactId, ContactType, ContactValue,
@@ -323,7 +325,20 @@ async fn insert_rows(tx: &mut TenantTx, fields: &ClientFields, values: &[Contact
 
 async fn record_created(tx: &mut TenantTx, actor: &Actor, id: ClientId, summary: &str) -> Result<(), RepoError> {
     let entry = audit::Entry { action: "created", entity: "client", entity_id: &id.to_string(), summary };
-    audit::record(tx, actor, entry).await
+    audit::record(tx, actor, entry).await?;
+    timeline(tx, actor, id, ActivityKind::Created, String::new()).await
+}
+
+/// Puts what happened to client `id` on its timeline, in the change's transaction.
+pub(super) async fn timeline(
+    tx: &mut TenantTx,
+    actor: &Actor,
+    id: ClientId,
+    kind: ActivityKind,
+    summary: String,
+) -> Result<(), RepoError> {
+    crate::repos::activities::record(tx, &NewActivity::new(RecordRef::Client(id), kind, actor, summary)).await?;
+    Ok(())
 }
 
 pub(super) enum UpdateError {
@@ -366,6 +381,7 @@ pub(super) async fn update_client(
         let Some(also) = also else { return Ok(false) };
         let entry = audit::Entry { action: "updated", entity: "client", entity_id: &id.to_string(), summary: &also };
         audit::record(tx, actor, entry).await.map_err(UpdateError::Repo)?;
+        timeline(tx, actor, id, ActivityKind::FieldChanged, also).await.map_err(UpdateError::Repo)?;
         return Ok(true);
     }
     changed.extend(also);
@@ -391,6 +407,7 @@ pub(super) async fn update_client(
     let entry =
         audit::Entry { action: "updated", entity: "client", entity_id: &id.to_string(), summary: &changed.join(", ") };
     audit::record(tx, actor, entry).await.map_err(UpdateError::Repo)?;
+    timeline(tx, actor, id, ActivityKind::FieldChanged, changed.join(", ")).await.map_err(UpdateError::Repo)?;
     Ok(true)
 }
 

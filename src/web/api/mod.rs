@@ -20,10 +20,13 @@ pub mod companies;
 pub mod custom_fields;
 pub mod deals;
 pub mod message_templates;
+pub mod notes;
+pub mod notifications;
 pub mod openapi;
 pub mod pipelines;
 pub mod settings;
 pub mod tags;
+pub mod tasks;
 
 /// The JSON API: each area's routes, merged; anything else under /api/v1 is a JSON 404.
 pub fn router() -> Router<AppState> {
@@ -38,6 +41,9 @@ pub fn router() -> Router<AppState> {
         .merge(deals::routes())
         .merge(tags::routes())
         .merge(custom_fields::routes())
+        .merge(tasks::routes())
+        .merge(notes::routes())
+        .merge(notifications::routes())
         .merge(channels::routes())
         .merge(settings::routes())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
@@ -137,4 +143,52 @@ async fn me(ApiUser(p): ApiUser) -> Json<MeJson> {
 
 async fn not_found() -> AppError {
     AppError::NotFound
+}
+
+/// The JSON object a body must be (400 otherwise).
+pub fn object(body: &serde_json::Value) -> Result<&serde_json::Map<String, serde_json::Value>, AppError> {
+    body.as_object().ok_or_else(|| AppError::BadRequest("the body must be a JSON object".into()))
+}
+
+/// Text field `field` of a JSON object: absent is `None`, text and numbers as they are, `null`
+/// as empty (which clears); anything else is `invalid_value` on the field, pushed to `errors`.
+pub fn text_field(
+    map: &serde_json::Map<String, serde_json::Value>,
+    field: &'static str,
+    errors: &mut Vec<DomainError>,
+) -> Option<String> {
+    use serde_json::Value;
+    match map.get(field)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Null => Some(String::new()),
+        _ => {
+            errors.push(DomainError::new(field, "invalid_value"));
+            None
+        }
+    }
+}
+
+/// Boolean field `field` of a JSON object: absent is `None`; anything but true or false is
+/// `invalid_value` on the field.
+pub fn bool_field(
+    map: &serde_json::Map<String, serde_json::Value>,
+    field: &'static str,
+    errors: &mut Vec<DomainError>,
+) -> Option<bool> {
+    match map.get(field)? {
+        serde_json::Value::Bool(b) => Some(*b),
+        _ => {
+            errors.push(DomainError::new(field, "invalid_value"));
+            None
+        }
+    }
+}
+
+/// An id from a query string's `name` (absent or empty: `None`); else 422 on `name`.
+pub fn query_id(
+    params: &std::collections::HashMap<String, String>,
+    name: &'static str,
+) -> Result<Option<i64>, DomainError> {
+    crate::domain::parse_id(name, params.get(name).map_or("", String::as_str))
 }

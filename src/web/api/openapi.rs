@@ -98,12 +98,36 @@ fn custom_schema(input: bool) -> Value {
     json!({"type": "object", "additionalProperties": true, "description": what})
 }
 
+/// 401 and 403, which every operation may answer, and `extra`.
+fn common_errors(extra: &[(&str, &str)]) -> serde_json::Map<String, Value> {
+    let mut responses = serde_json::Map::new();
+    responses.insert("401".into(), error_response("No token, or a revoked one"));
+    responses.insert("403".into(), error_response("The token's user lacks the permission"));
+    for (code, what) in extra {
+        responses.insert((*code).into(), error_response(what));
+    }
+    responses
+}
+
+/// `base` responses with `code` answering `response`, to add more to.
+fn with_map(mut base: serde_json::Map<String, Value>, code: &str, response: Value) -> serde_json::Map<String, Value> {
+    base.insert(code.into(), response);
+    base
+}
+
+/// `base` responses with `code` answering `response`.
+fn with(mut base: serde_json::Map<String, Value>, code: &str, response: Value) -> Value {
+    base.insert(code.into(), response);
+    Value::Object(base)
+}
+
 fn id_param(name: &str, what: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": what, "schema": {"type": "integer", "format": "int64"}})
 }
 
 pub fn build(public_url: &str) -> Value {
     let mut doc = operations(public_url);
+    add_record_work(&mut doc);
     document_malformed(&mut doc);
     doc
 }
@@ -143,23 +167,6 @@ fn operations(public_url: &str) -> Value {
     if let Some(props) = new_client_props.as_object_mut() {
         props.insert("contacts".into(), json!({"type": "array", "items": {"$ref": "#/components/schemas/NewContact"}}));
     }
-    let common_errors = |extra: &[(&str, &str)]| {
-        let mut responses = serde_json::Map::new();
-        responses.insert("401".into(), error_response("No token, or a revoked one"));
-        responses.insert("403".into(), error_response("The token's user lacks the permission"));
-        for (code, what) in extra {
-            responses.insert((*code).into(), error_response(what));
-        }
-        responses
-    };
-    let with_map = |mut base: serde_json::Map<String, Value>, code: &str, response: Value| {
-        base.insert(code.into(), response);
-        base
-    };
-    let with = |base: serde_json::Map<String, Value>, code: &str, response: Value| {
-        Value::Object(with_map(base, code, response))
-    };
-
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -1146,4 +1153,221 @@ fn operations(public_url: &str) -> Value {
             }
         }
     })
+}
+
+/// Tasks and their categories, notes and comments, timelines and notifications: their paths
+/// and schemas, added to the document.
+fn add_record_work(doc: &mut Value) {
+    let nullable = |t: &str| json!({"type": t, "nullable": true});
+    let cursor = || {
+        json!([
+            {"name": "before", "in": "query", "schema": {"type": "integer"}, "description": "the page after this id (`next_before` of the page before)"},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}
+        ])
+    };
+    let bad_param = || {
+        common_errors(&[
+            ("404", "No such record, or not one the caller reaches"),
+            ("422", "A parameter is invalid; `fields` names it"),
+        ])
+    };
+    let mut paths = serde_json::Map::new();
+    for (plural, param, what) in
+        [("clients", "id", "the client"), ("companies", "company_id", "the company"), ("deals", "deal_id", "the deal")]
+    {
+        let op = |verb: &str| {
+            format!(
+                "{verb}{}",
+                match plural {
+                    "clients" => "Client",
+                    "companies" => "Company",
+                    _ => "Deal",
+                }
+            )
+        };
+        paths.insert(format!("/{plural}/{{{param}}}/notes"), json!({
+            "parameters": [id_param(param, what)],
+            "get": {
+                "summary": format!("The notes on {what}, newest first, each with its comments (read permission of the record)"),
+                "operationId": format!("{}Notes", op("list")),
+                "parameters": cursor(),
+                "responses": with(bad_param(), "200", json_response("A page of notes", "NoteList")),
+            },
+            "post": {
+                "summary": format!("Write a note on {what}; colleagues named with @ are notified (write permission of the record)"),
+                "operationId": format!("{}Note", op("add")),
+                "requestBody": body("NoteInput", json!({"body": "Wants delivery on Friday"})),
+                "responses": with(common_errors(&[("404", "No such record"), ("422", "`body` is empty or too long")]), "201", json_response("The note", "Note")),
+            },
+        }));
+        paths.insert(format!("/{plural}/{{{param}}}/activity"), json!({
+            "parameters": [id_param(param, what)],
+            "get": {
+                "summary": format!("The timeline of {what}, newest first"),
+                "operationId": format!("{}Activity", op("list")),
+                "parameters": cursor().as_array().unwrap().iter().cloned().chain([json!({"name": "kind", "in": "query", "schema": {"$ref": "#/components/schemas/ActivityKind"}})]).collect::<Vec<_>>(),
+                "responses": with(bad_param(), "200", json_response("A page of the timeline", "ActivityList")),
+            },
+        }));
+    }
+    paths.insert("/notes/{note_id}".into(), json!({
+        "parameters": [id_param("note_id", "the note")],
+        "get": {"summary": "A note with its comments", "operationId": "getNote",
+                "responses": with(common_errors(&[("404", "No such note")]), "200", json_response("The note", "Note"))},
+        "patch": {"summary": "Rewrite a note (its author, or an admin); colleagues newly named are notified", "operationId": "updateNote",
+                  "requestBody": body("NoteInput", json!({"body": "Wants delivery on Saturday"})),
+                  "responses": with(common_errors(&[("404", "No such note"), ("422", "`body` is empty or too long")]), "200", json_response("The note", "Note"))},
+        "delete": {"summary": "Delete a note and its comments (its author, or an admin)", "operationId": "deleteNote",
+                   "responses": with(common_errors(&[("404", "No such note")]), "204", json!({"description": "Deleted"}))},
+    }));
+    paths.insert("/notes/{note_id}/comments".into(), json!({
+        "parameters": [id_param("note_id", "the note")],
+        "post": {"summary": "Comment on a note, or answer a comment of it (`parent_id`)", "operationId": "commentNote",
+                 "requestBody": body("CommentInput", json!({"body": "Done, booked the van"})),
+                 "responses": with(common_errors(&[("404", "No such note"), ("422", "`body` is empty, or `parent_id` is no comment of this note")]), "201", json_response("The note with its whole thread", "Note"))},
+    }));
+    paths.insert("/tasks".into(), json!({
+        "get": {
+            "summary": "Tasks (ClientRead; under `record_visibility: own`, agents see those given to them or made by them): open ones soonest due first",
+            "operationId": "listTasks",
+            "parameters": paging_params().into_iter().chain([
+                json!({"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "done", "overdue", "all"], "default": "open"}}),
+                json!({"name": "assignee_id", "in": "query", "schema": {"type": "string"}, "description": "a user's id, or `me`"}),
+                json!({"name": "due_before", "in": "query", "schema": {"type": "string", "format": "date-time"}}),
+                json!({"name": "client_id", "in": "query", "schema": {"type": "integer"}}),
+                json!({"name": "company_id", "in": "query", "schema": {"type": "integer"}}),
+                json!({"name": "deal_id", "in": "query", "schema": {"type": "integer"}}),
+            ]).collect::<Vec<_>>(),
+            "responses": with(common_errors(&[("422", "A parameter is invalid; `fields` names it")]), "200", json_response("A page of tasks", "TaskPage")),
+        },
+        "post": {
+            "summary": "Create a task, given to its author unless `assignee_id` says otherwise (TaskWrite); the assignee is notified",
+            "operationId": "createTask",
+            "requestBody": body("TaskInput", json!({"title": "Call back about the flat", "due_at": "2030-01-15T10:00:00Z", "remind_at": "2030-01-15T09:45:00Z", "priority": "high"})),
+            "responses": with(common_errors(&[("422", "A field is refused; `fields` names each")]), "201", json_response("The task", "Task")),
+        },
+    }));
+    paths.insert("/tasks/{task_id}".into(), json!({
+        "parameters": [id_param("task_id", "the task")],
+        "get": {"summary": "A task", "operationId": "getTask",
+                "responses": with(common_errors(&[("404", "No such task, or not one the caller reaches")]), "200", json_response("The task", "Task"))},
+        "patch": {"summary": "Change a task (TaskWrite); a moved due or reminder time fires again", "operationId": "updateTask",
+                  "requestBody": body("TaskInput", json!({"priority": "low"})),
+                  "responses": with(common_errors(&[("404", "No such task"), ("422", "A field is refused; `fields` names each")]), "200", json_response("The task", "Task"))},
+        "delete": {"summary": "Delete a task (TaskWrite)", "operationId": "deleteTask",
+                   "responses": with(common_errors(&[("404", "No such task")]), "204", json!({"description": "Deleted"}))},
+    }));
+    paths.insert("/tasks/{task_id}/complete".into(), json!({
+        "parameters": [id_param("task_id", "the task")],
+        "post": {"summary": "Complete a task, with a note on how it went (TaskWrite)", "operationId": "completeTask",
+                 "requestBody": body("TaskCompletion", json!({"note": "Agreed on Friday"})),
+                 "responses": with(common_errors(&[("404", "No such task"), ("422", "`note`: its category asks for one (`note_required`)")]), "200", json_response("The task", "Task"))},
+    }));
+    paths.insert("/tasks/{task_id}/reopen".into(), json!({
+        "parameters": [id_param("task_id", "the task")],
+        "post": {"summary": "Open a done task again (TaskWrite)", "operationId": "reopenTask",
+                 "responses": with(common_errors(&[("404", "No such task")]), "200", json_response("The task", "Task"))},
+    }));
+    paths.insert("/task-categories".into(), json!({
+        "get": {"summary": "The tenant's task categories, by name", "operationId": "listTaskCategories", "parameters": paging_params(),
+                "responses": with(common_errors(&[]), "200", json_response("The categories", "TaskCategoryPage"))},
+        "post": {"summary": "Create a task category (SettingsManage)", "operationId": "createTaskCategory",
+                 "requestBody": body("TaskCategoryInput", json!({"name": "Call", "color": "#2563eb", "note_required": true})),
+                 "responses": with(common_errors(&[("409", "The tenant has a category of this `name`"), ("422", "A field is refused")]), "201", json_response("The category", "TaskCategory"))},
+    }));
+    paths.insert("/task-categories/{category_id}".into(), json!({
+        "parameters": [id_param("category_id", "the category")],
+        "patch": {"summary": "Rename, recolour a category, or say whether completing asks for a note (SettingsManage)", "operationId": "updateTaskCategory",
+                  "requestBody": body("TaskCategoryInput", json!({"note_required": false})),
+                  "responses": with(common_errors(&[("404", "No such category"), ("409", "Another category has this `name`"), ("422", "A field is refused")]), "200", json_response("The category", "TaskCategory"))},
+        "delete": {"summary": "Delete a category; its tasks stay, without one (SettingsManage)", "operationId": "deleteTaskCategory",
+                   "responses": with(common_errors(&[("404", "No such category")]), "204", json!({"description": "Deleted"}))},
+    }));
+    paths.insert("/notifications".into(), json!({
+        "get": {"summary": "The caller's notifications, newest first", "operationId": "listNotifications",
+                "parameters": cursor().as_array().unwrap().iter().cloned().chain([json!({"name": "unread", "in": "query", "schema": {"type": "boolean"}})]).collect::<Vec<_>>(),
+                "responses": with(common_errors(&[("422", "A parameter is invalid")]), "200", json_response("A page of notifications", "NotificationList"))},
+    }));
+    paths.insert("/notifications/read".into(), json!({
+        "post": {"summary": "Mark the caller's notifications read: those of `ids`, or all", "operationId": "readNotifications",
+                 "requestBody": body("NotificationsRead", json!({"ids": ["1"]})),
+                 "responses": with(common_errors(&[("422", "`ids` is not a list of ids")]), "200", json_response("How many were unread", "NotificationsMarked"))},
+    }));
+    let person = json!({"type": "object", "nullable": true, "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}});
+    let schemas = json!({
+        "NoteInput": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 10000, "description": "@Name or @handle mentions a colleague"}}},
+        "CommentInput": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 5000}, "parent_id": nullable("integer")}},
+        "Comment": {"type": "object", "required": ["id", "body", "created_at"], "properties": {
+            "id": {"type": "integer"}, "parent_id": nullable("integer"), "author": person, "body": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"}}},
+        "Note": {"type": "object", "required": ["id", "entity", "entity_id", "body", "created_at", "comments"], "properties": {
+            "id": {"type": "integer"}, "entity": {"type": "string", "enum": ["client", "company", "deal"]}, "entity_id": {"type": "integer"},
+            "author": person, "body": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+            "edited_at": {"type": "string", "format": "date-time", "nullable": true},
+            "comments": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}}}},
+        "NoteList": {"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Note"}}, "next_before": nullable("integer")}},
+        "ActivityKind": {"type": "string", "enum": ["created", "message_in", "message_out", "note", "comment", "stage_moved", "field_changed", "tagged", "task_created", "task_done", "task_reopened", "merged", "automation"]},
+        "Activity": {"type": "object", "required": ["id", "kind", "actor", "summary", "data", "happened_at"], "properties": {
+            "id": {"type": "integer"}, "kind": {"$ref": "#/components/schemas/ActivityKind"},
+            "actor": {"type": "object", "required": ["type", "name"], "properties": {
+                "type": {"type": "string", "enum": ["user", "client", "system", "automation"]}, "id": nullable("integer"), "name": {"type": "string"}}},
+            "summary": {"type": "string", "description": "a note's start, `Proposal → Won`, the fields changed"},
+            "data": {"type": "object", "description": "ids it links to (`note_id`, `task_id`, `chat_id`, `message_id`)"},
+            "happened_at": {"type": "string", "format": "date-time"}}},
+        "ActivityList": {"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Activity"}}, "next_before": nullable("integer")}},
+        "TaskInput": {"type": "object", "properties": {
+            "title": {"type": "string", "maxLength": 200, "description": "required for a new task"},
+            "description": {"type": "string", "maxLength": 5000},
+            "due_at": {"type": "string", "format": "date-time", "nullable": true, "description": "RFC 3339; without an offset, on the tenant's clock"},
+            "remind_at": {"type": "string", "format": "date-time", "nullable": true, "description": "the assignee (or the author) is notified then, once"},
+            "assignee_id": nullable("integer"), "category_id": nullable("integer"),
+            "priority": {"type": "string", "enum": ["low", "normal", "high"]},
+            "client_id": nullable("integer"), "company_id": nullable("integer"), "deal_id": nullable("integer")}},
+        "TaskCompletion": {"type": "object", "properties": {"note": {"type": "string", "maxLength": 5000}}},
+        "TaskCategory": {"type": "object", "required": ["id", "name", "color", "note_required"], "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "color": {"type": "string", "pattern": "^#[0-9a-f]{6}$"},
+            "note_required": {"type": "boolean", "description": "completing a task of it asks for a note"}}},
+        "TaskCategoryInput": {"type": "object", "properties": {
+            "name": {"type": "string", "maxLength": 50}, "color": {"type": "string"}, "note_required": {"type": "boolean"}}},
+        "TaskCategoryPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/TaskCategory"}},
+            "total": {"type": "integer"}, "total_exact": {"type": "boolean"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
+        "Task": {"type": "object", "required": ["id", "title", "description", "priority", "status", "overdue", "done_note", "created_at", "updated_at"], "properties": {
+            "id": {"type": "integer"}, "title": {"type": "string"}, "description": {"type": "string"},
+            "priority": {"type": "string", "enum": ["low", "normal", "high"]},
+            "status": {"type": "string", "enum": ["open", "done"]},
+            "overdue": {"type": "boolean", "description": "open, and its due time has passed"},
+            "due_at": {"type": "string", "format": "date-time", "nullable": true},
+            "remind_at": {"type": "string", "format": "date-time", "nullable": true},
+            "reminded_at": {"type": "string", "format": "date-time", "nullable": true},
+            "category_id": nullable("integer"),
+            "category": {"allOf": [{"$ref": "#/components/schemas/TaskCategory"}], "nullable": true},
+            "assignee_id": nullable("integer"), "assignee_name": nullable("string"), "created_by": nullable("integer"),
+            "client_id": nullable("integer"), "company_id": nullable("integer"), "deal_id": nullable("integer"),
+            "record_name": nullable("string"),
+            "done_at": {"type": "string", "format": "date-time", "nullable": true}, "done_by": nullable("integer"),
+            "done_note": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}},
+        "TaskPage": {"type": "object", "required": ["items", "total", "total_exact", "page", "per_page"], "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+            "total": {"type": "integer"}, "total_exact": {"type": "boolean"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
+        "Notification": {"type": "object", "required": ["id", "kind", "text", "url", "data", "read", "created_at"], "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["mention", "reminder", "task_assigned"]},
+            "text": {"type": "string", "description": "the sentence, in the caller's language"},
+            "url": {"type": "string", "description": "the page it leads to, from the site's root"},
+            "data": {"type": "object"}, "read": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}},
+        "NotificationList": {"type": "object", "required": ["items", "unread"], "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Notification"}},
+            "unread": {"type": "integer", "description": "how many are unread, counted up to 100"}, "next_before": nullable("integer")}},
+        "NotificationsRead": {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "string"}, "description": "ids, as numbers or text; absent: all"}}},
+        "NotificationsMarked": {"type": "object", "required": ["marked"], "properties": {"marked": {"type": "integer"}}},
+    });
+    if let Some(all) = doc["paths"].as_object_mut() {
+        all.extend(paths);
+    }
+    if let (Some(all), Value::Object(more)) = (doc["components"]["schemas"].as_object_mut(), schemas) {
+        all.extend(more);
+    }
 }

@@ -11,7 +11,10 @@ pub mod custom_values;
 pub mod deals;
 pub mod home;
 pub mod message_templates;
+pub mod notifications;
+pub mod record_work;
 pub mod settings;
+pub mod tasks;
 
 use askama::Template;
 use axum::Router;
@@ -36,6 +39,9 @@ pub fn routes() -> Router<crate::web::AppState> {
         .merge(companies::routes())
         .merge(deals::routes())
         .merge(message_templates::routes())
+        .merge(record_work::routes())
+        .merge(tasks::routes())
+        .merge(notifications::routes())
         .merge(settings::routes())
 }
 

@@ -12,7 +12,9 @@ pub mod deals;
 pub mod errors;
 pub mod home;
 pub mod message_templates;
+pub mod notifications;
 pub mod pipelines;
+pub mod record_work;
 pub mod settings;
 pub mod tags;
 
@@ -31,17 +33,19 @@ pub enum Area {
     Companies,
     Chats,
     Deals,
+    Tasks,
     Templates,
     Settings,
 }
 
 /// The navigation: each area, where it starts, its label and icon, and the permission it needs.
-const NAV: [(Area, &str, &str, &str, Option<Permission>); 7] = [
+const NAV: [(Area, &str, &str, &str, Option<Permission>); 8] = [
     (Area::Home, "/crm", "nav.home", "home", None),
     (Area::Clients, "/crm/clients", "nav.clients", "users", Some(Permission::ClientRead)),
     (Area::Companies, "/crm/companies", "nav.companies", "company", Some(Permission::ClientRead)),
     (Area::Chats, "/crm/chats", "nav.chats", "chat", Some(Permission::ChatRead)),
     (Area::Deals, "/crm/deals", "nav.deals", "deals", Some(Permission::DealRead)),
+    (Area::Tasks, "/crm/tasks", "nav.tasks", "tasks", Some(Permission::ClientRead)),
     (Area::Templates, "/crm/instant-messages", "nav.templates", "template", Some(Permission::TemplateRead)),
     (Area::Settings, "/crm/settings", "nav.settings", "settings", None),
 ];

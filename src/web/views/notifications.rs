@@ -1,0 +1,41 @@
+//! Notifications as the bell's list and the API say them: one sentence each, in the reader's
+//! language, made from what the notification kept.
+
+use crate::domain::notification::{Notification, NotificationKind};
+use crate::i18n::Tr;
+
+/// The sentence for `n`: "Ann mentioned you on Aziz Karimov: …", "Reminder: Call back".
+pub fn sentence(tr: &Tr, n: &Notification) -> String {
+    let key = match n.kind {
+        NotificationKind::Mention => "notification.mention",
+        NotificationKind::Reminder => "notification.reminder",
+        NotificationKind::TaskAssigned => "notification.task_assigned",
+    };
+    ["by", "record", "title", "excerpt"]
+        .into_iter()
+        .fold(tr.t(key).to_owned(), |text, name| text.replace(&format!("{{{name}}}"), n.text(name)))
+}
+
+/// One line of the bell's list.
+pub struct NotificationRow {
+    pub id: i64,
+    pub text: String,
+    pub url: String,
+    pub unread: bool,
+    pub when: String,
+    /// `mention`, `reminder`, `task_assigned`: the icon it shows.
+    pub kind: &'static str,
+}
+
+impl NotificationRow {
+    pub fn new(tr: &Tr, n: &Notification) -> Self {
+        Self {
+            id: n.id.0,
+            text: sentence(tr, n),
+            url: n.url.clone(),
+            unread: n.read_at.is_none(),
+            when: tr.datetime(&n.created_at),
+            kind: n.kind.as_str(),
+        }
+    }
+}
