@@ -23,23 +23,7 @@ fn typed_phone(i: usize, clients: i64) -> String {
 #[tokio::main]
 async fn main() {
     let clients: i64 = std::env::var("BENCH_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let bench = support::database(
-        &format!("crm_bench_{clients}"),
-        "SELECT count(*) FROM clients",
-        clients,
-        |pool| async move {
-            println!("seeding {clients} clients (once; later runs reuse them)…");
-            SeedService::new(pool, crm::events::EventBus::default())
-                .run(1, clients, |done, total| {
-                    if done % 200_000 == 0 || done == total {
-                        println!("  {done} / {total}");
-                    }
-                })
-                .await
-                .unwrap();
-        },
-    )
-    .await;
+    let bench = support::clients_database(clients).await;
     let (base, token, tenant) = bench.serve("viewer").await;
     let seeder = SeedService::new(bench.pool.clone(), crm::events::EventBus::default());
     // Tags and tiers came after some bench databases were seeded: put them on if missing.

@@ -90,6 +90,20 @@ CREATE FUNCTION public.claim_client_import(p_stale interval) RETURNS TABLE(tenan
         RETURNING i.tenant_id, i.id, i.run_token
     $$;
 
+CREATE FUNCTION public.claim_job(p_stale interval) RETURNS TABLE(tenant_id uuid, id bigint, run_token uuid)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        UPDATE jobs j
+        SET status = 'running', run_token = gen_random_uuid(), heartbeat_at = now(),
+            started_at = coalesce(j.started_at, now())
+        FROM (SELECT q.tenant_id, q.id FROM jobs q
+              WHERE q.status = 'queued' OR (q.status = 'running' AND q.heartbeat_at < now() - p_stale)
+              ORDER BY q.created_at LIMIT 1 FOR UPDATE SKIP LOCKED) next
+        WHERE j.tenant_id = next.tenant_id AND j.id = next.id
+        RETURNING j.tenant_id, j.id, j.run_token
+    $$;
+
 CREATE FUNCTION public.claim_media_downloads(p_limit integer, p_lease interval) RETURNS TABLE(tenant_id uuid, id bigint, attempts integer)
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -1485,6 +1499,52 @@ ALTER TABLE public.deals ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.job_items (
+    tenant_id uuid NOT NULL,
+    job_id bigint NOT NULL,
+    item_id bigint NOT NULL
+);
+
+ALTER TABLE ONLY public.job_items FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.jobs (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    entity text NOT NULL,
+    action text NOT NULL,
+    params jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_by bigint NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    total integer DEFAULT 0 NOT NULL,
+    done integer DEFAULT 0 NOT NULL,
+    failed integer DEFAULT 0 NOT NULL,
+    failures jsonb DEFAULT '[]'::jsonb NOT NULL,
+    cursor bigint DEFAULT 0 NOT NULL,
+    run_token uuid,
+    heartbeat_at timestamp with time zone,
+    result_key text,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    CONSTRAINT jobs_action_check CHECK ((action = ANY (ARRAY['add_tags'::text, 'remove_tags'::text, 'set_owner'::text, 'move_stage'::text, 'delete'::text, 'export'::text]))),
+    CONSTRAINT jobs_entity_check CHECK ((entity = ANY (ARRAY['clients'::text, 'companies'::text, 'deals'::text]))),
+    CONSTRAINT jobs_failures_check CHECK ((jsonb_typeof(failures) = 'array'::text)),
+    CONSTRAINT jobs_params_check CHECK ((jsonb_typeof(params) = 'object'::text)),
+    CONSTRAINT jobs_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text])))
+);
+
+ALTER TABLE ONLY public.jobs FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.jobs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.jobs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.login_failures (
     id bigint NOT NULL,
     email text NOT NULL,
@@ -2015,6 +2075,12 @@ ALTER TABLE ONLY public.deal_tags
 ALTER TABLE ONLY public.deals
     ADD CONSTRAINT deals_pkey PRIMARY KEY (tenant_id, id);
 
+ALTER TABLE ONLY public.job_items
+    ADD CONSTRAINT job_items_pkey PRIMARY KEY (tenant_id, job_id, item_id);
+
+ALTER TABLE ONLY public.jobs
+    ADD CONSTRAINT jobs_pkey PRIMARY KEY (tenant_id, id);
+
 ALTER TABLE ONLY public.login_failures
     ADD CONSTRAINT login_failures_pkey PRIMARY KEY (id);
 
@@ -2219,6 +2285,10 @@ CREATE INDEX deals_owner_recent ON public.deals USING btree (tenant_id, owner_id
 CREATE INDEX deals_recent ON public.deals USING btree (tenant_id, updated_at DESC, id DESC);
 
 CREATE INDEX deals_search_idx ON public.deals USING gin (search public.gin_trgm_ops);
+
+CREATE INDEX jobs_of_tenant ON public.jobs USING btree (tenant_id, id DESC);
+
+CREATE INDEX jobs_waiting ON public.jobs USING btree (created_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]));
 
 CREATE INDEX login_failures_email_idx ON public.login_failures USING btree (email, failed_at);
 
@@ -2453,6 +2523,15 @@ ALTER TABLE ONLY public.deals
 ALTER TABLE ONLY public.deals
     ADD CONSTRAINT deals_tenant_id_pipeline_id_stage_id_fkey FOREIGN KEY (tenant_id, pipeline_id, stage_id) REFERENCES public.pipeline_stages(tenant_id, pipeline_id, id);
 
+ALTER TABLE ONLY public.job_items
+    ADD CONSTRAINT job_items_tenant_id_job_id_fkey FOREIGN KEY (tenant_id, job_id) REFERENCES public.jobs(tenant_id, id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.jobs
+    ADD CONSTRAINT jobs_tenant_id_created_by_fkey FOREIGN KEY (tenant_id, created_by) REFERENCES public.users(tenant_id, id);
+
+ALTER TABLE ONLY public.jobs
+    ADD CONSTRAINT jobs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.media_downloads
     ADD CONSTRAINT media_downloads_tenant_id_channel_id_fkey FOREIGN KEY (tenant_id, channel_id) REFERENCES public.channels(tenant_id, id) ON DELETE CASCADE;
 
@@ -2616,6 +2695,10 @@ ALTER TABLE public.deal_tags ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.deals ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE public.job_items ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.jobs ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.media_downloads ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.message_attachments ENABLE ROW LEVEL SECURITY;
@@ -2679,6 +2762,10 @@ CREATE POLICY owner_access ON public.deal_tag_stage_totals TO crm USING (true) W
 CREATE POLICY owner_access ON public.deal_tags TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.deals TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.job_items TO crm USING (true) WITH CHECK (true);
+
+CREATE POLICY owner_access ON public.jobs TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.media_downloads TO crm USING (true) WITH CHECK (true);
 
@@ -2772,6 +2859,10 @@ CREATE POLICY tenant_isolation ON public.deal_tags TO crm_app USING ((tenant_id 
 
 CREATE POLICY tenant_isolation ON public.deals TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
+CREATE POLICY tenant_isolation ON public.job_items TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.jobs TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
 CREATE POLICY tenant_isolation ON public.media_downloads TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.message_attachments TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
@@ -2830,6 +2921,9 @@ REVOKE ALL ON FUNCTION public.chat_matches_by_text(p_tenant uuid, p_words tsquer
 
 REVOKE ALL ON FUNCTION public.claim_client_import(p_stale interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.claim_client_import(p_stale interval) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.claim_job(p_stale interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.claim_job(p_stale interval) TO crm_app;
 
 REVOKE ALL ON FUNCTION public.claim_media_downloads(p_limit integer, p_lease interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.claim_media_downloads(p_limit integer, p_lease interval) TO crm_app;
@@ -2963,6 +3057,10 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.deal_tag_stage_totals TO crm_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.deal_tags TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deals TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.job_items TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.jobs TO crm_app;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.login_failures TO crm_app;
 

@@ -53,6 +53,7 @@ impl Background {
             media.spawn(stopped.clone()),
             state.chats.spawn_snooze_waker(Duration::from_secs(1), stopped.clone()),
             state.tasks.spawn_task_clock(Duration::from_secs(1), stopped.clone()),
+            state.bulk.spawn_worker(stopped.clone()),
             delivery.spawn(stopped),
         ];
         let notifier = crate::services::staff_notifier::spawn_staff_notifier(

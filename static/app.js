@@ -637,4 +637,45 @@
     if (e.target.matches("[data-move-stage]")) showReason(e.target);
     if (e.target.matches("select[data-autosubmit]") && e.target.form) e.target.form.requestSubmit();
   });
+
+  // Bulk actions on a list: tick rows (Shift ticks a range), or every match of the filter;
+  // the bar shows how many and the choice its action needs.
+  var lastTicked = null;
+  function bulkRefresh(scope) {
+    var bar = scope.querySelector("[data-bulk-bar]");
+    if (!bar) return;
+    var rows = Array.prototype.slice.call(scope.querySelectorAll("[data-bulk-row]"));
+    var ticked = rows.filter(function (r) { return r.checked; }).length;
+    var all = bar.querySelector("[data-bulk-all]");
+    bar.hidden = ticked === 0 && !(all && all.checked);
+    var count = bar.querySelector("[data-bulk-count]");
+    if (count) count.textContent = (all && all.checked) ? "" : count.dataset.template.replace("{count}", ticked);
+    var page = scope.querySelector("[data-bulk-page]");
+    if (page) { page.checked = rows.length > 0 && ticked === rows.length; page.indeterminate = ticked > 0 && ticked < rows.length; }
+    var action = bar.querySelector("[data-bulk-action]");
+    bar.querySelectorAll("[data-bulk-for]").forEach(function (el) {
+      el.hidden = !action || el.dataset.bulkFor.split(" ").indexOf(action.value) < 0;
+    });
+  }
+  document.addEventListener("click", function (e) {
+    var box = e.target.closest && e.target.closest("[data-bulk-row]");
+    if (!box) return;
+    var scope = box.closest("section") || document;
+    var rows = Array.prototype.slice.call(scope.querySelectorAll("[data-bulk-row]"));
+    if (e.shiftKey && lastTicked && rows.indexOf(lastTicked) >= 0) {
+      var a = rows.indexOf(lastTicked), b = rows.indexOf(box);
+      rows.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (r) { r.checked = box.checked; });
+    }
+    lastTicked = box;
+  });
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (!el.matches || !el.matches("[data-bulk-row], [data-bulk-page], [data-bulk-all], [data-bulk-action]")) return;
+    var scope = el.closest("section") || document;
+    if (el.matches("[data-bulk-page]")) {
+      scope.querySelectorAll("[data-bulk-row]").forEach(function (r) { r.checked = el.checked; });
+    }
+    bulkRefresh(scope);
+  });
+  document.addEventListener("htmx:afterSettle", function () { lastTicked = null; });
 })();

@@ -76,16 +76,38 @@ where
     Bench { pg, pool, owner }
 }
 
+/// The database of `clients` seeded clients in one tenant (`crm seed`'s), made once.
+pub async fn clients_database(clients: i64) -> Bench {
+    database(&format!("crm_bench_{clients}"), "SELECT count(*) FROM clients", clients, |pool| async move {
+        println!("seeding {clients} clients (once; later runs reuse them)…");
+        crm::services::seed::SeedService::new(pool, EventBus::default())
+            .run(1, clients, |done, total| {
+                if done % 200_000 == 0 || done == total {
+                    println!("  {done} / {total}");
+                }
+            })
+            .await
+            .unwrap();
+    })
+    .await
+}
+
 impl Bench {
     /// Serves the app over the database; returns its base URL and a token of a new `role` user
     /// of the seeded tenant.
     pub async fn serve(&self, role: &str) -> (String, String, TenantId) {
+        let (base, token, tenant, _) = self.serve_as(role).await;
+        (base, token, tenant)
+    }
+
+    /// As `serve`, with the app's state too (to start its background workers).
+    pub async fn serve_as(&self, role: &str) -> (String, String, TenantId, AppState) {
         let (base, state) = self.serve_app().await;
         let tenant = state.tenants.list().await.unwrap().into_iter().find(|t| t.name.starts_with("Seed")).unwrap().id;
         let email = format!("bench-{}@bench.example", uuid::Uuid::new_v4().simple());
         let user = state.users.create_from_cli(tenant, &email, "Bench", "bench password 1", role).await.unwrap();
         let token = state.auth.create_api_token(tenant, user, "bench", &Actor::System).await.unwrap().token;
-        (base, token, tenant)
+        (base, token, tenant, state)
     }
 
     /// Serves the app over the database; returns its base URL and its state.

@@ -1,5 +1,6 @@
 //! Domain events: what happened, published on the bus after the transaction that did it commits.
 
+use super::bulk::JobId;
 use super::channel::ChannelId;
 use super::chat::{ChatId, DeliveryStatus, MessageId};
 use super::company::CompanyId;
@@ -220,6 +221,12 @@ pub enum DomainEvent {
         task_id: TaskId,
         assignee: Option<UserId>,
     },
+    /// A bulk job moved on (a chunk done), or ended.
+    JobProgressed {
+        tenant_id: TenantId,
+        job_id: JobId,
+        finished: bool,
+    },
     /// A user's notifications changed (one came, or some were read): their bell follows.
     NotificationsChanged {
         tenant_id: TenantId,
@@ -303,6 +310,7 @@ impl DomainEvent {
             | DomainEvent::TaskDeleted { tenant_id, .. }
             | DomainEvent::TaskOverdue { tenant_id, .. }
             | DomainEvent::NotificationsChanged { tenant_id, .. }
+            | DomainEvent::JobProgressed { tenant_id, .. }
             | DomainEvent::ChannelSaved { tenant_id, .. }
             | DomainEvent::ChannelDeleted { tenant_id, .. } => *tenant_id,
         }

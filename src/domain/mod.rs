@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod attachment;
 pub mod audit;
+pub mod bulk;
 pub mod channel;
 pub mod chat;
 pub mod client;

@@ -33,10 +33,12 @@ pub enum Permission {
     FieldManage,
     /// Tasks: to create, change, complete, reopen and delete them; and to write notes.
     TaskWrite,
+    /// Bulk actions on lists (each still needs the permission of what it does).
+    BulkRun,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::ClientRead,
         Permission::ClientCreate,
         Permission::ClientUpdate,
@@ -55,6 +57,7 @@ impl Permission {
         Permission::TagManage,
         Permission::FieldManage,
         Permission::TaskWrite,
+        Permission::BulkRun,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +80,7 @@ impl Permission {
             Permission::TagManage => "TagManage",
             Permission::FieldManage => "FieldManage",
             Permission::TaskWrite => "TaskWrite",
+            Permission::BulkRun => "BulkRun",
         }
     }
 
@@ -159,6 +163,7 @@ impl Role {
                 DealRead,
                 DealWrite,
                 TaskWrite,
+                BulkRun,
             ]
             .into_iter()
             .collect(),

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::TenantTx;
+use crate::domain::UserId;
 use crate::domain::activity::{Activity, ActivityActor, ActivityId, ActivityKind, NewActivity};
 use crate::domain::record::RecordRef;
-use crate::domain::{ClientId, UserId};
 
 use super::RepoError;
 
@@ -33,6 +33,7 @@ pub async fn record(tx: &mut TenantTx, entry: &NewActivity) -> Result<ActivityId
     Ok(ActivityId(id))
 }
 
+#[derive(sqlx::FromRow)]
 struct ActivityRecord {
     id: i64,
     client_id: Option<i64>,
@@ -78,88 +79,22 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<Activity>, RepoError> {
     let tenant = tx.tenant_id().0;
-    let (client, company, deal) = on.columns();
-    let before = before.map_or(i64::MAX, |b| b.0);
-    let kind = kind.map(ActivityKind::as_str);
-    // One statement per record kind, so each matches its partial index exactly.
-    let rows = match on {
-        RecordRef::Client(_) => {
-            sqlx::query_as!(
-                ActivityRecord,
-                "SELECT id, client_id, company_id, deal_id, kind, actor_type, actor_user_id, actor_name, summary, data,
-                        happened_at
-                 FROM activities
-                 WHERE tenant_id = $1 AND client_id = $2 AND client_id IS NOT NULL AND id < $3
-                   AND ($4::text IS NULL OR kind = $4)
-                 ORDER BY id DESC LIMIT $5",
-                tenant,
-                client,
-                before,
-                kind,
-                limit
-            )
-            .fetch_all(tx.conn())
-            .await?
-        }
-        RecordRef::Company(_) => {
-            sqlx::query_as!(
-                ActivityRecord,
-                "SELECT id, client_id, company_id, deal_id, kind, actor_type, actor_user_id, actor_name, summary, data,
-                        happened_at
-                 FROM activities
-                 WHERE tenant_id = $1 AND company_id = $2 AND company_id IS NOT NULL AND id < $3
-                   AND ($4::text IS NULL OR kind = $4)
-                 ORDER BY id DESC LIMIT $5",
-                tenant,
-                company,
-                before,
-                kind,
-                limit
-            )
-            .fetch_all(tx.conn())
-            .await?
-        }
-        RecordRef::Deal(_) => {
-            sqlx::query_as!(
-                ActivityRecord,
-                "SELECT id, client_id, company_id, deal_id, kind, actor_type, actor_user_id, actor_name, summary, data,
-                        happened_at
-                 FROM activities
-                 WHERE tenant_id = $1 AND deal_id = $2 AND deal_id IS NOT NULL AND id < $3
-                   AND ($4::text IS NULL OR kind = $4)
-                 ORDER BY id DESC LIMIT $5",
-                tenant,
-                deal,
-                before,
-                kind,
-                limit
-            )
-            .fetch_all(tx.conn())
-            .await?
-        }
-    };
-    rows.into_iter().map(ActivityRecord::into_activity).collect()
-}
-
-/// Moves client `from`'s timeline to client `to` (a merge); returns the entries moved.
-pub async fn move_client(tx: &mut TenantTx, from: ClientId, to: ClientId) -> Result<Vec<i64>, RepoError> {
-    let tenant = tx.tenant_id().0;
-    let moved = sqlx::query_scalar!(
-        "UPDATE activities SET client_id = $3 WHERE tenant_id = $1 AND client_id = $2 RETURNING id",
-        tenant,
-        from.0,
-        to.0
-    )
+    // The record's own column, so the query meets that column's partial indexes.
+    let column = super::records::column(on);
+    let rows: Vec<ActivityRecord> = sqlx::query_as(&format!(
+        "SELECT id, client_id, company_id, deal_id, kind, actor_type, actor_user_id, actor_name, summary, data,
+                happened_at
+         FROM activities
+         WHERE tenant_id = $1 AND {column} = $2 AND {column} IS NOT NULL AND id < $3
+           AND ($4::text IS NULL OR kind = $4)
+         ORDER BY id DESC LIMIT $5"
+    ))
+    .bind(tenant)
+    .bind(on.id())
+    .bind(before.map_or(i64::MAX, |b| b.0))
+    .bind(kind.map(ActivityKind::as_str))
+    .bind(limit)
     .fetch_all(tx.conn())
     .await?;
-    Ok(moved)
-}
-
-/// Moves entries `ids` back to client `to` (a merge undone).
-pub async fn move_back(tx: &mut TenantTx, ids: &[i64], to: ClientId) -> Result<(), RepoError> {
-    let tenant = tx.tenant_id().0;
-    sqlx::query!("UPDATE activities SET client_id = $3 WHERE tenant_id = $1 AND id = ANY($2)", tenant, ids, to.0)
-        .execute(tx.conn())
-        .await?;
-    Ok(())
+    rows.into_iter().map(ActivityRecord::into_activity).collect()
 }

@@ -13,6 +13,7 @@ pub mod companies;
 pub mod currency_rates;
 pub mod custom_fields;
 pub mod deals;
+pub mod jobs;
 pub mod login_failures;
 pub mod media_downloads;
 pub mod message_templates;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::db::TenantTx;
 use crate::domain::note::{Comment, CommentId, Note, NoteId};
 use crate::domain::record::RecordRef;
-use crate::domain::{ClientId, Named, UserId};
+use crate::domain::{Named, UserId};
 
 use super::RepoError;
 
@@ -87,7 +87,7 @@ pub async fn get(tx: &mut TenantTx, id: NoteId) -> Result<Note, RepoError> {
 pub async fn of(tx: &mut TenantTx, on: RecordRef, before: Option<NoteId>, limit: i64) -> Result<Vec<Note>, RepoError> {
     let tenant = tx.tenant_id().0;
     // The record's own column, so the query meets that column's partial index.
-    let column = record_column(on);
+    let column = super::records::column(on);
     let rows: Vec<NoteRecord> = sqlx::query_as(&format!(
         "SELECT n.id, n.client_id, n.company_id, n.deal_id, n.author_user_id, u.name AS author_name, n.body,
                 n.created_at, n.edited_at
@@ -108,16 +108,6 @@ pub async fn of(tx: &mut TenantTx, on: RecordRef, before: Option<NoteId>, limit:
         n.comments = threads.remove(&n.id).unwrap_or_default();
     }
     Ok(notes)
-}
-
-/// The column that names a record of `on`'s kind: a static name, the only text a query here
-/// is assembled from.
-pub(crate) fn record_column(on: RecordRef) -> &'static str {
-    match on {
-        RecordRef::Client(_) => "client_id",
-        RecordRef::Company(_) => "company_id",
-        RecordRef::Deal(_) => "deal_id",
-    }
 }
 
 /// The comments of each of `notes`, oldest first.
@@ -204,27 +194,4 @@ pub async fn insert_comment(
     .await?
     .ok_or(RepoError::NotFound)?;
     Ok(CommentId(id))
-}
-
-/// Moves client `from`'s notes to client `to` (a merge); returns the notes moved.
-pub async fn move_client(tx: &mut TenantTx, from: ClientId, to: ClientId) -> Result<Vec<i64>, RepoError> {
-    let tenant = tx.tenant_id().0;
-    let moved = sqlx::query_scalar!(
-        "UPDATE notes SET client_id = $3 WHERE tenant_id = $1 AND client_id = $2 RETURNING id",
-        tenant,
-        from.0,
-        to.0
-    )
-    .fetch_all(tx.conn())
-    .await?;
-    Ok(moved)
-}
-
-/// Moves notes `ids` back to client `to` (a merge undone).
-pub async fn move_back(tx: &mut TenantTx, ids: &[i64], to: ClientId) -> Result<(), RepoError> {
-    let tenant = tx.tenant_id().0;
-    sqlx::query!("UPDATE notes SET client_id = $3 WHERE tenant_id = $1 AND id = ANY($2)", tenant, ids, to.0)
-        .execute(tx.conn())
-        .await?;
-    Ok(())
 }

@@ -10,7 +10,7 @@ use crate::domain::record::RecordRef;
 use crate::domain::task::{
     Category, CategoryFields, CategoryId, Priority, Task, TaskFields, TaskFilter, TaskId, TaskStatus,
 };
-use crate::domain::{ClientId, Named, TenantId, UserId};
+use crate::domain::{Named, TenantId, UserId};
 
 use super::{RepoError, conflict_on};
 
@@ -233,7 +233,7 @@ pub async fn list(
         TaskStatus::All => ("true", "t.done_at IS NOT NULL, t.due_at NULLS LAST, t.id"),
     };
     let record = match filter.record {
-        Some(on) => format!(" AND t.{} = $5", super::notes::record_column(on)),
+        Some(on) => format!(" AND t.{} = $5", super::records::column(on)),
         None => " AND $5::bigint IS NULL".to_owned(),
     };
     let conds = format!(
@@ -341,29 +341,6 @@ pub async fn delete(tx: &mut TenantTx, id: TaskId) -> Result<(), RepoError> {
     let done =
         sqlx::query!("DELETE FROM tasks WHERE tenant_id = $1 AND id = $2", tenant, id.0).execute(tx.conn()).await?;
     if done.rows_affected() == 0 { Err(RepoError::NotFound) } else { Ok(()) }
-}
-
-/// Moves client `from`'s tasks to client `to` (a merge); returns the tasks moved.
-pub async fn move_client(tx: &mut TenantTx, from: ClientId, to: ClientId) -> Result<Vec<i64>, RepoError> {
-    let tenant = tx.tenant_id().0;
-    let moved = sqlx::query_scalar!(
-        "UPDATE tasks SET client_id = $3 WHERE tenant_id = $1 AND client_id = $2 RETURNING id",
-        tenant,
-        from.0,
-        to.0
-    )
-    .fetch_all(tx.conn())
-    .await?;
-    Ok(moved)
-}
-
-/// Moves tasks `ids` back to client `to` (a merge undone).
-pub async fn move_back(tx: &mut TenantTx, ids: &[i64], to: ClientId) -> Result<(), RepoError> {
-    let tenant = tx.tenant_id().0;
-    sqlx::query!("UPDATE tasks SET client_id = $3 WHERE tenant_id = $1 AND id = ANY($2)", tenant, ids, to.0)
-        .execute(tx.conn())
-        .await?;
-    Ok(())
 }
 
 /// Fires up to `limit` due reminders across tenants, each once whichever node asks (see

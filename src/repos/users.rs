@@ -310,3 +310,12 @@ pub async fn mentionable(tx: &mut TenantTx) -> Result<Vec<crate::domain::note::M
         .map(|r| crate::domain::note::Mentionable { id: UserId(r.id), name: r.name, email: r.email })
         .collect())
 }
+
+/// A user's name (a deactivated one's too).
+pub async fn name_of(tx: &mut TenantTx, id: UserId) -> Result<String, RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query_scalar!("SELECT name FROM users WHERE tenant_id = $1 AND id = $2", tenant, id.0)
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(RepoError::NotFound)
+}

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod channels;
 pub mod chats;
 pub mod client_imports;
@@ -36,6 +37,7 @@ use crate::repos::RepoError;
 
 pub use audit::AuditService;
 pub use auth::AuthService;
+pub use bulk::BulkService;
 pub use channels::ChannelService;
 pub use chats::ChatService;
 pub use client_imports::ClientImportService;

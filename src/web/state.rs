@@ -8,9 +8,10 @@ use sqlx::PgPool;
 use crate::config::Config;
 use crate::events::EventBus;
 use crate::services::{
-    AuditService, AuthService, ChannelService, ChatService, ClientImportService, ClientService, CompanyService,
-    CustomFieldService, DealService, FileStore, MessageTemplateService, NoteService, NotificationService,
-    PipelineService, Providers, SettingsService, TagService, TaskService, TenantService, TimelineService, UserService,
+    AuditService, AuthService, BulkService, ChannelService, ChatService, ClientImportService, ClientService,
+    CompanyService, CustomFieldService, DealService, FileStore, MessageTemplateService, NoteService,
+    NotificationService, PipelineService, Providers, SettingsService, TagService, TaskService, TenantService,
+    TimelineService, UserService,
 };
 use crate::web::ops::Metrics;
 
@@ -39,6 +40,7 @@ pub struct AppState {
     pub tasks: TaskService,
     pub notifications: NotificationService,
     pub timeline: TimelineService,
+    pub bulk: BulkService,
     /// Attachment bytes.
     pub files: FileStore,
     pub channels: ChannelService,
@@ -74,6 +76,7 @@ impl AppState {
             tasks: TaskService::new(pool.clone(), events.clone()),
             notifications: NotificationService::new(pool.clone(), events.clone()),
             timeline: TimelineService::new(pool.clone()),
+            bulk: BulkService::new(pool.clone(), events.clone(), files.clone()),
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),

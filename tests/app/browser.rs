@@ -1727,3 +1727,122 @@ async fn tags_are_kept_put_on_a_deal_and_filter_the_board_at_desk_and_phone_widt
     d.screenshot("tags-settings-phone").await;
     d.quit().await;
 }
+
+#[tokio::test]
+async fn clients_are_tagged_in_bulk_a_note_mentions_a_colleague_and_a_reminder_rings_their_bell() {
+    let _serial = SERIAL.lock().await;
+    let app = TestApp::spawn().await;
+    let _background = app.start_background();
+    let Some(d) = Driver::new_admin(&app).await else { return };
+    let base = &app.base_url;
+    let api = app.api(Role::Admin).await;
+    let vip = api.post("/api/v1/tags", json!({"name": "VIP"})).await.json();
+    for name in ["Aziz", "Bobur", "Dilnoza", "Gulnora"] {
+        api.post("/api/v1/clients", json!({"first_name": name, "last_name": "Karimov"})).await;
+    }
+    let colleague = app.create_user(app.tenant, Role::Agent).await;
+    let colleague_api = app.api_of(&colleague).await;
+    let me = colleague_api.get("/api/v1/me").await.json();
+    let (colleague_id, colleague_name) = (me["id"].as_i64().unwrap(), me["name"].as_str().unwrap().to_owned());
+    let Some(c) = Driver::start().await else { return };
+    c.sign_in(base, &colleague).await;
+    c.resize(1366, 900).await;
+
+    // Bulk: the first row, then Shift and the third: three ticked; VIP put on them.
+    d.goto(&format!("{base}/crm/clients?sort=name")).await;
+    d.click("#client-results tbody tr:nth-child(1) [data-bulk-row]").await;
+    d.script(
+        "const box = document.querySelector('#client-results tbody tr:nth-child(3) [data-bulk-row]');
+         box.dispatchEvent(new MouseEvent('click', {bubbles: true, shiftKey: true}));",
+    )
+    .await;
+    d.wait_until("document.querySelectorAll('[data-bulk-row]:checked').length === 3", "three ticked").await;
+    d.wait_until("!document.querySelector('[data-bulk-bar]').hidden", "the bulk bar").await;
+    d.script(
+        "const a = document.getElementById('bulk-action'); a.value = 'add_tags'; a.dispatchEvent(new Event('change', {bubbles: true}));",
+    )
+    .await;
+    d.wait_until("!document.getElementById('bulk-tag').hidden", "the tag menu").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the list with the bulk bar at 1366 px");
+    d.screenshot("bulk-bar").await;
+    d.click(".bulk-bar button[type=submit]").await;
+    d.wait_until("location.pathname.startsWith('/crm/jobs/')", "the job's page").await;
+    d.wait_until(
+        "document.querySelector('.job-progress') && document.querySelector('.job-progress').value === 100",
+        "the job done",
+    )
+    .await;
+    d.screenshot("bulk-job").await;
+    let tagged = api.get(&format!("/api/v1/clients?tag_id={}&sort=name", vip["id"])).await.json();
+    let names: Vec<_> = tagged["items"].as_array().unwrap().iter().map(|c| c["first_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Aziz", "Bobur", "Dilnoza"]);
+
+    // A note on Aziz mentioning the colleague, and a comment under it.
+    let aziz = tagged["items"][0]["id"].as_i64().unwrap();
+    d.goto(&format!("{base}/crm/clients/{aziz}")).await;
+    d.wait_until("document.getElementById('note-body')", "the work panel").await;
+    d.type_into("#note-body", &format!("@{colleague_name} please call him back about the flat")).await;
+    d.click(".note-form button[type=submit]").await;
+    d.wait_until("document.querySelectorAll('.note').length === 1", "the note").await;
+    d.type_into(".comment-form input[name=body]", "He prefers mornings").await;
+    d.click(".comment-form button[type=submit]").await;
+    d.wait_until("document.querySelectorAll('.comment').length === 1", "the comment").await;
+    d.wait_until("document.querySelectorAll('.timeline-item').length >= 4", "the timeline").await;
+    d.script("document.getElementById('record-work').scrollIntoView()").await;
+    d.screenshot("record-work").await;
+
+    // The colleague's bell rings live; their centre says who and where.
+    c.goto(&format!("{base}/crm")).await;
+    c.wait_until(
+        "document.querySelector('.bell-count') && document.querySelector('.bell-count').textContent === '1'",
+        "one on the bell",
+    )
+    .await;
+
+    // A task for the colleague with a reminder three seconds ahead: told at once, then reminded.
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
+    let task = api
+        .post(
+            "/api/v1/tasks",
+            json!({"title": "Call Aziz back", "assignee_id": colleague_id, "remind_at": soon, "client_id": aziz}),
+        )
+        .await;
+    assert_eq!(task.status, 201, "{}", task.body);
+    c.wait_until(
+        "document.querySelector('.bell-count') && document.querySelector('.bell-count').textContent === '3'",
+        "the reminder rung",
+    )
+    .await;
+    c.screenshot("bell").await;
+    c.click("#bell").await;
+    c.wait_until("document.querySelectorAll('.notification').length === 3", "three in the centre").await;
+    let text = c.script("return document.querySelector('.notification-list').innerText").await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("Reminder: Call Aziz back") && text.contains("mentioned you on Aziz Karimov"), "{text}");
+    c.screenshot("notifications").await;
+    c.goto(&format!("{base}/crm/tasks?view=upcoming")).await;
+    c.wait_until("document.body.innerText.includes('Call Aziz back')", "My tasks").await;
+    c.screenshot("my-tasks").await;
+
+    // At phone width nothing overflows sideways.
+    for (driver, page, name) in [
+        (&d, format!("{base}/crm/clients/{aziz}"), "record-work-phone"),
+        (&c, format!("{base}/crm/tasks?view=upcoming"), "my-tasks-phone"),
+        (&c, format!("{base}/crm/notifications"), "notifications-phone"),
+        (&d, format!("{base}/crm/clients?sort=name"), "bulk-list-phone"),
+    ] {
+        driver.resize(390, 800).await;
+        driver.goto(&page).await;
+        if name == "record-work-phone" {
+            driver.wait_until("document.getElementById('note-body')", "the work panel").await;
+            driver.script("document.getElementById('record-work').scrollIntoView()").await;
+        }
+        if name == "bulk-list-phone" {
+            driver.click("#client-results tbody tr:nth-child(1) [data-bulk-row]").await;
+        }
+        assert_eq!(driver.overflow().await, Some(0), "horizontal overflow of {name} at 390 px");
+        driver.screenshot(name).await;
+    }
+    c.quit().await;
+    d.quit().await;
+}

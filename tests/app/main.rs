@@ -5,6 +5,7 @@ mod architecture;
 mod audit;
 mod bad_input;
 mod browser;
+mod bulk;
 pub(crate) mod channels;
 mod chat_pages;
 mod chat_work;

@@ -91,6 +91,13 @@ async fn every_documented_operation_answers_as_documented() {
                 api.post("/api/v1/task-categories", json!({"name": format!("Fixture {operations}")})).await.json();
             let task = api.post("/api/v1/tasks", json!({"title": "Fixture", "client_id": id})).await.json();
             let note = api.post(&format!("/api/v1/clients/{id}/notes"), json!({"body": "Fixture"})).await.json();
+            // An export job, run to its end, for its result.
+            let job =
+                api.post("/api/v1/bulk", json!({"entity": "clients", "ids": [id], "action": "export"})).await.json();
+            if op["operationId"] == "getJobResult" {
+                let (_, stop) = tokio::sync::watch::channel(false);
+                while app.state.bulk.step(&stop).await.unwrap() {}
+            }
             if op["operationId"] == "restoreCustomField" {
                 api.delete(&format!("/api/v1/custom-fields/{}", field["id"])).await;
             }
@@ -136,6 +143,7 @@ async fn every_documented_operation_answers_as_documented() {
                     .replace("{category_id}", &category["id"].to_string())
                     .replace("{task_id}", &task["id"].to_string())
                     .replace("{note_id}", &note["id"].to_string())
+                    .replace("{job_id}", &job["job_id"].to_string())
             );
             let example = if op["operationId"] == "mergeClients" {
                 let other = api.post("/api/v1/clients", json!({"first_name": "Twin"})).await.json();
@@ -177,7 +185,7 @@ async fn every_documented_operation_answers_as_documented() {
         }
     }
     assert_eq!(
-        operations, 94,
+        operations, 97,
         "me, clients (list, create), client (get, patch, delete), contacts (list, add), contact (delete), client merge, \
          client chat (get, start), chats, chat (get, patch), message cancel, messages (list, send), message read, chat read, templates \
          (list, create), template (get, put, delete), channels (list, create), channel (get, patch, delete), settings (get, patch), \
@@ -185,7 +193,7 @@ async fn every_documented_operation_answers_as_documented() {
          board, stage deals, companies (list, create), company (get, patch, delete), deals (list, create), deal (get, patch, delete), deal move, deal history, \
          tags (list, create), tag (get, patch, delete), custom fields (list, create), custom field (get, patch, delete, restore), notes and activity of clients, companies \
          and deals (list, add; list), note (get, patch, delete), note comments, tasks (list, create), task (get, patch, delete), \
-         task complete, task reopen, task categories (list, create), task category (patch, delete), notifications (list, read)"
+         task complete, task reopen, task categories (list, create), task category (patch, delete), notifications (list, read), bulk, job, job result"
     );
 }
 

@@ -16,7 +16,7 @@ pub mod merge;
 mod search;
 
 pub use bulk::{find_duplicates, insert_contacts_many, insert_many, pin_holders};
-pub use search::{ExportRow, export, list, list_visible, search_fold, search_patterns, visible_to};
+pub use search::{ExportRow, export, list, list_visible, matching_ids, search_fold, search_patterns, visible_to};
 
 const CLIENT_UNIQUE: &[(&str, &str)] = &[("clients_phone_key", "phone"), ("clients_pin_key", "pin")];
 const CONTACT_UNIQUE: &[(&str, &str)] = &[("client_contacts_value_key", "value")];

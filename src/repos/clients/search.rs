@@ -180,6 +180,41 @@ pub async fn visible_to(tx: &mut TenantTx, id: ClientId, reader: UserId) -> Resu
     Ok(seen)
 }
 
+/// The ids of the live clients matching `query` that `reader` (when given) reaches, in id
+/// order, at most `cap`: the targets of a bulk action on "all that match".
+pub async fn matching_ids(
+    tx: &mut TenantTx,
+    query: &ClientQuery,
+    reader: Option<UserId>,
+    cap: i64,
+) -> Result<Vec<i64>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let patterns = search_patterns(query.q.as_deref().unwrap_or_default());
+    let ids = sqlx::query_scalar!(
+        r#"SELECT c.id FROM clients c
+           WHERE c.tenant_id = $1 AND c.archived_at IS NULL
+             AND c.search LIKE ALL($2::text[])
+             AND ($3::date IS NULL OR c.created_at >= $3)
+             AND ($4::date IS NULL OR c.created_at < $4 + 1)
+             AND ($5::bigint IS NULL OR c.id IN (SELECT r FROM clients_reached_by($1, $5) r))
+             AND ($6::bigint IS NULL OR EXISTS (SELECT 1 FROM client_tags g
+                                                WHERE g.tenant_id = c.tenant_id AND g.client_id = c.id AND g.tag_id = $6))
+             AND c.custom @> $7
+           ORDER BY c.id LIMIT $8"#,
+        tenant,
+        &patterns,
+        query.created_from,
+        query.created_to,
+        reader.map(|r| r.0),
+        query.tag_id.map(|t| t.0),
+        serde_json::Value::Object(query.custom.clone()),
+        cap
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(ids)
+}
+
 /// One client as a CSV export row: the fields, the contacts as `type:value; …` and the tags'
 /// names as `VIP; Wholesale`.
 #[derive(Debug)]
@@ -191,11 +226,13 @@ pub struct ExportRow {
 
 /// Every live client matching `query` (no paging) that `reader` (when given) reaches, in its
 /// order, as a stream: an export reads
-/// the whole table anyway, so it goes through row-level security like any read.
+/// the whole table anyway, so it goes through row-level security like any read. `only`
+/// narrows it to those clients (a bulk export of chosen ones).
 pub fn export<'a>(
     tx: &'a mut TenantTx,
     query: &'a ClientQuery,
     reader: Option<UserId>,
+    only: Option<&'a [i64]>,
 ) -> impl futures_util::Stream<Item = Result<ExportRow, RepoError>> + 'a {
     use futures_util::TryStreamExt;
     let tenant = tx.tenant_id().0;
@@ -220,6 +257,7 @@ pub fn export<'a>(
              AND ($7::bigint IS NULL OR EXISTS (SELECT 1 FROM client_tags g
                                                 WHERE g.tenant_id = c.tenant_id AND g.client_id = c.id AND g.tag_id = $7))
              AND c.custom @> $8
+             AND ($9::bigint[] IS NULL OR c.id = ANY($9))
            ORDER BY CASE WHEN $5 THEN lower(c.first_name) END, CASE WHEN $5 THEN lower(coalesce(c.last_name, '')) END,
                     CASE WHEN NOT $5 THEN c.updated_at END DESC, c.id"#,
         tenant,
@@ -229,7 +267,8 @@ pub fn export<'a>(
         by_name,
         reader.map(|r| r.0),
         query.tag_id.map(|t| t.0),
-        serde_json::Value::Object(query.custom.clone())
+        serde_json::Value::Object(query.custom.clone()),
+        only
     )
     .fetch(tx.conn())
     .map_err(RepoError::from)

@@ -26,19 +26,11 @@ impl ClientService {
                 use futures_util::TryStreamExt;
                 let mut db = TenantTx::begin(&pool, by.tenant_id).await?;
                 let reader = crate::services::owner_scope(&mut db, &by).await?;
-                // Each live custom field is a column `custom.KEY`, after the record's own.
                 let fields = custom_fields::list(&mut db, FieldEntity::Client, false).await?;
-                let custom: Vec<String> = fields.iter().map(|f| format!("custom.{}", f.key)).collect();
-                let header: Vec<&str> = std::iter::once("id")
-                    .chain(ClientInput::FIELDS)
-                    .chain(["contacts", "tags"])
-                    .chain(custom.iter().map(String::as_str))
-                    .chain(["created_at", "updated_at"])
-                    .collect();
-                let _ = tx.send(Ok(crate::domain::csv::line(&header))).await;
+                let _ = tx.send(Ok(header(&fields))).await;
                 let mut rows = 0_u64;
                 {
-                    let mut stream = std::pin::pin!(clients::export(&mut db, &query, reader));
+                    let mut stream = std::pin::pin!(clients::export(&mut db, &query, reader, None));
                     while let Some(row) = stream.try_next().await? {
                         rows += 1;
                         if tx.send(Ok(export_line(&row, &fields))).await.is_err() {
@@ -68,6 +60,32 @@ impl ClientService {
         });
         Ok(rx)
     }
+}
+
+/// The CSV's first line: the record's own columns, then each live custom field as
+/// `custom.KEY`, then the times.
+fn header(fields: &[CustomField]) -> String {
+    let custom: Vec<String> = fields.iter().map(|f| format!("custom.{}", f.key)).collect();
+    let header: Vec<&str> = std::iter::once("id")
+        .chain(ClientInput::FIELDS)
+        .chain(["contacts", "tags"])
+        .chain(custom.iter().map(String::as_str))
+        .chain(["created_at", "updated_at"])
+        .collect();
+    crate::domain::csv::line(&header)
+}
+
+/// The clients `only` as one CSV, in the export's columns (a bulk export of chosen clients).
+pub(crate) async fn csv_of(db: &mut TenantTx, only: &[i64]) -> Result<String, ServiceError> {
+    use futures_util::TryStreamExt;
+    let fields = custom_fields::list(db, FieldEntity::Client, false).await?;
+    let mut out = header(&fields);
+    let query = ClientQuery::default();
+    let mut stream = std::pin::pin!(clients::export(db, &query, None, Some(only)));
+    while let Some(row) = stream.try_next().await? {
+        out.push_str(&export_line(&row, &fields));
+    }
+    Ok(out)
 }
 
 /// A client's CSV line; a custom value as its field shows it (a multi-select's options

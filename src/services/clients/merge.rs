@@ -10,6 +10,7 @@ use crate::domain::{
     Actor, Client, ClientId, ClientInput, ClientQuery, DomainError, DomainEvent, Permission, Principal,
 };
 use crate::repos::clients::{self, merge};
+use crate::repos::records::{self, Carried};
 use crate::repos::{self, RepoError, audit, chats, custom_fields, deals};
 use crate::services::ServiceError;
 
@@ -141,9 +142,9 @@ async fn merge_in(tx: &mut TenantTx, actor: &Actor, into: ClientId, from: Client
         custom_fields::set_values(tx, FieldEntity::Client, into.0, &ours).await.map_err(repo)?;
     }
     merge::archive_into(tx, from, into).await.map_err(repo)?;
-    let notes = repos::notes::move_client(tx, from, into).await.map_err(repo)?;
-    let tasks = repos::tasks::move_client(tx, from, into).await.map_err(repo)?;
-    let activities = repos::activities::move_client(tx, from, into).await.map_err(repo)?;
+    let notes = records::move_client(tx, Carried::Notes, from, into).await.map_err(repo)?;
+    let tasks = records::move_client(tx, Carried::Tasks, from, into).await.map_err(repo)?;
+    let activities = records::move_client(tx, Carried::Activities, from, into).await.map_err(repo)?;
     let record = merge::NewMerge {
         survivor: into,
         merged: from,
@@ -223,9 +224,9 @@ pub(super) async fn undo_merge(
     merge::return_contacts(tx, &record.contacts, record.survivor, merged).await?;
     deals::reassign_client(tx, record.survivor, merged, Some(&record.deals)).await?;
     merge::remove_tags(tx, record.survivor, &record.tags).await?;
-    repos::notes::move_back(tx, &record.notes, merged).await?;
-    repos::tasks::move_back(tx, &record.tasks, merged).await?;
-    repos::activities::move_back(tx, &record.activities, merged).await?;
+    records::move_back(tx, Carried::Notes, &record.notes, merged).await?;
+    records::move_back(tx, Carried::Tasks, &record.tasks, merged).await?;
+    records::move_back(tx, Carried::Activities, &record.activities, merged).await?;
     if let (Some(from), Some(to)) = (merge::chat_of(tx, record.survivor).await?, merge::chat_of(tx, merged).await?) {
         merge::move_conversation(tx, from, to, Some((&record.messages, &record.members))).await?;
     }

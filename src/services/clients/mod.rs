@@ -20,7 +20,7 @@ use crate::repos::{RepoError, audit, companies, tenants};
 
 use super::{ServiceError, custom_fields, tags};
 
-mod export;
+pub(crate) mod export;
 mod merge;
 mod retention;
 

@@ -108,38 +108,53 @@ fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, 
     Ok((input, contacts))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Paged<ClientJson>>, AppError> {
-    let paging = super::paging(&params);
+/// A client list's filters and order from a query string, as `GET /clients` reads them (the
+/// paging aside): also what a bulk action on "all that match" takes.
+pub async fn client_query(
+    state: &AppState,
+    by: &crate::domain::Principal,
+    params: &HashMap<String, String>,
+) -> Result<ClientQuery, AppError> {
     let created_from = parse_date("created_from", params.get("created_from").map_or("", String::as_str));
     let created_to = parse_date("created_to", params.get("created_to").map_or("", String::as_str));
     let sort = params.get("sort").map_or("", String::as_str).parse::<ClientSort>();
     let tag_id = parse_id("tag_id", params.get("tag_id").map_or("", String::as_str));
-    let ((page, per_page), created_from, created_to, sort, tag_id) =
-        match (paging, created_from, created_to, sort, tag_id) {
-            (Ok(p), Ok(a), Ok(b), Ok(c), Ok(t)) => (p, a, b, c, t),
-            (p, a, b, c, t) => {
-                let mut errors = p.err().unwrap_or_default();
-                errors.extend([a.err(), b.err(), c.err(), t.err()].into_iter().flatten());
-                return Err(AppError::Invalid(errors));
-            }
-        };
+    let (created_from, created_to, sort, tag_id) = match (created_from, created_to, sort, tag_id) {
+        (Ok(a), Ok(b), Ok(c), Ok(t)) => (a, b, c, t),
+        (a, b, c, t) => {
+            return Err(AppError::Invalid([a.err(), b.err(), c.err(), t.err()].into_iter().flatten().collect()));
+        }
+    };
     let wanted: Vec<(String, String)> =
         params.iter().filter_map(|(k, v)| k.strip_prefix("custom.").map(|key| (key.to_owned(), v.clone()))).collect();
-    let custom = state.custom_fields.filter(&user.0, FieldEntity::Client, &wanted).await?;
-    let query = ClientQuery {
+    let custom = state.custom_fields.filter(by, FieldEntity::Client, &wanted).await?;
+    Ok(ClientQuery {
         q: params.get("q").cloned(),
         created_from,
         created_to,
         tag_id: tag_id.map(TagId),
         custom,
         sort,
-        limit: per_page,
-        offset: (page - 1) * per_page,
+        ..ClientQuery::default()
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Paged<ClientJson>>, AppError> {
+    // Every parameter at fault is named at once: the paging's and the filters'.
+    let (paging, query) = (super::paging(&params), client_query(&state, &user.0, &params).await);
+    let ((page, per_page), query) = match (paging, query) {
+        (Ok(p), Ok(q)) => (p, q),
+        (p, Err(AppError::Invalid(more))) => {
+            return Err(AppError::Invalid(p.err().unwrap_or_default().into_iter().chain(more).collect()));
+        }
+        (_, Err(e)) => return Err(e),
+        (Err(errors), Ok(_)) => return Err(AppError::Invalid(errors)),
     };
+    let query = ClientQuery { limit: per_page, offset: (page - 1) * per_page, ..query };
     let result = state.clients.list(&user.0, &query).await?;
     Ok(Json(Paged {
         items: result.items.into_iter().map(|(c, k)| ClientJson::new(c, k)).collect(),

@@ -13,6 +13,7 @@ use crate::domain::{DomainError, Permission, Principal};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
+pub mod bulk;
 pub mod channels;
 pub mod chats;
 pub mod clients;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(tasks::routes())
         .merge(notes::routes())
         .merge(notifications::routes())
+        .merge(bulk::routes())
         .merge(channels::routes())
         .merge(settings::routes())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))

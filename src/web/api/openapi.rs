@@ -1293,6 +1293,21 @@ fn add_record_work(doc: &mut Value) {
                  "requestBody": body("NotificationsRead", json!({"ids": ["1"]})),
                  "responses": with(common_errors(&[("422", "`ids` is not a list of ids")]), "200", json_response("How many were unread", "NotificationsMarked"))},
     }));
+    paths.insert("/bulk".into(), json!({
+        "post": {"summary": "Start a bulk action on chosen records (`ids`) or on every match of a list's filter (`filter`, the list's query parameters): BulkRun and the permission of what it does; runs in the background", "operationId": "startBulk",
+                 "requestBody": body("BulkInput", json!({"entity": "clients", "ids": [1], "action": "add_tags", "params": {"tag_ids": [1]}})),
+                 "responses": with(common_errors(&[("422", "`entity`, `action`, `params.*`, `ids` or `filter` refused; `fields` names it")]), "202", json_response("The job, queued", "Job"))},
+    }));
+    paths.insert("/jobs/{job_id}".into(), json!({
+        "parameters": [id_param("job_id", "the job")],
+        "get": {"summary": "A bulk job's progress (its author, or an admin)", "operationId": "getJob",
+                "responses": with(common_errors(&[("404", "No such job of the caller's")]), "200", json_response("The job", "Job"))},
+    }));
+    paths.insert("/jobs/{job_id}/result".into(), json!({
+        "parameters": [id_param("job_id", "the job")],
+        "get": {"summary": "An export job's CSV", "operationId": "getJobResult",
+                "responses": with(common_errors(&[("404", "No such job, or it wrote no file (yet)")]), "200", json!({"description": "The CSV", "content": {"text/csv": {}}}))},
+    }));
     let person = json!({"type": "object", "nullable": true, "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}});
     let schemas = json!({
         "NoteInput": {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 10000, "description": "@Name or @handle mentions a colleague"}}},
@@ -1363,6 +1378,19 @@ fn add_record_work(doc: &mut Value) {
             "unread": {"type": "integer", "description": "how many are unread, counted up to 100"}, "next_before": nullable("integer")}},
         "NotificationsRead": {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "string"}, "description": "ids, as numbers or text; absent: all"}}},
         "NotificationsMarked": {"type": "object", "required": ["marked"], "properties": {"marked": {"type": "integer"}}},
+        "BulkInput": {"type": "object", "required": ["entity", "action"], "properties": {
+            "entity": {"type": "string", "enum": ["clients", "companies", "deals"]},
+            "ids": {"type": "array", "items": {"type": "integer"}, "description": "the records; or `filter`"},
+            "filter": {"type": "object", "description": "the list's query parameters (`q`, `tag_id`, `custom.KEY`…): every record matching it, at most 200,000"},
+            "action": {"type": "string", "enum": ["add_tags", "remove_tags", "set_owner", "move_stage", "delete", "export"], "description": "move_stage for deals, export for clients"},
+            "params": {"type": "object", "description": "`tag_ids` (add_tags, remove_tags), `owner_id` (set_owner; null for none), `stage_id` (move_stage)"}}},
+        "Job": {"type": "object", "required": ["job_id", "entity", "action", "status", "total", "done", "failed", "failures", "created_at"], "properties": {
+            "job_id": {"type": "integer"}, "entity": {"type": "string"}, "action": {"type": "string"},
+            "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+            "total": {"type": "integer"}, "done": {"type": "integer"}, "failed": {"type": "integer"},
+            "failures": {"type": "array", "items": {"type": "object", "required": ["id", "code"], "properties": {"id": {"type": "integer"}, "code": {"type": "string", "description": "`not_found`: gone, or out of the author's reach"}}}},
+            "result_url": nullable("string"), "error": nullable("string"),
+            "created_at": {"type": "string", "format": "date-time"}, "finished_at": {"type": "string", "format": "date-time", "nullable": true}}},
     });
     if let Some(all) = doc["paths"].as_object_mut() {
         all.extend(paths);

@@ -78,6 +78,7 @@ pub async fn list(
         errors.add(e.field, me.tr.error(e.code));
     }
     let result = state.clients.list(&me.principal, &query).await?;
+    let bulk = crate::web::pages::bulk::choices(&state, &me, filters.query_string()).await?;
     let results = ClientResults {
         tr: me.tr,
         has_next: result.total.has_next(page, PER_PAGE, result.items.len()),
@@ -87,6 +88,7 @@ pub async fn list(
         page,
         filters,
         errors,
+        bulk,
     };
     // Typing in the search box replaces the results only.
     if headers.get("hx-target").is_some_and(|t| t == "client-results") {

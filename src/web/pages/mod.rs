@@ -2,6 +2,7 @@
 //! extract → service (which checks permissions) → view.
 
 pub mod auth;
+pub mod bulk;
 pub mod chat_work;
 pub mod chats;
 pub mod client_imports;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<crate::web::AppState> {
         .merge(deals::routes())
         .merge(message_templates::routes())
         .merge(record_work::routes())
+        .merge(bulk::routes())
         .merge(tasks::routes())
         .merge(notifications::routes())
         .merge(settings::routes())

@@ -98,6 +98,11 @@ impl ListFilters {
             || self.custom.iter().any(|(_, v)| !v.is_empty())
     }
 
+    /// This list's filter as a query string (no page): what "all that match" means.
+    pub fn query_string(&self) -> String {
+        self.url(1).split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default()
+    }
+
     /// The CSV export of this list (every match, every page).
     pub fn export_url(&self) -> String {
         self.url(1).replacen("/crm/clients", "/crm/clients/export.csv", 1)
@@ -161,6 +166,8 @@ pub struct ClientResults {
     pub page: i64,
     pub has_next: bool,
     pub errors: FormErrors,
+    /// The bulk bar, for a reader who may run bulk actions.
+    pub bulk: Option<super::bulk::BulkChoices>,
 }
 
 impl ClientResults {

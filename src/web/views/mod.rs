@@ -2,6 +2,7 @@
 //! page shares (navigation, user, language, flash, CSRF token).
 
 pub mod auth;
+pub mod bulk;
 pub mod chat_work;
 pub mod chats;
 pub mod client_imports;

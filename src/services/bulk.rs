@@ -1,0 +1,342 @@
+//! Bulk actions: one change to many clients, companies or deals, as a background job. Starting
+//! one checks everything that can be checked at once (BulkRun and the permission of what it
+//! does, the tags, owner or stage it names) and freezes its targets: the ids chosen, or every
+//! record matching a list's filter, within the author's reach. Every node runs the bulk
+//! worker (`spawn_worker`): it claims a job (SKIP LOCKED, under a run token), and works
+//! through its targets a chunk per transaction, each chunk's changes, timeline entries and
+//! the job's progress committed together while the run still holds its token. A node that
+//! stops hands its job back; one that dies is taken over once its heartbeat is stale
+//! (`STALE`), from where its last chunk committed. Records gone meanwhile are reported by id.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::json;
+use sqlx::PgPool;
+use tokio::sync::{Notify, watch};
+
+use crate::db::TenantTx;
+use crate::domain::activity::{ActivityActor, ActivityKind};
+use crate::domain::bulk::{BulkAction, BulkEntity, Failure, Job, JobId, JobStatus, MAX_TARGETS};
+use crate::domain::company::CompanyFilter;
+use crate::domain::deal::{DealFilter, DealId, DealSort};
+use crate::domain::pipeline::PipelineId;
+use crate::domain::{ClientQuery, DomainError, DomainEvent, Permission, Principal, Role, UserId};
+use crate::events::EventBus;
+use crate::repos::jobs::{self, Claim};
+use crate::repos::{RepoError, audit, clients, companies, deals, pipelines, tags};
+
+use super::files::FileStore;
+use super::{ServiceError, require};
+
+/// How many records one transaction of a job changes.
+pub const CHUNK: i64 = 500;
+/// A running job whose node has not beaten for this long is taken over by another.
+pub const STALE: Duration = Duration::from_secs(15);
+
+/// Which records a job is for.
+pub enum Targets {
+    /// These ids (each once; those gone or out of reach are reported as failed).
+    Ids(Vec<i64>),
+    /// Every client matching a list's filter.
+    Clients(ClientQuery),
+    Companies(CompanyFilter),
+    Deals(Option<PipelineId>, DealFilter),
+}
+
+#[derive(Clone)]
+pub struct BulkService {
+    pool: PgPool,
+    events: EventBus,
+    files: FileStore,
+    wake: Arc<Notify>,
+}
+
+impl BulkService {
+    pub fn new(pool: PgPool, events: EventBus, files: FileStore) -> Self {
+        Self { pool, events, files, wake: Arc::default() }
+    }
+
+    /// Whether `by` may run bulk actions at all: for the lists' checkboxes.
+    pub fn may_run(&self, by: &Principal) -> bool {
+        by.can(Permission::BulkRun)
+    }
+
+    /// A new job, queued (202): `action` on the records `targets` names.
+    pub async fn start(
+        &self,
+        by: &Principal,
+        entity: BulkEntity,
+        targets: Targets,
+        action: BulkAction,
+    ) -> Result<Job, ServiceError> {
+        require(by, &[Permission::BulkRun, action.needs(entity)])?;
+        let (mut tx, scope) = super::scoped(&self.pool, by, &[]).await?;
+        check_action(&mut tx, by, entity, &action).await?;
+        let cap = MAX_TARGETS as i64 + 1;
+        let mut ids = match targets {
+            Targets::Ids(ids) => ids,
+            Targets::Clients(query) => clients::matching_ids(&mut tx, &query, scope, cap).await?,
+            Targets::Companies(filter) => {
+                companies::list(&mut tx, &filter, scope, cap, 0).await?.0.into_iter().map(|c| c.id.0).collect()
+            }
+            Targets::Deals(pipeline, filter) => {
+                deals::list(&mut tx, pipeline, &filter, scope, DealSort::Updated, cap, 0)
+                    .await?
+                    .0
+                    .into_iter()
+                    .map(|d| d.id.0)
+                    .collect()
+            }
+        };
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Err(DomainError::new("ids", "no_targets").into());
+        }
+        if ids.len() > MAX_TARGETS {
+            return Err(DomainError::new("ids", "too_many_targets").into());
+        }
+        let id = jobs::insert(&mut tx, entity, &action, by.user_id, &ids).await?;
+        let summary = format!("{} {} × {}", action.name(), entity.as_str(), ids.len());
+        let entry =
+            audit::Entry { action: "started", entity: "bulk_job", entity_id: &id.0.to_string(), summary: &summary };
+        audit::record(&mut tx, &by.actor(), entry).await?;
+        let job = jobs::get(&mut tx, id).await?;
+        tx.commit().await?;
+        self.events.publish(DomainEvent::JobProgressed { tenant_id: by.tenant_id, job_id: id, finished: false });
+        self.wake.notify_one();
+        Ok(job)
+    }
+
+    /// A job, to its author or an admin.
+    pub async fn get(&self, by: &Principal, id: JobId) -> Result<Job, ServiceError> {
+        require(by, &[Permission::BulkRun])?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let job = jobs::get(&mut tx, id).await?;
+        tx.commit().await?;
+        if job.created_by != by.user_id && by.role != Role::Admin {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(job)
+    }
+
+    /// An export job's file: its name and bytes.
+    pub async fn result(&self, by: &Principal, id: JobId) -> Result<(String, Bytes), ServiceError> {
+        let job = self.get(by, id).await?;
+        let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
+        let key = jobs::result_key(&mut tx, id).await?.ok_or(ServiceError::NotFound)?;
+        tx.commit().await?;
+        let bytes = self.files.get(&key).await?;
+        Ok((format!("{}-{}.csv", job.entity.as_str(), id.0), bytes))
+    }
+
+    /// One claim of the worker: a job run until it ends, its token is lost, or `stop` says so.
+    /// `true` when there was a job (another may wait).
+    pub async fn step(&self, stop: &watch::Receiver<bool>) -> Result<bool, ServiceError> {
+        let Some(claim) = jobs::claim(&self.pool, STALE).await? else { return Ok(false) };
+        if let Err(e) = self.run(&claim, stop).await {
+            tracing::error!(job = claim.id.0, error = %e, "bulk job failed");
+            let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
+            jobs::finish(&mut tx, &claim, JobStatus::Failed, None, Some(&e.to_string())).await?;
+            tx.commit().await?;
+            self.announce(&claim, true);
+        }
+        Ok(true)
+    }
+
+    /// Runs bulk jobs for as long as the task lives, on every node.
+    pub fn spawn_worker(&self, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let service = self.clone();
+        let watching = stop.clone();
+        super::polling::spawn("bulk worker", Duration::from_secs(1), Some(self.wake.clone()), stop, move || {
+            let (service, watching) = (service.clone(), watching.clone());
+            async move { service.step(&watching).await }
+        })
+    }
+
+    fn announce(&self, claim: &Claim, finished: bool) {
+        self.events.publish(DomainEvent::JobProgressed { tenant_id: claim.tenant_id, job_id: claim.id, finished });
+    }
+
+    async fn run(&self, claim: &Claim, stop: &watch::Receiver<bool>) -> Result<(), ServiceError> {
+        let job = {
+            let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
+            let job = jobs::get(&mut tx, claim.id).await?;
+            tx.commit().await?;
+            job
+        };
+        let author = self.author(claim, job.created_by).await?;
+        if job.action == BulkAction::Export {
+            return self.export(claim, &job).await;
+        }
+        loop {
+            let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
+            let Some(cursor) = jobs::hold(&mut tx, claim).await? else {
+                return Ok(()); // another node holds it now
+            };
+            let items = jobs::next_items(&mut tx, claim.id, cursor, CHUNK).await?;
+            let Some(&last) = items.last() else {
+                jobs::finish(&mut tx, claim, JobStatus::Done, None, None).await?;
+                tx.commit().await?;
+                self.announce(claim, true);
+                return Ok(());
+            };
+            let present = jobs::present(&mut tx, job.entity, &items, None).await?;
+            let mut failures: Vec<Failure> = missing(&items, &present, "not_found");
+            let changed = apply(&mut tx, &job, &author, &present, &mut failures).await?;
+            jobs::advance(&mut tx, claim, last, changed, &failures).await?;
+            tx.commit().await?;
+            self.announce(claim, false);
+            if *stop.borrow() {
+                let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
+                jobs::release(&mut tx, claim).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+        }
+    }
+
+    /// The job's author as its timeline entries name them.
+    async fn author(&self, claim: &Claim, user: UserId) -> Result<ActivityActor, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
+        let name = crate::repos::users::name_of(&mut tx, user).await?;
+        tx.commit().await?;
+        Ok(ActivityActor::User { id: Some(user), name })
+    }
+
+    /// An export: every target in one CSV, kept in the file store. Done again whole if its
+    /// node dies first (the file is written over).
+    async fn export(&self, claim: &Claim, job: &Job) -> Result<(), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
+        if jobs::hold(&mut tx, claim).await?.is_none() {
+            return Ok(());
+        }
+        let items = jobs::all_items(&mut tx, claim.id).await?;
+        let present = jobs::present(&mut tx, job.entity, &items, None).await?;
+        let csv = super::clients::export::csv_of(&mut tx, &present).await?;
+        let key = format!("exports/{}/{}.csv", claim.tenant_id.0, claim.id.0);
+        self.files.put(&key, Bytes::from(csv)).await?;
+        let failures = missing(&items, &present, "not_found");
+        jobs::advance(&mut tx, claim, items.last().copied().unwrap_or(0), present.len(), &failures).await?;
+        jobs::finish(&mut tx, claim, JobStatus::Done, Some(&key), None).await?;
+        tx.commit().await?;
+        self.announce(claim, true);
+        Ok(())
+    }
+}
+
+/// Those of `items` not in `present`, each failed with `code`.
+fn missing(items: &[i64], present: &[i64], code: &str) -> Vec<Failure> {
+    let here: HashSet<i64> = present.iter().copied().collect();
+    items.iter().filter(|i| !here.contains(i)).map(|&id| Failure { id, code: code.to_owned() }).collect()
+}
+
+/// What can be checked before a job is queued: the tags exist (a locked one only for admins),
+/// the owner may own records, the stage exists.
+async fn check_action(
+    tx: &mut TenantTx,
+    by: &Principal,
+    entity: BulkEntity,
+    action: &BulkAction,
+) -> Result<(), ServiceError> {
+    match action {
+        BulkAction::AddTags { tag_ids } | BulkAction::RemoveTags { tag_ids } => {
+            let known = tags::some(tx, tag_ids).await?;
+            if known.len() != tag_ids.len() {
+                return Err(DomainError::new("tag_ids", "unknown_tag").into());
+            }
+            if !super::tags::may_touch_locked(by) && known.iter().any(|t| t.locked) {
+                return Err(DomainError::new("tag_ids", "locked_tag").into());
+            }
+        }
+        BulkAction::SetOwner { owner_id } => super::check_record_owner(tx, *owner_id).await?,
+        BulkAction::MoveStage { stage_id } => {
+            let all = pipelines::list(tx).await?;
+            if !all.iter().any(|p| p.stages.iter().any(|s| s.id == *stage_id)) {
+                return Err(DomainError::new("stage_id", "unknown_stage").into());
+            }
+        }
+        BulkAction::Delete | BulkAction::Export => {}
+    }
+    let _ = entity;
+    Ok(())
+}
+
+/// Applies the job's action to `ids` (all present) in `tx`, with a timeline entry on each
+/// changed; returns how many changed. Records it could not change are added to `failures`.
+async fn apply(
+    tx: &mut TenantTx,
+    job: &Job,
+    author: &ActivityActor,
+    ids: &[i64],
+    failures: &mut Vec<Failure>,
+) -> Result<usize, RepoError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let entity = job.entity;
+    let entry = |kind, summary: String| jobs::Entry { kind, actor: author, summary, data: json!({"job_id": job.id.0}) };
+    match &job.action {
+        BulkAction::AddTags { tag_ids } | BulkAction::RemoveTags { tag_ids } => {
+            let add = matches!(job.action, BulkAction::AddTags { .. });
+            let raw: Vec<i64> = tag_ids.iter().map(|t| t.0).collect();
+            jobs::change_tags(tx, entity, ids, &raw, add).await?;
+            let names: Vec<String> = tags::some(tx, tag_ids).await?.into_iter().map(|t| t.name).collect();
+            let sign = if add { "+" } else { "−" };
+            let summary = format!("tags {}", names.iter().map(|n| format!("{sign}{n}")).collect::<Vec<_>>().join(" "));
+            jobs::timeline(tx, entity, ids, &entry(ActivityKind::Tagged, summary)).await?;
+            Ok(ids.len())
+        }
+        BulkAction::SetOwner { owner_id } => {
+            jobs::set_owner(tx, entity, ids, *owner_id).await?;
+            jobs::timeline(tx, entity, ids, &entry(ActivityKind::FieldChanged, "owner".into())).await?;
+            Ok(ids.len())
+        }
+        BulkAction::Delete => {
+            jobs::remove(tx, entity, ids).await?;
+            if entity == BulkEntity::Clients {
+                jobs::timeline(tx, entity, ids, &entry(ActivityKind::FieldChanged, "archived".into())).await?;
+            }
+            Ok(ids.len())
+        }
+        BulkAction::MoveStage { stage_id } => {
+            let all = pipelines::list(tx).await?;
+            let Some(stage) = all.iter().flat_map(|p| p.stages.iter()).find(|s| s.id == *stage_id).cloned() else {
+                failures.extend(ids.iter().map(|&id| Failure { id, code: "unknown_stage".into() }));
+                return Ok(0);
+            };
+            let mut moved = 0;
+            for &id in ids {
+                let id = DealId(id);
+                let (from, entered) = deals::lock(tx, id).await?;
+                let deal = deals::get(tx, id, None).await?;
+                if deal.pipeline_id != stage.pipeline_id {
+                    failures.push(Failure { id: id.0, code: "stage_of_another_pipeline".into() });
+                    continue;
+                }
+                if from == stage.id {
+                    moved += 1;
+                    continue;
+                }
+                let position = deals::top(tx, stage.id).await?.position().unwrap_or(0.0);
+                deals::place(tx, id, stage.id, position, None).await?;
+                deals::record_move(
+                    tx,
+                    id,
+                    Some((from, &deal.stage_name, entered)),
+                    (stage.id, &stage.name),
+                    author.user_id(),
+                )
+                .await?;
+                let summary = format!("{} → {}", deal.stage_name, stage.name);
+                jobs::timeline(tx, entity, &[id.0], &entry(ActivityKind::StageMoved, summary)).await?;
+                moved += 1;
+            }
+            Ok(moved)
+        }
+        BulkAction::Export => Ok(0),
+    }
+}

@@ -1,0 +1,153 @@
+//! Bulk actions from a list: the bar's choices, `POST /crm/bulk` (the rows ticked, or every
+//! match of the list's filter), and a job's page with its progress and file.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::domain::bulk::{BulkAction, BulkEntity, JobId};
+use crate::domain::{DomainError, Permission};
+use crate::services::ServiceError;
+use crate::services::bulk::Targets;
+use crate::web::AppState;
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, Flash};
+use crate::web::pages::render;
+use crate::web::views::Area;
+use crate::web::views::bulk::{BulkChoices, JobPage};
+
+/// The bulk bar of a list whose filter is `filter` (its query string), when `me` may run bulk actions.
+pub async fn choices(state: &AppState, me: &CurrentUser, filter: String) -> Result<Option<BulkChoices>, AppError> {
+    let by = &me.principal;
+    if !state.bulk.may_run(by) {
+        return Ok(None);
+    }
+    let can_update = by.can(Permission::ClientUpdate);
+    let tags = if can_update {
+        let may_locked = crate::services::tags::may_touch_locked(by);
+        state.tags.list(by).await?.into_iter().filter(|t| may_locked || !t.locked).map(|t| (t.id.0, t.name)).collect()
+    } else {
+        Vec::new()
+    };
+    let owners = if can_update {
+        state.companies.owners(by).await?.into_iter().map(|(id, name)| (id.0, name)).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Some(BulkChoices {
+        tags,
+        owners,
+        can_delete: by.can(Permission::ClientDelete),
+        can_export: by.can(Permission::ClientExport),
+        filter,
+        csrf: me.csrf.clone(),
+    }))
+}
+
+/// Where a list of `entity` filtered by `filter` is.
+fn list_url(entity: BulkEntity, filter: &str) -> String {
+    let base = format!("/crm/{}", entity.as_str());
+    if filter.is_empty() { base } else { format!("{base}?{filter}") }
+}
+
+/// The flash that says why a bulk action was refused.
+fn refusal(error: &ServiceError) -> &'static str {
+    let code = match error {
+        ServiceError::Invalid(errors) => errors.first().map_or("", |e| e.code),
+        _ => "",
+    };
+    match code {
+        "no_targets" => "flash.bulk_none_chosen",
+        "too_many_targets" => "flash.bulk_too_many",
+        "locked_tag" => "flash.bulk_locked_tag",
+        _ => "flash.bulk_refused",
+    }
+}
+
+/// POST /crm/bulk: `entity`, `action`, `tag_id` / `owner_id`, the `ids` ticked or `all` with
+/// the list's `filter`.
+async fn start(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let one = |name: &str| f.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let entity = BulkEntity::parse(&one("entity"))?;
+    let filter = one("filter");
+    let back = list_url(entity, &filter);
+    let params = json!({"tag_ids": [one("tag_id")], "owner_id": Some(one("owner_id")).filter(|o| !o.is_empty())});
+    let action = match BulkAction::parse(entity, &one("action"), &params) {
+        Ok(a) => a,
+        Err(_) => return Ok(flash::redirect(&back, Flash::error("flash.bulk_choose_action"))),
+    };
+    let targets = if one("all") == "1" {
+        // The list's address names its dates `from` and `to`; the API's query, `created_*`.
+        let params: HashMap<String, String> = form_urlencoded::parse(filter.as_bytes())
+            .map(|(k, v)| {
+                let k = match k.as_ref() {
+                    "from" => "created_from".to_owned(),
+                    "to" => "created_to".to_owned(),
+                    other => other.to_owned(),
+                };
+                (k, v.into_owned())
+            })
+            .collect();
+        Targets::Clients(crate::web::api::clients::client_query(&state, &me.principal, &params).await?)
+    } else {
+        let ids = f
+            .iter()
+            .filter(|(k, _)| k == "ids")
+            .map(|(_, v)| v.parse::<i64>().map_err(|_| DomainError::new("ids", "invalid_id")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Targets::Ids(ids)
+    };
+    match state.bulk.start(&me.principal, entity, targets, action).await {
+        Ok(job) => Ok(flash::redirect(
+            &format!("/crm/jobs/{}?back={}", job.id.0, crate::web::error::urlencode(&back)),
+            Flash::success("flash.bulk_started"),
+        )),
+        Err(e @ ServiceError::Invalid(_)) => Ok(flash::redirect(&back, Flash::error(refusal(&e)))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// GET /crm/jobs/{id}: progress (the panel fetches itself each second until the job ends).
+async fn show(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let job = state.bulk.get(&me.principal, JobId(id)).await?;
+    let back = q.get("back").filter(|b| b.starts_with("/crm/") && !b.starts_with("//")).cloned();
+    let back = back.unwrap_or_else(|| format!("/crm/{}", job.entity.as_str()));
+    render(StatusCode::OK, &JobPage { shell: me.shell(Area::Clients), job, back })
+}
+
+/// GET /crm/jobs/{id}/result: an export's CSV.
+async fn result(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let (name, bytes) = state.bulk.result(&me.principal, JobId(id)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/crm/bulk", post(start))
+        .route("/crm/jobs/{id}", get(show))
+        .route("/crm/jobs/{id}/result", get(result))
+}

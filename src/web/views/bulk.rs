@@ -1,0 +1,71 @@
+//! What a list offers for bulk actions, and a bulk job's page (its progress, what failed, its file).
+
+use askama::Template;
+
+use crate::domain::bulk::{Failure, Job};
+use crate::web::views::Shell;
+
+/// The choices of a list's bulk bar.
+#[derive(Clone, Default)]
+pub struct BulkChoices {
+    pub tags: Vec<(i64, String)>,
+    pub owners: Vec<(i64, String)>,
+    pub can_delete: bool,
+    pub can_export: bool,
+    /// The list's filter as its address carries it: "all that match" means these.
+    pub filter: String,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "jobs/show.html")]
+pub struct JobPage {
+    pub shell: Shell,
+    pub job: Job,
+    /// Where the list the job came from is.
+    pub back: String,
+}
+
+impl JobPage {
+    pub fn action_label(&self) -> &'static str {
+        self.shell.tr.t(match self.job.action.name() {
+            "add_tags" => "bulk.add_tags",
+            "remove_tags" => "bulk.remove_tags",
+            "set_owner" => "bulk.set_owner",
+            "move_stage" => "bulk.move_stage",
+            "delete" => "bulk.delete",
+            _ => "bulk.export",
+        })
+    }
+
+    pub fn status_label(&self) -> &'static str {
+        self.shell.tr.t(match self.job.status.as_str() {
+            "queued" => "bulk.status.queued",
+            "running" => "bulk.status.running",
+            "done" => "bulk.status.done",
+            _ => "bulk.status.failed",
+        })
+    }
+
+    pub fn progress(&self) -> String {
+        self.shell
+            .tr
+            .t("bulk.progress")
+            .replace("{done}", &self.job.done.to_string())
+            .replace("{total}", &self.job.total.to_string())
+            .replace("{failed}", &self.job.failed.to_string())
+    }
+
+    pub fn shown_failures(&self) -> &[Failure] {
+        &self.job.failures[..self.job.failures.len().min(50)]
+    }
+
+    pub fn failure_text(&self, f: &Failure) -> String {
+        let code = match f.code.as_str() {
+            "not_found" => "bulk.failure.not_found",
+            "stage_of_another_pipeline" => "bulk.failure.other_pipeline",
+            _ => "bulk.failure.other",
+        };
+        format!("#{}: {}", f.id, self.shell.tr.t(code))
+    }
+}
