@@ -1842,6 +1842,33 @@ CREATE TABLE public.roles (
     name text NOT NULL
 );
 
+CREATE TABLE public.saved_views (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    entity text NOT NULL,
+    name text NOT NULL,
+    name_key text NOT NULL,
+    query text NOT NULL,
+    shared boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT saved_views_entity_check CHECK ((entity = ANY (ARRAY['clients'::text, 'companies'::text, 'deals'::text]))),
+    CONSTRAINT saved_views_name_check CHECK (((length(name) >= 1) AND (length(name) <= 50))),
+    CONSTRAINT saved_views_name_key_check CHECK (((length(name_key) >= 1) AND (length(name_key) <= 200))),
+    CONSTRAINT saved_views_query_check CHECK ((length(query) <= 2000))
+);
+
+ALTER TABLE ONLY public.saved_views FORCE ROW LEVEL SECURITY;
+
+ALTER TABLE public.saved_views ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.saved_views_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.sessions (
     tenant_id uuid NOT NULL,
     token_hash bytea NOT NULL,
@@ -2135,6 +2162,12 @@ ALTER TABLE ONLY public.role_permissions
 ALTER TABLE ONLY public.roles
     ADD CONSTRAINT roles_pkey PRIMARY KEY (name);
 
+ALTER TABLE ONLY public.saved_views
+    ADD CONSTRAINT saved_views_pkey PRIMARY KEY (tenant_id, id);
+
+ALTER TABLE ONLY public.saved_views
+    ADD CONSTRAINT saved_views_tenant_id_user_id_entity_name_key_key UNIQUE (tenant_id, user_id, entity, name_key);
+
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_pkey PRIMARY KEY (token_hash);
 
@@ -2333,6 +2366,8 @@ CREATE UNIQUE INDEX pipeline_stages_name_key ON public.pipeline_stages USING btr
 CREATE INDEX pipeline_stages_order ON public.pipeline_stages USING btree (tenant_id, pipeline_id, "position");
 
 CREATE UNIQUE INDEX pipelines_name_key ON public.pipelines USING btree (tenant_id, lower(name));
+
+CREATE INDEX saved_views_of ON public.saved_views USING btree (tenant_id, entity, user_id);
 
 CREATE INDEX sessions_user_idx ON public.sessions USING btree (tenant_id, user_id);
 
@@ -2610,6 +2645,12 @@ ALTER TABLE ONLY public.role_permissions
 ALTER TABLE ONLY public.role_permissions
     ADD CONSTRAINT role_permissions_role_fkey FOREIGN KEY (role) REFERENCES public.roles(name);
 
+ALTER TABLE ONLY public.saved_views
+    ADD CONSTRAINT saved_views_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.saved_views
+    ADD CONSTRAINT saved_views_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
 
@@ -2789,6 +2830,8 @@ CREATE POLICY owner_access ON public.pipeline_stages TO crm USING (true) WITH CH
 
 CREATE POLICY owner_access ON public.pipelines TO crm USING (true) WITH CHECK (true);
 
+CREATE POLICY owner_access ON public.saved_views TO crm USING (true) WITH CHECK (true);
+
 CREATE POLICY owner_access ON public.sessions TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.tags TO crm USING (true) WITH CHECK (true);
@@ -2804,6 +2847,8 @@ CREATE POLICY owner_access ON public.users TO crm USING (true) WITH CHECK (true)
 ALTER TABLE public.pipeline_stages ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.pipelines ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.saved_views ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.sessions ENABLE ROW LEVEL SECURITY;
 
@@ -2884,6 +2929,8 @@ CREATE POLICY tenant_isolation ON public.notifications TO crm_app USING ((tenant
 CREATE POLICY tenant_isolation ON public.pipeline_stages TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.pipelines TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.saved_views TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.sessions TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -3107,6 +3154,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.pipelines TO crm_app;
 GRANT SELECT ON TABLE public.role_permissions TO crm_app;
 
 GRANT SELECT ON TABLE public.roles TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.saved_views TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sessions TO crm_app;
 

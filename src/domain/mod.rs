@@ -24,6 +24,7 @@ pub mod permission;
 pub mod pipeline;
 pub mod principal;
 pub mod record;
+pub mod saved_view;
 pub mod settings;
 pub mod tag;
 pub mod task;

@@ -24,6 +24,7 @@ pub mod notifications;
 pub mod outbox;
 pub mod pipelines;
 pub mod records;
+pub mod saved_views;
 pub mod seed;
 pub mod sessions;
 pub mod tags;

@@ -10,8 +10,8 @@ use crate::events::EventBus;
 use crate::services::{
     AuditService, AuthService, BulkService, ChannelService, ChatService, ClientImportService, ClientService,
     CompanyService, CustomFieldService, DealService, FileStore, MessageTemplateService, NoteService,
-    NotificationService, PipelineService, Providers, SettingsService, TagService, TaskService, TenantService,
-    TimelineService, UserService,
+    NotificationService, PipelineService, Providers, SavedViewService, SettingsService, TagService, TaskService,
+    TenantService, TimelineService, UserService,
 };
 use crate::web::ops::Metrics;
 
@@ -41,6 +41,7 @@ pub struct AppState {
     pub notifications: NotificationService,
     pub timeline: TimelineService,
     pub bulk: BulkService,
+    pub views: SavedViewService,
     /// Attachment bytes.
     pub files: FileStore,
     pub channels: ChannelService,
@@ -77,6 +78,7 @@ impl AppState {
             notifications: NotificationService::new(pool.clone(), events.clone()),
             timeline: TimelineService::new(pool.clone()),
             bulk: BulkService::new(pool.clone(), events.clone(), files.clone()),
+            views: SavedViewService::new(pool.clone()),
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),

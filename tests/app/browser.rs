@@ -1777,6 +1777,19 @@ async fn clients_are_tagged_in_bulk_a_note_mentions_a_colleague_and_a_reminder_r
     let names: Vec<_> = tagged["items"].as_array().unwrap().iter().map(|c| c["first_name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Aziz", "Bobur", "Dilnoza"]);
 
+    // The VIP list saved as a shared view, and opened again from the Views menu.
+    d.goto(&format!("{base}/crm/clients?sort=name&tag_id={}", vip["id"])).await;
+    d.click(".save-view summary").await;
+    d.type_into("#view-name", "VIPs").await;
+    d.click(".save-view input[name=shared]").await;
+    d.click(".save-view button[type=submit]").await;
+    d.wait_until("document.body.innerText.includes('View saved')", "the view saved").await;
+    d.goto(&format!("{base}/crm/clients")).await;
+    d.click(".views-menu summary").await;
+    d.screenshot("saved-views").await;
+    d.click(".views-list a").await;
+    d.wait_until("document.querySelectorAll('#client-results tbody tr').length === 3", "the view's three").await;
+
     // A note on Aziz mentioning the colleague, and a comment under it.
     let aziz = tagged["items"][0]["id"].as_i64().unwrap();
     d.goto(&format!("{base}/crm/clients/{aziz}")).await;

@@ -35,6 +35,7 @@ mod openapi;
 mod ops;
 mod permissions;
 mod pipelines;
+mod saved_views;
 mod serve;
 mod settings;
 mod sign_in;

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use crate::domain::bulk::BulkEntity;
 use crate::domain::custom_field::{FieldEntity, FieldKind};
 use crate::domain::tag::TagId;
 use crate::domain::{
@@ -79,6 +80,7 @@ pub async fn list(
     }
     let result = state.clients.list(&me.principal, &query).await?;
     let bulk = crate::web::pages::bulk::choices(&state, &me, filters.query_string()).await?;
+    let views = crate::web::pages::saved_views::bar(&state, &me, BulkEntity::Clients, filters.query_string()).await?;
     let results = ClientResults {
         tr: me.tr,
         has_next: result.total.has_next(page, PER_PAGE, result.items.len()),
@@ -89,6 +91,7 @@ pub async fn list(
         filters,
         errors,
         bulk,
+        views,
     };
     // Typing in the search box replaces the results only.
     if headers.get("hx-target").is_some_and(|t| t == "client-results") {

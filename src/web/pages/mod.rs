@@ -14,6 +14,7 @@ pub mod home;
 pub mod message_templates;
 pub mod notifications;
 pub mod record_work;
+pub mod saved_views;
 pub mod settings;
 pub mod tasks;
 
@@ -42,6 +43,7 @@ pub fn routes() -> Router<crate::web::AppState> {
         .merge(message_templates::routes())
         .merge(record_work::routes())
         .merge(bulk::routes())
+        .merge(saved_views::routes())
         .merge(tasks::routes())
         .merge(notifications::routes())
         .merge(settings::routes())

@@ -69,3 +69,22 @@ impl JobPage {
         format!("#{}: {}", f.id, self.shell.tr.t(code))
     }
 }
+
+/// A saved view as a list's menu shows it.
+pub struct ViewRow {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub shared: bool,
+    /// The reader may delete it (theirs, or they are an admin).
+    pub deletable: bool,
+}
+
+/// A list's saved views, and what saving the one on screen takes.
+pub struct ViewsBar {
+    pub rows: Vec<ViewRow>,
+    pub entity: &'static str,
+    /// The list's query string now.
+    pub query: String,
+    pub csrf: String,
+}

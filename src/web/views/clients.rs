@@ -168,6 +168,8 @@ pub struct ClientResults {
     pub errors: FormErrors,
     /// The bulk bar, for a reader who may run bulk actions.
     pub bulk: Option<super::bulk::BulkChoices>,
+    /// The saved views of the list.
+    pub views: super::bulk::ViewsBar,
 }
 
 impl ClientResults {
