@@ -171,6 +171,46 @@ impl From<Actor> for ActivityActor {
     }
 }
 
+/// One field's change, as a timeline entry shows it: its name, and its text before and after
+/// ("" for none).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub old: String,
+    pub new: String,
+}
+
+impl FieldChange {
+    /// The changes among `(field, before, after)`: those whose text differs.
+    pub fn between<'a>(pairs: impl IntoIterator<Item = (&'static str, Option<&'a str>, Option<&'a str>)>) -> Vec<Self> {
+        pairs
+            .into_iter()
+            .filter(|(_, a, b)| a != b)
+            .map(|(field, a, b)| FieldChange {
+                field,
+                old: excerpt(a.unwrap_or_default()),
+                new: excerpt(b.unwrap_or_default()),
+            })
+            .collect()
+    }
+}
+
+/// A field-change entry: its summary (`phone: +998901112233 → +998901112244, tags +VIP`: each
+/// change old → new, then `also`, what else the edit did) and its data (`{"changes": [...]}`).
+pub fn field_changes(
+    on: RecordRef,
+    actor: impl Into<ActivityActor>,
+    changes: &[FieldChange],
+    also: &[String],
+) -> NewActivity {
+    let said = changes.iter().map(|c| {
+        let shown = |v: &str| if v.is_empty() { "—".to_owned() } else { v.to_owned() };
+        format!("{}: {} → {}", c.field, shown(&c.old), shown(&c.new))
+    });
+    let summary = said.chain(also.iter().cloned()).collect::<Vec<_>>().join(", ");
+    NewActivity::new(on, ActivityKind::FieldChanged, actor, summary).with(serde_json::json!({"changes": changes}))
+}
+
 /// How much of a longer text (a note, a message) an entry's summary keeps.
 pub const SUMMARY_CHARS: usize = 200;
 
@@ -195,6 +235,23 @@ mod tests {
         let long = excerpt(&"я".repeat(300));
         assert_eq!(long.chars().count(), SUMMARY_CHARS);
         assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn a_field_change_says_old_and_new_and_what_else_changed() {
+        let changes = FieldChange::between([
+            ("phone", Some("+1"), Some("+2")),
+            ("email", None, None),
+            ("city", None, Some("Tashkent")),
+        ]);
+        let entry = field_changes(
+            RecordRef::Client(crate::domain::ClientId(1)),
+            ActivityActor::System,
+            &changes,
+            &["tags +VIP".into()],
+        );
+        assert_eq!(entry.summary, "phone: +1 → +2, city: — → Tashkent, tags +VIP");
+        assert_eq!(entry.data["changes"][1]["new"], "Tashkent");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
-use crate::domain::activity::{ActivityKind, NewActivity};
+use crate::domain::activity::{ActivityKind, FieldChange, NewActivity, field_changes};
 use crate::domain::company::{Company, CompanyFilter, CompanyId, CompanyInput, Person};
 use crate::domain::custom_field::FieldEntity;
 use crate::domain::deal::{Deal, DealFilter, DealSort};
@@ -149,7 +149,8 @@ impl CompanyService {
         let before = repo::get(&mut tx, id, scope).await?;
         let home = tenants::default_country(&mut tx).await?;
         let fields = input.apply(Some(&before.fields), home)?;
-        let mut changed: Vec<String> = fields.changed_from(&before.fields).into_iter().map(str::to_owned).collect();
+        let names = fields.changed_from(&before.fields);
+        let mut changed: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
         if fields.owner_id != before.fields.owner_id {
             super::check_record_owner(&mut tx, fields.owner_id).await?;
         }
@@ -161,8 +162,25 @@ impl CompanyService {
         }
         repo::update(&mut tx, id, &fields).await?;
         record(&mut tx, by, "updated", id, &format!("{}: {}", fields.name, changed.join(", "))).await?;
-        timeline(&mut tx, by, id, ActivityKind::FieldChanged, changed.join(", ")).await?;
+
         let company = repo::get(&mut tx, id, None).await?;
+        // Old → new for the timeline; the owner by name; tags and custom values as the audit says.
+        let (mut was, mut now) = (CompanyInput::from(&before.fields), CompanyInput::from(&fields));
+        let texts: Vec<(&'static str, Option<String>, Option<String>)> = names
+            .iter()
+            .map(|n| match *n {
+                "owner_id" => (
+                    "owner",
+                    before.owner.as_ref().map(|o| o.name.clone()),
+                    company.owner.as_ref().map(|o| o.name.clone()),
+                ),
+                n => (n, was.field_mut(n).and_then(Option::take), now.field_mut(n).and_then(Option::take)),
+            })
+            .collect();
+        let shown = FieldChange::between(texts.iter().map(|(f, a, b)| (*f, a.as_deref(), b.as_deref())));
+        let rest: Vec<String> = changed.iter().skip(names.len()).cloned().collect();
+        let entry = field_changes(RecordRef::Company(id), by.actor(), &shown, &rest);
+        crate::repos::activities::record(&mut tx, &entry).await?;
         tx.commit().await?;
         self.events.publish(DomainEvent::CompanyUpdated { tenant_id: by.tenant_id, company_id: id });
         tagged.publish(&self.events, by.tenant_id);

@@ -7,7 +7,7 @@
 use sqlx::PgPool;
 
 use crate::db::TenantTx;
-use crate::domain::activity::{ActivityKind, NewActivity};
+use crate::domain::activity::{ActivityKind, FieldChange, NewActivity, field_changes};
 use crate::domain::custom_field::FieldEntity;
 use crate::domain::deal::{
     BOARD_PAGE, Column, Cursor, Deal, DealFields, DealFilter, DealId, DealInput, DealMove, DealSort, Gap,
@@ -281,9 +281,38 @@ impl DealService {
         changed.extend(custom_fields::put(&mut tx, FieldEntity::Deal, id.0, input.custom.as_ref(), false).await?);
         if !changed.is_empty() {
             record(&mut tx, by, "updated", id, &format!("{}: {}", fields.title, changed.join(", "))).await?;
-            timeline(&mut tx, by, id, ActivityKind::FieldChanged, changed.join(", ")).await?;
         }
         let deal = repo::get(&mut tx, id, None).await?;
+        if !changed.is_empty() {
+            // Old → new for the timeline (a new stage has its own entry); names, not ids.
+            let names = changes(&current, &fields);
+            let worth = |d: &Deal| d.value.map(|(a, c)| format!("{} {}", a.as_string(), c.as_str()));
+            let shown: Vec<(&'static str, Option<String>, Option<String>)> = names
+                .iter()
+                .filter_map(|n| {
+                    Some(match *n {
+                        "title" => ("title", Some(before.title.clone()), Some(deal.title.clone())),
+                        "value" => ("value", worth(&before), worth(&deal)),
+                        "client" => ("client", name_of(&before.client), name_of(&deal.client)),
+                        "company" => ("company", name_of(&before.company), name_of(&deal.company)),
+                        "owner" => ("owner", name_of(&before.owner), name_of(&deal.owner)),
+                        "expected_close_on" => (
+                            "expected_close_on",
+                            before.expected_close_on.map(|d| d.to_string()),
+                            deal.expected_close_on.map(|d| d.to_string()),
+                        ),
+                        "lost_reason" => ("lost_reason", before.lost_reason.clone(), deal.lost_reason.clone()),
+                        _ => return None,
+                    })
+                })
+                .collect();
+            let shown = FieldChange::between(shown.iter().map(|(f, a, b)| (*f, a.as_deref(), b.as_deref())));
+            let rest: Vec<String> = changed.iter().skip(names.len()).cloned().collect();
+            if !shown.is_empty() || !rest.is_empty() {
+                let entry = field_changes(RecordRef::Deal(id), by.actor(), &shown, &rest);
+                crate::repos::activities::record(&mut tx, &entry).await?;
+            }
+        }
         tx.commit().await?;
         let tenant_id = by.tenant_id;
         tagged.publish(&self.events, tenant_id);
@@ -554,4 +583,9 @@ async fn timeline(
 ) -> Result<(), RepoError> {
     crate::repos::activities::record(tx, &NewActivity::new(RecordRef::Deal(id), kind, by.actor(), summary)).await?;
     Ok(())
+}
+
+/// The name a reference shows, if it refers to anything.
+fn name_of<Id>(n: &Option<crate::domain::Named<Id>>) -> Option<String> {
+    n.as_ref().map(|n| n.name.clone())
 }

@@ -148,6 +148,8 @@ async fn a_timeline_tells_what_happened_newest_first_pages_and_filters_by_kind()
     let page = timeline.json();
     assert_eq!(kinds(&page), ["task_done", "task_created", "note", "field_changed", "stage_moved", "created"]);
     assert_eq!(page["items"][4]["summary"], "New → Won");
+    assert_eq!(page["items"][3]["summary"], "title: Flat → Flat 12", "old → new");
+    assert_eq!(page["items"][3]["data"]["changes"][0], json!({"field": "title", "old": "Flat", "new": "Flat 12"}));
     assert_eq!(page["items"][0]["actor"]["type"], "user");
     assert_eq!(page["items"][0]["data"]["note"], "Sent");
 
@@ -166,6 +168,17 @@ async fn a_timeline_tells_what_happened_newest_first_pages_and_filters_by_kind()
     admin.patch(&client_url, json!({"last_name": "Karimov"})).await;
     let theirs = admin.get(&format!("{client_url}/activity")).await.json();
     assert_eq!(kinds(&theirs), ["field_changed", "created"]);
+    assert_eq!(theirs["items"][0]["summary"], "last_name: — → Karimov");
+
+    // A company's: its owner by name.
+    let company = admin.post("/api/v1/companies", json!({"name": "Acme LLC", "website": "acme.uz"})).await.json();
+    let company_url = format!("/api/v1/companies/{}", company["id"]);
+    let moved = admin.patch(&company_url, json!({"website": "acme.com", "owner_id": null})).await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let theirs = admin.get(&format!("{company_url}/activity")).await.json();
+    let summary = theirs["items"][0]["summary"].as_str().unwrap();
+    assert!(summary.starts_with("website: https://acme.uz/ → https://acme.com/, owner: Admin"), "{summary}");
+    assert!(summary.ends_with(" → —"), "{summary}");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use sqlx::PgPool;
 
 use crate::db::TenantTx;
 use crate::domain::DomainError;
-use crate::domain::activity::{ActivityKind, NewActivity};
+use crate::domain::activity::{ActivityKind, FieldChange, NewActivity, field_changes};
 use crate::domain::company::CompanyId;
 use crate::domain::custom_field::FieldEntity;
 use crate::domain::record::RecordRef;
@@ -375,13 +375,23 @@ pub(super) async fn update_client(
 ) -> Result<bool, UpdateError> {
     let home = tenants::default_country(tx).await.map_err(UpdateError::Repo)?;
     let fields = ClientFields::parse(after, Utc::now().date_naive(), home).map_err(UpdateError::Invalid)?;
-    let mut changed: Vec<String> = fields.changed_from(&current.fields).into_iter().map(str::to_owned).collect();
+    let names = fields.changed_from(&current.fields);
+    let mut changed: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
     let id = current.id;
+    // Old → new for the timeline; ids (company, owner) are named, not spelled out.
+    let (was, now) = (ClientInput::from(&current.fields), ClientInput::from(&fields));
+    let shown = names.iter().filter(|n| !n.ends_with("_id")).map(|n| (*n, was.get(n), now.get(n)));
+    let entry = field_changes(RecordRef::Client(id), actor, &FieldChange::between(shown), &{
+        let mut rest: Vec<String> = names.iter().filter(|n| n.ends_with("_id")).map(|n| (*n).to_owned()).collect();
+        rest.extend(also.clone());
+        rest
+    });
     if changed.is_empty() {
         let Some(also) = also else { return Ok(false) };
-        let entry = audit::Entry { action: "updated", entity: "client", entity_id: &id.to_string(), summary: &also };
-        audit::record(tx, actor, entry).await.map_err(UpdateError::Repo)?;
-        timeline(tx, actor, id, ActivityKind::FieldChanged, also).await.map_err(UpdateError::Repo)?;
+        let audit_entry =
+            audit::Entry { action: "updated", entity: "client", entity_id: &id.to_string(), summary: &also };
+        audit::record(tx, actor, audit_entry).await.map_err(UpdateError::Repo)?;
+        crate::repos::activities::record(tx, &entry).await.map_err(UpdateError::Repo)?;
         return Ok(true);
     }
     changed.extend(also);
@@ -404,10 +414,10 @@ pub(super) async fn update_client(
         }
         Err(e) => return Err(UpdateError::Repo(e)),
     }
-    let entry =
+    let audit_entry =
         audit::Entry { action: "updated", entity: "client", entity_id: &id.to_string(), summary: &changed.join(", ") };
-    audit::record(tx, actor, entry).await.map_err(UpdateError::Repo)?;
-    timeline(tx, actor, id, ActivityKind::FieldChanged, changed.join(", ")).await.map_err(UpdateError::Repo)?;
+    audit::record(tx, actor, audit_entry).await.map_err(UpdateError::Repo)?;
+    crate::repos::activities::record(tx, &entry).await.map_err(UpdateError::Repo)?;
     Ok(true)
 }
 
