@@ -22,25 +22,31 @@ fn table(entity: BulkEntity) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-/// A new job with its targets, all in the caller's transaction.
+/// A new job with its targets, all in the caller's transaction; `refused` are records asked
+/// for that it will not touch (gone, or out of the author's reach), failed from the start.
 pub async fn insert(
     tx: &mut TenantTx,
     entity: BulkEntity,
     action: &BulkAction,
     by: UserId,
-    targets: &[i64],
+    (targets, refused): (&[i64], &[Failure]),
 ) -> Result<JobId, RepoError> {
     let tenant = tx.tenant_id().0;
     let params = serde_json::to_value(action).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let kept = &refused[..refused.len().min(crate::domain::bulk::MAX_FAILURES_KEPT)];
+    let failures = serde_json::to_value(kept).map_err(|e| RepoError::Corrupt(e.to_string()))?;
     let id = sqlx::query_scalar!(
-        "INSERT INTO jobs (tenant_id, entity, action, params, created_by, total) VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO jobs (tenant_id, entity, action, params, created_by, total, failed, failures)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          RETURNING id",
         tenant,
         entity.as_str(),
         action.name(),
         params,
         by.0,
-        targets.len() as i32
+        (targets.len() + refused.len()) as i32,
+        refused.len() as i32,
+        failures
     )
     .fetch_one(tx.conn())
     .await?;

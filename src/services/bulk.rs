@@ -99,7 +99,11 @@ impl BulkService {
         if ids.len() > MAX_TARGETS {
             return Err(DomainError::new("ids", "too_many_targets").into());
         }
-        let id = jobs::insert(&mut tx, entity, &action, by.user_id, &ids).await?;
+        // Chosen ids the author does not reach (or that are gone) are refused now, by id: the
+        // worker touches only what was reachable when the job was made.
+        let reachable = jobs::present(&mut tx, entity, &ids, scope).await?;
+        let refused = missing(&ids, &reachable, "not_found");
+        let id = jobs::insert(&mut tx, entity, &action, by.user_id, (&reachable, &refused)).await?;
         let summary = format!("{} {} × {}", action.name(), entity.as_str(), ids.len());
         let entry =
             audit::Entry { action: "started", entity: "bulk_job", entity_id: &id.0.to_string(), summary: &summary };

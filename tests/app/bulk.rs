@@ -123,6 +123,26 @@ async fn a_bulk_action_is_refused_by_field_and_permission_and_another_tenant_see
     );
     assert_eq!(app.scalar_i64("SELECT count(*) FROM jobs").await, 0, "nothing queued");
 
+    // Under own visibility, an agent's chosen ids they do not reach are refused by id, untouched.
+    let plain = admin.post("/api/v1/tags", json!({"name": "Plain"})).await.json();
+    let admins = admin.post("/api/v1/clients", json!({"first_name": "Not yours"})).await.json();
+    admin.patch("/api/v1/settings", json!({"record_visibility": "own"})).await;
+    let reach = agent
+        .post("/api/v1/bulk", json!({"entity": "clients", "ids": [client["id"], admins["id"]], "action": "add_tags", "params": {"tag_ids": [plain["id"]]}}))
+        .await
+        .json();
+    assert_eq!((reach["total"].as_i64(), reach["failed"].as_i64()), (Some(2), Some(1)), "{reach}");
+    assert_eq!(reach["failures"], json!([{"id": admins["id"], "code": "not_found"}]));
+    drain(&app.state.bulk).await;
+    let after = job(&agent, &reach["job_id"]).await;
+    assert_eq!(
+        (after["status"].as_str(), after["done"].as_i64(), after["failed"].as_i64()),
+        (Some("done"), Some(1), Some(1))
+    );
+    let tagged = app.scalar_i64(&format!("SELECT count(*) FROM client_tags WHERE tag_id = {}", plain["id"])).await;
+    assert_eq!(tagged, 1, "only the agent's own client");
+    admin.patch("/api/v1/settings", json!({"record_visibility": "all"})).await;
+
     let mine = agent.post("/api/v1/bulk", json!({"entity": "clients", "ids": ids, "action": "export"})).await.json();
     let (tenant, _) = app.create_tenant("Other").await;
     let stranger = app.api_in(tenant, Role::Admin).await;
