@@ -74,7 +74,7 @@ impl BulkService {
     ) -> Result<Job, ServiceError> {
         require(by, &[Permission::BulkRun, action.needs(entity)])?;
         let (mut tx, scope) = super::scoped(&self.pool, by, &[]).await?;
-        check_action(&mut tx, by, entity, &action).await?;
+        check_action(&mut tx, by, &action).await?;
         let cap = MAX_TARGETS as i64 + 1;
         let mut ids = match targets {
             Targets::Ids(ids) => ids,
@@ -240,12 +240,7 @@ fn missing(items: &[i64], present: &[i64], code: &str) -> Vec<Failure> {
 
 /// What can be checked before a job is queued: the tags exist (a locked one only for admins),
 /// the owner may own records, the stage exists.
-async fn check_action(
-    tx: &mut TenantTx,
-    by: &Principal,
-    entity: BulkEntity,
-    action: &BulkAction,
-) -> Result<(), ServiceError> {
+async fn check_action(tx: &mut TenantTx, by: &Principal, action: &BulkAction) -> Result<(), ServiceError> {
     match action {
         BulkAction::AddTags { tag_ids } | BulkAction::RemoveTags { tag_ids } => {
             let known = tags::some(tx, tag_ids).await?;
@@ -265,7 +260,6 @@ async fn check_action(
         }
         BulkAction::Delete | BulkAction::Export => {}
     }
-    let _ = entity;
     Ok(())
 }
 

@@ -24,9 +24,9 @@ use crate::domain::{DomainError, DomainEvent, Permission, Principal, UserId};
 use crate::events::EventBus;
 use crate::repos::{RepoError, activities, audit, tasks as repo, users};
 
+use super::ServiceError;
 use super::notifications::{Told, tell};
 use super::records::reach_named;
-use super::{ServiceError, require};
 
 /// How many reminders, or overdue tasks, one pass of the clock takes.
 const CLOCK_BATCH: i32 = 1000;
@@ -340,9 +340,4 @@ async fn record(
 ) -> Result<(), RepoError> {
     let entry = audit::Entry { action, entity, entity_id: &id.to_string(), summary };
     audit::record(tx, &by.actor(), entry).await
-}
-
-/// Whether `by` may keep the task categories.
-pub fn may_manage_categories(by: &Principal) -> bool {
-    require(by, &[Permission::SettingsManage]).is_ok()
 }

@@ -24,7 +24,7 @@ use crate::services::bulk::Targets;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-use super::{ApiUser, object};
+use super::{ApiUser, custom_pairs, object};
 
 #[derive(Serialize)]
 pub struct JobJson {
@@ -118,11 +118,6 @@ pub async fn start(
     };
     let job = state.bulk.start(&user.0, entity, targets, action).await?;
     Ok((StatusCode::ACCEPTED, Json(JobJson::from(job))).into_response())
-}
-
-/// The `custom.KEY` pairs of a list's parameters.
-fn custom_pairs(params: &HashMap<String, String>) -> Vec<(String, String)> {
-    params.iter().filter_map(|(k, v)| k.strip_prefix("custom.").map(|key| (key.to_owned(), v.clone()))).collect()
 }
 
 pub async fn show(

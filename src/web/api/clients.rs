@@ -125,8 +125,7 @@ pub async fn client_query(
             return Err(AppError::Invalid([a.err(), b.err(), c.err(), t.err()].into_iter().flatten().collect()));
         }
     };
-    let wanted: Vec<(String, String)> =
-        params.iter().filter_map(|(k, v)| k.strip_prefix("custom.").map(|key| (key.to_owned(), v.clone()))).collect();
+    let wanted = super::custom_pairs(params);
     let custom = state.custom_fields.filter(by, FieldEntity::Client, &wanted).await?;
     Ok(ClientQuery {
         q: params.get("q").cloned(),

@@ -101,8 +101,7 @@ pub async fn list(
     let (Some((page, per_page)), Some(mut filter), true) = (paging, filter, errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
-    let wanted: Vec<(String, String)> =
-        params.iter().filter_map(|(k, v)| k.strip_prefix("custom.").map(|key| (key.to_owned(), v.clone()))).collect();
+    let wanted = super::custom_pairs(&params);
     filter.custom = state.custom_fields.filter(&user.0, FieldEntity::Company, &wanted).await?;
     let found = state.companies.list(&user.0, &filter, per_page, (page - 1) * per_page).await?;
     Ok(Json(Paged {

@@ -6,7 +6,6 @@ use chrono::Utc;
 
 use crate::domain::activity::{Activity, ActivityActor, ActivityKind};
 use crate::domain::note::Note;
-use crate::domain::record::RecordRef;
 use crate::domain::task::{Category, Priority, Task};
 use crate::i18n::Tr;
 use crate::web::views::{FormErrors, Shell};
@@ -178,10 +177,6 @@ impl RecordWorkPanel {
 
     pub fn every_kind() -> Vec<&'static str> {
         ActivityKind::ALL.iter().filter(|k| **k != ActivityKind::Automation).map(|k| k.as_str()).collect()
-    }
-
-    pub fn of(on: RecordRef) -> String {
-        on.url()
     }
 }
 
