@@ -1527,7 +1527,7 @@ CREATE TABLE public.jobs (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     started_at timestamp with time zone,
     finished_at timestamp with time zone,
-    CONSTRAINT jobs_action_check CHECK ((action = ANY (ARRAY['add_tags'::text, 'remove_tags'::text, 'set_owner'::text, 'move_stage'::text, 'delete'::text, 'export'::text]))),
+    CONSTRAINT jobs_action_check CHECK ((action = ANY (ARRAY['add_tags'::text, 'remove_tags'::text, 'set_owner'::text, 'move_stage'::text, 'delete'::text, 'export'::text, 'send_template'::text]))),
     CONSTRAINT jobs_entity_check CHECK ((entity = ANY (ARRAY['clients'::text, 'companies'::text, 'deals'::text]))),
     CONSTRAINT jobs_failures_check CHECK ((jsonb_typeof(failures) = 'array'::text)),
     CONSTRAINT jobs_params_check CHECK ((jsonb_typeof(params) = 'object'::text)),
@@ -1869,6 +1869,15 @@ ALTER TABLE public.saved_views ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
     CACHE 1
 );
 
+CREATE TABLE public.send_pace (
+    tenant_id uuid NOT NULL,
+    transport text NOT NULL,
+    next_at timestamp with time zone NOT NULL,
+    CONSTRAINT send_pace_transport_check CHECK ((transport = ANY (ARRAY['sms'::text, 'whatsapp'::text, 'telegram'::text])))
+);
+
+ALTER TABLE ONLY public.send_pace FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.sessions (
     tenant_id uuid NOT NULL,
     token_hash bytea NOT NULL,
@@ -2167,6 +2176,9 @@ ALTER TABLE ONLY public.saved_views
 
 ALTER TABLE ONLY public.saved_views
     ADD CONSTRAINT saved_views_tenant_id_user_id_entity_name_key_key UNIQUE (tenant_id, user_id, entity, name_key);
+
+ALTER TABLE ONLY public.send_pace
+    ADD CONSTRAINT send_pace_pkey PRIMARY KEY (tenant_id, transport);
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_pkey PRIMARY KEY (token_hash);
@@ -2651,6 +2663,9 @@ ALTER TABLE ONLY public.saved_views
 ALTER TABLE ONLY public.saved_views
     ADD CONSTRAINT saved_views_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.send_pace
+    ADD CONSTRAINT send_pace_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES public.users(tenant_id, id) ON DELETE CASCADE;
 
@@ -2832,6 +2847,8 @@ CREATE POLICY owner_access ON public.pipelines TO crm USING (true) WITH CHECK (t
 
 CREATE POLICY owner_access ON public.saved_views TO crm USING (true) WITH CHECK (true);
 
+CREATE POLICY owner_access ON public.send_pace TO crm USING (true) WITH CHECK (true);
+
 CREATE POLICY owner_access ON public.sessions TO crm USING (true) WITH CHECK (true);
 
 CREATE POLICY owner_access ON public.tags TO crm USING (true) WITH CHECK (true);
@@ -2849,6 +2866,8 @@ ALTER TABLE public.pipeline_stages ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.pipelines ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.saved_views ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.send_pace ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.sessions ENABLE ROW LEVEL SECURITY;
 
@@ -2931,6 +2950,8 @@ CREATE POLICY tenant_isolation ON public.pipeline_stages TO crm_app USING ((tena
 CREATE POLICY tenant_isolation ON public.pipelines TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.saved_views TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
+
+CREATE POLICY tenant_isolation ON public.send_pace TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
 CREATE POLICY tenant_isolation ON public.sessions TO crm_app USING ((tenant_id = public.app_tenant_id())) WITH CHECK ((tenant_id = public.app_tenant_id()));
 
@@ -3156,6 +3177,8 @@ GRANT SELECT ON TABLE public.role_permissions TO crm_app;
 GRANT SELECT ON TABLE public.roles TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.saved_views TO crm_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.send_pace TO crm_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sessions TO crm_app;
 

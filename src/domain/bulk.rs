@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::chat::Transport;
 use super::pipeline::StageId;
 use super::tag::{TagId, parse_tag_ids};
 use super::{DomainError, Permission, UserId};
@@ -60,6 +61,12 @@ pub enum BulkAction {
     },
     Delete,
     Export,
+    /// A message template filled in for each client (a deal's client), on `transport` or the
+    /// first that reaches them, paced per transport (`Transport::pace`).
+    SendTemplate {
+        template_id: i64,
+        transport: Option<Transport>,
+    },
 }
 
 impl BulkAction {
@@ -71,6 +78,7 @@ impl BulkAction {
             BulkAction::MoveStage { .. } => "move_stage",
             BulkAction::Delete => "delete",
             BulkAction::Export => "export",
+            BulkAction::SendTemplate { .. } => "send_template",
         }
     }
 
@@ -115,6 +123,18 @@ impl BulkAction {
             },
             "delete" => BulkAction::Delete,
             "export" if entity == BulkEntity::Clients => BulkAction::Export,
+            "send_template" if entity != BulkEntity::Companies => BulkAction::SendTemplate {
+                template_id: one_id("template_id")?.ok_or(DomainError::new("template_id", "required"))?,
+                transport: match params.get("transport") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) if s.trim().is_empty() => None,
+                    Some(Value::String(s)) => match s.trim().parse::<Transport>()? {
+                        Transport::Note => return Err(DomainError::new("transport", "invalid_transport")),
+                        t => Some(t),
+                    },
+                    Some(_) => return Err(DomainError::new("transport", "invalid_transport")),
+                },
+            },
             _ => return Err(DomainError::new("action", "unsupported_action")),
         };
         Ok(action)
@@ -124,6 +144,7 @@ impl BulkAction {
     pub fn needs(&self, entity: BulkEntity) -> Permission {
         match (self, entity) {
             (BulkAction::Export, _) => Permission::ClientExport,
+            (BulkAction::SendTemplate { .. }, _) => Permission::ChatCreate,
             (_, BulkEntity::Deals) => Permission::DealWrite,
             (BulkAction::Delete, _) => Permission::ClientDelete,
             _ => Permission::ClientUpdate,
@@ -233,12 +254,36 @@ mod tests {
             field(BulkAction::parse(BulkEntity::Deals, "export", &json!({})).unwrap_err()),
             ("action", "unsupported_action")
         );
+        let send = BulkAction::parse(BulkEntity::Deals, "send_template", &json!({"template_id": "7"})).unwrap();
+        assert_eq!(send, BulkAction::SendTemplate { template_id: 7, transport: None });
+        assert_eq!(send.needs(BulkEntity::Deals), Permission::ChatCreate);
+        let by_sms = json!({"template_id": 7, "transport": "sms"});
+        assert_eq!(
+            BulkAction::parse(BulkEntity::Clients, "send_template", &by_sms).unwrap(),
+            BulkAction::SendTemplate { template_id: 7, transport: Some(Transport::Sms) }
+        );
+        for (params, refused) in [
+            (json!({}), ("template_id", "required")),
+            (json!({"template_id": 7, "transport": "note"}), ("transport", "invalid_transport")),
+            (json!({"template_id": 7, "transport": "fax"}), ("transport", "invalid_transport")),
+            (json!({"template_id": 7, "transport": 3}), ("transport", "invalid_transport")),
+        ] {
+            assert_eq!(field(BulkAction::parse(BulkEntity::Clients, "send_template", &params).unwrap_err()), refused);
+        }
+        assert_eq!(
+            field(BulkAction::parse(BulkEntity::Companies, "send_template", &by_sms).unwrap_err()),
+            ("action", "unsupported_action")
+        );
     }
 
     #[test]
     fn an_action_round_trips_as_stored() {
-        let a = BulkAction::MoveStage { stage_id: StageId(9) };
-        let stored = serde_json::to_value(&a).unwrap();
-        assert_eq!(serde_json::from_value::<BulkAction>(stored).unwrap(), a);
+        for a in [
+            BulkAction::MoveStage { stage_id: StageId(9) },
+            BulkAction::SendTemplate { template_id: 4, transport: Some(Transport::Whatsapp) },
+        ] {
+            let stored = serde_json::to_value(&a).unwrap();
+            assert_eq!(serde_json::from_value::<BulkAction>(stored).unwrap(), a);
+        }
     }
 }

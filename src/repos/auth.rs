@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use sqlx::postgres::types::PgInterval;
 use uuid::Uuid;
 
+use crate::db::TenantTx;
 use crate::domain::{Locale, Permission, Principal, Role, TenantId, UserId};
 
 use super::RepoError;
@@ -66,6 +67,25 @@ pub async fn token_principal(pool: &PgPool, token_hash: &[u8]) -> Result<Option<
         token_hash
     )
     .fetch_optional(pool)
+    .await?;
+    row.map(PrincipalRow::into_principal).transpose()
+}
+
+/// The tenant's user `user` as they act now (role, permissions, names), while active: a
+/// background job acting for its author checks what they may do when it runs.
+pub async fn user_principal(tx: &mut TenantTx, user: UserId) -> Result<Option<Principal>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query_as!(
+        PrincipalRow,
+        r#"SELECT u.tenant_id, t.name AS tenant_name, u.id AS user_id, u.email, u.name, u.role, u.locale,
+                  ARRAY(SELECT rp.permission FROM role_permissions rp WHERE rp.role = u.role) AS "permissions!",
+                  t.time_zone
+           FROM users u JOIN tenants t ON t.id = u.tenant_id
+           WHERE u.tenant_id = $1 AND u.id = $2 AND u.active"#,
+        tenant,
+        user.0
+    )
+    .fetch_optional(tx.conn())
     .await?;
     row.map(PrincipalRow::into_principal).transpose()
 }

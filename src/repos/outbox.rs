@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::db::TenantTx;
 use crate::domain::TenantId;
 use crate::domain::channel::ChannelId;
-use crate::domain::chat::{MessageId, RetryCause};
+use crate::domain::chat::{MessageId, RetryCause, Transport};
 
 use super::RepoError;
 
@@ -31,6 +31,30 @@ pub async fn enqueue(tx: &mut TenantTx, id: MessageId, due: Option<DateTime<Utc>
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// The next moment a bulk send may put a message on `transport` (never before now), taken:
+/// the one after it is `gap` later. The row stays locked until `tx` ends, so the tenant's
+/// bulk jobs take slots in turn.
+pub async fn take_send_slot(
+    tx: &mut TenantTx,
+    transport: Transport,
+    gap: std::time::Duration,
+) -> Result<DateTime<Utc>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let gap = interval(gap)?;
+    let at = sqlx::query_scalar!(
+        r#"INSERT INTO send_pace AS p (tenant_id, transport, next_at) VALUES ($1, $2, clock_timestamp() + $3)
+           ON CONFLICT (tenant_id, transport)
+               DO UPDATE SET next_at = greatest(p.next_at, clock_timestamp()) + $3
+           RETURNING next_at - $3 AS "at!""#,
+        tenant,
+        transport.as_str(),
+        gap
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(at)
 }
 
 /// An outbox row a worker holds until its lease runs out (or it lets go).

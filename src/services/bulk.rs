@@ -20,14 +20,16 @@ use tokio::sync::{Notify, watch};
 use crate::db::TenantTx;
 use crate::domain::activity::{ActivityActor, ActivityKind};
 use crate::domain::bulk::{BulkAction, BulkEntity, Failure, Job, JobId, JobStatus, MAX_TARGETS};
+use crate::domain::chat::Transport;
 use crate::domain::company::CompanyFilter;
 use crate::domain::deal::{DealFilter, DealId, DealSort};
 use crate::domain::pipeline::PipelineId;
-use crate::domain::{ClientQuery, DomainError, DomainEvent, Permission, Principal, Role, UserId};
+use crate::domain::{ClientId, ClientQuery, DomainError, DomainEvent, Permission, Principal, Role, UserId};
 use crate::events::EventBus;
 use crate::repos::jobs::{self, Claim};
-use crate::repos::{RepoError, audit, clients, companies, deals, pipelines, tags};
+use crate::repos::{RepoError, audit, clients, companies, deals, message_templates, pipelines, tags};
 
+use super::ChatService;
 use super::files::FileStore;
 use super::{ServiceError, require};
 
@@ -51,12 +53,29 @@ pub struct BulkService {
     pool: PgPool,
     events: EventBus,
     files: FileStore,
+    /// Writes the messages of `send_template` jobs.
+    chats: ChatService,
     wake: Arc<Notify>,
 }
 
+/// What a chunk of a job works with besides its records.
+struct Run<'a> {
+    job: &'a Job,
+    /// The author, as timeline entries name them.
+    author: ActivityActor,
+    /// For a send: the author as they may act now, and the tenant's transports.
+    sender: Option<(Principal, Vec<Transport>)>,
+}
+
 impl BulkService {
-    pub fn new(pool: PgPool, events: EventBus, files: FileStore) -> Self {
-        Self { pool, events, files, wake: Arc::default() }
+    pub fn new(pool: PgPool, events: EventBus, files: FileStore, chats: ChatService) -> Self {
+        Self { pool, events, files, chats, wake: Arc::default() }
+    }
+
+    /// The same service writing messages through `chats` (which sends through other providers).
+    pub fn with_chats(mut self, chats: ChatService) -> Self {
+        self.chats = chats;
+        self
     }
 
     /// Whether `by` may run bulk actions at all: for the lists' checkboxes.
@@ -75,6 +94,11 @@ impl BulkService {
         require(by, &[Permission::BulkRun, action.needs(entity)])?;
         let (mut tx, scope) = super::scoped(&self.pool, by, &[]).await?;
         check_action(&mut tx, by, &action).await?;
+        if let BulkAction::SendTemplate { transport: Some(t), .. } = action
+            && !self.chats.transports(by.tenant_id).await?.contains(&t)
+        {
+            return Err(DomainError::new("transport", "channel_not_configured").into());
+        }
         let cap = MAX_TARGETS as i64 + 1;
         let mut ids = match targets {
             Targets::Ids(ids) => ids,
@@ -172,10 +196,14 @@ impl BulkService {
             tx.commit().await?;
             job
         };
-        let author = self.author(claim, job.created_by).await?;
         if job.action == BulkAction::Export {
             return self.export(claim, &job).await;
         }
+        let run = Run {
+            job: &job,
+            author: self.author(claim, job.created_by).await?,
+            sender: self.sender(claim, &job).await?,
+        };
         loop {
             let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
             let Some(cursor) = jobs::hold(&mut tx, claim).await? else {
@@ -190,9 +218,10 @@ impl BulkService {
             };
             let present = jobs::present(&mut tx, job.entity, &items, None).await?;
             let mut failures: Vec<Failure> = missing(&items, &present, "not_found");
-            let changed = apply(&mut tx, &job, &author, &present, &mut failures).await?;
+            let (changed, events) = self.apply(&mut tx, &run, &present, &mut failures).await?;
             jobs::advance(&mut tx, claim, last, changed, &failures).await?;
             tx.commit().await?;
+            events.into_iter().for_each(|e| self.events.publish(e));
             self.announce(claim, false);
             if *stop.borrow() {
                 let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
@@ -209,6 +238,20 @@ impl BulkService {
         let name = crate::repos::users::name_of(&mut tx, user).await?;
         tx.commit().await?;
         Ok(ActivityActor::User { id: Some(user), name })
+    }
+
+    /// For a send: its author as they may act now (a job whose author has left, or may no
+    /// longer write to clients, fails) and the transports the tenant has now.
+    async fn sender(&self, claim: &Claim, job: &Job) -> Result<Option<(Principal, Vec<Transport>)>, ServiceError> {
+        if !matches!(job.action, BulkAction::SendTemplate { .. }) {
+            return Ok(None);
+        }
+        let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
+        let by = crate::repos::auth::user_principal(&mut tx, job.created_by).await?.ok_or(ServiceError::Forbidden)?;
+        tx.commit().await?;
+        require(&by, &[Permission::BulkRun, job.action.needs(job.entity)])?;
+        let transports = self.chats.transports(claim.tenant_id).await?;
+        Ok(Some((by, transports)))
     }
 
     /// An export: every target in one CSV, kept in the file store. Done again whole if its
@@ -258,83 +301,147 @@ async fn check_action(tx: &mut TenantTx, by: &Principal, action: &BulkAction) ->
                 return Err(DomainError::new("stage_id", "unknown_stage").into());
             }
         }
+        BulkAction::SendTemplate { template_id, .. } => match message_templates::get(tx, *template_id).await {
+            Err(RepoError::NotFound) => return Err(DomainError::new("template_id", "not_found").into()),
+            other => {
+                other?;
+            }
+        },
         BulkAction::Delete | BulkAction::Export => {}
     }
     Ok(())
 }
 
-/// Applies the job's action to `ids` (all present) in `tx`, with a timeline entry on each
-/// changed; returns how many changed. Records it could not change are added to `failures`.
-async fn apply(
-    tx: &mut TenantTx,
-    job: &Job,
-    author: &ActivityActor,
-    ids: &[i64],
-    failures: &mut Vec<Failure>,
-) -> Result<usize, RepoError> {
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let entity = job.entity;
-    let entry = |kind, summary: String| jobs::Entry { kind, actor: author, summary, data: json!({"job_id": job.id.0}) };
-    match &job.action {
-        BulkAction::AddTags { tag_ids } | BulkAction::RemoveTags { tag_ids } => {
-            let add = matches!(job.action, BulkAction::AddTags { .. });
-            let raw: Vec<i64> = tag_ids.iter().map(|t| t.0).collect();
-            jobs::change_tags(tx, entity, ids, &raw, add).await?;
-            let names: Vec<String> = tags::some(tx, tag_ids).await?.into_iter().map(|t| t.name).collect();
-            let sign = if add { "+" } else { "−" };
-            let summary = format!("tags {}", names.iter().map(|n| format!("{sign}{n}")).collect::<Vec<_>>().join(" "));
-            jobs::timeline(tx, entity, ids, &entry(ActivityKind::Tagged, summary)).await?;
-            Ok(ids.len())
+impl BulkService {
+    /// Applies the job's action to `ids` (all present) in `tx`, with a timeline entry on each
+    /// changed; returns how many changed, and the events to publish once `tx` commits. Records
+    /// it could not change are added to `failures`.
+    async fn apply(
+        &self,
+        tx: &mut TenantTx,
+        run: &Run<'_>,
+        ids: &[i64],
+        failures: &mut Vec<Failure>,
+    ) -> Result<(usize, Vec<DomainEvent>), ServiceError> {
+        if ids.is_empty() {
+            return Ok((0, Vec::new()));
         }
-        BulkAction::SetOwner { owner_id } => {
-            jobs::set_owner(tx, entity, ids, *owner_id).await?;
-            jobs::timeline(tx, entity, ids, &entry(ActivityKind::FieldChanged, "owner".into())).await?;
-            Ok(ids.len())
-        }
-        BulkAction::Delete => {
-            jobs::remove(tx, entity, ids).await?;
-            if entity == BulkEntity::Clients {
-                jobs::timeline(tx, entity, ids, &entry(ActivityKind::FieldChanged, "archived".into())).await?;
+        let (job, author) = (run.job, &run.author);
+        let entity = job.entity;
+        let entry =
+            |kind, summary: String| jobs::Entry { kind, actor: author, summary, data: json!({"job_id": job.id.0}) };
+        match &job.action {
+            BulkAction::AddTags { tag_ids } | BulkAction::RemoveTags { tag_ids } => {
+                let add = matches!(job.action, BulkAction::AddTags { .. });
+                let raw: Vec<i64> = tag_ids.iter().map(|t| t.0).collect();
+                jobs::change_tags(tx, entity, ids, &raw, add).await?;
+                let names: Vec<String> = tags::some(tx, tag_ids).await?.into_iter().map(|t| t.name).collect();
+                let sign = if add { "+" } else { "−" };
+                let summary =
+                    format!("tags {}", names.iter().map(|n| format!("{sign}{n}")).collect::<Vec<_>>().join(" "));
+                jobs::timeline(tx, entity, ids, &entry(ActivityKind::Tagged, summary)).await?;
+                Ok((ids.len(), Vec::new()))
             }
-            Ok(ids.len())
-        }
-        BulkAction::MoveStage { stage_id } => {
-            let all = pipelines::list(tx).await?;
-            let Some(stage) = all.iter().flat_map(|p| p.stages.iter()).find(|s| s.id == *stage_id).cloned() else {
-                failures.extend(ids.iter().map(|&id| Failure { id, code: "unknown_stage".into() }));
-                return Ok(0);
-            };
-            let mut moved = 0;
-            for &id in ids {
-                let id = DealId(id);
-                let (from, entered) = deals::lock(tx, id).await?;
-                let deal = deals::get(tx, id, None).await?;
-                if deal.pipeline_id != stage.pipeline_id {
-                    failures.push(Failure { id: id.0, code: "stage_of_another_pipeline".into() });
-                    continue;
+            BulkAction::SetOwner { owner_id } => {
+                jobs::set_owner(tx, entity, ids, *owner_id).await?;
+                jobs::timeline(tx, entity, ids, &entry(ActivityKind::FieldChanged, "owner".into())).await?;
+                Ok((ids.len(), Vec::new()))
+            }
+            BulkAction::Delete => {
+                jobs::remove(tx, entity, ids).await?;
+                if entity == BulkEntity::Clients {
+                    jobs::timeline(tx, entity, ids, &entry(ActivityKind::FieldChanged, "archived".into())).await?;
                 }
-                if from == stage.id {
+                Ok((ids.len(), Vec::new()))
+            }
+            BulkAction::MoveStage { stage_id } => {
+                let all = pipelines::list(tx).await?;
+                let Some(stage) = all.iter().flat_map(|p| p.stages.iter()).find(|s| s.id == *stage_id).cloned() else {
+                    failures.extend(ids.iter().map(|&id| Failure { id, code: "unknown_stage".into() }));
+                    return Ok((0, Vec::new()));
+                };
+                let mut moved = 0;
+                for &id in ids {
+                    let id = DealId(id);
+                    let (from, entered) = deals::lock(tx, id).await?;
+                    let deal = deals::get(tx, id, None).await?;
+                    if deal.pipeline_id != stage.pipeline_id {
+                        failures.push(Failure { id: id.0, code: "stage_of_another_pipeline".into() });
+                        continue;
+                    }
+                    if from == stage.id {
+                        moved += 1;
+                        continue;
+                    }
+                    let position = deals::top(tx, stage.id).await?.position().unwrap_or(0.0);
+                    deals::place(tx, id, stage.id, position, None).await?;
+                    deals::record_move(
+                        tx,
+                        id,
+                        Some((from, &deal.stage_name, entered)),
+                        (stage.id, &stage.name),
+                        author.user_id(),
+                    )
+                    .await?;
+                    let summary = format!("{} → {}", deal.stage_name, stage.name);
+                    jobs::timeline(tx, entity, &[id.0], &entry(ActivityKind::StageMoved, summary)).await?;
                     moved += 1;
-                    continue;
                 }
-                let position = deals::top(tx, stage.id).await?.position().unwrap_or(0.0);
-                deals::place(tx, id, stage.id, position, None).await?;
-                deals::record_move(
-                    tx,
-                    id,
-                    Some((from, &deal.stage_name, entered)),
-                    (stage.id, &stage.name),
-                    author.user_id(),
-                )
-                .await?;
-                let summary = format!("{} → {}", deal.stage_name, stage.name);
-                jobs::timeline(tx, entity, &[id.0], &entry(ActivityKind::StageMoved, summary)).await?;
-                moved += 1;
+                Ok((moved, Vec::new()))
             }
-            Ok(moved)
+            BulkAction::SendTemplate { template_id, transport } => {
+                let (by, configured) = run.sender.as_ref().ok_or(ServiceError::Forbidden)?;
+                self.send_template(tx, (by, configured), (*template_id, *transport), (entity, ids), failures).await
+            }
+            BulkAction::Export => Ok((0, Vec::new())),
         }
-        BulkAction::Export => Ok(0),
+    }
+
+    /// A template to the client of each of `ids` (clients, or deals' clients), each client once
+    /// a chunk; returns how many went and their `MessageSent` events.
+    async fn send_template(
+        &self,
+        tx: &mut TenantTx,
+        (by, configured): (&Principal, &[Transport]),
+        (template_id, transport): (i64, Option<Transport>),
+        (entity, ids): (BulkEntity, &[i64]),
+        failures: &mut Vec<Failure>,
+    ) -> Result<(usize, Vec<DomainEvent>), ServiceError> {
+        let mut fail = |id: i64, code: &str| failures.push(Failure { id, code: code.to_owned() });
+        let template = match message_templates::get(tx, template_id).await {
+            Ok(t) => t,
+            Err(RepoError::NotFound) => {
+                ids.iter().for_each(|&id| fail(id, "template_deleted"));
+                return Ok((0, Vec::new()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut sent_to = HashSet::new();
+        let mut events = Vec::new();
+        for &id in ids {
+            let client = match entity {
+                BulkEntity::Deals => match deals::get(tx, DealId(id), None).await?.client.map(|c| c.id) {
+                    Some(client) => client,
+                    None => {
+                        fail(id, "no_client");
+                        continue;
+                    }
+                },
+                _ => ClientId(id),
+            };
+            if !sent_to.insert(client) {
+                fail(id, "client_already_sent");
+                continue;
+            }
+            match self.chats.send_template_in(tx, by, client, &template, (transport, configured)).await? {
+                Ok(message) => events.push(DomainEvent::MessageSent {
+                    tenant_id: by.tenant_id,
+                    chat_id: message.chat_id,
+                    message_id: message.id,
+                }),
+                Err(code) => fail(id, code),
+            }
+        }
+        Ok((events.len(), events))
     }
 }

@@ -122,7 +122,8 @@ impl MessageTemplateService {
 }
 
 /// The variables of a template, from the client and the agent who writes.
-fn fill_in(template: MessageTemplate, by: &Principal, client: &Client) -> Filled {
+/// `template` filled in for `client` as written by `by`.
+pub(crate) fn fill_in(template: MessageTemplate, by: &Principal, client: &Client) -> Filled {
     let value = |name: &str| -> Option<String> {
         match name {
             "client.first_name" => Some(client.fields.first_name.clone()),

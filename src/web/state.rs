@@ -63,6 +63,9 @@ impl AppState {
         let channels = ChannelService::new(pool.clone(), events.clone(), config.secret_key.clone(), endpoints);
         let providers = Providers::default().with_channels(channels.clone());
         let message_templates = MessageTemplateService::new(pool.clone(), events.clone());
+        let chats =
+            ChatService::new(pool.clone(), events.clone(), files.clone(), providers.clone(), message_templates.clone());
+        let bulk = BulkService::new(pool.clone(), events.clone(), files.clone(), chats.clone());
         Ok(Self {
             auth: AuthService::new(pool.clone(), events.clone()),
             users: UserService::new(pool.clone(), events.clone()),
@@ -77,20 +80,14 @@ impl AppState {
             tasks: TaskService::new(pool.clone(), events.clone()),
             notifications: NotificationService::new(pool.clone(), events.clone()),
             timeline: TimelineService::new(pool.clone()),
-            bulk: BulkService::new(pool.clone(), events.clone(), files.clone()),
             views: SavedViewService::new(pool.clone()),
             audit: AuditService::new(pool.clone()),
             clients: ClientService::new(pool.clone(), events.clone(), files.clone()),
             imports: ClientImportService::new(pool.clone(), events.clone()),
-            chats: ChatService::new(
-                pool.clone(),
-                events.clone(),
-                files.clone(),
-                providers.clone(),
-                message_templates.clone(),
-            ),
+            chats,
             message_templates,
             files,
+            bulk,
             providers,
             inbound: crate::services::inbound::InboundService::new(pool.clone(), events.clone()),
             channels,
@@ -108,6 +105,7 @@ impl AppState {
     pub fn with_providers(mut self, providers: Providers) -> Self {
         let providers = providers.with_channels(self.channels.clone());
         self.chats = self.chats.with_providers(providers.clone());
+        self.bulk = self.bulk.with_chats(self.chats.clone());
         self.providers = providers;
         self
     }

@@ -170,7 +170,7 @@ async fn two_nodes_run_a_job_once_and_a_dead_nodes_job_resumes_after_its_last_ch
         let (app, bus) = (&app, bus);
         async move {
             let pool = crm::db::app_pool(app.owner.clone(), 5).await.unwrap();
-            BulkService::new(pool, bus, app.state.files.clone())
+            BulkService::new(pool, bus, app.state.files.clone(), app.state.chats.clone())
         }
     };
     let (a, b) = (node(EventBus::default()).await, node(EventBus::default()).await);
@@ -224,4 +224,150 @@ async fn two_nodes_run_a_job_once_and_a_dead_nodes_job_resumes_after_its_last_ch
     }
     // The dead node's 500 were not done again: their tags are still on.
     assert_eq!(app.scalar_i64("SELECT count(*) FROM client_tags").await, 500);
+}
+
+#[tokio::test]
+async fn a_template_goes_to_each_client_paced_per_transport_and_who_it_cannot_reach_is_named() {
+    let unused = || {
+        std::sync::Arc::new(crate::chats::HttpProvider {
+            url: "http://127.0.0.1:9/unused".into(),
+            http: reqwest::Client::new(),
+            lookups: false,
+        })
+    };
+    let providers = crm::services::Providers::default()
+        .with(crm::domain::chat::Transport::Sms, unused())
+        .with(crm::domain::chat::Transport::Telegram, unused());
+    let app = TestApp::spawn_with_providers(providers).await;
+    let admin = app.api(Role::Admin).await;
+    let hello = admin
+        .post("/api/v1/message-templates", json!({"template": "Hello {{client.first_name}}, your car is ready"}))
+        .await
+        .json();
+    let dear = admin.post("/api/v1/message-templates", json!({"template": "Dear {{client.last_name}}"})).await.json();
+    let mut phones = Vec::new();
+    for i in 0..4 {
+        let c = admin
+            .post("/api/v1/clients", json!({"first_name": format!("Paced {i}"), "phone": format!("+99890111000{i}")}))
+            .await;
+        assert_eq!(c.status, 201, "{}", c.body);
+        phones.push(c.json()["id"].as_i64().unwrap());
+    }
+    let silent = admin.post("/api/v1/clients", json!({"first_name": "No phone"})).await.json()["id"].as_i64().unwrap();
+
+    // Refused before anything is queued, each by its field.
+    let start = |body: Value| {
+        let admin = &admin;
+        async move { admin.post("/api/v1/bulk", body).await }
+    };
+    let mut body =
+        json!({"entity": "clients", "ids": phones, "action": "send_template", "params": {"template_id": 999_999}});
+    assert_eq!(refusal(&start(body.clone()).await, "template_id"), said("not_found"));
+    body["params"] = json!({"template_id": hello["id"], "transport": "whatsapp"});
+    assert_eq!(refusal(&start(body.clone()).await, "transport"), said("channel_not_configured"));
+    body["entity"] = json!("companies");
+    assert_eq!(refusal(&start(body.clone()).await, "action"), said("unsupported_action"));
+    let viewer = app.api(Role::Viewer).await;
+    let refused = viewer.post("/api/v1/bulk", json!({"entity": "clients", "ids": phones, "action": "send_template", "params": {"template_id": hello["id"]}})).await;
+    assert_eq!(refused.status, 403);
+
+    // Four clients by SMS (the first transport that reaches them), one without any contact.
+    let mut ids = phones.clone();
+    ids.push(silent);
+    let first = start(
+        json!({"entity": "clients", "ids": ids, "action": "send_template", "params": {"template_id": hello["id"]}}),
+    )
+    .await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    drain(&app.state.bulk).await;
+    let done = job(&admin, &first.json()["job_id"]).await;
+    assert_eq!(
+        (done["status"].as_str(), done["done"].as_i64(), done["failed"].as_i64()),
+        (Some("done"), Some(4), Some(1)),
+        "{done}"
+    );
+    assert_eq!(done["failures"], json!([{"id": silent, "code": "no_contact"}]));
+    let texts: Vec<String> = sqlx::query_scalar("SELECT body FROM messages WHERE transport = 'sms' ORDER BY id")
+        .fetch_all(&app.owner_pool().await)
+        .await
+        .unwrap();
+    assert_eq!(texts, (0..4).map(|i| format!("Hello Paced {i}, your car is ready")).collect::<Vec<_>>());
+    // One a second on SMS: the first goes now, the rest wait their turn as scheduled, and
+    // each is due in the outbox at its time.
+    let paced = "SELECT m.status, coalesce(extract(epoch FROM m.send_at - min(d.due_at) OVER ()), 0)::float8,
+                        (d.due_at = coalesce(m.send_at, d.due_at))
+                 FROM messages m JOIN message_deliveries d ON d.message_id = m.id ORDER BY m.id";
+    let rows: Vec<(String, f64, bool)> = sqlx::query_as(paced).fetch_all(&app.owner_pool().await).await.unwrap();
+    assert_eq!(rows[0].0, "queued", "{rows:?}");
+    for (k, (status, after, due_then)) in rows.iter().enumerate().skip(1) {
+        assert_eq!(status, "scheduled", "{rows:?}");
+        assert!((*after - k as f64).abs() < 0.25, "message {k} {after} s after the first: {rows:?}");
+        assert!(due_then, "{rows:?}");
+    }
+    let out = app.scalar_i64("SELECT count(*) FROM activities WHERE kind = 'message_out'").await;
+    assert_eq!(out, 4, "each on its client's timeline");
+
+    // A second job shares the tenant's SMS pace: its message waits behind the first job's.
+    let again = start(json!({"entity": "clients", "ids": [phones[0]], "action": "send_template", "params": {"template_id": hello["id"], "transport": "sms"}})).await;
+    assert_eq!(again.status, 202, "{}", again.body);
+    drain(&app.state.bulk).await;
+    let gap = app
+        .scalar_i64(
+            "SELECT (extract(epoch FROM max(send_at) - (SELECT max(send_at) FROM messages WHERE id < (SELECT max(id) FROM messages))) * 1000)::bigint FROM messages",
+        )
+        .await;
+    assert!((900..1300).contains(&gap), "the next slot, {gap} ms after the first job's last");
+
+    // Telegram: nobody has it. A variable a client has no value for. Deals: their client.
+    let tg = start(json!({"entity": "clients", "ids": [phones[1]], "action": "send_template", "params": {"template_id": hello["id"], "transport": "telegram"}})).await.json();
+    let unfilled = start(json!({"entity": "clients", "ids": [phones[2]], "action": "send_template", "params": {"template_id": dear["id"]}})).await.json();
+    let pipeline = admin.get("/api/v1/pipelines").await.json()["items"][0]["id"].clone();
+    let deal = |client: Option<i64>| {
+        let (admin, pipeline) = (&admin, pipeline.clone());
+        async move {
+            admin
+                .post("/api/v1/deals", json!({"title": "Car", "pipeline_id": pipeline, "client_id": client}))
+                .await
+                .json()["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let (with, twice, without) = (deal(Some(phones[3])).await, deal(Some(phones[3])).await, deal(None).await);
+    let deals = start(json!({"entity": "deals", "ids": [with, twice, without], "action": "send_template", "params": {"template_id": hello["id"]}})).await;
+    assert_eq!(deals.status, 202, "{}", deals.body);
+    drain(&app.state.bulk).await;
+    assert_eq!(job(&admin, &tg["job_id"]).await["failures"], json!([{"id": phones[1], "code": "no_contact"}]));
+    assert_eq!(
+        job(&admin, &unfilled["job_id"]).await["failures"],
+        json!([{"id": phones[2], "code": "unfilled_variables"}])
+    );
+    let deals = job(&admin, &deals.json()["job_id"]).await;
+    assert_eq!(deals["done"], 1, "{deals}");
+    assert_eq!(
+        deals["failures"],
+        json!([{"id": twice, "code": "client_already_sent"}, {"id": without, "code": "no_client"}])
+    );
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM messages").await, 6, "4 + 1 + the deal's client");
+
+    // The list's bar offers it with the templates and transports; the job page names it.
+    let browser = app.sign_in_as(Role::Admin).await;
+    let list = browser.get("/crm/clients").await;
+    assert!(list.body.contains(r#"<option value="send_template">Send a template</option>"#), "{}", list.body);
+    assert!(list.body.contains(r#"<option value="telegram">"#) && !list.body.contains(r#"<option value="whatsapp">"#));
+    let template = hello["id"].to_string();
+    let fields = [
+        ("entity", "clients"),
+        ("action", "send_template"),
+        ("template_id", template.as_str()),
+        ("transport", "telegram"),
+        ("ids", &phones[0].to_string()),
+    ];
+    let started = browser.post("/crm/bulk", &fields).await;
+    let at = started.location().unwrap_or_default().to_owned();
+    assert!(at.starts_with("/crm/jobs/"), "{} {}", started.status, started.body);
+    drain(&app.state.bulk).await;
+    let page = browser.get(&at).await;
+    assert!(page.body.contains("Send a template"), "{}", page.body);
+    assert!(page.body.contains(&format!("#{}: no contact this message can go to", phones[0])), "{}", page.body);
 }

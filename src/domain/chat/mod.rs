@@ -43,7 +43,8 @@ pub enum Direction {
 }
 
 /// How a message travels: a channel's transport, or `Note` (it does not travel).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Transport {
     Sms,
     Whatsapp,
@@ -69,6 +70,19 @@ impl Transport {
             Transport::Sms => Some(ContactType::Phone),
             Transport::Whatsapp => Some(ContactType::Whatsapp),
             Transport::Telegram => Some(ContactType::Telegram),
+            Transport::Note => None,
+        }
+    }
+
+    /// The gap a bulk send keeps between two of a tenant's messages on this transport, within
+    /// what the provider lets one sender do: Twilio sends 1 SMS a second from a long-code
+    /// number and queues WhatsApp beyond its account's rate; Telegram lets a bot send about
+    /// 30 messages a second. `None` for a note, which does not travel.
+    pub fn pace(self) -> Option<std::time::Duration> {
+        match self {
+            Transport::Sms => Some(std::time::Duration::from_millis(1000)),
+            Transport::Whatsapp => Some(std::time::Duration::from_millis(50)),
+            Transport::Telegram => Some(std::time::Duration::from_millis(40)),
             Transport::Note => None,
         }
     }

@@ -7,10 +7,11 @@ use bytes::Bytes;
 use crate::db::TenantTx;
 use crate::domain::activity::{ActivityKind, NewActivity, excerpt};
 use crate::domain::attachment::{FileSpec, MAX_FILES};
-use crate::domain::chat::Message;
+use crate::domain::chat::{Chat, Message};
 use crate::domain::chat::{
     ChatId, DeliveryStatus, Direction, MessageBody, MessageId, Sender, Transport, render_template, schedule,
 };
+use crate::domain::message_template::MessageTemplate;
 use crate::domain::record::RecordRef;
 use crate::domain::{
     ClientId, Contact, ContactId, ContactType, ContactValue, DomainError, DomainEvent, Permission, Principal, TenantId,
@@ -75,22 +76,10 @@ impl ChatService {
     async fn routes_of(&self, tenant: TenantId, chat: ChatId) -> Result<Vec<Route>, ServiceError> {
         let configured = self.providers.transports(tenant).await?;
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;
-        let chat = chats::get(&mut tx, chat).await?;
-        let contacts = clients::contacts(&mut tx, chat.client_id).await?;
-        let phone = clients::get(&mut tx, chat.client_id).await?.fields.phone.map(|p| p.as_str().to_owned());
+        let client = chats::get(&mut tx, chat).await?.client_id;
+        let phone = clients::get(&mut tx, client).await?.fields.phone;
+        let routes = routes_to(&mut tx, &configured, client, phone.as_ref().map(|p| p.as_str())).await?;
         tx.commit().await?;
-        let mut routes = Vec::new();
-        for transport in configured {
-            let Some(kind) = transport.reaches() else { continue };
-            for c in contacts.iter().filter(|c| c.kind() == kind) {
-                routes.push(Route { transport, contact: Some(c.id), value: c.value.as_str().to_owned() });
-            }
-            if let (ContactType::Phone, Some(phone)) = (kind, &phone)
-                && !routes.iter().any(|r| r.transport == transport && &r.value == phone)
-            {
-                routes.push(Route { transport, contact: None, value: phone.clone() });
-            }
-        }
         Ok(routes)
     }
 
@@ -138,6 +127,48 @@ impl ChatService {
         Ok(message)
     }
 
+    /// A template filled in for `client` and queued to them inside a bulk job's `tx`, as
+    /// `by` writes it: on `transport` (or the first of the `configured` ones that reaches the
+    /// client), at that transport's next paced slot (`Transport::pace`): it waits as
+    /// `scheduled` when the slot is ahead. A client it cannot go to is `Err(code)`:
+    /// `no_contact`, `unfilled_variables` (a variable the client has no value for), or what
+    /// the filled text breaks (`body_too_long`…). The caller publishes `MessageSent` after
+    /// commit.
+    pub async fn send_template_in(
+        &self,
+        tx: &mut TenantTx,
+        by: &Principal,
+        client: ClientId,
+        template: &MessageTemplate,
+        (transport, configured): (Option<Transport>, &[Transport]),
+    ) -> Result<Result<Message, &'static str>, ServiceError> {
+        let record = clients::get(tx, client).await?;
+        let filled = super::super::message_templates::fill_in(template.clone(), by, &record);
+        if !filled.rendered.unfilled.is_empty() {
+            return Ok(Err("unfilled_variables"));
+        }
+        let body = match MessageBody::parse(&filled.rendered.text, false) {
+            Ok(body) => body,
+            Err(e) => return Ok(Err(e.code)),
+        };
+        let phone = record.fields.phone.as_ref().map(|p| p.as_str());
+        let routes = routes_to(tx, configured, client, phone).await?;
+        let Some(route) = routes.into_iter().find(|r| transport.is_none_or(|t| r.transport == t)) else {
+            return Ok(Err("no_contact"));
+        };
+        let (chat, _) = chats::for_client(tx, client).await?;
+        let send_at = match route.transport.pace() {
+            Some(gap) => {
+                let slot = outbox::take_send_slot(tx, route.transport, gap).await?;
+                // A slot within the next moment goes now, as `queued`.
+                Some(slot).filter(|at| *at > chrono::Utc::now() + chrono::Duration::milliseconds(500))
+            }
+            None => None,
+        };
+        let message = write_in(tx, by, &chat, (route.transport, route.contact), (&body, send_at), &[]).await?;
+        Ok(Ok(message))
+    }
+
     /// Calls off a scheduled message before it leaves: it stays in the thread as `cancelled`.
     /// `Refused` (409) once it has left or is leaving.
     pub async fn cancel(&self, by: &Principal, chat: ChatId, id: MessageId) -> Result<Message, ServiceError> {
@@ -174,62 +205,14 @@ impl ChatService {
         &self,
         by: &Principal,
         chat: ChatId,
-        (transport, chosen): (Transport, Option<ContactId>),
+        route: (Transport, Option<ContactId>),
         (body, send_at): (&MessageBody, Option<chrono::DateTime<chrono::Utc>>),
         files: &[StoredFile],
     ) -> Result<Message, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, by.tenant_id).await?;
         let chat = chats::get(&mut tx, chat).await?;
-        let contact = match transport.reaches() {
-            None => None,
-            Some(kind) => Some(destination(&mut tx, by, chat.client_id, kind, chosen).await?),
-        };
-        let direction = transport.direction_out();
-        let sender = Sender::User { id: by.user_id, name: by.name.clone() };
-        let mut message = messages::insert_message(
-            &mut tx,
-            NewMessage {
-                chat: chat.id,
-                direction,
-                sender: &sender,
-                sender_name: &by.name,
-                body: body.as_str(),
-                transport,
-                contact,
-                provider: None,
-                send_at,
-            },
-        )
-        .await?;
-        for file in files {
-            let attachment = NewAttachment {
-                file_name: &file.spec.file_name,
-                content_type: file.spec.content_type,
-                size_bytes: file.size,
-                storage_key: &file.key,
-            };
-            message.attachments.push(messages::insert_attachment(&mut tx, message.id, &attachment).await?);
-        }
-        if direction == Direction::Outbound {
-            // Internal notes stay in the chat; what the client was sent goes on their timeline.
-            let entry = NewActivity::new(
-                RecordRef::Client(chat.client_id),
-                ActivityKind::MessageOut,
-                by.actor(),
-                excerpt(body.as_str()),
-            )
-            .with(
-                serde_json::json!({"chat_id": chat.id.0, "message_id": message.id.0, "transport": transport.as_str()}),
-            );
-            crate::repos::activities::record(&mut tx, &entry).await?;
-        }
-        chats::join(&mut tx, chat.id, Joiner::User(by.user_id)).await?;
-        if let Some(contact) = contact {
-            chats::join(&mut tx, chat.id, Joiner::Contact(contact, transport)).await?;
-        }
-        if direction == Direction::Outbound {
-            outbox::enqueue(&mut tx, message.id, send_at).await?;
-        }
+        let message = write_in(&mut tx, by, &chat, route, (body, send_at), files).await?;
+        let transport = message.transport;
         let summary = match send_at {
             Some(at) => format!("{} message {} scheduled for {}", transport.as_str(), message.id, at.to_rfc3339()),
             None => format!("{} message {}", transport.as_str(), message.id),
@@ -307,4 +290,89 @@ async fn destination(
     let entry = audit::Entry { action: "contact_added", entity: "client", entity_id: &client.to_string(), summary };
     audit::record(tx, &by.actor(), entry).await?;
     Ok(contact.id)
+}
+
+/// The message, its files' rows, members, timeline entry and outbox row, in `tx`: what every
+/// way of writing to a client shares (the caller audits).
+async fn write_in(
+    tx: &mut TenantTx,
+    by: &Principal,
+    chat: &Chat,
+    (transport, chosen): (Transport, Option<ContactId>),
+    (body, send_at): (&MessageBody, Option<chrono::DateTime<chrono::Utc>>),
+    files: &[StoredFile],
+) -> Result<Message, ServiceError> {
+    let contact = match transport.reaches() {
+        None => None,
+        Some(kind) => Some(destination(tx, by, chat.client_id, kind, chosen).await?),
+    };
+    let direction = transport.direction_out();
+    let sender = Sender::User { id: by.user_id, name: by.name.clone() };
+    let mut message = messages::insert_message(
+        tx,
+        NewMessage {
+            chat: chat.id,
+            direction,
+            sender: &sender,
+            sender_name: &by.name,
+            body: body.as_str(),
+            transport,
+            contact,
+            provider: None,
+            send_at,
+        },
+    )
+    .await?;
+    for file in files {
+        let attachment = NewAttachment {
+            file_name: &file.spec.file_name,
+            content_type: file.spec.content_type,
+            size_bytes: file.size,
+            storage_key: &file.key,
+        };
+        message.attachments.push(messages::insert_attachment(tx, message.id, &attachment).await?);
+    }
+    if direction == Direction::Outbound {
+        // Internal notes stay in the chat; what the client was sent goes on their timeline.
+        let entry = NewActivity::new(
+            RecordRef::Client(chat.client_id),
+            ActivityKind::MessageOut,
+            by.actor(),
+            excerpt(body.as_str()),
+        )
+        .with(serde_json::json!({"chat_id": chat.id.0, "message_id": message.id.0, "transport": transport.as_str()}));
+        crate::repos::activities::record(tx, &entry).await?;
+    }
+    chats::join(tx, chat.id, Joiner::User(by.user_id)).await?;
+    if let Some(contact) = contact {
+        chats::join(tx, chat.id, Joiner::Contact(contact, transport)).await?;
+    }
+    if direction == Direction::Outbound {
+        outbox::enqueue(tx, message.id, send_at).await?;
+    }
+    Ok(message)
+}
+
+/// The ways a message can reach `client` through the `configured` transports: each contact of
+/// a kind one of them reaches, and the client's own `phone` for SMS.
+async fn routes_to(
+    tx: &mut TenantTx,
+    configured: &[Transport],
+    client: ClientId,
+    phone: Option<&str>,
+) -> Result<Vec<Route>, ServiceError> {
+    let contacts = clients::contacts(tx, client).await?;
+    let mut routes = Vec::new();
+    for &transport in configured {
+        let Some(kind) = transport.reaches() else { continue };
+        for c in contacts.iter().filter(|c| c.kind() == kind) {
+            routes.push(Route { transport, contact: Some(c.id), value: c.value.as_str().to_owned() });
+        }
+        if let (ContactType::Phone, Some(phone)) = (kind, phone)
+            && !routes.iter().any(|r| r.transport == transport && r.value == phone)
+        {
+            routes.push(Route { transport, contact: None, value: phone.to_owned() });
+        }
+    }
+    Ok(routes)
 }

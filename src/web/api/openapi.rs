@@ -1382,8 +1382,8 @@ fn add_record_work(doc: &mut Value) {
             "entity": {"type": "string", "enum": ["clients", "companies", "deals"]},
             "ids": {"type": "array", "items": {"type": "integer"}, "description": "the records; or `filter`"},
             "filter": {"type": "object", "description": "the list's query parameters (`q`, `tag_id`, `custom.KEY`…): every record matching it, at most 200,000"},
-            "action": {"type": "string", "enum": ["add_tags", "remove_tags", "set_owner", "move_stage", "delete", "export"], "description": "move_stage for deals, export for clients"},
-            "params": {"type": "object", "description": "`tag_ids` (add_tags, remove_tags), `owner_id` (set_owner; null for none), `stage_id` (move_stage)"}}},
+            "action": {"type": "string", "enum": ["add_tags", "remove_tags", "set_owner", "move_stage", "delete", "export", "send_template"], "description": "move_stage for deals, export for clients, send_template for clients and deals (each deal's client)"},
+            "params": {"type": "object", "description": "`tag_ids` (add_tags, remove_tags), `owner_id` (set_owner; null for none), `stage_id` (move_stage), `template_id` and an optional `transport` (send_template: sms, whatsapp or telegram; absent, the first way that reaches each client)"}}},
         "Job": {"type": "object", "required": ["job_id", "entity", "action", "status", "total", "done", "failed", "failures", "created_at"], "properties": {
             "job_id": {"type": "integer"}, "entity": {"type": "string"}, "action": {"type": "string"},
             "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},

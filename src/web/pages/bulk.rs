@@ -42,9 +42,34 @@ pub async fn choices(state: &AppState, me: &CurrentUser, filter: String) -> Resu
     } else {
         Vec::new()
     };
+    let (templates, transports) = if by.can(Permission::ChatCreate) && by.can(Permission::TemplateRead) {
+        let templates = state.message_templates.list(by, None).await?;
+        let transports = state.chats.transports(by.tenant_id).await?;
+        (
+            templates
+                .iter()
+                .map(|t| {
+                    (
+                        t.id,
+                        t.label()
+                            .map_or_else(|| crate::domain::activity::excerpt(t.fields.body.as_str()), str::to_owned),
+                    )
+                })
+                .collect(),
+            transports
+                .into_iter()
+                .filter(|t| t.reaches().is_some())
+                .map(|t| (t.as_str(), crate::web::views::chats::transport_key(t)))
+                .collect(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Ok(Some(BulkChoices {
         tags,
         owners,
+        templates,
+        transports,
         can_delete: by.can(Permission::ClientDelete),
         can_export: by.can(Permission::ClientExport),
         filter,
@@ -83,7 +108,12 @@ async fn start(
     let entity = BulkEntity::parse(&one("entity"))?;
     let filter = one("filter");
     let back = list_url(entity, &filter);
-    let params = json!({"tag_ids": [one("tag_id")], "owner_id": Some(one("owner_id")).filter(|o| !o.is_empty())});
+    let params = json!({
+        "tag_ids": [one("tag_id")],
+        "owner_id": Some(one("owner_id")).filter(|o| !o.is_empty()),
+        "template_id": one("template_id"),
+        "transport": one("transport"),
+    });
     let action = match BulkAction::parse(entity, &one("action"), &params) {
         Ok(a) => a,
         Err(_) => return Ok(flash::redirect(&back, Flash::error("flash.bulk_choose_action"))),

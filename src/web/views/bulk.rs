@@ -12,6 +12,10 @@ pub struct BulkChoices {
     pub owners: Vec<(i64, String)>,
     pub can_delete: bool,
     pub can_export: bool,
+    /// Templates the reader may send to each client (none: they may not write to clients).
+    pub templates: Vec<(i64, String)>,
+    /// The transports the tenant can send on: (name, label key).
+    pub transports: Vec<(&'static str, &'static str)>,
     /// The list's filter as its address carries it: "all that match" means these.
     pub filter: String,
     pub csrf: String,
@@ -34,6 +38,7 @@ impl JobPage {
             "set_owner" => "bulk.set_owner",
             "move_stage" => "bulk.move_stage",
             "delete" => "bulk.delete",
+            "send_template" => "bulk.send_template",
             _ => "bulk.export",
         })
     }
@@ -64,6 +69,11 @@ impl JobPage {
         let code = match f.code.as_str() {
             "not_found" => "bulk.failure.not_found",
             "stage_of_another_pipeline" => "bulk.failure.other_pipeline",
+            "no_contact" => "bulk.failure.no_contact",
+            "no_client" => "bulk.failure.no_client",
+            "client_already_sent" => "bulk.failure.client_already_sent",
+            "unfilled_variables" => "bulk.failure.unfilled_variables",
+            "template_deleted" => "bulk.failure.template_deleted",
             _ => "bulk.failure.other",
         };
         format!("#{}: {}", f.id, self.shell.tr.t(code))
