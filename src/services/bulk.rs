@@ -24,12 +24,13 @@ use crate::domain::chat::Transport;
 use crate::domain::company::CompanyFilter;
 use crate::domain::deal::{DealFilter, DealId, DealSort};
 use crate::domain::pipeline::PipelineId;
-use crate::domain::{ClientId, ClientQuery, DomainError, DomainEvent, Permission, Principal, Role, UserId};
+use crate::domain::{ClientId, ClientQuery, DomainError, DomainEvent, Permission, Principal, Role};
 use crate::events::EventBus;
 use crate::repos::jobs::{self, Claim};
 use crate::repos::{RepoError, audit, clients, companies, deals, message_templates, pipelines, tags};
 
 use super::ChatService;
+use super::deals::MoveTo;
 use super::files::FileStore;
 use super::{ServiceError, require};
 
@@ -61,10 +62,12 @@ pub struct BulkService {
 /// What a chunk of a job works with besides its records.
 struct Run<'a> {
     job: &'a Job,
+    /// The author as they may act now: what the job does is done as theirs.
+    by: Principal,
     /// The author, as timeline entries name them.
     author: ActivityActor,
-    /// For a send: the author as they may act now, and the tenant's transports.
-    sender: Option<(Principal, Vec<Transport>)>,
+    /// For a send: the transports the tenant has.
+    transports: Vec<Transport>,
 }
 
 impl BulkService {
@@ -199,11 +202,13 @@ impl BulkService {
         if job.action == BulkAction::Export {
             return self.export(claim, &job).await;
         }
-        let run = Run {
-            job: &job,
-            author: self.author(claim, job.created_by).await?,
-            sender: self.sender(claim, &job).await?,
+        let by = self.author(claim, &job).await?;
+        let transports = match job.action {
+            BulkAction::SendTemplate { .. } => self.chats.transports(claim.tenant_id).await?,
+            _ => Vec::new(),
         };
+        let author = ActivityActor::User { id: Some(by.user_id), name: by.name.clone() };
+        let run = Run { job: &job, by, author, transports };
         loop {
             let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
             let Some(cursor) = jobs::hold(&mut tx, claim).await? else {
@@ -232,26 +237,14 @@ impl BulkService {
         }
     }
 
-    /// The job's author as its timeline entries name them.
-    async fn author(&self, claim: &Claim, user: UserId) -> Result<ActivityActor, ServiceError> {
-        let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
-        let name = crate::repos::users::name_of(&mut tx, user).await?;
-        tx.commit().await?;
-        Ok(ActivityActor::User { id: Some(user), name })
-    }
-
-    /// For a send: its author as they may act now (a job whose author has left, or may no
-    /// longer write to clients, fails) and the transports the tenant has now.
-    async fn sender(&self, claim: &Claim, job: &Job) -> Result<Option<(Principal, Vec<Transport>)>, ServiceError> {
-        if !matches!(job.action, BulkAction::SendTemplate { .. }) {
-            return Ok(None);
-        }
+    /// The job's author as they may act now: a job whose author has left, or may no longer
+    /// do what it does, fails.
+    async fn author(&self, claim: &Claim, job: &Job) -> Result<Principal, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
         let by = crate::repos::auth::user_principal(&mut tx, job.created_by).await?.ok_or(ServiceError::Forbidden)?;
         tx.commit().await?;
         require(&by, &[Permission::BulkRun, job.action.needs(job.entity)])?;
-        let transports = self.chats.transports(claim.tenant_id).await?;
-        Ok(Some((by, transports)))
+        Ok(by)
     }
 
     /// An export: every target in one CSV, kept in the file store. Done again whole if its
@@ -355,43 +348,23 @@ impl BulkService {
                 Ok((ids.len(), Vec::new()))
             }
             BulkAction::MoveStage { stage_id } => {
-                let all = pipelines::list(tx).await?;
-                let Some(stage) = all.iter().flat_map(|p| p.stages.iter()).find(|s| s.id == *stage_id).cloned() else {
-                    failures.extend(ids.iter().map(|&id| Failure { id, code: "unknown_stage".into() }));
-                    return Ok((0, Vec::new()));
-                };
-                let mut moved = 0;
+                let to = MoveTo { stage_id: *stage_id, before: None, lost_reason: None };
+                let mut events = Vec::new();
                 for &id in ids {
-                    let id = DealId(id);
-                    let (from, entered) = deals::lock(tx, id).await?;
-                    let deal = deals::get(tx, id, None).await?;
-                    if deal.pipeline_id != stage.pipeline_id {
-                        failures.push(Failure { id: id.0, code: "stage_of_another_pipeline".into() });
-                        continue;
+                    match super::deals::move_in(tx, &run.by, DealId(id), &to, None).await {
+                        Ok(moved) => events.push(moved),
+                        Err(ServiceError::Invalid(refused)) => {
+                            let code = refused.first().map_or("invalid", |e| e.code);
+                            failures.push(Failure { id, code: code.to_owned() });
+                        }
+                        Err(e) => return Err(e),
                     }
-                    if from == stage.id {
-                        moved += 1;
-                        continue;
-                    }
-                    let position = deals::top(tx, stage.id).await?.position().unwrap_or(0.0);
-                    deals::place(tx, id, stage.id, position, None).await?;
-                    deals::record_move(
-                        tx,
-                        id,
-                        Some((from, &deal.stage_name, entered)),
-                        (stage.id, &stage.name),
-                        author.user_id(),
-                    )
-                    .await?;
-                    let summary = format!("{} → {}", deal.stage_name, stage.name);
-                    jobs::timeline(tx, entity, &[id.0], &entry(ActivityKind::StageMoved, summary)).await?;
-                    moved += 1;
                 }
-                Ok((moved, Vec::new()))
+                Ok((events.len(), events))
             }
             BulkAction::SendTemplate { template_id, transport } => {
-                let (by, configured) = run.sender.as_ref().ok_or(ServiceError::Forbidden)?;
-                self.send_template(tx, (by, configured), (*template_id, *transport), (entity, ids), failures).await
+                let sender = (&run.by, run.transports.as_slice());
+                self.send_template(tx, sender, (*template_id, *transport), (entity, ids), failures).await
             }
             BulkAction::Export => Ok((0, Vec::new())),
         }

@@ -342,54 +342,10 @@ impl DealService {
     /// neighbours'); a new stage is recorded in the deal's history and audited.
     pub async fn move_to(&self, by: &Principal, id: DealId, to: &MoveTo) -> Result<Deal, ServiceError> {
         let (mut tx, scope) = self.begin(by, Permission::DealWrite).await?;
-        let (from, entered) = repo::lock(&mut tx, id).await?;
-        let before = repo::get(&mut tx, id, scope).await?;
-        let pipeline = pipelines::get(&mut tx, before.pipeline_id).await?;
-        let stage = pipeline
-            .stages
-            .iter()
-            .find(|s| s.id == to.stage_id)
-            .ok_or(DomainError::new("stage_id", "stage_of_another_pipeline"))?;
-        if to.before == Some(id) {
-            return Err(DomainError::new("before_deal_id", "invalid_id").into());
-        }
-        let lost_reason = match (stage.kind, &to.lost_reason) {
-            (StageKind::Lost, Some(r)) => {
-                let r = r.trim();
-                if r.chars().count() > crate::domain::deal::MAX_LOST_REASON {
-                    return Err(DomainError::new("lost_reason", "too_long").into());
-                }
-                (!r.is_empty()).then(|| r.to_owned()).or(before.lost_reason.clone())
-            }
-            (StageKind::Lost, None) => before.lost_reason.clone(),
-            _ => None,
-        };
-        let position = place(&mut tx, stage.id, to.before, id).await?;
-        repo::place(&mut tx, id, stage.id, position, lost_reason.as_deref()).await?;
-        let moved = from != stage.id;
-        if moved {
-            repo::record_move(
-                &mut tx,
-                id,
-                Some((from, &before.stage_name, entered)),
-                (stage.id, &stage.name),
-                Some(by.user_id),
-            )
-            .await?;
-            let summary = format!("{}: {} → {}", before.title, before.stage_name, stage.name);
-            record(&mut tx, by, "moved", id, &summary).await?;
-            timeline(&mut tx, by, id, ActivityKind::StageMoved, format!("{} → {}", before.stage_name, stage.name))
-                .await?;
-        }
+        let moved = move_in(&mut tx, by, id, to, scope).await?;
         let deal = repo::get(&mut tx, id, None).await?;
         tx.commit().await?;
-        self.events.publish(DomainEvent::DealMoved {
-            tenant_id: by.tenant_id,
-            deal_id: id,
-            pipeline_id: deal.pipeline_id,
-            from,
-            to: stage.id,
-        });
+        self.events.publish(moved);
         Ok(deal)
     }
 
@@ -407,6 +363,51 @@ impl DealService {
         });
         Ok(())
     }
+}
+
+/// Deal `id` (within `scope`) moved by `by` to `to` in `tx`: the one way a deal changes
+/// stage, for the board and for bulk jobs. It takes its place (before `to.before`, else at the
+/// end) and its lost reason; when the stage changed, a history row, an audit entry and a
+/// timeline entry. The `DealMoved` event to publish once `tx` commits comes back.
+pub(crate) async fn move_in(
+    tx: &mut TenantTx,
+    by: &Principal,
+    id: DealId,
+    to: &MoveTo,
+    scope: Option<UserId>,
+) -> Result<DomainEvent, ServiceError> {
+    let (from, entered) = repo::lock(tx, id).await?;
+    let before = repo::get(tx, id, scope).await?;
+    let pipeline = pipelines::get(tx, before.pipeline_id).await?;
+    let stage = pipeline
+        .stages
+        .iter()
+        .find(|s| s.id == to.stage_id)
+        .ok_or(DomainError::new("stage_id", "stage_of_another_pipeline"))?;
+    if to.before == Some(id) {
+        return Err(DomainError::new("before_deal_id", "invalid_id").into());
+    }
+    let lost_reason = match (stage.kind, &to.lost_reason) {
+        (StageKind::Lost, Some(r)) => {
+            let r = r.trim();
+            if r.chars().count() > crate::domain::deal::MAX_LOST_REASON {
+                return Err(DomainError::new("lost_reason", "too_long").into());
+            }
+            (!r.is_empty()).then(|| r.to_owned()).or(before.lost_reason.clone())
+        }
+        (StageKind::Lost, None) => before.lost_reason.clone(),
+        _ => None,
+    };
+    let position = place(tx, stage.id, to.before, id).await?;
+    repo::place(tx, id, stage.id, position, lost_reason.as_deref()).await?;
+    if from != stage.id {
+        repo::record_move(tx, id, Some((from, &before.stage_name, entered)), (stage.id, &stage.name), Some(by.user_id))
+            .await?;
+        let summary = format!("{}: {} → {}", before.title, before.stage_name, stage.name);
+        record(tx, by, "moved", id, &summary).await?;
+        timeline(tx, by, id, ActivityKind::StageMoved, format!("{} → {}", before.stage_name, stage.name)).await?;
+    }
+    Ok(DomainEvent::DealMoved { tenant_id: by.tenant_id, deal_id: id, pipeline_id: pipeline.id, from, to: stage.id })
 }
 
 /// A position in `stage` just before `before` (or at the end), for the deal `moving`. When

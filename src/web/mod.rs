@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod error;
 pub mod flash;
 pub mod input;
+pub mod list_query;
 pub mod live;
 pub mod media;
 pub mod ops;

@@ -1837,8 +1837,36 @@ async fn clients_are_tagged_in_bulk_a_note_mentions_a_colleague_and_a_reminder_r
     c.wait_until("document.body.innerText.includes('Call Aziz back')", "My tasks").await;
     c.screenshot("my-tasks").await;
 
+    // The deal list has the same bar: a deal moved to Won from it.
+    let pipeline = api.get("/api/v1/pipelines").await.json()["items"][0].clone();
+    let won = pipeline["stages"].as_array().unwrap().iter().find(|s| s["kind"] == "won").unwrap()["id"].clone();
+    let deal = api
+        .post("/api/v1/deals", json!({"title": "Flat for Aziz", "pipeline_id": pipeline["id"], "client_id": aziz}))
+        .await
+        .json();
+    api.post("/api/v1/companies", json!({"name": "Karimov Motors"})).await;
+    d.goto(&format!("{base}/crm/deals/list")).await;
+    d.click("tbody tr:nth-child(1) [data-bulk-row]").await;
+    d.script(&format!(
+        "const a = document.getElementById('bulk-action'); a.value = 'move_stage'; a.dispatchEvent(new Event('change', {{bubbles: true}}));
+         document.getElementById('bulk-stage').value = '{won}';"
+    ))
+    .await;
+    d.wait_until("!document.getElementById('bulk-stage').hidden", "the stage menu").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the deal list with the bulk bar at 1366 px");
+    d.screenshot("bulk-deals").await;
+    d.click(".bulk-bar button[type=submit]").await;
+    d.wait_until(
+        "document.querySelector('.job-progress') && document.querySelector('.job-progress').value === 100",
+        "the deal moved",
+    )
+    .await;
+    assert_eq!(api.get(&format!("/api/v1/deals/{}", deal["id"])).await.json()["stage_id"], won);
+
     // At phone width nothing overflows sideways.
     for (driver, page, name) in [
+        (&d, format!("{base}/crm/deals/list"), "bulk-deals-phone"),
+        (&d, format!("{base}/crm/companies"), "bulk-companies-phone"),
         (&d, format!("{base}/crm/clients/{aziz}"), "record-work-phone"),
         (&c, format!("{base}/crm/tasks?view=upcoming"), "my-tasks-phone"),
         (&c, format!("{base}/crm/notifications"), "notifications-phone"),
@@ -1850,8 +1878,8 @@ async fn clients_are_tagged_in_bulk_a_note_mentions_a_colleague_and_a_reminder_r
             driver.wait_until("document.getElementById('note-body')", "the work panel").await;
             driver.script("document.getElementById('record-work').scrollIntoView()").await;
         }
-        if name == "bulk-list-phone" {
-            driver.click("#client-results tbody tr:nth-child(1) [data-bulk-row]").await;
+        if name.starts_with("bulk-") {
+            driver.click("tbody tr:nth-child(1) [data-bulk-row]").await;
         }
         assert_eq!(driver.overflow().await, Some(0), "horizontal overflow of {name} at 390 px");
         driver.screenshot(name).await;

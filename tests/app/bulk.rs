@@ -371,3 +371,114 @@ async fn a_template_goes_to_each_client_paced_per_transport_and_who_it_cannot_re
     assert!(page.body.contains("Send a template"), "{}", page.body);
     assert!(page.body.contains(&format!("#{}: no contact this message can go to", phones[0])), "{}", page.body);
 }
+
+#[tokio::test]
+async fn the_company_and_deal_lists_run_bulk_actions_and_keep_saved_views() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let browser = app.sign_in_as(Role::Admin).await;
+    let vip = admin.post("/api/v1/tags", json!({"name": "VIP"})).await.json();
+    for name in ["Acme Motors", "Acme Foods", "Globex"] {
+        assert_eq!(admin.post("/api/v1/companies", json!({"name": name})).await.status, 201);
+    }
+    // Companies: the list has the bar and the views; "all matching" a search tags just those.
+    let list = browser.get("/crm/companies?q=acme").await;
+    assert!(
+        list.body.contains("data-bulk-row") && list.body.contains(r#"name="entity" value="companies""#),
+        "{}",
+        list.body
+    );
+    assert!(
+        !list.body.contains(r#"value="export""#) && !list.body.contains(r#"value="send_template""#),
+        "not offered for companies"
+    );
+    let vip_id = vip["id"].to_string();
+    let fields = [
+        ("entity", "companies"),
+        ("action", "add_tags"),
+        ("tag_id", vip_id.as_str()),
+        ("all", "1"),
+        ("filter", "q=acme"),
+    ];
+    let started = browser.post("/crm/bulk", &fields).await;
+    assert!(started.location().unwrap_or_default().starts_with("/crm/jobs/"), "{} {}", started.status, started.body);
+    drain(&app.state.bulk).await;
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM company_tags").await, 2, "the two Acmes");
+    let back = browser.get(started.location().unwrap()).await.body;
+    assert!(back.contains(r#"href="/crm/companies?q=acme""#), "the job page leads back to the list: {back}");
+
+    // Deals: moved to a stage by ids (with history and timeline), given an owner by filter.
+    let pipeline = admin.get("/api/v1/pipelines").await.json()["items"][0].clone();
+    let (pid, stages) = (pipeline["id"].as_i64().unwrap(), pipeline["stages"].as_array().unwrap().clone());
+    let won = stages.iter().find(|s| s["kind"] == "won").unwrap()["id"].as_i64().unwrap();
+    let mut deals = Vec::new();
+    for title in ["Car A", "Car B", "Flat"] {
+        let d = admin.post("/api/v1/deals", json!({"title": title, "pipeline_id": pid})).await.json();
+        deals.push(d["id"].as_i64().unwrap());
+    }
+    let list = browser.get(&format!("/crm/deals/list?pipeline={pid}")).await;
+    assert!(
+        list.body.contains(r#"<option value="move_stage">"#) && !list.body.contains(r#"value="send_template""#),
+        "no template yet: {}",
+        list.body
+    );
+    let (won_s, a, b) = (won.to_string(), deals[0].to_string(), deals[1].to_string());
+    let moved = browser
+        .post(
+            "/crm/bulk",
+            &[("entity", "deals"), ("action", "move_stage"), ("stage_id", &won_s), ("ids", &a), ("ids", &b)],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    drain(&app.state.bulk).await;
+    for (i, id) in deals.iter().enumerate() {
+        let d = admin.get(&format!("/api/v1/deals/{id}")).await.json();
+        assert_eq!(d["stage_id"] == won, i < 2, "{d}");
+    }
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM deal_moves WHERE from_stage_id IS NOT NULL").await, 2);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM activities WHERE kind = 'stage_moved'").await, 2);
+    // Deals are their maker's: "no owner" for the cars shows which ones it reached.
+    let filter = format!("pipeline={pid}&q=car");
+    let owned = browser
+        .post(
+            "/crm/bulk",
+            &[("entity", "deals"), ("action", "set_owner"), ("owner_id", ""), ("all", "1"), ("filter", &filter)],
+        )
+        .await;
+    assert_eq!(owned.status, 303, "{}", owned.body);
+    drain(&app.state.bulk).await;
+    let ownerless = app.scalar_i64("SELECT count(*) FROM deals WHERE owner_id IS NULL").await;
+    assert_eq!(ownerless, 2, "the two cars, not the flat");
+
+    // A saved view of the deal list opens the deal list, and deleting it goes back there.
+    let csrf = browser.get("/crm/deals/list").await.csrf().unwrap();
+    let saved = browser
+        .post("/crm/views", &[("_csrf", &csrf), ("entity", "deals"), ("name", "Cars"), ("query", &filter)])
+        .await;
+    assert_eq!(saved.location(), Some(format!("/crm/deals/list?{filter}").as_str()));
+    let list = browser.get("/crm/deals/list").await.body;
+    assert!(list.contains(&format!("/crm/deals/list?pipeline={pid}&#38;q=car")), "{list}");
+    let id = app.scalar_i64("SELECT id FROM saved_views").await;
+    let gone = browser.post(&format!("/crm/views/{id}/delete"), &[("_csrf", &csrf), ("entity", "deals")]).await;
+    assert_eq!(gone.location(), Some("/crm/deals/list"));
+
+    // A job runs as its author may act when it runs: one whose author has left stops, untouched.
+    let agent = app.api(Role::Agent).await;
+    let left = agent
+        .post(
+            "/api/v1/bulk",
+            json!({"entity": "deals", "ids": [deals[2]], "action": "move_stage", "params": {"stage_id": won}}),
+        )
+        .await;
+    assert_eq!(left.status, 202, "{}", left.body);
+    let author = agent.get("/api/v1/me").await.json()["id"].as_i64().unwrap();
+    sqlx::query("UPDATE users SET active = false WHERE id = $1")
+        .bind(author)
+        .execute(&app.owner_pool().await)
+        .await
+        .unwrap();
+    drain(&app.state.bulk).await;
+    let stopped = job(&admin, &left.json()["job_id"]).await;
+    assert_eq!((stopped["status"].as_str(), stopped["done"].as_i64()), (Some("failed"), Some(0)), "{stopped}");
+    assert_ne!(admin.get(&format!("/api/v1/deals/{}", deals[2])).await.json()["stage_id"], won);
+}

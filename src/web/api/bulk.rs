@@ -16,15 +16,11 @@ use serde_json::Value;
 
 use crate::domain::DomainError;
 use crate::domain::bulk::{BulkAction, BulkEntity, Failure, Job, JobId};
-use crate::domain::company::CompanyFilter;
-use crate::domain::custom_field::FieldEntity;
-use crate::domain::deal::DealFilter;
-use crate::domain::pipeline::PipelineId;
 use crate::services::bulk::Targets;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-use super::{ApiUser, custom_pairs, object};
+use super::{ApiUser, object};
 
 #[derive(Serialize)]
 pub struct JobJson {
@@ -97,21 +93,7 @@ pub async fn start(
                 .collect::<Result<_, _>>()?,
         ),
         (None, Some(Value::Object(filter))) => {
-            let params = as_params(filter)?;
-            match entity {
-                BulkEntity::Clients => Targets::Clients(super::clients::client_query(&state, &user.0, &params).await?),
-                BulkEntity::Companies => {
-                    let mut f = CompanyFilter::parse(&params).map_err(AppError::Invalid)?;
-                    let wanted = custom_pairs(&params);
-                    f.custom = state.custom_fields.filter(&user.0, FieldEntity::Company, &wanted).await?;
-                    Targets::Companies(f)
-                }
-                BulkEntity::Deals => {
-                    let f = DealFilter::parse(&params).map_err(AppError::Invalid)?;
-                    let pipeline = super::query_id(&params, "pipeline_id")?.map(PipelineId);
-                    Targets::Deals(pipeline, f)
-                }
-            }
+            crate::web::list_query::matching(&state, &user.0, entity, &as_params(filter)?).await?
         }
         (None, None) => return Err(DomainError::new("ids", "required").into()),
         _ => return Err(DomainError::new("ids", "ids_or_filter").into()),

@@ -11,11 +11,8 @@ use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::domain::custom_field::{CustomValues, FieldEntity};
-use crate::domain::tag::TagId;
-use crate::domain::{
-    Client, ClientId, ClientInput, ClientQuery, ClientSort, Contact, ContactId, DomainError, parse_date, parse_id,
-};
+use crate::domain::custom_field::CustomValues;
+use crate::domain::{Client, ClientId, ClientInput, ClientQuery, Contact, ContactId, DomainError};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -108,43 +105,14 @@ fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, 
     Ok((input, contacts))
 }
 
-/// A client list's filters and order from a query string, as `GET /clients` reads them (the
-/// paging aside): also what a bulk action on "all that match" takes.
-pub async fn client_query(
-    state: &AppState,
-    by: &crate::domain::Principal,
-    params: &HashMap<String, String>,
-) -> Result<ClientQuery, AppError> {
-    let created_from = parse_date("created_from", params.get("created_from").map_or("", String::as_str));
-    let created_to = parse_date("created_to", params.get("created_to").map_or("", String::as_str));
-    let sort = params.get("sort").map_or("", String::as_str).parse::<ClientSort>();
-    let tag_id = parse_id("tag_id", params.get("tag_id").map_or("", String::as_str));
-    let (created_from, created_to, sort, tag_id) = match (created_from, created_to, sort, tag_id) {
-        (Ok(a), Ok(b), Ok(c), Ok(t)) => (a, b, c, t),
-        (a, b, c, t) => {
-            return Err(AppError::Invalid([a.err(), b.err(), c.err(), t.err()].into_iter().flatten().collect()));
-        }
-    };
-    let wanted = super::custom_pairs(params);
-    let custom = state.custom_fields.filter(by, FieldEntity::Client, &wanted).await?;
-    Ok(ClientQuery {
-        q: params.get("q").cloned(),
-        created_from,
-        created_to,
-        tag_id: tag_id.map(TagId),
-        custom,
-        sort,
-        ..ClientQuery::default()
-    })
-}
-
 pub async fn list(
     State(state): State<AppState>,
     user: ApiUser,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Paged<ClientJson>>, AppError> {
     // Every parameter at fault is named at once: the paging's and the filters'.
-    let (paging, query) = (super::paging(&params), client_query(&state, &user.0, &params).await);
+    let (paging, query) =
+        (super::paging(&params), crate::web::list_query::client_query(&state, &user.0, &params).await);
     let ((page, per_page), query) = match (paging, query) {
         (Ok(p), Ok(q)) => (p, q),
         (p, Err(AppError::Invalid(more))) => {

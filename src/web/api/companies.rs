@@ -14,14 +14,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::DomainError;
-use crate::domain::company::{Company, CompanyFilter, CompanyId, CompanyInput};
+use crate::domain::company::{Company, CompanyId, CompanyInput};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
 use super::custom_fields::custom_values;
 use super::tags::{TagJson, tag_ids, tags_json};
 use super::{ApiUser, Paged};
-use crate::domain::custom_field::{CustomValues, FieldEntity};
+use crate::domain::custom_field::CustomValues;
 
 #[derive(Serialize)]
 pub struct CompanyJson {
@@ -97,12 +97,17 @@ pub async fn list(
 ) -> Result<Json<Paged<CompanyJson>>, AppError> {
     let mut errors = Vec::new();
     let paging = super::paging(&params).map_err(|e| errors.extend(e)).ok();
-    let filter = CompanyFilter::parse(&params).map_err(|e| errors.extend(e)).ok();
-    let (Some((page, per_page)), Some(mut filter), true) = (paging, filter, errors.is_empty()) else {
+    let filter = match crate::web::list_query::company_filter(&state, &user.0, &params).await {
+        Ok(filter) => Some(filter),
+        Err(AppError::Invalid(more)) => {
+            errors.extend(more);
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let (Some((page, per_page)), Some(filter), true) = (paging, filter, errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
-    let wanted = super::custom_pairs(&params);
-    filter.custom = state.custom_fields.filter(&user.0, FieldEntity::Company, &wanted).await?;
     let found = state.companies.list(&user.0, &filter, per_page, (page - 1) * per_page).await?;
     Ok(Json(Paged {
         items: found.companies.into_iter().map(CompanyJson::from).collect(),

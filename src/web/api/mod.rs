@@ -194,8 +194,3 @@ pub fn query_id(
 ) -> Result<Option<i64>, DomainError> {
     crate::domain::parse_id(name, params.get(name).map_or("", String::as_str))
 }
-
-/// The `custom.KEY=value` pairs of a list's query parameters, as `CustomFieldService::filter` takes them.
-pub fn custom_pairs(params: &std::collections::HashMap<String, String>) -> Vec<(String, String)> {
-    params.iter().filter_map(|(k, v)| k.strip_prefix("custom.").map(|key| (key.to_owned(), v.clone()))).collect()
-}

@@ -22,15 +22,22 @@ use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::pages::render;
 use crate::web::views::Area;
-use crate::web::views::bulk::{BulkChoices, JobPage};
+use crate::web::views::bulk::{BulkChoices, JobPage, list_path};
 
-/// The bulk bar of a list whose filter is `filter` (its query string), when `me` may run bulk actions.
-pub async fn choices(state: &AppState, me: &CurrentUser, filter: String) -> Result<Option<BulkChoices>, AppError> {
+/// The bulk bar of a list of `entity` whose filter is `filter` (its query string), when `me`
+/// may run bulk actions: each action offered only to whoever may do it.
+pub async fn choices(
+    state: &AppState,
+    me: &CurrentUser,
+    entity: BulkEntity,
+    filter: String,
+) -> Result<Option<BulkChoices>, AppError> {
     let by = &me.principal;
     if !state.bulk.may_run(by) {
         return Ok(None);
     }
-    let can_update = by.can(Permission::ClientUpdate);
+    let may = |action: BulkAction| by.can(action.needs(entity));
+    let can_update = may(BulkAction::SetOwner { owner_id: None });
     let tags = if can_update {
         let may_locked = crate::services::tags::may_touch_locked(by);
         state.tags.list(by).await?.into_iter().filter(|t| may_locked || !t.locked).map(|t| (t.id.0, t.name)).collect()
@@ -42,7 +49,22 @@ pub async fn choices(state: &AppState, me: &CurrentUser, filter: String) -> Resu
     } else {
         Vec::new()
     };
-    let (templates, transports) = if by.can(Permission::ChatCreate) && by.can(Permission::TemplateRead) {
+    let stages = if entity == BulkEntity::Deals && can_update {
+        let pipelines = state.pipelines.list(by).await?;
+        let many = pipelines.len() > 1;
+        pipelines
+            .iter()
+            .flat_map(|p| {
+                p.stages
+                    .iter()
+                    .map(move |s| (s.id.0, if many { format!("{} · {}", p.name, s.name) } else { s.name.clone() }))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let send = BulkAction::SendTemplate { template_id: 0, transport: None };
+    let (templates, transports) = if entity != BulkEntity::Companies && may(send) && by.can(Permission::TemplateRead) {
         let templates = state.message_templates.list(by, None).await?;
         let transports = state.chats.transports(by.tenant_id).await?;
         (
@@ -70,8 +92,9 @@ pub async fn choices(state: &AppState, me: &CurrentUser, filter: String) -> Resu
         owners,
         templates,
         transports,
-        can_delete: by.can(Permission::ClientDelete),
-        can_export: by.can(Permission::ClientExport),
+        stages,
+        can_delete: may(BulkAction::Delete),
+        can_export: entity == BulkEntity::Clients && may(BulkAction::Export),
         filter,
         csrf: me.csrf.clone(),
     }))
@@ -79,8 +102,8 @@ pub async fn choices(state: &AppState, me: &CurrentUser, filter: String) -> Resu
 
 /// Where a list of `entity` filtered by `filter` is.
 fn list_url(entity: BulkEntity, filter: &str) -> String {
-    let base = format!("/crm/{}", entity.as_str());
-    if filter.is_empty() { base } else { format!("{base}?{filter}") }
+    let base = list_path(entity);
+    if filter.is_empty() { base.to_owned() } else { format!("{base}?{filter}") }
 }
 
 /// The flash that says why a bulk action was refused.
@@ -111,6 +134,7 @@ async fn start(
     let params = json!({
         "tag_ids": [one("tag_id")],
         "owner_id": Some(one("owner_id")).filter(|o| !o.is_empty()),
+        "stage_id": one("stage_id"),
         "template_id": one("template_id"),
         "transport": one("transport"),
     });
@@ -119,18 +143,20 @@ async fn start(
         Err(_) => return Ok(flash::redirect(&back, Flash::error("flash.bulk_choose_action"))),
     };
     let targets = if one("all") == "1" {
-        // The list's address names its dates `from` and `to`; the API's query, `created_*`.
+        // The list pages' addresses name the client dates `from` and `to` and the deal
+        // pipeline `pipeline`; the API's filters, `created_*` and `pipeline_id`.
         let params: HashMap<String, String> = form_urlencoded::parse(filter.as_bytes())
             .map(|(k, v)| {
                 let k = match k.as_ref() {
                     "from" => "created_from".to_owned(),
                     "to" => "created_to".to_owned(),
+                    "pipeline" => "pipeline_id".to_owned(),
                     other => other.to_owned(),
                 };
                 (k, v.into_owned())
             })
             .collect();
-        Targets::Clients(crate::web::api::clients::client_query(&state, &me.principal, &params).await?)
+        crate::web::list_query::matching(&state, &me.principal, entity, &params).await?
     } else {
         let ids = f
             .iter()

@@ -79,7 +79,7 @@ pub async fn list(
         errors.add(e.field, me.tr.error(e.code));
     }
     let result = state.clients.list(&me.principal, &query).await?;
-    let bulk = crate::web::pages::bulk::choices(&state, &me, filters.query_string()).await?;
+    let bulk = crate::web::pages::bulk::choices(&state, &me, BulkEntity::Clients, filters.query_string()).await?;
     let views = crate::web::pages::saved_views::bar(&state, &me, BulkEntity::Clients, filters.query_string()).await?;
     let results = ClientResults {
         tr: me.tr,

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::domain::Permission;
+use crate::domain::bulk::BulkEntity;
 use crate::domain::company::{CompanyFilter, CompanyId, CompanyInput};
 use crate::domain::custom_field::FieldEntity;
 use crate::services::ServiceError;
@@ -47,24 +48,26 @@ pub async fn list(
     let filter = CompanyFilter::parse(&q).map_err(AppError::Invalid)?;
     let page = q.get("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| (1..=200).contains(p)).unwrap_or(1);
     let found = state.companies.list(&me.principal, &filter, PAGE, (page - 1) * PAGE).await?;
-    render(
-        StatusCode::OK,
-        &CompanyListPage {
-            shell: me.shell(Area::Companies),
-            rows: found.companies.iter().map(CompanyRow::from).collect(),
-            q: filter.q.clone().unwrap_or_default(),
-            owner_id: filter.owner_id.map(|o| o.0),
-            owners: owners(&state, &me).await?,
-            tags: TagChip::of(&state.tags.list(&me.principal).await?),
-            tag_id: filter.tag_id.map(|t| t.0),
-            sort: if filter.recent { "updated".into() } else { String::new() },
-            total: found.total,
-            exact: found.exact,
-            page,
-            pages: ((found.total + PAGE - 1) / PAGE).clamp(1, 200),
-            can_create: state.companies.may_create(&me.principal).is_ok(),
-        },
-    )
+    let mut list = CompanyListPage {
+        shell: me.shell(Area::Companies),
+        rows: found.companies.iter().map(CompanyRow::from).collect(),
+        q: filter.q.clone().unwrap_or_default(),
+        owner_id: filter.owner_id.map(|o| o.0),
+        owners: owners(&state, &me).await?,
+        tags: TagChip::of(&state.tags.list(&me.principal).await?),
+        tag_id: filter.tag_id.map(|t| t.0),
+        sort: if filter.recent { "updated".into() } else { String::new() },
+        total: found.total,
+        exact: found.exact,
+        page,
+        pages: ((found.total + PAGE - 1) / PAGE).clamp(1, 200),
+        can_create: state.companies.may_create(&me.principal).is_ok(),
+        bulk: None,
+        views: Default::default(),
+    };
+    list.bulk = crate::web::pages::bulk::choices(&state, &me, BulkEntity::Companies, list.query()).await?;
+    list.views = crate::web::pages::saved_views::bar(&state, &me, BulkEntity::Companies, list.query()).await?;
+    render(StatusCode::OK, &list)
 }
 
 fn input_of(f: &Fields) -> CompanyInput {

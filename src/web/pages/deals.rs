@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::domain::bulk::BulkEntity;
 use crate::domain::custom_field::FieldEntity;
 use crate::domain::deal::{Cursor, DealFilter, DealId, DealInput, DealSort};
 use crate::domain::pipeline::{Pipeline, PipelineId, StageId};
@@ -220,6 +221,8 @@ pub async fn list(
         status: filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         sort: q.get("sort").cloned().unwrap_or_default(),
     };
+    let bulk = crate::web::pages::bulk::choices(&state, &me, BulkEntity::Deals, filters.query()).await?;
+    let views = crate::web::pages::saved_views::bar(&state, &me, BulkEntity::Deals, filters.query()).await?;
     render(
         StatusCode::OK,
         &DealListPage {
@@ -236,6 +239,8 @@ pub async fn list(
             page,
             pages: ((found.total + LIST_PAGE - 1) / LIST_PAGE).clamp(1, 200),
             filters,
+            bulk,
+            views,
         },
     )
 }

@@ -16,7 +16,7 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
-use crate::web::views::bulk::{ViewRow, ViewsBar};
+use crate::web::views::bulk::{ViewRow, ViewsBar, list_path};
 
 /// The views bar of list `entity`, whose query string is now `query`.
 pub async fn bar(state: &AppState, me: &CurrentUser, entity: BulkEntity, query: String) -> Result<ViewsBar, AppError> {
@@ -29,9 +29,9 @@ pub async fn bar(state: &AppState, me: &CurrentUser, entity: BulkEntity, query: 
         .map(|v| ViewRow {
             id: v.id.0,
             url: if v.query.is_empty() {
-                format!("/crm/{}", entity.as_str())
+                list_path(entity).to_owned()
             } else {
-                format!("/crm/{}?{}", entity.as_str(), v.query)
+                format!("{}?{}", list_path(entity), v.query)
             },
             deletable: v.user_id == by.user_id || by.role == Role::Admin,
             name: v.name,
@@ -53,8 +53,8 @@ async fn save(
     }
     let fields = ViewFields::parse(text("entity"), text("name"), text("query"), text("shared") == "1")
         .map_err(AppError::Invalid)?;
-    let list = format!("/crm/{}", fields.entity.as_str());
-    let back = if fields.query.is_empty() { list.clone() } else { format!("{list}?{}", fields.query) };
+    let list = list_path(fields.entity);
+    let back = if fields.query.is_empty() { list.to_owned() } else { format!("{list}?{}", fields.query) };
     match state.views.save(&me.principal, &fields).await {
         Ok(_) => Ok(flash::redirect(&back, Flash::success("flash.view_saved"))),
         Err(ServiceError::Conflict { .. }) => Ok(flash::redirect(&back, Flash::error("flash.view_name_taken"))),
@@ -69,9 +69,9 @@ async fn delete(
     Path(id): Path<i64>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let _ = f;
+    let entity = BulkEntity::parse(f.get("entity").map_or("clients", String::as_str))?;
     state.views.delete(&me.principal, ViewId(id)).await?;
-    Ok(flash::redirect("/crm/clients", Flash::success("flash.view_deleted")))
+    Ok(flash::redirect(list_path(entity), Flash::success("flash.view_deleted")))
 }
 
 pub fn routes() -> Router<AppState> {

@@ -2,14 +2,25 @@
 
 use askama::Template;
 
-use crate::domain::bulk::{Failure, Job};
+use crate::domain::bulk::{BulkEntity, Failure, Job};
 use crate::web::views::Shell;
+
+/// Where the list of `entity` is (the deals' list, not their board).
+pub fn list_path(entity: BulkEntity) -> &'static str {
+    match entity {
+        BulkEntity::Clients => "/crm/clients",
+        BulkEntity::Companies => "/crm/companies",
+        BulkEntity::Deals => "/crm/deals/list",
+    }
+}
 
 /// The choices of a list's bulk bar.
 #[derive(Clone, Default)]
 pub struct BulkChoices {
     pub tags: Vec<(i64, String)>,
     pub owners: Vec<(i64, String)>,
+    /// Stages a deal may be moved to: (id, name, with its pipeline's when there are several).
+    pub stages: Vec<(i64, String)>,
     pub can_delete: bool,
     pub can_export: bool,
     /// Templates the reader may send to each client (none: they may not write to clients).
@@ -91,6 +102,7 @@ pub struct ViewRow {
 }
 
 /// A list's saved views, and what saving the one on screen takes.
+#[derive(Default)]
 pub struct ViewsBar {
     pub rows: Vec<ViewRow>,
     pub entity: &'static str,

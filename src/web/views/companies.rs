@@ -87,6 +87,9 @@ pub struct CompanyListPage {
     pub page: i64,
     pub pages: i64,
     pub can_create: bool,
+    /// The bulk bar, for a reader who may run bulk actions.
+    pub bulk: Option<super::bulk::BulkChoices>,
+    pub views: super::bulk::ViewsBar,
 }
 
 impl CompanyListPage {
@@ -107,8 +110,8 @@ impl CompanyListPage {
         self.tag_id == Some(*id)
     }
 
-    /// The address of page `n` of this list, with its filters.
-    pub fn page_url(&self, n: &i64) -> String {
+    /// The list's filters as its address carries them (no page).
+    pub fn query(&self) -> String {
         let mut parts = Vec::new();
         if !self.q.is_empty() {
             parts.push(format!("q={}", urlencode(&self.q)));
@@ -122,8 +125,15 @@ impl CompanyListPage {
         if !self.sort.is_empty() {
             parts.push(format!("sort={}", urlencode(&self.sort)));
         }
-        parts.push(format!("page={n}"));
-        format!("/crm/companies?{}", parts.join("&"))
+        parts.join("&")
+    }
+
+    /// The address of page `n` of this list, with its filters.
+    pub fn page_url(&self, n: &i64) -> String {
+        match self.query() {
+            q if q.is_empty() => format!("/crm/companies?page={n}"),
+            q => format!("/crm/companies?{q}&page={n}"),
+        }
     }
 }
 

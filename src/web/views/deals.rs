@@ -399,6 +399,9 @@ pub struct DealListPage {
     pub exact: bool,
     pub page: i64,
     pub pages: i64,
+    /// The bulk bar, for a reader who may run bulk actions.
+    pub bulk: Option<super::bulk::BulkChoices>,
+    pub views: super::bulk::ViewsBar,
 }
 
 impl DealListPage {
