@@ -85,7 +85,7 @@ async fn main() {
     let id = state.imports.upload(&me, "bench.csv", csv.as_bytes(), "utf-8".parse().unwrap()).await.unwrap();
     let upload = started.elapsed();
     let header = Sheet::parse(&csv).unwrap().header;
-    let mapping = Mapping::new(Mapping::guess(&header)).unwrap();
+    let mapping = Mapping::new(Mapping::guess(&header, &[])).unwrap();
     let (_stop, stop) = tokio::sync::watch::channel(false);
 
     let mut timings = Vec::new();

@@ -328,13 +328,19 @@ impl CustomField {
             }
             FieldKind::Date => {
                 let s = text.ok_or_else(|| bad("invalid_date"))?;
-                let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad("invalid_date"))?;
+                // ISO, or as spreadsheets in our languages write it: 31.12.2024, 31/12/2024.
+                let date = ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"]
+                    .iter()
+                    .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+                    .ok_or_else(|| bad("invalid_date"))?;
                 Value::String(date.format("%Y-%m-%d").to_string())
             }
-            FieldKind::Boolean => match (raw, text) {
+            FieldKind::Boolean => match (raw, text.map(|t| t.to_lowercase().replace(['‘', '’', 'ʻ', '`'], "'"))) {
                 (Value::Bool(b), _) => Value::Bool(*b),
-                (_, Some("true" | "1" | "on" | "yes")) => Value::Bool(true),
-                (_, Some("false" | "0" | "off" | "no")) => Value::Bool(false),
+                (_, Some(t)) if ["true", "1", "on", "yes", "да", "ha"].contains(&t.as_str()) => Value::Bool(true),
+                (_, Some(t)) if ["false", "0", "off", "no", "нет", "yo'q"].contains(&t.as_str()) => {
+                    Value::Bool(false)
+                }
                 _ => return Err(bad("must_be_boolean")),
             },
             FieldKind::Select => {
@@ -347,7 +353,9 @@ impl CustomField {
                         .iter()
                         .map(|v| v.as_str().ok_or_else(|| bad("must_be_string")))
                         .collect::<Result<_, _>>()?,
-                    Value::String(s) => vec![s.as_str()],
+                    // One option, or several as a sheet (our export) writes them: "a; b".
+                    Value::String(s) if self.option(s.trim()).is_some() => vec![s.as_str()],
+                    Value::String(s) => s.split(';').collect(),
                     _ => return Err(bad("must_be_string")),
                 };
                 let mut chosen = Vec::new();
@@ -486,6 +494,16 @@ mod tests {
         assert_eq!(check(FieldKind::Phone, &[], json!("+998 90 123 45 67")), Ok(Some(json!("+998901234567"))));
         assert_eq!(check(FieldKind::Text, &[], json!("")), Ok(None), "empty clears");
         assert_eq!(check(FieldKind::MultiSelect, &["A"], json!([])), Ok(None));
+        // As a spreadsheet, or our own export, writes them.
+        assert_eq!(check(FieldKind::Date, &[], json!("05.03.2024")), Ok(Some(json!("2024-03-05"))));
+        assert_eq!(check(FieldKind::Date, &[], json!("5/3/2024")), Ok(Some(json!("2024-03-05"))));
+        assert_eq!(check(FieldKind::Boolean, &[], json!("Да")), Ok(Some(json!(true))));
+        assert_eq!(check(FieldKind::Boolean, &[], json!("yo‘q")), Ok(Some(json!(false))));
+        assert_eq!(check(FieldKind::Boolean, &[], json!("FALSE")), Ok(Some(json!(false))));
+        let sheet = check(FieldKind::MultiSelect, &["A", "B", "C"], json!("c; a"));
+        assert_eq!(sheet, Ok(Some(json!(["A", "C"]))));
+        let semicolon = check(FieldKind::MultiSelect, &["A; B", "C"], json!("A; B"));
+        assert_eq!(semicolon, Ok(Some(json!(["A; B"]))), "an option with a semicolon in it is one option");
     }
 
     #[test]

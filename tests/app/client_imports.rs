@@ -388,3 +388,81 @@ async fn with_a_country_set_an_import_reads_local_numbers_as_that_countrys() {
     .unwrap();
     assert_eq!((phone.as_str(), whatsapp.as_str()), ("+998901234567", "+998937654321"));
 }
+
+#[tokio::test]
+async fn custom_field_columns_are_guessed_checked_and_imported_or_merged() {
+    let app = TestApp::spawn().await;
+    let _bg = app.start_background();
+    let admin = app.api(Role::Admin).await;
+    for body in [
+        serde_json::json!({"entity": "client", "key": "tier", "label": "Loyalty tier", "type": "select", "options": ["Gold", "Silver"], "required": true}),
+        serde_json::json!({"entity": "client", "key": "since", "label": "Client since", "type": "date"}),
+        serde_json::json!({"entity": "client", "key": "vip", "label": "VIP", "type": "boolean"}),
+        serde_json::json!({"entity": "client", "key": "langs", "label": "Languages", "type": "multiselect", "options": ["en", "ru", "uz"]}),
+        serde_json::json!({"entity": "client", "key": "size", "label": "Size", "type": "number"}),
+    ] {
+        let made = admin.post("/api/v1/custom-fields", body).await;
+        assert_eq!(made.status, 201, "{}", made.body);
+    }
+    let client = app.sign_in_as(Role::Agent).await;
+    let file = "Имя,Loyalty tier,custom.since,vip,custom.langs,Size\n\
+                Anna,gold,05.03.2024,да,ru; en,12 500\n\
+                Bob,Platinum,,,,\n\
+                Cara,,,,,\n\
+                Dan,Silver,2024-13-01,,,\n";
+    let id = upload(&client, file).await;
+
+    // Columns are guessed by a field's label, its key, or our export's `custom.KEY`.
+    let page = client.get(&format!("/crm/clients/imports/{id}")).await;
+    for guessed in ["custom.tier", "custom.since", "custom.vip", "custom.langs", "custom.size"] {
+        assert!(page.body.contains(&format!(r#"<option value="{guessed}" selected>"#)), "{guessed}: {}", page.body);
+    }
+    assert!(page.body.contains("Custom fields") && page.body.contains(">Loyalty tier</option>"));
+
+    let columns = ["first_name", "custom.tier", "custom.since", "custom.vip", "custom.langs", "custom.size"];
+    assert_eq!(start(&client, id, &columns, "skip", "import").await, 303);
+    assert_eq!(finish(&app, id).await, "done");
+    assert_eq!(counts(&app, id).await, (1, 0, 0, 3));
+    let anna: serde_json::Value = sqlx::query_scalar("SELECT custom FROM clients WHERE first_name = 'Anna'")
+        .fetch_one(&app.owner_pool().await)
+        .await
+        .unwrap();
+    assert_eq!(
+        anna,
+        serde_json::json!({"tier": "Gold", "since": "2024-03-05", "vip": true, "langs": ["en", "ru"], "size": 12500})
+    );
+    // Each failure names the field by its label.
+    let page = client.get(&format!("/crm/clients/imports/{id}")).await;
+    let report = &page.body[page.body.find("id=\"import-report\"").expect("a report")..];
+    for expected in ["Loyalty tier</td>", "Client since</td>", "This field is required."] {
+        assert!(report.contains(expected), "missing {expected:?} in {report}");
+    }
+
+    // A merge lays the row's custom values over the client's, with an audit entry saying so.
+    let merge = upload(&client, "first_name,Loyalty tier,VIP\nAnna,Silver,no\n").await;
+    let page = client.get(&format!("/crm/clients/imports/{merge}")).await;
+    assert!(page.body.contains(r#"<option value="custom.vip" selected>"#));
+    sqlx::query("UPDATE clients SET phone = '+998901234567' WHERE first_name = 'Anna'")
+        .execute(&app.owner_pool().await)
+        .await
+        .unwrap();
+    let merge = upload(&client, "first_name,phone,Loyalty tier,VIP\nAnna,+998901234567,Silver,no\n").await;
+    let columns = ["first_name", "phone", "custom.tier", "custom.vip"];
+    assert_eq!(start(&client, merge, &columns, "merge", "import").await, 303);
+    assert_eq!(finish(&app, merge).await, "done");
+    assert_eq!(counts(&app, merge).await, (0, 1, 0, 0));
+    let tier: serde_json::Value = sqlx::query_scalar("SELECT custom FROM clients WHERE first_name = 'Anna'")
+        .fetch_one(&app.owner_pool().await)
+        .await
+        .unwrap();
+    assert_eq!(
+        (&tier["tier"], &tier["vip"], &tier["size"]),
+        (&serde_json::json!("Silver"), &serde_json::json!(false), &serde_json::json!(12500))
+    );
+    let audit = app.scalar_i64("SELECT count(*) FROM audit_log WHERE entity = 'client' AND action = 'updated' AND summary LIKE '%custom tier, vip%'").await;
+    assert_eq!(audit, 1);
+
+    // A column mapped to a field the tenant does not have is refused.
+    let stale = upload(&client, "first_name,x\nZed,1\n").await;
+    assert_eq!(start(&client, stale, &["first_name", "custom.nope"], "skip", "import").await, 422);
+}

@@ -9,12 +9,13 @@ use sqlx::PgPool;
 use tokio::sync::{Notify, watch};
 
 use crate::db::TenantTx;
-use crate::domain::client::import::{Duplicates, Encoding, Mapping, Row, Sheet, Status};
+use crate::domain::client::import::{Duplicates, Encoding, Mapping, Row, Sheet, Status, Target};
 use crate::domain::client::import::{Import, IssueRow};
+use crate::domain::custom_field::FieldEntity;
 use crate::domain::{Actor, DomainError, Permission, Principal};
 use crate::events::EventBus;
 use crate::repos::client_imports::{self, Claim, NewImport};
-use crate::repos::{audit, tenants};
+use crate::repos::{audit, custom_fields, tenants};
 
 use super::ServiceError;
 
@@ -154,6 +155,11 @@ impl ClientImportService {
         if mapping.targets().len() != import.header.len() {
             return Err(DomainError::new("mapping", "invalid_choice").into());
         }
+        let fields = custom_fields::list(&mut tx, FieldEntity::Client, false).await?;
+        let unknown = |t: &Target| matches!(t, Target::Custom(key) if !fields.iter().any(|f| f.key == key.as_str()));
+        if mapping.targets().iter().any(unknown) {
+            return Err(DomainError::new("mapping", "unknown_field").into());
+        }
         if !client_imports::queue(&mut tx, id, &mapping.encode(), duplicates, dry_run).await? {
             return Err(ServiceError::Refused { code: "import_not_waiting" });
         }
@@ -224,6 +230,7 @@ impl ClientImportService {
         let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
         let plan = client_imports::plan(&mut tx, claim).await?;
         let home = tenants::default_country(&mut tx).await?;
+        let fields = custom_fields::list(&mut tx, FieldEntity::Client, false).await?;
         tx.commit().await?;
         let sheet = Sheet::parse(&plan.content)?;
         let mapping = Mapping::decode(&plan.mapping).map_err(|e| DomainError::new("mapping", e.code))?;
@@ -236,6 +243,7 @@ impl ClientImportService {
             counts: plan.counts,
             seen: HashMap::new(),
             home,
+            fields,
         };
         let done = plan.counts.rows_done as usize;
         if run.dry_run {

@@ -9,9 +9,10 @@ use chrono::Utc;
 use crate::db::TenantTx;
 use crate::domain::client::import::{Counts, Issue};
 use crate::domain::client::import::{Duplicates, Mapping, Row};
+use crate::domain::custom_field::{self, CustomField, CustomValues, FieldEntity};
 use crate::domain::{Actor, ClientFields, ClientId, ClientInput, ContactValue, DomainError, DomainEvent, HomeCountry};
 use crate::repos::client_imports::Claim;
-use crate::repos::{RepoError, audit, clients};
+use crate::repos::{RepoError, audit, clients, custom_fields};
 use crate::services::ServiceError;
 use crate::services::clients::{UpdateError, insert_client, unique_value, update_client};
 
@@ -29,6 +30,8 @@ pub(super) struct Run {
     pub(super) seen: HashMap<String, u32>,
     /// Where numbers without a country code belong (the tenant's setting).
     pub(super) home: Option<HomeCountry>,
+    /// The tenant's live custom fields of clients: what mapped custom columns are checked by.
+    pub(super) fields: Vec<CustomField>,
 }
 
 /// A row that is to become a new client.
@@ -36,6 +39,7 @@ struct NewClient {
     line: u32,
     fields: ClientFields,
     contacts: Vec<ContactValue>,
+    custom: CustomValues,
 }
 
 /// What one batch produced: its report lines, the events to publish after commit, and the
@@ -77,11 +81,19 @@ impl Run {
         }
     }
 
-    /// One row as a valid client, or every reason it is not.
+    /// One row as a valid client, or every reason it is not. Its custom values come back
+    /// checked and canonical in the input's `custom` (whether the new client lacks a required
+    /// one is known only once the row is known to make one).
     pub(super) fn parse(&self, row: &Row) -> Result<(ClientInput, ClientFields, Vec<ContactValue>), Vec<DomainError>> {
-        let (input, raw_contacts) = self.mapping.row(&row.cells);
+        let (mut input, raw_contacts) = self.mapping.row(&row.cells);
         let fields = ClientFields::parse(&input, Utc::now().date_naive(), self.home);
         let mut errors: Vec<DomainError> = fields.as_ref().err().cloned().unwrap_or_default();
+        if let Some(raw) = &input.custom {
+            match custom_field::apply_values(&self.fields, &CustomValues::new(), raw, false, self.home) {
+                Ok(values) => input.custom = Some(values),
+                Err(refused) => errors.extend(refused),
+            }
+        }
         let mut contacts = Vec::new();
         for (kind, raw) in &raw_contacts {
             match ContactValue::parse_in(*kind, raw, self.home) {
@@ -105,7 +117,7 @@ impl Run {
             match self.parse(row) {
                 Ok(parsed) => valid.push((row.line, parsed)),
                 Err(errors) => {
-                    out.issues.extend(errors.iter().map(|e| issue(row.line, Some(e.field), e.code)));
+                    out.issues.extend(errors.iter().map(|e| issue(row.line, Some(&e.path()), e.code)));
                     self.counts.failed += 1;
                 }
             }
@@ -194,6 +206,14 @@ impl Run {
                     continue;
                 }
             }
+            let custom = input.custom.clone().unwrap_or_default();
+            let lacking: Vec<&CustomField> =
+                self.fields.iter().filter(|f| f.required && !custom.contains_key(&f.key)).collect();
+            if !lacking.is_empty() {
+                out.issues.extend(lacking.iter().map(|f| issue(line, Some(&format!("custom.{}", f.key)), "required")));
+                self.counts.failed += 1;
+                continue;
+            }
             self.remember(&fields, line);
             self.counts.created += 1;
             // A new client is its importer's, as one made by hand is its maker's.
@@ -201,7 +221,7 @@ impl Run {
             if let Actor::User { id, .. } = &self.actor {
                 fields.owner_id = Some(*id);
             }
-            out.pending.push(NewClient { line, fields, contacts });
+            out.pending.push(NewClient { line, fields, contacts, custom });
         }
         self.flush(tx, &mut out).await?;
         Ok(out)
@@ -226,7 +246,11 @@ impl Run {
                 tx.rollback_to_savepoint().await?;
                 for c in pending {
                     tx.savepoint().await?;
-                    match insert_client(tx, &self.actor, &c.fields, &c.contacts).await {
+                    let inserted = match insert_client(tx, &self.actor, &c.fields, &c.contacts).await {
+                        Ok(id) => custom_fields::set_values(tx, FieldEntity::Client, id.0, &c.custom).await.map(|_| id),
+                        Err(e) => Err(e),
+                    };
+                    match inserted {
                         Ok(client_id) => {
                             tx.release_savepoint().await?;
                             out.events.push(DomainEvent::ClientCreated { tenant_id, client_id });
@@ -261,6 +285,9 @@ impl Run {
         }
         if !contacts.is_empty() {
             clients::insert_contacts_many(tx, &contacts).await?;
+        }
+        for (id, c) in ids.iter().zip(pending).filter(|(_, c)| !c.custom.is_empty()) {
+            custom_fields::set_values(tx, FieldEntity::Client, id.0, &c.custom).await?;
         }
         let id_texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
         let names: Vec<String> = pending.iter().map(|c| c.fields.full_name()).collect();
@@ -335,7 +362,21 @@ impl Run {
             }
             return Ok(Some(false));
         }
-        let changed = match update_client(tx, &self.actor, &current, &after, None, None).await {
+        // Custom values the row names are laid over the client's, like its other cells.
+        let custom = match input.custom.as_ref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(values) => {
+                match super::super::custom_fields::put(tx, FieldEntity::Client, id.0, Some(values), false).await {
+                    Ok(summary) => summary,
+                    Err(ServiceError::Invalid(errors)) => {
+                        out.issues.extend(errors.iter().map(|e| issue(line, Some(&e.path()), e.code)));
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let changed = match update_client(tx, &self.actor, &current, &after, None, custom).await {
             Ok(changed) => changed,
             Err(UpdateError::Invalid(errors)) => {
                 out.issues.extend(errors.iter().map(|e| issue(line, Some(e.field), e.code)));

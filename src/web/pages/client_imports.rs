@@ -3,6 +3,7 @@
 
 use crate::domain::client::import::Import;
 use crate::domain::client::import::{Duplicates, Encoding, MAX_FILE_BYTES, Mapping, Status, Target};
+use crate::domain::custom_field::{CustomField, FieldEntity, FieldKey};
 use crate::domain::{ClientInput, Permission};
 use crate::services::ServiceError;
 use crate::web::AppState;
@@ -116,6 +117,7 @@ async fn read_upload(
 /// The mapping as a form shows it: what was sent, else what was saved, else a guess.
 fn mapping_form(
     me: &CurrentUser,
+    custom: &[CustomField],
     import: &Import,
     chosen: Option<&[String]>,
     duplicates: Duplicates,
@@ -123,7 +125,9 @@ fn mapping_form(
 ) -> MappingForm {
     let as_form = |targets: &[Target]| targets.iter().map(ToString::to_string).collect::<Vec<String>>();
     let saved = import.mapping.as_deref().and_then(|m| Mapping::decode(m).ok()).map(|m| as_form(m.targets()));
-    let guessed = as_form(&Mapping::guess(&import.header));
+    let keys: Vec<(FieldKey, String)> =
+        custom.iter().filter_map(|f| Some((FieldKey::parse(&f.key).ok()?, f.label.clone()))).collect();
+    let guessed = as_form(&Mapping::guess(&import.header, &keys));
     let selected =
         chosen.map(<[String]>::to_vec).or(saved).filter(|s| s.len() == import.header.len()).unwrap_or(guessed);
     let (error_column, error) = match column_error {
@@ -151,7 +155,7 @@ fn mapping_form(
                 error: if error_column == Some(index) { error } else { None },
             })
             .collect(),
-        options: target_options(),
+        options: target_options(me.tr, custom),
         duplicates: duplicates.as_str(),
         can_merge: me.principal.can(Permission::ClientUpdate),
         error: if error_column.is_none() { error } else { None },
@@ -165,19 +169,23 @@ async fn import_page(
     import: Import,
     mapping: Option<MappingForm>,
 ) -> Result<ImportPage, AppError> {
+    let custom = state.custom_fields.list(&me.principal, FieldEntity::Client).await?;
     let has_report = matches!(import.status, Status::Checked | Status::Done | Status::Cancelled | Status::Failed);
     let report = if has_report {
         let rows = state.imports.issues(&me.principal, import.id, REPORT_ROWS + 1, 0).await?;
         let truncated = rows.len() as i64 > REPORT_ROWS;
-        let rows =
-            rows.iter().take(REPORT_ROWS as usize).map(|r| IssueView::new(me.tr, import.duplicates, r)).collect();
+        let rows = rows
+            .iter()
+            .take(REPORT_ROWS as usize)
+            .map(|r| IssueView::new(me.tr, import.duplicates, r, &custom))
+            .collect();
         Some(Report { rows, truncated })
     } else {
         None
     };
     let mapping = match mapping {
         Some(m) => Some(m),
-        None if import.status.can_start() => Some(mapping_form(me, &import, None, import.duplicates, None)),
+        None if import.status.can_start() => Some(mapping_form(me, &custom, &import, None, import.duplicates, None)),
         None => None,
     };
     Ok(ImportPage {
@@ -242,7 +250,8 @@ pub async fn start(
     let mapping = match mapping {
         Ok(m) => m,
         Err(error) => {
-            let form = mapping_form(&me, &import, Some(&chosen), duplicates, Some(error));
+            let custom = state.custom_fields.list(&me.principal, FieldEntity::Client).await?;
+            let form = mapping_form(&me, &custom, &import, Some(&chosen), duplicates, Some(error));
             return render(StatusCode::UNPROCESSABLE_ENTITY, &import_page(&state, &me, import, Some(form)).await?);
         }
     };
@@ -294,6 +303,7 @@ pub async fn report_csv(
 ) -> Result<Response, AppError> {
     let (import, rows) = state.imports.report(&me.principal, id).await?;
     let tr = me.tr;
+    let custom = state.custom_fields.list(&me.principal, FieldEntity::Client).await?;
     let mut header: Vec<String> = ["import.line", "import.outcome", "import.field", "import.problem"]
         .iter()
         .map(|k| tr.t(k).to_owned())
@@ -301,11 +311,11 @@ pub async fn report_csv(
     header.extend(import.header.iter().cloned());
     let mut out = crate::domain::csv::line(&header);
     for (row, cells) in &rows {
-        let view = IssueView::new(tr, import.duplicates, row);
+        let view = IssueView::new(tr, import.duplicates, row, &custom);
         let mut line = vec![
             view.line.to_string(),
             tr.t(view.outcome).to_owned(),
-            if view.field.is_empty() { String::new() } else { tr.t(view.field).to_owned() },
+            view.field.clone(),
             match &view.client {
                 Some((cid, name)) => format!("{} {name} (#{cid})", view.message),
                 None => view.message.clone(),

@@ -5,6 +5,7 @@ use askama::Template;
 use super::{FormErrors, Shell};
 use crate::domain::client::import::{Counts, Import, IssueRow};
 use crate::domain::client::import::{Duplicates, Encoding, Status, Target};
+use crate::domain::custom_field::{CustomField, FieldKey};
 use crate::i18n::Tr;
 
 #[derive(Template)]
@@ -71,11 +72,11 @@ pub fn status_label(s: Status) -> &'static str {
     }
 }
 
-/// The label key of a column target.
-pub fn target_label(t: Target) -> &'static str {
+/// The label key of a column target (none for a custom field: its label is the tenant's).
+pub fn target_label(t: &Target) -> &'static str {
     match t {
         Target::Ignore => "import.target.ignore",
-        Target::Field(f) => match f {
+        Target::Field(f) => match *f {
             "first_name" => "clients.first_name",
             "last_name" => "clients.last_name",
             "middle_name" => "clients.middle_name",
@@ -91,6 +92,17 @@ pub fn target_label(t: Target) -> &'static str {
         },
         Target::Contact(kind) => super::clients::contact_label(kind.as_str()),
         Target::ContactList => "import.target.contacts",
+        Target::Custom(_) => "",
+    }
+}
+
+/// What a column target is called, in the reader's language: a custom field by its label.
+pub fn target_name(tr: Tr, t: &Target, custom: &[CustomField]) -> String {
+    match t {
+        Target::Custom(key) => {
+            custom.iter().find(|f| f.key == key.as_str()).map_or_else(|| key.as_str().to_owned(), |f| f.label.clone())
+        }
+        other => tr.t(target_label(other)).to_owned(),
     }
 }
 
@@ -104,23 +116,28 @@ pub struct ColumnView {
     pub error: Option<&'static str>,
 }
 
-/// A choice of the column picker: (value, label key, group: 0 none, 1 client, 2 contacts).
+/// A choice of the column picker: its value, its name, and its group: 0 none, 1 client,
+/// 2 contacts, 3 custom fields.
 pub struct TargetOption {
     pub value: String,
-    pub label: &'static str,
+    pub label: String,
     pub group: u8,
 }
 
-pub fn target_options() -> Vec<TargetOption> {
+/// Every choice of the column picker, the tenant's `custom` client fields last.
+pub fn target_options(tr: Tr, custom: &[CustomField]) -> Vec<TargetOption> {
+    let keys = custom.iter().filter_map(|f| FieldKey::parse(&f.key).ok()).map(Target::Custom);
     Target::all()
         .into_iter()
+        .chain(keys)
         .map(|t| TargetOption {
             value: t.to_string(),
-            label: target_label(t),
+            label: target_name(tr, &t, custom),
             group: match t {
                 Target::Ignore => 0,
                 Target::Field(_) => 1,
                 Target::Contact(_) | Target::ContactList => 2,
+                Target::Custom(_) => 3,
             },
         })
         .collect()
@@ -150,6 +167,13 @@ pub struct MappingForm {
     pub error: Option<&'static str>,
     /// A dry run has checked this file: the import may go ahead.
     pub checked: bool,
+}
+
+impl MappingForm {
+    /// The tenant has custom client fields to map columns to.
+    pub fn has_custom(&self) -> bool {
+        self.options.iter().any(|o| o.group == 3)
+    }
 }
 
 /// Where a run stands; polled while it runs.
@@ -208,13 +232,14 @@ pub struct Report {
 pub struct IssueView {
     pub line: i32,
     pub outcome: &'static str,
-    pub field: &'static str,
+    /// The field at fault, by its name ("" for the row as a whole).
+    pub field: String,
     pub message: String,
     pub client: Option<(i64, String)>,
 }
 
 impl IssueView {
-    pub fn new(tr: Tr, duplicates: Duplicates, row: &IssueRow) -> Self {
+    pub fn new(tr: Tr, duplicates: Duplicates, row: &IssueRow, custom: &[CustomField]) -> Self {
         let i = &row.issue;
         let outcome = match (i.code.as_str(), duplicates) {
             ("duplicate", _) | ("duplicate_row", Duplicates::Skip) => "import.outcome.skipped",
@@ -229,23 +254,22 @@ impl IssueView {
         Self {
             line: i.row_no,
             outcome,
-            field: i.field.as_deref().map_or("", field_label),
+            field: i.field.as_deref().map_or_else(String::new, |f| field_name(tr, f, custom)),
             message,
             client: i.client_id.map(|id| (id.0, row.client_name.clone().unwrap_or_else(|| format!("#{id}")))),
         }
     }
 }
 
-/// The label key of a field an issue names (`phone`, `contact.telegram`).
-fn field_label(field: &str) -> &'static str {
-    match field.parse::<Target>() {
-        Ok(t) if t != Target::Ignore => target_label(t),
-        _ => match field.strip_prefix("contact.").and_then(|k| k.parse().ok()) {
-            Some(kind) => target_label(Target::Contact(kind)),
-            None => match field {
-                "passport" => "clients.passport_number",
-                _ => "",
-            },
-        },
+/// The name of a field an issue names (`phone`, `contact.telegram`, `custom.tier`).
+fn field_name(tr: Tr, field: &str, custom: &[CustomField]) -> String {
+    let target = match field.parse::<Target>() {
+        Ok(t) if t != Target::Ignore => Some(t),
+        _ => field.strip_prefix("contact.").and_then(|k| k.parse().ok()).map(Target::Contact),
+    };
+    match (target, field) {
+        (Some(t), _) => target_name(tr, &t, custom),
+        (None, "passport") => tr.t("clients.passport_number").to_owned(),
+        (None, _) => String::new(),
     }
 }

@@ -6,9 +6,10 @@ use std::str::FromStr;
 
 use crate::domain::DomainError;
 use crate::domain::client::{ClientInput, ContactType};
+use crate::domain::custom_field::FieldKey;
 
 /// Where one column's values go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Ignore,
     /// A client field, one of `ClientInput::FIELDS`.
@@ -17,6 +18,9 @@ pub enum Target {
     Contact(ContactType),
     /// Contacts as our own export writes them: `type:value; type:value`.
     ContactList,
+    /// A custom field of clients, by key (checked against the tenant's fields, and each
+    /// value against its field, when the import runs).
+    Custom(FieldKey),
 }
 
 impl Target {
@@ -30,8 +34,19 @@ impl Target {
     }
 
     /// A best guess from a column's header, in English, Russian or Uzbek, or in our export's
-    /// own names.
-    pub fn guess(header: &str) -> Target {
+    /// own names; `custom` are the tenant's client fields (key, label), found by either.
+    pub fn guess(header: &str, custom: &[(FieldKey, String)]) -> Target {
+        if let Some(key) = header.trim().strip_prefix("custom.")
+            && let Some((key, _)) = custom.iter().find(|(k, _)| k.as_str() == key)
+        {
+            return Target::Custom(key.clone());
+        }
+        let folded = header.trim().to_lowercase();
+        if let Some((key, _)) =
+            custom.iter().find(|(k, label)| label.trim().to_lowercase() == folded || k.as_str() == folded)
+        {
+            return Target::Custom(key.clone());
+        }
         let key: String = header
             .to_lowercase()
             .chars()
@@ -77,6 +92,7 @@ impl fmt::Display for Target {
             Target::Field(name) => f.write_str(name),
             Target::Contact(kind) => write!(f, "contact:{kind}"),
             Target::ContactList => f.write_str("contacts"),
+            Target::Custom(key) => write!(f, "custom.{}", key.as_str()),
         }
     }
 }
@@ -84,12 +100,16 @@ impl fmt::Display for Target {
 impl FromStr for Target {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Target::all().into_iter().find(|t| t.to_string() == s).ok_or(DomainError::new("mapping", "invalid_choice"))
+        let invalid = || DomainError::new("mapping", "invalid_choice");
+        if let Some(key) = s.strip_prefix("custom.") {
+            return FieldKey::parse(key).map(Target::Custom).map_err(|_| invalid());
+        }
+        Target::all().into_iter().find(|t| t.to_string() == s).ok_or_else(invalid)
     }
 }
 
 /// One target per column of a sheet, checked: the first name is mapped, and no client field
-/// is mapped twice.
+/// (or custom field) is mapped twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapping(Vec<Target>);
 
@@ -103,7 +123,7 @@ pub struct MappingError {
 impl Mapping {
     pub fn new(targets: Vec<Target>) -> Result<Self, MappingError> {
         for (i, t) in targets.iter().enumerate() {
-            if matches!(t, Target::Field(_)) && targets[..i].contains(t) {
+            if matches!(t, Target::Field(_) | Target::Custom(_)) && targets[..i].contains(t) {
                 return Err(MappingError { column: Some(i), code: "import_mapped_twice" });
             }
         }
@@ -113,13 +133,15 @@ impl Mapping {
         Ok(Self(targets))
     }
 
-    /// The guess for every column of `header` (the first name is not guaranteed).
-    pub fn guess(header: &[String]) -> Vec<Target> {
+    /// The guess for every column of `header` (the first name is not guaranteed), with the
+    /// tenant's `custom` client fields (key, label).
+    pub fn guess(header: &[String], custom: &[(FieldKey, String)]) -> Vec<Target> {
         let mut targets: Vec<Target> = Vec::new();
         for h in header {
-            let t = Target::guess(h);
+            let t = Target::guess(h, custom);
             // A field claimed by an earlier column is left for the user to place.
-            targets.push(if matches!(t, Target::Field(_)) && targets.contains(&t) { Target::Ignore } else { t });
+            let taken = matches!(t, Target::Field(_) | Target::Custom(_)) && targets.contains(&t);
+            targets.push(if taken { Target::Ignore } else { t });
         }
         targets
     }
@@ -142,8 +164,9 @@ impl Mapping {
         Self::new(targets)
     }
 
-    /// One row as client input and contacts `(type, raw value)`. Cells are read as
-    /// spreadsheets write them: `31.12.1990` is a date, `M`/`Ж` a gender.
+    /// One row as client input (custom values as text, in `custom`) and contacts `(type, raw
+    /// value)`. Cells are read as spreadsheets write them: `31.12.1990` is a date, `M`/`Ж` a
+    /// gender.
     pub fn row(&self, cells: &[String]) -> (ClientInput, Vec<(ContactType, String)>) {
         let mut input = ClientInput::default();
         let mut contacts = Vec::new();
@@ -163,6 +186,10 @@ impl Mapping {
                     *input.field_mut(field).expect("a mapping targets a client field") = Some(value);
                 }
                 Target::Contact(kind) => contacts.push((*kind, cell.to_owned())),
+                Target::Custom(key) => {
+                    let values = input.custom.get_or_insert_with(Default::default);
+                    values.insert(key.as_str().to_owned(), serde_json::Value::String(cell.to_owned()));
+                }
                 Target::ContactList => {
                     for item in cell.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                         let (kind, value) = item.split_once(':').unwrap_or(("other", item));

@@ -151,6 +151,7 @@ impl FromStr for Duplicates {
 mod tests {
     use super::*;
     use crate::domain::client::ContactType;
+    use crate::domain::custom_field::FieldKey;
 
     #[test]
     fn semicolons_and_a_bom_and_blank_lines_are_read() {
@@ -185,7 +186,7 @@ mod tests {
         let header: Vec<String> =
             ["Фамилия", "Имя", "Tel", "E-mail", "Telegram", "first_name", "contacts", "id"].map(String::from).into();
         assert_eq!(
-            Mapping::guess(&header),
+            Mapping::guess(&header, &[]),
             [
                 Target::Field("last_name"),
                 Target::Field("first_name"),
@@ -213,6 +214,23 @@ mod tests {
     }
 
     #[test]
+    fn custom_fields_are_guessed_by_key_or_label_mapped_once_and_read_as_text() {
+        use Target::*;
+        let tier = FieldKey::parse("tier").unwrap();
+        let custom = [(tier.clone(), "Loyalty tier".to_owned())];
+        let header: Vec<String> = ["Имя", "custom.tier", "LOYALTY TIER", "custom.gone"].map(String::from).into();
+        assert_eq!(Mapping::guess(&header, &custom), [Field("first_name"), Custom(tier.clone()), Ignore, Ignore]);
+        let twice = Mapping::new(vec![Field("first_name"), Custom(tier.clone()), Custom(tier.clone())]).unwrap_err();
+        assert_eq!(twice, MappingError { column: Some(2), code: "import_mapped_twice" });
+        let m = Mapping::new(vec![Field("first_name"), Custom(tier.clone())]).unwrap();
+        assert_eq!(m.encode(), "first_name,custom.tier");
+        assert_eq!(Mapping::decode(&m.encode()).unwrap(), m);
+        assert!(Mapping::decode("first_name,custom.Bad Key").is_err());
+        let (input, _) = m.row(&["Ann".into(), " Gold ".into()]);
+        assert_eq!(input.custom.unwrap()["tier"], "Gold");
+    }
+
+    #[test]
     fn a_row_becomes_input_with_spreadsheet_dates_genders_and_contacts() {
         use Target::*;
         let m = Mapping::new(vec![Field("first_name"), Field("date_of_birth"), Field("gender"), ContactList]).unwrap();
@@ -220,6 +238,7 @@ mod tests {
         let cells = ["  Ann ", "5.3.1990", "Ж", "'@ann; phone:+998901234567"].map(String::from);
         let (input, contacts) = m.row(&cells);
         assert_eq!(input.first_name.as_deref(), Some("Ann"));
+        assert_eq!(input.custom, None, "no custom column, no custom values");
         assert_eq!(input.date_of_birth.as_deref(), Some("1990-03-05"));
         assert_eq!(input.gender.as_deref(), Some("female"));
         assert_eq!(
