@@ -1536,11 +1536,29 @@ async fn a_custom_field_is_defined_filled_on_a_client_and_filters_the_list_at_de
     assert!(d.script("return location.search").await.as_str().unwrap().contains("custom.tier=Gold"), "in the address");
     d.screenshot("fields-client-list").await;
 
+    // The field as a column, chosen from the Columns menu: its value on each row.
+    d.click(".columns-menu summary").await;
+    d.click(".columns-menu input[value=tier]").await;
+    d.wait_until(
+        "[...document.querySelectorAll('#client-results th')].some(th => th.textContent === 'Tier')",
+        "the Tier column",
+    )
+    .await;
+    let cell = d.script("return document.querySelector('#client-results td[data-label=Tier]').textContent").await;
+    assert_eq!(cell.as_str(), Some("Gold"));
+    assert!(d.script("return location.search").await.as_str().unwrap().contains("cols=tier"), "in the address");
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the list with a custom column at 1366 px");
+    d.screenshot("fields-client-columns").await;
+
     d.resize(390, 800).await;
     d.goto(&format!("{base}/crm/clients/{dilnoza}?edit=custom")).await;
     d.script("document.getElementById('custom-values').scrollIntoView()").await;
     assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the client at 390 px");
     d.screenshot("fields-client-phone").await;
+    d.goto(&format!("{base}/crm/clients?cols=tier")).await;
+    d.click(".columns-menu summary").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the list's columns menu at 390 px");
+    d.screenshot("fields-client-columns-phone").await;
     d.goto(&format!("{base}/crm/settings/fields")).await;
     assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the fields page at 390 px");
     d.screenshot("fields-settings-phone").await;

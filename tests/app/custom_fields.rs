@@ -432,3 +432,54 @@ async fn the_seed_tags_clients_and_gives_them_tiers_once_however_often_it_runs()
     let fields = app.api(Role::Admin).await.get("/api/v1/custom-fields?entity=client").await.json();
     assert_eq!(fields["items"][0]["options"], json!(["Platinum", "Gold", "Silver", "Bronze"]));
 }
+
+#[tokio::test]
+async fn the_client_list_shows_chosen_fields_as_columns_and_a_saved_view_keeps_them() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    field(&api, json!({"entity": "client", "key": "tier", "label": "Loyalty tier", "type": "select", "options": ["Gold", "Silver"]})).await;
+    field(&api, json!({"entity": "client", "key": "vip", "label": "VIP", "type": "boolean"})).await;
+    field(&api, json!({"entity": "client", "key": "langs", "label": "Languages", "type": "multiselect", "options": ["en", "ru"]})).await;
+    api.post(
+        "/api/v1/clients",
+        json!({"first_name": "Ann", "custom": {"tier": "Gold", "vip": true, "langs": ["ru", "en"]}}),
+    )
+    .await;
+    api.post("/api/v1/clients", json!({"first_name": "Bob"})).await;
+    let browser = app.sign_in_as(Role::Agent).await;
+
+    let plain = browser.get("/crm/clients?sort=name").await.body;
+    assert!(!plain.contains("<th scope=\"col\">Loyalty tier</th>"), "no custom column unless chosen");
+    assert!(plain.contains(r#"name="cols" value="tier">"#), "offered in the Columns menu");
+
+    // Chosen columns show in the fields' order whatever the address's, values as pages show them.
+    let page = browser.get("/crm/clients?sort=name&cols=langs&cols=vip&cols=tier&cols=nope").await.body;
+    let heads: Vec<&str> = ["Loyalty tier", "VIP", "Languages"]
+        .into_iter()
+        .filter(|h| page.contains(&format!("<th scope=\"col\">{h}</th>")))
+        .collect();
+    assert_eq!(heads, ["Loyalty tier", "VIP", "Languages"], "{page}");
+    let at = |s: &str| page.find(s).unwrap_or_else(|| panic!("{s} missing: {page}"));
+    assert!(at("<th scope=\"col\">Loyalty tier</th>") < at("<th scope=\"col\">VIP</th>"));
+    for cell in [
+        r#"<td data-label="Loyalty tier">Gold</td>"#,
+        r#"<td data-label="VIP">Yes</td>"#,
+        r#"<td data-label="Languages">en, ru</td>"#,
+        r#"<td data-label="Loyalty tier"></td>"#,
+    ] {
+        assert!(page.contains(cell), "{cell} missing: {page}");
+    }
+    assert!(page.contains(r#"name="cols" value="tier" checked>"#));
+
+    // A saved view keeps the columns with the filters.
+    let csrf = browser.get("/crm/clients").await.csrf().unwrap();
+    let saved = browser
+        .post(
+            "/crm/views",
+            &[("_csrf", &csrf), ("entity", "clients"), ("name", "Tiers"), ("query", "sort=name&cols=tier")],
+        )
+        .await;
+    assert_eq!(saved.location(), Some("/crm/clients?sort=name&cols=tier"));
+    let opened = browser.get(saved.location().unwrap()).await.body;
+    assert!(opened.contains(r#"<td data-label="Loyalty tier">Gold</td>"#), "{opened}");
+}

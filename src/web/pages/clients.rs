@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::domain::bulk::BulkEntity;
-use crate::domain::custom_field::{FieldEntity, FieldKind};
+use crate::domain::custom_field::{CustomField, FieldEntity, FieldKind};
 use crate::domain::tag::TagId;
 use crate::domain::{
     ClientId, ClientInput, ClientQuery, ContactId, ContactType, DomainError, HomeCountry, Permission, parse_date,
@@ -79,12 +79,15 @@ pub async fn list(
         errors.add(e.field, me.tr.error(e.code));
     }
     let result = state.clients.list(&me.principal, &query).await?;
+    let fields = state.custom_fields.list(&me.principal, FieldEntity::Client).await?;
+    let columns: Vec<CustomField> = fields.iter().filter(|f| filters.shows(&f.key)).cloned().collect();
     let bulk = crate::web::pages::bulk::choices(&state, &me, BulkEntity::Clients, filters.query_string()).await?;
     let views = crate::web::pages::saved_views::bar(&state, &me, BulkEntity::Clients, filters.query_string()).await?;
     let results = ClientResults {
         tr: me.tr,
         has_next: result.total.has_next(page, PER_PAGE, result.items.len()),
-        rows: result.items.iter().map(|(c, k)| ClientRow::new(me.tr, c, k)).collect(),
+        rows: result.items.iter().map(|(c, k)| ClientRow::new(me.tr, c, k, &columns)).collect(),
+        columns: columns.iter().map(|f| (f.key.clone(), f.label.clone())).collect(),
         total: result.total.count(),
         total_exact: result.total.is_exact(),
         page,
@@ -104,15 +107,15 @@ pub async fn list(
         can_see_archived: me.principal.can(Permission::ClientDelete),
         can_export: me.principal.can(Permission::ClientExport),
         tags: TagChip::of(&state.tags.list(&me.principal).await?),
-        custom_filters: custom_filters(&state, &me).await?,
+        column_choices: fields.iter().map(|f| (f.key.clone(), f.label.clone())).collect(),
+        custom_filters: custom_filters(&me, fields),
     };
     render(StatusCode::OK, &page)
 }
 
 /// The client fields a list is filtered by from a menu: selects, multi-selects and yes/no.
-async fn custom_filters(state: &AppState, me: &CurrentUser) -> Result<Vec<CustomFilter>, AppError> {
-    let fields = state.custom_fields.list(&me.principal, FieldEntity::Client).await?;
-    Ok(fields
+fn custom_filters(me: &CurrentUser, fields: Vec<CustomField>) -> Vec<CustomFilter> {
+    fields
         .into_iter()
         .filter_map(|f| {
             let choices = match f.kind {
@@ -127,7 +130,7 @@ async fn custom_filters(state: &AppState, me: &CurrentUser) -> Result<Vec<Custom
             };
             Some(CustomFilter { key: f.key, label: f.label, choices })
         })
-        .collect())
+        .collect()
 }
 
 async fn new_page(

@@ -7,6 +7,7 @@ use super::companies::CompanyPicker;
 use super::custom_fields::ValuesPanel;
 use super::tags::{TagChip, TagChoice};
 use super::{FormErrors, Shell};
+use crate::domain::custom_field::CustomField;
 use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender, HomeCountry, Phone};
 use crate::i18n::Tr;
 
@@ -20,10 +21,14 @@ pub struct ClientRow {
     pub badges: Vec<(&'static str, &'static str)>,
     pub tags: Vec<TagChip>,
     pub updated: String,
+    /// The values of the list's custom columns, in their order, as shown.
+    pub custom: Vec<String>,
 }
 
 impl ClientRow {
-    pub fn new(tr: Tr, c: &Client, contacts: &[Contact]) -> Self {
+    /// A row of the list, with the values of its custom `columns`.
+    pub fn new(tr: Tr, c: &Client, contacts: &[Contact], columns: &[CustomField]) -> Self {
+        let yes_no = (tr.t("common.yes"), tr.t("common.no"));
         let badges = ContactType::ALL
             .into_iter()
             .filter(|t| contacts.iter().any(|k| k.kind() == *t))
@@ -37,6 +42,10 @@ impl ClientRow {
             badges,
             tags: TagChip::of(&c.tags),
             updated: tr.datetime(&c.updated_at),
+            custom: columns
+                .iter()
+                .map(|f| c.custom.get(&f.key).map(|v| f.display(v, yes_no)).unwrap_or_default())
+                .collect(),
         }
     }
 }
@@ -59,6 +68,9 @@ pub struct ListFilters {
     /// Only clients holding these custom values (`custom.KEY=value` in the URL), by key.
     #[serde(skip)]
     pub custom: Vec<(String, String)>,
+    /// The custom fields shown as columns (`cols=KEY`, once per field), by key.
+    #[serde(skip)]
+    pub cols: Vec<String>,
 }
 
 impl ListFilters {
@@ -75,16 +87,30 @@ impl ListFilters {
         for (key, value) in self.custom.iter().filter(|(_, v)| !v.is_empty()) {
             parts.push(format!("custom.{key}={}", crate::web::error::urlencode(value)));
         }
+        for key in &self.cols {
+            parts.push(format!("cols={}", crate::web::error::urlencode(key)));
+        }
         if page > 1 {
             parts.push(format!("page={page}"));
         }
         if parts.is_empty() { "/crm/clients".into() } else { format!("/crm/clients?{}", parts.join("&")) }
     }
 
-    /// Keeps the `custom.KEY` pairs of the URL's query (`pairs`, every pair of it).
+    /// Keeps the `custom.KEY` filters and the `cols` of the URL's query (`pairs`, every pair
+    /// of it).
     pub fn take_custom(&mut self, pairs: Vec<(String, String)>) {
-        self.custom =
-            pairs.into_iter().filter_map(|(k, v)| k.strip_prefix("custom.").map(|key| (key.to_owned(), v))).collect();
+        for (k, v) in pairs {
+            match k.strip_prefix("custom.") {
+                Some(key) => self.custom.push((key.to_owned(), v)),
+                None if k == "cols" && !v.is_empty() && !self.cols.contains(&v) => self.cols.push(v),
+                None => {}
+            }
+        }
+    }
+
+    /// Whether custom field `key` is shown as a column.
+    pub fn shows(&self, key: &str) -> bool {
+        self.cols.iter().any(|k| k == key)
     }
 
     /// The value the list is filtered by for custom field `key` ("" when none).
@@ -122,6 +148,8 @@ pub struct ClientsPage {
     pub tags: Vec<TagChip>,
     /// The custom fields a list can be filtered by (selects and yes/no).
     pub custom_filters: Vec<CustomFilter>,
+    /// Every custom field of clients, to choose the list's columns from: (key, label).
+    pub column_choices: Vec<(String, String)>,
 }
 
 /// A custom field as a filter of the list: a menu of its options.
@@ -170,6 +198,8 @@ pub struct ClientResults {
     pub bulk: Option<super::bulk::BulkChoices>,
     /// The saved views of the list.
     pub views: super::bulk::ViewsBar,
+    /// The custom fields shown as columns: (key, label), in the fields' order.
+    pub columns: Vec<(String, String)>,
 }
 
 impl ClientResults {
