@@ -127,6 +127,19 @@ CREATE FUNCTION public.claim_message_deliveries(p_limit integer, p_lease interva
         RETURNING d.tenant_id, d.message_id, d.attempts, d.claim
     $$;
 
+CREATE FUNCTION public.claim_telegram_notifications(p_limit integer, p_lease interval) RETURNS TABLE(tenant_id uuid, id bigint)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+        UPDATE notifications n
+        SET telegram_due_at = now() + p_lease, telegram_attempts = n.telegram_attempts + 1
+        FROM (SELECT q.tenant_id, q.id FROM notifications q
+              WHERE q.telegram_state = 'pending' AND q.telegram_due_at <= now()
+              ORDER BY q.telegram_due_at LIMIT p_limit FOR UPDATE SKIP LOCKED) due
+        WHERE n.tenant_id = due.tenant_id AND n.id = due.id
+        RETURNING n.tenant_id, n.id
+    $$;
+
 CREATE FUNCTION public.client_dictionary_lock(p_tenant uuid, p_exclusive boolean) RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -631,6 +644,21 @@ CREATE FUNCTION public.purge_removed_custom_fields(p_after interval) RETURNS big
         RETURN n;
     END
     $_$;
+
+CREATE FUNCTION public.queue_telegram_notification() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM users u
+                   WHERE u.tenant_id = NEW.tenant_id AND u.id = NEW.user_id
+                     AND u.telegram_chat_id IS NOT NULL AND u.telegram_channel_id IS NOT NULL) THEN
+            NEW.telegram_state := 'pending';
+            NEW.telegram_due_at := now();
+        END IF;
+        RETURN NEW;
+    END
+    $$;
 
 CREATE FUNCTION public.refresh_client_statistics() RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
@@ -1768,8 +1796,14 @@ CREATE TABLE public.notifications (
     url text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     read_at timestamp with time zone,
+    telegram_state text,
+    telegram_due_at timestamp with time zone,
+    telegram_attempts integer DEFAULT 0 NOT NULL,
+    telegram_error text,
     CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
-    CONSTRAINT notifications_kind_check CHECK ((kind = ANY (ARRAY['mention'::text, 'reminder'::text, 'task_assigned'::text])))
+    CONSTRAINT notifications_kind_check CHECK ((kind = ANY (ARRAY['mention'::text, 'reminder'::text, 'task_assigned'::text]))),
+    CONSTRAINT notifications_telegram_due CHECK (((telegram_state IS DISTINCT FROM 'pending'::text) OR (telegram_due_at IS NOT NULL))),
+    CONSTRAINT notifications_telegram_state_check CHECK ((telegram_state = ANY (ARRAY['pending'::text, 'sent'::text, 'failed'::text])))
 );
 
 ALTER TABLE ONLY public.notifications FORCE ROW LEVEL SECURITY;
@@ -2011,9 +2045,14 @@ CREATE TABLE public.users (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     away boolean DEFAULT false NOT NULL,
     last_assigned_at timestamp with time zone,
+    telegram_chat_id bigint,
+    telegram_channel_id bigint,
+    telegram_link_code text,
+    telegram_link_expires_at timestamp with time zone,
     CONSTRAINT users_email_check CHECK ((email = lower(email))),
     CONSTRAINT users_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'ru'::text, 'uz'::text]))),
-    CONSTRAINT users_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100)))
+    CONSTRAINT users_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 100))),
+    CONSTRAINT users_telegram_link_code_check CHECK (((length(telegram_link_code) >= 8) AND (length(telegram_link_code) <= 64)))
 );
 
 ALTER TABLE ONLY public.users FORCE ROW LEVEL SECURITY;
@@ -2371,6 +2410,8 @@ CREATE INDEX notes_deal ON public.notes USING btree (tenant_id, deal_id, id DESC
 
 CREATE INDEX notifications_of ON public.notifications USING btree (tenant_id, user_id, id DESC);
 
+CREATE INDEX notifications_telegram_pending ON public.notifications USING btree (telegram_due_at) WHERE (telegram_state = 'pending'::text);
+
 CREATE INDEX notifications_unread ON public.notifications USING btree (tenant_id, user_id, id DESC) WHERE (read_at IS NULL);
 
 CREATE UNIQUE INDEX pipeline_stages_name_key ON public.pipeline_stages USING btree (tenant_id, pipeline_id, lower(name));
@@ -2397,6 +2438,8 @@ CREATE INDEX tasks_overdue_due ON public.tasks USING btree (due_at) WHERE ((over
 
 CREATE INDEX tasks_reminders_due ON public.tasks USING btree (remind_at) WHERE ((reminded_at IS NULL) AND (done_at IS NULL) AND (remind_at IS NOT NULL));
 
+CREATE UNIQUE INDEX users_telegram_link_code ON public.users USING btree (tenant_id, telegram_link_code) WHERE (telegram_link_code IS NOT NULL);
+
 CREATE TRIGGER client_tags_follow AFTER UPDATE ON public.clients REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.client_tags_follow();
 
 CREATE TRIGGER client_tags_keys BEFORE INSERT ON public.client_tags FOR EACH ROW EXECUTE FUNCTION public.client_tags_keys();
@@ -2422,6 +2465,8 @@ CREATE TRIGGER deal_tag_stage_totals_deleting BEFORE DELETE ON public.deals FOR 
 CREATE TRIGGER deal_tag_stage_totals_insert AFTER INSERT ON public.deal_tags REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_tag_stage_totals_tagged();
 
 CREATE TRIGGER deal_tag_stage_totals_update AFTER UPDATE ON public.deals REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.deal_tag_stage_totals_changed();
+
+CREATE TRIGGER notifications_queue_telegram BEFORE INSERT ON public.notifications FOR EACH ROW EXECUTE FUNCTION public.queue_telegram_notification();
 
 ALTER TABLE ONLY public.activities
     ADD CONSTRAINT activities_tenant_id_actor_user_id_fkey FOREIGN KEY (tenant_id, actor_user_id) REFERENCES public.users(tenant_id, id) ON DELETE SET NULL (actor_user_id);
@@ -2701,6 +2746,9 @@ ALTER TABLE ONLY public.tasks
 
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_role_fkey FOREIGN KEY (role) REFERENCES public.roles(name);
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_telegram_channel FOREIGN KEY (tenant_id, telegram_channel_id) REFERENCES public.channels(tenant_id, id) ON DELETE SET NULL (telegram_channel_id);
 
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(id) ON DELETE CASCADE;
@@ -2998,6 +3046,9 @@ GRANT ALL ON FUNCTION public.claim_media_downloads(p_limit integer, p_lease inte
 
 REVOKE ALL ON FUNCTION public.claim_message_deliveries(p_limit integer, p_lease interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.claim_message_deliveries(p_limit integer, p_lease interval) TO crm_app;
+
+REVOKE ALL ON FUNCTION public.claim_telegram_notifications(p_limit integer, p_lease interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.claim_telegram_notifications(p_limit integer, p_lease interval) TO crm_app;
 
 REVOKE ALL ON FUNCTION public.client_dictionary_lock(p_tenant uuid, p_exclusive boolean) FROM PUBLIC;
 

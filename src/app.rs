@@ -54,6 +54,8 @@ impl Background {
             state.chats.spawn_snooze_waker(Duration::from_secs(1), stopped.clone()),
             state.tasks.spawn_task_clock(Duration::from_secs(1), stopped.clone()),
             state.bulk.spawn_worker(stopped.clone()),
+            crate::services::notifications::TelegramDelivery::new(state.pool.clone(), state.channels.clone())
+                .spawn(Duration::from_secs(1), stopped.clone()),
             delivery.spawn(stopped),
         ];
         let notifier = crate::services::staff_notifier::spawn_staff_notifier(

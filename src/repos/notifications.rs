@@ -1,10 +1,13 @@
 //! The `notifications` table: what each user is told of, newest first, until they read it.
 
 use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
-use crate::domain::UserId;
+use crate::domain::channel::ChannelId;
 use crate::domain::notification::{NewNotification, Notification, NotificationId, NotificationKind};
+use crate::domain::{TenantId, UserId};
 
 use super::RepoError;
 
@@ -118,4 +121,95 @@ pub async fn mark_read(tx: &mut TenantTx, user: UserId, ids: Option<&[Notificati
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected())
+}
+
+/// A notification due on Telegram: the notification, where its user's chat is (the bot's
+/// channel and the chat id, `None` once unlinked) and the user's language (else the tenant's).
+pub struct TelegramDue {
+    pub notification: Notification,
+    pub to: Option<(ChannelId, i64)>,
+    pub locale: String,
+    pub attempts: i32,
+}
+
+/// Takes up to `limit` notifications due on Telegram, in any tenant, for `lease`.
+pub async fn claim_telegram(
+    pool: &PgPool,
+    limit: i64,
+    lease: std::time::Duration,
+) -> Result<Vec<(TenantId, NotificationId)>, RepoError> {
+    let lease = PgInterval::try_from(lease).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let rows = sqlx::query!(
+        r#"SELECT tenant_id AS "tenant_id!", id AS "id!" FROM claim_telegram_notifications($1::int, $2)"#,
+        limit as i32,
+        lease
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (TenantId(r.tenant_id), NotificationId(r.id))).collect())
+}
+
+/// Notification `id` as its Telegram delivery needs it, while it is pending.
+pub async fn telegram_due(tx: &mut TenantTx, id: NotificationId) -> Result<Option<TelegramDue>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query!(
+        r#"SELECT n.id, n.kind, n.data, n.url, n.created_at, n.read_at, n.telegram_attempts,
+                  u.telegram_channel_id, u.telegram_chat_id, coalesce(u.locale, t.locale) AS "locale!"
+           FROM notifications n JOIN users u ON u.tenant_id = n.tenant_id AND u.id = n.user_id
+                JOIN tenants t ON t.id = n.tenant_id
+           WHERE n.tenant_id = $1 AND n.id = $2 AND n.telegram_state = 'pending'"#,
+        tenant,
+        id.0
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let notification = NotificationRecord {
+        id: r.id,
+        kind: r.kind,
+        data: r.data,
+        url: r.url,
+        created_at: r.created_at,
+        read_at: r.read_at,
+    }
+    .into_notification()?;
+    let to = r.telegram_channel_id.zip(r.telegram_chat_id).map(|(channel, chat)| (ChannelId(channel), chat));
+    Ok(Some(TelegramDue { notification, to, locale: r.locale, attempts: r.telegram_attempts }))
+}
+
+/// Ends notification `id`'s Telegram delivery: sent, or failed with `error`.
+pub async fn telegram_done(tx: &mut TenantTx, id: NotificationId, error: Option<&str>) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "UPDATE notifications SET telegram_state = CASE WHEN $3::text IS NULL THEN 'sent' ELSE 'failed' END,
+                                  telegram_error = $3
+         WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        error
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Puts notification `id` back to be tried again `after` from now, saying why it failed.
+pub async fn telegram_retry(
+    tx: &mut TenantTx,
+    id: NotificationId,
+    after: std::time::Duration,
+    error: &str,
+) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let after = PgInterval::try_from(after).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    sqlx::query!(
+        "UPDATE notifications SET telegram_due_at = now() + $3, telegram_error = $4 WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        after,
+        error
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }

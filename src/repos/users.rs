@@ -319,3 +319,86 @@ pub async fn name_of(tx: &mut TenantTx, id: UserId) -> Result<String, RepoError>
         .await?
         .ok_or(RepoError::NotFound)
 }
+
+/// Whether `id` has a live Telegram link (a chat with a bot the tenant still has).
+pub async fn telegram_linked(tx: &mut TenantTx, id: UserId) -> Result<bool, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let linked = sqlx::query_scalar!(
+        r#"SELECT (telegram_chat_id IS NOT NULL AND telegram_channel_id IS NOT NULL) AS "linked!"
+           FROM users WHERE tenant_id = $1 AND id = $2"#,
+        tenant,
+        id.0
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(linked)
+}
+
+/// Gives `id` a one-time code to link Telegram with, good for `valid`; an earlier one lapses.
+pub async fn set_telegram_code(
+    tx: &mut TenantTx,
+    id: UserId,
+    code: &str,
+    valid: std::time::Duration,
+) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    let valid = sqlx::postgres::types::PgInterval::try_from(valid).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    sqlx::query!(
+        "UPDATE users SET telegram_link_code = $3, telegram_link_expires_at = now() + $4 WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0,
+        code,
+        valid
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Links the active user whose live code is `code` to Telegram chat `chat` of the bot of
+/// `channel`, using the code up: the user and their language (else the tenant's), or `None`
+/// for no such code.
+pub async fn link_telegram(
+    tx: &mut TenantTx,
+    code: &str,
+    channel: crate::domain::channel::ChannelId,
+    chat: i64,
+) -> Result<Option<(UserId, String)>, RepoError> {
+    let tenant = tx.tenant_id().0;
+    let row = sqlx::query!(
+        r#"UPDATE users SET telegram_chat_id = $4, telegram_channel_id = $3,
+                          telegram_link_code = NULL, telegram_link_expires_at = NULL
+         WHERE tenant_id = $1 AND telegram_link_code = $2 AND telegram_link_expires_at > now() AND active
+         RETURNING id, coalesce(locale, (SELECT t.locale FROM tenants t WHERE t.id = tenant_id)) AS "locale!""#,
+        tenant,
+        code,
+        channel.0,
+        chat
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| (UserId(r.id), r.locale)))
+}
+
+/// Unlinks `id` from Telegram; their pending notifications there are called off.
+pub async fn unlink_telegram(tx: &mut TenantTx, id: UserId) -> Result<(), RepoError> {
+    let tenant = tx.tenant_id().0;
+    sqlx::query!(
+        "UPDATE users SET telegram_chat_id = NULL, telegram_channel_id = NULL, telegram_link_code = NULL,
+                          telegram_link_expires_at = NULL
+         WHERE tenant_id = $1 AND id = $2",
+        tenant,
+        id.0
+    )
+    .execute(tx.conn())
+    .await?;
+    sqlx::query!(
+        "UPDATE notifications SET telegram_state = NULL, telegram_due_at = NULL
+         WHERE tenant_id = $1 AND user_id = $2 AND telegram_state = 'pending'",
+        tenant,
+        id.0
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}

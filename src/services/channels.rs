@@ -465,6 +465,19 @@ impl ChannelService {
         Ok(targets)
     }
 
+    /// The bot of the tenant's Telegram channel `id`, while it is enabled; `None` when it is
+    /// gone, off, or not a Telegram bot.
+    pub async fn telegram_bot(&self, tenant: TenantId, id: ChannelId) -> Result<Option<TelegramClient>, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let channel = repo::list(&mut tx).await?.into_iter().find(|c| c.id == id);
+        tx.commit().await?;
+        let Some(channel) = channel.filter(|c| c.enabled && c.kind == ChannelKind::Telegram) else { return Ok(None) };
+        match self.credentials(tenant, channel.id).await? {
+            Credentials::Telegram { bot_token, .. } => Ok(self.telegram(&bot_token).ok()),
+            _ => Ok(None),
+        }
+    }
+
     /// The transports the tenant's enabled channels carry.
     pub async fn transports(&self, tenant: TenantId) -> Result<Vec<Transport>, ServiceError> {
         let mut tx = TenantTx::begin(&self.pool, tenant).await?;

@@ -4,6 +4,7 @@ use sqlx::PgPool;
 
 use crate::crypto::password;
 use crate::db::TenantTx;
+use crate::domain::channel::{ChannelId, ChannelKind};
 use crate::domain::{
     Actor, DomainError, DomainEvent, Email, Locale, Password, Permission, PersonName, Principal, Role, TenantId, UserId,
 };
@@ -17,6 +18,20 @@ use super::ServiceError;
 pub struct UserService {
     pool: PgPool,
     events: EventBus,
+}
+
+/// How long a code to link Telegram with stays good.
+pub const TELEGRAM_CODE_VALID: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Where a user stands with Telegram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TelegramLink {
+    /// Their notifications also go to their Telegram.
+    Linked,
+    /// Not linked; the tenant's bot `bot` (its username) can be linked to.
+    Available { bot: String },
+    /// The tenant has no Telegram bot to link to.
+    NoBot,
 }
 
 /// What an admin types to add a user; parsed by `UserService::create`.
@@ -187,6 +202,77 @@ impl UserService {
         let away = users::away(&mut tx, me.user_id).await?;
         tx.commit().await?;
         Ok(away)
+    }
+
+    /// Where the user stands with Telegram: linked, or the bot they could link to (the
+    /// username of the tenant's first enabled Telegram bot), or neither.
+    pub async fn telegram(&self, me: &Principal) -> Result<TelegramLink, ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, me.tenant_id).await?;
+        let linked = users::telegram_linked(&mut tx, me.user_id).await?;
+        let bot = crate::repos::channels::list(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|c| c.enabled && c.kind == ChannelKind::Telegram)
+            .find_map(|c| c.bot_username);
+        tx.commit().await?;
+        Ok(match (linked, bot) {
+            (true, _) => TelegramLink::Linked,
+            (false, Some(bot)) => TelegramLink::Available { bot },
+            (false, None) => TelegramLink::NoBot,
+        })
+    }
+
+    /// A one-time code for the user to send the tenant's bot as `/start CODE` (good for
+    /// `TELEGRAM_CODE_VALID`), with the bot's username. `Refused` (409 `no_telegram_bot`) when
+    /// the tenant has no bot.
+    pub async fn telegram_code(&self, me: &Principal) -> Result<(String, String), ServiceError> {
+        let TelegramLink::Available { bot } = self.telegram(me).await? else {
+            return Err(ServiceError::Refused { code: "no_telegram_bot" });
+        };
+        let code = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
+        let mut tx = TenantTx::begin(&self.pool, me.tenant_id).await?;
+        users::set_telegram_code(&mut tx, me.user_id, &code, TELEGRAM_CODE_VALID).await?;
+        tx.commit().await?;
+        Ok((code, bot))
+    }
+
+    /// Links the user whose live code `text` carries (`/start CODE`, as the bot of `channel`
+    /// received it from Telegram chat `chat`), audited: the language to greet them in, or
+    /// `None` when the text is no such code (a client's `/start`, then).
+    pub async fn link_telegram(
+        &self,
+        tenant: TenantId,
+        channel: ChannelId,
+        text: &str,
+        chat: i64,
+    ) -> Result<Option<Locale>, ServiceError> {
+        let Some(code) = text.trim().strip_prefix("/start ").map(str::trim).filter(|c| c.len() == 16) else {
+            return Ok(None);
+        };
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        let Some((user, locale)) = users::link_telegram(&mut tx, code, channel, chat).await? else {
+            return Ok(None);
+        };
+        let entry =
+            audit::Entry { action: "telegram_linked", entity: "user", entity_id: &user.to_string(), summary: "" };
+        audit::record(&mut tx, &Actor::System, entry).await?;
+        tx.commit().await?;
+        Ok(Some(locale.parse().unwrap_or_default()))
+    }
+
+    /// Unlinks the user's Telegram, audited; what was still to go there is called off.
+    pub async fn unlink_telegram(&self, me: &Principal) -> Result<(), ServiceError> {
+        let mut tx = TenantTx::begin(&self.pool, me.tenant_id).await?;
+        users::unlink_telegram(&mut tx, me.user_id).await?;
+        let entry = audit::Entry {
+            action: "telegram_unlinked",
+            entity: "user",
+            entity_id: &me.user_id.to_string(),
+            summary: &me.email,
+        };
+        audit::record(&mut tx, &me.actor(), entry).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Marks the user away or available again, audited.

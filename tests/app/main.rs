@@ -41,6 +41,7 @@ mod settings;
 mod sign_in;
 mod tags;
 mod tasks;
+mod telegram_notifications;
 mod tenancy;
 mod tokens;
 mod users;

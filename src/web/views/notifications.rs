@@ -1,20 +1,10 @@
 //! Notifications as the bell's list and the API say them: one sentence each, in the reader's
 //! language, made from what the notification kept.
 
-use crate::domain::notification::{Notification, NotificationKind};
+use crate::domain::notification::Notification;
 use crate::i18n::Tr;
 
-/// The sentence for `n`: "Ann mentioned you on Aziz Karimov: …", "Reminder: Call back".
-pub fn sentence(tr: &Tr, n: &Notification) -> String {
-    let key = match n.kind {
-        NotificationKind::Mention => "notification.mention",
-        NotificationKind::Reminder => "notification.reminder",
-        NotificationKind::TaskAssigned => "notification.task_assigned",
-    };
-    ["by", "record", "title", "excerpt"]
-        .into_iter()
-        .fold(tr.t(key).to_owned(), |text, name| text.replace(&format!("{{{name}}}"), n.text(name)))
-}
+pub use crate::services::notifications::sentence;
 
 /// One line of the bell's list.
 pub struct NotificationRow {

@@ -65,6 +65,9 @@ pub struct ProfilePage {
     pub shell: Shell,
     /// Whether the user is away; `None` for those never given chats.
     pub away: Option<bool>,
+    pub telegram: crate::services::users::TelegramLink,
+    /// A code just made to link Telegram with, and the bot to send it to: (code, bot).
+    pub telegram_code: Option<(String, String)>,
     pub tabs: Vec<TabLink>,
     pub name: String,
     pub email: String,
@@ -72,6 +75,25 @@ pub struct ProfilePage {
     pub locale: String,
     pub profile_errors: FormErrors,
     pub password_errors: FormErrors,
+}
+
+impl ProfilePage {
+    pub fn telegram_linked(&self) -> bool {
+        self.telegram == crate::services::users::TelegramLink::Linked
+    }
+
+    /// The tenant's bot the user may link to, when not linked yet.
+    pub fn telegram_bot(&self) -> Option<&str> {
+        match &self.telegram {
+            crate::services::users::TelegramLink::Available { bot } => Some(bot),
+            _ => None,
+        }
+    }
+
+    /// The link that opens the bot with the code just made: Telegram sends `/start CODE`.
+    pub fn telegram_link(&self) -> Option<String> {
+        self.telegram_code.as_ref().map(|(code, bot)| format!("https://t.me/{bot}?start={code}"))
+    }
 }
 
 /// The tenant's settings as the form shows them: each value as text.

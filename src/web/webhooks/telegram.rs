@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use teloxide_core::types::{Message, Update, UpdateKind};
 
 use crate::domain::chat::Transport;
+use crate::i18n::Tr;
 use crate::services::inbound::{Arrived, Media, Origin, Received};
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -25,6 +26,21 @@ pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: By
         // Edits, reactions, group events: nothing for a conversation with a client.
         return Ok(StatusCode::OK.into_response());
     };
+    // A colleague linking their own Telegram (`/start CODE` from their profile page) is not a
+    // client writing in.
+    if let Some(text) = message.text().filter(|_| message.chat.is_private())
+        && let Some(locale) = state.users.link_telegram(tenant, channel, text, message.chat.id.0).await?
+    {
+        let (channels, chat) = (state.channels.clone(), message.chat.id.0.to_string());
+        tokio::spawn(async move {
+            if let Ok(Some(bot)) = channels.telegram_bot(tenant, channel).await
+                && let Err(e) = bot.notify(&chat, Tr::new(locale).t("notify.telegram_linked")).await
+            {
+                tracing::warn!(tenant = %tenant.0, error = %e, "Telegram link not confirmed");
+            }
+        });
+        return Ok(StatusCode::OK.into_response());
+    }
     let Some(arrived) = arrived(channel, update.id.0, message) else {
         return Ok(StatusCode::OK.into_response());
     };

@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/crm/settings/profile", get(profile::show).post(profile::update))
         .route("/crm/settings/password", post(profile::change_password))
         .route("/crm/settings/availability", post(profile::set_availability))
+        .route("/crm/settings/telegram", post(profile::telegram_code))
+        .route("/crm/settings/telegram/unlink", post(profile::telegram_unlink))
         .route("/crm/settings/organisation", get(organisation::show).post(organisation::update))
         .route("/crm/settings/rates", post(organisation::set_rates))
         .route("/crm/settings/pipelines", get(pipelines::show).post(pipelines::create))

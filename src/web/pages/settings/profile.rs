@@ -1,4 +1,4 @@
-//! The user's own profile: name, language, password.
+//! The user's own profile: name, language, availability, Telegram, password.
 
 use axum::Form;
 use axum::extract::State;
@@ -7,6 +7,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::domain::{DomainError, Locale, Permission};
+use crate::services::ServiceError;
+use crate::services::users::TelegramLink;
 use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
@@ -17,7 +19,7 @@ use crate::web::views::{Area, FormErrors};
 
 fn page(
     me: &CurrentUser,
-    away: Option<bool>,
+    (away, telegram): (Option<bool>, TelegramLink),
     name: String,
     locale: String,
     profile_errors: FormErrors,
@@ -25,6 +27,8 @@ fn page(
 ) -> ProfilePage {
     ProfilePage {
         away,
+        telegram,
+        telegram_code: None,
         shell: me.shell(Area::Settings),
         tabs: tabs(SettingsTab::Profile, &me.principal),
         name,
@@ -35,18 +39,20 @@ fn page(
     }
 }
 
-/// Whether the user is away, for those who may be given chats; `None` for the others.
-async fn availability(state: &AppState, me: &CurrentUser) -> Result<Option<bool>, AppError> {
-    if !me.principal.can(Permission::ChatCreate) {
-        return Ok(None);
-    }
-    Ok(Some(state.users.away(&me.principal).await?))
+/// Whether the user is away (`None` for those never given chats), and where they stand with
+/// Telegram.
+async fn standing(state: &AppState, me: &CurrentUser) -> Result<(Option<bool>, TelegramLink), AppError> {
+    let away = match me.principal.can(Permission::ChatCreate) {
+        true => Some(state.users.away(&me.principal).await?),
+        false => None,
+    };
+    Ok((away, state.users.telegram(&me.principal).await?))
 }
 
 pub async fn show(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
     let locale = me.principal.locale.map(|l| l.as_str().to_owned()).unwrap_or_default();
-    let away = availability(&state, &me).await?;
-    let page = page(&me, away, me.principal.name.clone(), locale, FormErrors::default(), FormErrors::default());
+    let standing = standing(&state, &me).await?;
+    let page = page(&me, standing, me.principal.name.clone(), locale, FormErrors::default(), FormErrors::default());
     render(StatusCode::OK, &page)
 }
 
@@ -91,10 +97,10 @@ pub async fn update(
         Ok(()) => Ok(flash::redirect("/crm/settings/profile", Flash::success("flash.profile_saved"))),
         Err(e) => {
             let errors = form_errors(me.tr, e)?;
-            let away = availability(&state, &me).await?;
+            let standing = standing(&state, &me).await?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&me, away, form.name, form.locale, errors, FormErrors::default()),
+                &page(&me, standing, form.name, form.locale, errors, FormErrors::default()),
             )
         }
     }
@@ -126,11 +132,34 @@ pub async fn change_password(
         Err(e) => {
             let errors = form_errors(me.tr, e)?;
             let locale = me.principal.locale.map(|l| l.as_str().to_owned()).unwrap_or_default();
-            let away = availability(&state, &me).await?;
+            let standing = standing(&state, &me).await?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&me, away, me.principal.name.clone(), locale, FormErrors::default(), errors),
+                &page(&me, standing, me.principal.name.clone(), locale, FormErrors::default(), errors),
             )
         }
     }
+}
+
+/// POST /crm/settings/telegram: a one-time code to link the user's Telegram, shown with the
+/// link that sends it to the tenant's bot.
+pub async fn telegram_code(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    let (code, bot) = match state.users.telegram_code(&me.principal).await {
+        Ok(found) => found,
+        Err(ServiceError::Refused { .. }) => {
+            return Ok(flash::redirect("/crm/settings/profile", Flash::error("flash.telegram_no_bot")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let locale = me.principal.locale.map(|l| l.as_str().to_owned()).unwrap_or_default();
+    let standing = standing(&state, &me).await?;
+    let mut page = page(&me, standing, me.principal.name.clone(), locale, FormErrors::default(), FormErrors::default());
+    page.telegram_code = Some((code, bot));
+    render(StatusCode::OK, &page)
+}
+
+/// POST /crm/settings/telegram/unlink
+pub async fn telegram_unlink(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
+    state.users.unlink_telegram(&me.principal).await?;
+    Ok(flash::redirect("/crm/settings/profile", Flash::success("flash.telegram_unlinked")))
 }
