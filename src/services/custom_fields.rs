@@ -190,7 +190,9 @@ pub(crate) async fn put(
     patch: Option<&CustomValues>,
     creating: bool,
 ) -> Result<Option<String>, ServiceError> {
-    let Some(patch) = patch else { return Ok(None) };
+    // A new record's required fields are asked for even when it sends no custom value.
+    let empty = CustomValues::new();
+    let Some(patch) = patch.or(creating.then_some(&empty)) else { return Ok(None) };
     let fields = repo::list(tx, entity, false).await?;
     let current = repo::stored_values(tx, entity, id).await?;
     let home = tenants::default_country(tx).await?;

@@ -1555,6 +1555,10 @@ async fn a_custom_field_is_defined_filled_on_a_client_and_filters_the_list_at_de
     d.script("document.getElementById('custom-values').scrollIntoView()").await;
     assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the client at 390 px");
     d.screenshot("fields-client-phone").await;
+    d.goto(&format!("{base}/crm/clients/new")).await;
+    d.script("document.getElementById('custom-values').scrollIntoView()").await;
+    assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the new client's custom inputs at 390 px");
+    d.screenshot("fields-new-client-phone").await;
     d.goto(&format!("{base}/crm/clients?cols=tier")).await;
     d.click(".columns-menu summary").await;
     assert_eq!(d.overflow().await, Some(0), "horizontal overflow of the list's columns menu at 390 px");

@@ -483,3 +483,56 @@ async fn the_client_list_shows_chosen_fields_as_columns_and_a_saved_view_keeps_t
     let opened = browser.get(saved.location().unwrap()).await.body;
     assert!(opened.contains(r#"<td data-label="Loyalty tier">Gold</td>"#), "{opened}");
 }
+
+#[tokio::test]
+async fn a_new_record_asks_for_its_required_fields_on_its_page_and_through_the_api() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let select = json!({"entity": "client", "key": "tier", "label": "Tier", "type": "select", "options": ["Gold", "Silver"], "required": true});
+    field(&admin, select).await;
+    field(&admin, json!({"entity": "company", "key": "size", "label": "Staff", "type": "number", "required": true}))
+        .await;
+    field(&admin, json!({"entity": "deal", "key": "source", "label": "Source", "type": "text", "required": true}))
+        .await;
+
+    // Through the API, a company or deal sent without its required value is refused by name.
+    let refused = admin.post("/api/v1/companies", json!({"name": "Acme"})).await;
+    assert_eq!(faults(&refused), [("custom.size".to_owned(), "This field is required.".to_owned())]);
+    assert_eq!(admin.post("/api/v1/companies", json!({"name": "Acme", "custom": {"size": 40}})).await.status, 201);
+    let pipeline = admin.get("/api/v1/pipelines").await.json()["items"][0]["id"].clone();
+    let deal = admin.post("/api/v1/deals", json!({"title": "Flat", "pipeline_id": pipeline})).await;
+    assert_eq!(faults(&deal), [("custom.source".to_owned(), "This field is required.".to_owned())]);
+
+    // The new-client page asks for them too, keeps what was typed, and says why beside it.
+    let browser = app.sign_in_as(Role::Agent).await;
+    let form = browser.get("/crm/clients/new").await.body;
+    assert!(form.contains(r#"name="custom.tier""#), "{form}");
+    let missing = browser.post("/crm/clients", &[("first_name", "Ann")]).await;
+    assert_eq!(missing.status, 422, "{}", missing.body);
+    assert!(
+        missing.body.contains(r#"value="Ann""#) && missing.body.contains("This field is required."),
+        "{}",
+        missing.body
+    );
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM clients").await, 0, "nothing half-written");
+    let made = browser.post("/crm/clients", &[("first_name", "Ann"), ("custom.tier", "Gold")]).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let custom: serde_json::Value =
+        sqlx::query_scalar("SELECT custom FROM clients").fetch_one(&app.owner_pool().await).await.unwrap();
+    assert_eq!(custom, json!({"tier": "Gold"}));
+
+    // So do the new company and deal pages.
+    browser.get("/crm/companies/new").await;
+    let wrong = browser.post("/crm/companies", &[("name", "Globex"), ("custom.size", "many")]).await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(wrong.body.contains("Enter a number.") && wrong.body.contains(r#"value="many""#), "{}", wrong.body);
+    let ok = browser.post("/crm/companies", &[("name", "Globex"), ("custom.size", "12")]).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let deal_form = browser.get("/crm/deals/new").await.body;
+    assert!(deal_form.contains(r#"name="custom.source""#), "{deal_form}");
+    let pipeline = pipeline.to_string();
+    let made = browser
+        .post("/crm/deals", &[("title", "Flat"), ("pipeline_id", &pipeline), ("custom.source", "Website")])
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+}

@@ -84,8 +84,7 @@ fn client_input(body: &Value, patch: bool) -> Result<(ClientInput, Vec<(String, 
         }
     }
     input.tag_ids = tag_ids(body).map_err(|e| errors.push(e)).ok().flatten();
-    // A new client is checked for its required fields even when it sends none.
-    input.custom = custom_values(body).map_err(|e| errors.push(e)).ok().flatten().or((!patch).then(Default::default));
+    input.custom = custom_values(body).map_err(|e| errors.push(e)).ok().flatten();
     let mut contacts = Vec::new();
     match map.get("contacts") {
         None | Some(Value::Null) => {}

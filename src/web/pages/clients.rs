@@ -139,32 +139,46 @@ async fn new_page(
     input: &ClientInput,
     errors: &FormErrors,
     duplicate: Option<Duplicate>,
+    custom: Option<custom_values::Refused>,
 ) -> Result<NewClientPage, AppError> {
     let home = state.settings.get(&me.principal).await?.default_country;
     let mut sections = Vec::new();
     for s in Section::ALL {
         sections.push((s, with_choices(state, me, s.fields(input, errors, home), true).await?));
     }
-    Ok(NewClientPage { shell: me.shell(Area::Clients), sections, duplicate })
+    let custom = custom_values::new_inputs(state, me, FieldEntity::Client, custom).await?;
+    Ok(NewClientPage { shell: me.shell(Area::Clients), sections, duplicate, custom })
 }
 
 pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Response, AppError> {
     state.clients.authorize_create(&me.principal)?;
     // A new client is its maker's unless they choose another owner (or none).
     let input = ClientInput { owner_id: Some(me.principal.user_id.0.to_string()), ..ClientInput::default() };
-    render(StatusCode::OK, &new_page(&state, &me, &input, &FormErrors::default(), None).await?)
+    render(StatusCode::OK, &new_page(&state, &me, &input, &FormErrors::default(), None, None).await?)
 }
 
+/// POST /crm/clients: the new client's fields and custom values (`custom.KEY`), each refusal
+/// shown beside its input.
 pub async fn create(
     State(state): State<AppState>,
     me: CurrentUser,
-    Form(input): Form<ClientInput>,
+    Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
+    let mut input = ClientInput::default();
+    for (name, value) in &f {
+        if let Some(slot) = input.field_mut(name) {
+            *slot = Some(value.clone());
+        }
+    }
+    let (values, typed) = custom_values::sent(&state, &me, FieldEntity::Client, &f).await?;
+    input.custom = Some(values);
     match state.clients.create(&me.principal, &input, &[]).await {
         Ok(id) => Ok(flash::redirect(&format!("/crm/clients/{id}"), Flash::success("flash.client_created"))),
-        Err(errors) => {
-            let (errors, duplicate) = client_errors(&me, errors)?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &new_page(&state, &me, &input, &errors, duplicate).await?)
+        Err(error) => {
+            let refused = custom_values::refused(&me, typed, &error);
+            let (errors, duplicate) = client_errors(&me, error)?;
+            let page = new_page(&state, &me, &input, &errors, duplicate, Some(refused)).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }
 }

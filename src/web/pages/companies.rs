@@ -89,21 +89,26 @@ pub async fn new(State(state): State<AppState>, me: CurrentUser) -> Result<Respo
     state.companies.may_create(&me.principal)?;
     let values = Fields::from([("owner_id".to_owned(), me.principal.user_id.0.to_string())]);
     let form = form(&state, &me, values, FormErrors::default()).await?;
-    render(StatusCode::OK, &NewCompanyPage { shell: me.shell(Area::Companies), form })
+    let custom = custom_values::new_inputs(&state, &me, FieldEntity::Company, None).await?;
+    render(StatusCode::OK, &NewCompanyPage { shell: me.shell(Area::Companies), form, custom })
 }
 
 /// POST /crm/companies: a new company, then its page; refused, the form again as typed.
 pub async fn create(
     State(state): State<AppState>,
     me: CurrentUser,
-    Form(f): Form<Fields>,
+    Form(sent): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    match state.companies.create(&me.principal, &input_of(&f)).await {
+    let (f, values, typed) = custom_values::new_record(&state, &me, FieldEntity::Company, &sent).await?;
+    let input = CompanyInput { custom: Some(values), ..input_of(&f) };
+    match state.companies.create(&me.principal, &input).await {
         Ok(c) => Ok(flash::redirect(&format!("/crm/companies/{}", c.id.0), Flash::success("flash.company_created"))),
         Err(e) => {
+            let refused = custom_values::refused(&me, typed, &e);
             let errors = form_errors(me.tr, e)?;
             let form = form(&state, &me, f, errors).await?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &NewCompanyPage { shell: me.shell(Area::Companies), form })
+            let custom = custom_values::new_inputs(&state, &me, FieldEntity::Company, Some(refused)).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &NewCompanyPage { shell: me.shell(Area::Companies), form, custom })
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::web::AppState;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 pub use crate::web::views::custom_fields::Refused;
-use crate::web::views::custom_fields::ValuesPanel;
+use crate::web::views::custom_fields::{CustomInputs, ValuesPanel};
 
 /// Which form a company's or deal's page shows open, after a refusal or when asked: one at a
 /// time.
@@ -86,6 +86,45 @@ pub async fn sent(
         list.retain(|v| !v.is_empty());
     }
     Ok((values, typed))
+}
+
+/// The custom inputs of a new record of `entity` (`None` when the tenant has no such fields),
+/// with what was typed and why it was refused when it was.
+pub async fn new_inputs(
+    state: &AppState,
+    me: &CurrentUser,
+    entity: FieldEntity,
+    refused: Option<Refused>,
+) -> Result<Option<CustomInputs>, AppError> {
+    let fields = state.custom_fields.list(&me.principal, entity).await?;
+    Ok((!fields.is_empty()).then(|| CustomInputs::new(me.tr, &fields, refused)))
+}
+
+/// A new record's form as sent: its own fields (the last value of each), and its custom
+/// values with what was typed.
+pub async fn new_record(
+    state: &AppState,
+    me: &CurrentUser,
+    entity: FieldEntity,
+    form: &[(String, String)],
+) -> Result<(HashMap<String, String>, CustomValues, HashMap<String, Vec<String>>), AppError> {
+    let own = form.iter().filter(|(k, _)| !k.starts_with("custom.")).cloned().collect();
+    let (values, typed) = sent(state, me, entity, form).await?;
+    Ok((own, values, typed))
+}
+
+/// What a refused new record's custom inputs show: what was typed, and why each value was
+/// refused.
+pub fn refused(
+    me: &CurrentUser,
+    typed: HashMap<String, Vec<String>>,
+    error: &crate::services::ServiceError,
+) -> Refused {
+    let reasons = match error {
+        crate::services::ServiceError::Invalid(errors) => reasons(me, errors),
+        _ => HashMap::new(),
+    };
+    (typed, reasons)
 }
 
 /// Why each value was refused, by key, in the reader's language.

@@ -327,21 +327,26 @@ pub async fn new(
         values.insert("company_id".into(), c.clone());
     }
     let form = form(&state, &me, values, Default::default()).await?;
-    render(StatusCode::OK, &NewDealPage { shell: me.shell(Area::Deals), form })
+    let custom = custom_values::new_inputs(&state, &me, FieldEntity::Deal, None).await?;
+    render(StatusCode::OK, &NewDealPage { shell: me.shell(Area::Deals), form, custom })
 }
 
 /// POST /crm/deals: a new deal, then its page; refused, the form again with what was typed.
 pub async fn create(
     State(state): State<AppState>,
     me: CurrentUser,
-    Form(f): Form<Fields>,
+    Form(sent): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    match state.deals.create(&me.principal, &input_of(&f)).await {
+    let (f, values, typed) = custom_values::new_record(&state, &me, FieldEntity::Deal, &sent).await?;
+    let input = DealInput { custom: Some(values), ..input_of(&f) };
+    match state.deals.create(&me.principal, &input).await {
         Ok(d) => Ok(flash::redirect(&format!("/crm/deals/{}", d.id.0), Flash::success("flash.deal_created"))),
         Err(e) => {
+            let refused = custom_values::refused(&me, typed, &e);
             let errors = form_errors(me.tr, e)?;
             let form = form(&state, &me, f, errors).await?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &NewDealPage { shell: me.shell(Area::Deals), form })
+            let custom = custom_values::new_inputs(&state, &me, FieldEntity::Deal, Some(refused)).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &NewDealPage { shell: me.shell(Area::Deals), form, custom })
         }
     }
 }

@@ -410,6 +410,8 @@ pub struct NewClientPage {
     pub shell: Shell,
     pub sections: Vec<(Section, Vec<Field>)>,
     pub duplicate: Option<Duplicate>,
+    /// The tenant's custom client fields, as inputs (none when it has none).
+    pub custom: Option<super::custom_fields::CustomInputs>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -164,6 +164,8 @@ impl CompanyForm {
 pub struct NewCompanyPage {
     pub shell: Shell,
     pub form: CompanyForm,
+    /// The tenant's custom company fields, as inputs (none when it has none).
+    pub custom: Option<super::custom_fields::CustomInputs>,
 }
 
 /// A company as its page shows it.

@@ -127,6 +127,7 @@ impl FieldsPage {
 pub type Refused = (HashMap<String, Vec<String>>, HashMap<String, &'static str>);
 
 /// One field of a record's values panel: its label and value as read, and as a form input.
+#[derive(Clone)]
 pub struct ValueRow {
     pub key: String,
     pub label: String,
@@ -221,6 +222,31 @@ impl ValuesPanel {
             })
             .collect();
         Self { tr, csrf, action, rows, can_edit, editing }
+    }
+
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.tr.t(key)
+    }
+
+    /// The form's inputs.
+    pub fn inputs(&self) -> CustomInputs {
+        CustomInputs { tr: self.tr, rows: self.rows.clone() }
+    }
+}
+
+/// The inputs of custom values inside a form: a values panel's, or a new record's (whose
+/// required fields are asked for there, as the service will).
+#[derive(Template)]
+#[template(path = "partials/custom_inputs.html")]
+pub struct CustomInputs {
+    pub tr: Tr,
+    pub rows: Vec<ValueRow>,
+}
+
+impl CustomInputs {
+    /// Inputs for a new record of `fields`: what was typed and why it was refused, if it was.
+    pub fn new(tr: Tr, fields: &[CustomField], refused: Option<Refused>) -> Self {
+        ValuesPanel::new(tr, String::new(), String::new(), fields, &CustomValues::new(), refused, true).inputs()
     }
 
     pub fn t(&self, key: &'static str) -> &'static str {

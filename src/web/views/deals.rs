@@ -442,6 +442,8 @@ impl DealListPage {
 pub struct NewDealPage {
     pub shell: Shell,
     pub form: DealForm,
+    /// The tenant's custom deal fields, as inputs (none when it has none).
+    pub custom: Option<super::custom_fields::CustomInputs>,
 }
 
 pub struct DealView {
