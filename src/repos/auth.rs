@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::types::PgInterval;
 use uuid::Uuid;
 
 use crate::db::TenantTx;
@@ -43,7 +42,7 @@ pub async fn session_principal(
     token_hash: &[u8],
     idle: Duration,
 ) -> Result<Option<Principal>, RepoError> {
-    let idle = PgInterval::try_from(idle).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let idle = super::interval(idle)?;
     let row = sqlx::query_as!(
         PrincipalRow,
         r#"SELECT tenant_id AS "tenant_id!", tenant_name AS "tenant_name!", user_id AS "user_id!", email AS "email!",
@@ -92,7 +91,7 @@ pub async fn user_principal(tx: &mut TenantTx, user: UserId) -> Result<Option<Pr
 
 /// Deletes every tenant's ended sessions; returns how many.
 pub async fn purge_ended_sessions(pool: &PgPool, idle: Duration) -> Result<i64, RepoError> {
-    let idle = PgInterval::try_from(idle).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let idle = super::interval(idle)?;
     let n = sqlx::query_scalar!(r#"SELECT purge_ended_sessions($1) AS "n!""#, idle).fetch_one(pool).await?;
     Ok(n)
 }

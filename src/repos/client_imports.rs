@@ -1,7 +1,6 @@
 //! The client_imports and client_import_issues tables: uploaded CSV files, their runs and reports.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::types::PgInterval;
 use uuid::Uuid;
 
 use crate::db::TenantTx;
@@ -190,7 +189,7 @@ pub struct Claim {
 
 /// Takes the oldest queued import of any tenant, or one whose worker has not beaten for `stale`.
 pub async fn claim(pool: &sqlx::PgPool, stale: std::time::Duration) -> Result<Option<Claim>, RepoError> {
-    let stale = PgInterval::try_from(stale).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let stale = super::interval(stale)?;
     let row = sqlx::query!(
         r#"SELECT tenant_id AS "tenant_id!", id AS "id!", run_token AS "run_token!" FROM claim_client_import($1)"#,
         stale
@@ -350,7 +349,7 @@ pub async fn issues(tx: &mut TenantTx, id: i64, limit: i64, offset: i64) -> Resu
 
 /// Deletes imports finished (or left unstarted) longer than `after` ago, in every tenant.
 pub async fn purge(pool: &sqlx::PgPool, after: std::time::Duration) -> Result<i64, RepoError> {
-    let after = PgInterval::try_from(after).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let after = super::interval(after)?;
     let n = sqlx::query_scalar!(r#"SELECT purge_client_imports($1) AS "n!""#, after).fetch_one(pool).await?;
     Ok(n)
 }

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
 use crate::domain::custom_field::{CustomField, CustomValues, FieldEntity, FieldId, FieldKey, FieldSpec};
@@ -159,7 +158,7 @@ pub async fn remove(tx: &mut TenantTx, id: FieldId) -> Result<(), RepoError> {
 /// Brings back a field removed less than `within` ago, with its values.
 pub async fn restore(tx: &mut TenantTx, id: FieldId, within: std::time::Duration) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
-    let within = PgInterval::try_from(within).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let within = super::interval(within)?;
     let done = sqlx::query!(
         "UPDATE custom_fields SET removed_at = NULL, updated_at = now()
          WHERE tenant_id = $1 AND id = $2 AND removed_at > now() - $3::interval",
@@ -175,7 +174,7 @@ pub async fn restore(tx: &mut TenantTx, id: FieldId, within: std::time::Duration
 /// Deletes fields removed longer than `after` ago in every tenant, their values with them;
 /// returns how many fields went.
 pub async fn purge_removed(pool: &sqlx::PgPool, after: std::time::Duration) -> Result<i64, RepoError> {
-    let after = PgInterval::try_from(after).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let after = super::interval(after)?;
     let purged =
         sqlx::query_scalar!(r#"SELECT purge_removed_custom_fields($1) AS "purged!""#, after).fetch_one(pool).await?;
     Ok(purged)

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
 use crate::domain::bulk::{BulkAction, BulkEntity, Failure, Job, JobId, JobStatus};
@@ -136,7 +135,7 @@ pub struct Claim {
 
 /// Claims the oldest waiting job, or a stale one, in any tenant (see `claim_job`).
 pub async fn claim(pool: &sqlx::PgPool, stale: Duration) -> Result<Option<Claim>, RepoError> {
-    let stale = PgInterval::try_from(stale).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let stale = super::interval(stale)?;
     let row = sqlx::query!(
         r#"SELECT tenant_id AS "tenant_id!", id AS "id!", run_token AS "run_token!" FROM claim_job($1)"#,
         stale

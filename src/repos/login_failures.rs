@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::types::PgInterval;
 
 use super::RepoError;
 
@@ -25,7 +24,7 @@ pub struct Limits {
 /// through one at a time and the limit holds however many arrive at once. Forgets failures
 /// older than a day while at it.
 pub async fn admit(pool: &PgPool, email: &str, ip: &str, limits: Limits) -> Result<Option<Ticket>, RepoError> {
-    let window = PgInterval::try_from(limits.window).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let window = super::interval(limits.window)?;
     let mut tx = pool.begin().await?;
     // Always the email first, then the address: no two sign-ins wait on each other in a circle.
     sqlx::query_scalar!(

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
 use crate::domain::TenantId;
@@ -51,7 +50,7 @@ pub struct Claim {
 }
 
 pub async fn claim(pool: &PgPool, limit: i64, lease: Duration) -> Result<Vec<Claim>, RepoError> {
-    let lease = PgInterval::try_from(lease).map_err(|e| RepoError::Corrupt(format!("lease: {e}")))?;
+    let lease = super::interval(lease)?;
     let rows = sqlx::query!(
         r#"SELECT tenant_id AS "tenant_id!", id AS "id!", attempts AS "attempts!" FROM claim_media_downloads($1, $2)"#,
         i32::try_from(limit).unwrap_or(i32::MAX),
@@ -105,7 +104,7 @@ pub async fn done(tx: &mut TenantTx, id: i64) -> Result<(), RepoError> {
 
 pub async fn retry_later(tx: &mut TenantTx, id: i64, delay: Duration, error: &str) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
-    let delay = PgInterval::try_from(delay).map_err(|e| RepoError::Corrupt(format!("delay: {e}")))?;
+    let delay = super::interval(delay)?;
     sqlx::query!(
         "UPDATE media_downloads SET due_at = now() + $3, last_error = $4 WHERE tenant_id = $1 AND id = $2",
         tenant,

@@ -32,6 +32,11 @@ pub mod tasks;
 pub mod tenants;
 pub mod users;
 
+/// A span of time as PostgreSQL takes it (`interval`): the one conversion every repo uses.
+pub fn interval(d: std::time::Duration) -> Result<sqlx::postgres::types::PgInterval, RepoError> {
+    sqlx::postgres::types::PgInterval::try_from(d).map_err(|e| RepoError::Corrupt(format!("interval: {e}")))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
     #[error("not found")]

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
 use crate::domain::channel::ChannelId;
@@ -138,7 +137,7 @@ pub async fn claim_telegram(
     limit: i64,
     lease: std::time::Duration,
 ) -> Result<Vec<(TenantId, NotificationId)>, RepoError> {
-    let lease = PgInterval::try_from(lease).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let lease = super::interval(lease)?;
     let rows = sqlx::query!(
         r#"SELECT tenant_id AS "tenant_id!", id AS "id!" FROM claim_telegram_notifications($1::int, $2)"#,
         limit as i32,
@@ -201,7 +200,7 @@ pub async fn telegram_retry(
     error: &str,
 ) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
-    let after = PgInterval::try_from(after).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let after = super::interval(after)?;
     sqlx::query!(
         "UPDATE notifications SET telegram_due_at = now() + $3, telegram_error = $4 WHERE tenant_id = $1 AND id = $2",
         tenant,

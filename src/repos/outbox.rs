@@ -2,7 +2,6 @@
 //! and message_attempts, the record of every call to a provider.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::types::PgInterval;
 use uuid::Uuid;
 
 use crate::db::TenantTx;
@@ -11,10 +10,6 @@ use crate::domain::channel::ChannelId;
 use crate::domain::chat::{MessageId, RetryCause, Transport};
 
 use super::RepoError;
-
-fn interval(d: std::time::Duration) -> Result<PgInterval, RepoError> {
-    PgInterval::try_from(d).map_err(|e| RepoError::Corrupt(e.to_string()))
-}
 
 /// Puts an outbound message in the outbox, due `due` (now when absent); a message put back
 /// (a retry) is due at once.
@@ -42,7 +37,7 @@ pub async fn take_send_slot(
     gap: std::time::Duration,
 ) -> Result<DateTime<Utc>, RepoError> {
     let tenant = tx.tenant_id().0;
-    let gap = interval(gap)?;
+    let gap = super::interval(gap)?;
     let at = sqlx::query_scalar!(
         r#"INSERT INTO send_pace AS p (tenant_id, transport, next_at) VALUES ($1, $2, clock_timestamp() + $3)
            ON CONFLICT (tenant_id, transport)
@@ -78,7 +73,7 @@ pub async fn claim_deliveries(
         r#"SELECT tenant_id AS "tenant_id!", message_id AS "message_id!", attempts AS "attempts!", claim AS "claim!"
            FROM claim_message_deliveries($1, $2)"#,
         limit,
-        interval(lease)?
+        super::interval(lease)?
     )
     .fetch_all(pool)
     .await?;
@@ -116,7 +111,7 @@ pub async fn renew(tx: &mut TenantTx, claim: &DeliveryClaim, lease: std::time::D
         tenant,
         claim.message_id.0,
         claim.token,
-        interval(lease)?
+        super::interval(lease)?
     )
     .execute(tx.conn())
     .await?;
@@ -139,7 +134,7 @@ pub async fn release(
         tenant,
         claim.message_id.0,
         claim.token,
-        interval(delay)?,
+        super::interval(delay)?,
         error.map(|(_, reason)| reason),
         error.map(|(cause, _)| cause.code())
     )

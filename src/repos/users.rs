@@ -311,15 +311,6 @@ pub async fn mentionable(tx: &mut TenantTx) -> Result<Vec<crate::domain::note::M
         .collect())
 }
 
-/// A user's name (a deactivated one's too).
-pub async fn name_of(tx: &mut TenantTx, id: UserId) -> Result<String, RepoError> {
-    let tenant = tx.tenant_id().0;
-    sqlx::query_scalar!("SELECT name FROM users WHERE tenant_id = $1 AND id = $2", tenant, id.0)
-        .fetch_optional(tx.conn())
-        .await?
-        .ok_or(RepoError::NotFound)
-}
-
 /// Whether `id` has a live Telegram link (a chat with a bot the tenant still has).
 pub async fn telegram_linked(tx: &mut TenantTx, id: UserId) -> Result<bool, RepoError> {
     let tenant = tx.tenant_id().0;
@@ -342,7 +333,7 @@ pub async fn set_telegram_code(
     valid: std::time::Duration,
 ) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
-    let valid = sqlx::postgres::types::PgInterval::try_from(valid).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let valid = super::interval(valid)?;
     sqlx::query!(
         "UPDATE users SET telegram_link_code = $3, telegram_link_expires_at = now() + $4 WHERE tenant_id = $1 AND id = $2",
         tenant,

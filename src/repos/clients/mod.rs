@@ -2,7 +2,6 @@
 //! `bulk` writes many for an import).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::postgres::types::PgInterval;
 
 use crate::db::TenantTx;
 use crate::domain::custom_field::FieldEntity;
@@ -246,7 +245,7 @@ pub async fn archived(tx: &mut TenantTx, limit: i64) -> Result<Vec<Client>, Repo
 /// Brings back a client archived less than `within` ago.
 pub async fn restore(tx: &mut TenantTx, id: ClientId, within: std::time::Duration) -> Result<(), RepoError> {
     let tenant = tx.tenant_id().0;
-    let within = PgInterval::try_from(within).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let within = crate::repos::interval(within)?;
     let done = sqlx::query!(
         "UPDATE clients SET archived_at = NULL, updated_at = now()
          WHERE tenant_id = $1 AND id = $2 AND archived_at > now() - $3::interval",
@@ -268,7 +267,7 @@ pub async fn erase(tx: &mut TenantTx, id: ClientId) -> Result<(), RepoError> {
 /// Purges clients archived longer than `after` ago, in every tenant; returns how many, and
 /// the storage keys of the files that were theirs.
 pub async fn purge_archived(pool: &sqlx::PgPool, after: std::time::Duration) -> Result<(i64, Vec<String>), RepoError> {
-    let after = PgInterval::try_from(after).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let after = crate::repos::interval(after)?;
     let r = sqlx::query!(
         r#"SELECT purged AS "purged!", storage_keys AS "storage_keys!" FROM purge_archived_clients($1)"#,
         after
