@@ -391,6 +391,8 @@ impl BulkService {
         };
         let mut sent_to = HashSet::new();
         let mut events = Vec::new();
+        // A deal's client is written to only if the author reaches the client too.
+        let scope = super::owner_scope(tx, by).await?;
         for &id in ids {
             let client = match entity {
                 BulkEntity::Deals => match deals::get(tx, DealId(id), None).await?.client.map(|c| c.id) {
@@ -402,6 +404,16 @@ impl BulkService {
                 },
                 _ => ClientId(id),
             };
+            if entity == BulkEntity::Deals {
+                match super::clients::reach(tx, client, scope).await {
+                    Ok(()) => {}
+                    Err(ServiceError::NotFound) => {
+                        fail(id, "not_found");
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             if !sent_to.insert(client) {
                 fail(id, "client_already_sent");
                 continue;

@@ -350,6 +350,27 @@ async fn a_template_goes_to_each_client_paced_per_transport_and_who_it_cannot_re
     );
     assert_eq!(app.scalar_i64("SELECT count(*) FROM messages").await, 6, "4 + 1 + the deal's client");
 
+    // Under `own`, an agent's deal whose client is not theirs sends that client nothing.
+    let agent = app.api(Role::Agent).await;
+    let agent_id = agent.get("/api/v1/me").await.json()["id"].as_i64().unwrap();
+    assert_eq!(admin.patch("/api/v1/settings", json!({"record_visibility": "own"})).await.status, 200);
+    let theirs = admin
+        .post(
+            "/api/v1/deals",
+            json!({"title": "Car", "pipeline_id": pipeline, "client_id": phones[0], "owner_id": agent_id}),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let refused = agent.post("/api/v1/bulk", json!({"entity": "deals", "ids": [theirs], "action": "send_template", "params": {"template_id": hello["id"]}})).await;
+    assert_eq!(refused.status, 202, "{}", refused.body);
+    drain(&app.state.bulk).await;
+    let refused = job(&admin, &refused.json()["job_id"]).await;
+    assert_eq!(refused["failures"], json!([{"id": theirs, "code": "not_found"}]), "{refused}");
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM messages").await, 6, "no message to a client out of reach");
+    assert_eq!(admin.patch("/api/v1/settings", json!({"record_visibility": "all"})).await.status, 200);
+
     // The list's bar offers it with the templates and transports; the job page names it.
     let browser = app.sign_in_as(Role::Admin).await;
     let list = browser.get("/crm/clients").await;
