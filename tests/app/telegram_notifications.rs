@@ -106,3 +106,48 @@ async fn a_user_links_telegram_and_each_notification_reaches_it_once_with_two_no
     assert_eq!(telegram.calls("sendMessage").len(), calls);
     assert_eq!(app.scalar_i64("SELECT count(*) FROM notifications WHERE telegram_state IS NULL").await, 1);
 }
+
+#[tokio::test]
+async fn a_notification_telegram_refuses_is_tried_again_later_then_given_up_and_stays_in_the_bell() {
+    let (app, _twilio, telegram) = app_with_fakes().await;
+    let admin = app.api(Role::Admin).await;
+    let (agent, browser) = app.api_and_browser(Role::Agent).await;
+    let agent_id = agent.get("/api/v1/me").await.json()["id"].as_i64().unwrap();
+    admin.post("/api/v1/channels", json!({"kind": "telegram", "name": "Bot", "bot_token": BOT_TOKEN})).await;
+    let secret = telegram.calls("setWebhook")[0]["secret_token"].as_str().unwrap().to_owned();
+    let page = browser.post("/crm/settings/telegram", &[]).await;
+    let at = page.body.find("?start=").expect("the link") + 7;
+    let start = json!({
+        "message_id": 9, "date": 1_763_800_000, "text": format!("/start {}", &page.body[at..at + 16]),
+        "from": {"id": 555000222, "is_bot": false, "first_name": "Agent"},
+        "chat": {"id": 555000222, "type": "private", "first_name": "Agent"}
+    });
+    assert_eq!(post_telegram(&app, Some(&secret), &telegram_update(1, start)).await, 200);
+
+    // The user blocked the bot: each try is refused, put off, and after the fifth given up.
+    telegram.block(555000222);
+    admin.post("/api/v1/tasks", json!({"title": "Call back", "assignee_id": agent_id})).await;
+    let node = TelegramDelivery::new(app.pool.clone(), app.state.channels.clone());
+    let state = || async {
+        sqlx::query_as::<_, (Option<String>, i32, Option<String>, bool)>(
+            "SELECT telegram_state, telegram_attempts, telegram_error, telegram_due_at > now() + interval '5 seconds'
+             FROM notifications",
+        )
+        .fetch_one(&app.owner_pool().await)
+        .await
+        .unwrap()
+    };
+    assert!(node.step().await.unwrap());
+    let (status, attempts, error, later) = state().await;
+    assert_eq!((status.as_deref(), attempts, later), (Some("pending"), 1, true), "{error:?}");
+    assert!(error.is_some_and(|e| !e.is_empty()));
+    assert!(!node.step().await.unwrap(), "not before its time");
+    for _ in 0..4 {
+        sqlx::query("UPDATE notifications SET telegram_due_at = now()").execute(&app.owner_pool().await).await.unwrap();
+        assert!(node.step().await.unwrap());
+    }
+    let (status, attempts, _, _) = state().await;
+    assert_eq!((status.as_deref(), attempts), (Some("failed"), 5));
+    let bell = agent.get("/api/v1/notifications").await.json();
+    assert_eq!(bell["items"].as_array().unwrap().len(), 1, "the bell still has it: {bell}");
+}
