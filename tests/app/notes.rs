@@ -242,6 +242,14 @@ async fn the_pages_show_a_records_work_my_tasks_and_the_bell_in_every_language()
     let mine = browser.get("/crm/tasks?view=today").await;
     assert!(mine.body.contains("Send the contract"), "{}", mine.body);
     let id = app.scalar_i64("SELECT id FROM tasks").await;
+    // A note too long is refused as too long (not as a missing note), and the task stays open.
+    let long = "x".repeat(5_001);
+    let refused = browser
+        .post(&format!("/crm/tasks/{id}/complete"), &[("_csrf", &csrf), ("note", &long), ("back", "/crm/tasks")])
+        .await;
+    assert_eq!(refused.location(), Some("/crm/tasks"));
+    let said = browser.get("/crm/tasks").await.body;
+    assert!(said.contains("The note is too long") && !said.contains("asks for a note"), "{said}");
     let done =
         browser.post(&format!("/crm/tasks/{id}/complete"), &[("_csrf", &csrf), ("back", "/crm/tasks?view=done")]).await;
     assert_eq!(done.status, 303, "{}", done.body);

@@ -108,7 +108,7 @@ fn back(f: &Fields) -> String {
 }
 
 /// POST /crm/tasks/{id}/complete `note`: a category that asks for a note is refused without
-/// one, and said so.
+/// one, and a note too long is refused as such; each said so.
 async fn complete(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -119,7 +119,13 @@ async fn complete(
     crate::web::input::check_text("note", &note)?;
     match state.tasks.complete(&me.principal, TaskId(id), &note).await {
         Ok(_) => Ok(flash::redirect(&back(&f), Flash::success("flash.task_done"))),
-        Err(ServiceError::Invalid(_)) => Ok(flash::redirect(&back(&f), Flash::error("flash.task_needs_note"))),
+        Err(ServiceError::Invalid(errors)) => {
+            let said = match errors.first().map(|e| e.code) {
+                Some("too_long") => "flash.task_note_too_long",
+                _ => "flash.task_needs_note",
+            };
+            Ok(flash::redirect(&back(&f), Flash::error(said)))
+        }
         Err(e) => Err(e.into()),
     }
 }
