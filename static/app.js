@@ -5,7 +5,7 @@
 
   document.addEventListener("change", function (e) {
     var el = e.target;
-    if (el.matches && el.matches("select[data-autosubmit]") && el.form) {
+    if (el.matches && el.matches("select[data-autosubmit], input[type=checkbox][data-autosubmit]") && el.form) {
       el.form.requestSubmit();
     }
   });
@@ -635,7 +635,6 @@
   }
   document.addEventListener("change", function (e) {
     if (e.target.matches("[data-move-stage]")) showReason(e.target);
-    if (e.target.matches("select[data-autosubmit]") && e.target.form) e.target.form.requestSubmit();
   });
 
   // Bulk actions on a list: tick rows (Shift ticks a range), or every match of the filter;

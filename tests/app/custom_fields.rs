@@ -450,7 +450,7 @@ async fn the_client_list_shows_chosen_fields_as_columns_and_a_saved_view_keeps_t
 
     let plain = browser.get("/crm/clients?sort=name").await.body;
     assert!(!plain.contains("<th scope=\"col\">Loyalty tier</th>"), "no custom column unless chosen");
-    assert!(plain.contains(r#"name="cols" value="tier">"#), "offered in the Columns menu");
+    assert!(plain.contains(r#"name="cols" value="tier" class="filter-change">"#), "offered in the Columns menu");
 
     // Chosen columns show in the fields' order whatever the address's, values as pages show them.
     let page = browser.get("/crm/clients?sort=name&cols=langs&cols=vip&cols=tier&cols=nope").await.body;
@@ -469,7 +469,7 @@ async fn the_client_list_shows_chosen_fields_as_columns_and_a_saved_view_keeps_t
     ] {
         assert!(page.contains(cell), "{cell} missing: {page}");
     }
-    assert!(page.contains(r#"name="cols" value="tier" checked>"#));
+    assert!(page.contains(r#"name="cols" value="tier" checked class="filter-change">"#));
 
     // A saved view keeps the columns with the filters.
     let csrf = browser.get("/crm/clients").await.csrf().unwrap();
@@ -535,4 +535,34 @@ async fn a_new_record_asks_for_its_required_fields_on_its_page_and_through_the_a
         .post("/crm/deals", &[("title", "Flat"), ("pipeline_id", &pipeline), ("custom.source", "Website")])
         .await;
     assert_eq!(made.status, 303, "{}", made.body);
+}
+
+#[tokio::test]
+async fn the_company_and_deal_lists_show_chosen_fields_as_columns_too() {
+    let app = TestApp::spawn().await;
+    let api = app.api(Role::Admin).await;
+    field(&api, json!({"entity": "company", "key": "staff", "label": "Staff", "type": "number"})).await;
+    field(&api, json!({"entity": "deal", "key": "hot", "label": "Hot lead", "type": "boolean"})).await;
+    api.post("/api/v1/companies", json!({"name": "Acme", "custom": {"staff": 40}})).await;
+    let pipeline = api.get("/api/v1/pipelines").await.json()["items"][0]["id"].clone();
+    api.post("/api/v1/deals", json!({"title": "Flat", "pipeline_id": pipeline, "custom": {"hot": true}})).await;
+    let browser = app.sign_in_as(Role::Agent).await;
+
+    let plain = browser.get("/crm/companies").await.body;
+    assert!(plain.contains(r#"name="cols" value="staff" data-autosubmit>"#), "{plain}");
+    assert!(!plain.contains("<th scope=\"col\">Staff</th>"));
+    let companies = browser.get("/crm/companies?cols=staff").await.body;
+    assert!(
+        companies.contains("<th scope=\"col\">Staff</th>") && companies.contains(r#"<td data-label="Staff">40</td>"#),
+        "{companies}"
+    );
+    assert!(companies.contains(r#"name="cols" value="staff" checked data-autosubmit>"#));
+
+    let deals = browser.get("/crm/deals/list?cols=hot&sort=title").await.body;
+    assert!(
+        deals.contains("<th scope=\"col\">Hot lead</th>") && deals.contains(r#"<td data-label="Hot lead">Yes</td>"#),
+        "{deals}"
+    );
+    // The columns stay in the export link, the pages and what a saved view would keep.
+    assert!(deals.contains("cols=hot"), "{deals}");
 }

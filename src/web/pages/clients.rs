@@ -26,6 +26,7 @@ use crate::web::views::clients::{
     ArchivedPage, ArchivedRow, ClientPage, ClientResults, ClientRow, ClientTab, ClientsPage, ContactRow, CustomFilter,
     Duplicate, Field, InputKind, ListFilters, MergeCandidate, NewClientPage, Section, SectionView, Twin, contact_label,
 };
+use crate::web::views::custom_fields::ListColumns;
 use crate::web::views::tags::{self, TagChip};
 use crate::web::views::{Area, FormErrors};
 
@@ -100,6 +101,7 @@ pub async fn list(
     if headers.get("hx-target").is_some_and(|t| t == "client-results") {
         return render(StatusCode::OK, &results);
     }
+    let column_choices = ListColumns::new(fields.clone(), &results.filters.cols).choices;
     let page = ClientsPage {
         shell: me.shell(Area::Clients),
         results,
@@ -107,7 +109,7 @@ pub async fn list(
         can_see_archived: me.principal.can(Permission::ClientDelete),
         can_export: me.principal.can(Permission::ClientExport),
         tags: TagChip::of(&state.tags.list(&me.principal).await?),
-        column_choices: fields.iter().map(|f| (f.key.clone(), f.label.clone())).collect(),
+        column_choices,
         custom_filters: custom_filters(&me, fields),
     };
     render(StatusCode::OK, &page)

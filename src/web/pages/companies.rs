@@ -11,7 +11,7 @@ use axum::response::Response;
 
 use crate::domain::Permission;
 use crate::domain::bulk::BulkEntity;
-use crate::domain::company::{CompanyFilter, CompanyId, CompanyInput};
+use crate::domain::company::{Company, CompanyFilter, CompanyId, CompanyInput};
 use crate::domain::custom_field::FieldEntity;
 use crate::services::ServiceError;
 use crate::services::tags::may_touch_locked;
@@ -25,6 +25,7 @@ use crate::web::views::companies::{
     CompanyForm, CompanyListPage, CompanyOptions, CompanyPage, CompanyPicker, CompanyRow, CompanyView, NewCompanyPage,
     PersonRow,
 };
+use crate::web::views::custom_fields::ListColumns;
 use crate::web::views::deals::ListRow;
 use crate::web::views::tags::{self, TagChip};
 use crate::web::views::{Area, FormErrors};
@@ -44,13 +45,17 @@ pub async fn list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<Fields>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let filter = CompanyFilter::parse(&q).map_err(AppError::Invalid)?;
     let page = q.get("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| (1..=200).contains(p)).unwrap_or(1);
     let found = state.companies.list(&me.principal, &filter, PAGE, (page - 1) * PAGE).await?;
+    let fields = state.custom_fields.list(&me.principal, FieldEntity::Company).await?;
+    let columns = ListColumns::new(fields, &ListColumns::asked(&pairs));
+    let row = |c: &Company| CompanyRow { custom: columns.values(me.tr, &c.custom), ..CompanyRow::from(c) };
     let mut list = CompanyListPage {
         shell: me.shell(Area::Companies),
-        rows: found.companies.iter().map(CompanyRow::from).collect(),
+        rows: found.companies.iter().map(row).collect(),
         q: filter.q.clone().unwrap_or_default(),
         owner_id: filter.owner_id.map(|o| o.0),
         owners: owners(&state, &me).await?,
@@ -64,6 +69,7 @@ pub async fn list(
         can_create: state.companies.may_create(&me.principal).is_ok(),
         bulk: None,
         views: Default::default(),
+        columns,
     };
     list.bulk = crate::web::pages::bulk::choices(&state, &me, BulkEntity::Companies, list.query()).await?;
     list.views = crate::web::pages::saved_views::bar(&state, &me, BulkEntity::Companies, list.query()).await?;

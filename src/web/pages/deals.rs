@@ -24,6 +24,7 @@ use crate::web::flash::{self, Flash};
 use crate::web::pages::custom_values::{self, Reopened};
 use crate::web::pages::{form_errors, is_htmx, render, ticked_tags};
 use crate::web::views::Area;
+use crate::web::views::custom_fields::ListColumns;
 use crate::web::views::deals::{
     BoardPage, BoardPart, BoardView, CardView, CardsPart, DealForm, DealListPage, DealPage, DealView, ListFilters,
     ListRow, MoveView, NewDealPage, PipelineChoice, stage_options,
@@ -205,6 +206,7 @@ pub async fn list(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(q): Query<Fields>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let pipeline = list_pipeline(&q)?;
     let filter = filter_of(&q)?;
@@ -220,7 +222,10 @@ pub async fn list(
         tag_id: filter.tag_id.map(|t| t.0),
         status: filter.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         sort: q.get("sort").cloned().unwrap_or_default(),
+        cols: ListColumns::asked(&pairs),
     };
+    let fields = state.custom_fields.list(&me.principal, FieldEntity::Deal).await?;
+    let columns = ListColumns::new(fields, &filters.cols);
     let bulk = crate::web::pages::bulk::choices(&state, &me, BulkEntity::Deals, filters.query()).await?;
     let views = crate::web::pages::saved_views::bar(&state, &me, BulkEntity::Deals, filters.query()).await?;
     render(
@@ -233,7 +238,12 @@ pub async fn list(
                 .collect(),
             owners,
             tags: TagChip::of(&state.tags.list(&me.principal).await?),
-            rows: found.deals.iter().map(|d| ListRow::new(me.tr, d)).collect(),
+            rows: found
+                .deals
+                .iter()
+                .map(|d| ListRow { custom: columns.values(me.tr, &d.custom), ..ListRow::new(me.tr, d) })
+                .collect(),
+            columns,
             total: found.total,
             exact: found.exact,
             page,

@@ -148,8 +148,8 @@ pub struct ClientsPage {
     pub tags: Vec<TagChip>,
     /// The custom fields a list can be filtered by (selects and yes/no).
     pub custom_filters: Vec<CustomFilter>,
-    /// Every custom field of clients, to choose the list's columns from: (key, label).
-    pub column_choices: Vec<(String, String)>,
+    /// Every custom field of clients, to choose the list's columns from.
+    pub column_choices: Vec<super::custom_fields::ColumnChoice>,
 }
 
 /// A custom field as a filter of the list: a menu of its options.

@@ -53,6 +53,8 @@ pub struct CompanyRow {
     pub owner: Option<String>,
     pub people: i64,
     pub tags: Vec<TagChip>,
+    /// The values of the list's custom columns: (label, value).
+    pub custom: Vec<(String, String)>,
 }
 
 impl From<&Company> for CompanyRow {
@@ -65,6 +67,7 @@ impl From<&Company> for CompanyRow {
             owner: c.owner.as_ref().map(|o| o.name.clone()),
             people: c.people,
             tags: TagChip::of(&c.tags),
+            custom: Vec::new(),
         }
     }
 }
@@ -90,6 +93,7 @@ pub struct CompanyListPage {
     /// The bulk bar, for a reader who may run bulk actions.
     pub bulk: Option<super::bulk::BulkChoices>,
     pub views: super::bulk::ViewsBar,
+    pub columns: super::custom_fields::ListColumns,
 }
 
 impl CompanyListPage {
@@ -125,6 +129,8 @@ impl CompanyListPage {
         if !self.sort.is_empty() {
             parts.push(format!("sort={}", urlencode(&self.sort)));
         }
+        parts.push(self.columns.query());
+        parts.retain(|p| !p.is_empty());
         parts.join("&")
     }
 

@@ -234,6 +234,67 @@ impl ValuesPanel {
     }
 }
 
+/// Custom fields as a list's columns: those chosen (`cols=KEY` in the list's address, so a
+/// saved view keeps them), in the fields' order, and what the Columns menu offers.
+#[derive(Default)]
+pub struct ListColumns {
+    /// Every field of the list's records, to choose from.
+    pub choices: Vec<ColumnChoice>,
+    chosen: Vec<CustomField>,
+}
+
+/// A custom field as the Columns menu offers it.
+#[derive(Clone)]
+pub struct ColumnChoice {
+    pub key: String,
+    pub label: String,
+    pub chosen: bool,
+}
+
+impl ListColumns {
+    pub fn new(fields: Vec<CustomField>, cols: &[String]) -> Self {
+        let choices = fields
+            .iter()
+            .map(|f| ColumnChoice { key: f.key.clone(), label: f.label.clone(), chosen: cols.contains(&f.key) })
+            .collect();
+        Self { choices, chosen: fields.into_iter().filter(|f| cols.contains(&f.key)).collect() }
+    }
+
+    /// The `cols` of the list's address, each once, from every pair of its query.
+    pub fn asked(pairs: &[(String, String)]) -> Vec<String> {
+        let mut cols: Vec<String> = Vec::new();
+        for (_, v) in pairs.iter().filter(|(k, v)| k == "cols" && !v.is_empty()) {
+            if !cols.contains(v) {
+                cols.push(v.clone());
+            }
+        }
+        cols
+    }
+
+    /// The chosen columns' headings.
+    pub fn heads(&self) -> Vec<&str> {
+        self.chosen.iter().map(|f| f.label.as_str()).collect()
+    }
+
+    /// A record's values for the chosen columns, as its page shows them: (label, value).
+    pub fn values(&self, tr: Tr, custom: &CustomValues) -> Vec<(String, String)> {
+        let yes_no = (tr.t("common.yes"), tr.t("common.no"));
+        self.chosen
+            .iter()
+            .map(|f| (f.label.clone(), custom.get(&f.key).map(|v| f.display(v, yes_no)).unwrap_or_default()))
+            .collect()
+    }
+
+    /// The chosen columns as the list's address carries them ("" for none).
+    pub fn query(&self) -> String {
+        self.chosen
+            .iter()
+            .map(|f| format!("cols={}", crate::web::error::urlencode(&f.key)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
 /// The inputs of custom values inside a form: a values panel's, or a new record's (whose
 /// required fields are asked for there, as the service will).
 #[derive(Template)]

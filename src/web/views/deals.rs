@@ -334,6 +334,8 @@ pub struct ListRow {
     pub status: &'static str,
     pub owner: Option<String>,
     pub updated: String,
+    /// The values of the list's custom columns: (label, value).
+    pub custom: Vec<(String, String)>,
 }
 
 impl ListRow {
@@ -344,6 +346,7 @@ impl ListRow {
             status: d.status.as_str(),
             owner: d.owner.as_ref().map(|o| o.name.clone()),
             updated: tr.datetime(&d.updated_at),
+            custom: Vec::new(),
         }
     }
 }
@@ -357,6 +360,8 @@ pub struct ListFilters {
     pub tag_id: Option<i64>,
     pub status: String,
     pub sort: String,
+    /// The custom fields shown as columns, by key.
+    pub cols: Vec<String>,
 }
 
 impl ListFilters {
@@ -380,6 +385,7 @@ impl ListFilters {
                 parts.push(format!("{k}={v}"));
             }
         }
+        parts.extend(self.cols.iter().map(|c| format!("cols={}", urlencode(c))));
         parts.join("&")
     }
 }
@@ -393,6 +399,7 @@ pub struct DealListPage {
     /// The tags to filter by.
     pub tags: Vec<TagChip>,
     pub filters: ListFilters,
+    pub columns: super::custom_fields::ListColumns,
     pub rows: Vec<ListRow>,
     pub total: i64,
     /// Whether `total` is exact (or a lower bound: a broad filter).
