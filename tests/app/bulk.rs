@@ -227,6 +227,41 @@ async fn two_nodes_run_a_job_once_and_a_dead_nodes_job_resumes_after_its_last_ch
 }
 
 #[tokio::test]
+async fn a_stopping_node_hands_its_job_back_after_its_chunk_and_another_finishes_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.api(Role::Admin).await;
+    let tag = admin.post("/api/v1/tags", json!({"name": "Autumn"})).await.json();
+    sqlx::query(
+        "INSERT INTO clients (tenant_id, first_name) SELECT $1, 'Seeded ' || g FROM generate_series(1, 1200) g",
+    )
+    .bind(app.tenant.0)
+    .execute(&app.owner_pool().await)
+    .await
+    .unwrap();
+    let started = admin.post("/api/v1/bulk", json!({"entity": "clients", "filter": {"q": "Seeded"}, "action": "add_tags", "params": {"tag_ids": [tag["id"]]}})).await.json();
+
+    // A node told to stop finishes the chunk in hand, then gives the job back to the queue.
+    let stopping = BulkService::new(
+        crm::db::app_pool(app.owner.clone(), 5).await.unwrap(),
+        EventBus::default(),
+        app.state.files.clone(),
+        app.state.chats.clone(),
+    );
+    let (_, stop) = tokio::sync::watch::channel(true);
+    assert!(stopping.step(&stop).await.unwrap(), "it took the job");
+    let handed = job(&admin, &started["job_id"]).await;
+    assert_eq!((handed["status"].as_str(), handed["done"].as_i64()), (Some("queued"), Some(500)), "{handed}");
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM jobs WHERE run_token IS NOT NULL").await, 0, "no token held");
+
+    // Another node takes it at once (no waiting for a stale heartbeat) and does the rest once.
+    drain(&app.state.bulk).await;
+    let done = job(&admin, &started["job_id"]).await;
+    assert_eq!((done["status"].as_str(), done["done"].as_i64()), (Some("done"), Some(1200)), "{done}");
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM client_tags").await, 1200);
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM activities WHERE kind = 'tagged'").await, 1200, "each once");
+}
+
+#[tokio::test]
 async fn a_template_goes_to_each_client_paced_per_transport_and_who_it_cannot_reach_is_named() {
     let unused = || {
         std::sync::Arc::new(crate::chats::HttpProvider {
