@@ -140,14 +140,16 @@ impl BulkAction {
         Ok(action)
     }
 
-    /// What the job's author must be allowed, besides BulkRun, to do this to records of `entity`.
-    pub fn needs(&self, entity: BulkEntity) -> Permission {
+    /// Everything the job's author must be allowed to do this to records of `entity`: BulkRun,
+    /// and what the action itself takes (a template sent is one they may read and write).
+    pub fn needs(&self, entity: BulkEntity) -> &'static [Permission] {
+        use Permission::*;
         match (self, entity) {
-            (BulkAction::Export, _) => Permission::ClientExport,
-            (BulkAction::SendTemplate { .. }, _) => Permission::ChatCreate,
-            (_, BulkEntity::Deals) => Permission::DealWrite,
-            (BulkAction::Delete, _) => Permission::ClientDelete,
-            _ => Permission::ClientUpdate,
+            (BulkAction::Export, _) => &[BulkRun, ClientExport],
+            (BulkAction::SendTemplate { .. }, _) => &[BulkRun, ChatCreate, TemplateRead],
+            (_, BulkEntity::Deals) => &[BulkRun, DealWrite],
+            (BulkAction::Delete, _) => &[BulkRun, ClientDelete],
+            _ => &[BulkRun, ClientUpdate],
         }
     }
 }
@@ -256,7 +258,10 @@ mod tests {
         );
         let send = BulkAction::parse(BulkEntity::Deals, "send_template", &json!({"template_id": "7"})).unwrap();
         assert_eq!(send, BulkAction::SendTemplate { template_id: 7, transport: None });
-        assert_eq!(send.needs(BulkEntity::Deals), Permission::ChatCreate);
+        assert_eq!(
+            send.needs(BulkEntity::Deals),
+            [Permission::BulkRun, Permission::ChatCreate, Permission::TemplateRead]
+        );
         let by_sms = json!({"template_id": 7, "transport": "sms"});
         assert_eq!(
             BulkAction::parse(BulkEntity::Clients, "send_template", &by_sms).unwrap(),

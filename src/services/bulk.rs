@@ -86,6 +86,11 @@ impl BulkService {
         by.can(Permission::BulkRun)
     }
 
+    /// Whether `by` may start `action` on records of `entity`: what a list's bar offers.
+    pub fn may(&self, by: &Principal, entity: BulkEntity, action: &BulkAction) -> bool {
+        action.needs(entity).iter().all(|p| by.can(*p))
+    }
+
     /// A new job, queued (202): `action` on the records `targets` names.
     pub async fn start(
         &self,
@@ -94,7 +99,7 @@ impl BulkService {
         targets: Targets,
         action: BulkAction,
     ) -> Result<Job, ServiceError> {
-        require(by, &[Permission::BulkRun, action.needs(entity)])?;
+        require(by, action.needs(entity))?;
         let (mut tx, scope) = super::scoped(&self.pool, by, &[]).await?;
         check_action(&mut tx, by, &action).await?;
         if let BulkAction::SendTemplate { transport: Some(t), .. } = action
@@ -243,7 +248,7 @@ impl BulkService {
         let mut tx = TenantTx::begin(&self.pool, claim.tenant_id).await?;
         let by = crate::repos::auth::user_principal(&mut tx, job.created_by).await?.ok_or(ServiceError::Forbidden)?;
         tx.commit().await?;
-        require(&by, &[Permission::BulkRun, job.action.needs(job.entity)])?;
+        require(&by, job.action.needs(job.entity))?;
         Ok(by)
     }
 

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod cookies;
+pub mod download;
 pub mod error;
 pub mod flash;
 pub mod input;

@@ -5,9 +5,8 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
@@ -113,14 +112,7 @@ pub async fn show(
 /// An export job's CSV.
 pub async fn result(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     let (name, bytes) = state.bulk.result(&user.0, JobId(id)).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+    Ok(crate::web::download::csv(&name, bytes))
 }
 
 pub fn routes() -> Router<AppState> {

@@ -5,15 +5,14 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::json;
 
+use crate::domain::DomainError;
 use crate::domain::bulk::{BulkAction, BulkEntity, JobId};
-use crate::domain::{DomainError, Permission};
 use crate::services::ServiceError;
 use crate::services::bulk::Targets;
 use crate::web::AppState;
@@ -36,7 +35,7 @@ pub async fn choices(
     if !state.bulk.may_run(by) {
         return Ok(None);
     }
-    let may = |action: BulkAction| by.can(action.needs(entity));
+    let may = |action: BulkAction| state.bulk.may(by, entity, &action);
     let can_update = may(BulkAction::SetOwner { owner_id: None });
     let tags = if can_update {
         let may_locked = crate::services::tags::may_touch_locked(by);
@@ -64,7 +63,7 @@ pub async fn choices(
         Vec::new()
     };
     let send = BulkAction::SendTemplate { template_id: 0, transport: None };
-    let (templates, transports) = if entity != BulkEntity::Companies && may(send) && by.can(Permission::TemplateRead) {
+    let (templates, transports) = if entity != BulkEntity::Companies && may(send) {
         let templates = state.message_templates.list(by, None).await?;
         let transports = state.chats.transports(by.tenant_id).await?;
         (
@@ -184,21 +183,14 @@ async fn show(
 ) -> Result<Response, AppError> {
     let job = state.bulk.get(&me.principal, JobId(id)).await?;
     let back = q.get("back").filter(|b| b.starts_with("/crm/") && !b.starts_with("//")).cloned();
-    let back = back.unwrap_or_else(|| format!("/crm/{}", job.entity.as_str()));
+    let back = back.unwrap_or_else(|| list_path(job.entity).to_owned());
     render(StatusCode::OK, &JobPage { shell: me.shell(Area::Clients), job, back })
 }
 
 /// GET /crm/jobs/{id}/result: an export's CSV.
 async fn result(State(state): State<AppState>, me: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
     let (name, bytes) = state.bulk.result(&me.principal, JobId(id)).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+    Ok(crate::web::download::csv(&name, bytes))
 }
 
 pub fn routes() -> Router<AppState> {

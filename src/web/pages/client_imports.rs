@@ -19,7 +19,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -285,14 +285,7 @@ pub async fn sample_csv(State(state): State<AppState>, me: CurrentUser) -> Resul
     };
     let example: Vec<&str> = header.iter().map(|c| example_of(c)).collect();
     let body = format!("\u{feff}{}{}", crate::domain::csv::line(&header), crate::domain::csv::line(&example));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"clients-sample.csv\""),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(crate::web::download::csv("clients-sample.csv", body))
 }
 
 /// Every failed or skipped row with why, and the row's own cells: fix them and import again.
@@ -325,12 +318,7 @@ pub async fn report_csv(
         out.push_str(&crate::domain::csv::line(&line));
     }
     let stem = import.file_name.trim_end_matches(".csv").replace(|c: char| !c.is_alphanumeric() && c != '-', "_");
-    let disposition = format!("attachment; filename=\"{stem}-report.csv\"");
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-        format!("\u{feff}{out}"),
-    )
-        .into_response())
+    Ok(crate::web::download::csv(&format!("{stem}-report.csv"), format!("\u{feff}{out}")))
 }
 
 /// The import's pages; the upload itself is in `upload_routes` (a larger body).

@@ -81,14 +81,14 @@ pub async fn list(
     }
     let result = state.clients.list(&me.principal, &query).await?;
     let fields = state.custom_fields.list(&me.principal, FieldEntity::Client).await?;
-    let columns: Vec<CustomField> = fields.iter().filter(|f| filters.shows(&f.key)).cloned().collect();
+    let columns = ListColumns::new(fields.clone(), &filters.cols);
     let bulk = crate::web::pages::bulk::choices(&state, &me, BulkEntity::Clients, filters.query_string()).await?;
     let views = crate::web::pages::saved_views::bar(&state, &me, BulkEntity::Clients, filters.query_string()).await?;
     let results = ClientResults {
         tr: me.tr,
         has_next: result.total.has_next(page, PER_PAGE, result.items.len()),
         rows: result.items.iter().map(|(c, k)| ClientRow::new(me.tr, c, k, &columns)).collect(),
-        columns: columns.iter().map(|f| (f.key.clone(), f.label.clone())).collect(),
+        columns,
         total: result.total.count(),
         total_exact: result.total.is_exact(),
         page,
@@ -101,7 +101,6 @@ pub async fn list(
     if headers.get("hx-target").is_some_and(|t| t == "client-results") {
         return render(StatusCode::OK, &results);
     }
-    let column_choices = ListColumns::new(fields.clone(), &results.filters.cols).choices;
     let page = ClientsPage {
         shell: me.shell(Area::Clients),
         results,
@@ -109,7 +108,6 @@ pub async fn list(
         can_see_archived: me.principal.can(Permission::ClientDelete),
         can_export: me.principal.can(Permission::ClientExport),
         tags: TagChip::of(&state.tags.list(&me.principal).await?),
-        column_choices,
         custom_filters: custom_filters(&me, fields),
     };
     render(StatusCode::OK, &page)
@@ -647,14 +645,7 @@ pub async fn export_csv(
     });
     let body = axum::body::Body::from_stream(futures_util::StreamExt::chain(bom, rows));
     let filename = format!("clients-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(crate::web::download::csv(&filename, body))
 }
 
 /// The clients' pages (their chat tab lives with the chats).

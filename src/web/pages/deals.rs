@@ -265,15 +265,8 @@ pub async fn export_csv(
     let filter = filter_of(&q)?;
     let csv = state.deals.export_csv(&me.principal, pipeline, &filter).await?;
     let filename = format!("deals-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-        ],
-        // A byte-order mark first, so that Excel reads UTF-8 (Cyrillic titles) as UTF-8.
-        format!("\u{feff}{csv}"),
-    )
-        .into_response())
+    // A byte-order mark first, so that Excel reads UTF-8 (Cyrillic titles) as UTF-8.
+    Ok(crate::web::download::csv(&filename, format!("\u{feff}{csv}")))
 }
 
 fn input_of(f: &Fields) -> DealInput {

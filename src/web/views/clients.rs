@@ -4,10 +4,10 @@
 use askama::Template;
 
 use super::companies::CompanyPicker;
+use super::custom_fields::ListColumns;
 use super::custom_fields::ValuesPanel;
 use super::tags::{TagChip, TagChoice};
 use super::{FormErrors, Shell};
-use crate::domain::custom_field::CustomField;
 use crate::domain::{Client, ClientId, ClientInput, Contact, ContactType, Gender, HomeCountry, Phone};
 use crate::i18n::Tr;
 
@@ -21,14 +21,13 @@ pub struct ClientRow {
     pub badges: Vec<(&'static str, &'static str)>,
     pub tags: Vec<TagChip>,
     pub updated: String,
-    /// The values of the list's custom columns, in their order, as shown.
-    pub custom: Vec<String>,
+    /// The values of the list's custom columns: (label, value).
+    pub custom: Vec<(String, String)>,
 }
 
 impl ClientRow {
     /// A row of the list, with the values of its custom `columns`.
-    pub fn new(tr: Tr, c: &Client, contacts: &[Contact], columns: &[CustomField]) -> Self {
-        let yes_no = (tr.t("common.yes"), tr.t("common.no"));
+    pub fn new(tr: Tr, c: &Client, contacts: &[Contact], columns: &ListColumns) -> Self {
         let badges = ContactType::ALL
             .into_iter()
             .filter(|t| contacts.iter().any(|k| k.kind() == *t))
@@ -42,10 +41,7 @@ impl ClientRow {
             badges,
             tags: TagChip::of(&c.tags),
             updated: tr.datetime(&c.updated_at),
-            custom: columns
-                .iter()
-                .map(|f| c.custom.get(&f.key).map(|v| f.display(v, yes_no)).unwrap_or_default())
-                .collect(),
+            custom: columns.values(tr, &c.custom),
         }
     }
 }
@@ -99,18 +95,9 @@ impl ListFilters {
     /// Keeps the `custom.KEY` filters and the `cols` of the URL's query (`pairs`, every pair
     /// of it).
     pub fn take_custom(&mut self, pairs: Vec<(String, String)>) {
-        for (k, v) in pairs {
-            match k.strip_prefix("custom.") {
-                Some(key) => self.custom.push((key.to_owned(), v)),
-                None if k == "cols" && !v.is_empty() && !self.cols.contains(&v) => self.cols.push(v),
-                None => {}
-            }
-        }
-    }
-
-    /// Whether custom field `key` is shown as a column.
-    pub fn shows(&self, key: &str) -> bool {
-        self.cols.iter().any(|k| k == key)
+        self.cols = ListColumns::asked(&pairs);
+        self.custom =
+            pairs.into_iter().filter_map(|(k, v)| k.strip_prefix("custom.").map(|key| (key.to_owned(), v))).collect();
     }
 
     /// The value the list is filtered by for custom field `key` ("" when none).
@@ -148,8 +135,6 @@ pub struct ClientsPage {
     pub tags: Vec<TagChip>,
     /// The custom fields a list can be filtered by (selects and yes/no).
     pub custom_filters: Vec<CustomFilter>,
-    /// Every custom field of clients, to choose the list's columns from.
-    pub column_choices: Vec<super::custom_fields::ColumnChoice>,
 }
 
 /// A custom field as a filter of the list: a menu of its options.
@@ -198,8 +183,8 @@ pub struct ClientResults {
     pub bulk: Option<super::bulk::BulkChoices>,
     /// The saved views of the list.
     pub views: super::bulk::ViewsBar,
-    /// The custom fields shown as columns: (key, label), in the fields' order.
-    pub columns: Vec<(String, String)>,
+    /// The custom fields shown as columns, and those the Columns menu offers.
+    pub columns: ListColumns,
 }
 
 impl ClientResults {
