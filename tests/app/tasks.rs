@@ -199,7 +199,7 @@ async fn a_reminder_due_while_no_node_ran_fires_at_the_first_pass_after_a_start(
     let app = TestApp::spawn().await;
     let ann = app.api(Role::Agent).await;
     let past = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
-    ann.post("/api/v1/tasks", json!({"title": "Missed while down", "remind_at": past})).await;
+    ann.post("/api/v1/tasks", json!({"title": "Missed while down", "remind_at": past, "due_at": past})).await;
     assert_eq!(ann.get("/api/v1/notifications").await.json()["unread"], 0);
     let _background = app.start_background();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -210,6 +210,11 @@ async fn a_reminder_due_while_no_node_ran_fires_at_the_first_pass_after_a_start(
             break;
         }
         assert!(std::time::Instant::now() < deadline, "the reminder never fired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Its due time passed while down too: it is marked overdue at the same first pass.
+    while app.scalar_i64("SELECT count(*) FROM tasks WHERE overdue_at IS NOT NULL").await == 0 {
+        assert!(std::time::Instant::now() < deadline, "never marked overdue");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -151,3 +151,34 @@ async fn a_notification_telegram_refuses_is_tried_again_later_then_given_up_and_
     let bell = agent.get("/api/v1/notifications").await.json();
     assert_eq!(bell["items"].as_array().unwrap().len(), 1, "the bell still has it: {bell}");
 }
+
+#[tokio::test]
+async fn a_notification_written_while_no_node_ran_reaches_telegram_once_the_app_starts() {
+    let (app, _twilio, telegram) = app_with_fakes().await;
+    let admin = app.api(Role::Admin).await;
+    let (agent, browser) = app.api_and_browser(Role::Agent).await;
+    let agent_id = agent.get("/api/v1/me").await.json()["id"].as_i64().unwrap();
+    admin.post("/api/v1/channels", json!({"kind": "telegram", "name": "Bot", "bot_token": BOT_TOKEN})).await;
+    let secret = telegram.calls("setWebhook")[0]["secret_token"].as_str().unwrap().to_owned();
+    let page = browser.post("/crm/settings/telegram", &[]).await;
+    let at = page.body.find("?start=").expect("the link") + 7;
+    let start = json!({
+        "message_id": 9, "date": 1_763_800_000, "text": format!("/start {}", &page.body[at..at + 16]),
+        "from": {"id": 555000333, "is_bot": false, "first_name": "Agent"},
+        "chat": {"id": 555000333, "type": "private", "first_name": "Agent"}
+    });
+    assert_eq!(post_telegram(&app, Some(&secret), &telegram_update(1, start)).await, 200);
+
+    // Written while no worker runs: it waits in PostgreSQL, and the app's own background
+    // workers send it at their first pass.
+    admin.post("/api/v1/tasks", json!({"title": "Written while down", "assignee_id": agent_id})).await;
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM notifications WHERE telegram_state = 'pending'").await, 1);
+    let _background = app.start_background();
+    let to_user =
+        || telegram.calls("sendMessage").into_iter().filter(|c| c["chat_id"] == json!(555000333)).collect::<Vec<_>>();
+    wait_for("the notification on Telegram", async || {
+        to_user().iter().any(|c| c["text"].as_str().unwrap().contains("Written while down"))
+    })
+    .await;
+    assert_eq!(app.scalar_i64("SELECT count(*) FROM notifications WHERE telegram_state = 'sent'").await, 1);
+}
